@@ -1,0 +1,160 @@
+"""The `etiquette` command line: a thin layer over the library API.
+
+Exit codes: 0 success; 1 the run finished but found nobody / nothing to grade; 2 bad input (file, option,
+calibration, rulebook); 3 the input ended early (truncated file, dropped stream) — what was computed is written.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .models import ModelError, quiet_mediapipe
+from .pipeline import run_pose
+from .pose import PoseConfig
+from .tracks import TracksError
+from .types import RegionOfInterest
+from .video import VideoError, VideoSource, parse_source
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Service-counter etiquette inspector: pose tracks, calibration, review against the rulebook.")
+console = Console()
+err_console = Console(stderr=True)
+
+
+
+@app.callback()
+def _main() -> None:
+    """Service-counter etiquette inspector."""
+
+
+EXIT_NOBODY = 1
+EXIT_BAD_INPUT = 2
+EXIT_INCOMPLETE = 3
+
+_ROI_RE = re.compile(r"^(?P<name>[A-Za-z_][\w-]*)=(?P<x>-?\d+),(?P<y>-?\d+),(?P<w>\d+),(?P<h>\d+)(?P<follow>:follow)?$")
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    """Print a one-line error and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def parse_roi(text: str) -> RegionOfInterest:
+    """A region from ``name=x,y,w,h`` (pixels), with ``:follow`` appended for a region that follows its person."""
+    m = _ROI_RE.match(text.strip())
+    if not m:
+        raise typer.BadParameter(f"{text!r}: expected name=x,y,width,height[:follow], e.g. clerk=300,100,400,500")
+    return RegionOfInterest(m["name"], int(m["x"]), int(m["y"]), int(m["w"]), int(m["h"]), follow=bool(m["follow"]))
+
+
+def make_progress() -> Progress:
+    """A rich progress bar that shows analysed frames and frames/s."""
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>6.1f} frames/s"), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    )
+
+
+@app.command()
+def pose(
+    video: Annotated[str, typer.Argument(help="Video file (mp4/avi/mkv/mov), camera index or rtsp/http URL.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Tracks file to write (.jsonl or .jsonl.gz).")],
+    roi: Annotated[Optional[list[str]], typer.Option(
+        "--roi", help="Region name=x,y,w,h in pixels (repeatable; append :follow to follow a walking person).")] = None,
+    calibration: Annotated[Optional[Path], typer.Option(
+        "--calibration", "-c", help="Camera calibration YAML: regions come from its zones.")] = None,
+    fps: Annotated[float, typer.Option(help="Analysis rate in frames per second.")] = 10.0,
+    model: Annotated[str, typer.Option(help="Pose model: lite, full, or a path to a PoseLandmarker .task bundle.")] = "full",
+    annotate: Annotated[Optional[Path], typer.Option(help="Also write a video with the skeletons drawn.")] = None,
+    start: Annotated[float, typer.Option(help="Start at this time (s).")] = 0.0,
+    end: Annotated[Optional[float], typer.Option(help="Stop at this time (s).")] = None,
+) -> None:
+    """Find the people in each region of a video and write their landmark tracks."""
+    quiet_mediapipe()
+    try:
+        source = VideoSource(parse_source(video), analysis_fps=fps, start_s=start, end_s=end)
+        regions = [parse_roi(r) for r in (roi or [])]
+        if calibration is not None:
+            regions += regions_from_calibration(calibration, source.info.width, source.info.height)
+        for r in regions:
+            r.clip_to(source.info.width, source.info.height)
+    except (VideoError, ModelError) as exc:
+        fail(str(exc))
+    except ValueError as exc:  # a region outside the frame
+        fail(f"{video}: {exc}")
+    expected = None
+    if source.info.duration_s:
+        span = (end if end is not None else source.info.duration_s) - start
+        expected = max(1, int(span * fps) + 1)
+    summary = None
+    with make_progress() as progress:
+        task = progress.add_task("pose", total=expected, rate=0.0)
+        t0 = time.perf_counter()
+        count = [0]
+
+        def tick(_poses) -> None:
+            count[0] += 1
+            progress.update(task, advance=1, rate=count[0] / max(time.perf_counter() - t0, 1e-9))
+
+        try:
+            summary = run_pose(source, regions, out, PoseConfig(model=model), annotate, on_frame=tick)
+        except (VideoError, ModelError, TracksError, OSError) as exc:
+            fail(f"{exc} (frames analysed so far are in {out})")
+    _print_pose_summary(summary)
+    if summary.problem:
+        fail(f"{summary.problem}; the {summary.frames_analysed} frames analysed are written to {out}", EXIT_INCOMPLETE)
+    if summary.nobody_found:
+        err_console.print(f"[yellow]warning:[/] {video}: nobody was found in any region "
+                          f"({summary.frames_analysed} frames analysed)", highlight=False)
+        raise typer.Exit(EXIT_NOBODY)
+
+
+def regions_from_calibration(path: Path, width: int, height: int) -> list[RegionOfInterest]:
+    """The pose regions derived from a calibration file's floor zones."""
+    from .calibration import CalibrationError, load_calibration, solve_camera
+    from .geometry import regions_from_zones
+
+    try:
+        cal = load_calibration(path)
+        camera = solve_camera(cal)
+    except CalibrationError as exc:
+        fail(str(exc))
+    if tuple(cal.image_size) != (width, height):
+        fail(f"{path}: calibrated for {cal.image_size[0]}x{cal.image_size[1]} images but the video is {width}x{height}")
+    return regions_from_zones(cal, camera)
+
+
+def _print_pose_summary(summary) -> None:
+    table = Table(title=f"pose tracks: {summary.source}", show_header=True)
+    table.add_column("region")
+    table.add_column("frames with a person", justify="right")
+    table.add_column("found %", justify="right")
+    table.add_column("tracks", justify="right")
+    for name, s in summary.regions.items():
+        pct = 100.0 * s.found / s.frames if s.frames else 0.0
+        table.add_row(name, f"{s.found}/{s.frames}", f"{pct:.0f}", str(s.tracks))
+    console.print(table)
+    console.print(
+        f"frames read {summary.frames_decoded}, analysed {summary.frames_analysed} "
+        f"in {summary.wall_s:.1f} s ({summary.analysed_fps:.1f} frames/s, {summary.realtime_factor:.2f}× real time)"
+        f"\ntracks: {summary.tracks_path}" + (f"\nannotated video: {summary.annotated_path}" if summary.annotated_path else ""),
+        highlight=False,
+    )
+
+
+def main() -> None:  # pragma: no cover - console-script entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,308 @@
+"""The MediaPipe Tasks model bundles shipped with etiquette-cv, and how to find and check them.
+
+Bundled (built by ``tools/build_models.py`` from Google's Apache-2.0 models, see ``NOTICE`` and
+``manifest.json`` next to this file):
+
+* ``pose_landmarker_lite.task`` and ``pose_landmarker_full.task`` (PoseLandmarker; default "full");
+* ``hand_landmarker.task`` (HandLandmarker).
+
+The heavy pose model is not shipped (~28 MB); build it with
+``python tools/build_models.py --variants heavy --out DIR`` and pass the ``.task`` path.
+
+This module does not import mediapipe. Call :func:`quiet_mediapipe` before importing it to keep its native
+INFO/WARNING chatter off the terminal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import select
+import sys
+import threading
+import zipfile
+from pathlib import Path
+
+__all__ = [
+    "BUNDLED_POSE_MODELS",
+    "DEFAULT_POSE_MODEL",
+    "MODELS_DIR",
+    "ModelError",
+    "ModelIntegrityError",
+    "pose_model_sha256",
+    "quiet_mediapipe",
+    "resolve_hand_model",
+    "resolve_pose_model",
+]
+
+MODELS_DIR = Path(__file__).resolve().parent
+"""Directory holding the bundles and ``manifest.json`` (tests may point it elsewhere)."""
+
+BUNDLED_POSE_MODELS = ("lite", "full")
+DEFAULT_POSE_MODEL = "full"
+
+_POSE_FILES = {"lite": "pose_landmarker_lite.task", "full": "pose_landmarker_full.task"}
+_HAND_FILE = "hand_landmarker.task"
+_POSE_MEMBERS = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
+_HAND_MEMBERS = ("hand_detector.tflite", "hand_landmarks_detector.tflite")
+
+
+class ModelError(Exception):
+    """A model bundle is missing, unreadable or not the kind of bundle expected (one-line message)."""
+
+
+class ModelIntegrityError(ModelError):
+    """A bundled model's bytes do not match the SHA-256 recorded in manifest.json."""
+
+
+# --------------------------------------------------------------------------- hashing (cached per process)
+
+_hash_lock = threading.Lock()
+_hash_cache: dict[tuple[str, int, int], str] = {}
+
+
+def _sha256_of(path: Path) -> str:
+    """SHA-256 of a file, computed once per (path, mtime, size) in this process."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ModelError(f"{path}: {exc.strerror or exc}") from None
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    with _hash_lock:
+        cached = _hash_cache.get(key)
+    if cached is not None:
+        return cached
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    value = digest.hexdigest()
+    with _hash_lock:
+        _hash_cache[key] = value
+    return value
+
+
+def pose_model_sha256(path: str | Path) -> str:
+    """SHA-256 (hex) of a model file, e.g. to record which model produced a result (cached per process)."""
+    return _sha256_of(Path(path))
+
+
+# --------------------------------------------------------------------------- bundled models
+
+def _manifest_entry(file_name: str) -> dict:
+    manifest_path = MODELS_DIR / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        entries = {e["file"]: e for e in manifest["bundles"]}
+    except FileNotFoundError:
+        raise ModelError(f"{manifest_path}: missing; the installation is incomplete") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"{manifest_path}: unreadable ({exc})") from None
+    if file_name not in entries:
+        raise ModelError(f"{manifest_path}: no entry for {file_name}")
+    return entries[file_name]
+
+
+def _verified_bundle(file_name: str) -> Path:
+    path = MODELS_DIR / file_name
+    entry = _manifest_entry(file_name)
+    if not path.is_file():
+        raise ModelError(f"{path}: bundled model missing; reinstall etiquette-cv or run tools/build_models.py")
+    actual = _sha256_of(path)
+    if actual != entry.get("sha256"):
+        raise ModelIntegrityError(
+            f"{path}: SHA-256 mismatch (manifest {entry.get('sha256')}, file {actual}); the bundled model is "
+            "damaged or was modified: reinstall etiquette-cv or rebuild it with tools/build_models.py")
+    return path
+
+
+def _check_user_bundle(spec: str | Path, members: tuple[str, ...], kind: str) -> Path:
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise ModelError(f"{path}: no such {kind} model file")
+    if not path.is_file():
+        raise ModelError(f"{path}: not a file (expected a {kind} .task bundle)")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = {i.filename: i for i in zf.infolist()}
+            missing = [m for m in members if m not in infos]
+            if missing:
+                have = ", ".join(sorted(infos)) or "nothing"
+                raise ModelError(f"{path}: not a {kind} .task bundle: missing {', '.join(missing)} (it holds {have})")
+            for name in members:
+                if infos[name].compress_type != zipfile.ZIP_STORED:
+                    raise ModelError(f"{path}: {name} is compressed; MediaPipe needs an uncompressed (stored) .task zip")
+                with zf.open(infos[name]) as fh:
+                    head = fh.read(8)
+                if head[4:8] != b"TFL3":
+                    raise ModelError(f"{path}: {name} in the bundle is not a TFLite model")
+    except zipfile.BadZipFile:
+        raise ModelError(f"{path}: not a {kind} .task bundle (not a zip archive)") from None
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return path
+
+
+def resolve_pose_model(spec: str | Path = DEFAULT_POSE_MODEL) -> Path:
+    """Path of a PoseLandmarker ``.task`` bundle.
+
+    ``spec`` is a bundled model name (``"lite"``, ``"full"``), whose file is checked against the SHA-256 in
+    manifest.json (:class:`ModelIntegrityError` if it differs), or a path to a user-supplied bundle, which must be an
+    uncompressed zip holding ``pose_detector.tflite`` and ``pose_landmarks_detector.tflite``. Problems raise
+    :class:`ModelError` with a one-line message naming the file.
+    """
+    if isinstance(spec, str) and spec in _POSE_FILES:
+        return _verified_bundle(_POSE_FILES[spec])
+    if isinstance(spec, str) and spec.strip() == "":
+        raise ModelError(f"empty pose model name (bundled: {', '.join(BUNDLED_POSE_MODELS)}, or a .task path)")
+    path = Path(spec).expanduser()
+    if not path.exists() and isinstance(spec, str) and os.sep not in spec and "." not in spec:
+        # Looks like a model name rather than a path: say which names exist.
+        raise ModelError(f"{spec}: no such pose model file; bundled models are {', '.join(BUNDLED_POSE_MODELS)} "
+                         "(build others with tools/build_models.py and pass the .task path)")
+    return _check_user_bundle(path, _POSE_MEMBERS, "PoseLandmarker")
+
+
+def resolve_hand_model(spec: str | Path | None = None) -> Path:
+    """Path of the HandLandmarker ``.task`` bundle: the bundled one (hash-checked) or a user-supplied path."""
+    if spec is None:
+        return _verified_bundle(_HAND_FILE)
+    return _check_user_bundle(spec, _HAND_MEMBERS, "HandLandmarker")
+
+
+# --------------------------------------------------------------------------- quiet native logging
+
+# What mediapipe 1.2.3 prints on its own while landmarkers are created, run and closed. None of it can be turned
+# off from Python: GLOG_minloglevel / TF_CPP_MIN_LOG_LEVEL are not read by its bundled LiteRT and Abseil logging,
+# and the C API only lets one *add* a log sink. So the lines are filtered at the file-descriptor level.
+_NOISE = re.compile(
+    rb"(?:INFO|WARNING): \[[\w./+-]+:\d+\] .*"              # LiteRT: "INFO: [environment.cc:36] Creating ..."
+    rb"|INFO: (?:Created|Initialized) TensorFlow Lite .*"   # TFLite: "INFO: Created TensorFlow Lite XNNPACK ..."
+    rb"|WARNING: Logging before InitGoogle\(\) is written to STDERR"
+    rb"|[IW]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w./+-]+:\d+\] .*"  # Abseil INFO / WARNING ("W0000 00:00:...")
+)
+_QUIET_OFF_ENV = "ETIQUETTE_MEDIAPIPE_LOGS"
+_quiet_lock = threading.Lock()
+_quiet_state: dict | None = None
+
+
+def _pump(read_fd: int, out_fd: int, flushed: threading.Event) -> None:
+    """Copy the pipe to the real stderr, dropping whole lines that match _NOISE."""
+    pending = b""
+
+    def emit(data: bytes) -> None:
+        while data:
+            try:
+                n = os.write(out_fd, data)
+            except InterruptedError:
+                continue
+            except OSError:
+                return
+            data = data[n:]
+
+    while True:
+        # A partial line is held back only while it could still become a noise line; give up after 0.2 s.
+        ready, _, _ = select.select([read_fd], [], [], 0.2 if pending else None)
+        if not ready:
+            emit(pending)
+            pending = b""
+            continue
+        try:
+            chunk = os.read(read_fd, 65536)
+        except InterruptedError:
+            continue
+        except OSError:
+            chunk = b""
+        if not chunk:
+            break
+        *lines, pending = (pending + chunk).split(b"\n")
+        kept = []
+        for line in lines:
+            if line == _SENTINEL:
+                flushed.set()
+            elif not _NOISE.fullmatch(line.rstrip(b"\r")):
+                kept.append(line + b"\n")
+        if pending and pending[:1] not in (b"I", b"W"):
+            kept.append(pending)
+            pending = b""
+        if kept:
+            emit(b"".join(kept))
+    emit(pending)
+    flushed.set()
+
+
+_SENTINEL = b"\x00etiquette-cv-stderr-flush\x00"
+
+
+def _flush_quiet() -> None:
+    """At exit: make sure everything written to stderr so far has been passed on."""
+    state = _quiet_state
+    if not state:
+        return
+    state["flushed"].clear()
+    try:
+        os.write(2, _SENTINEL + b"\n")
+    except OSError:
+        return
+    state["flushed"].wait(1.0)
+
+
+def quiet_mediapipe() -> None:
+    """Keep MediaPipe / LiteRT / TFLite INFO and WARNING lines off stderr (idempotent, cheap to call again).
+
+    Call it before importing mediapipe (or at least before creating a landmarker). It
+
+    * sets ``GLOG_minloglevel=2`` and ``TF_CPP_MIN_LOG_LEVEL=3`` if unset (honoured by older mediapipe and
+      TensorFlow builds; mediapipe 1.2.3 ignores them);
+    * on POSIX, routes file descriptor 2 through a filter thread that drops the native INFO/WARNING lines
+      (``INFO: [environment.cc:36] ...``, ``W0000 00:00:... landmark_projection_calculator.cc:81] ...``, ...) and
+      passes everything else on at once, native errors (``E...``/``F...``/``ERROR:``) included. Python's own
+      ``sys.stderr`` is re-pointed straight at the real stderr (when nobody else, e.g. pytest, has replaced it),
+      so tracebacks and progress output never go through the filter.
+
+    Set ``ETIQUETTE_MEDIAPIPE_LOGS=1`` to see everything (the filter is then not installed).
+    """
+    global _quiet_state
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if os.environ.get(_QUIET_OFF_ENV, "").strip() not in ("", "0") or os.name != "posix":
+        return
+    with _quiet_lock:
+        if _quiet_state is not None:
+            return
+        _quiet_state = {}
+        try:
+            try:
+                sys.stderr.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+            real_fd = os.dup(2)
+            read_fd, write_fd = os.pipe()
+            os.dup2(write_fd, 2)
+            os.close(write_fd)
+        except OSError:
+            return  # no usable stderr: nothing to filter
+        flushed = threading.Event()
+        thread = threading.Thread(target=_pump, args=(read_fd, real_fd, flushed),
+                                  name="etiquette-cv-stderr-filter", daemon=True)
+        thread.start()
+        if sys.stderr is not None and sys.stderr is sys.__stderr__:
+            try:
+                same = sys.stderr.fileno() == 2
+            except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+                same = False
+            if same:
+                old = sys.stderr
+                sys.stderr = io.TextIOWrapper(
+                    io.FileIO(os.dup(real_fd), "w"), encoding=old.encoding, errors=old.errors,
+                    line_buffering=True, write_through=True)
+        _quiet_state.update(real_fd=real_fd, read_fd=read_fd, thread=thread, flushed=flushed)
+        import atexit
+
+        atexit.register(_flush_quiet)

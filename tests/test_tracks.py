@@ -1,0 +1,113 @@
+"""Tracks file: round trip, interrupted runs, malformed files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from etiquette_cv.tracks import (TracksError, TracksFooter, TracksHeader, TracksWriter, read_tracks,
+                                 write_tracks)
+from etiquette_cv.types import FramePoses, PersonPose, RegionOfInterest
+
+
+def make_person(rng, track_id=1, region="clerk") -> PersonPose:
+    return PersonPose(
+        track_id=track_id, region=region,
+        image_xy_px=rng.uniform(0, 1000, (33, 2)).astype(np.float32),
+        image_z=rng.normal(0, 50, 33).astype(np.float32),
+        world_xyz_m=rng.normal(0, 0.5, (33, 3)).astype(np.float32),
+        visibility=rng.uniform(0, 1, 33).astype(np.float32),
+        presence=rng.uniform(0, 1, 33).astype(np.float32),
+    )
+
+
+def header() -> TracksHeader:
+    return TracksHeader(source="clip.mp4", image_width=1280, image_height=720, nominal_fps=25.0, analysis_fps=10.0,
+                        model="full", model_sha256="ab" * 32,
+                        regions=[RegionOfInterest("clerk", 1, 2, 300, 400), RegionOfInterest("customer", 5, 6, 7, 8, True)])
+
+
+def frames(n=5, seed=0):
+    rng = np.random.default_rng(seed)
+    return [FramePoses(i * 3, i * 0.1, 1280, 720, [make_person(rng, 1, "clerk"), make_person(rng, 2, "customer")]
+                       if i % 2 == 0 else [make_person(rng, 1, "clerk")]) for i in range(n)]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_round_trip_keeps_every_value_to_its_rounding(tmp_path, suffix):
+    src = frames()
+    path = write_tracks(tmp_path / f"t{suffix}", header(), src, TracksFooter(15, 5, True))
+    back = read_tracks(path)
+    assert back.complete and back.footer.frames_analysed == 5
+    assert back.header.regions[1].follow is True and back.header.image_width == 1280
+    assert [f.frame_index for f in back.frames] == [0, 3, 6, 9, 12]
+    assert [len(f.persons) for f in back.frames] == [2, 1, 2, 1, 2]
+    for a, b in zip(src, back.frames):
+        assert b.timestamp_s == pytest.approx(a.timestamp_s)
+        for p, q in zip(a.persons, b.persons):
+            assert (p.track_id, p.region) == (q.track_id, q.region)
+            np.testing.assert_allclose(q.image_xy_px, p.image_xy_px, atol=0.006)
+            np.testing.assert_allclose(q.world_xyz_m, p.world_xyz_m, atol=6e-5)
+            np.testing.assert_allclose(q.visibility, p.visibility, atol=6e-4)
+
+
+def test_interrupted_run_keeps_frames_written_before_the_crash(tmp_path):
+    path = tmp_path / "t.jsonl"
+    writer = TracksWriter(path, header())
+    for f in frames(3):
+        writer.write_frame(f)
+    # simulate a kill mid-line: no footer, a partial last line
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write('{"frame": 9, "t_s": 0.9, "pers')
+    back = read_tracks(path)
+    assert len(back.frames) == 3 and not back.complete and back.footer is None
+
+
+def test_truncated_gzip_keeps_what_was_readable(tmp_path):
+    path = write_tracks(tmp_path / "t.jsonl.gz", header(), frames(40), TracksFooter(40, 40, True))
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * 0.6)])
+    back = read_tracks(path)
+    assert 0 < len(back.frames) < 40 and not back.complete
+
+
+def test_footer_records_a_problem(tmp_path):
+    path = write_tracks(tmp_path / "t.jsonl", header(), frames(2), TracksFooter(5, 2, False, "clip.mp4: truncated"))
+    back = read_tracks(path)
+    assert not back.complete and back.footer.problem == "clip.mp4: truncated"
+
+
+def test_errors_name_file_and_line(tmp_path):
+    with pytest.raises(TracksError, match="nope.jsonl: no such file"):
+        read_tracks(tmp_path / "nope.jsonl")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("hello\n")
+    with pytest.raises(TracksError, match="bad.jsonl: line 1"):
+        read_tracks(bad)
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"schema": "something-else"}) + "\n")
+    with pytest.raises(TracksError, match="other.jsonl: line 1: not an etiquette-cv/tracks header"):
+        read_tracks(other)
+    path = write_tracks(tmp_path / "t.jsonl", header(), frames(2))
+    lines = path.read_text().splitlines()
+    obj = json.loads(lines[2])
+    obj["persons"][0]["xy_px"] = obj["persons"][0]["xy_px"][:10]
+    lines[2] = json.dumps(obj)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(TracksError, match=r"t.jsonl: line 3: persons\[0\]: 'xy_px' has shape \(10, 2\)"):
+        read_tracks(path)
+    newer = tmp_path / "v9.jsonl"
+    head = json.loads(lines[0])
+    head["version"] = 9
+    newer.write_text(json.dumps(head) + "\n")
+    with pytest.raises(TracksError, match="version 9 is not supported"):
+        read_tracks(newer)
+
+
+def test_gzip_output_is_compressed(tmp_path):
+    path = write_tracks(tmp_path / "t.jsonl.gz", header(), frames(3))
+    with gzip.open(path, "rt") as fh:
+        assert json.loads(fh.readline())["schema"] == "etiquette-cv/tracks"
