@@ -153,15 +153,16 @@ def test_explicit_intrinsics_with_distortion_and_roll():
     truth = truth_camera(2.6, 22.0, -75.0, K=K, dist=dist, roll_deg=3.0)
     intr = {"fx": 980.0, "fy": 975.0, "cx": 655.0, "cy": 352.0, "distortion": dist.tolist()}
     cam = solve_camera(calibration_from_dict(make_dict(truth, intrinsics=intr), "distorted.yaml"))
-    assert cam.height_m == pytest.approx(2.6, abs=1e-6)
-    assert cam.pitch_deg == pytest.approx(truth.pitch_deg, abs=1e-6)
-    assert cam.roll_deg == pytest.approx(truth.roll_deg, abs=1e-6)
+    # (OpenCV's iterative undistortion limits the round trip to ~1e-5)
+    assert cam.height_m == pytest.approx(2.6, abs=1e-4)
+    assert cam.pitch_deg == pytest.approx(truth.pitch_deg, abs=1e-4)
+    assert cam.roll_deg == pytest.approx(truth.roll_deg, abs=1e-4)
     assert abs(cam.roll_deg) == pytest.approx(3.0, abs=0.2)
     pts = np.array([[0.2, -0.75, 1.3], [-0.5, 2.0, 0.0]])
-    np.testing.assert_allclose(cam.project(pts), truth.project(pts), atol=1e-6)
+    np.testing.assert_allclose(cam.project(pts), truth.project(pts), atol=1e-3)
     px = truth.project(pts)
-    assert cam.height_on_vertical_line(px[0], pts[0, :2]) == pytest.approx(1.3, abs=1e-6)
-    np.testing.assert_allclose(cam.pixel_to_floor(px[1]), pts[1, :2], atol=1e-6)
+    assert cam.height_on_vertical_line(px[0], pts[0, :2]) == pytest.approx(1.3, abs=1e-4)
+    np.testing.assert_allclose(cam.pixel_to_floor(px[1]), pts[1, :2], atol=1e-4)
 
 
 @pytest.mark.parametrize("noise_px,max_height_err_m,max_pitch_err_deg", [(1.0, 0.06, 0.6), (2.0, 0.12, 1.2)])
@@ -216,9 +217,13 @@ def test_left_handed_floor_frame_is_refused():
         solve_camera(calibration_from_dict(d, "mirror.yaml"))
 
 
-def test_focal_length_is_refined_from_height_points():
+def _lens_case() -> tuple[CameraModel, dict]:
     truth = truth_camera(2.4, 20.0, -80.0, K=k_from_hfov(60.0))
-    d = make_dict(truth, hfov_deg=70.0)                  # the user's guess of the lens is 10° off
+    return truth, make_dict(truth, hfov_deg=70.0)                 # the user's guess of the lens is 10° off
+
+
+def test_focal_length_is_refined_from_height_points():
+    truth, d = _lens_case()
     corners = np.array([[-1.0, 0.0, 1.1], [1.0, 0.0, 1.1], [-1.0, -0.6, 1.1], [1.0, -0.6, 1.1]])
     d["height_points"] = [{"pixel": p.tolist(), "world_m": w.tolist(), "name": f"counter corner {i}"}
                           for i, (p, w) in enumerate(zip(truth.project(corners), corners))]
@@ -226,20 +231,22 @@ def test_focal_length_is_refined_from_height_points():
     assert cam.focal_refined
     assert cam.hfov_deg == pytest.approx(60.0, abs=0.01)
     assert cam.height_m == pytest.approx(2.4, abs=1e-4)
-    # refine_focal: false keeps the (wrong) hfov, and the height points then show the error
+    assert cam.pitch_deg == pytest.approx(20.0, abs=1e-3)
+    # refine_focal: false keeps the (wrong) hfov, and the residuals then show it
     d["refine_focal"] = False
-    with pytest.raises(CalibrationError, match="height_points"):
+    with pytest.raises(CalibrationError, match="hfov_deg may be wrong"):
         solve_camera(calibration_from_dict(d, "lens.yaml"))
 
 
-def test_floor_points_alone_cannot_tell_a_wrong_hfov_of_a_level_camera():
-    """Documents the degeneracy: for a roll-free camera the floor fits any focal length; positions stay right."""
-    truth = truth_camera(2.4, 20.0, -80.0, K=k_from_hfov(60.0))
-    cam = solve_camera(calibration_from_dict(make_dict(truth, hfov_deg=70.0), "lens.yaml"))
-    assert np.max(cam.reprojection_errors_px) < 1e-3
-    floor = np.array([[0.3, 1.7], [-0.8, 2.4]])
-    np.testing.assert_allclose(cam.pixel_to_floor(truth.project(np.column_stack([floor, [0, 0]]))), floor, atol=1e-4)
-    assert abs(cam.height_m - 2.4) > 0.1
+def test_focal_length_refined_from_floor_points_on_request():
+    truth, d = _lens_case()
+    with pytest.raises(CalibrationError, match="lens.yaml: floor_points.*hfov_deg may be wrong"):
+        solve_camera(calibration_from_dict(d, "lens.yaml"))
+    d["refine_focal"] = True
+    cam = solve_camera(calibration_from_dict(d, "lens.yaml"))
+    assert cam.focal_refined
+    assert cam.hfov_deg == pytest.approx(60.0, abs=0.01)
+    assert cam.height_m == pytest.approx(2.4, abs=1e-3)
 
 
 def test_customer_side_given_as_a_point():
@@ -318,7 +325,7 @@ BAD = [
     (_set("counter.edge_m", [[0.0, 0.0], [0.0, 0.0]]), "counter.edge_m[1]: repeats counter.edge_m[0]"),
     (_set("counter.height_m", "tall"), "bad.yaml: counter.height_m: expected a number, got 'tall'"),
     (_set("counter.customer_side", 0), "bad.yaml: counter.customer_side: expected +1, -1 or a floor point"),
-    (_set("counter.customer_side", [0.5, 0.0]), "counter.customer_side: the point [0.5, 0.0] lies on the counter"),
+    (_set("counter.customer_side", [0.5, 0.0]), "counter.customer_side: the point [0.5, 0] lies on the counter"),
     (_set("clerk_stations.0.floor_m", [0.0, 0.8]), "clerk_stations[0].floor_m: lies on the customer side"),
     (_set("clerk_stations", []), "bad.yaml: clerk_stations: expected a list of at least 1"),
     (_set("zones.clerk", _DELETE), "bad.yaml: zones.clerk: missing required key"),
@@ -334,7 +341,7 @@ BAD = [
     (_set("image_size", [1280]), "bad.yaml: image_size: expected [w, h] numbers, got [1280]"),
     (_set("max_reprojection_error_px", -1), "bad.yaml: max_reprojection_error_px: expected a positive number"),
     (_set("geometry", {"ankle_hieght_m": 0.1}), "geometry.ankle_hieght_m: unknown key (did you mean 'ankle_height_m'?)"),
-    (_set("refine_focal", True), "bad.yaml: refine_focal: true needs height_points"),
+    (lambda d: d.update(refine_focal=True, floor_points=d["floor_points"][:5]), "refine_focal: true needs at least 6"),
     (_set("reference_frames", ["nowhere.png"]), "bad.yaml: reference_frames[0]: file not found"),
 ]
 

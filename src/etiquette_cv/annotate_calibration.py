@@ -86,7 +86,7 @@ def _label(img, text: str, xy, colour=TEXT, scale: float = 0.45) -> None:
     if not np.all(np.isfinite(xy)):
         return
     x, y = int(round(xy[0])), int(round(xy[1]))
-    cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 2, cv2.LINE_AA)
     cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
 
 

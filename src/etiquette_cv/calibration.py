@@ -53,6 +53,8 @@ DUPLICATE_PIXEL_DISTANCE_PX = 2.0
 """Two floor points closer than this in the image are the same point."""
 MIN_SPREAD_RATIO = 0.05
 """A point set whose spread across its best-fit line is below this fraction of its spread along it is collinear."""
+MIN_POINTS_FOR_FOCAL = 6
+"""Refining the focal length from the reference points needs at least this many of them."""
 FOCAL_SEARCH_FACTOR = 3.0
 """Focal refinement keeps the focal length within [f0 / factor, f0 * factor] of the hfov_deg value."""
 MIN_RAY_COSINE = 1e-9
@@ -173,7 +175,9 @@ class Calibration:
     max_reprojection_error_px: float
     max_floor_error_m: float
     refine_focal: str
-    """"auto" (refine when height points exist and intrinsics come from hfov_deg), "true" or "false"."""
+    """Whether to refine the focal length when the intrinsics come from hfov_deg: "auto" (only when height points
+    exist: well conditioned), "true" (also from floor points alone: about 1-3 degrees of hfov at 1 px click noise with
+    8 points) or "false"."""
     geometry: GeometrySettings = field(default_factory=GeometrySettings)
 
     def error(self, key: str, problem: str) -> CalibrationError:
@@ -330,8 +334,9 @@ def calibration_from_dict(data: Any, source: str = "<calibration>", base_dir: st
         refine = "true" if refine else "false"
     if refine not in ("auto", "true", "false"):
         raise r.fail("refine_focal", f"expected auto, true or false, got {_show(d['refine_focal'])}")
-    if refine == "true" and len(height_px) == 0:
-        raise r.fail("refine_focal", "true needs height_points (floor points alone do not fix the focal length)")
+    if refine == "true" and len(height_px) + len(floor_px) < MIN_POINTS_FOR_FOCAL:
+        raise r.fail("refine_focal", f"true needs at least {MIN_POINTS_FOR_FOCAL} floor_points + height_points, got "
+                                     f"{len(height_px) + len(floor_px)}")
     if refine == "true" and not intrinsics.from_hfov:
         raise r.fail("refine_focal", "true applies to hfov_deg only; explicit intrinsics are used as given")
 
@@ -459,11 +464,12 @@ def _read_counter(r: _Reader, value: Any) -> Counter:
         side = int(side_value)
     elif isinstance(side_value, (list, tuple)):
         p = r.vector("counter.customer_side", side_value, ("x", "y"))
+        shown = f"[{p[0]:g}, {p[1]:g}]"
         from etiquette_cv.geometry import polyline_side  # local: geometry imports this module
 
         s = polyline_side(p, edge)
         if s == 0:
-            raise r.fail("counter.customer_side", f"the point {list(p)} lies on the counter edge; pick a point "
+            raise r.fail("counter.customer_side", f"the point {shown} lies on the counter edge; pick a point "
                                                   "clearly on the customer side")
         side = s
     else:
@@ -592,7 +598,7 @@ class CameraModel:
     leave_one_out_errors_px: np.ndarray
     """(N,) reprojection error of each point when the camera is solved without it (NaN when too few points)."""
     focal_refined: bool = False
-    """True when the focal length was refined from height points (intrinsics given by hfov_deg)."""
+    """True when the focal length was refined from the reference points (intrinsics given by hfov_deg)."""
     geometry: GeometrySettings = field(default_factory=GeometrySettings)
     """The calibration file's geometry settings (defaults of the geometry functions)."""
 
@@ -752,20 +758,36 @@ def _reprojection(world: np.ndarray, pixels: np.ndarray, rvec, tvec, K, dist) ->
 
 def _solve_pose(world: np.ndarray, pixels: np.ndarray, K: np.ndarray, dist: np.ndarray,
                 cal: Calibration) -> tuple[np.ndarray, np.ndarray]:
-    """Camera pose (rvec, tvec) from reference points: IPPE on the floor points, the solution with the camera above
-    the floor, refined by Levenberg-Marquardt (SOLVEPNP_ITERATIVE) on all points."""
+    """Camera pose (rvec, tvec) from reference points: candidates from IPPE on the floor points (both of its
+    solutions) and from SQPnP on all points; the candidate with the camera above the floor and the smallest error is
+    refined by Levenberg-Marquardt (SOLVEPNP_ITERATIVE) on all points."""
     on_floor = world[:, 2] == 0.0
-    n, rvecs, tvecs, _ = cv2.solvePnPGeneric(world[on_floor], pixels[on_floor], K, dist, flags=cv2.SOLVEPNP_IPPE)
-    candidates = [(rv, tv) for rv, tv in zip(rvecs[:n], tvecs[:n]) if _camera_z(rv, tv) > 0]
+    candidates: list[tuple[np.ndarray, np.ndarray]] = []
+    try:
+        n, rvecs, tvecs, _ = cv2.solvePnPGeneric(world[on_floor], pixels[on_floor], K, dist, flags=cv2.SOLVEPNP_IPPE)
+        candidates += [(np.asarray(rv, float).reshape(3), np.asarray(tv, float).reshape(3))
+                       for rv, tv in zip(rvecs[:n], tvecs[:n])]
+    except cv2.error:
+        pass
+    try:
+        ok, rv, tv = cv2.solvePnP(world, pixels, K, dist, flags=cv2.SOLVEPNP_SQPNP)
+        if ok:
+            candidates.append((rv.reshape(3), tv.reshape(3)))
+    except cv2.error:
+        pass
     if not candidates:
+        raise cal.error("floor_points", "no camera pose fits these points (degenerate layout); spread the points "
+                                        "over the visible floor")
+    above = [c for c in candidates if _camera_z(*c) > 0]
+    if not above:
         raise cal.error("floor_points", "the solved camera is below the floor: the floor_m axes form a left-handed "
                                         "frame (x, y, z up must be right-handed); swap x and y or negate one")
-    best = min(candidates, key=lambda c: float(np.sum(_reprojection(world, pixels, c[0], c[1], K, dist) ** 2)))
+    best = min(above, key=lambda c: float(np.sum(_reprojection(world, pixels, c[0], c[1], K, dist) ** 2)))
     ok, rvec, tvec = cv2.solvePnP(world, pixels, K, dist, rvec=best[0].copy(), tvec=best[1].copy(),
                                   useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)
     if not ok or _camera_z(rvec, tvec) <= 0:
         rvec, tvec = best
-    return rvec.reshape(3), tvec.reshape(3)
+    return np.asarray(rvec, float).reshape(3), np.asarray(tvec, float).reshape(3)
 
 
 def _refine_focal(world, pixels, K, dist, rvec, tvec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -791,7 +813,8 @@ def _refine_focal(world, pixels, K, dist, rvec, tvec) -> tuple[np.ndarray, np.nd
 
 
 def solve_camera(cal: Calibration, check: bool = True) -> CameraModel:
-    """Solve the camera of a calibration: floor homography, pose (IPPE → iterative PnP), optional focal refinement,
+    """Solve the camera of a calibration: floor homography, pose (IPPE/SQPnP → iterative PnP), optional focal
+    refinement (pose and one focal length jointly, least squares; see ``Calibration.refine_focal``),
     per-point residuals (px, cm) and leave-one-out errors (px). With ``check`` (default) raise CalibrationError when
     the residuals exceed the file's tolerances, naming the point that is off (see :func:`check_camera`)."""
     K = cal.intrinsics.matrix()
@@ -807,7 +830,7 @@ def solve_camera(cal: Calibration, check: bool = True) -> CameraModel:
     rvec, tvec = _solve_pose(world, pixels, K, dist, cal)
     focal_refined = False
     has_height = len(cal.height_points_m) > 0
-    if cal.intrinsics.from_hfov and has_height and cal.refine_focal in ("auto", "true"):
+    if cal.intrinsics.from_hfov and (cal.refine_focal == "true" or (cal.refine_focal == "auto" and has_height)):
         K, rvec, tvec = _refine_focal(world, pixels, K, dist, rvec, tvec)
         focal_refined = True
 
@@ -862,10 +885,12 @@ def check_camera(cal: Calibration, cam: CameraModel) -> None:
             i = int(np.argmax(err_px / cal.max_reprojection_error_px + err_m / cal.max_floor_error_m))
             how = ""
         floor_txt = f"{cam.floor_errors_cm[i]:.1f} cm" if np.isfinite(cam.floor_errors_cm[i]) else "n/a"
+        hint = ("; if many points are off, hfov_deg may be wrong: add height_points or set refine_focal: true"
+                if cal.intrinsics.from_hfov and not cam.focal_refined and int(np.sum(bad)) > 1 else "")
         raise CalibrationError(
             f"{cal.source}: {cam.reference_labels[i]}: looks wrong (reprojection error {err_px[i]:.1f} px, "
             f"{floor_txt} on the floor{how}; limits max_reprojection_error_px {cal.max_reprojection_error_px:g}, "
-            f"max_floor_error_m {cal.max_floor_error_m:g}); check its pixel and its metres")
+            f"max_floor_error_m {cal.max_floor_error_m:g}); check its pixel and its metres{hint}")
     for zone in cal.zones.values():
         if zone.floor_m is None:
             continue

@@ -35,8 +35,8 @@ class PoseConfig:
     min_tracking_confidence: float = 0.5
     follow_margin: float = 0.45
     """A followed person's crop extends this fraction of their landmark box beyond it on every side."""
-    follow_recenter: float = 0.15
-    """A followed crop moves only when the person's centre drifts this fraction of the crop from its centre."""
+    follow_resize: float = 0.25
+    """A followed crop changes size only when the person's size changes by more than this fraction."""
     new_track_after_s: float = 1.0
     """A region that found nobody for this long gives the next person it finds a new track id."""
     parallel_regions: bool = True
@@ -50,6 +50,7 @@ class RegionStats:
     frames: int = 0
     found: int = 0
     tracks: int = 0
+    restarts: int = 0
     landmarker_s: float = 0.0
     """Seconds spent inside bare landmarker calls (for the throughput benchmark's overhead ratio)."""
 
@@ -77,7 +78,7 @@ class RegionLandmarker:
         self.config = config
         self.image_width, self.image_height = image_width, image_height
         self._next_track_id = next_track_id
-        options = vision.PoseLandmarkerOptions(
+        self._options = vision.PoseLandmarkerOptions(
             base_options=base_options.BaseOptions(model_asset_path=str(model_path)),
             running_mode=vision.RunningMode.VIDEO,
             num_poses=1,
@@ -85,7 +86,8 @@ class RegionLandmarker:
             min_pose_presence_confidence=config.min_presence_confidence,
             min_tracking_confidence=config.min_tracking_confidence,
         )
-        self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        self._create = vision.PoseLandmarker.create_from_options
+        self._landmarker = self._create(self._options)
         self._last_ms = -1
         self._crop = (self.region.x, self.region.y, self.region.width, self.region.height)
         self._track_id: int | None = None
@@ -96,25 +98,33 @@ class RegionLandmarker:
         """Release the landmarker."""
         self._landmarker.close()
 
+    def _restart(self) -> None:
+        """A fresh landmarker (its tracking state refers to the old crop)."""
+        self._landmarker.close()
+        self._landmarker = self._create(self._options)
+        self.stats.restarts += 1
+
     def _follow(self, person: PersonPose) -> None:
-        """Move the crop to keep a followed person centred (only when they drift, see PoseConfig.follow_recenter)."""
+        """Keep a followed person centred in a square crop.
+
+        The crop is re-centred on every frame, so that MediaPipe's own tracking (which predicts where the person
+        is from the previous frame, in crop coordinates) stays aligned; its size changes only when the person's
+        size does by more than ``follow_resize`` — and then the landmarker is restarted, because its tracking
+        state would no longer match the new scale.
+        """
         x0, y0, x1, y1 = person.bbox_px()
         bw, bh = max(x1 - x0, 8.0), max(y1 - y0, 8.0)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        m = self.config.follow_margin
-        want_w, want_h = bw * (1 + 2 * m), bh * (1 + 2 * m)
-        side = max(want_w, want_h)  # square crops keep the scale steady as the person turns
-        kx, ky, kw, kh = self._crop
-        drift = max(abs(cx - (kx + kw / 2)) / kw, abs(cy - (ky + kh / 2)) / kh)
-        size_change = abs(side - max(kw, kh)) / max(kw, kh)
-        if drift < self.config.follow_recenter and size_change < 0.25:
-            return
-        x = int(round(cx - side / 2))
-        y = int(round(cy - side / 2))
-        s = int(round(side))
-        x = min(max(x, 0), max(0, self.image_width - s))
-        y = min(max(y, 0), max(0, self.image_height - s))
-        self._crop = (x, y, min(s, self.image_width - x), min(s, self.image_height - y))
+        want = max(bw, bh) * (1 + 2 * self.config.follow_margin)
+        _, _, kw, kh = self._crop
+        side = float(max(kw, kh))
+        if abs(want - side) / side > self.config.follow_resize:
+            side = want
+            self._restart()
+        s = int(round(min(side, self.image_width, self.image_height)))
+        x = min(max(int(round(cx - s / 2)), 0), self.image_width - s)
+        y = min(max(int(round(cy - s / 2)), 0), self.image_height - s)
+        self._crop = (x, y, s, s)
 
     def _reset_crop(self) -> None:
         self._crop = (self.region.x, self.region.y, self.region.width, self.region.height)
@@ -139,8 +149,10 @@ class RegionLandmarker:
         if not result.pose_landmarks:
             if timestamp_s - self._last_seen_s > self.config.new_track_after_s:
                 self._track_id = None
-                if self.region.follow:
+                if self.region.follow and self._crop != (self.region.x, self.region.y, self.region.width,
+                                                          self.region.height):
                     self._reset_crop()
+                    self._restart()
             return None
         xyz, vis, pres, wxyz = _result_to_arrays(result)
         xy_px = np.empty((NUM_LANDMARKS, 2), dtype=np.float32)

@@ -287,8 +287,8 @@ class Body:
         amp = min(1.0, p.walk_speed_m_s / 1.0) if walking else 0.0
         # legs
         for side, suf in ((-1, "_l"), (1, "_r")):
-            hip = 90.0 * sit
-            knee = 90.0 * sit
+            hip = 80.0 * sit
+            knee = 80.0 * sit
             abd = 0.0
             twist = 0.0
             foot = 0.0

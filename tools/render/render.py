@@ -155,8 +155,11 @@ def main(argv=None):
     times = sc.times()
     fr = range(len(times))
     if args.frames:
-        a, b = (int(x) for x in args.frames.split(":"))
-        fr = range(a, min(b, len(times)))
+        if ":" in args.frames:
+            a, b = (int(x) for x in args.frames.split(":"))
+            fr = range(a, min(b, len(times)))
+        else:
+            fr = [int(x) for x in args.frames.split(",")]
     png = set(int(x) for x in args.png.split(",")) if args.png else set()
     os.makedirs(args.out, exist_ok=True)
     name = sc.name
@@ -341,14 +344,14 @@ def derive_events(sc, bodies, frames_gt, cam):
         if p.role == "customer":
             d = np.array([float(c.distance_m(s.pos_m)) for s in samples])
             for i in range(1, len(ts)):
-                if (d[i - 1] - 2.0) * (d[i] - 2.0) < 0 or (d[i] == 2.0 and d[i - 1] != 2.0):
+                if (d[i - 1] < 2.0) != (d[i] < 2.0):
                     u = (2.0 - d[i - 1]) / (d[i] - d[i - 1])
                     tc = ts[i - 1] + u * dt
                     ev.append({"type": "cross_2m", "person": p.id, "direction": "in" if d[i] < d[i - 1] else "out",
                                "t_s": round(float(tc), 4)})
         sb = np.array([s.sit_blend for s in samples])
         for i in range(1, len(ts)):
-            if (sb[i - 1] - 0.5) * (sb[i] - 0.5) < 0:
+            if (sb[i - 1] < 0.5) != (sb[i] < 0.5):
                 u = (0.5 - sb[i - 1]) / (sb[i] - sb[i - 1])
                 tc = ts[i - 1] + u * dt
                 kind = "stand_up" if sb[i] < sb[i - 1] else "sit_down"

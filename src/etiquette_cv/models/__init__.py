@@ -228,12 +228,17 @@ def _pump(read_fd: int, out_fd: int, flushed: threading.Event) -> None:
                 flushed.set()
             elif not _NOISE.fullmatch(line.rstrip(b"\r")):
                 kept.append(line + b"\n")
-        if pending and pending[:1] not in (b"I", b"W"):
+        if pending and (pending[:1] not in (b"I", b"W") or len(pending) > 4096):
             kept.append(pending)
             pending = b""
         if kept:
             emit(b"".join(kept))
     emit(pending)
+    for fd in (read_fd, out_fd):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
     flushed.set()
 
 
@@ -243,8 +248,14 @@ _SENTINEL = b"\x00etiquette-cv-stderr-flush\x00"
 def _flush_quiet() -> None:
     """At exit: make sure everything written to stderr so far has been passed on."""
     state = _quiet_state
-    if not state:
+    if not state or not state["thread"].is_alive():
         return
+    try:
+        st = os.fstat(2)
+    except OSError:
+        return
+    if (st.st_dev, st.st_ino) != state["pipe_id"]:
+        return  # someone (e.g. pytest's capture) has put another file on fd 2 since: nothing of ours to flush
     state["flushed"].clear()
     try:
         os.write(2, _SENTINEL + b"\n")
@@ -284,6 +295,7 @@ def quiet_mediapipe() -> None:
                 pass
             real_fd = os.dup(2)
             read_fd, write_fd = os.pipe()
+            st = os.fstat(write_fd)
             os.dup2(write_fd, 2)
             os.close(write_fd)
         except OSError:
@@ -302,7 +314,7 @@ def quiet_mediapipe() -> None:
                 sys.stderr = io.TextIOWrapper(
                     io.FileIO(os.dup(real_fd), "w"), encoding=old.encoding, errors=old.errors,
                     line_buffering=True, write_through=True)
-        _quiet_state.update(real_fd=real_fd, read_fd=read_fd, thread=thread, flushed=flushed)
+        _quiet_state.update(thread=thread, flushed=flushed, pipe_id=(st.st_dev, st.st_ino))
         import atexit
 
         atexit.register(_flush_quiet)

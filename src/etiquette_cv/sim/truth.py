@@ -23,7 +23,7 @@ __all__ = ["GroundTruth", "TruthEvent", "ground_truth", "ground_truth_at", "trut
 NEAR_COUNTER_M = 2.0
 """Distance from the counter edge within which the clerk must rise (CC-2.6)."""
 _TIME_TOL_S = 1e-6
-_SCAN_STEP_S = 0.01
+_SCAN_STEP_S = 0.05
 
 
 @dataclass
@@ -114,7 +114,7 @@ def _body(person: PersonSpec) -> Body:
 
 
 def _crossings(f: Callable[[float], float], level: float, t0: float, t1: float) -> list[tuple[float, int]]:
-    """Times in [t0, t1] where f crosses ``level`` (scan at 10 ms, then bisection to 1 µs), with direction
+    """Times in [t0, t1] where f crosses ``level`` (scan at 50 ms, then bisection to 1 µs), with direction
     +1 (rising through the level) or −1 (falling)."""
     ts = np.arange(t0, t1 + _SCAN_STEP_S, _SCAN_STEP_S)
     ts[-1] = min(ts[-1], t1)
@@ -171,7 +171,7 @@ def truth_events(scenario: Scenario, near_m: float = NEAR_COUNTER_M) -> list[Tru
 def _peak_flexion(person: PersonSpec, t0: float, t1: float) -> tuple[float, float]:
     """(time in s, degrees) of the maximum commanded trunk flexion in [t0, t1]; the time is the middle of the
     interval where the flexion is within 0.01° of the maximum."""
-    n = max(2, int(math.ceil((t1 - t0) / 0.002)) + 1)
+    n = max(2, int(math.ceil((t1 - t0) / 0.005)) + 1)
     ts = np.linspace(t0, t1, n)
     vals = np.array([person.sample(float(t)).trunk_flexion_deg for t in ts])
     peak = float(vals.max())
