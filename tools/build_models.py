@@ -322,6 +322,8 @@ def read_model_metadata(model: bytes):
         entry = m.Metadata(i)
         if entry.Name() == METADATA_NAME:
             buf = m.Buffers(entry.Buffer())
+            if buf.DataLength() == 0:
+                return None
             data = buf.DataAsNumpy().tobytes()
             return mfb.ModelMetadataT.InitFromObj(mfb.ModelMetadata.GetRootAsModelMetadata(data, 0))
     return None
@@ -452,8 +454,7 @@ def add_metadata(model: bytes, metadata: bytes) -> bytes:
     sfb, _ = _schemas()
     if model[4:8] != b"TFL3":
         raise SystemExit("build_models: not a TFLite flatbuffer (identifier is not TFL3)")
-    probe = zipfile.is_zipfile(io.BytesIO(model))
-    if probe:
+    if zipfile.is_zipfile(io.BytesIO(model)):
         # The model already carries packed associated files; this tool only
         # handles the metadata-less landmark models, which have none.
         raise SystemExit("build_models: refusing to re-pack a model that has associated files")

@@ -128,12 +128,13 @@ class GeometrySettings:
 
     visibility_threshold: float = 0.5
     """Landmarks whose visibility and presence are below this are not used."""
-    ankle_height_m: float = 0.08
-    """Height of the ankle landmark above the floor; the ankle rays are intersected with this plane."""
-    heel_height_m: float = 0.05
-    """Height of the heel landmark above the floor."""
-    assumed_hip_height_m: float = 0.92
-    """Hip landmark height of a standing adult, used when the feet are hidden (fallback position)."""
+    ankle_height_m: float = 0.07
+    """Height of the ankle landmark (lateral malleolus, about 4 % of stature) above the floor; the ankle rays are
+    intersected with this plane."""
+    heel_height_m: float = 0.03
+    """Height of the heel landmark (back of the heel) above the floor."""
+    assumed_hip_height_m: float = 0.90
+    """Hip landmark height of a standing adult (about 53 % of stature), used when the feet are hidden."""
     heels_confidence: float = 0.9
     """Confidence factor of a floor position from the heels (the ankles count 1.0)."""
     one_foot_confidence: float = 0.6
@@ -812,11 +813,12 @@ def _refine_focal(world, pixels, K, dist, rvec, tvec) -> tuple[np.ndarray, np.nd
     return Kf, res.x[:3], res.x[3:6]
 
 
-def solve_camera(cal: Calibration, check: bool = True) -> CameraModel:
+def solve_camera(cal: Calibration, check: bool = True, leave_one_out: bool = True) -> CameraModel:
     """Solve the camera of a calibration: floor homography, pose (IPPE/SQPnP → iterative PnP), optional focal
     refinement (pose and one focal length jointly, least squares; see ``Calibration.refine_focal``),
     per-point residuals (px, cm) and leave-one-out errors (px). With ``check`` (default) raise CalibrationError when
-    the residuals exceed the file's tolerances, naming the point that is off (see :func:`check_camera`)."""
+    the residuals exceed the file's tolerances, naming the point that is off (see :func:`check_camera`).
+    ``leave_one_out=False`` skips the leave-one-out solves (faster; the check then names the largest residual)."""
     K = cal.intrinsics.matrix()
     dist = cal.intrinsics.distortion.astype(float)
     world = cal.reference_world_m
@@ -844,7 +846,8 @@ def solve_camera(cal: Calibration, check: bool = True) -> CameraModel:
     )
     hit = cam.pixel_to_plane_z(pixels, world[:, 2])
     cam.floor_errors_cm = np.linalg.norm(hit - world[:, :2], axis=1) * 100.0
-    cam.leave_one_out_errors_px = _leave_one_out(world, pixels, K, dist, cal)
+    if leave_one_out:
+        cam.leave_one_out_errors_px = _leave_one_out(world, pixels, K, dist, cal)
     if check:
         check_camera(cal, cam)
     return cam

@@ -50,8 +50,13 @@ class FitSettings:
     """How far the hip centre may stray from the station before the prior pushes back (1 sigma)."""
     hip_height_sigma_m: float = 0.12
     pixel_sigma_px: float = 2.0
+    flexion_prior_sigma_deg: float = 35.0
+    """A weak prior toward an upright trunk. From a camera in front of the person, a forward bend and a backward
+    lean by twice the camera's elevation angle foreshorten the trunk alike; the prior settles such ties."""
+    continuity_sigma_deg: float = 15.0
+    """Among the fit's local solutions, one far from the previous frame's angle pays this much per sigma."""
     min_visibility: float = 0.5
-    min_sensitivity_px_per_deg: float = 0.6
+    min_sensitivity_px_per_deg: float = 0.3
     """An angle that moves the landmarks less than this many pixels per degree cannot be measured from this view."""
 
 
@@ -121,23 +126,63 @@ class TrunkFitter:
         return np.column_stack([(px[:, 0] - self.K[0, 2]) / self.K[0, 0], (px[:, 1] - self.K[1, 2]) / self.K[1, 1]])
 
     def model_points(self, params: np.ndarray, dims: BodyDims) -> np.ndarray:
-        """World positions (4, 3) of left/right shoulder and left/right hip for params (Hx, Hy, Hz, θ, φ)."""
-        hip = params[:3]
-        d = trunk_direction(params[3], params[4], self.forward, self.right)
+        """World positions (…, 4, 3) of left/right shoulder and left/right hip for params (…, 5) =
+        (Hx, Hy, Hz, θ, φ) in metres and radians."""
+        P = np.asarray(params, dtype=float)
+        hip = P[..., :3]
+        sf, cf, sl, cl = np.sin(P[..., 3:4]), np.cos(P[..., 3:4]), np.sin(P[..., 4:5]), np.cos(P[..., 4:5])
+        d = sf * cl * self.forward + sl * self.right + cf * cl * _UP
         shoulder = hip + dims.trunk_length_m * d
-        r_s = self.right - (self.right @ d) * d
-        r_s /= np.linalg.norm(r_s)
+        r_s = self.right - np.sum(self.right * d, axis=-1, keepdims=True) * d
+        r_s /= np.linalg.norm(r_s, axis=-1, keepdims=True)
         hs, hh = dims.shoulder_width_m / 2, dims.hip_width_m / 2
-        return np.array([shoulder - hs * r_s, shoulder + hs * r_s, hip - hh * self.right, hip + hh * self.right])
+        return np.stack([shoulder - hs * r_s, shoulder + hs * r_s, hip - hh * self.right, hip + hh * self.right],
+                        axis=-2)
 
     def _project_norm(self, world: np.ndarray) -> np.ndarray:
         cam = world @ self.R.T + self.t
-        return cam[:, :2] / cam[:, 2:3]
+        return cam[..., :2] / cam[..., 2:3]
+
+    _LO = np.array([-np.inf, -np.inf, 0.05, np.radians(-60.0), np.radians(-60.0)])
+    _HI = np.array([np.inf, np.inf, 1.6, np.radians(120.0), np.radians(60.0)])
+
+    def _solve(self, residuals, x0: np.ndarray, max_iter: int = 30) -> tuple[np.ndarray, float]:
+        """Levenberg–Marquardt on a residual function that accepts a batch of parameter vectors (B, 5) → (B, M),
+        with a forward-difference Jacobian computed in one batched call; parameters are kept within bounds."""
+        eps = 1e-6
+        x = np.clip(x0, self._LO, self._HI)
+        r = residuals(x[None])[0]
+        cost = float(r @ r)
+        lam = 1e-3
+        steps = x + np.eye(5) * eps
+        for _ in range(max_iter):
+            steps = x + np.eye(5) * eps
+            J = ((residuals(steps) - r) / eps).T
+            H = J.T @ J
+            g = J.T @ r
+            while True:
+                try:
+                    dx = np.linalg.solve(H + lam * (np.diag(np.diag(H)) + 1e-9 * np.eye(5)), -g)
+                except np.linalg.LinAlgError:
+                    return x, cost
+                x_new = np.clip(x + dx, self._LO, self._HI)
+                r_new = residuals(x_new[None])[0]
+                c_new = float(r_new @ r_new)
+                if c_new < cost:
+                    break
+                lam *= 4.0
+                if lam > 1e8:
+                    return x, cost
+            converged = cost - c_new < 1e-6 * max(cost, 1e-12) or np.max(np.abs(x_new - x)) < 1e-7
+            x, r, cost, lam = x_new, r_new, c_new, max(lam / 3.0, 1e-9)
+            if converged:
+                break
+        return x, cost
 
     def fit(self, pose: PersonPose, stance: str = "stand", init: TrunkFit | None = None,
-            dims: BodyDims | None = None, fixed_angles: tuple[float, float] | None = None) -> TrunkFit | None:
+            dims: BodyDims | None = None) -> TrunkFit | None:
         """Fit the trunk to ``pose``; None when the shoulders are not visible. ``stance`` ('stand'/'sit') picks the
-        hip-height prior. ``fixed_angles`` (flexion, lateral in degrees) solves only for the hip position."""
+        hip-height prior; ``init`` (usually the previous frame's fit) is one of the starting points."""
         s = self.settings
         dims = dims or self.dims
         idx = [_LS, _RS, _LH, _RH]
@@ -150,42 +195,41 @@ class TrunkFitter:
         station = np.asarray(self.place.station_xy_m, dtype=float)
         scale = self.focal_px / s.pixel_sigma_px
         wr = np.repeat(w, 2)
+        prior_centre = np.array([station[0], station[1], hip_z, 0.0])
+        prior_scale = np.array([s.station_sigma_m, s.station_sigma_m, s.hip_height_sigma_m,
+                                np.radians(s.flexion_prior_sigma_deg)])
 
-        def residuals(p: np.ndarray) -> np.ndarray:
-            full = p if fixed_angles is None else np.concatenate([p, np.radians(fixed_angles)])
-            img = (self._project_norm(self.model_points(full, dims)) - obs).ravel() * scale * wr
-            prior = [(full[0] - station[0]) / s.station_sigma_m, (full[1] - station[1]) / s.station_sigma_m,
-                     (full[2] - hip_z) / s.hip_height_sigma_m]
-            return np.concatenate([img, prior])
+        def residuals(P: np.ndarray) -> np.ndarray:
+            img = (self._project_norm(self.model_points(P, dims)) - obs).reshape(len(P), 8) * (scale * wr)
+            return np.concatenate([img, (P[:, :4] - prior_centre) / prior_scale], axis=1)
 
+        # From one camera a forward bend and a backward lean can foreshorten the trunk alike: start from the
+        # previous frame and from a clear bend either way, and keep the best fit.
+        base = np.array([station[0], station[1], hip_z, 0.0, 0.0])
+        starts = [base + [0, 0, 0, np.radians(35.0), 0], base + [0, 0, 0, np.radians(-20.0), 0], base]
         if init is not None:
-            x0 = np.array([*init.hip_xyz_m, np.radians(init.flexion_deg), np.radians(init.lateral_deg)])
-        else:
-            x0 = np.array([station[0], station[1], hip_z, 0.0, 0.0])
-        if fixed_angles is not None:
-            x0 = x0[:3]
-        lo = [-np.inf, -np.inf, 0.05] + ([] if fixed_angles is not None else [np.radians(-60), np.radians(-60)])
-        hi = [np.inf, np.inf, 1.6] + ([] if fixed_angles is not None else [np.radians(120), np.radians(60)])
-        x0 = np.clip(x0, np.array(lo) + 1e-9, np.array(hi) - 1e-9)
-        sol = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale="jac", max_nfev=60)
-        p = sol.x if fixed_angles is None else np.concatenate([sol.x, np.radians(fixed_angles)])
+            starts.insert(0, np.array([*init.hip_xyz_m, np.radians(init.flexion_deg), np.radians(init.lateral_deg)]))
+        p, best = None, np.inf
+        for x0 in starts:
+            x, cost = self._solve(residuals, x0)
+            if init is not None:
+                cost += ((np.degrees(x[3]) - init.flexion_deg) / s.continuity_sigma_deg) ** 2
+            if cost < best - 1e-9:
+                p, best = x, cost
         n_img = int(w.sum())
-        img_res = sol.fun[:8].reshape(4, 2) / scale * self.focal_px
+        img_res = residuals(p[None])[0, :8].reshape(4, 2) / scale * self.focal_px
         rms = float(np.sqrt(np.sum(img_res ** 2) / max(n_img, 1)))
-        pts = self.model_points(p, dims)
         # Pixels moved per degree of each angle (finite difference): is the angle observable from this camera?
-        sens = []
-        for k in (3, 4):
-            q = p.copy()
-            q[k] += np.radians(1.0)
-            moved = (self._project_norm(self.model_points(q, dims)) - self._project_norm(pts)) * self.focal_px
-            sens.append(float(np.sqrt(np.sum((moved ** 2).sum(axis=1) * w) / max(w.sum(), 1))))
-        shoulder = pts[:2].mean(axis=0)
+        batch = np.stack([p, p + [0, 0, 0, np.radians(1.0), 0], p + [0, 0, 0, 0, np.radians(1.0)]])
+        proj = self._project_norm(self.model_points(batch, dims)) * self.focal_px
+        sens = [float(np.sqrt(np.sum(((proj[k] - proj[0]) ** 2).sum(axis=1) * w) / max(w.sum(), 1)))
+                for k in (1, 2)]
+        pts = self.model_points(p, dims)
         return TrunkFit(
             flexion_deg=float(np.degrees(p[3])),
             lateral_deg=float(np.degrees(p[4])),
             hip_xyz_m=p[:3].copy(),
-            shoulder_xyz_m=shoulder,
+            shoulder_xyz_m=pts[:2].mean(axis=0),
             rms_px=rms,
             flexion_sensitivity_px_per_deg=sens[0],
             lateral_sensitivity_px_per_deg=sens[1],
@@ -308,4 +352,211 @@ def lowpass(t_s: np.ndarray, values: np.ndarray, cutoff_hz: float = 2.0, max_gap
     for start, end in finite_runs(t_s, out, max_gap_s):
         if end - start > 3 * max(len(a), len(b)):
             out[start:end] = filtfilt(b, a, out[start:end])
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Series over a whole video
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostureSettings:
+    """Settings of the clerk posture measurement (from the rulebook's ``measurement`` section)."""
+
+    fit: FitSettings = field(default_factory=FitSettings)
+    baseline_max_deg: float = 8.0
+    """The per-person upright baseline (MediaPipe's hips and shoulders are not joint centres, which tilts an
+    upright trunk by a few degrees) may correct at most this much."""
+    baseline_upright_deg: float = 12.0
+    """Standing frames whose uncorrected flexion is within this of zero are taken as upright for the baseline."""
+    filter_cutoff_hz: float = 2.0
+    visibility: float = 0.5
+    head_flexion_margin_deg: float = 12.0
+    """How much more trunk flexion than the head's drop toward the shoulders implies is believed when correcting the
+    shoulder height for a bow."""
+
+
+def facing_from_counter(station_xy_m: np.ndarray, edge_m: np.ndarray, customer_side: int) -> np.ndarray:
+    """Unit floor vector from a clerk station toward the customers: the normal of the nearest counter segment on
+    the customer side."""
+    p = np.asarray(station_xy_m, dtype=float)
+    best, best_d = None, np.inf
+    for a, b in zip(edge_m[:-1], edge_m[1:]):
+        ab = b - a
+        u = np.clip((p - a) @ ab / (ab @ ab), 0.0, 1.0)
+        d = np.linalg.norm(p - (a + u * ab))
+        if d < best_d:
+            best, best_d = ab / np.linalg.norm(ab), d
+    left = np.array([-best[1], best[0]])
+    return left * (1.0 if customer_side > 0 else -1.0)
+
+
+@dataclass
+class ClerkSeries:
+    """The clerk's measurements over time, aligned on ``t_s`` (NaN where not measurable)."""
+
+    t_s: np.ndarray
+    frame_index: np.ndarray
+    visible: np.ndarray
+    """bool: the clerk's shoulders were found."""
+    shoulder_height_m: np.ndarray
+    """Shoulder-centre height above the floor on the station's vertical line."""
+    upright_shoulder_height_m: np.ndarray
+    """Shoulder height corrected for the trunk's flexion (what it would be upright): tells sitting from standing
+    even during a bow."""
+    head_minus_shoulder_m: np.ndarray
+    flexion_deg: np.ndarray
+    """Trunk flexion from the true vertical, baseline-corrected and low-pass filtered."""
+    flexion_raw_deg: np.ndarray
+    lateral_deg: np.ndarray
+    flexion_assessable: np.ndarray
+    lateral_assessable: np.ndarray
+    hips_seen: np.ndarray
+    hands_at_hips: np.ndarray
+    """1.0 / 0.0 / NaN (not assessable): both wrists at the hips (hands in pockets)."""
+    knee_angle_deg: np.ndarray
+    """Smaller of the two knee angles (180 = straight) where the legs are visible, else NaN."""
+    stance: np.ndarray
+    """'sit' / 'stand' / '' per sample (filled by the events stage)."""
+    baseline_deg: float = 0.0
+    dims: BodyDims = field(default_factory=BodyDims)
+
+
+def _clerk_pose(frame) -> PersonPose | None:
+    found = frame.by_region("clerk")
+    return found[0] if found else None
+
+
+def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.ndarray,
+                  stance_of, settings: PostureSettings = PostureSettings()) -> ClerkSeries:
+    """The clerk's posture series from the analysed frames (``FramePoses``) through a solved camera.
+
+    ``stance_of(t_s, upright_shoulder_height_m, head_minus_shoulder_m) -> states`` is the events stage's sit/stand
+    state machine, passed in so that this stage never imports a later one; the trunk is fitted with the hip-height
+    prior of the stance it returns.
+    """
+    n = len(frames)
+    t = np.array([f.timestamp_s for f in frames], dtype=float)
+    fi = np.array([f.frame_index for f in frames], dtype=int)
+    nan = lambda: np.full(n, np.nan)  # noqa: E731
+    sh, head, flex_stand, flex, lat = nan(), nan(), nan(), nan(), nan()
+    f_ok, l_ok, hips_seen = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    hands, knee = nan(), nan()
+    visible = np.zeros(n, bool)
+    place = PersonPlace(np.asarray(station_xy_m, float), np.asarray(facing_xy, float))
+    fitter = TrunkFitter(camera, place, settings=settings.fit)
+    poses: list[PersonPose | None] = [_clerk_pose(f) for f in frames]
+    station = place.station_xy_m
+    for i, pose in enumerate(poses):
+        if pose is None:
+            continue
+        idx = [_LS, _RS]
+        if np.any(np.minimum(pose.visibility[idx], pose.presence[idx]) < settings.visibility):
+            continue
+        visible[i] = True
+        sh[i] = float(camera.height_on_vertical_line(pose.image_xy_px[idx].mean(axis=0), station))
+        ears = [Landmark.LEFT_EAR, Landmark.RIGHT_EAR]
+        head_idx = ears if np.all(pose.visibility[ears] >= settings.visibility) else [Landmark.NOSE]
+        if np.all(pose.visibility[head_idx] >= settings.visibility):
+            head[i] = float(camera.height_on_vertical_line(pose.image_xy_px[head_idx].mean(axis=0), station)) - sh[i]
+        h = hand_features(pose, settings.visibility)
+        hands[i] = float(h.wrists_at_hips) if h.assessable else np.nan
+        legs = [Landmark.LEFT_HIP, Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE,
+                Landmark.RIGHT_HIP, Landmark.RIGHT_KNEE, Landmark.RIGHT_ANKLE]
+        if np.all(np.minimum(pose.visibility[legs], pose.presence[legs]) >= settings.visibility):
+            xy = pose.image_xy_px
+            knee[i] = min(joint_angle_deg(xy[legs[0]], xy[legs[1]], xy[legs[2]]),
+                          joint_angle_deg(xy[legs[3]], xy[legs[4]], xy[legs[5]]))
+
+    # Pass 1: dimensions from the frames that look upright-standing, then a standing-hypothesis fit everywhere
+    # (its flexion corrects the shoulder height for bows, so a bow is not mistaken for sitting down).
+    tall = visible & (sh > np.nanmedian(sh[visible]) if visible.any() else visible)
+    sample = [poses[i] for i in np.flatnonzero(tall)[:: max(1, int(tall.sum()) // 40)]]
+    if sample:
+        fitter.dims = fitter.learn_dims(sample, "stand")
+    stand_fits: dict[int, TrunkFit] = {}
+    prev = None
+    for i in np.flatnonzero(visible):
+        fit = fitter.fit(poses[i], "stand", init=prev)
+        if fit is not None:
+            flex_stand[i] = fit.flexion_deg
+            stand_fits[i] = prev = fit
+    # A seated clerk whose hips are hidden fits the standing model as a deep bow; a real bow also brings the head
+    # down toward the shoulders. So the correction uses no more flexion than the head's drop supports.
+    L = fitter.dims.trunk_length_m
+    head_upright = np.nanpercentile(head, 90) if np.isfinite(head).any() else np.nan
+    head_flex = np.degrees(np.arccos(np.clip(head / head_upright, -1.0, 1.0))) if np.isfinite(head_upright) \
+        else np.full(n, np.inf)
+    head_flex = np.where(np.isfinite(head_flex), head_flex, np.inf)
+    bow_flex = np.minimum(np.nan_to_num(flex_stand, nan=0.0), head_flex + settings.head_flexion_margin_deg)
+    upright = sh + L * (1.0 - np.cos(np.radians(np.clip(bow_flex, 0, 90))))
+    upright[~visible] = np.nan
+    stance = np.asarray(stance_of(t, upright, head), dtype=object)
+
+    # Pass 2: seated frames are fitted again with the seated hip height, learnt as the seated shoulder height less
+    # the trunk length (sitting upright is the norm, and the seated hips are usually hidden by the desk).
+    seated = visible & (stance == "sit")
+    if seated.sum() >= 5:
+        fitter.dims = replace(fitter.dims, seated_hip_height_m=float(np.nanmedian(sh[seated]) - L))
+    prev = None
+    for i in np.flatnonzero(visible):
+        fit = stand_fits.get(i)
+        if stance[i] == "sit":
+            fit = fitter.fit(poses[i], "sit", init=prev)
+            prev = fit or prev
+        if fit is not None:
+            flex[i], lat[i] = fit.flexion_deg, fit.lateral_deg
+            f_ok[i], l_ok[i], hips_seen[i] = fit.flexion_assessable, fit.lateral_assessable, fit.hips_seen
+
+    # Per-person upright baseline from quiet standing frames.
+    standing = visible & (stance == "stand") & np.isfinite(flex) & (np.abs(flex) < settings.baseline_upright_deg)
+    baseline = float(np.clip(np.median(flex[standing]), -settings.baseline_max_deg, settings.baseline_max_deg)) \
+        if standing.sum() >= 5 else 0.0
+    flex_c = lowpass(t, flex - baseline, settings.filter_cutoff_hz)
+    lat_c = lowpass(t, lat, settings.filter_cutoff_hz)
+    return ClerkSeries(
+        t_s=t, frame_index=fi, visible=visible, shoulder_height_m=sh, upright_shoulder_height_m=upright,
+        head_minus_shoulder_m=head, flexion_deg=flex_c, flexion_raw_deg=flex, lateral_deg=lat_c,
+        flexion_assessable=f_ok, lateral_assessable=l_ok, hips_seen=hips_seen, hands_at_hips=hands,
+        knee_angle_deg=knee, stance=stance, baseline_deg=baseline, dims=fitter.dims,
+    )
+
+
+@dataclass
+class CustomerSeries:
+    """One customer track's floor position and distance to the counter over time."""
+
+    track_id: int
+    t_s: np.ndarray
+    frame_index: np.ndarray
+    floor_xy_m: np.ndarray
+    """(N, 2) floor position, NaN where unknown."""
+    distance_m: np.ndarray
+    """Signed distance to the counter edge (positive on the customer side), NaN where unknown."""
+    confidence: np.ndarray
+
+
+def measure_customers(frames: list, camera, counter, floor_position, distance_to_edge,
+                      region: str = "customer") -> list[CustomerSeries]:
+    """Per customer track: floor position and distance to the counter edge (metres) over time.
+
+    ``floor_position(pose, camera)`` and ``distance_to_edge(xy, counter)`` come from the geometry stage."""
+    by_track: dict[int, list[tuple[float, int, np.ndarray, float]]] = {}
+    for f in frames:
+        for p in f.persons:
+            if p.region != region:
+                continue
+            pos = floor_position(p, camera)
+            if pos is None:
+                xy, conf = np.array([np.nan, np.nan]), 0.0
+            else:
+                xy, conf = np.asarray(pos.xy_m, float), float(pos.confidence)
+            by_track.setdefault(p.track_id, []).append((f.timestamp_s, f.frame_index, xy, conf))
+    out = []
+    for tid, rows in sorted(by_track.items()):
+        t = np.array([r[0] for r in rows])
+        xy = np.array([r[2] for r in rows])
+        dist = np.array([distance_to_edge(p, counter) if np.all(np.isfinite(p)) else np.nan for p in xy])
+        out.append(CustomerSeries(tid, t, np.array([r[1] for r in rows]), xy, dist, np.array([r[3] for r in rows])))
     return out

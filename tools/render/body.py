@@ -332,16 +332,49 @@ class Body:
                 up = rx(sw) @ up
                 fo = rx(sw * 1.3 + 8) @ fo
             F = C if frame == "chest" else np.eye(3)
+            if p.arms == "desk" or (p.arms == "phone_shoulder" and s < 0 and sit > 0.5):
+                up, fo = self._desk_arm(G, s, sit)
+                F = np.eye(3)
             ua = self.tails[bi["upperarm" + suf]] - self.heads[bi["upperarm" + suf]]
             la = self.tails[bi["lowerarm" + suf]] - self.heads[bi["lowerarm" + suf]]
-            Ru = minrot(ua, F @ up)
-            Rl = minrot(Ru @ la, F @ fo) @ Ru
+            up_w, fo_w = F @ up, F @ fo
+            if p.arms == "sides" and not walking:
+                # hanging arms: halfway between along-the-trunk and plumb (hands slide down the thighs in a bow)
+                up_w = up_w / np.linalg.norm(up_w) + up / np.linalg.norm(up)
+                fo_w = fo_w / np.linalg.norm(fo_w) + fo / np.linalg.norm(fo)
+            Ru = minrot(ua, up_w)
+            Rl = minrot(Ru @ la, fo_w) @ Ru
             G[bi["upperarm" + suf]] = Ru
             G[bi["lowerarm" + suf]] = Rl
+            if p.arms == "reach_down":
+                # palms toward the surface: fingers point forward instead of straight down
+                hd = self.tails[bi["hand" + suf]] - self.heads[bi["hand" + suf]]
+                Rl = minrot(Rl @ hd, np.array([s * 0.1, 1.0, -0.25])) @ Rl
             for j, nme in enumerate(self.names):
                 if nme.endswith(suf) and nme.split("_")[0] in ("hand", "thumb", "index", "middle", "ring", "pinky"):
                     G[j] = Rl
         return G
+
+    desk_z = 0.75
+
+    def _desk_arm(self, G, s, sit):
+        """Forearms resting on the desk top: elbow at desk height (+ forearm radius), forearm level."""
+        bi = self.bi
+        P = self._fk(G)
+        suf = "_r" if s > 0 else "_l"
+        hip_c = (P[bi["thigh_l"]] + P[bi["thigh_r"]]) / 2
+        zshift = sit * (getattr(self, "seat_hip_z", hip_c[2]) - hip_c[2])
+        sh_z = P[bi["upperarm" + suf], 2] + zshift
+        Lu = np.linalg.norm(self.tails[bi["upperarm" + suf]] - self.heads[bi["upperarm" + suf]])
+        dz = sh_z - (self.desk_z + 0.035 * self.scale[2])
+        if dz >= 0.97 * Lu:
+            up = np.array([s * 0.12, 0.45, -0.9])
+        else:
+            dz = max(dz, 0.05 * Lu)
+            h = math.sqrt(Lu * Lu - dz * dz)
+            up = np.array([s * 0.3 * h, 0.95 * h, -dz])
+        fo = np.array([-s * 0.45, 1.0, 0.0])
+        return up, fo
 
     @staticmethod
     def _arm_targets(arms, s, sit):

@@ -48,16 +48,23 @@ def build_scene(sc, clerk_body, ex):
     wood = ex.get("counter_colour", [0.55, 0.42, 0.3])
     panel = ex.get("panel_colour", [0.78, 0.76, 0.72])
     boxes = []
-    boxes.append(Box([x0, -0.04, 0.0], [x1, 0.0, min(top_h, desk_h) - 0.03], panel, "front_panel"))
-    boxes.append(Box([x0, -0.045, 0.0], [x1, 0.005, 0.08], [0.2, 0.2, 0.2], "kick"))
+    open_desk = bool(ex.get("desk_open", False))
+    if not open_desk:
+        boxes.append(Box([x0, -0.04, 0.0], [x1, 0.0, min(top_h, desk_h) - 0.03], panel, "front_panel"))
+        boxes.append(Box([x0, -0.045, 0.0], [x1, 0.005, 0.08], [0.2, 0.2, 0.2], "kick"))
+    else:   # a table on four legs: the camera sees under it
+        for lx in (x0 + 0.02, x1 - 0.06):
+            for ly in (-depth + 0.02, -0.06):
+                boxes.append(Box([lx, ly, 0.0], [lx + 0.04, ly + 0.04, desk_h - 0.03], [0.25] * 3, "leg"))
     if top_h > desk_h + 0.02:
         boxes.append(Box([x0, -0.04, desk_h - 0.03], [x1, 0.0, top_h - 0.03], panel, "front_panel_hi"))
         boxes.append(Box([x0 - 0.02, -0.32, top_h - 0.03], [x1 + 0.02, 0.03, top_h], wood, "counter_top"))
         boxes.append(Box([x0, -depth, desk_h - 0.03], [x1, -0.32, desk_h], wood, "desk_top"))
     else:
         boxes.append(Box([x0 - 0.02, -depth, top_h - 0.03], [x1 + 0.02, 0.03, top_h], wood, "counter_top"))
-    boxes.append(Box([x0, -depth, 0.0], [x0 + 0.04, 0.0, desk_h - 0.03], panel, "side_l"))
-    boxes.append(Box([x1 - 0.04, -depth, 0.0], [x1, 0.0, desk_h - 0.03], panel, "side_r"))
+    if not open_desk:
+        boxes.append(Box([x0, -depth, 0.0], [x0 + 0.04, 0.0, desk_h - 0.03], panel, "side_l"))
+        boxes.append(Box([x1 - 0.04, -depth, 0.0], [x1, 0.0, desk_h - 0.03], panel, "side_r"))
     if ex.get("monitor", True):
         mx = x0 + 0.3
         boxes.append(Box([mx, -depth + 0.12, desk_h], [mx + 0.42, -depth + 0.17, desk_h + 0.02], [0.1] * 3, "mon_base"))
@@ -129,6 +136,7 @@ def main(argv=None):
     bodies = {}
     for p in sc.persons:
         b = bodymod.Body(p.body.height_m, p.body.sex, p.appearance)
+        b.desk_z = sc.scene.counter.desk_height_m
         b.setup_seat()
         bodies[p.id] = b
     clerk = next((p for p in sc.persons if p.role == "clerk"), None)

@@ -31,6 +31,7 @@ _LAZY = {
     "GroundTruth": "truth",
     "TruthEvent": "truth",
     "ground_truth": "truth",
+    "ground_truth_at": "truth",
     "truth_events": "truth",
 }
 

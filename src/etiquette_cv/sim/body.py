@@ -56,6 +56,17 @@ L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE, L_HEEL, R_HEEL, L_FOOT, R_FOOT =
 FOOT_LANDMARKS = (L_ANKLE, R_ANKLE, L_HEEL, R_HEEL, L_FOOT, R_FOOT)
 LOWER_BODY = (L_HIP, R_HIP, L_KNEE, R_KNEE) + FOOT_LANDMARKS
 
+#: Unit directions (forward, left, up) of the face landmarks 0..10 on the head sphere; the nose sits 5 % out.
+_FACE_DIRS = np.array([
+    (1.0, 0.0, -0.15),                                                          # nose
+    (0.93, 0.12, 0.12), (0.88, 0.30, 0.12), (0.80, 0.45, 0.12),                 # left eye inner, eye, outer
+    (0.93, -0.12, 0.12), (0.88, -0.30, 0.12), (0.80, -0.45, 0.12),              # right eye inner, eye, outer
+    (-0.10, 1.0, 0.0), (-0.10, -1.0, 0.0),                                      # ears
+    (0.90, 0.20, -0.45), (0.90, -0.20, -0.45),                                  # mouth left, right
+])
+_FACE_DIRS /= np.linalg.norm(_FACE_DIRS, axis=1, keepdims=True)
+_FACE_DIRS[0] *= 1.05
+
 # Local frame used while building: x forward, y the person's left, z up (right-handed).
 _F = np.array([1.0, 0.0, 0.0])
 _L = np.array([0.0, 1.0, 0.0])
@@ -134,14 +145,19 @@ def _rot(axis: np.ndarray, angle_rad: float) -> np.ndarray:
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    n = float(np.linalg.norm(v))
+    n = math.sqrt(float(v @ v))
     return v / n if n > 1e-12 else v
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product of two 3-vectors (faster than np.cross for single vectors)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
 
 
 def _perp_unit(v: np.ndarray, d: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     """Unit component of ``v`` orthogonal to unit ``d`` (``fallback`` if v ∥ d)."""
     p = v - (v @ d) * d
-    if np.linalg.norm(p) < 1e-6:
+    if float(p @ p) < 1e-12:
         p = fallback - (fallback @ d) * d
     return _unit(p)
 
@@ -151,7 +167,7 @@ def _two_bone(root: np.ndarray, target: np.ndarray, a: float, b: float, pole: np
     """Middle and end joints of a two-segment chain (lengths a, b) from ``root`` reaching toward ``target``,
     bending toward ``pole``; an unreachable target is approached along a straight line. Lengths are exact."""
     d_vec = target - root
-    d = float(np.linalg.norm(d_vec))
+    d = math.sqrt(float(d_vec @ d_vec))
     dir_ = d_vec / d if d > 1e-9 else -_U
     d = min(max(d, abs(a - b) + 1e-6), (a + b) * (1.0 - 1e-6))
     cos_a = (a * a + d * d - b * b) / (2.0 * a * d)
@@ -250,7 +266,7 @@ def joint_positions_m(params: PoseParams, body: Body, desk_height_m: float = DEF
     # direction of hip centre → shoulder centre: exactly `flex` from vertical in the sagittal plane, `lat` out of it
     t_up = math.cos(lat) * (math.sin(flex) * _F + math.cos(flex) * _U) + math.sin(lat) * (-_L)
     t_fwd = math.cos(flex) * _F - math.sin(flex) * _U
-    t_left = np.cross(t_up, t_fwd)
+    t_left = _cross(t_up, t_fwd)
     sh_c = hip_c + body.trunk_m * t_up
     half_sh = 0.5 * body.shoulder_width_m
     shoulders = {+1: sh_c + half_sh * t_left, -1: sh_c - half_sh * t_left}
@@ -264,16 +280,8 @@ def joint_positions_m(params: PoseParams, body: Body, desk_height_m: float = DEF
         tilt = _rot(h_fwd, -math.radians(25.0))  # ear toward the left shoulder, clamping the receiver
         h_up, h_left = tilt @ h_up, tilt @ h_left
     head_c = sh_c + body.neck_m * h_up
-    face = {  # (forward, left, up) directions on the head sphere
-        NOSE: (1.0, 0.0, -0.15),
-        L_EYE_IN: (0.93, 0.12, 0.12), L_EYE: (0.88, 0.30, 0.12), L_EYE_OUT: (0.80, 0.45, 0.12),
-        R_EYE_IN: (0.93, -0.12, 0.12), R_EYE: (0.88, -0.30, 0.12), R_EYE_OUT: (0.80, -0.45, 0.12),
-        L_EAR: (-0.10, 1.0, 0.0), R_EAR: (-0.10, -1.0, 0.0),
-        MOUTH_L: (0.90, 0.20, -0.45), MOUTH_R: (0.90, -0.20, -0.45),
-    }
-    for idx, (a, b, c) in face.items():
-        d = _unit(a * h_fwd + b * h_left + c * h_up)
-        pts[idx] = head_c + (1.05 if idx == NOSE else 1.0) * body.head_radius_m * d
+    head_axes = np.stack([h_fwd, h_left, h_up])  # rows: orthonormal head frame
+    pts[:11] = head_c + body.head_radius_m * (_FACE_DIRS @ head_axes)
 
     # ---- arms ----
     a_len, f_len = body.upper_arm_m, body.forearm_m

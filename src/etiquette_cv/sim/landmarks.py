@@ -90,7 +90,8 @@ def synthesize(
     metres, origin at the hip midpoint, + N(0, noise_world_m²). image_z: depth relative to the hip midpoint in
     units of the image width (MediaPipe's normalised-x scale). Hidden landmarks — behind ``occluders`` (default:
     the scenario counter), dropped out with probability ``dropout`` per landmark and frame, or outside the image —
-    get visibility 0.1–0.3 (presence too when outside the image). With ``hidden_mode="invent"`` hidden landmarks
+    get visibility 0.1–0.3 (presence 0.05–0.2 when outside the image); every other landmark has visibility and
+    presence 1.0. With ``hidden_mode="invent"`` hidden landmarks
     are reported the way MediaPipe guesses them: confident visibility 0.6–0.95 at invented positions (hidden legs
     are drawn standing straight below the hips, other hidden points scattered by ~15 cm); dropouts are always
     scattered. track_id is the person's index in the scenario; region is "clerk" or "customer" by role.
@@ -168,8 +169,8 @@ def _person_pose(params: PoseParams, joints: np.ndarray, body: Body, desk_h: flo
         world = world + rng.normal(0.0, noise_world_m, (n, 3))
     image_z = (est_cam[:, 2] - hip_cam[2]) * cam.focal_px / hip_cam[2] / cam.width
 
-    visibility = rng.uniform(0.9, 1.0, n)
-    presence = rng.uniform(0.95, 1.0, n)
+    visibility = np.ones(n)
+    presence = np.ones(n)
     low = dropped | outside | (occluded if hidden_mode == "low_visibility" else np.zeros(n, bool))
     visibility[low] = rng.uniform(0.1, 0.3, int(low.sum()))
     if hidden_mode == "invent":

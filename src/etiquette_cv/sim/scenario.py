@@ -274,7 +274,8 @@ class PoseParams:
     pos_m: np.ndarray
     """(2,) floor position of the pelvis centre (x, y), metres."""
     heading_deg: float
-    """Facing direction, degrees from +x toward +y."""
+    """Facing direction, degrees from +x toward +y (interpolated as written: 90 → 270 turns through 180, 90 → −90
+    through 0; not wrapped)."""
     stance: str
     """'sit' when sit_blend ≥ 0.5, else 'stand'."""
     sit_blend: float
@@ -314,9 +315,9 @@ class PersonSpec:
         """This person's pose parameters at time ``t_s`` (seconds).
 
         Numeric fields: smoothstep between consecutive keys that set them, held before the first / after the last
-        such key; a numeric field the first keyframe leaves unset starts from its default there (0°, sway period
-        2 s, heading 90° for clerks and 270° for customers). arms/legs switch at key times (defaults sides/normal,
-        the first value set holds before its key). Stance blends over transition_s ending at its key.
+        such key. arms/legs switch at key times. Stance blends (smoothstep) over transition_s ending at its key.
+        A field the first keyframe leaves unset starts from its default there: 0°, sway period 2 s, heading 90°
+        for clerks and 270° for customers, stance stand, arms sides, legs normal.
         """
         if self._track is None:
             self._track = _Track(self)
@@ -607,36 +608,34 @@ class _Track:
         seg = np.linalg.norm(np.diff(self.pos_v, axis=0), axis=1) if len(self.pos_v) > 1 else np.zeros(0)
         self.pos_seg_len = seg
         self.pos_cum = np.concatenate([[0.0], np.cumsum(seg)])
-        self.discrete = {
-            name: ([k.t_s for k in keys if getattr(k, name) is not None],
-                   [getattr(k, name) for k in keys if getattr(k, name) is not None])
-            for name in ("arms", "legs")
-        }
+        self.discrete: dict[str, tuple[np.ndarray, list[str]]] = {}
+        for name, default in (("arms", "sides"), ("legs", "normal")):
+            ts = [k.t_s for k in keys if getattr(k, name) is not None]
+            vs = [getattr(k, name) for k in keys if getattr(k, name) is not None]
+            if not ts or ts[0] > keys[0].t_s:
+                ts, vs = [keys[0].t_s, *ts], [default, *vs]
+            self.discrete[name] = (np.array(ts, float), vs)
         stance_keys = [k for k in keys if k.stance is not None]
-        if not stance_keys:
-            self.stance_keys = [(0.0, 0.0, 0.0)]
-        else:
-            # (transition start, transition end = key time, target blend)
-            lst = []
-            prev_t = -math.inf
-            for k in stance_keys:
-                target = 1.0 if k.stance == "sit" else 0.0
-                tr = DEFAULT_TRANSITION_S if k.transition_s is None else k.transition_s
-                start = max(k.t_s - tr, prev_t)
-                lst.append((start, k.t_s, target))
-                prev_t = k.t_s
-            self.stance_keys = lst
+        if not stance_keys or stance_keys[0].t_s > keys[0].t_s:
+            stance_keys = [Keyframe(t_s=keys[0].t_s, stance="stand"), *stance_keys]
+        # (transition start, transition end = key time, target blend); a transition never starts before the
+        # previous stance key
+        self.stance_keys: list[tuple[float, float, float]] = []
+        prev_t = -math.inf
+        for k in stance_keys:
+            target = 1.0 if k.stance == "sit" else 0.0
+            tr = DEFAULT_TRANSITION_S if k.transition_s is None else k.transition_s
+            self.stance_keys.append((max(k.t_s - tr, prev_t), k.t_s, target))
+            prev_t = k.t_s
 
     def _numeric(self, name: str, t: float) -> float:
         ts, vs = self.numeric[name]
         return _interp_smooth(ts, vs, t)
 
-    def _discrete(self, name: str, t: float, default: str) -> str:
+    def _discrete(self, name: str, t: float) -> str:
         ts, vs = self.discrete[name]
-        if not vs:
-            return default
-        i = int(np.searchsorted(np.asarray(ts), t, side="right")) - 1
-        return vs[max(i, 0)]  # before the first key that sets it: hold the first value
+        i = int(np.searchsorted(ts, t, side="right")) - 1
+        return vs[max(i, 0)]  # before the first keyframe: hold its value
 
     def _sit_blend(self, t: float) -> float:
         keys = self.stance_keys
@@ -681,8 +680,8 @@ class _Track:
             trunk_flexion_deg=self._numeric("trunk_flexion_deg", t),
             trunk_lateral_deg=self._numeric("trunk_lateral_deg", t),
             neck_flexion_deg=self._numeric("neck_flexion_deg", t),
-            arms=self._discrete("arms", t, "sides"),
-            legs=self._discrete("legs", t, "normal"),
+            arms=self._discrete("arms", t),
+            legs=self._discrete("legs", t),
             sway_amplitude_deg=amp,
             sway_period_s=period,
             sway_offset_deg=amp * math.sin(2.0 * math.pi * t / period),
