@@ -206,6 +206,11 @@ def test_fallbacks_when_feet_are_hidden():
     tall = body_points(0.3, 2.0, -90.0, stature_m=1.90)
     pos = person_floor_position(make_pose(cam, tall, hidden=FEET), cam)
     assert 0.05 < np.linalg.norm(pos.xy_m - xy) < 0.3                 # a tall person: biased, but bounded
+    # ... unless the hip height measured while the feet were seen is passed back
+    seen = person_floor_position(make_pose(cam, tall), cam)
+    assert seen.hip_height_m == pytest.approx(tall[L.LEFT_HIP, 2], abs=1e-6)
+    pos = person_floor_position(make_pose(cam, tall, hidden=FEET), cam, hip_height_m=seen.hip_height_m)
+    assert np.linalg.norm(pos.xy_m - xy) < 1e-6
     assert person_floor_position(make_pose(cam, pts, hidden=FEET + (L.LEFT_HIP, L.RIGHT_HIP)), cam) is None
 
 

@@ -120,3 +120,81 @@ class VideoSink:
                 self._container.mux(packet)
             self._container.close()
             self._container = None
+
+
+_HEAD = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+
+
+def head_box_px(person: PersonPose, image_width: int, image_height: int, scale: float = 1.9
+                ) -> tuple[int, int, int, int] | None:
+    """A box (x0, y0, x1, y1) in pixels around a person's head from the face landmarks, grown so it covers the
+    whole head and hair; None when the face landmarks are off the image."""
+    pts = person.image_xy_px[list(_HEAD)]
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if len(pts) == 0:
+        return None
+    c = pts.mean(axis=0)
+    sh = person.image_xy_px[[11, 12]]
+    shoulder_w = float(np.linalg.norm(sh[0] - sh[1])) if np.all(np.isfinite(sh)) else 0.0
+    span = max(float(np.ptp(pts[:, 0])), float(np.ptp(pts[:, 1])), 0.5 * shoulder_w, 12.0)
+    half = 0.5 * span * scale
+    x0, y0 = int(max(0, c[0] - half)), int(max(0, c[1] - 1.2 * half))
+    x1, y1 = int(min(image_width, c[0] + half)), int(min(image_height, c[1] + half))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return x0, y0, x1, y1
+
+
+def blur_faces(image: np.ndarray, persons: list[PersonPose], regions: tuple[str, ...] = ("customer",)) -> None:
+    """Blur, in place, the head of every person found by one of ``regions`` (customers by default: personal
+    information protection)."""
+    h, w = image.shape[:2]
+    for p in persons:
+        if p.region not in regions:
+            continue
+        box = head_box_px(p, w, h)
+        if box is None:
+            continue
+        x0, y0, x1, y1 = box
+        roi = image[y0:y1, x0:x1]
+        k = max(3, (max(x1 - x0, y1 - y0) // 3) | 1)
+        small = cv2.resize(roi, (max(1, (x1 - x0) // 8), max(1, (y1 - y0) // 8)), interpolation=cv2.INTER_AREA)
+        image[y0:y1, x0:x1] = cv2.GaussianBlur(cv2.resize(small, (x1 - x0, y1 - y0),
+                                                          interpolation=cv2.INTER_LINEAR), (k, k), 0)
+
+
+def draw_floor_polyline(image: np.ndarray, camera, polyline_xy_m: np.ndarray, colour, thickness: int = 2,
+                        step_m: float = 0.05) -> None:
+    """Draw a floor polyline (metres, z = 0) through a solved camera, densified so it bends with lens distortion."""
+    pts = []
+    for a, b in zip(polyline_xy_m[:-1], polyline_xy_m[1:]):
+        n = max(2, int(np.linalg.norm(b - a) / step_m))
+        pts.append(a + np.linspace(0, 1, n)[:, None] * (b - a))
+    xy = np.vstack(pts)
+    px = camera.project(np.column_stack([xy, np.zeros(len(xy))]))
+    run = []
+    for p in px:
+        if np.all(np.isfinite(p)) and -1e4 < p[0] < 1e4 and -1e4 < p[1] < 1e4:
+            run.append(p)
+        elif len(run) > 1:
+            cv2.polylines(image, [np.int32(run)], False, colour, thickness, cv2.LINE_AA)
+            run = []
+        else:
+            run = []
+    if len(run) > 1:
+        cv2.polylines(image, [np.int32(run)], False, colour, thickness, cv2.LINE_AA)
+
+
+def caption_box(image: np.ndarray, lines: list[str], origin: tuple[int, int] = (10, 10),
+                colour=(255, 255, 255)) -> None:
+    """Write lines of ASCII text on a dark translucent panel at ``origin``."""
+    if not lines:
+        return
+    scale = max(0.5, image.shape[0] / 1100)
+    th = int(24 * scale / 0.6)
+    width = int(max(len(t) for t in lines) * 11 * scale / 0.6) + 16
+    x, y = origin
+    panel = image[y:y + th * len(lines) + 10, x:x + width]
+    panel[:] = (panel * 0.35).astype(image.dtype)
+    for i, text in enumerate(lines):
+        put_label(image, text, (x + 8, y + th * (i + 1) - 4), colour, scale)

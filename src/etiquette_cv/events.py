@@ -180,3 +180,126 @@ def state_intervals(t_s: np.ndarray, states: np.ndarray) -> list[tuple[str, floa
             out.append((str(states[start]), float(t_s[start]), end_t))
             start = i
     return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Bows and other forward bends
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BowSettings:
+    """Bow detection parameters (rulebook ``bows``)."""
+
+    start_deg: float = 8.0
+    end_deg: float = 5.0
+    min_duration_s: float = 0.6
+    max_duration_s: float = 6.0
+    reach_wrist_asymmetry_m: float = 0.20
+    max_hidden_s: float = 3.0
+    """A bend whose trunk goes out of sight (e.g. behind the counter in a deep bow) for up to this long stays one
+    bend, marked ``peak_hidden``."""
+
+
+@dataclass(frozen=True)
+class Bend:
+    """A forward bend of the trunk while standing: a bow, a reach (one hand far below the other) or a long bend."""
+
+    start_s: float
+    end_s: float
+    peak_t_s: float
+    peak_deg: float
+    hold_s: float
+    """Time spent within 20 % of the peak angle."""
+    kind: str
+    """``bow`` | ``reach`` | ``long`` (held longer than a bow: a stoop)."""
+    peak_hidden: bool
+    """The trunk was out of sight during the bend: the true peak may be deeper than ``peak_deg``."""
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.end_s - self.start_s
+
+
+def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
+                 wrist_asymmetry_m: np.ndarray | None = None, settings: BowSettings = BowSettings()) -> list[Bend]:
+    """Forward bends of a standing person from the trunk-flexion series (degrees), with hysteresis."""
+    out = []
+    for iv in hysteresis_intervals(t_s, flexion_deg, settings.start_deg, settings.end_deg,
+                                   settings.min_duration_s, max_gap_s=settings.max_hidden_s, allowed=standing):
+        inside = (t_s >= iv.start_s) & (t_s <= iv.end_s)
+        vals = flexion_deg[inside]
+        hidden = bool(np.any(~np.isfinite(vals)))
+        near_peak = inside & (flexion_deg >= 0.8 * iv.peak_value)
+        dt = np.median(np.diff(t_s)) if len(t_s) > 1 else 0.1
+        hold = float(near_peak.sum() * dt)
+        kind = "bow"
+        if iv.duration_s > settings.max_duration_s:
+            kind = "long"
+        elif wrist_asymmetry_m is not None:
+            asym = wrist_asymmetry_m[inside & (flexion_deg >= 0.5 * iv.peak_value)]
+            if np.isfinite(asym).any() and np.nanmax(asym) > settings.reach_wrist_asymmetry_m:
+                kind = "reach"
+        out.append(Bend(iv.start_s, iv.end_s, iv.peak_t_s, iv.peak_value, hold, kind, hidden))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Customers: within 2 m of the counter
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Approach:
+    """One stretch a customer track spent within the near distance of the counter."""
+
+    track_id: int
+    arrive_s: float | None
+    """When the customer crossed into the near distance (None when first seen already inside)."""
+    leave_s: float | None
+    """When they crossed back out (None when they were lost or the video ended while inside)."""
+    first_inside_s: float
+    last_inside_s: float
+    min_distance_m: float
+
+
+def _cross_time(t0: float, d0: float, t1: float, d1: float, level: float) -> float:
+    if d1 == d0:
+        return t1
+    u = float(np.clip((level - d0) / (d1 - d0), 0.0, 1.0))
+    return t0 + u * (t1 - t0)
+
+
+def approaches(track_id: int, t_s: np.ndarray, distance_m: np.ndarray, near_m: float, hysteresis_m: float,
+               min_inside_s: float, max_gap_s: float) -> list[Approach]:
+    """Stretches within ``near_m`` of the counter for one customer track, with the interpolated crossing times of
+    ``near_m`` (in and out); leaving needs the distance to exceed ``near_m + hysteresis_m``."""
+    out = []
+    ivs = hysteresis_intervals(t_s, distance_m, near_m, near_m + hysteresis_m, min_inside_s, max_gap_s)
+    for iv in ivs:
+        i0 = int(np.searchsorted(t_s, iv.start_s))
+        i1 = int(np.searchsorted(t_s, iv.end_s))
+        arrive = leave = None
+        # the sample before the start (outside) and the first inside sample
+        j = i0 - 1
+        while j >= 0 and not np.isfinite(distance_m[j]):
+            j -= 1
+        if j >= 0 and t_s[i0] - t_s[j] <= max_gap_s and distance_m[j] >= near_m:
+            arrive = _cross_time(t_s[j], distance_m[j], t_s[i0], distance_m[i0], near_m)
+        k = i1 + 1
+        while k < len(t_s) and not np.isfinite(distance_m[k]):
+            k += 1
+        if k < len(t_s) and t_s[k] - t_s[i1] <= max_gap_s:
+            # the crossing of near_m itself: after the last inside sample below near_m (samples in the hysteresis
+            # band between near_m and near_m + hysteresis_m still count as inside)
+            p = i1
+            while p > i0 and not (np.isfinite(distance_m[p]) and distance_m[p] < near_m):
+                p -= 1
+            m = p + 1
+            while m < len(t_s) and not np.isfinite(distance_m[m]):
+                m += 1
+            if m < len(t_s):
+                leave = _cross_time(t_s[p], distance_m[p], t_s[m], distance_m[m], near_m)
+        out.append(Approach(track_id, arrive, leave, iv.start_s, iv.end_s, iv.peak_value))
+    return out

@@ -38,6 +38,8 @@ class BodyDims:
     """Hip-centre to shoulder-centre distance."""
     shoulder_width_m: float = 0.36
     hip_width_m: float = 0.24
+    head_offset_m: float = 0.20
+    """Shoulder centre to the midpoint of the ears, along the trunk (the neck held in line, as in a bow)."""
     standing_hip_height_m: float = 0.92
     seated_hip_height_m: float = 0.55
 
@@ -50,6 +52,8 @@ class FitSettings:
     """How far the hip centre may stray from the station before the prior pushes back (1 sigma)."""
     hip_height_sigma_m: float = 0.12
     pixel_sigma_px: float = 2.0
+    head_weight: float = 1.0
+    """Weight of the ears' midpoint relative to a shoulder or hip landmark."""
     flexion_prior_sigma_deg: float = 35.0
     """A weak prior toward an upright trunk. From a camera in front of the person, a forward bend and a backward
     lean by twice the camera's elevation angle foreshorten the trunk alike; the prior settles such ties."""
@@ -126,7 +130,7 @@ class TrunkFitter:
         return np.column_stack([(px[:, 0] - self.K[0, 2]) / self.K[0, 0], (px[:, 1] - self.K[1, 2]) / self.K[1, 1]])
 
     def model_points(self, params: np.ndarray, dims: BodyDims) -> np.ndarray:
-        """World positions (…, 4, 3) of left/right shoulder and left/right hip for params (…, 5) =
+        """World positions (…, 5, 3) of left/right shoulder, left/right hip and the head (ears' midpoint) for params (…, 5) =
         (Hx, Hy, Hz, θ, φ) in metres and radians."""
         P = np.asarray(params, dtype=float)
         hip = P[..., :3]
@@ -136,8 +140,9 @@ class TrunkFitter:
         r_s = self.right - np.sum(self.right * d, axis=-1, keepdims=True) * d
         r_s /= np.linalg.norm(r_s, axis=-1, keepdims=True)
         hs, hh = dims.shoulder_width_m / 2, dims.hip_width_m / 2
-        return np.stack([shoulder - hs * r_s, shoulder + hs * r_s, hip - hh * self.right, hip + hh * self.right],
-                        axis=-2)
+        head = shoulder + dims.head_offset_m * d
+        return np.stack([shoulder - hs * r_s, shoulder + hs * r_s, hip - hh * self.right, hip + hh * self.right,
+                         head], axis=-2)
 
     def _project_norm(self, world: np.ndarray) -> np.ndarray:
         cam = world @ self.R.T + self.t
@@ -179,18 +184,27 @@ class TrunkFitter:
                 break
         return x, cost
 
+    def _observe(self, pose: PersonPose) -> tuple[np.ndarray, np.ndarray]:
+        """Normalised image positions (5, 2) of the modelled points and their weights (0 = not visible): the
+        shoulders, the hips and the ears' midpoint (the head's lever arm makes a bow toward the camera visible)."""
+        s = self.settings
+        idx = [_LS, _RS, _LH, _RH]
+        vis = np.minimum(pose.visibility[idx], pose.presence[idx])
+        w = np.where(vis >= s.min_visibility, 1.0, 0.0)
+        ears = [Landmark.LEFT_EAR, Landmark.RIGHT_EAR]
+        ear_ok = np.all(np.minimum(pose.visibility[ears], pose.presence[ears]) >= s.min_visibility)
+        px = np.vstack([pose.image_xy_px[idx], pose.image_xy_px[ears].mean(axis=0, keepdims=True)]).astype(float)
+        return self._undistort(px), np.append(w, s.head_weight if ear_ok else 0.0)
+
     def fit(self, pose: PersonPose, stance: str = "stand", init: TrunkFit | None = None,
             dims: BodyDims | None = None) -> TrunkFit | None:
         """Fit the trunk to ``pose``; None when the shoulders are not visible. ``stance`` ('stand'/'sit') picks the
         hip-height prior; ``init`` (usually the previous frame's fit) is one of the starting points."""
         s = self.settings
         dims = dims or self.dims
-        idx = [_LS, _RS, _LH, _RH]
-        vis = np.minimum(pose.visibility[idx], pose.presence[idx])
-        w = np.where(vis >= s.min_visibility, 1.0, 0.0)
+        obs, w = self._observe(pose)
         if w[0] == 0 or w[1] == 0:
             return None
-        obs = self._undistort(pose.image_xy_px[idx].astype(float))
         hip_z = dims.seated_hip_height_m if stance == "sit" else dims.standing_hip_height_m
         station = np.asarray(self.place.station_xy_m, dtype=float)
         scale = self.focal_px / s.pixel_sigma_px
@@ -200,7 +214,7 @@ class TrunkFitter:
                                 np.radians(s.flexion_prior_sigma_deg)])
 
         def residuals(P: np.ndarray) -> np.ndarray:
-            img = (self._project_norm(self.model_points(P, dims)) - obs).reshape(len(P), 8) * (scale * wr)
+            img = (self._project_norm(self.model_points(P, dims)) - obs).reshape(len(P), 10) * (scale * wr)
             return np.concatenate([img, (P[:, :4] - prior_centre) / prior_scale], axis=1)
 
         # From one camera a forward bend and a backward lean can foreshorten the trunk alike: start from the
@@ -216,8 +230,8 @@ class TrunkFitter:
                 cost += ((np.degrees(x[3]) - init.flexion_deg) / s.continuity_sigma_deg) ** 2
             if cost < best - 1e-9:
                 p, best = x, cost
-        n_img = int(w.sum())
-        img_res = residuals(p[None])[0, :8].reshape(4, 2) / scale * self.focal_px
+        n_img = int((w > 0).sum())
+        img_res = residuals(p[None])[0, :10].reshape(5, 2) / scale * self.focal_px
         rms = float(np.sqrt(np.sum(img_res ** 2) / max(n_img, 1)))
         # Pixels moved per degree of each angle (finite difference): is the angle observable from this camera?
         batch = np.stack([p, p + [0, 0, 0, np.radians(1.0), 0], p + [0, 0, 0, 0, np.radians(1.0)]])
@@ -242,35 +256,35 @@ class TrunkFitter:
         """The person's trunk length and widths from frames in which they stand (or sit) upright: each frame is
         fitted with the angles held at zero and the dimensions free; the median over frames is returned."""
         s = self.settings
-        idx = [_LS, _RS, _LH, _RH]
         hip_z0 = self.dims.seated_hip_height_m if stance == "sit" else self.dims.standing_hip_height_m
         station = np.asarray(self.place.station_xy_m, dtype=float)
         scale = self.focal_px / s.pixel_sigma_px
         found = []
         for pose in poses:
-            vis = np.minimum(pose.visibility[idx], pose.presence[idx])
-            if np.any(vis < s.min_visibility):
+            obs, w = self._observe(pose)
+            if np.any(w[:4] == 0) or w[4] == 0:
                 continue
-            obs = self._undistort(pose.image_xy_px[idx].astype(float))
 
             def residuals(p: np.ndarray) -> np.ndarray:
-                dims = replace(self.dims, trunk_length_m=p[3], shoulder_width_m=p[4], hip_width_m=p[5])
+                dims = replace(self.dims, trunk_length_m=p[3], shoulder_width_m=p[4], hip_width_m=p[5],
+                               head_offset_m=p[6])
                 full = np.array([p[0], p[1], p[2], 0.0, 0.0])
                 img = (self._project_norm(self.model_points(full, dims)) - obs).ravel() * scale
                 prior = [(p[0] - station[0]) / s.station_sigma_m, (p[1] - station[1]) / s.station_sigma_m]
                 return np.concatenate([img, prior])
 
             d0 = self.dims
-            x0 = [station[0], station[1], hip_z0, d0.trunk_length_m, d0.shoulder_width_m, d0.hip_width_m]
-            sol = least_squares(residuals, x0, bounds=([-np.inf, -np.inf, 0.1, 0.3, 0.2, 0.1],
-                                                       [np.inf, np.inf, 1.5, 0.8, 0.6, 0.5]), max_nfev=80)
+            x0 = [station[0], station[1], hip_z0, d0.trunk_length_m, d0.shoulder_width_m, d0.hip_width_m,
+                  d0.head_offset_m]
+            sol = least_squares(residuals, x0, bounds=([-np.inf, -np.inf, 0.1, 0.3, 0.2, 0.1, 0.05],
+                                                       [np.inf, np.inf, 1.5, 0.8, 0.6, 0.5, 0.45]), max_nfev=80)
             found.append(sol.x)
         if not found:
             return self.dims
         med = np.median(np.array(found), axis=0)
         hip_key = "seated_hip_height_m" if stance == "sit" else "standing_hip_height_m"
         return replace(self.dims, trunk_length_m=float(med[3]), shoulder_width_m=float(med[4]),
-                       hip_width_m=float(med[5]), **{hip_key: float(med[2])})
+                       hip_width_m=float(med[5]), head_offset_m=float(med[6]), **{hip_key: float(med[2])})
 
 
 def joint_angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
@@ -280,44 +294,53 @@ def joint_angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip(cosang, -1.0, 1.0))))
 
 
-@dataclass
-class HandFeatures:
-    """Where a person's hands are, relative to their own body (image-based, scale-free)."""
+def limb_features(pose: PersonPose, R: np.ndarray, place: "PersonPlace", min_visibility: float = 0.5,
+                  pocket_distance_m: float = 0.15, crossed_raise_m: float = 0.15
+                  ) -> tuple[float, float, float, float, float]:
+    """(hands_in_pockets 1/0/NaN, smaller knee angle deg, wrist height asymmetry m, legs crossed 1/0/NaN,
+    heel raise m) from MediaPipe's world landmarks rotated into gravity-aligned world axes (``R`` world→camera).
+    A quantity whose landmarks are not visible is NaN: hidden limbs are invented by MediaPipe, never trusted."""
+    W = np.asarray(pose.world_xyz_m, dtype=float) @ R  # camera axes → world axes (z up)
+    seen = np.minimum(pose.visibility, pose.presence) >= min_visibility
+    L = Landmark
+    nan = float("nan")
+    pockets = knee = asym = crossed = heel = nan
+    wl, wr, hl, hr = L.LEFT_WRIST, L.RIGHT_WRIST, L.LEFT_HIP, L.RIGHT_HIP
+    if seen[[wl, wr]].all():
+        asym = float(abs(W[wl, 2] - W[wr, 2]))
+        if seen[[hl, hr]].all():
+            hip_w = np.linalg.norm(W[hl] - W[hr])
+            near = max(np.linalg.norm(W[wl] - W[hl]), np.linalg.norm(W[wr] - W[hr])) < pocket_distance_m
+            apart = np.linalg.norm(W[wl] - W[wr]) > 0.75 * hip_w
+            pockets = float(near and apart)
+    legs = [hl, L.LEFT_KNEE, L.LEFT_ANKLE, hr, L.RIGHT_KNEE, L.RIGHT_ANKLE]
+    if seen[legs].all():
+        knee = min(joint_angle_deg(W[legs[0]], W[legs[1]], W[legs[2]]),
+                   joint_angle_deg(W[legs[3]], W[legs[4]], W[legs[5]]))
+        _, right = place.axes()
+        side_hips = (W[hr] - W[hl]) @ right
+        side_ankles = (W[L.RIGHT_ANKLE] - W[L.LEFT_ANKLE]) @ right
+        raised = abs(W[L.LEFT_ANKLE, 2] - W[L.RIGHT_ANKLE, 2]) > crossed_raise_m
+        crossed = float(raised or np.sign(side_hips) != np.sign(side_ankles))
+    feet = [L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX]
+    if seen[feet].all():
+        heel = float(np.mean([W[L.LEFT_HEEL, 2] - W[L.LEFT_FOOT_INDEX, 2],
+                              W[L.RIGHT_HEEL, 2] - W[L.RIGHT_FOOT_INDEX, 2]]))
+    return pockets, knee, asym, crossed, heel
 
-    wrists_at_hips: bool
-    """Both wrists within a fraction of the hip width of the hips, below the elbows (hands in pockets)."""
-    wrist_hip_distance_ratio: float
-    """Mean wrist-to-nearest-hip distance divided by shoulder width (image pixels / image pixels)."""
-    assessable: bool
 
-
-def hand_features(pose: PersonPose, min_visibility: float = 0.5, near_ratio: float = 0.35) -> HandFeatures:
-    """Hands relative to the hips in the image: a wrist closer to its hip than ``near_ratio`` × shoulder width."""
-    xy = pose.image_xy_px
-    need = [Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST, _LH, _RH, _LS, _RS]
-    ok = np.minimum(pose.visibility[need], pose.presence[need]) >= min_visibility
-    if not ok.all():
-        return HandFeatures(False, float("nan"), False)
-    sw = np.linalg.norm(xy[_LS] - xy[_RS]) + 1e-6
-    d_l = np.linalg.norm(xy[Landmark.LEFT_WRIST] - xy[_LH])
-    d_r = np.linalg.norm(xy[Landmark.RIGHT_WRIST] - xy[_RH])
-    ratio = float((d_l + d_r) / 2 / sw)
-    return HandFeatures(ratio < near_ratio, ratio, True)
-
-
-@dataclass
-class PostureSeries:
-    """A person's features over time (arrays aligned on ``t_s``; NaN where not measurable)."""
-
-    person: str
-    t_s: np.ndarray
-    frame_index: np.ndarray
-    flexion_deg: np.ndarray
-    lateral_deg: np.ndarray
-    shoulder_height_m: np.ndarray
-    flexion_assessable: np.ndarray
-    lateral_assessable: np.ndarray
-    extras: dict[str, np.ndarray] = field(default_factory=dict)
+def rolling_std(t_s: np.ndarray, values: np.ndarray, window_s: float) -> np.ndarray:
+    """Standard deviation of the finite values within ±window_s/2 of each sample (NaN with fewer than 5)."""
+    v = np.asarray(values, dtype=float)
+    out = np.full(len(v), np.nan)
+    lo = np.searchsorted(t_s, t_s - window_s / 2)
+    hi = np.searchsorted(t_s, t_s + window_s / 2, side="right")
+    for i in range(len(v)):
+        seg = v[lo[i]:hi[i]]
+        seg = seg[np.isfinite(seg)]
+        if len(seg) >= 5 and np.isfinite(v[i]):
+            out[i] = float(np.std(seg))
+    return out
 
 
 def finite_runs(t_s: np.ndarray, values: np.ndarray, max_gap_s: float) -> list[tuple[int, int]]:
@@ -368,10 +391,14 @@ class PostureSettings:
     baseline_max_deg: float = 8.0
     """The per-person upright baseline (MediaPipe's hips and shoulders are not joint centres, which tilts an
     upright trunk by a few degrees) may correct at most this much."""
-    baseline_upright_deg: float = 12.0
-    """Standing frames whose uncorrected flexion is within this of zero are taken as upright for the baseline."""
+    seated_baseline_max_deg: float = 22.0
+    """The seated baseline's bound: seated hips are where MediaPipe is least reliable."""
     filter_cutoff_hz: float = 2.0
     visibility: float = 0.5
+    sway_window_s: float = 2.0
+    pocket_distance_m: float = 0.15
+    """A wrist within this of its own hip (3D) is at the pocket."""
+    crossed_ankle_raise_m: float = 0.15
     head_flexion_margin_deg: float = 12.0
     """How much more trunk flexion than the head's drop toward the shoulders implies is believed when correcting the
     shoulder height for a bow."""
@@ -418,8 +445,21 @@ class ClerkSeries:
     knee_angle_deg: np.ndarray
     """Smaller of the two knee angles (180 = straight) where the legs are visible, else NaN."""
     stance: np.ndarray
-    """'sit' / 'stand' / '' per sample (filled by the events stage)."""
+    """'sit' / 'stand' / '' per sample (from the events stage's state machine)."""
+    wrist_asymmetry_m: np.ndarray = None
+    """Height difference between the two wrists (gravity-aligned world landmarks): one hand far lower than the
+    other marks a reach, not a bow."""
+    hands_in_pockets: np.ndarray = None
+    """1.0 / 0.0 / NaN: each wrist at its own hip, the wrists apart (not folded in front)."""
+    legs_crossed: np.ndarray = None
+    """1.0 / 0.0 / NaN (legs not visible): one ankle raised over the other leg, or the ankles' sides swapped."""
+    heel_raise_m: np.ndarray = None
+    """Height of the heels above the toes (tiptoe), NaN where the feet are hidden."""
+    sway_deg: np.ndarray = None
+    """Standard deviation of the lateral lean over a sliding 2 s window (swaying left-right)."""
+    abs_lateral_deg: np.ndarray = None
     baseline_deg: float = 0.0
+    seated_baseline_deg: float = 0.0
     dims: BodyDims = field(default_factory=BodyDims)
 
 
@@ -428,10 +468,41 @@ def _clerk_pose(frame) -> PersonPose | None:
     return found[0] if found else None
 
 
+def counter_skyline_px(camera, edge_m: np.ndarray, height_m: float, step_m: float = 0.05) -> np.ndarray:
+    """Image points (K, 2), sorted by x, of the counter's top front edge: below this line (larger y) a person
+    standing behind the counter is hidden by it."""
+    pts = []
+    for a, b in zip(edge_m[:-1], edge_m[1:]):
+        n = max(2, int(np.linalg.norm(b - a) / step_m))
+        pts.append(a + np.linspace(0, 1, n)[:, None] * (b - a))
+    xy = np.vstack(pts)
+    px = camera.project(np.column_stack([xy, np.full(len(xy), height_m)]))
+    px = px[np.all(np.isfinite(px), axis=1)]
+    return px[np.argsort(px[:, 0])]
+
+
+def hide_behind_counter(pose: PersonPose, skyline_px: np.ndarray, margin_px: float = 4.0) -> PersonPose:
+    """A copy of a person behind the counter whose landmarks below the counter's top edge in the image get zero
+    visibility: MediaPipe invents hidden hips and legs with confident-looking values, and they must not be used."""
+    if len(skyline_px) < 2:
+        return pose
+    x = pose.image_xy_px[:, 0]
+    inside = (x >= skyline_px[0, 0]) & (x <= skyline_px[-1, 0])
+    line_y = np.interp(x, skyline_px[:, 0], skyline_px[:, 1])
+    hidden = inside & (pose.image_xy_px[:, 1] > line_y + margin_px)
+    if not hidden.any():
+        return pose
+    vis = pose.visibility.copy()
+    vis[hidden] = 0.0
+    return replace(pose, visibility=vis)
+
+
 def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.ndarray,
-                  stance_of, settings: PostureSettings = PostureSettings()) -> ClerkSeries:
+                  stance_of, settings: PostureSettings = PostureSettings(), counter_edge_m: np.ndarray | None = None,
+                  counter_height_m: float = 0.0) -> ClerkSeries:
     """The clerk's posture series from the analysed frames (``FramePoses``) through a solved camera.
 
+    With the counter's front edge and height, landmarks hidden behind the counter are not used.
     ``stance_of(t_s, upright_shoulder_height_m, head_minus_shoulder_m) -> states`` is the events stage's sit/stand
     state machine, passed in so that this stage never imports a later one; the trunk is fitted with the hip-height
     prior of the stance it returns.
@@ -442,11 +513,13 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
     nan = lambda: np.full(n, np.nan)  # noqa: E731
     sh, head, flex_stand, flex, lat = nan(), nan(), nan(), nan(), nan()
     f_ok, l_ok, hips_seen = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
-    hands, knee = nan(), nan()
+    hands, knee, asym, crossed, heel = nan(), nan(), nan(), nan(), nan()
     visible = np.zeros(n, bool)
     place = PersonPlace(np.asarray(station_xy_m, float), np.asarray(facing_xy, float))
     fitter = TrunkFitter(camera, place, settings=settings.fit)
+    skyline = counter_skyline_px(camera, counter_edge_m, counter_height_m) if counter_edge_m is not None else []
     poses: list[PersonPose | None] = [_clerk_pose(f) for f in frames]
+    poses = [hide_behind_counter(p, skyline) if p is not None and len(skyline) else p for p in poses]
     station = place.station_xy_m
     for i, pose in enumerate(poses):
         if pose is None:
@@ -460,14 +533,9 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
         head_idx = ears if np.all(pose.visibility[ears] >= settings.visibility) else [Landmark.NOSE]
         if np.all(pose.visibility[head_idx] >= settings.visibility):
             head[i] = float(camera.height_on_vertical_line(pose.image_xy_px[head_idx].mean(axis=0), station)) - sh[i]
-        h = hand_features(pose, settings.visibility)
-        hands[i] = float(h.wrists_at_hips) if h.assessable else np.nan
-        legs = [Landmark.LEFT_HIP, Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE,
-                Landmark.RIGHT_HIP, Landmark.RIGHT_KNEE, Landmark.RIGHT_ANKLE]
-        if np.all(np.minimum(pose.visibility[legs], pose.presence[legs]) >= settings.visibility):
-            xy = pose.image_xy_px
-            knee[i] = min(joint_angle_deg(xy[legs[0]], xy[legs[1]], xy[legs[2]]),
-                          joint_angle_deg(xy[legs[3]], xy[legs[4]], xy[legs[5]]))
+        limbs = limb_features(pose, np.asarray(camera.R, float), place, settings.visibility,
+                              settings.pocket_distance_m, settings.crossed_ankle_raise_m)
+        hands[i], knee[i], asym[i], crossed[i], heel[i] = limbs
 
     # Pass 1: dimensions from the frames that look upright-standing, then a standing-hypothesis fit everywhere
     # (its flexion corrects the shoulder height for bows, so a bow is not mistaken for sitting down).
@@ -509,17 +577,24 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
             flex[i], lat[i] = fit.flexion_deg, fit.lateral_deg
             f_ok[i], l_ok[i], hips_seen[i] = fit.flexion_assessable, fit.lateral_assessable, fit.hips_seen
 
-    # Per-person upright baseline from quiet standing frames.
-    standing = visible & (stance == "stand") & np.isfinite(flex) & (np.abs(flex) < settings.baseline_upright_deg)
-    baseline = float(np.clip(np.median(flex[standing]), -settings.baseline_max_deg, settings.baseline_max_deg)) \
-        if standing.sum() >= 5 else 0.0
-    flex_c = lowpass(t, flex - baseline, settings.filter_cutoff_hz)
+    # Per-person, per-stance upright baseline: MediaPipe's hips and shoulders are not joint centres, and seated
+    # (hips at the thigh roots, partly behind the desk) they sit differently than standing; the median of the
+    # frames in which the person is near upright is taken as their upright, within a bound per stance.
+    baseline = {"stand": 0.0, "sit": 0.0}
+    for st_name, bound in (("stand", settings.baseline_max_deg), ("sit", settings.seated_baseline_max_deg)):
+        quiet = visible & (stance == st_name) & np.isfinite(flex) & (np.abs(flex) < bound + 5.0)
+        if quiet.sum() >= 5:
+            baseline[st_name] = float(np.clip(np.median(flex[quiet]), -bound, bound))
+    offset = np.where(stance == "sit", baseline["sit"], baseline["stand"])
+    flex_c = lowpass(t, flex - offset, settings.filter_cutoff_hz)
     lat_c = lowpass(t, lat, settings.filter_cutoff_hz)
     return ClerkSeries(
         t_s=t, frame_index=fi, visible=visible, shoulder_height_m=sh, upright_shoulder_height_m=upright,
         head_minus_shoulder_m=head, flexion_deg=flex_c, flexion_raw_deg=flex, lateral_deg=lat_c,
         flexion_assessable=f_ok, lateral_assessable=l_ok, hips_seen=hips_seen, hands_at_hips=hands,
-        knee_angle_deg=knee, stance=stance, baseline_deg=baseline, dims=fitter.dims,
+        knee_angle_deg=knee, stance=stance, wrist_asymmetry_m=asym, hands_in_pockets=hands, legs_crossed=crossed,
+        heel_raise_m=heel, sway_deg=rolling_std(t, lat, settings.sway_window_s), abs_lateral_deg=np.abs(lat_c),
+        baseline_deg=baseline["stand"], seated_baseline_deg=baseline["sit"], dims=fitter.dims,
     )
 
 

@@ -122,6 +122,10 @@ class FloorPosition:
     """0-1: the method's factor (settings) times the mean visibility of the landmarks used."""
     method: str
     """"ankles" | "heels" | "ankle_heel" (one of each) | "one_foot" | "hips_fallback"."""
+    hip_height_m: float | None = None
+    """Measured height of the hip centre above the floor on the vertical line through ``xy_m`` when the position
+    came from the feet and the hips are visible (a tracker can keep it per person and pass it back as
+    ``hip_height_m`` for frames where the feet are hidden); None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -152,15 +156,25 @@ def _score(pose: PersonPose, idx: list[int]) -> float:
 
 
 def person_floor_position(pose: PersonPose, camera: CameraModel, settings: GeometrySettings | None = None, *,
-                          visibility_threshold: float | None = None) -> FloorPosition | None:
+                          visibility_threshold: float | None = None,
+                          hip_height_m: float | None = None) -> FloorPosition | None:
     """Floor position (metres) of a person from the landmarks: the midpoint of the two feet, each foot from its
     ankle ray met with the plane z = ``ankle_height_m`` (else its heel ray with z = ``heel_height_m``); one foot
-    alone when only one is seen; with both feet hidden, the hip midpoint's ray met with the plane
-    z = ``assumed_hip_height_m`` ("hips_fallback", lower confidence). None when nothing usable is visible.
+    alone when only one is seen; with both feet hidden, the hip midpoint's ray met with the plane at the person's
+    hip height (``hip_height_m`` when given, e.g. measured earlier on the same person, else
+    ``assumed_hip_height_m``; method "hips_fallback", lower confidence). None when nothing usable is visible.
     ``settings`` defaults to the camera's calibration settings."""
     s = settings or camera.geometry
     thr = s.visibility_threshold if visibility_threshold is None else visibility_threshold
     ok = _usable(pose, camera, thr)
+    hips = [int(i) for i in (Landmark.LEFT_HIP, Landmark.RIGHT_HIP) if ok[i]]
+
+    def measured_hip_height(xy: np.ndarray) -> float | None:
+        if len(hips) != 2:
+            return None
+        z = camera.height_on_vertical_line(pose.image_xy_px[hips].mean(axis=0), xy)
+        return float(z) if np.isfinite(z) else None
+
     feet: list[tuple[np.ndarray, str, int]] = []
     for ankle, heel in ((Landmark.LEFT_ANKLE, Landmark.LEFT_HEEL), (Landmark.RIGHT_ANKLE, Landmark.RIGHT_HEEL)):
         for idx, z, kind in ((ankle, s.ankle_height_m, "ankle"), (heel, s.heel_height_m, "heel")):
@@ -174,12 +188,12 @@ def person_floor_position(pose: PersonPose, camera: CameraModel, settings: Geome
         method = "ankles" if kinds == {"ankle"} else "heels" if kinds == {"heel"} else "ankle_heel"
         factor = 1.0 if method == "ankles" else s.heels_confidence
         xy = (feet[0][0] + feet[1][0]) / 2.0
-        return FloorPosition(xy, factor * _score(pose, [f[2] for f in feet]), method)
+        return FloorPosition(xy, factor * _score(pose, [f[2] for f in feet]), method, measured_hip_height(xy))
     if len(feet) == 1:
         return FloorPosition(feet[0][0], s.one_foot_confidence * _score(pose, [feet[0][2]]), "one_foot")
-    hips = [int(i) for i in (Landmark.LEFT_HIP, Landmark.RIGHT_HIP) if ok[i]]
     if hips:
-        xy = camera.pixel_to_plane_z(pose.image_xy_px[hips].mean(axis=0), s.assumed_hip_height_m)
+        z_hip = s.assumed_hip_height_m if hip_height_m is None else hip_height_m
+        xy = camera.pixel_to_plane_z(pose.image_xy_px[hips].mean(axis=0), z_hip)
         if np.all(np.isfinite(xy)):
             return FloorPosition(xy, s.hips_fallback_confidence * _score(pose, hips), "hips_fallback")
     return None

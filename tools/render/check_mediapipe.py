@@ -43,6 +43,7 @@ def main(argv=None):
     cap = cv2.VideoCapture(args.video)
     roles = {p["id"]: p["role"] for p in gt["persons"]}
     stats = {pid: {"n": 0, "found": 0, "err": [], "err_vis": []} for pid in roles}
+    per_frame = []
     k = -1
     while True:
         ok, frame = cap.read()
@@ -71,6 +72,7 @@ def main(argv=None):
             res = lmk.detect(img)
             st = stats[pid]
             st["n"] += 1
+            per_frame.append((pid, k, rec["trunk_flexion_deg"], bool(res.pose_landmarks)))
             if not res.pose_landmarks:
                 continue
             st["found"] += 1
@@ -92,6 +94,19 @@ def main(argv=None):
         print(f"{os.path.basename(args.video)} {pid:10s} frames {st['n']:4d}  found {out[pid]['found_pct']:5.1f} %  "
               f"median shoulder/hip err {out[pid]['median_sh_hip_err_px']} px "
               f"(not occluded: {out[pid]['median_visible_sh_hip_err_px']} px)")
+    lmk.close()
+    bins = [(-90, 20), (20, 50), (50, 80), (80, 180)]
+    for pid in roles:
+        rows = [r for r in per_frame if r[0] == pid]
+        if roles[pid] != "clerk" or not rows:
+            continue
+        parts = []
+        for lo, hi in bins:
+            sel = [r[3] for r in rows if lo <= r[2] < hi]
+            if sel:
+                parts.append(f"flexion {lo}..{hi} deg: {100 * np.mean(sel):.0f} % of {len(sel)}")
+        print(f"  {pid} found by trunk flexion: " + "; ".join(parts))
+        out.setdefault(pid, {})["found_by_flexion"] = parts
     if args.json:
         json.dump(out, open(args.json, "w"), indent=1)
     return out

@@ -123,7 +123,7 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(REPO, "sample_videos"))
     ap.add_argument("--frames", type=str, default=None, help="a:b frame range (debug)")
     ap.add_argument("--png", type=str, default=None, help="also write these frame indices as PNG (comma list)")
-    ap.add_argument("--crf", type=int, default=27)
+    ap.add_argument("--crf", type=int, default=23)
     ap.add_argument("--no-video", action="store_true")
     args = ap.parse_args(argv)
 

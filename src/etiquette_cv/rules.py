@@ -1,0 +1,354 @@
+"""Grading: events and measured series against the rulebook → findings, visits, timelines.
+
+A rule that could not be assessed is reported as such (``not_assessable``) and never counted as compliance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .events import Approach, Bend, StanceChange, hysteresis_intervals, state_intervals
+from .features import ClerkSeries, CustomerSeries
+from .findings import Coverage, Finding, ReviewResult, Series, Severity, StateInterval, Verdict, Visit
+from .rulebook_io import Rule, Rulebook
+
+CLERK = "clerk"
+
+
+@dataclass
+class Observations:
+    """Everything the events stage produced for one video, as the rules consume it."""
+
+    source: str
+    duration_s: float
+    analysed_frames: int
+    image_width: int
+    image_height: int
+    clerk: ClerkSeries
+    stance_changes: list[StanceChange]
+    bends: list[Bend]
+    customers: list[CustomerSeries]
+    approaches: list[Approach]
+    problem: str | None = None
+    extra_not_assessable: dict[str, str] = field(default_factory=dict)
+
+
+def _finding(rule: Rule, verdict: Verdict, start_s: float, end_s: float, person: str, **kw) -> Finding:
+    return Finding(rule_id=rule.id, clause=rule.clause, wording_zh=rule.wording_zh, title_en=rule.title_en,
+                   title_zh=rule.title_zh, verdict=verdict, severity=Severity(rule.severity), start_s=float(start_s),
+                   end_s=float(end_s), person=person, **kw)
+
+
+def _nearest(t_s: np.ndarray, t: float) -> int:
+    return int(np.clip(np.searchsorted(t_s, t), 0, len(t_s) - 1)) if len(t_s) else 0
+
+
+class _Clerk:
+    """Lookups on the clerk's series: state at a time, visibility in a window, invisible stretches."""
+
+    def __init__(self, c: ClerkSeries) -> None:
+        self.c = c
+        self.t = c.t_s
+
+    def window(self, t0: float, t1: float) -> np.ndarray:
+        return (self.t >= t0) & (self.t <= t1)
+
+    def visible_in(self, t0: float, t1: float) -> bool:
+        return bool(np.any(self.c.visible[self.window(t0, t1)]))
+
+    def state_at(self, t: float) -> str:
+        """'sit' / 'stand' at time t (the last visible sample at or before t), '' when not seen near t."""
+        i = int(np.searchsorted(self.t, t, side="right")) - 1
+        while i >= 0 and not self.c.visible[i]:
+            if t - self.t[i] > 1.0:
+                return ""
+            i -= 1
+        if i < 0 or t - self.t[i] > 1.0:
+            return ""
+        return str(self.c.stance[i])
+
+    def invisible_stretch(self, t: float) -> float:
+        """Length in seconds of the run of not-visible samples containing time t (0 when visible at t)."""
+        i = _nearest(self.t, t)
+        if self.c.visible[i]:
+            return 0.0
+        a = b = i
+        while a > 0 and not self.c.visible[a - 1]:
+            a -= 1
+        while b < len(self.t) - 1 and not self.c.visible[b + 1]:
+            b += 1
+        return float(self.t[b] - self.t[a])
+
+    def frame_at(self, t: float) -> int:
+        return int(self.c.frame_index[_nearest(self.t, t)]) if len(self.t) else 0
+
+
+def build_visits(approaches: list[Approach]) -> list[Visit]:
+    """One visit per approach within the near distance, numbered in order of time."""
+    ordered = sorted(approaches, key=lambda a: a.arrive_s if a.arrive_s is not None else a.first_inside_s)
+    return [Visit(i + 1, f"customer#{a.track_id}", a.arrive_s, a.leave_s, at_counter_s=a.first_inside_s)
+            for i, a in enumerate(ordered)]
+
+
+def _grade_stand_greet(rule: Rule, rb: Rulebook, clerk: _Clerk, changes: list[StanceChange], visit: Visit,
+                       absent_after_s: float) -> Finding:
+    allowance = float(rule.value("allowance_s"))
+    early = float(rule.value("early_s"))
+    threshold = f"≤ {allowance:g} s ({'标准' if rule.source('allowance_s') == 'standard' else 'default'})"
+    base = dict(visit_id=visit.visit_id, threshold_text=threshold, threshold_value=allowance,
+                threshold_source=rule.source("allowance_s"), measured_unit="s")
+    if visit.arrive_s is None:
+        t0 = visit.at_counter_s or 0.0
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, CLERK, note="the customer was first seen already "
+                        "within 2 m: the crossing was not observed", **base)
+    arrive = visit.arrive_s
+    end = visit.leave_s if visit.leave_s is not None else clerk.t[-1]
+    ups = [c for c in changes if c.to_state == "stand" and arrive - early <= c.t_s <= end]
+    state = clerk.state_at(arrive)
+    if not state:
+        if clerk.invisible_stretch(arrive) >= absent_after_s:
+            return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, CLERK, note="clerk absent from the post "
+                            "when the customer arrived (see 离岗)", evidence_t_s=arrive,
+                            evidence_frame_index=clerk.frame_at(arrive), **base)
+        if not ups:
+            return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, CLERK, note="the clerk was not visible "
+                            "when the customer crossed 2 m", evidence_t_s=arrive,
+                            evidence_frame_index=clerk.frame_at(arrive), **base)
+    if state == "stand" and not any(c.t_s <= arrive for c in ups):
+        return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, CLERK, note="the clerk was already standing "
+                        "before the customer approached", evidence_t_s=arrive,
+                        evidence_frame_index=clerk.frame_at(arrive), **base)
+    if not ups:
+        t_ev = min(arrive + allowance, end)
+        return _finding(rule, Verdict.MISSED, arrive, end, CLERK, note="the clerk did not stand up while the "
+                        "customer was within 2 m", evidence_t_s=t_ev, evidence_frame_index=clerk.frame_at(t_ev),
+                        **base)
+    up = ups[0]
+    delay = up.t_s - arrive
+    verdict = Verdict.MET if delay <= allowance else Verdict.LATE
+    note = (f"stood up {delay:.1f} s after the customer crossed 2 m" if delay >= 0
+            else f"stood up {-delay:.1f} s before the customer crossed 2 m")
+    return _finding(rule, verdict, arrive, max(up.t_s, arrive), CLERK, measured_value=round(delay, 2), note=note,
+                    evidence_t_s=up.t_s, evidence_frame_index=clerk.frame_at(up.t_s + 0.3), **base)
+
+
+def _grade_send_off(rule: Rule, clerk: _Clerk, visit: Visit, absent_after_s: float) -> Finding:
+    before, after = float(rule.value("before_s")), float(rule.value("after_s"))
+    base = dict(visit_id=visit.visit_id, threshold_text=f"standing within [leave − {before:g} s, leave + {after:g} s]",
+                threshold_source=rule.source("before_s"))
+    if visit.leave_s is None:
+        t0 = visit.at_counter_s or 0.0
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, CLERK, note="the customer's departure across 2 m was "
+                        "not observed (lost from view or the video ended)", **base)
+    t0, t1 = visit.leave_s - before, visit.leave_s + after
+    w = clerk.window(t0, t1) & clerk.c.visible
+    if not w.any():
+        absent = clerk.invisible_stretch(visit.leave_s) >= absent_after_s
+        return _finding(rule, Verdict.NOT_APPLICABLE if absent else Verdict.NOT_ASSESSABLE, t0, t1, CLERK,
+                        note="clerk absent from the post" if absent else "the clerk was not visible at the send-off",
+                        evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
+    standing = w & (clerk.c.stance == "stand")
+    if standing.any():
+        k = int(np.flatnonzero(standing)[0])
+        return _finding(rule, Verdict.MET, t0, t1, CLERK, note="the clerk stood while the customer left",
+                        evidence_t_s=float(clerk.t[k]), evidence_frame_index=int(clerk.c.frame_index[k]), **base)
+    return _finding(rule, Verdict.MISSED, t0, t1, CLERK, note="the clerk stayed seated while the customer left",
+                    evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
+
+
+def _band_text(rb: Rulebook) -> str:
+    return ", ".join(f"{c.name_zh} {c.min_deg:g}–{c.max_deg:g}°" for c in rb.bow_classes)
+
+
+def _grade_bow_expected(rule: Rule, rb: Rulebook, clerk: _Clerk, bends: list[Bend], visit: Visit) -> Finding:
+    occasion = rule.value("occasion")
+    t_occ = visit.arrive_s if occasion == "arrive" else visit.leave_s
+    expected = next(c for c in rb.bow_classes if c.name == rule.value("expected_class"))
+    base = dict(visit_id=visit.visit_id, measured_unit="deg", threshold_value=expected.nominal_deg,
+                threshold_text=f"{expected.name_zh} {expected.nominal_deg:g}° (band {expected.min_deg:g}–"
+                               f"{expected.max_deg:g}°)", threshold_source=rule.source("expected_class"))
+    if t_occ is None:
+        t = visit.at_counter_s or 0.0
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t, t, CLERK, note=f"the customer's {occasion} across 2 m was "
+                        "not observed", **base)
+    t0, t1 = t_occ - float(rule.value("before_s")), t_occ + float(rule.value("after_s"))
+    bows = [b for b in bends if b.kind == "bow" and t0 <= b.peak_t_s <= t1]
+    if bows:
+        b = max(bows, key=lambda x: x.peak_deg)
+        cls = rb.classify_bow(b.peak_deg)
+        hidden = " (the deepest part was hidden: at least this deep)" if b.peak_hidden else ""
+        if cls is not None and cls.name == expected.name:
+            return _finding(rule, Verdict.MET, b.start_s, b.end_s, CLERK, measured_value=round(b.peak_deg, 1),
+                            note=f"bow peak {b.peak_deg:.0f}°{hidden}", evidence_t_s=b.peak_t_s,
+                            evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
+        what = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow"
+        return _finding(rule, Verdict.MISSED, b.start_s, b.end_s, CLERK, measured_value=round(b.peak_deg, 1),
+                        note=f"bowed {b.peak_deg:.0f}°{hidden}: {what}, where a {expected.name} bow is expected",
+                        evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
+    w = clerk.window(t0, t1)
+    measurable = w & np.isfinite(clerk.c.flexion_deg) & clerk.c.flexion_assessable
+    if not measurable.any():
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, CLERK, note="the clerk's trunk was not measurable "
+                        "around the " + ("arrival" if occasion == "arrive" else "send-off"), **base)
+    peak = float(np.nanmax(np.where(measurable, clerk.c.flexion_deg, np.nan)))
+    return _finding(rule, Verdict.MISSED, t0, t1, CLERK, measured_value=round(peak, 1),
+                    note=f"no bow (deepest trunk flexion {peak:.0f}°)", evidence_t_s=t_occ,
+                    evidence_frame_index=clerk.frame_at(t_occ), **base)
+
+
+def _posture_series(c: ClerkSeries, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The named series and the mask of samples where it may be read."""
+    values = np.asarray(getattr(c, name), dtype=float)
+    ok = c.visible.copy()
+    if name == "flexion_deg":
+        ok &= c.flexion_assessable
+    if name in ("abs_lateral_deg", "sway_deg"):
+        ok &= c.lateral_assessable
+    return values, ok
+
+
+def _grade_posture(rule: Rule, clerk: _Clerk, coverage: Coverage) -> list[Finding]:
+    c = clerk.c
+    name = rule.value("series")
+    values, ok = _posture_series(c, name)
+    stance = rule.value("stance")
+    gate = ok & ((c.stance == stance) if stance != "any" else np.ones(len(c.t_s), bool))
+    in_stance = (c.stance == stance) if stance != "any" else c.visible
+    if not np.any(gate & np.isfinite(values)):
+        why = ("the clerk was never seen " + ("standing" if stance == "stand" else "seated")) if not in_stance.any() \
+            else "the body parts it needs are not visible from this camera"
+        coverage.not_assessable_rules[rule.id] = why
+        return []
+    coverage.assessable_rules.append(rule.id)
+    enter, exit_ = float(rule.value("enter")), float(rule.value("exit"))
+    if enter == exit_:  # a 0/1 series
+        exit_ = enter - 1e-6
+    unit = rule.value("unit")
+    out = []
+    for iv in hysteresis_intervals(c.t_s, np.where(gate, values, np.nan), enter, exit_,
+                                   float(rule.value("min_duration_s")), max_gap_s=1.0):
+        value = None if unit == "" else round(iv.peak_value, 3 if unit == "m" else 1)
+        comp = "≥" if enter >= exit_ else "≤"
+        thr = (f"{comp} {enter:g} {unit} for ≥ {float(rule.value('min_duration_s')):g} s" if unit
+               else f"for ≥ {float(rule.value('min_duration_s')):g} s")
+        out.append(_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, CLERK, measured_value=value,
+                            measured_unit=unit, threshold_text=thr, threshold_value=enter,
+                            threshold_source=rule.source("enter"), evidence_t_s=iv.peak_t_s,
+                            evidence_frame_index=clerk.frame_at(iv.peak_t_s),
+                            note=f"held {iv.duration_s:.1f} s"))
+    return out
+
+
+def grade(obs: Observations, rb: Rulebook) -> ReviewResult:
+    """Grade one video's observations against the rulebook."""
+    clerk = _Clerk(obs.clerk)
+    coverage = Coverage()
+    findings: list[Finding] = []
+    visits = build_visits(obs.approaches)
+    absent_rules = rb.of_kind("absent")
+    absent_after = float(absent_rules[0].value("min_absent_s")) if absent_rules else 10.0
+    for rule in rb.rules:
+        if rule.kind == "stand_greet":
+            findings += [_grade_stand_greet(rule, rb, clerk, obs.stance_changes, v, absent_after) for v in visits]
+        elif rule.kind == "stand_send_off":
+            findings += [_grade_send_off(rule, clerk, v, absent_after) for v in visits]
+        elif rule.kind == "bow_expected":
+            findings += [_grade_bow_expected(rule, rb, clerk, obs.bends, v) for v in visits]
+        elif rule.kind == "bow_graded":
+            for b in obs.bends:
+                if b.kind != "bow":
+                    continue
+                cls = rb.classify_bow(b.peak_deg)
+                label = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow (between bands)"
+                hidden = "; the deepest part was hidden: at least this deep" if b.peak_hidden else ""
+                findings.append(_finding(rule, Verdict.INFO, b.start_s, b.end_s, CLERK,
+                                         measured_value=round(b.peak_deg, 1), measured_unit="deg",
+                                         threshold_text=_band_text(rb), threshold_source="default",
+                                         evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s),
+                                         note=f"{label}, held {b.hold_s:.1f} s{hidden}"))
+        elif rule.kind == "posture":
+            findings += _grade_posture(rule, clerk, coverage)
+            continue
+        elif rule.kind == "violent_rise":
+            limit = float(rule.value("min_rise_s"))
+            for ch in obs.stance_changes:
+                if ch.to_state == "stand" and ch.duration_s < limit:
+                    findings.append(_finding(rule, Verdict.VIOLATION, ch.t_s - ch.duration_s, ch.t_s, CLERK,
+                                             measured_value=round(ch.duration_s, 2), measured_unit="s",
+                                             threshold_text=f"rise takes ≥ {limit:g} s",
+                                             threshold_source=rule.source("min_rise_s"), evidence_t_s=ch.t_s,
+                                             evidence_frame_index=clerk.frame_at(ch.t_s)))
+        elif rule.kind == "absent":
+            findings += _grade_absent(rule, clerk, obs.approaches)
+        elif rule.kind == "handling_time":
+            limit = float(rule.value("limit_s"))
+            for v in visits:
+                if v.handling_s is None:
+                    continue
+                verdict = Verdict.MET if v.handling_s <= limit else Verdict.VIOLATION
+                findings.append(_finding(rule, verdict, v.arrive_s, v.leave_s, v.customer, visit_id=v.visit_id,
+                                         measured_value=round(v.handling_s, 1), measured_unit="s",
+                                         threshold_text=f"≤ {limit / 60:g} min", threshold_value=limit,
+                                         threshold_source=rule.source("limit_s")))
+        elif rule.kind == "running":
+            coverage.not_assessable_rules[rule.id] = "the clerk's walking path is not tracked by this version"
+            continue
+        coverage.assessable_rules.append(rule.id)
+    coverage.not_assessable_rules.update(obs.extra_not_assessable)
+    dt = float(np.median(np.diff(obs.clerk.t_s))) if len(obs.clerk.t_s) > 1 else 0.0
+    coverage.visible_s[CLERK] = float(obs.clerk.visible.sum() * dt)
+    for cs in obs.customers:
+        coverage.visible_s[f"customer#{cs.track_id}"] = float(len(cs.t_s) * dt)
+    findings.sort(key=lambda f: (f.start_s, f.rule_id))
+    return ReviewResult(
+        source=obs.source, duration_s=obs.duration_s, analysed_frames=obs.analysed_frames,
+        image_width=obs.image_width, image_height=obs.image_height, findings=findings, visits=visits,
+        states=_states(obs), series=_series(obs),
+        bow_peaks=[(b.peak_t_s, b.peak_deg, (rb.classify_bow(b.peak_deg).name if rb.classify_bow(b.peak_deg)
+                                             else "none")) for b in obs.bends if b.kind == "bow"],
+        coverage=coverage, rulebook_name=rb.name, rulebook_version=rb.version, problem=obs.problem,
+    )
+
+
+def _grade_absent(rule: Rule, clerk: _Clerk, approaches: list[Approach]) -> list[Finding]:
+    limit = float(rule.value("min_absent_s"))
+    c = clerk.c
+    out = []
+    gone = np.where(c.visible, 0.0, 1.0)
+    for iv in hysteresis_intervals(c.t_s, gone, 0.5, 0.5 - 1e-6, limit, max_gap_s=np.inf):
+        waiting = [a for a in approaches if a.first_inside_s <= iv.end_s and a.last_inside_s >= iv.start_s]
+        if not waiting:
+            continue
+        out.append(_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, CLERK,
+                            measured_value=round(iv.duration_s, 1), measured_unit="s",
+                            threshold_text=f"absent ≥ {limit:g} s while a customer is within 2 m",
+                            threshold_value=limit, threshold_source=rule.source("min_absent_s"),
+                            evidence_t_s=iv.start_s + iv.duration_s / 2,
+                            evidence_frame_index=clerk.frame_at(iv.start_s + iv.duration_s / 2),
+                            note=f"customer(s) waiting: {', '.join(f'#{a.track_id}' for a in waiting)}"))
+    return out
+
+
+def _states(obs: Observations) -> list[StateInterval]:
+    c = obs.clerk
+    labels = np.where(c.visible, c.stance, "absent").astype(object)
+    labels[(labels == "")] = "unknown"
+    out = [StateInterval(CLERK, s, a, b) for s, a, b in state_intervals(c.t_s, labels)]
+    for b in obs.bends:
+        if b.kind == "bow":
+            out.append(StateInterval(CLERK, "bow", b.start_s, b.end_s))
+    for cs in obs.customers:
+        near = np.where(np.isfinite(cs.distance_m), np.where(cs.distance_m < 2.0, "near", "visible"), "visible")
+        out += [StateInterval(f"customer#{cs.track_id}", s, a, b) for s, a, b in state_intervals(cs.t_s, near)]
+    return out
+
+
+def _series(obs: Observations) -> list[Series]:
+    c = obs.clerk
+    out = [Series("trunk_flexion_deg", "deg", c.t_s, c.flexion_deg),
+           Series("shoulder_height_m", "m", c.t_s, c.shoulder_height_m)]
+    for cs in obs.customers:
+        out.append(Series(f"distance_m:customer#{cs.track_id}", "m", cs.t_s, cs.distance_m))
+    return out
