@@ -13,8 +13,8 @@
 
     python benchmarks/geometry_accuracy.py [--trials 300] [--samples sample_videos] [--calibrations calibration]
 
-``sample_poses(...)`` turns one sidecar frame into PersonPose objects; to benchmark MediaPipe landmarks instead,
-pass ``--poses`` hooks in :func:`evaluate_sample` (``poses_for_frame``).
+``sample_poses(...)`` turns one sidecar frame into PersonPose objects (ground-truth pixels); to benchmark MediaPipe
+landmarks instead, call :func:`evaluate_sample` with your own ``poses_for_frame(frame_record) -> {person_id: PersonPose}``.
 """
 
 from __future__ import annotations

@@ -363,6 +363,15 @@ def test_zone_out_of_view_is_refused_on_solve():
         solve_camera(calibration_from_dict(d, "bad.yaml"))
 
 
+def test_a_zone_larger_than_the_view_is_in_view():
+    d = good_dict()
+    # no corner of this zone projects into the image, but its edges and its inside do
+    d["zones"]["waiting"] = {"floor_m": [[-40.0, 0.5], [40.0, 0.5], [40.0, 60.0], [-40.0, 60.0]]}
+    solve_camera(calibration_from_dict(d, "big.yaml"))
+    d["zones"]["waiting"] = {"floor_m": [[-1.0, -0.3], [1.0, -0.3], [1.0, 9.0], [-1.0, 9.0]]}
+    solve_camera(calibration_from_dict(d, "strip.yaml"))
+
+
 @pytest.mark.parametrize("text,expected", [
     ("version: 1\nfloor_points: [\n", "broken.yaml: not valid YAML at line"),
     ("", "broken.yaml: the file is empty"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -13,8 +15,14 @@ from conftest import write_cfr_video
 from etiquette_cv.tracks import read_tracks
 
 
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "etiquette_cv.cli", *args], capture_output=True, text=True, timeout=300)
+    """Run the CLI in a fresh interpreter (as a user would), with this checkout's package first on the path."""
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.run([sys.executable, "-m", "etiquette_cv.cli", *args], capture_output=True, text=True,
+                          timeout=600, env=env)
 
 
 def error_lines(proc: subprocess.CompletedProcess) -> list[str]:

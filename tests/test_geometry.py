@@ -346,3 +346,9 @@ def test_region_of_a_zone_out_of_view_is_an_error():
              "customer_approach": {"floor_m": [[-30.0, 0.5], [-25.0, 0.5], [-25.0, 3.0]]}}
     with pytest.raises(CalibrationError, match="regions.yaml: zones.customer_approach"):
         regions_from_zones(_calibration(cam, zones), cam)
+
+
+def test_clerk_only_camera_has_one_region():
+    cam = truth_camera(3.0, 10.0, -100.0)
+    cal = _calibration(cam, {"clerk": {"floor_m": [[-0.8, -1.2], [0.8, -1.2], [0.8, -0.2], [-0.8, -0.2]]}})
+    assert [r.name for r in regions_from_zones(cal, cam)] == ["clerk"]

@@ -57,6 +57,8 @@ MIN_POINTS_FOR_FOCAL = 6
 """Refining the focal length from the reference points needs at least this many of them."""
 FOCAL_SEARCH_FACTOR = 3.0
 """Focal refinement keeps the focal length within [f0 / factor, f0 * factor] of the hfov_deg value."""
+ZONE_CHECK_SAMPLES = 50
+"""Points sampled along each edge of a floor zone when checking that the zone shows in the image."""
 MIN_RAY_COSINE = 1e-9
 """Rays closer than this to parallel with a plane or line are treated as not meeting it."""
 
@@ -64,7 +66,7 @@ MIN_RAY_COSINE = 1e-9
 FLOOR_ZONES = ("clerk", "customer_approach", "waiting")
 #: Zones that are image polygons only (scene checks on the counter top and the floor).
 IMAGE_ZONES = ("counter_top", "floor_check")
-REQUIRED_ZONES = ("clerk", "customer_approach")
+REQUIRED_ZONES = ("clerk",)
 
 
 class CalibrationError(ValueError):
@@ -286,6 +288,8 @@ def load_calibration(path: str | Path) -> Calibration:
         raise CalibrationError(f"{source}: file not found ({path})") from None
     except OSError as exc:
         raise CalibrationError(f"{source}: cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CalibrationError(f"{source}: not a UTF-8 text file") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -895,22 +899,22 @@ def check_camera(cal: Calibration, cam: CameraModel) -> None:
             f"{floor_txt} on the floor{how}; limits max_reprojection_error_px {cal.max_reprojection_error_px:g}, "
             f"max_floor_error_m {cal.max_floor_error_m:g}); check its pixel and its metres{hint}")
     for zone in cal.zones.values():
-        if zone.floor_m is None:
-            continue
-        px = cam.project(np.column_stack([zone.floor_m, np.zeros(len(zone.floor_m))]))
-        px = px[np.all(np.isfinite(px), axis=1)]
-        inside = ((px[:, 0] >= 0) & (px[:, 0] <= cam.image_width) & (px[:, 1] >= 0) & (px[:, 1] <= cam.image_height))
-        if not np.any(inside) and not _polygon_covers_image(px, cam.image_width, cam.image_height):
+        if zone.floor_m is not None and not _floor_polygon_in_view(cam, zone.floor_m):
             raise cal.error(f"zones.{zone.name}.floor_m", "the zone lies outside the camera's view")
 
 
-def _polygon_covers_image(px: np.ndarray, width: int, height: int) -> bool:
-    """Whether a projected polygon with no vertex in the image still overlaps it (e.g. it surrounds the image)."""
-    if len(px) < 3:
-        return False
-    x0, y0 = np.min(px, axis=0)
-    x1, y1 = np.max(px, axis=0)
-    if x1 < 0 or y1 < 0 or x0 > width or y0 > height:
-        return False
-    centre = (float(width) / 2.0, float(height) / 2.0)
-    return cv2.pointPolygonTest(px.astype(np.float32).reshape(-1, 1, 2), centre, False) >= 0
+def _floor_polygon_in_view(cam: CameraModel, polygon_m: np.ndarray) -> bool:
+    """Whether a floor polygon (metres) shows in the image: a point of its outline projects inside the frame, or an
+    image corner's floor point lies inside the polygon."""
+    closed = np.vstack([polygon_m, polygon_m[:1]])
+    outline = np.vstack([a + np.linspace(0.0, 1.0, ZONE_CHECK_SAMPLES)[:, None] * (b - a)
+                         for a, b in zip(closed[:-1], closed[1:])])
+    px = cam.project(np.column_stack([outline, np.zeros(len(outline))]))
+    px = px[np.all(np.isfinite(px), axis=1)]
+    if np.any((px[:, 0] >= 0) & (px[:, 0] <= cam.image_width) & (px[:, 1] >= 0) & (px[:, 1] <= cam.image_height)):
+        return True
+    w, h = cam.image_width, cam.image_height
+    corners = cam.pixel_to_floor(np.array([[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]]))
+    poly = polygon_m.astype(np.float32).reshape(-1, 1, 2)
+    return any(cv2.pointPolygonTest(poly, (float(c[0]), float(c[1])), False) >= 0
+               for c in corners if np.all(np.isfinite(c)))

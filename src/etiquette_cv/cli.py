@@ -26,7 +26,7 @@ from .video import VideoError, VideoSource, parse_source
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Service-counter etiquette inspector: pose tracks, calibration, review against the rulebook.")
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 

@@ -220,9 +220,14 @@ class TrunkFitter:
         # From one camera a forward bend and a backward lean can foreshorten the trunk alike: start from the
         # previous frame and from a clear bend either way, and keep the best fit.
         base = np.array([station[0], station[1], hip_z, 0.0, 0.0])
-        starts = [base + [0, 0, 0, np.radians(35.0), 0], base + [0, 0, 0, np.radians(-20.0), 0], base]
-        if init is not None:
-            starts.insert(0, np.array([*init.hip_xyz_m, np.radians(init.flexion_deg), np.radians(init.lateral_deg)]))
+        if init is None:
+            starts = [base, base + [0, 0, 0, np.radians(35.0), 0], base + [0, 0, 0, np.radians(-20.0), 0]]
+        else:
+            prev = np.array([*init.hip_xyz_m, np.radians(init.flexion_deg), np.radians(init.lateral_deg)])
+            # the previous frame, and the same pose bent the other way (the mirror solution of foreshortening)
+            other = prev.copy()
+            other[3] = np.radians(35.0) if init.flexion_deg < 12.0 else np.radians(-10.0)
+            starts = [prev, other]
         p, best = None, np.inf
         for x0 in starts:
             x, cost = self._solve(residuals, x0)
@@ -359,22 +364,50 @@ def finite_runs(t_s: np.ndarray, values: np.ndarray, max_gap_s: float) -> list[t
     return runs
 
 
+def butterworth2(cutoff_hz: float, sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (b, a) of a 2nd-order Butterworth low-pass by the bilinear transform (unit gain at DC)."""
+    k = np.tan(np.pi * cutoff_hz / sample_rate_hz)
+    norm = 1.0 / (1.0 + np.sqrt(2.0) * k + k * k)
+    b0 = k * k * norm
+    return np.array([b0, 2 * b0, b0]), np.array([1.0, 2.0 * (k * k - 1.0) * norm, (1.0 - np.sqrt(2.0) * k + k * k) * norm])
+
+
+def _filter_once(b: np.ndarray, a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Direct-form-II-transposed IIR filter started in its steady state for the first sample."""
+    y = np.empty_like(x)
+    z2 = (b[2] - a[2]) * x[0]
+    z1 = (b[1] - a[1]) * x[0] + z2
+    for i, xi in enumerate(x):
+        yi = b[0] * xi + z1
+        z1 = b[1] * xi - a[1] * yi + z2
+        z2 = b[2] * xi - a[2] * yi
+        y[i] = yi
+    return y
+
+
+def filtfilt2(b: np.ndarray, a: np.ndarray, x: np.ndarray, pad: int = 9) -> np.ndarray:
+    """Zero-phase filtering: forward and backward passes over the series padded by odd reflection at both ends."""
+    pad = min(pad, len(x) - 1)
+    ext = np.concatenate([2 * x[0] - x[pad:0:-1], x, 2 * x[-1] - x[-2:-pad - 2:-1]])
+    y = _filter_once(b, a, ext)
+    y = _filter_once(b, a, y[::-1])[::-1]
+    return y[pad:pad + len(x)]
+
+
 def lowpass(t_s: np.ndarray, values: np.ndarray, cutoff_hz: float = 2.0, max_gap_s: float = 0.35) -> np.ndarray:
     """Zero-phase Butterworth low-pass (2nd order, ``cutoff_hz``) of a series sampled at times ``t_s`` (s), run
     separately on each stretch without gaps; stretches too short to filter are returned unchanged. NaN stays NaN."""
-    from scipy.signal import butter, filtfilt
-
     out = np.array(values, dtype=float)
     if len(out) < 2:
         return out
     dt = float(np.median(np.diff(t_s)))
-    nyquist_hz = 0.5 / dt if dt > 0 else np.inf
-    if cutoff_hz >= nyquist_hz:
+    rate_hz = 1.0 / dt if dt > 0 else np.inf
+    if cutoff_hz >= rate_hz / 2:
         return out
-    b, a = butter(2, cutoff_hz / nyquist_hz)
+    b, a = butterworth2(cutoff_hz, rate_hz)
     for start, end in finite_runs(t_s, out, max_gap_s):
-        if end - start > 3 * max(len(a), len(b)):
-            out[start:end] = filtfilt(b, a, out[start:end])
+        if end - start > 9:
+            out[start:end] = filtfilt2(b, a, out[start:end])
     return out
 
 

@@ -106,6 +106,9 @@ def _grade_stand_greet(rule: Rule, rb: Rulebook, clerk: _Clerk, changes: list[St
     arrive = visit.arrive_s
     end = visit.leave_s if visit.leave_s is not None else clerk.t[-1]
     ups = [c for c in changes if c.to_state == "stand" and arrive - early <= c.t_s <= end]
+    # a stand-up before the crossing counts only if the clerk did not sit down again before the crossing
+    sat_again = [c.t_s for c in changes if c.to_state == "sit" and c.t_s <= arrive]
+    ups = [u for u in ups if u.t_s > arrive or not any(u.t_s < s for s in sat_again)]
     state = clerk.state_at(arrive)
     if not state:
         if clerk.invisible_stretch(arrive) >= absent_after_s:

@@ -311,15 +311,19 @@ class Body:
                 else:
                     abd = -6 if suf == "_l" else 3
             Rt = rz(side * twist) @ rx(hip) @ ry(side * abd * -1)
-            if p.legs == "crossed" and sit >= 0.5 and suf == "_l":
-                Rt = rz(8) @ rx(hip) @ ry(12)
-            G[bi["thigh" + suf]] = Rt
             Rc = Rt @ rx(-knee)
-            G[bi["calf" + suf]] = Rc
             # feet flat on the floor (undo the net leg rotation about x), optional plantarflexion
             Rf = Rc @ rx(knee - hip) @ rx(foot)
             if p.legs == "crossed" and sit >= 0.5 and suf == "_l":
-                Rf = Rc @ rx(-10)
+                # left thigh over the right one: knee on top of the right knee, shin hanging beside the right shin
+                th = self.tails[bi["thigh_l"]] - self.heads[bi["thigh_l"]]
+                ca = self.tails[bi["calf_l"]] - self.heads[bi["calf_l"]]
+                fo_ = self.tails[bi["foot_l"]] - self.heads[bi["foot_l"]]
+                Rt = minrot(th, np.array([0.42, 1.0, 0.30]))
+                Rc = minrot(Rt @ ca, np.array([0.12, 0.22, -1.0])) @ Rt
+                Rf = minrot(Rc @ fo_, np.array([0.1, 0.75, -0.65])) @ Rc
+            G[bi["thigh" + suf]] = Rt
+            G[bi["calf" + suf]] = Rc
             G[bi["foot" + suf]] = Rf
             G[bi["ball" + suf]] = Rf @ rx(-foot) if foot else Rf
         # arms: target directions in the chest frame (x right, y fwd, z up)
@@ -512,7 +516,8 @@ class Body:
         hc = (P[bi["thigh_l"]] + P[bi["thigh_r"]]) / 2
         sc = (P[bi["upperarm_l"]] + P[bi["upperarm_r"]]) / 2
         v = sc - hc
-        return math.degrees(math.atan2(v[1], v[2])), math.degrees(math.atan2(v[0], v[2]))
+        return (math.degrees(math.atan2(v[1], v[2])),
+                math.degrees(math.asin(max(-1.0, min(1.0, v[0] / np.linalg.norm(v))))))
 
     @staticmethod
     def _trunk_angles_world(lm, heading_deg):
@@ -522,7 +527,9 @@ class Body:
         h = math.radians(heading_deg)
         fwd = np.array([math.cos(h), math.sin(h), 0])
         right = np.array([math.sin(h), -math.cos(h), 0])
-        return math.degrees(math.atan2(v @ fwd, v[2])), math.degrees(math.atan2(v @ right, v[2]))
+        # flexion: angle from vertical within the sagittal plane; lateral: angle out of the sagittal plane
+        return (math.degrees(math.atan2(v @ fwd, v[2])),
+                math.degrees(math.asin(max(-1.0, min(1.0, (v @ right) / np.linalg.norm(v))))))
 
     def setup_seat(self):
         """Hip-joint height when seated with thighs level and feet on the floor (defines the chair)."""

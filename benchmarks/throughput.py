@@ -1,0 +1,137 @@
+"""Throughput of the whole review on a sample video: × real time, frames/s, memory, and where the time goes.
+
+    python benchmarks/throughput.py [VIDEO] [--calibration CAL] [--model full] [--fps 10] [--loop-minutes M]
+
+Prints decoded and analysed frames/s, × real time for the pose stage and for the whole review, the time spent in
+bare landmarker calls on the same crops in the same run (so pipeline overhead is visible as a ratio), the time of
+the analysis (features, events, rules) and of the reports, and the peak resident memory. ``--loop-minutes`` first
+writes the clip looped to that length (to check that memory stays flat over a long video).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from etiquette_cv.calibration import load_calibration, solve_camera  # noqa: E402
+from etiquette_cv.geometry import regions_from_zones  # noqa: E402
+from etiquette_cv.models import quiet_mediapipe  # noqa: E402
+from etiquette_cv.pipeline import run_pose  # noqa: E402
+from etiquette_cv.pose import PoseConfig  # noqa: E402
+from etiquette_cv.review import review  # noqa: E402
+from etiquette_cv.video import VideoSource  # noqa: E402
+
+
+def rss_mb() -> float:
+    """Current resident memory of this process in MB (Linux /proc)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def loop_video(src: Path, minutes: float, out: Path) -> Path:
+    """Write ``src`` repeated until it lasts ``minutes`` (MJPG AVI: fast to write and decode)."""
+    cap = cv2.VideoCapture(str(src))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            break
+        frames.append(img)
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    need = int(minutes * 60 * fps)
+    for i in range(need):
+        writer.write(frames[i % len(frames)])
+    writer.release()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("video", nargs="?", default=str(REPO / "sample_videos" / "reception.mp4"))
+    ap.add_argument("--calibration", default=str(REPO / "calibration" / "reception.yaml"))
+    ap.add_argument("--model", default="full")
+    ap.add_argument("--fps", type=float, default=10.0)
+    ap.add_argument("--loop-minutes", type=float, default=0.0)
+    args = ap.parse_args()
+    quiet_mediapipe()
+    video = Path(args.video)
+    tmp = Path(tempfile.mkdtemp(prefix="etiquette-bench-"))
+    if args.loop_minutes > 0:
+        t = time.perf_counter()
+        video = loop_video(video, args.loop_minutes, tmp / "looped.avi")
+        print(f"looped clip: {video} ({args.loop_minutes:g} min) written in {time.perf_counter() - t:.0f} s")
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.platform()}")
+    info = VideoSource(video).info
+    print(f"video: {video.name} {info.width}x{info.height}, {info.nominal_fps:g} fps, "
+          f"{info.duration_s:.1f} s; analysis at {args.fps:g} fps, model {args.model}")
+
+    # 1. Decoding alone.
+    t = time.perf_counter()
+    n = sum(1 for _ in VideoSource(video, analysis_fps=None))
+    decode_s = time.perf_counter() - t
+    print(f"decode only: {n} frames in {decode_s:.2f} s = {n / decode_s:.0f} frames/s")
+
+    # 2. Pose stage (with memory sampled while it runs).
+    cal = load_calibration(args.calibration)
+    camera = solve_camera(cal)
+    regions = regions_from_zones(cal, camera)
+    samples: list[float] = []
+    stop = threading.Event()
+
+    def sample_memory() -> None:
+        while not stop.is_set():
+            samples.append(rss_mb())
+            time.sleep(0.5)
+
+    sampler = threading.Thread(target=sample_memory, daemon=True)
+    sampler.start()
+    summary = run_pose(VideoSource(video, analysis_fps=args.fps), regions, tmp / "tracks.jsonl.gz",
+                       PoseConfig(model=args.model))
+    stop.set()
+    sampler.join()
+    landmarker_s = sum(s.landmarker_s for s in summary.regions.values())
+    print(f"pose stage: {summary.frames_analysed} analysed frames in {summary.wall_s:.2f} s = "
+          f"{summary.analysed_fps:.1f} frames/s, {summary.realtime_factor:.2f}× real time")
+    print(f"  bare landmarker calls: {landmarker_s:.2f} s "
+          f"({', '.join(f'{k} {v.landmarker_s:.2f} s / {v.frames} calls' for k, v in summary.regions.items())})")
+    print(f"  bare landmarker calls alone would allow {summary.video_duration_s / landmarker_s:.2f}× real time "
+          f"(single-threaded sum); pipeline overhead {summary.wall_s / landmarker_s:.2f}× the landmarker time")
+    for name, s in summary.regions.items():
+        print(f"  region {name}: person found in {s.found}/{s.frames} frames, {s.tracks} track(s), "
+              f"{s.restarts} landmarker restart(s)")
+    if samples:
+        third = max(1, len(samples) // 3)
+        print(f"  memory (RSS): first third max {max(samples[:third]):.0f} MB, last third max "
+              f"{max(samples[-third:]):.0f} MB, overall max {max(samples):.0f} MB")
+
+    # 3. The whole review from the same tracks (analysis + rules + reports + keyframes) and end to end.
+    t = time.perf_counter()
+    result, outputs = review(video, args.calibration, tmp / "review", tracks_path=tmp / "tracks.jsonl.gz")
+    regrade_s = time.perf_counter() - t
+    print(f"analysis + rules + reports + keyframes from tracks: {regrade_s:.2f} s "
+          f"({len(result.findings)} findings, {len(outputs.keyframes)} keyframes)")
+    total = summary.wall_s + regrade_s
+    print(f"whole review: {total:.2f} s for {summary.video_duration_s:.1f} s of video = "
+          f"{summary.video_duration_s / total:.2f}× real time")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (max RSS): {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""Events: hysteresis intervals, the sit/stand state machine, bends and customer approaches.
+
+Inputs are either hand-built series whose truth is known by construction, or the simulator's exact geometry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from etiquette_cv.events import (BowSettings, StanceSettings, approaches, detect_bends, hysteresis_intervals,
+                                 stance_states, state_intervals)
+from etiquette_cv.sim.body import Body, joint_positions_m
+from etiquette_cv.sim.scenario import load_scenario
+from etiquette_cv.sim.truth import truth_events
+from etiquette_cv.types import Landmark
+
+SCENARIOS = Path(__file__).resolve().parent / "data" / "scenarios"
+DT = 0.1
+
+
+# ------------------------------------------------------------------------------------------------------------
+# hysteresis_intervals
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_jitter_around_the_enter_threshold_is_one_interval():
+    t = np.arange(0.0, 10.0, DT)
+    v = np.zeros_like(t)
+    inside = (t >= 2.0) & (t < 7.0)
+    v[inside] = 8.0 + np.where(np.arange(inside.sum()) % 2 == 0, 1.0, -1.0)  # 9, 7, 9, 7 … around enter = 8
+    out = hysteresis_intervals(t, v, enter=8.0, exit=5.0)
+    assert len(out) == 1
+    iv = out[0]
+    assert iv.start_s == pytest.approx(2.0) and iv.end_s == pytest.approx(6.9)
+    assert iv.peak_value == 9.0 and 2.0 <= iv.peak_t_s <= 6.9
+    assert iv.mean_value == pytest.approx(8.0, abs=0.05)
+    # a single threshold (no band) double-counts the same jitter
+    assert len(hysteresis_intervals(t, v, enter=8.0, exit=8.0 - 1e-9)) > 10
+
+
+def test_nan_gaps_short_ones_bridge_long_ones_end_the_interval():
+    t = np.arange(0.0, 10.0, DT)
+    v = np.where((t >= 1.0) & (t < 9.0), 10.0, 0.0)
+    short = v.copy()
+    short[30:33] = np.nan  # 0.3 s of not measurable
+    out = hysteresis_intervals(t, short, 8.0, 5.0, max_gap_s=0.5)
+    assert len(out) == 1 and out[0].start_s == pytest.approx(1.0) and out[0].end_s == pytest.approx(8.9)
+    long = v.copy()
+    long[30:50] = np.nan  # 2 s
+    out = hysteresis_intervals(t, long, 8.0, 5.0, max_gap_s=0.5)
+    assert len(out) == 2
+    assert out[0].end_s == pytest.approx(2.9)  # the last measured sample, not the gap's end
+    assert out[1].start_s == pytest.approx(5.0)
+    # NaN never starts an interval, and a series of NaN has none
+    assert hysteresis_intervals(t, np.full_like(t, np.nan), 8.0, 5.0) == []
+
+
+def test_min_duration_drops_short_intervals():
+    t = np.arange(0.0, 10.0, DT)
+    v = np.zeros_like(t)
+    v[(t >= 1.0) & (t < 1.4)] = 10.0   # 0.3 s from first to last sample
+    v[(t >= 5.0) & (t < 7.0)] = 10.0   # 1.9 s
+    out = hysteresis_intervals(t, v, 8.0, 5.0, min_duration_s=1.0)
+    assert [(round(iv.start_s, 2), round(iv.end_s, 2)) for iv in out] == [(5.0, 6.9)]
+    assert out[0].duration_s == pytest.approx(1.9)
+
+
+def test_falling_condition_and_gate():
+    t = np.arange(0.0, 10.0, DT)
+    d = np.abs(t - 5.0) * 0.8 + 0.5  # V shape: 4.5 m at 0 s, 0.5 m at 5 s, 4.5 m at 10 s
+    out = hysteresis_intervals(t, d, enter=2.0, exit=2.15)
+    assert len(out) == 1
+    iv = out[0]
+    # inside while d < 2 on the way in and until d > 2.15 on the way out
+    first_in = t[np.flatnonzero(d < 2.0)[0]]
+    last_in = t[np.flatnonzero(d <= 2.15)[-1]]
+    assert iv.start_s == pytest.approx(first_in) and iv.end_s == pytest.approx(last_in)
+    assert iv.peak_value == pytest.approx(d.min()) and iv.peak_t_s == pytest.approx(5.0)
+    # a gate closed in the middle splits it
+    gate = ~((t >= 4.0) & (t < 6.0))
+    out = hysteresis_intervals(t, d, 2.0, 2.15, allowed=gate)
+    assert len(out) == 2 and out[0].end_s < 4.0 and out[1].start_s >= 6.0
+
+
+# ------------------------------------------------------------------------------------------------------------
+# stance_states
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _clerk_heights(scenario_name: str, step_s: float = DT):
+    """Truth from the sim: times, shoulder-centre height and ears-midpoint-minus-shoulder height of the clerk."""
+    sc = load_scenario(SCENARIOS / f"{scenario_name}.yaml")
+    clerk = sc.person("clerk")
+    body = Body.from_spec(clerk.body)
+    desk = sc.scene.counter.desk_height_m
+    t = np.arange(0.0, sc.duration_s, step_s)
+    sh, head = np.empty(len(t)), np.empty(len(t))
+    for i, x in enumerate(t):
+        j = joint_positions_m(clerk.sample(float(x)), body, desk)
+        s = 0.5 * (j[Landmark.LEFT_SHOULDER, 2] + j[Landmark.RIGHT_SHOULDER, 2])
+        sh[i] = s
+        head[i] = 0.5 * (j[Landmark.LEFT_EAR, 2] + j[Landmark.RIGHT_EAR, 2]) - s
+    return sc, t, sh, head
+
+
+def test_stance_transition_times_match_the_sim_within_0_2_s():
+    sc, t, sh, head = _clerk_heights("reception_min")
+    states, changes = stance_states(t, sh, head)
+    truth = [(e.t_s, "stand" if e.kind == "stand_up" else "sit") for e in truth_events(sc)
+             if e.person == "clerk" and e.kind in ("stand_up", "sit_down")]
+    assert len(truth) == 5
+    assert [c.to_state for c in changes] == [s for _, s in truth]
+    for (t_true, _), c in zip(truth, changes):
+        print(f"{c.to_state:5s} truth {t_true:6.2f} s  measured {c.t_s:6.2f} s  ({c.t_s - t_true:+.2f})")
+        assert abs(c.t_s - t_true) <= 0.2
+        assert 0.0 < c.duration_s < 2.0
+    # the per-sample states agree with the truth away from the transitions
+    runs = state_intervals(t, states)
+    assert [r[0] for r in runs] == ["sit", "stand", "sit", "stand", "sit", "stand"]
+    for (state, a, b), nxt in zip(runs[1:], truth):
+        assert abs(a - nxt[0]) <= 0.2 + DT
+
+
+def test_nan_heights_keep_the_state_and_initial_state_is_used():
+    t = np.arange(0.0, 6.0, DT)
+    h = np.full(len(t), 1.0)
+    h[20:40] = np.nan  # not seen for 2 s while seated
+    states, changes = stance_states(t, h, np.full(len(t), 0.2), initial="sit")
+    assert changes == [] and set(states) == {"sit"}
+    # an unknown start resolves from the first measurement; no change is reported for it
+    h2 = np.full(len(t), np.nan)
+    h2[10:] = 1.40
+    states, changes = stance_states(t, h2, np.full(len(t), 0.2))
+    assert changes == [] and set(states[:10]) == {""} and set(states[10:]) == {"stand"}
+
+
+def test_deep_bow_is_not_sitting_down():
+    """bows.yaml: a standing clerk bows to 90°: the shoulders drop below the seated threshold, but the head comes
+    down to them, so the state machine must stay 'stand'."""
+    sc, t, sh, head = _clerk_heights("bows")
+    settings = StanceSettings()
+    low = sh < settings.sit_below_m
+    assert low.sum() >= 10  # the deep bow really takes the shoulders below the sit threshold
+    assert np.all(head[low] < settings.head_above_shoulders_m)
+    states, changes = stance_states(t, sh, head, settings)
+    assert changes == [] and set(states) == {"stand"}
+    # control: the same shoulder heights with an upright head would read as sitting
+    upright_head = np.full(len(t), float(np.median(head)))
+    _, changes = stance_states(t, sh, upright_head, settings)
+    assert any(c.to_state == "sit" for c in changes)
+
+
+def test_a_short_dip_is_not_a_state_change():
+    t = np.arange(0.0, 6.0, DT)
+    h = np.full(len(t), 1.40)
+    h[30:33] = 1.0  # 0.2 s below the seated threshold (< min_state_s 0.4)
+    _, changes = stance_states(t, h, np.full(len(t), 0.2))
+    assert changes == []
+
+
+# ------------------------------------------------------------------------------------------------------------
+# detect_bends
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _bend_profile(t, start, down_s, hold_s, up_s, peak):
+    """Trunk flexion: 0, ramp to ``peak`` over down_s, hold, back to 0 over up_s (piecewise linear)."""
+    knots_t = [0.0, start, start + down_s, start + down_s + hold_s, start + down_s + hold_s + up_s, t[-1] + 1]
+    return np.interp(t, knots_t, [0.0, 0.0, peak, peak, 0.0, 0.0])
+
+
+def test_bow_versus_long_stoop_versus_reach():
+    t = np.arange(0.0, 30.0, DT)
+    flex = (_bend_profile(t, 1.0, 0.8, 1.0, 0.8, 30.0)      # bow, peak 30° from 1.8 to 2.8 s
+            + _bend_profile(t, 6.0, 1.0, 8.0, 1.0, 20.0)    # a stoop held 8 s
+            + _bend_profile(t, 20.0, 1.0, 2.0, 1.0, 40.0))  # a reach to a low drawer
+    asym = np.zeros_like(t)
+    asym[(t >= 20.5) & (t <= 23.5)] = 0.35  # one hand far below the other
+    standing = np.ones(len(t), bool)
+    bends = detect_bends(t, flex, standing, asym)
+    assert [b.kind for b in bends] == ["bow", "long", "reach"]
+    bow, stoop, reach = bends
+    assert bow.peak_deg == pytest.approx(30.0) and 1.8 <= bow.peak_t_s <= 2.8
+    assert 0.9 <= bow.hold_s <= 1.6  # within 20 % of the peak: the 1 s plateau plus the ramps' last 20 %
+    assert not bow.peak_hidden
+    assert stoop.duration_s > BowSettings().max_duration_s
+    assert reach.peak_deg == pytest.approx(40.0)
+    # without the wrists the reach is taken for a bow (nothing else tells them apart)
+    assert [b.kind for b in detect_bends(t, flex, standing, None)] == ["bow", "long", "bow"]
+
+
+def test_bends_only_while_standing():
+    t = np.arange(0.0, 10.0, DT)
+    flex = _bend_profile(t, 2.0, 0.8, 1.0, 0.8, 30.0)
+    assert detect_bends(t, flex, np.zeros(len(t), bool)) == []
+    # and a too-short nod is not a bend
+    nod = _bend_profile(t, 2.0, 0.2, 0.0, 0.2, 12.0)
+    assert detect_bends(t, nod, np.ones(len(t), bool)) == []
+
+
+def test_trunk_hidden_mid_bend_is_one_bend_marked_peak_hidden():
+    t = np.arange(0.0, 12.0, DT)
+    flex = _bend_profile(t, 2.0, 1.0, 1.5, 1.0, 80.0)
+    seen = flex.copy()
+    seen[(t >= 2.5) & (t <= 4.75)] = np.nan  # the deepest part (3.0–4.5 s) is behind the counter
+    bends = detect_bends(t, seen, np.ones(len(t), bool))
+    assert len(bends) == 1
+    b = bends[0]
+    assert b.peak_hidden
+    assert b.peak_deg < 80.0  # the peak seen is a lower bound of the true one
+    assert b.start_s < 2.5 and b.end_s > 4.75
+    # hidden longer than max_hidden_s: no bend spans the gap
+    seen2 = _bend_profile(t, 2.0, 1.0, 5.0, 1.0, 80.0)
+    seen2[(t >= 2.7) & (t <= 7.8)] = np.nan
+    pieces = detect_bends(t, seen2, np.ones(len(t), bool), settings=BowSettings(max_hidden_s=3.0))
+    assert all(b.end_s < 2.7 or b.start_s > 7.8 for b in pieces)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# approaches
+# ------------------------------------------------------------------------------------------------------------
+
+NEAR, HYST, MIN_IN, MAX_GAP = 2.0, 0.15, 0.5, 2.0
+
+
+def test_approach_crossing_times_are_interpolated_in_and_out():
+    t = np.arange(0.0, 20.0, DT)
+    t_in, t_out, speed = 3.37, 14.62, 0.8  # crossings between samples
+    d = np.clip(np.maximum(NEAR - speed * (t - t_in), NEAR + speed * (t - t_out)), 0.4, None)
+    out = approaches(7, t, d, NEAR, HYST, MIN_IN, MAX_GAP)
+    assert len(out) == 1
+    a = out[0]
+    assert a.track_id == 7
+    assert a.arrive_s == pytest.approx(t_in, abs=1e-6)
+    assert a.leave_s == pytest.approx(t_out, abs=1e-6)
+    assert a.min_distance_m == pytest.approx(0.4)
+    assert a.first_inside_s == pytest.approx(3.4) and a.last_inside_s <= t_out + (HYST / speed) + DT
+
+
+def test_approach_hysteresis_band():
+    t = np.arange(0.0, 30.0, DT)
+    d = np.full(len(t), 4.0)
+    d[(t >= 2.0)] = 1.0
+    d[(t >= 10.0) & (t < 12.0)] = 2.1   # steps back into the band (2.0–2.15): still at the counter
+    d[(t >= 18.0)] = 3.0
+    out = approaches(1, t, d, NEAR, HYST, MIN_IN, MAX_GAP)
+    assert len(out) == 1
+    assert out[0].arrive_s == pytest.approx(1.9 + DT * (4.0 - 2.0) / (4.0 - 1.0))
+    # the leave is the 2 m crossing of the final departure (between 17.9 s at 1 m and 18.0 s at 3 m)
+    assert out[0].leave_s == pytest.approx(17.9 + DT * (2.0 - 1.0) / (3.0 - 1.0))
+    # beyond the band it is two visits
+    d2 = d.copy()
+    d2[(t >= 10.0) & (t < 12.0)] = 2.5
+    out2 = approaches(1, t, d2, NEAR, HYST, MIN_IN, MAX_GAP)
+    assert len(out2) == 2
+    assert out2[0].leave_s == pytest.approx(9.9 + DT * (2.0 - 1.0) / (2.5 - 1.0))
+    assert out2[1].arrive_s == pytest.approx(11.9 + DT * (2.5 - 2.0) / (2.5 - 1.0))
+
+
+def test_track_lost_inside_has_no_leave_and_first_seen_inside_has_no_arrive():
+    t = np.arange(0.0, 20.0, DT)
+    d = np.where(t < 3.0, 4.0, 1.0)
+    lost = d.copy()
+    lost[t >= 10.0] = np.nan  # the track is lost while at the counter
+    out = approaches(2, t, lost, NEAR, HYST, MIN_IN, MAX_GAP)
+    assert len(out) == 1 and out[0].arrive_s is not None and out[0].leave_s is None
+    # lost for longer than max_gap_s and seen again far away: still not a leave we observed
+    back = lost.copy()
+    back[t >= 15.0] = 4.0
+    out = approaches(2, t, back, NEAR, HYST, MIN_IN, MAX_GAP)
+    assert len(out) == 1 and out[0].leave_s is None
+    # a short dropout inside does not end the visit, and the leave is still interpolated
+    blink = np.where(t < 12.0, d, 4.0)
+    blink[(t >= 6.0) & (t < 7.0)] = np.nan
+    out = approaches(2, t, blink, NEAR, HYST, MIN_IN, MAX_GAP)
+    assert len(out) == 1 and out[0].leave_s == pytest.approx(11.9 + DT * (2.0 - 1.0) / (4.0 - 1.0))
+    # first seen already inside: no arrival crossing
+    out = approaches(3, t[50:], np.full(len(t) - 50, 1.0), NEAR, HYST, MIN_IN, MAX_GAP)
+    assert len(out) == 1 and out[0].arrive_s is None and out[0].leave_s is None
