@@ -40,7 +40,8 @@ def clerk_series(duration_s: float = 40.0, stance=None, visible=None, flexion=No
     st = np.where(vis, st, "")
     return ClerkSeries(
         t_s=t, frame_index=np.arange(n), visible=vis,
-        shoulder_height_m=np.where(st == "stand", 1.40, 1.0), upright_shoulder_height_m=np.where(st == "stand", 1.4, 1.0),
+        shoulder_height_m=np.where(st == "stand", 1.40, 1.0),
+        upright_shoulder_height_m=np.where(st == "stand", 1.40, 1.0),
         head_minus_shoulder_m=np.full(n, 0.2), flexion_deg=flex, flexion_raw_deg=flex, lateral_deg=lat,
         flexion_assessable=vis & np.isfinite(flex), lateral_assessable=vis & np.isfinite(lat), hips_seen=vis.copy(),
         hands_at_hips=np.where(vis, 0.0, np.nan), knee_angle_deg=nan.copy(), stance=st,

@@ -88,6 +88,8 @@ class StanceSettings:
     lowers the shoulders, but brings the head down to them)."""
     min_state_s: float = 0.4
     """A new state must hold this long before it counts."""
+    level_window_s: float = 1.0
+    """The seated and standing levels around a transition are medians over this long, 1 s before and after it."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,8 @@ class StanceChange:
     """When the height crossed the middle of the hysteresis band (the transition's midpoint)."""
     to_state: str
     duration_s: float
-    """How long the move took from leaving one band edge to reaching the other (for 'rising violently')."""
+    """How long the whole move took, from the 10 %→90 % time of the height change (for 'rising violently'); NaN
+    when the levels before or after were not seen."""
 
 
 def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_shoulder_m: np.ndarray,
@@ -147,25 +150,39 @@ def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_sho
     return states, changes
 
 
+def _level_time(t_s: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float) -> float | None:
+    """First time in samples [i0, i1] at which the series crosses ``level`` (linear interpolation), or None."""
+    for k in range(max(i0, 1), min(i1, len(h) - 1) + 1):
+        a, b = h[k - 1], h[k]
+        if np.isfinite(a) and np.isfinite(b) and (a - level) * (b - level) <= 0 and a != b:
+            return float(t_s[k - 1] + (level - a) / (b - a) * (t_s[k] - t_s[k - 1]))
+    return None
+
+
 def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings) -> tuple[float, float]:
-    """Time (s) at which the height crossed ``mid`` before ``confirm_idx``, and the time between the band edges."""
+    """Time (s) at which the height crossed ``mid`` before ``confirm_idx``, and how long the whole move took: the
+    10 %→90 % time between the levels held before and after (1 s either side), divided by 0.8."""
     j = confirm_idx
     while j > 0 and not (np.isfinite(h[j - 1]) and np.isfinite(h[j]) and (h[j - 1] - mid) * (h[j] - mid) <= 0):
         j -= 1
     if j == 0:
-        cross = float(t_s[confirm_idx])
-    else:
-        a, b = h[j - 1], h[j]
-        u = 0.0 if a == b else (mid - a) / (b - a)
-        cross = float(t_s[j - 1] + u * (t_s[j] - t_s[j - 1]))
-    lo_edge, hi_edge = s.sit_below_m, s.stand_above_m
-    k0 = j
-    while k0 > 0 and np.isfinite(h[k0 - 1]) and lo_edge <= h[k0 - 1] <= hi_edge:
-        k0 -= 1
-    k1 = j
-    while k1 < len(h) - 1 and np.isfinite(h[k1 + 1]) and lo_edge <= h[k1] <= hi_edge:
-        k1 += 1
-    return cross, float(t_s[k1] - t_s[max(k0 - 1, 0)])
+        return float(t_s[confirm_idx]), float("nan")
+    a, b = h[j - 1], h[j]
+    u = 0.0 if a == b else (mid - a) / (b - a)
+    cross = float(t_s[j - 1] + u * (t_s[j] - t_s[j - 1]))
+    before = h[(t_s >= cross - s.level_window_s - 1.0) & (t_s <= cross - 1.0)]
+    after = h[(t_s >= cross + 1.0) & (t_s <= cross + s.level_window_s + 1.0)]
+    before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+    if len(before) < 3 or len(after) < 3:
+        return cross, float("nan")
+    lo, hi = float(np.median(before)), float(np.median(after))
+    near = (t_s >= cross - 1.5) & (t_s <= cross + 1.5)
+    idx = np.flatnonzero(near)
+    t10 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.1 * (hi - lo))
+    t90 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.9 * (hi - lo))
+    if t10 is None or t90 is None:
+        return cross, float("nan")
+    return cross, abs(t90 - t10) / 0.8
 
 
 def state_intervals(t_s: np.ndarray, states: np.ndarray) -> list[tuple[str, float, float]]:

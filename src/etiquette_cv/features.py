@@ -334,17 +334,27 @@ def limb_features(pose: PersonPose, R: np.ndarray, place: "PersonPlace", min_vis
     return pockets, knee, asym, crossed, heel
 
 
-def rolling_std(t_s: np.ndarray, values: np.ndarray, window_s: float) -> np.ndarray:
-    """Standard deviation of the finite values within ±window_s/2 of each sample (NaN with fewer than 5)."""
+def _above_own_median(values: np.ndarray, mask: np.ndarray, min_samples: int = 10) -> np.ndarray:
+    """``values`` minus their median over ``mask`` (NaN everywhere when fewer than ``min_samples`` are finite)."""
+    v = np.asarray(values, dtype=float)
+    ref = v[mask & np.isfinite(v)]
+    if len(ref) < min_samples:
+        return np.full(len(v), np.nan)
+    return v - float(np.median(ref))
+
+
+def rolling_std(t_s: np.ndarray, values: np.ndarray, window_s: float, min_fraction: float = 0.8) -> np.ndarray:
+    """Standard deviation of the values within ±window_s/2 of each sample; NaN where fewer than ``min_fraction``
+    of the window's samples (and fewer than 5) are finite."""
     v = np.asarray(values, dtype=float)
     out = np.full(len(v), np.nan)
     lo = np.searchsorted(t_s, t_s - window_s / 2)
     hi = np.searchsorted(t_s, t_s + window_s / 2, side="right")
     for i in range(len(v)):
         seg = v[lo[i]:hi[i]]
-        seg = seg[np.isfinite(seg)]
-        if len(seg) >= 5 and np.isfinite(v[i]):
-            out[i] = float(np.std(seg))
+        fin = seg[np.isfinite(seg)]
+        if len(fin) >= max(5, min_fraction * len(seg)) and np.isfinite(v[i]):
+            out[i] = float(np.std(fin))
     return out
 
 
@@ -429,6 +439,7 @@ class PostureSettings:
     filter_cutoff_hz: float = 2.0
     visibility: float = 0.5
     sway_window_s: float = 2.0
+    lateral_max_flexion_deg: float = 10.0
     pocket_distance_m: float = 0.15
     """A wrist within this of its own hip (3D) is at the pocket."""
     crossed_ankle_raise_m: float = 0.15
@@ -488,6 +499,11 @@ class ClerkSeries:
     """1.0 / 0.0 / NaN (legs not visible): one ankle raised over the other leg, or the ankles' sides swapped."""
     heel_raise_m: np.ndarray = None
     """Height of the heels above the toes (tiptoe), NaN where the feet are hidden."""
+    knee_bend_deg: np.ndarray = None
+    """How much more the knee is bent than this person's own median while standing (degrees): MediaPipe's world
+    legs are biased by 10–40° even on straight legs, so only the change from the person's own posture is used."""
+    heel_raise_rel_m: np.ndarray = None
+    """Heel height above the toes relative to this person's own median while standing (tiptoe), metres."""
     sway_deg: np.ndarray = None
     """Standard deviation of the lateral lean over a sliding 2 s window (swaying left-right)."""
     abs_lateral_deg: np.ndarray = None
@@ -620,13 +636,21 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
             baseline[st_name] = float(np.clip(np.median(flex[quiet]), -bound, bound))
     offset = np.where(stance == "sit", baseline["sit"], baseline["stand"])
     flex_c = lowpass(t, flex - offset, settings.filter_cutoff_hz)
+    # A sideways lean is read only while the trunk is near upright: in a bend, the lateral angle of the fit is
+    # poorly observed and mixes with the bend.
+    near_upright = np.abs(flex_c) < settings.lateral_max_flexion_deg
     lat_c = lowpass(t, lat, settings.filter_cutoff_hz)
     return ClerkSeries(
         t_s=t, frame_index=fi, visible=visible, shoulder_height_m=sh, upright_shoulder_height_m=upright,
         head_minus_shoulder_m=head, flexion_deg=flex_c, flexion_raw_deg=flex, lateral_deg=lat_c,
         flexion_assessable=f_ok, lateral_assessable=l_ok, hips_seen=hips_seen, hands_at_hips=hands,
-        knee_angle_deg=knee, stance=stance, wrist_asymmetry_m=asym, hands_in_pockets=hands, legs_crossed=crossed,
-        heel_raise_m=heel, sway_deg=rolling_std(t, lat, settings.sway_window_s), abs_lateral_deg=np.abs(lat_c),
+        knee_angle_deg=knee, knee_bend_deg=_above_own_median(-knee, stance == "stand"), stance=stance,
+        wrist_asymmetry_m=asym, hands_in_pockets=hands, legs_crossed=crossed, heel_raise_m=heel,
+        heel_raise_rel_m=_above_own_median(heel, stance == "stand"),
+        abs_lateral_deg=np.where(near_upright, np.abs(lat_c), np.nan),
+        # swaying is measured over stretches of steady upright standing only: sitting down, standing up and bowing
+        # move the trunk sideways too
+        sway_deg=rolling_std(t, np.where((stance == "stand") & near_upright, lat, np.nan), settings.sway_window_s),
         baseline_deg=baseline["stand"], seated_baseline_deg=baseline["sit"], dims=fitter.dims,
     )
 

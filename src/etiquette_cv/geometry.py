@@ -200,10 +200,11 @@ def person_floor_position(pose: PersonPose, camera: CameraModel, settings: Geome
 
 
 def distance_to_counter_m(pose: PersonPose, camera: CameraModel, counter: Counter,
-                          settings: GeometrySettings | None = None) -> float | None:
-    """Signed distance in metres from the person's floor position to the counter edge (positive on the customer
-    side); None when the person's floor position is unknown."""
-    pos = person_floor_position(pose, camera, settings)
+                          settings: GeometrySettings | None = None, *,
+                          hip_height_m: float | None = None) -> float | None:
+    """Signed distance in metres from the person's floor position (:func:`person_floor_position`) to the counter
+    edge, positive on the customer side; None when the person's floor position is unknown."""
+    pos = person_floor_position(pose, camera, settings, hip_height_m=hip_height_m)
     if pos is None:
         return None
     return float(distance_to_polyline_m(pos.xy_m, counter.edge_m, counter.customer_side))

@@ -13,7 +13,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from .annotators import (VideoSink, blur_faces, caption_box, draw_floor_polyline, draw_person, put_label)
+from .annotators import (VideoSink, add_inset, blur_faces, caption_box, draw_floor_polyline, draw_person, put_label)
 from .calibration import Calibration, CameraModel, load_calibration, solve_camera
 from .events import BowSettings, StanceSettings, approaches, detect_bends, stance_states
 from .features import PostureSettings, facing_from_counter, measure_clerk, measure_customers
@@ -84,9 +84,11 @@ def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb:
 
 
 def draw_review_frame(image: np.ndarray, poses: FramePoses | None, camera: CameraModel, cal: Calibration,
-                      near_m: float, clerk_angle_deg: float | None, captions: list[str], blur: bool) -> np.ndarray:
+                      near_m: float, clerk_angle_deg: float | None, captions: list[str], blur: bool,
+                      focus: str | None = None) -> np.ndarray:
     """A copy of a frame with the counter edge, the near (2 m) line, skeletons, the clerk's trunk angle, each
-    customer's distance to the counter, and caption lines; customers' faces blurred unless ``blur`` is False."""
+    customer's distance to the counter, and caption lines; customers' faces blurred unless ``blur`` is False.
+    ``focus`` (a region name) adds an enlarged inset of that person."""
     out = image.copy()
     persons = poses.persons if poses is not None else []
     if blur:
@@ -109,6 +111,9 @@ def draw_review_frame(image: np.ndarray, poses: FramePoses | None, camera: Camer
                 text += f"  {d:.2f} m"
         put_label(out, text, (int(max(4, x0)), int(max(16, y0 - 8))), (255, 255, 255), 0.6)
     caption_box(out, captions)
+    target = next((p for p in persons if p.region == focus), None) if focus else None
+    if target is not None:
+        add_inset(out, target.bbox_px())
     return out
 
 
@@ -143,8 +148,9 @@ def write_keyframes(video: str | Path, result: ReviewResult, tracks: Tracks, cam
         if series is not None and len(series.t_s):
             k = int(np.argmin(np.abs(series.t_s - (f.evidence_t_s or 0.0))))
             angle = float(series.values[k])
+        focus = "clerk" if f.person == "clerk" else "customer"
         img = draw_review_frame(images[f.evidence_frame_index], by_index.get(f.evidence_frame_index), camera, cal,
-                                near_m, angle, _finding_caption(f), blur)
+                                near_m, angle, _finding_caption(f), blur, focus)
         path = out_dir / f"finding_{n + 1:03d}_{f.rule_id}.jpg"
         cv2.imwrite(str(path), img, [cv2.IMWRITE_JPEG_QUALITY, 85])
         f.evidence_image = str(path)

@@ -30,7 +30,7 @@ RULE_KINDS: dict[str, dict[str, type]] = {
     "running": {"speed_m_s": float, "min_duration_s": float},
 }
 POSTURE_SERIES = ("flexion_deg", "abs_lateral_deg", "sway_deg", "hands_in_pockets", "legs_crossed",
-                  "knee_angle_deg", "heel_raise_m")
+                  "knee_bend_deg", "heel_raise_rel_m")
 
 
 class RulebookError(ValueError):
@@ -168,6 +168,10 @@ def load_rulebook(path: str | Path | None = None) -> Rulebook:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RulebookError(f"{p}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise RulebookError(f"{source}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    except OSError as exc:
+        raise RulebookError(f"{p}: cannot read ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "YAML"
@@ -234,7 +238,7 @@ def rulebook_from_dict(data: Any, source: str = "<rulebook>") -> Rulebook:
             raise c.fail(where, "duplicate rule id")
         ids.add(rid)
         kind = r["kind"]
-        if kind not in RULE_KINDS:
+        if not isinstance(kind, str) or kind not in RULE_KINDS:
             close = difflib.get_close_matches(str(kind), tuple(RULE_KINDS), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise c.fail(f"{where}.kind", f"unknown kind {kind!r}{hint}")
