@@ -201,8 +201,9 @@ def rendered(rb, clips: list[str], cache: Path) -> None:
             label = e.get("violation_type") or e.get("kind")
             if kind == "bow_peak":  # the class the standard gives the true angle
                 label = "greeting" if e["angle_deg"] < 22.5 else "thanks" if e["angle_deg"] < 37.5 else "apology"
-            truth.append(dict(kind=kind, t_s=e.get("start_s", e["t_s"]) if kind == "violation" else e["t_s"],
-                              end_s=e.get("end_s", e["t_s"]), start_s=e.get("start_s", e["t_s"]),
+            t0 = e.get("t_s", e.get("start_s"))
+            truth.append(dict(kind=kind, t_s=e.get("start_s", t0) if kind == "violation" else t0,
+                              end_s=e.get("end_s", t0), start_s=e.get("start_s", t0),
                               value=e.get("angle_deg"), label=label))
         tally = Tally()
         compare(result, obs.bends, obs.stance_changes, truth, rb, tally)

@@ -153,6 +153,30 @@ def test_deep_bow_is_not_sitting_down():
     assert any(c.to_state == "sit" for c in changes)
 
 
+def test_rise_duration_scales_with_how_fast_the_clerk_rises():
+    """A stand-up scripted over 1.2 s is reported as taking about four times as long as one over 0.3 s (the
+    'rising violently' rule compares this duration with its limit)."""
+    t = np.arange(0.0, 10.0, 0.04)  # 25 fps so that a 0.3 s rise spans several samples
+    s = StanceSettings()
+    mid = 0.5 * (s.sit_below_m + s.stand_above_m)
+    durations = {}
+
+    def height(x, rise_s):
+        u = np.clip((x - 5.0) / rise_s, 0.0, 1.0)
+        return 1.0 + 0.4 * u * u * (3.0 - 2.0 * u)  # smoothstep from seated 1.0 m to standing 1.4 m
+
+    for rise_s in (0.3, 1.2):
+        dense = np.linspace(5.0, 5.0 + rise_s, 200001)
+        t_mid = dense[np.flatnonzero(height(dense, rise_s) >= mid)[0]]  # truth: when the band's middle is crossed
+        _, changes = stance_states(t, height(t, rise_s), np.full(len(t), 0.2), s, initial="sit")
+        assert [c.to_state for c in changes] == ["stand"]
+        assert changes[0].t_s == pytest.approx(t_mid, abs=0.01)
+        durations[rise_s] = changes[0].duration_s
+    print("rise durations", durations)
+    assert 0.0 < durations[0.3] < durations[1.2]
+    assert 2.5 <= durations[1.2] / durations[0.3] <= 6.0
+
+
 def test_a_short_dip_is_not_a_state_change():
     t = np.arange(0.0, 6.0, DT)
     h = np.full(len(t), 1.40)

@@ -6,6 +6,8 @@ construction; the numbers of the rules come from the shipped rulebook, read thro
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -38,7 +40,7 @@ def clerk_series(duration_s: float = 40.0, stance=None, visible=None, flexion=No
     nan = np.full(n, np.nan)
     flex = np.where(vis, flex, np.nan)
     st = np.where(vis, st, "")
-    return ClerkSeries(
+    cs = ClerkSeries(
         t_s=t, frame_index=np.arange(n), visible=vis,
         shoulder_height_m=np.where(st == "stand", 1.40, 1.0),
         upright_shoulder_height_m=np.where(st == "stand", 1.40, 1.0),
@@ -47,6 +49,10 @@ def clerk_series(duration_s: float = 40.0, stance=None, visible=None, flexion=No
         hands_at_hips=np.where(vis, 0.0, np.nan), knee_angle_deg=nan.copy(), stance=st,
         wrist_asymmetry_m=np.zeros(n), hands_in_pockets=np.where(vis, 0.0, np.nan), legs_crossed=nan.copy(),
         heel_raise_m=nan.copy(), sway_deg=np.where(vis, 0.3, np.nan), abs_lateral_deg=np.abs(lat))
+    for f in dataclasses.fields(ClerkSeries):  # any other per-sample series: not measured
+        if getattr(cs, f.name) is None:
+            setattr(cs, f.name, nan.copy())
+    return cs
 
 
 def stands_between(*spans):

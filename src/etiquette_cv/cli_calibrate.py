@@ -23,6 +23,8 @@ from etiquette_cv.geometry import regions_from_zones
 __all__ = ["calibrate", "read_frame", "EXIT_BAD_INPUT"]
 
 EXIT_BAD_INPUT = 2
+PIPED_WIDTH_CHARS = 140
+"""Console width when the output is not a terminal."""
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 
@@ -73,6 +75,8 @@ def calibrate(
 ) -> None:
     """Solve a camera calibration, print camera height/pitch/roll and per-point errors, and write an overlay PNG."""
     console = Console()
+    if not console.is_terminal:   # piped or captured: do not wrap the table at 80 columns
+        console = Console(width=PIPED_WIDTH_CHARS)
     try:
         cal = load_calibration(camera_yaml)
         cam = solve_camera(cal, check=False)

@@ -52,6 +52,8 @@ class FitSettings:
     """How far the hip centre may stray from the station before the prior pushes back (1 sigma)."""
     hip_height_sigma_m: float = 0.12
     pixel_sigma_px: float = 2.0
+    hip_anchor_sigma_m: float = 0.04
+    anchored_hip_weight: float = 0.2
     head_weight: float = 1.0
     """Weight of the ears' midpoint relative to a shoulder or hip landmark."""
     flexion_prior_sigma_deg: float = 35.0
@@ -197,9 +199,13 @@ class TrunkFitter:
         return self._undistort(px), np.append(w, s.head_weight if ear_ok else 0.0)
 
     def fit(self, pose: PersonPose, stance: str = "stand", init: TrunkFit | None = None,
-            dims: BodyDims | None = None) -> TrunkFit | None:
+            dims: BodyDims | None = None, hip_anchor_m: np.ndarray | None = None) -> TrunkFit | None:
         """Fit the trunk to ``pose``; None when the shoulders are not visible. ``stance`` ('stand'/'sit') picks the
-        hip-height prior; ``init`` (usually the previous frame's fit) is one of the starting points."""
+        hip-height prior; ``init`` (usually the previous frame's fit) is one of the starting points.
+
+        ``hip_anchor_m`` (world metres) holds the hip centre where it was while the person was upright in the same
+        stance: a bow pivots at the hips, which stay put, but MediaPipe's hip landmarks drift down and forward with
+        the upper body and would cancel part of the bend."""
         s = self.settings
         dims = dims or self.dims
         obs, w = self._observe(pose)
@@ -212,6 +218,11 @@ class TrunkFitter:
         prior_centre = np.array([station[0], station[1], hip_z, 0.0])
         prior_scale = np.array([s.station_sigma_m, s.station_sigma_m, s.hip_height_sigma_m,
                                 np.radians(s.flexion_prior_sigma_deg)])
+        if hip_anchor_m is not None:
+            prior_centre[:3] = hip_anchor_m
+            prior_scale[:3] = s.hip_anchor_sigma_m
+            w = w.copy()
+            w[2:4] *= s.anchored_hip_weight
 
         def residuals(P: np.ndarray) -> np.ndarray:
             img = (self._project_norm(self.model_points(P, dims)) - obs).reshape(len(P), 10) * (scale * wr)
@@ -219,7 +230,7 @@ class TrunkFitter:
 
         # From one camera a forward bend and a backward lean can foreshorten the trunk alike: start from the
         # previous frame and from a clear bend either way, and keep the best fit.
-        base = np.array([station[0], station[1], hip_z, 0.0, 0.0])
+        base = np.array([*prior_centre[:3], 0.0, 0.0])
         if init is None:
             starts = [base, base + [0, 0, 0, np.radians(35.0), 0], base + [0, 0, 0, np.radians(-20.0), 0]]
         else:
@@ -438,6 +449,9 @@ class PostureSettings:
     """The seated baseline's bound: seated hips are where MediaPipe is least reliable."""
     filter_cutoff_hz: float = 2.0
     visibility: float = 0.5
+    anchor_upright_deg: float = 6.0
+    """Frames whose first-pass flexion is within this of upright place the hip anchor of their stretch."""
+    anchor_min_frames: int = 5
     sway_window_s: float = 2.0
     lateral_max_flexion_deg: float = 10.0
     pocket_distance_m: float = 0.15
@@ -510,6 +524,16 @@ class ClerkSeries:
     baseline_deg: float = 0.0
     seated_baseline_deg: float = 0.0
     dims: BodyDims = field(default_factory=BodyDims)
+
+
+def _runs(labels: np.ndarray) -> list[tuple[int, int]]:
+    """Index ranges [a, b) of equal consecutive labels."""
+    out, a = [], 0
+    for i in range(1, len(labels) + 1):
+        if i == len(labels) or labels[i] != labels[a]:
+            out.append((a, i))
+            a = i
+    return out
 
 
 def _clerk_pose(frame) -> PersonPose | None:
@@ -611,18 +635,29 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
     upright[~visible] = np.nan
     stance = np.asarray(stance_of(t, upright, head), dtype=object)
 
-    # Pass 2: seated frames are fitted again with the seated hip height, learnt as the seated shoulder height less
-    # the trunk length (sitting upright is the norm, and the seated hips are usually hidden by the desk).
+    # Pass 2: every frame again, the hips anchored where they were while the person was upright in the same
+    # stretch of sitting or standing (seated frames with the seated hip height, learnt as the seated shoulder height
+    # less the trunk length: sitting upright is the norm, and seated hips are usually hidden by the desk).
     seated = visible & (stance == "sit")
     if seated.sum() >= 5:
         fitter.dims = replace(fitter.dims, seated_hip_height_m=float(np.nanmedian(sh[seated]) - L))
     prev = None
-    for i in np.flatnonzero(visible):
-        fit = stand_fits.get(i)
-        if stance[i] == "sit":
-            fit = fitter.fit(poses[i], "sit", init=prev)
-            prev = fit or prev
-        if fit is not None:
+    for a, b in _runs(stance):
+        st = stance[a] or "stand"
+        idx = [i for i in range(a, b) if visible[i]]
+        anchor = None
+        if st == "stand":  # seated hips are mostly hidden or invented: they anchor nothing
+            calm = [stand_fits[i].hip_xyz_m for i in idx if i in stand_fits
+                    and abs(stand_fits[i].flexion_deg) < settings.anchor_upright_deg]
+            anchor = np.median(np.array(calm), axis=0) if len(calm) >= settings.anchor_min_frames else None
+        for i in idx:
+            if st == "stand" and anchor is None:
+                fit = stand_fits.get(i)
+            else:
+                fit = fitter.fit(poses[i], st, init=prev, hip_anchor_m=anchor)
+            if fit is None:
+                continue
+            prev = fit
             flex[i], lat[i] = fit.flexion_deg, fit.lateral_deg
             f_ok[i], l_ok[i], hips_seen[i] = fit.flexion_assessable, fit.lateral_assessable, fit.hips_seen
 
