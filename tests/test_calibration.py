@@ -418,7 +418,7 @@ def _write_case(tmp_path: Path, d: dict) -> tuple[Path, Path]:
 def test_cli_writes_overlay(tmp_path):
     yml, frame = _write_case(tmp_path, good_dict())
     out = tmp_path / "out" / "overlay.png"
-    res = CliRunner().invoke(_app(), ["calibrate", str(yml), str(frame), str(out)])
+    res = CliRunner().invoke(_app(), ["calibrate", str(yml), "--frame", str(frame), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "camera height" in res.stdout and "2.500 m" in res.stdout
     img = cv2.imread(str(out))
@@ -434,10 +434,10 @@ def test_cli_reads_a_video_frame(tmp_path):
         writer.write(np.full((H, W, 3), 20 * i, np.uint8))
     writer.release()
     out = tmp_path / "overlay.png"
-    res = CliRunner().invoke(_app(), ["calibrate", str(yml), str(video), str(out), "--at", "0.5"])
+    res = CliRunner().invoke(_app(), ["calibrate", str(yml), "--frame", str(video), "--out", str(out), "--at", "0.5"])
     assert res.exit_code == 0, res.output
     assert out.is_file()
-    res = CliRunner().invoke(_app(), ["calibrate", str(yml), str(video), str(out), "--at", "30"])
+    res = CliRunner().invoke(_app(), ["calibrate", str(yml), "--frame", str(video), "--out", str(out), "--at", "30"])
     assert res.exit_code == 2
     assert "clip.avi" in res.stderr
 
@@ -447,7 +447,7 @@ def test_cli_bad_file_exits_2_with_one_line(tmp_path):
     d["floor_points"][3]["pixel"] = "abc"
     yml, frame = _write_case(tmp_path, d)
     out = tmp_path / "overlay.png"
-    res = CliRunner().invoke(_app(), ["calibrate", str(yml), str(frame), str(out)])
+    res = CliRunner().invoke(_app(), ["calibrate", str(yml), "--frame", str(frame), "--out", str(out)])
     assert res.exit_code == 2
     assert res.stderr.strip() == "error: cam.yaml: floor_points[3].pixel: expected [u, v] numbers, got 'abc'"
     assert not out.exists()
@@ -458,7 +458,7 @@ def test_cli_inaccurate_calibration_exits_2_but_writes_overlay(tmp_path):
     d["floor_points"][2]["pixel"][1] += 30.0
     yml, frame = _write_case(tmp_path, d)
     out = tmp_path / "overlay.png"
-    res = CliRunner().invoke(_app(), ["calibrate", str(yml), str(frame), str(out)])
+    res = CliRunner().invoke(_app(), ["calibrate", str(yml), "--frame", str(frame), "--out", str(out)])
     assert res.exit_code == 2
     assert "cam.yaml: floor_points[2]: looks wrong" in res.stderr
     assert out.is_file()
@@ -468,7 +468,7 @@ def test_cli_frame_size_mismatch(tmp_path):
     yml, _ = _write_case(tmp_path, good_dict())
     small = tmp_path / "small.png"
     cv2.imwrite(str(small), np.zeros((480, 640, 3), np.uint8))
-    res = CliRunner().invoke(_app(), ["calibrate", str(yml), str(small), str(tmp_path / "o.png")])
+    res = CliRunner().invoke(_app(), ["calibrate", str(yml), "--frame", str(small), "--out", str(tmp_path / "o.png")])
     assert res.exit_code == 2
     assert "cam.yaml: image_size: [1280, 720] but small.png is 640x480" in res.stderr
 

@@ -8,7 +8,7 @@ still written in that last case, so the bad point can be seen).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import cv2
 import numpy as np
@@ -67,13 +67,17 @@ def _fail(message: str) -> typer.Exit:
 
 def calibrate(
     camera_yaml: Annotated[Path, typer.Argument(help="Calibration file of the camera (YAML, see calibration/README.md).")],
-    frame: Annotated[Path, typer.Argument(help="A frame of the camera: an image, or a video (first frame or --at).")],
-    out: Annotated[Path, typer.Argument(help="Overlay PNG to write.")],
+    frame: Annotated[Path, typer.Option("--frame", "-f", help="A frame of the camera: an image, or a video (first "
+                                                              "frame or --at).")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Overlay PNG to write (default: "
+                                                                    "NAME_overlay.png beside the calibration file).")] = None,
     at: Annotated[float, typer.Option("--at", help="Time in seconds of the video frame to use.")] = 0.0,
     approach_m: Annotated[float, typer.Option("--approach-m", help="Distance of the approach line drawn in front of "
                                                                    "the counter, metres.")] = APPROACH_DISTANCE_M,
 ) -> None:
     """Solve a camera calibration, print camera height/pitch/roll and per-point errors, and write an overlay PNG."""
+    if out is None:
+        out = camera_yaml.with_name(f"{camera_yaml.stem}_overlay.png")
     console = Console()
     if not console.is_terminal:   # piped or captured: do not wrap the table at 80 columns
         console = Console(width=PIPED_WIDTH_CHARS)
