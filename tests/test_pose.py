@@ -63,7 +63,25 @@ def test_empty_scene_finds_nobody_and_repeated_timestamps_do_not_break_video_mod
     frames = [Frame(i, 0.5, img) for i in range(3)]  # the same timestamp three times
     with PoseEstimator([RegionOfInterest("clerk", 100, 100, 400, 400)], FRAME_W, FRAME_H) as est:
         assert all(est.process(f).persons == [] for f in frames)
-        assert est.stats["clerk"].frames == 3 and est.stats["clerk"].found == 0
+        stats = est.stats["clerk"]
+        # an empty region runs its landmarker on every 3rd frame only (PoseConfig.idle_every_n_frames)
+        assert stats.frames == 1 and stats.idle_skipped == 2 and stats.found == 0
+
+
+@pytest.mark.slow
+def test_an_empty_region_runs_every_third_frame_and_finds_a_person_who_appears():
+    frames, _ = two_person_frames(n=9, step_px=0)
+    blank = np.full((FRAME_H, FRAME_W, 3), 90, np.uint8)
+    seq = [Frame(i, i * 0.1, blank) for i in range(6)] + [Frame(6 + i, 0.6 + i * 0.1, f.image)
+                                                           for i, f in enumerate(frames)]
+    with PoseEstimator([RegionOfInterest("customer", 660, 0, 620, 720)], FRAME_W, FRAME_H) as est:
+        found = [bool(est.process(f).persons) for f in seq]
+        stats = est.stats["customer"]
+    assert not any(found[:6])
+    first = found.index(True)
+    assert 6 <= first <= 8  # found within the idle stride of appearing
+    assert all(found[first:])
+    assert stats.frames + stats.idle_skipped == len(seq) and stats.idle_skipped >= 4
 
 
 def test_region_outside_the_frame_is_rejected():

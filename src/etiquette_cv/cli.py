@@ -195,8 +195,9 @@ def _print_pose_summary(summary) -> None:
     table.add_column("found %", justify="right")
     table.add_column("tracks", justify="right")
     for name, s in summary.regions.items():
-        pct = 100.0 * s.found / s.frames if s.frames else 0.0
-        table.add_row(name, f"{s.found}/{s.frames}", f"{pct:.0f}", str(s.tracks))
+        analysed = s.frames + s.idle_skipped
+        pct = 100.0 * s.found / analysed if analysed else 0.0
+        table.add_row(name, f"{s.found}/{analysed}", f"{pct:.0f}", str(s.tracks))
     console.print(table)
     console.print(
         f"frames read {summary.frames_decoded}, analysed {summary.frames_analysed} "

@@ -62,8 +62,10 @@ class FitSettings:
     continuity_sigma_deg: float = 15.0
     """Among the fit's local solutions, one far from the previous frame's angle pays this much per sigma."""
     min_visibility: float = 0.5
-    min_sensitivity_px_per_deg: float = 0.3
-    """An angle that moves the landmarks less than this many pixels per degree cannot be measured from this view."""
+    min_sensitivity_px_per_deg: float = 0.45
+    """An angle that moves the landmarks less than this many pixels per degree cannot be measured from this view.
+    The error budget: MediaPipe's landmarks drift by about 3 px against the true joints (rendered clips), and that
+    must move the angle by less than half the 15° spacing of the bow classes: 3 px / 7° ≈ 0.45 px/deg."""
 
 
 @dataclass(frozen=True)

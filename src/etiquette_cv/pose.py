@@ -39,6 +39,9 @@ class PoseConfig:
     """A followed crop changes size only when the person's size changes by more than this fraction."""
     new_track_after_s: float = 1.0
     """A region that found nobody for this long gives the next person it finds a new track id."""
+    idle_every_n_frames: int = 3
+    """While a region has found nobody, its landmarker runs only on every n-th frame (an empty customer zone is
+    most of a branch's day; the person detector is the expensive part). 1 = every frame."""
     parallel_regions: bool = True
     """Run the regions' landmarkers on a thread pool (MediaPipe releases the GIL while it computes)."""
 
@@ -51,6 +54,8 @@ class RegionStats:
     found: int = 0
     tracks: int = 0
     restarts: int = 0
+    idle_skipped: int = 0
+    """Frames not run while the region was empty (see PoseConfig.idle_every_n_frames)."""
     landmarker_s: float = 0.0
     """Seconds spent inside bare landmarker calls (for the throughput benchmark's overhead ratio)."""
 
@@ -92,6 +97,7 @@ class RegionLandmarker:
         self._crop = (self.region.x, self.region.y, self.region.width, self.region.height)
         self._track_id: int | None = None
         self._last_seen_s = -np.inf
+        self._empty_calls = 0
         self.stats = RegionStats()
 
     def close(self) -> None:
@@ -133,6 +139,10 @@ class RegionLandmarker:
         """The person this region's landmarker finds in a full BGR frame at ``timestamp_s`` seconds, or None."""
         import mediapipe as mp
 
+        if self._empty_calls and self._empty_calls % max(1, self.config.idle_every_n_frames):
+            self._empty_calls += 1
+            self.stats.idle_skipped += 1
+            return None
         x, y, w, h = self._crop
         crop = image_bgr[y:y + h, x:x + w]
         scale = self.config.crop_long_side_px / max(w, h)
@@ -147,6 +157,7 @@ class RegionLandmarker:
         self.stats.landmarker_s += time.perf_counter() - t0
         self.stats.frames += 1
         if not result.pose_landmarks:
+            self._empty_calls += 1
             if timestamp_s - self._last_seen_s > self.config.new_track_after_s:
                 self._track_id = None
                 if self.region.follow and self._crop != (self.region.x, self.region.y, self.region.width,
@@ -154,6 +165,7 @@ class RegionLandmarker:
                     self._reset_crop()
                     self._restart()
             return None
+        self._empty_calls = 0
         xyz, vis, pres, wxyz = _result_to_arrays(result)
         xy_px = np.empty((NUM_LANDMARKS, 2), dtype=np.float32)
         xy_px[:, 0] = x + xyz[:, 0] * w

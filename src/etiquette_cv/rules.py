@@ -190,14 +190,22 @@ def _grade_bow_expected(rule: Rule, rb: Rulebook, clerk: _Clerk, bends: list[Ben
         return _finding(rule, Verdict.MISSED, b.start_s, b.end_s, CLERK, measured_value=round(b.peak_deg, 1),
                         note=f"bowed {b.peak_deg:.0f}°{hidden}: {what}, where a {expected.name} bow is expected",
                         evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
-    w = clerk.window(t0, t1)
-    measurable = w & np.isfinite(clerk.c.flexion_deg) & clerk.c.flexion_assessable
-    if not measurable.any():
-        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, CLERK, note="the clerk's trunk was not measurable "
-                        "around the " + ("arrival" if occasion == "arrive" else "send-off"), **base)
+    w = clerk.window(t0, t1) & clerk.c.visible
+    if not w.any():
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, CLERK, note="the clerk was not visible around the "
+                        + ("arrival" if occasion == "arrive" else "send-off"), **base)
+    standing = w & (clerk.c.stance == "stand")
+    if not standing.any():
+        return _finding(rule, Verdict.MISSED, t0, t1, CLERK, note="no bow: the clerk did not stand",
+                        evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
+    measurable = standing & np.isfinite(clerk.c.flexion_deg) & clerk.c.flexion_assessable
+    if measurable.sum() < 0.5 * standing.sum():
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, CLERK, note="a bow of this size cannot be measured "
+                        "from this camera: the trunk's forward bend barely moves the clerk's landmarks in the image",
+                        evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
     peak = float(np.nanmax(np.where(measurable, clerk.c.flexion_deg, np.nan)))
     return _finding(rule, Verdict.MISSED, t0, t1, CLERK, measured_value=round(peak, 1),
-                    note=f"no bow (deepest trunk flexion {peak:.0f}°)", evidence_t_s=t_occ,
+                    note=f"no bow (deepest trunk flexion while standing {peak:.0f}°)", evidence_t_s=t_occ,
                     evidence_frame_index=clerk.frame_at(t_occ), **base)
 
 

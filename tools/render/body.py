@@ -124,7 +124,6 @@ class Posed:
     verts: np.ndarray      # (V, 3) world
     normals: np.ndarray    # (V, 3) world
     landmarks: np.ndarray  # (33, 3) world
-    joints: dict           # name -> (3,) world (a few extra points)
     trunk_flexion_deg: float
     trunk_lateral_deg: float
     heading_deg: float
@@ -503,7 +502,7 @@ class Body:
         for k, v in J.items():
             lm[MP_NAMES.index(k)] = v
         f_m, l_m = self._trunk_angles_world(lm, float(p.heading_deg))
-        return Posed(out_verts, out_norm, lm, {"head_top": None}, f_m, l_m, float(p.heading_deg))
+        return Posed(out_verts, out_norm, lm, f_m, l_m, float(p.heading_deg))
 
     def _skin_points(self, G, T, idx):
         M = np.concatenate([G.reshape(-1, 9), T], 1)

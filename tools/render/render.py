@@ -79,7 +79,7 @@ def build_scene(sc, clerk_body, ex):
     accent = ex.get("accent_colour", [0.6, 0.25, 0.2])
     wall = ex.get("wall_colour", [0.86, 0.84, 0.8])
     walls = [(1, wall_y, 1.0, wall, [(1.0, 1.08, accent)]),
-             (0, side_x, 1.0, [w * 0.95 for w in wall], [(1.0, 1.08, accent), (0.1, 2.1, None)] if False else [(1.0, 1.08, accent)])]
+             (0, side_x, 1.0, [w * 0.95 for w in wall], [(1.0, 1.08, accent)])]
     # a door in the side wall
     boxes.append(Box([side_x, 2.0, 0.0], [side_x + 0.03, 3.0, 2.1], [0.45, 0.32, 0.22], "door"))
     marks = ex.get("tape_marks_m", [[-1.5, 1.0], [1.5, 1.0], [-1.5, 2.5], [1.5, 2.5], [0.0, 2.0], [-2.5, 4.0], [2.5, 4.0]])
@@ -91,10 +91,8 @@ def build_scene(sc, clerk_body, ex):
 
 def chair_boxes(cx, cy, heading, seat_top, colour):
     """Office chair as boxes around (cx, cy); backrest behind the sitter (heading 90 -> back toward -y)."""
-    h = math.radians(heading)
-    fx, fy = math.cos(h), math.sin(h)
-    # only axis-aligned chairs are needed (clerk faces +y); use the sign of fy
-    s = 1 if fy >= 0 else -1
+    # only axis-aligned chairs are needed (the clerk faces +y); use the sign of the heading's y component
+    s = 1 if math.sin(math.radians(heading)) >= 0 else -1
     parts = []
     parts.append(([cx - 0.23, cy - 0.22, seat_top - 0.07], [cx + 0.23, cy + 0.22, seat_top]))
     by = cy - s * 0.26
