@@ -169,13 +169,15 @@ def _ann_start(sc, e) -> float:
     return e.t_s
 
 
-def rendered(rb, clips: list[str], cache: Path) -> None:
+def rendered(rb, clips: list[str], cache: Path, model: str = "full") -> None:
     from etiquette_cv.geometry import regions_from_zones
     from etiquette_cv.pipeline import run_pose
     from etiquette_cv.tracks import read_tracks
     from etiquette_cv.video import VideoSource
 
-    print("== rendered clips through MediaPipe (full model, 10 fps) ==")
+    from etiquette_cv.pose import PoseConfig
+
+    print(f"== rendered clips through MediaPipe ({model} model, 10 fps) ==")
     for name in clips:
         video = REPO / "sample_videos" / f"{name}.mp4"
         cal_path = REPO / "calibration" / f"{name}.yaml"
@@ -185,9 +187,10 @@ def rendered(rb, clips: list[str], cache: Path) -> None:
             continue
         cal = load_calibration(cal_path)
         camera = solve_camera(cal)
-        tracks_path = cache / f"{name}.tracks.jsonl.gz"
+        tracks_path = cache / f"{name}.{model}.tracks.jsonl.gz"
         if not tracks_path.exists():
-            run_pose(VideoSource(video, analysis_fps=10.0), regions_from_zones(cal, camera), tracks_path)
+            run_pose(VideoSource(video, analysis_fps=10.0), regions_from_zones(cal, camera), tracks_path,
+                     PoseConfig(model=model))
         tracks = read_tracks(tracks_path)
         obs = analyse(tracks.frames, cal, camera, rb, name, tracks.frames[-1].timestamp_s)
         result = grade(obs, rb)
@@ -198,7 +201,7 @@ def rendered(rb, clips: list[str], cache: Path) -> None:
                     "violation": "violation"}.get(e["type"])
             if kind is None:
                 continue
-            label = e.get("violation_type") or e.get("kind")
+            label = e.get("violation") or e.get("violation_type") or e.get("kind")
             if kind == "bow_peak":  # the class the standard gives the true angle
                 label = "greeting" if e["angle_deg"] < 22.5 else "thanks" if e["angle_deg"] < 37.5 else "apology"
             t0 = e.get("t_s", e.get("start_s"))
@@ -225,6 +228,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rendered", action="store_true", help="also run the rendered clips through MediaPipe")
     ap.add_argument("--cache", default=None, help="folder to keep the rendered clips' pose tracks between runs")
+    ap.add_argument("--model", default="full", help="pose model for the rendered clips (full, lite, heavy)")
     args = ap.parse_args()
     rb = load_rulebook()
     views = [("frontal", 0.0), ("45°", 45.0), ("side", 90.0)]
@@ -235,7 +239,7 @@ def main() -> None:
     if args.rendered:
         cache = Path(args.cache) if args.cache else Path(tempfile.mkdtemp(prefix="etiquette-acc-"))
         cache.mkdir(parents=True, exist_ok=True)
-        rendered(rb, ["reception", "bows_front", "bows_side", "deportment"], cache)
+        rendered(rb, ["reception", "bows_front", "bows_side", "deportment"], cache, args.model)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from etiquette_cv.calibration import load_calibration, solve_camera  # noqa: E40
 from etiquette_cv.findings import Verdict  # noqa: E402
 from etiquette_cv.geometry import regions_from_zones  # noqa: E402
 from etiquette_cv.pipeline import run_pose  # noqa: E402
+from etiquette_cv.pose import PoseConfig  # noqa: E402
 from etiquette_cv.review import review  # noqa: E402
 from etiquette_cv.rulebook_io import load_rulebook  # noqa: E402
 from etiquette_cv.video import VideoSource  # noqa: E402
@@ -67,6 +68,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("clips", nargs="*")
     ap.add_argument("--cache", default=None, help="folder keeping pose tracks between runs")
+    ap.add_argument("--model", default="full", help="pose model: full (default), lite, heavy")
     args = ap.parse_args()
     cache = Path(args.cache) if args.cache else Path(tempfile.mkdtemp(prefix="etiquette-rvt-"))
     cache.mkdir(parents=True, exist_ok=True)
@@ -78,11 +80,12 @@ def main() -> None:
         gt_path = REPO / "sample_videos" / f"{name}.gt.json"
         if not (video.exists() and gt_path.exists()):
             continue
-        tracks = cache / f"{name}.tracks.jsonl.gz"
+        tracks = cache / f"{name}.{args.model}.tracks.jsonl.gz"
         if not tracks.exists():
             cal = load_calibration(cal_path)
-            run_pose(VideoSource(video, analysis_fps=10.0), regions_from_zones(cal, solve_camera(cal)), tracks)
-        result, _ = review(None, cal_path, cache / name, tracks_path=tracks)
+            run_pose(VideoSource(video, analysis_fps=10.0), regions_from_zones(cal, solve_camera(cal)), tracks,
+                     PoseConfig(model=args.model))
+        result, _ = review(None, cal_path, cache / f"{name}.{args.model}", tracks_path=tracks)
         events = json.loads(gt_path.read_text())["events"]
         print(f"\n== {name} ==")
         print(f"{'what':<34} {'truth':<28} {'found':<40} ok")
@@ -123,7 +126,7 @@ def main() -> None:
         for e in events:
             if e["type"] != "violation":
                 continue
-            kind = e.get("violation_type") or e.get("kind")
+            kind = e.get("violation") or e.get("violation_type") or e.get("kind")
             rid = VIOLATION_RULES.get(kind)
             if rid is None:
                 continue

@@ -331,3 +331,15 @@ def test_rebuild_is_byte_identical(tmp_path, capsys):
     assert proc.returncode == 0, proc.stderr
     for name in (*COMMITTED, "manifest.json"):
         assert (tmp_path / name).read_bytes() == (MODELS_DIR / name).read_bytes(), f"{name} differs from the rebuild"
+
+
+def test_heavy_model_is_found_where_the_build_script_puts_it_and_is_hash_checked(tmp_path, monkeypatch):
+    from etiquette_cv.models import BUILDABLE_POSE_MODELS, MODELS_ENV, resolve_pose_model
+
+    monkeypatch.setenv(MODELS_ENV, str(tmp_path))
+    with pytest.raises(ModelError, match=r"heavy model is not built; build it once with .*build_models.py"):
+        resolve_pose_model("heavy")
+    # a file of the right name but the wrong content (here: the lite bundle) is refused
+    (tmp_path / BUILDABLE_POSE_MODELS["heavy"][0]).write_bytes(resolve_pose_model("lite").read_bytes())
+    with pytest.raises(ModelIntegrityError, match="SHA-256 mismatch"):
+        resolve_pose_model("heavy")

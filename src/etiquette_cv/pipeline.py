@@ -113,9 +113,9 @@ def run_pose(
                 sink.close()
         stats = estimator.stats
     wall = time.perf_counter() - t0
-    duration = source.report.last_timestamp_s if source.report.frames_decoded else 0.0
-    if info.duration_s is not None and problem is None:
-        duration = max(duration, info.duration_s)
+    # Seconds of video covered: from the start to the last decoded frame, plus that frame's own display time.
+    frame_s = 1.0 / info.nominal_fps if info.nominal_fps > 0 else 0.0
+    duration = (source.report.last_timestamp_s - source.start_s + frame_s) if source.report.frames_decoded else 0.0
     return PoseRunSummary(
         source=source.name,
         tracks_path=Path(tracks_path),

@@ -149,16 +149,44 @@ def _check_user_bundle(spec: str | Path, members: tuple[str, ...], kind: str) ->
     return path
 
 
+#: Bundles too large to ship that tools/build_models.py builds byte-reproducibly: name → (file name, SHA-256).
+BUILDABLE_POSE_MODELS = {
+    "heavy": ("pose_landmarker_heavy.task", "dd7864bae117c854a822b44feb3e06c809a06ee668cab46a5a1b9485386a06e1"),
+}
+MODELS_ENV = "ETIQUETTE_CV_MODELS"
+
+
+def user_models_dir() -> Path:
+    """Where built (not shipped) bundles are looked for: $ETIQUETTE_CV_MODELS, else ~/.cache/etiquette-cv."""
+    return Path(os.environ.get(MODELS_ENV) or Path.home() / ".cache" / "etiquette-cv").expanduser()
+
+
+def _built_bundle(name: str) -> Path:
+    file_name, digest = BUILDABLE_POSE_MODELS[name]
+    path = user_models_dir() / file_name
+    if not path.is_file():
+        raise ModelError(f"{path}: the {name} model is not built; build it once with "
+                         f"`python tools/build_models.py --variants {name} --out {user_models_dir()}`")
+    actual = _sha256_of(path)
+    if actual != digest:
+        raise ModelIntegrityError(f"{path}: SHA-256 mismatch (expected {digest[:12]}…, got {actual[:12]}…): "
+                                  "rebuild it with tools/build_models.py")
+    return path
+
+
 def resolve_pose_model(spec: str | Path = DEFAULT_POSE_MODEL) -> Path:
     """Path of a PoseLandmarker ``.task`` bundle.
 
     ``spec`` is a bundled model name (``"lite"``, ``"full"``), whose file is checked against the SHA-256 in
-    manifest.json (:class:`ModelIntegrityError` if it differs), or a path to a user-supplied bundle, which must be an
+    manifest.json (:class:`ModelIntegrityError` if it differs), ``"heavy"`` (built once by tools/build_models.py into
+    :func:`user_models_dir`, checked against its known SHA-256), or a path to a user-supplied bundle, which must be an
     uncompressed zip holding ``pose_detector.tflite`` and ``pose_landmarks_detector.tflite``. Problems raise
     :class:`ModelError` with a one-line message naming the file.
     """
     if isinstance(spec, str) and spec in _POSE_FILES:
         return _verified_bundle(_POSE_FILES[spec])
+    if isinstance(spec, str) and spec in BUILDABLE_POSE_MODELS:
+        return _built_bundle(spec)
     if isinstance(spec, str) and spec.strip() == "":
         raise ModelError(f"empty pose model name (bundled: {', '.join(BUNDLED_POSE_MODELS)}, or a .task path)")
     path = Path(spec).expanduser()
