@@ -182,7 +182,8 @@ class TrunkFitter:
                 lam *= 4.0
                 if lam > 1e8:
                     return x, cost
-            converged = cost - c_new < 1e-6 * max(cost, 1e-12) or np.max(np.abs(x_new - x)) < 1e-7
+            # 1e-4 of the cost is far below a pixel's worth; 1e-5 m / rad is far below what is reported
+            converged = cost - c_new < 1e-4 * max(cost, 1e-12) or np.max(np.abs(x_new - x)) < 1e-5
             x, r, cost, lam = x_new, r_new, c_new, max(lam / 3.0, 1e-9)
             if converged:
                 break
@@ -201,13 +202,14 @@ class TrunkFitter:
         return self._undistort(px), np.append(w, s.head_weight if ear_ok else 0.0)
 
     def fit(self, pose: PersonPose, stance: str = "stand", init: TrunkFit | None = None,
-            dims: BodyDims | None = None, hip_anchor_m: np.ndarray | None = None) -> TrunkFit | None:
+            dims: BodyDims | None = None, hip_anchor_m: np.ndarray | None = None,
+            quick: bool = False) -> TrunkFit | None:
         """Fit the trunk to ``pose``; None when the shoulders are not visible. ``stance`` ('stand'/'sit') picks the
         hip-height prior; ``init`` (usually the previous frame's fit) is one of the starting points.
 
         ``hip_anchor_m`` (world metres) holds the hip centre where it was while the person was upright in the same
         stance: a bow pivots at the hips, which stay put, but MediaPipe's hip landmarks drift down and forward with
-        the upper body and would cancel part of the bend."""
+        the upper body and would cancel part of the bend. ``quick`` starts only from ``init`` (a first pass)."""
         s = self.settings
         dims = dims or self.dims
         obs, w = self._observe(pose)
@@ -240,7 +242,7 @@ class TrunkFitter:
             # the previous frame, and the same pose bent the other way (the mirror solution of foreshortening)
             other = prev.copy()
             other[3] = np.radians(35.0) if init.flexion_deg < 12.0 else np.radians(-10.0)
-            starts = [prev, other]
+            starts = [prev] if quick else [prev, other]
         p, best = None, np.inf
         for x0 in starts:
             x, cost = self._solve(residuals, x0)
@@ -621,7 +623,7 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
     stand_fits: dict[int, TrunkFit] = {}
     prev = None
     for i in np.flatnonzero(visible):
-        fit = fitter.fit(poses[i], "stand", init=prev)
+        fit = fitter.fit(poses[i], "stand", init=prev, quick=True)
         if fit is not None:
             flex_stand[i] = fit.flexion_deg
             stand_fits[i] = prev = fit

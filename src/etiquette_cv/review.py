@@ -29,6 +29,10 @@ from .types import FramePoses
 from .video import VideoSource
 
 
+SEEK_ABOVE_S = 300.0
+"""Videos longer than this get their evidence frames by seeking rather than by one forward pass."""
+
+
 @dataclass
 class ReviewOutputs:
     """Where a review wrote its results."""
@@ -131,15 +135,28 @@ def write_keyframes(video: str | Path, result: ReviewResult, tracks: Tracks, cam
     series = next((s for s in result.series if s.name == "trunk_flexion_deg"), None)
     wanted = sorted({f.evidence_frame_index for f in result.findings if f.evidence_frame_index is not None})
     images: dict[int, np.ndarray] = {}
-    # One forward pass that keeps only the wanted frames (evidence is a handful of frames, decoding is cheap
-    # next to inference, and a forward pass works on every container, seekable or not).
     if wanted:
-        want = set(wanted)
-        for frame in VideoSource(video, analysis_fps=None, end_s=None):
-            if frame.index in want:
-                images[frame.index] = frame.image
-                if len(images) == len(want):
-                    break
+        info = VideoSource(video, analysis_fps=None).info
+        if info.duration_s is not None and info.duration_s > SEEK_ABOVE_S:
+            # A long recording: seek to each evidence frame (by its time) instead of decoding everything.
+            for idx in wanted:
+                t = by_index[idx].timestamp_s if idx in by_index else None
+                if t is None:
+                    continue
+                best = None
+                for frame in VideoSource(video, analysis_fps=None, start_s=max(0.0, t - 0.5), end_s=t + 0.5):
+                    if best is None or abs(frame.timestamp_s - t) < abs(best.timestamp_s - t):
+                        best = frame
+                if best is not None:
+                    images[idx] = best.image
+        else:
+            # A short clip: one forward pass keeping only the wanted frames.
+            want = set(wanted)
+            for frame in VideoSource(video, analysis_fps=None):
+                if frame.index in want:
+                    images[frame.index] = frame.image
+                    if len(images) == len(want):
+                        break
     written = []
     for n, f in enumerate(result.findings):
         if f.evidence_frame_index is None or f.evidence_frame_index not in images:
