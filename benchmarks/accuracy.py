@@ -52,6 +52,8 @@ class Tally:
 
     bow_errors: list[float] = field(default_factory=list)
     bow_missed: int = 0
+    bow_not_assessable: int = 0
+    """True bows during which the camera could not observe the trunk's bend (reported as such, not as a reading)."""
     bow_extra: int = 0
     """Bows reported where the truth has none (e.g. a reach taken for a bow)."""
     class_right: int = 0
@@ -74,22 +76,29 @@ class Tally:
         p = self.viol_tp / (self.viol_tp + self.viol_fp) if self.viol_tp + self.viol_fp else float("nan")
         r = self.viol_tp / (self.viol_tp + self.viol_fn) if self.viol_tp + self.viol_fn else float("nan")
         iou = f"{np.mean(self.viol_iou):.2f}" if self.viol_iou else "-"
-        return (f"bow MAE {mae}° worst {worst}° missed {self.bow_missed:2d} extra {self.bow_extra} | class {cls} | "
+        return (f"bow MAE {mae}° worst {worst}° missed {self.bow_missed:2d} not assessable {self.bow_not_assessable} "
+                f"extra {self.bow_extra} | class {cls} | "
                 f"transitions mean/max "
                 f"{trs} s missed {self.transitions_missed} | violations P {p:.2f} R {r:.2f} IoU {iou}"
                 + (f" | not assessable: {', '.join(sorted(self.not_assessable))}" if self.not_assessable else ""))
 
 
-def compare(result, bends, changes, truth: list[dict], rb, tally: Tally) -> None:
+def compare(result, obs, truth: list[dict], rb, tally: Tally) -> None:
     """Compare one analysed sequence with its truth events (dicts: kind, t_s, end_s, value, label)."""
+    bends, changes, clerk = obs.bends, obs.stance_changes, obs.clerk
     bows = [b for b in bends if b.kind == "bow"]
     for ev in truth:
         if ev["kind"] == "bow_peak":
-            tally.class_total += 1
             near = [b for b in bows if ev["start_s"] - 0.5 <= b.peak_t_s <= ev["end_s"] + 0.5]
             if not near:
+                window = (clerk.t_s >= ev["start_s"]) & (clerk.t_s <= ev["end_s"]) & clerk.visible
+                if window.any() and clerk.flexion_assessable[window].mean() < 0.5:
+                    tally.bow_not_assessable += 1
+                    continue
+                tally.class_total += 1
                 tally.bow_missed += 1
                 continue
+            tally.class_total += 1
             b = max(near, key=lambda x: x.peak_deg)
             tally.bow_errors.append(b.peak_deg - ev["value"])
             cls = rb.classify_bow(b.peak_deg)
@@ -156,7 +165,7 @@ def synthetic(rb, scenarios: list[str], views: list[tuple[str, float]], pitches:
                 result = grade(obs, rb)
                 truth = [dict(kind=e.kind, t_s=e.t_s, end_s=e.end_s if e.end_s is not None else e.t_s,
                               start_s=_ann_start(sc, e), value=e.value, label=e.label) for e in truth_events(sc)]
-                compare(result, obs.bends, obs.stance_changes, truth, rb, tally)
+                compare(result, obs, truth, rb, tally)
             print(f"{az_name:>8} pitch {pitch:4.0f}°: {tally.row()}")
 
 
@@ -167,6 +176,51 @@ def _ann_start(sc, e) -> float:
         if a.kind == "bow" and a.start_s <= e.t_s <= a.end_s:
             return a.start_s
     return e.t_s
+
+
+def geometry_vs_truth(obs, gt: dict) -> None:
+    """Customer distance to the counter (within 3.5 m) and the 2 m crossing times from MediaPipe landmarks, and
+    the clerk's shoulder height sitting and standing, against the sidecar."""
+    frames = {round(f["t_s"], 2): f["persons"] for f in gt["frames"]}
+    errs = []
+    for cs in obs.customers:
+        for t, xy, d in zip(cs.t_s, cs.floor_xy_m, cs.distance_m):
+            persons = frames.get(round(float(t), 2))
+            if persons is None or not np.isfinite(d):
+                continue
+            cands = [(np.linalg.norm(np.asarray(q["hip_centre_m"][:2]) - xy), q) for k, q in persons.items()
+                     if k.startswith("customer")]
+            if not cands:
+                continue
+            _, q = min(cands, key=lambda c: c[0])
+            if q["distance_to_counter_m"] <= 3.5:
+                errs.append(d - q["distance_to_counter_m"])
+    if errs:
+        e = np.abs(errs)
+        print(f"{'':>14}customer distance to the counter within 3.5 m ({len(e)} samples): |error| median "
+              f"{100 * np.median(e):.1f} cm, 95th pct {100 * np.percentile(e, 95):.1f} cm, worst {100 * e.max():.1f} cm")
+    crossings = [e for e in gt["events"] if e["type"] == "cross_2m"]
+    for e in crossings:
+        got = [a.arrive_s if e["direction"] == "in" else a.leave_s for a in obs.approaches]
+        got = [g for g in got if g is not None]
+        if got:
+            g = min(got, key=lambda x: abs(x - e["t_s"]))
+            print(f"{'':>14}2 m crossing {e['person']} {e['direction']} at {e['t_s']:.2f} s: measured {g:.2f} s "
+                  f"({g - e['t_s']:+.2f} s)")
+        else:
+            print(f"{'':>14}2 m crossing {e['person']} {e['direction']} at {e['t_s']:.2f} s: not measured")
+    c = obs.clerk
+    for state in ("sit", "stand"):
+        pairs = [(h, frames[round(float(t), 2)]["clerk"]) for t, h, st, fl in
+                 zip(c.t_s, c.shoulder_height_m, c.stance, c.flexion_deg)
+                 if st == state and np.isfinite(h) and round(float(t), 2) in frames and abs(fl) < 5]
+        pairs = [(h, q) for h, q in pairs if q["stance"] == state and abs(q["trunk_flexion_deg"]) < 1]
+        if pairs:
+            true_sh = [float(np.mean(np.asarray(q["landmarks_world_m"])[[11, 12], 2])) for _, q in pairs]
+            err = np.abs(np.array([h for h, _ in pairs]) - true_sh)
+            print(f"{'':>14}clerk shoulder height {state}: true {np.median(true_sh):.3f} m, measured "
+                  f"{np.median([h for h, _ in pairs]):.3f} m, |error| median {100 * np.median(err):.1f} cm "
+                  f"({len(err)} upright frames)")
 
 
 def rendered(rb, clips: list[str], cache: Path, model: str = "full") -> None:
@@ -209,8 +263,9 @@ def rendered(rb, clips: list[str], cache: Path, model: str = "full") -> None:
                               end_s=e.get("end_s", t0), start_s=e.get("start_s", t0),
                               value=e.get("angle_deg"), label=label))
         tally = Tally()
-        compare(result, obs.bends, obs.stance_changes, truth, rb, tally)
+        compare(result, obs, truth, rb, tally)
         print(f"{name:>12}: {tally.row()}")
+        geometry_vs_truth(obs, gt)
         for ev in truth:
             if ev["kind"] == "bow_peak":
                 near = [b for b in obs.bends if ev["start_s"] - 0.5 <= b.peak_t_s <= ev["end_s"] + 0.5]
