@@ -194,7 +194,7 @@ def test_user_bundle_errors(tmp_path):
     assert "not a TFLite model" in _one_line_error(fake)
 
     assert "is a directory" in _one_line_error(tmp_path) or "not a file" in _one_line_error(tmp_path)
-    assert "bundled models are lite, full" in _one_line_error("heavy")
+    assert "bundled models are lite, full" in _one_line_error("medium")
 
 
 # --------------------------------------------------------------------------- the bundles run in mediapipe
