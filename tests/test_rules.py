@@ -46,7 +46,7 @@ def clerk_series(duration_s: float = 40.0, stance=None, visible=None, flexion=No
         upright_shoulder_height_m=np.where(st == "stand", 1.40, 1.0),
         head_minus_shoulder_m=np.full(n, 0.2), flexion_deg=flex, flexion_raw_deg=flex, lateral_deg=lat,
         flexion_assessable=vis & np.isfinite(flex), lateral_assessable=vis & np.isfinite(lat), hips_seen=vis.copy(),
-        hands_at_hips=np.where(vis, 0.0, np.nan), knee_angle_deg=nan.copy(), stance=st,
+        knee_angle_deg=nan.copy(), stance=st,
         wrist_asymmetry_m=np.zeros(n), hands_in_pockets=np.where(vis, 0.0, np.nan), legs_crossed=nan.copy(),
         heel_raise_m=nan.copy(), sway_deg=np.where(vis, 0.3, np.nan), abs_lateral_deg=np.abs(lat))
     for f in dataclasses.fields(ClerkSeries):  # any other per-sample series: not measured

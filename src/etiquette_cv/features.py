@@ -502,8 +502,6 @@ class ClerkSeries:
     flexion_assessable: np.ndarray
     lateral_assessable: np.ndarray
     hips_seen: np.ndarray
-    hands_at_hips: np.ndarray
-    """1.0 / 0.0 / NaN (not assessable): both wrists at the hips (hands in pockets)."""
     knee_angle_deg: np.ndarray
     """Smaller of the two knee angles (180 = straight) where the legs are visible, else NaN."""
     stance: np.ndarray
@@ -682,7 +680,7 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
     return ClerkSeries(
         t_s=t, frame_index=fi, visible=visible, shoulder_height_m=sh, upright_shoulder_height_m=upright,
         head_minus_shoulder_m=head, flexion_deg=flex_c, flexion_raw_deg=flex, lateral_deg=lat_c,
-        flexion_assessable=f_ok, lateral_assessable=l_ok, hips_seen=hips_seen, hands_at_hips=hands,
+        flexion_assessable=f_ok, lateral_assessable=l_ok, hips_seen=hips_seen,
         knee_angle_deg=knee, knee_bend_deg=_above_own_median(-knee, stance == "stand"), stance=stance,
         wrist_asymmetry_m=asym, hands_in_pockets=hands, legs_crossed=crossed, heel_raise_m=heel,
         heel_raise_rel_m=_above_own_median(heel, stance == "stand"),
