@@ -113,8 +113,8 @@ def main() -> None:
     print(f"  bare landmarker calls alone would allow {summary.video_duration_s / landmarker_s:.2f}× real time "
           f"(single-threaded sum); pipeline overhead {summary.wall_s / landmarker_s:.2f}× the landmarker time")
     for name, s in summary.regions.items():
-        print(f"  region {name}: person found in {s.found}/{s.frames + s.idle_skipped} frames, {s.tracks} track(s), "
-              f"{s.restarts} landmarker restart(s), {s.idle_skipped} frames skipped while the region was empty")
+        print(f"  region {name}: person found in {s.found} of {s.frames} landmarker calls, {s.tracks} track(s), "
+              f"{s.restarts} restart(s); {s.idle_skipped} frames skipped while empty, {s.stride_skipped} by stride")
     if samples:
         third = max(1, len(samples) // 3)
         print(f"  memory (RSS): first third max {max(samples[:third]):.0f} MB, last third max "

@@ -325,7 +325,7 @@ def test_regions_from_floor_and_image_zones():
     zones = {"clerk": {"floor_m": [[-0.8, -1.2], [0.8, -1.2], [0.8, -0.2], [-0.8, -0.2]]},
              "customer_approach": {"image_px": [[300, 400], [900, 400], [900, 700], [300, 700]]}}
     cal = _calibration(cam, zones)
-    regions = {r.name: r for r in regions_from_zones(cal, cam)}
+    regions = {r.name: r for r in regions_from_zones(cal, cam, clerk_at_station=False)}
     assert set(regions) == {"clerk", "customer"}
     assert regions["customer"].follow and not regions["clerk"].follow
     m = cal.geometry.region_margin_px
@@ -346,6 +346,22 @@ def test_region_of_a_zone_out_of_view_is_an_error():
              "customer_approach": {"floor_m": [[-30.0, 0.5], [-25.0, 0.5], [-25.0, 3.0]]}}
     with pytest.raises(CalibrationError, match="regions.yaml: zones.customer_approach"):
         regions_from_zones(_calibration(cam, zones), cam)
+
+
+def test_clerk_region_at_the_station_is_tighter_than_the_zone_and_holds_the_clerk():
+    cam = truth_camera(3.0, 10.0, -100.0)
+    # a counter zone for two or three clerks, 4.8 m wide
+    zones = {"clerk": {"floor_m": [[-2.4, -1.9], [2.4, -1.9], [2.4, -0.05], [-2.4, -0.05]]},
+             "customer_approach": {"floor_m": [[-2.0, 0.2], [2.0, 0.2], [2.0, 4.0], [-2.0, 4.0]]}}
+    cal = _calibration(cam, zones)
+    station = {r.name: r for r in regions_from_zones(cal, cam)}["clerk"]
+    zone = {r.name: r for r in regions_from_zones(cal, cam, clerk_at_station=False)}["clerk"]
+    assert station.width * station.height < 0.6 * zone.width * zone.height
+    # a standing clerk (head at 1.75 m) and a seated one at the station project inside it
+    body = cam.project(np.array([[*STATION, 0.0], [*STATION, 1.75], [STATION[0] + 0.25, STATION[1], 1.0],
+                                 [STATION[0] - 0.25, STATION[1] + 0.4, 1.3]]))
+    assert np.all(body[:, 0] >= station.x) and np.all(body[:, 0] <= station.x + station.width)
+    assert np.all(body[:, 1] >= station.y) and np.all(body[:, 1] <= station.y + station.height)
 
 
 def test_clerk_only_camera_has_one_region():

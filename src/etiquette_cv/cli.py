@@ -195,7 +195,7 @@ def _print_pose_summary(summary) -> None:
     table.add_column("found %", justify="right")
     table.add_column("tracks", justify="right")
     for name, s in summary.regions.items():
-        analysed = s.frames + s.idle_skipped
+        analysed = s.frames + s.idle_skipped + s.stride_skipped
         pct = 100.0 * s.found / analysed if analysed else 0.0
         table.add_row(name, f"{s.found}/{analysed}", f"{pct:.0f}", str(s.tracks))
     console.print(table)

@@ -252,8 +252,37 @@ def _densify(poly: np.ndarray, step: float) -> np.ndarray:
     return np.vstack(out)
 
 
-def regions_from_zones(cal: Calibration, camera: CameraModel) -> list[RegionOfInterest]:
-    """Image rectangles (pixels) for the landmarkers: for the ``clerk`` zone a region "clerk" and for the
+def clerk_station_region(cal: Calibration, camera: CameraModel, half_width_m: float = 0.8) -> RegionOfInterest:
+    """Image rectangle (pixels) around the clerk's station(s): a floor square of ±``half_width_m`` around each
+    station, extruded to ``geometry.region_height_m``, projected, with ``geometry.region_margin_px``.
+
+    Tighter than the whole clerk zone, so a clerk far from the camera still fills the landmarker's input: the
+    person detector sees a 224-pixel image, and a seated clerk a tenth of a wide crop's height is not found."""
+    s = cal.geometry
+    pts = []
+    for st in cal.clerk_stations:
+        sq = st.floor_m + half_width_m * np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=float)
+        ring = _densify(sq, ZONE_SAMPLE_STEP_M)
+        pts.append(np.vstack([np.column_stack([ring, np.full(len(ring), z)]) for z in (0.0, s.region_height_m)]))
+    px = camera.project(np.vstack(pts))
+    px = px[np.all(np.isfinite(px), axis=1)]
+    if len(px) == 0:
+        raise cal.error("clerk_stations", "the clerk's station lies behind the camera")
+    lim = 4.0 * max(cal.image_width, cal.image_height)
+    px = np.clip(px, -lim, lim)
+    x0, y0 = np.floor(px.min(axis=0)) - s.region_margin_px
+    x1, y1 = np.ceil(px.max(axis=0)) + s.region_margin_px
+    try:
+        return RegionOfInterest("clerk", int(x0), int(y0), int(x1 - x0), int(y1 - y0), False).clip_to(
+            cal.image_width, cal.image_height)
+    except ValueError:
+        raise cal.error("clerk_stations", "the clerk's station lies outside the image") from None
+
+
+def regions_from_zones(cal: Calibration, camera: CameraModel, clerk_at_station: bool = True
+                       ) -> list[RegionOfInterest]:
+    """Image rectangles (pixels) for the landmarkers: a region "clerk" — around the clerk's station(s)
+    (:func:`clerk_station_region`), or with ``clerk_at_station=False`` around the whole ``clerk`` zone — and for the
     ``customer_approach`` zone a region "customer" (``follow=True``). A floor zone is extruded from the floor to
     ``geometry.region_height_m`` and projected; an image zone is used as drawn; each bounding rectangle gets
     ``geometry.region_margin_px`` and is clipped to the image. Raises CalibrationError if a zone is out of view."""
@@ -262,6 +291,9 @@ def regions_from_zones(cal: Calibration, camera: CameraModel) -> list[RegionOfIn
     for zone_name, (region_name, follow) in REGION_NAMES.items():
         zone = cal.zones.get(zone_name)
         if zone is None:
+            continue
+        if region_name == "clerk" and clerk_at_station:
+            regions.append(clerk_station_region(cal, camera))
             continue
         key = f"zones.{zone_name}"
         if zone.floor_m is not None:
