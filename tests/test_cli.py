@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 from conftest import write_cfr_video

