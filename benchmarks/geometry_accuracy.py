@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from etiquette_cv.sim.camera import VirtualCamera  # noqa: E402
 from etiquette_cv.calibration import (  # noqa: E402
     CalibrationError,
     CameraModel,
@@ -74,17 +74,8 @@ console = Console(width=200)
 
 def look_at_camera(height_m: float, pitch_deg: float, yaw_deg: float) -> CameraModel:
     """A level camera at ``height_m`` whose optical axis dips ``pitch_deg`` toward AIM_M, heading ``yaw_deg``."""
-    target = AIM_M
-    back = (height_m - target[2]) / math.tan(math.radians(pitch_deg))
-    yaw = math.radians(yaw_deg)
-    pos = np.array([target[0] - back * math.cos(yaw), target[1] - back * math.sin(yaw), height_m])
-    fwd = (target - pos) / np.linalg.norm(target - pos)
-    x = np.cross(fwd, [0.0, 0.0, 1.0])
-    x /= np.linalg.norm(x)
-    R = np.vstack([x, np.cross(fwd, x), fwd])
-    f = W / (2.0 * math.tan(math.radians(HFOV_DEG) / 2.0))
-    K = np.array([[f, 0.0, W / 2.0], [0.0, f, H / 2.0], [0.0, 0.0, 1.0]])
-    return CameraModel.from_pose(K, R, -R @ pos, W, H)
+    cam = VirtualCamera.aimed(height_m, pitch_deg, yaw_deg, AIM_M, HFOV_DEG, W, H)
+    return CameraModel.from_pose(cam.K, cam.R, cam.t, W, H)
 
 
 def visible_marks(truth: CameraModel) -> np.ndarray:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from etiquette_cv.sim.camera import VirtualCamera
 from etiquette_cv.calibration import CalibrationError, CameraModel, GeometrySettings, calibration_from_dict
 from etiquette_cv.geometry import (
     ClerkHeights,
@@ -31,17 +32,8 @@ L = Landmark
 
 def truth_camera(height_m: float, pitch_deg: float, yaw_deg: float, hfov_deg: float = 70.0) -> CameraModel:
     """A level camera at the given height and pitch, its view heading ``yaw_deg``, aimed at (0, 0.5, 1.0)."""
-    target = np.array([0.0, 0.5, 1.0])
-    back = (height_m - target[2]) / math.tan(math.radians(pitch_deg))
-    yaw = math.radians(yaw_deg)
-    pos = np.array([target[0] - back * math.cos(yaw), target[1] - back * math.sin(yaw), height_m])
-    fwd = (target - pos) / np.linalg.norm(target - pos)
-    x = np.cross(fwd, [0.0, 0.0, 1.0])
-    x /= np.linalg.norm(x)
-    R = np.vstack([x, np.cross(fwd, x), fwd])
-    f = W / (2.0 * math.tan(math.radians(hfov_deg) / 2.0))
-    K = np.array([[f, 0.0, W / 2.0], [0.0, f, H / 2.0], [0.0, 0.0, 1.0]])
-    return CameraModel.from_pose(K, R, -R @ pos, W, H)
+    cam = VirtualCamera.aimed(height_m, pitch_deg, yaw_deg, np.array([0.0, 0.5, 1.0]), hfov_deg, W, H)
+    return CameraModel.from_pose(cam.K, cam.R, cam.t, W, H)
 
 
 def body_points(x: float, y: float, facing_deg: float, stature_m: float = 1.70, sitting: bool = False) -> np.ndarray:

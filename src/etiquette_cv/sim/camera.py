@@ -55,6 +55,17 @@ class VirtualCamera:
         return cls(K=K, R=R, t=-R @ c, width=int(width), height=int(height))
 
     @classmethod
+    def aimed(cls, height_m: float, pitch_deg: float, yaw_deg: float, target_m, hfov_deg: float, width: int,
+              height: int) -> "VirtualCamera":
+        """A level camera at ``height_m`` whose optical axis dips ``pitch_deg`` down onto ``target_m`` (world
+        metres), its view heading ``yaw_deg`` (from +x toward +y)."""
+        target = np.asarray(target_m, dtype=float)
+        back = (height_m - target[2]) / math.tan(math.radians(pitch_deg))
+        yaw = math.radians(yaw_deg)
+        pos = [target[0] - back * math.cos(yaw), target[1] - back * math.sin(yaw), height_m]
+        return cls.look_at(pos, target, hfov_deg, width, height)
+
+    @classmethod
     def from_spec(cls, spec: CameraSpec) -> "VirtualCamera":
         """The camera described by a scenario's ``camera`` entry."""
         return cls.look_at(spec.position_m, spec.look_at_m, spec.hfov_deg, spec.width, spec.height, spec.roll_deg)
