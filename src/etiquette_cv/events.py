@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .features import label_runs
+
 
 @dataclass(frozen=True)
 class Interval:
@@ -187,16 +189,8 @@ def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings) -> tuple[
 
 def state_intervals(t_s: np.ndarray, states: np.ndarray) -> list[tuple[str, float, float]]:
     """Runs of equal state as (state, start s, end s); the end is the next run's start."""
-    out: list[tuple[str, float, float]] = []
-    if len(t_s) == 0:
-        return out
-    start = 0
-    for i in range(1, len(states) + 1):
-        if i == len(states) or states[i] != states[start]:
-            end_t = float(t_s[i]) if i < len(states) else float(t_s[-1])
-            out.append((str(states[start]), float(t_s[start]), end_t))
-            start = i
-    return out
+    return [(str(states[a]), float(t_s[a]), float(t_s[b]) if b < len(states) else float(t_s[-1]))
+            for a, b in label_runs(states)]
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -528,7 +528,7 @@ class ClerkSeries:
     dims: BodyDims = field(default_factory=BodyDims)
 
 
-def _runs(labels: np.ndarray) -> list[tuple[int, int]]:
+def label_runs(labels: np.ndarray) -> list[tuple[int, int]]:
     """Index ranges [a, b) of equal consecutive labels."""
     out, a = [], 0
     for i in range(1, len(labels) + 1):
@@ -644,7 +644,7 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
     if seated.sum() >= 5:
         fitter.dims = replace(fitter.dims, seated_hip_height_m=float(np.nanmedian(sh[seated]) - L))
     prev = None
-    for a, b in _runs(stance):
+    for a, b in label_runs(stance):
         st = stance[a] or "stand"
         idx = [i for i in range(a, b) if visible[i]]
         anchor = None

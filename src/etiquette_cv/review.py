@@ -66,9 +66,15 @@ def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb:
     station = cal.clerk_stations[0].floor_m
     facing = facing_from_counter(station, cal.counter.edge_m, cal.counter.customer_side)
     st = stance_settings(rb)
-    clerk = measure_clerk(frames, camera, station, facing, lambda t, h, hd: stance_states(t, h, hd, st)[0],
-                          PostureSettings(), cal.counter.edge_m, cal.counter.height_m)
-    _, changes = stance_states(clerk.t_s, clerk.upright_shoulder_height_m, clerk.head_minus_shoulder_m, st)
+    changes = []
+
+    def stance_of(t, h, hd):  # the state machine runs once; its transitions are kept for the rules
+        states, found = stance_states(t, h, hd, st)
+        changes[:] = found
+        return states
+
+    clerk = measure_clerk(frames, camera, station, facing, stance_of, PostureSettings(), cal.counter.edge_m,
+                          cal.counter.height_m)
     bends = detect_bends(clerk.t_s, clerk.flexion_deg, clerk.stance == "stand", clerk.wrist_asymmetry_m,
                          BowSettings(rb.bow("start_deg"), rb.bow("end_deg"), rb.bow("min_duration_s"),
                                      rb.bow("max_duration_s"), rb.bow("reach_wrist_asymmetry_m")))
