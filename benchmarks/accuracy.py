@@ -85,7 +85,7 @@ class Tally:
 
 def compare(result, obs, truth: list[dict], rb, tally: Tally) -> None:
     """Compare one analysed sequence with its truth events (dicts: kind, t_s, end_s, value, label)."""
-    bends, changes, clerk = obs.bends, obs.stance_changes, obs.clerk
+    bends, changes, clerk = obs.clerks[0].bends, obs.clerks[0].stance_changes, obs.clerks[0].series
     bows = [b for b in bends if b.kind == "bow"]
     for ev in truth:
         if ev["kind"] == "bow_peak":
@@ -209,7 +209,7 @@ def geometry_vs_truth(obs, gt: dict) -> None:
                   f"({g - e['t_s']:+.2f} s)")
         else:
             print(f"{'':>14}2 m crossing {e['person']} {e['direction']} at {e['t_s']:.2f} s: not measured")
-    c = obs.clerk
+    c = obs.clerks[0].series
     for state in ("sit", "stand"):
         pairs = [(h, frames[round(float(t), 2)]["clerk"]) for t, h, st, fl in
                  zip(c.t_s, c.shoulder_height_m, c.stance, c.flexion_deg)
@@ -268,13 +268,13 @@ def rendered(rb, clips: list[str], cache: Path, model: str = "full") -> None:
         geometry_vs_truth(obs, gt)
         for ev in truth:
             if ev["kind"] == "bow_peak":
-                near = [b for b in obs.bends if ev["start_s"] - 0.5 <= b.peak_t_s <= ev["end_s"] + 0.5]
+                near = [b for b in obs.clerks[0].bends if ev["start_s"] - 0.5 <= b.peak_t_s <= ev["end_s"] + 0.5]
                 got = ", ".join(f"{b.peak_deg:.1f}° ({b.kind})" for b in near) or "none"
                 print(f"{'':>14}bow at {ev['t_s']:5.1f} s: true {ev['value']:.0f}° ({ev['label']}), measured {got}")
         for f in result.findings:
             if f.verdict == Verdict.VIOLATION:
                 print(f"{'':>14}violation {f.rule_id} {f.start_s:.1f}–{f.end_s:.1f} s, {f.measured_value} {f.measured_unit}")
-        for b in obs.bends:
+        for b in obs.clerks[0].bends:
             if b.kind != "bow":
                 print(f"{'':>14}{b.kind} {b.start_s:.1f}–{b.end_s:.1f} s peak {b.peak_deg:.0f}°")
 

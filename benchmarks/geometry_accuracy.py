@@ -116,9 +116,9 @@ def params(pos_xy, heading_deg: float, sit_blend: float = 0.0, walk_phase: float
                       walk_speed_m_s=walk_speed)
 
 
-def pose_from_pixels(px: np.ndarray, visible: np.ndarray | None = None, region: str = "customer") -> PersonPose:
+def pose_from_pixels(px: np.ndarray, visible: np.ndarray | None = None, role: str = "customer") -> PersonPose:
     vis = np.ones(NUM_LANDMARKS) if visible is None else np.where(visible, 1.0, 0.0)
-    return PersonPose(track_id=0, region=region, image_xy_px=np.asarray(px, float), image_z=np.zeros(NUM_LANDMARKS),
+    return PersonPose(track_id=0, role=role, image_xy_px=np.asarray(px, float), image_z=np.zeros(NUM_LANDMARKS),
                       world_xyz_m=np.zeros((NUM_LANDMARKS, 3)), visibility=vis, presence=np.ones(NUM_LANDMARKS))
 
 
@@ -171,7 +171,7 @@ def synthetic(trials: int) -> None:
                 sitting = rng.random() < 0.5
                 cp = joint_positions_m(params(STATION_M, 90.0, sit_blend=1.0 if sitting else 0.0), clerk)
                 cpx = truth.project(cp) + rng.normal(0.0, noise, (NUM_LANDMARKS, 2))
-                h = clerk_heights(pose_from_pixels(cpx, region="clerk"), truth, STATION_M).shoulder_height_m
+                h = clerk_heights(pose_from_pixels(cpx, role="clerk"), truth, STATION_M).shoulder_height_m
                 if h is not None:
                     shoulder[sitting].append(h - true_sh[sitting])
                     est[sitting].append(h)
@@ -202,7 +202,7 @@ def sample_poses(frame: dict) -> dict[str, PersonPose]:
     for pid, rec in frame["persons"].items():
         px = np.asarray(rec["landmarks_px"], float)
         visible = (np.asarray(rec["occluded"]) == 0) & (np.asarray(rec["in_frame"]) == 1)
-        out[pid] = pose_from_pixels(px, visible, region="clerk" if pid == "clerk" else "customer")
+        out[pid] = pose_from_pixels(px, visible, role="clerk" if pid == "clerk" else "customer")
     return out
 
 

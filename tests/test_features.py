@@ -53,7 +53,7 @@ def _fit_sequence(sc: Scenario, cam: VirtualCamera, times: np.ndarray, n_upright
     """Fits of every frame, frame to frame as the pipeline does (dimensions learnt from the first upright
     frames). The counter is left out: this is the fit's geometry, not occlusion."""
     frames = synthesize(sc, cam, noise_px=1.0, occluders=[], seed=seed, times_s=times)
-    poses = [f.by_region("clerk")[0] for f in frames]
+    poses = [f.by_role("clerk")[0] for f in frames]
     fitter = TrunkFitter(cam, PersonPlace(STATION, FACING))
     fitter.dims = fitter.learn_dims(poses[:n_upright], "stand")
     fits, prev = [], None
@@ -217,7 +217,7 @@ def test_rolling_std_of_a_sinusoid_is_amplitude_over_root_two():
 
 def _pose(px: np.ndarray, world: np.ndarray | None = None) -> PersonPose:
     n = len(px)
-    return PersonPose(track_id=0, region="clerk", image_xy_px=np.asarray(px, float), image_z=np.zeros(n),
+    return PersonPose(track_id=0, role="clerk", image_xy_px=np.asarray(px, float), image_z=np.zeros(n),
                       world_xyz_m=np.zeros((n, 3)) if world is None else world, visibility=np.ones(n),
                       presence=np.ones(n))
 
@@ -248,7 +248,7 @@ def test_hide_behind_counter_on_a_simulated_clerk_hides_what_the_counter_hides()
 
     sc = _scenario([{"t": 0.0, "pos_m": list(STATION), "heading_deg": 90, "stance": "sit", "arms": "desk"}], 1.0)
     cam = _camera(0.0, 20.0)
-    pose = synthesize(sc, cam, noise_px=0.0, seed=1, hidden_mode="invent", times_s=[0.5])[0].by_region("clerk")[0]
+    pose = synthesize(sc, cam, noise_px=0.0, seed=1, hidden_mode="invent", times_s=[0.5])[0].by_role("clerk")[0]
     joints = joint_positions_m(sc.persons[0].sample(0.5), Body.from_spec(sc.persons[0].body), 0.75)
     in_image = cam.in_image(cam.project(joints))
     truly_hidden = occluded_mask(cam.position_m, joints, counter_boxes(sc.scene.counter)) & in_image
@@ -266,7 +266,7 @@ def test_limb_features_hidden_limbs_are_nan_never_a_value():
                      "trunk_flexion_deg": 40}],
                    1.0)
     cam = _camera(45.0, 20.0)
-    pose = synthesize(sc, cam, noise_px=0.0, occluders=[], seed=1, times_s=[0.5])[0].by_region("clerk")[0]
+    pose = synthesize(sc, cam, noise_px=0.0, occluders=[], seed=1, times_s=[0.5])[0].by_role("clerk")[0]
     place = PersonPlace(STATION, FACING)
     joints = joint_positions_m(sc.persons[0].sample(0.5), Body.from_spec(sc.persons[0].body), 0.75)
     pockets, knee, asym, crossed, heel = limb_features(pose, cam.R, place)

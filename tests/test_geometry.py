@@ -72,13 +72,13 @@ def body_points(x: float, y: float, facing_deg: float, stature_m: float = 1.70, 
 
 
 def make_pose(cam: CameraModel, pts: np.ndarray, hidden=(), noise_px: float = 0.0, rng=None,
-              region: str = "customer") -> PersonPose:
+              role: str = "customer") -> PersonPose:
     px = cam.project(pts)
     if noise_px:
         px = px + rng.normal(0.0, noise_px, px.shape)
     vis = np.ones(NUM_LANDMARKS)
     vis[list(hidden)] = 0.1
-    return PersonPose(track_id=1, region=region, image_xy_px=px, image_z=np.zeros(NUM_LANDMARKS),
+    return PersonPose(track_id=1, role=role, image_xy_px=px, image_z=np.zeros(NUM_LANDMARKS),
                       world_xyz_m=np.zeros((NUM_LANDMARKS, 3)), visibility=vis, presence=np.ones(NUM_LANDMARKS))
 
 
@@ -256,7 +256,7 @@ def test_distance_to_counter_with_landmark_noise(noise_px, median_m, p95_m):
 def test_noise_free_clerk_heights(camera, sitting):
     cam = truth_camera(*camera)
     pts = body_points(*STATION, 90.0, stature_m=1.68, sitting=sitting)
-    heights = clerk_heights(make_pose(cam, pts, region="clerk"), cam, STATION)
+    heights = clerk_heights(make_pose(cam, pts, role="clerk"), cam, STATION)
     assert isinstance(heights, ClerkHeights)
     shoulder_true = pts[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 2].mean()
     ear_true = pts[[L.LEFT_EAR, L.RIGHT_EAR], 2].mean()
@@ -290,7 +290,7 @@ def test_clerk_shoulder_height_with_landmark_noise(noise_px, p95_m):
             pts = body_points(*STATION, 90.0, stature_m=1.68, sitting=sitting)
             truth = pts[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 2].mean()
             for _ in range(40):
-                h = clerk_heights(make_pose(cam, pts, noise_px=noise_px, rng=rng, region="clerk"), cam, STATION)
+                h = clerk_heights(make_pose(cam, pts, noise_px=noise_px, rng=rng, role="clerk"), cam, STATION)
                 errors.append(abs(h.shoulder_height_m - truth))
     assert np.percentile(errors, 95) < p95_m
     # sitting vs standing differ by ~0.35 m: far above the noise

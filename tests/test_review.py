@@ -68,7 +68,7 @@ def test_stand_greet_verdicts_follow_the_scenario(which, request):
     sc, rb, obs, result, truth = request.getfixturevalue(which)
     allowance = float(rb.rule(GREET).value("allowance_s"))
     early = float(rb.rule(GREET).value("early_s"))
-    t0 = float(obs.clerk.t_s[0])
+    t0 = float(obs.clerks[0].series.t_s[0])
     nears = [e for e in truth if e.kind == "customer_near" and e.t_s > t0]
     ups = [e.t_s for e in truth if e.kind == "stand_up"]
     assert len(result.visits) == len(nears) == (2 if which == "reviewed" else 1)
@@ -121,7 +121,7 @@ def test_stand_up_times_within_half_a_second(reviewed):
     sc, rb, obs, result, truth = reviewed
     true_changes = [(e.t_s, "stand" if e.kind == "stand_up" else "sit") for e in truth
                     if e.kind in ("stand_up", "sit_down")]
-    got = [(c.t_s, c.to_state) for c in obs.stance_changes]
+    got = [(c.t_s, c.to_state) for c in obs.clerks[0].stance_changes]
     assert [s for _, s in got] == [s for _, s in true_changes]
     for (t_true, s), (t_got, _) in zip(true_changes, got):
         print(f"{s:5s} truth {t_true:6.2f} s measured {t_got:6.2f} s ({t_got - t_true:+.2f})")
@@ -130,7 +130,7 @@ def test_stand_up_times_within_half_a_second(reviewed):
 
 def test_bow_peaks_within_3_degrees_and_classes_right(reviewed):
     sc, rb, obs, result, truth = reviewed
-    bows = [b for b in obs.bends if b.kind == "bow"]
+    bows = [b for b in obs.clerks[0].bends if b.kind == "bow"]
     true_bows = [e for e in truth if e.kind == "bow_peak"]
     assert len(bows) == len(true_bows) == 3
     for e, b in zip(true_bows, bows):
@@ -155,4 +155,4 @@ def test_no_deportment_violations_in_a_clean_reception(reviewed):
            if f.verdict == Verdict.VIOLATION]
     assert bad == []
     assert result.score == pytest.approx(100.0)
-    assert np.isfinite(obs.clerk.flexion_deg).mean() > 0.9
+    assert np.isfinite(obs.clerks[0].series.flexion_deg).mean() > 0.9

@@ -15,7 +15,7 @@ from etiquette_cv.events import Approach, Bend, StanceChange
 from etiquette_cv.features import ClerkSeries
 from etiquette_cv.findings import Finding, ReviewResult, Severity, Verdict
 from etiquette_cv.rulebook_io import load_rulebook
-from etiquette_cv.rules import Observations, grade
+from etiquette_cv.rules import ClerkObservations, Observations, grade
 
 DT = 0.1
 GREET, SEND_OFF = "CC-2.6-stand-greet", "CC-2.6b-stand-send-off"
@@ -67,13 +67,14 @@ def stands_between(*spans):
 
 def obs(clerk: ClerkSeries, changes=(), bends=(), approaches=()) -> Observations:
     return Observations(source="synthetic", duration_s=float(clerk.t_s[-1]), analysed_frames=len(clerk.t_s),
-                        image_width=1280, image_height=720, clerk=clerk, stance_changes=list(changes),
-                        bends=list(bends), customers=[], approaches=list(approaches))
+                        image_width=1280, image_height=720,
+                        clerks=[ClerkObservations("A", "clerk", clerk, list(changes), list(bends))],
+                        customers=[], approaches=list(approaches))
 
 
-def visit(arrive, leave, track=1, first_inside=None) -> Approach:
+def visit(arrive, leave, track=1, first_inside=None, station="A") -> Approach:
     first = first_inside if first_inside is not None else (arrive if arrive is not None else 0.0)
-    return Approach(track, arrive, leave, first, leave if leave is not None else 39.9, 0.5)
+    return Approach(track, arrive, leave, first, leave if leave is not None else 39.9, 0.5, station)
 
 
 def of(result: ReviewResult, rule_id: str) -> list[Finding]:

@@ -10,12 +10,14 @@ import pytest
 
 from etiquette_cv.tracks import (TracksError, TracksFooter, TracksHeader, TracksWriter, read_tracks,
                                  write_tracks)
-from etiquette_cv.types import FramePoses, PersonPose, RegionOfInterest
+from etiquette_cv.types import FramePoses, PersonPose
 
 
-def make_person(rng, track_id=1, region="clerk") -> PersonPose:
+def make_person(rng, track_id=1, role="clerk") -> PersonPose:
     return PersonPose(
-        track_id=track_id, region=region,
+        track_id=track_id, role=role, station="A" if role == "clerk" else None,
+        floor_xy_m=rng.uniform(-2, 2, 2).astype(np.float32), floor_source="feet" if role == "customer" else "shoulders",
+        box_xyxy_px=np.array([10, 20, 110, 320], np.float32),
         image_xy_px=rng.uniform(0, 1000, (33, 2)).astype(np.float32),
         image_z=rng.normal(0, 50, 33).astype(np.float32),
         world_xyz_m=rng.normal(0, 0.5, (33, 3)).astype(np.float32),
@@ -26,8 +28,7 @@ def make_person(rng, track_id=1, region="clerk") -> PersonPose:
 
 def header() -> TracksHeader:
     return TracksHeader(source="clip.mp4", image_width=1280, image_height=720, nominal_fps=25.0, analysis_fps=10.0,
-                        model="full", model_sha256="ab" * 32,
-                        regions=[RegionOfInterest("clerk", 1, 2, 300, 400), RegionOfInterest("customer", 5, 6, 7, 8, True)])
+                        model="full", model_sha256="ab" * 32, detector="movenet", calibration="cam.yaml")
 
 
 def frames(n=5, seed=0):
@@ -42,13 +43,15 @@ def test_round_trip_keeps_every_value_to_its_rounding(tmp_path, suffix):
     path = write_tracks(tmp_path / f"t{suffix}", header(), src, TracksFooter(15, 5, True))
     back = read_tracks(path)
     assert back.complete and back.footer.frames_analysed == 5
-    assert back.header.regions[1].follow is True and back.header.image_width == 1280
+    assert back.header.detector == "movenet" and back.header.image_width == 1280 and back.header.version == 2
     assert [f.frame_index for f in back.frames] == [0, 3, 6, 9, 12]
     assert [len(f.persons) for f in back.frames] == [2, 1, 2, 1, 2]
     for a, b in zip(src, back.frames):
         assert b.timestamp_s == pytest.approx(a.timestamp_s)
         for p, q in zip(a.persons, b.persons):
-            assert (p.track_id, p.region) == (q.track_id, q.region)
+            assert (p.track_id, p.role, p.station, p.floor_source) == (q.track_id, q.role, q.station, q.floor_source)
+            np.testing.assert_allclose(q.floor_xy_m, p.floor_xy_m, atol=6e-5)
+            np.testing.assert_allclose(q.box_xyxy_px, p.box_xyxy_px, atol=0.06)
             np.testing.assert_allclose(q.image_xy_px, p.image_xy_px, atol=0.006)
             np.testing.assert_allclose(q.world_xyz_m, p.world_xyz_m, atol=6e-5)
             np.testing.assert_allclose(q.visibility, p.visibility, atol=6e-4)
@@ -111,3 +114,31 @@ def test_gzip_output_is_compressed(tmp_path):
     path = write_tracks(tmp_path / "t.jsonl.gz", header(), frames(3))
     with gzip.open(path, "rt") as fh:
         assert json.loads(fh.readline())["schema"] == "etiquette-cv/tracks"
+
+
+def test_version_1_file_still_loads_with_roles_from_its_regions(tmp_path):
+    """A tracks file from the region-based pose stage: the clerk region's person is a clerk, the customer region's
+    a customer, without floor points."""
+    path = tmp_path / "v1.jsonl"
+    person = {"xy_px": [[1.0, 2.0]] * 33, "z": [0.0] * 33, "world_m": [[0.0, 0.0, 0.0]] * 33,
+              "visibility": [0.9] * 33, "presence": [0.9] * 33}
+    lines = [{"schema": "etiquette-cv/tracks", "version": 1, "source": "a.mp4", "image_width": 640,
+              "image_height": 480, "nominal_fps": 10.0, "analysis_fps": 10.0, "model": "full", "model_sha256": None,
+              "regions": [{"name": "clerk", "x": 0, "y": 0, "width": 10, "height": 10, "follow": False}],
+              "landmark_names": []},
+             {"frame": 0, "t_s": 0.0, "persons": [{"track_id": 1, "region": "clerk", **person},
+                                                   {"track_id": 2, "region": "customer", **person}]}]
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    back = read_tracks(path)
+    assert back.header.version == 1
+    clerk, customer = back.frames[0].persons
+    assert (clerk.role, clerk.station, customer.role, customer.station) == ("clerk", "clerk", "customer", None)
+    assert clerk.floor_xy_m is None
+
+
+def test_unknown_role_is_a_one_line_error(tmp_path):
+    path = write_tracks(tmp_path / "t.jsonl", header(), frames(1))
+    text = path.read_text().replace('"role":"customer"', '"role":"cashier"')
+    path.write_text(text)
+    with pytest.raises(TracksError, match=r"t.jsonl: line 2: persons\[1\]: role 'cashier' is not one of"):
+        read_tracks(path)

@@ -11,14 +11,15 @@ import numpy as np
 
 from .types import SKELETON_EDGES, FramePoses, PersonPose, RegionOfInterest
 
-#: BGR colours per region name; other names get a colour from their hash.
-REGION_COLOURS = {"clerk": (60, 200, 60), "customer": (40, 160, 255), "full": (255, 200, 0)}
+#: BGR colours per role; other names get a colour from their hash.
+ROLE_COLOURS = {"clerk": (60, 200, 60), "customer": (40, 160, 255), "waiting": (200, 120, 255),
+                "other": (170, 170, 170), "unknown": (255, 200, 0)}
 
 
 def colour_for(name: str) -> tuple[int, int, int]:
-    """A stable BGR colour for a region or person name."""
-    if name in REGION_COLOURS:
-        return REGION_COLOURS[name]
+    """A stable BGR colour for a role or any other name."""
+    if name in ROLE_COLOURS:
+        return ROLE_COLOURS[name]
     h = zlib.crc32(name.encode()) % 180
     hsv = np.uint8([[[h, 200, 230]]])
     b, g, r = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0]
@@ -28,15 +29,20 @@ def colour_for(name: str) -> tuple[int, int, int]:
 def draw_person(image: np.ndarray, person: PersonPose, colour: tuple[int, int, int] | None = None,
                 visibility_threshold: float = 0.5) -> None:
     """Draw one person's skeleton in place; landmarks below ``visibility_threshold`` are drawn hollow and thin."""
-    colour = colour or colour_for(person.region)
+    colour = colour or colour_for(person.role)
     pts = person.image_xy_px
     seen = person.visible(visibility_threshold)
+    present = person.presence > 0  # the detector's 17 keypoints leave the other landmarks empty
     scale = max(1, round(image.shape[0] / 480))
     for a, b in SKELETON_EDGES:
+        if not (present[a] and present[b]):
+            continue
         pa, pb = tuple(int(v) for v in pts[a]), tuple(int(v) for v in pts[b])
         thick = 2 * scale if seen[a] and seen[b] else 1
         cv2.line(image, pa, pb, colour, thick, cv2.LINE_AA)
     for i, p in enumerate(pts):
+        if not present[i]:
+            continue
         c = tuple(int(v) for v in p)
         if seen[i]:
             cv2.circle(image, c, 2 * scale, colour, -1, cv2.LINE_AA)
@@ -66,7 +72,7 @@ def draw_poses(image: np.ndarray, poses: FramePoses, regions: list[RegionOfInter
     for p in poses.persons:
         draw_person(out, p)
         x0, y0, _, _ = p.bbox_px()
-        put_label(out, f"{p.region} #{p.track_id}", (int(x0), max(12, int(y0) - 6)), colour_for(p.region))
+        put_label(out, p.label, (int(x0), max(12, int(y0) - 6)), colour_for(p.role))
     put_label(out, f"t={poses.timestamp_s:7.2f}s  frame {poses.frame_index}", (8, image.shape[0] - 10))
     return out
 
@@ -129,7 +135,8 @@ def head_box_px(person: PersonPose, image_width: int, image_height: int, scale: 
                 ) -> tuple[int, int, int, int] | None:
     """A box (x0, y0, x1, y1) in pixels around a person's head from the face landmarks, grown so it covers the
     whole head and hair; None when the face landmarks are off the image."""
-    pts = person.image_xy_px[list(_HEAD)]
+    idx = list(_HEAD)
+    pts = person.image_xy_px[idx][person.presence[idx] > 0]  # detector keypoints leave the rest empty
     pts = pts[np.all(np.isfinite(pts), axis=1)]
     if len(pts) == 0:
         return None
@@ -145,12 +152,12 @@ def head_box_px(person: PersonPose, image_width: int, image_height: int, scale: 
     return x0, y0, x1, y1
 
 
-def blur_faces(image: np.ndarray, persons: list[PersonPose], regions: tuple[str, ...] = ("customer",)) -> None:
-    """Blur, in place, the head of every person found by one of ``regions`` (customers by default: personal
-    information protection)."""
+def blur_faces(image: np.ndarray, persons: list[PersonPose], keep_roles: tuple[str, ...] = ("clerk",)) -> None:
+    """Blur, in place, the head of every person whose role is not in ``keep_roles`` (everyone but the staff being
+    graded, by default: personal information protection)."""
     h, w = image.shape[:2]
     for p in persons:
-        if p.region not in regions:
+        if p.role in keep_roles:
             continue
         box = head_box_px(p, w, h)
         if box is None:

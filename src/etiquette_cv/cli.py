@@ -6,7 +6,6 @@ calibration, rulebook); 3 the input ended early (truncated file, dropped stream)
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -17,10 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .models import ModelError, quiet_mediapipe
-from .pipeline import run_pose
-from .pose import PoseConfig
+from .people.stage import PeopleConfig
+from .pipeline import run_people
 from .tracks import TracksError
-from .types import RegionOfInterest
 from .video import VideoError, VideoSource, parse_source
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -39,21 +37,11 @@ EXIT_NOBODY = 1
 EXIT_BAD_INPUT = 2
 EXIT_INCOMPLETE = 3
 
-_ROI_RE = re.compile(r"^(?P<name>[A-Za-z_][\w-]*)=(?P<x>-?\d+),(?P<y>-?\d+),(?P<w>\d+),(?P<h>\d+)(?P<follow>:follow)?$")
-
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     """Print a one-line error and exit with ``code``."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
-
-
-def parse_roi(text: str) -> RegionOfInterest:
-    """A region from ``name=x,y,w,h`` (pixels), with ``:follow`` appended for a region that follows its person."""
-    m = _ROI_RE.match(text.strip())
-    if not m:
-        raise typer.BadParameter(f"{text!r}: expected name=x,y,width,height[:follow], e.g. clerk=300,100,400,500")
-    return RegionOfInterest(m["name"], int(m["x"]), int(m["y"]), int(m["w"]), int(m["h"]), follow=bool(m["follow"]))
 
 
 def make_progress() -> Progress:
@@ -69,36 +57,29 @@ def make_progress() -> Progress:
 def pose(
     video: Annotated[str, typer.Argument(help="Video file (mp4/avi/mkv/mov), camera index or rtsp/http URL.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Tracks file to write (.jsonl or .jsonl.gz).")],
-    roi: Annotated[Optional[list[str]], typer.Option(
-        "--roi", help="Region name=x,y,w,h in pixels (repeatable; append :follow to follow a walking person).")] = None,
     calibration: Annotated[Optional[Path], typer.Option(
-        "--calibration", "-c", help="Camera calibration YAML: regions come from its zones.")] = None,
+        "--calibration", "-c", help="Camera calibration YAML: floor points and roles (clerk/customer) come from it; "
+        "without one people are tracked with the role 'unknown'.")] = None,
     fps: Annotated[float, typer.Option(help="Analysis rate in frames per second.")] = 10.0,
     model: Annotated[str, typer.Option(help="Pose model: lite, full, or a path to a PoseLandmarker .task bundle.")] = "full",
     annotate: Annotated[Optional[Path], typer.Option(help="Also write a video with the skeletons drawn.")] = None,
     start: Annotated[float, typer.Option(help="Start at this time (s).")] = 0.0,
     end: Annotated[Optional[float], typer.Option(help="Stop at this time (s).")] = None,
 ) -> None:
-    """Find the people in each region of a video and write their landmark tracks."""
+    """Find, track and pose every person in a video and write their tracks."""
     quiet_mediapipe()
     try:
         source = VideoSource(parse_source(video), analysis_fps=fps, start_s=start, end_s=end)
-        regions = [parse_roi(r) for r in (roi or [])]
-        if calibration is not None:
-            regions += regions_from_calibration(calibration, source.info.width, source.info.height)
-        for r in regions:
-            r.clip_to(source.info.width, source.info.height)
+        cal = load_checked_calibration(calibration, source.info.width, source.info.height) if calibration else None
     except (VideoError, ModelError) as exc:
         fail(str(exc))
-    except ValueError as exc:  # a region outside the frame
-        fail(f"{video}: {exc}")
     expected = None
     if source.info.duration_s:
         span = (end if end is not None else source.info.duration_s) - start
         expected = max(1, int(span * fps) + 1)
     summary = None
     with make_progress() as progress:
-        task = progress.add_task("pose", total=expected, rate=0.0)
+        task = progress.add_task("people", total=expected, rate=0.0)
         t0 = time.perf_counter()
         count = [0]
 
@@ -107,15 +88,15 @@ def pose(
             progress.update(task, advance=1, rate=count[0] / max(time.perf_counter() - t0, 1e-9))
 
         try:
-            summary = run_pose(source, regions, out, PoseConfig(model=model), annotate, on_frame=tick)
+            summary = run_people(source, out, cal, PeopleConfig(model=model), annotate, on_frame=tick)
         except (VideoError, ModelError, TracksError, OSError) as exc:
             fail(f"{exc} (frames analysed so far are in {out})")
     _print_pose_summary(summary)
     if summary.problem:
         fail(f"{summary.problem}; the {summary.frames_analysed} frames analysed are written to {out}", EXIT_INCOMPLETE)
     if summary.nobody_found:
-        err_console.print(f"[yellow]warning:[/] {video}: nobody was found in any region "
-                          f"({summary.frames_analysed} frames analysed)", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {video}: nobody was found ({summary.frames_analysed} frames "
+                          f"analysed)", highlight=False)
         raise typer.Exit(EXIT_NOBODY)
 
 
@@ -168,36 +149,33 @@ def review(
                                                      if outputs.annotated_video else ""), highlight=False)
     if result.problem:
         fail(f"{result.problem}; the review covers what was read and is written to {outputs.out_dir}", EXIT_INCOMPLETE)
-    if result.coverage.visible_s.get("clerk", 0.0) == 0.0 and not result.visits:
+    if not any(result.coverage.visible_s.values()) and not result.visits:
         err_console.print(f"[yellow]warning:[/] {video or tracks}: nobody was found: nothing to grade", highlight=False)
         raise typer.Exit(EXIT_NOBODY)
 
 
-def regions_from_calibration(path: Path, width: int, height: int) -> list[RegionOfInterest]:
-    """The pose regions derived from a calibration file's floor zones."""
+def load_checked_calibration(path: Path, width: int, height: int):
+    """A calibration file loaded, solved (to check it) and matched to the video's size; exits on a problem."""
     from .calibration import CalibrationError, load_calibration, solve_camera
-    from .geometry import regions_from_zones
 
     try:
         cal = load_calibration(path)
-        camera = solve_camera(cal)
+        solve_camera(cal)
     except CalibrationError as exc:
         fail(str(exc))
     if (cal.image_width, cal.image_height) != (width, height):
         fail(f"{path}: calibrated for {cal.image_width}x{cal.image_height} images but the video is {width}x{height}")
-    return regions_from_zones(cal, camera)
+    return cal
 
 
 def _print_pose_summary(summary) -> None:
-    table = Table(title=f"pose tracks: {summary.source}", show_header=True)
-    table.add_column("region")
-    table.add_column("frames with a person", justify="right")
-    table.add_column("found %", justify="right")
-    table.add_column("tracks", justify="right")
-    for name, s in summary.regions.items():
-        analysed = s.frames + s.idle_skipped + s.stride_skipped
-        pct = 100.0 * s.found / analysed if analysed else 0.0
-        table.add_row(name, f"{s.found}/{analysed}", f"{pct:.0f}", str(s.tracks))
+    s = summary.stats
+    table = Table(title=f"people tracks: {summary.source}", show_header=True)
+    for col in ("tracks", "person-frames", "detector runs", "landmarker calls", "detector ms", "landmarker ms"):
+        table.add_column(col, justify="right")
+    table.add_row(str(s.tracks), str(s.person_frames), str(s.detector_runs), str(s.landmarker_calls),
+                  f"{1000 * s.detector_s / max(s.detector_runs, 1):.0f}",
+                  f"{1000 * s.landmarker_s / max(s.landmarker_calls, 1):.0f}")
     console.print(table)
     console.print(
         f"frames read {summary.frames_decoded}, analysed {summary.frames_analysed} "

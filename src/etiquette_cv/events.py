@@ -273,6 +273,8 @@ class Approach:
     first_inside_s: float
     last_inside_s: float
     min_distance_m: float
+    station: str | None = None
+    """The clerk station the customer came to (the one nearest to where they came closest)."""
 
 
 def _cross_time(t0: float, d0: float, t1: float, d1: float, level: float) -> float:

@@ -538,9 +538,14 @@ def label_runs(labels: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
-def _clerk_pose(frame) -> PersonPose | None:
-    found = frame.by_region("clerk")
-    return found[0] if found else None
+def _clerk_pose(frame, station: str | None) -> PersonPose | None:
+    """The clerk of ``station`` in one frame (with several candidates, the one whose landmarks came from their own
+    landmarker and who is nearest the station)."""
+    found = frame.by_role("clerk", station)
+    if len(found) <= 1:
+        return found[0] if found else None
+    return min(found, key=lambda p: (p.landmarks_source != "mediapipe",
+                                     np.inf if p.floor_xy_m is None else 0.0))
 
 
 def counter_skyline_px(camera, edge_m: np.ndarray, height_m: float, step_m: float = 0.05) -> np.ndarray:
@@ -574,8 +579,10 @@ def hide_behind_counter(pose: PersonPose, skyline_px: np.ndarray, margin_px: flo
 
 def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.ndarray,
                   stance_of, settings: PostureSettings = PostureSettings(), counter_edge_m: np.ndarray | None = None,
-                  counter_height_m: float = 0.0) -> ClerkSeries:
-    """The clerk's posture series from the analysed frames (``FramePoses``) through a solved camera.
+                  counter_height_m: float = 0.0, station: str | None = None) -> ClerkSeries:
+    """The posture series of the clerk of ``station`` (None: any clerk) from the analysed frames (``FramePoses``)
+    through a solved camera. Only landmarks from the clerk's own landmarker are used (detector keypoints carry no
+    hips-to-shoulders detail worth fitting).
 
     With the counter's front edge and height, landmarks hidden behind the counter are not used.
     ``stance_of(t_s, upright_shoulder_height_m, head_minus_shoulder_m) -> states`` is the events stage's sit/stand
@@ -593,7 +600,8 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
     place = PersonPlace(np.asarray(station_xy_m, float), np.asarray(facing_xy, float))
     fitter = TrunkFitter(camera, place, settings=settings.fit)
     skyline = counter_skyline_px(camera, counter_edge_m, counter_height_m) if counter_edge_m is not None else []
-    poses: list[PersonPose | None] = [_clerk_pose(f) for f in frames]
+    poses: list[PersonPose | None] = [_clerk_pose(f, station) for f in frames]
+    poses = [p if p is not None and p.landmarks_source == "mediapipe" else None for p in poses]
     poses = [hide_behind_counter(p, skyline) if p is not None and len(skyline) else p for p in poses]
     station = place.station_xy_m
     for i, pose in enumerate(poses):
@@ -706,18 +714,24 @@ class CustomerSeries:
     confidence: np.ndarray
 
 
+CUSTOMER_ROLES = ("customer", "waiting")
+
+
 def measure_customers(frames: list, camera, counter, floor_position, distance_to_edge,
-                      region: str = "customer") -> list[CustomerSeries]:
+                      roles: tuple[str, ...] = CUSTOMER_ROLES) -> list[CustomerSeries]:
     """Per customer track: floor position and distance to the counter edge (metres) over time.
 
-    ``floor_position(pose, camera)`` and ``distance_to_edge(xy, counter)`` come from the geometry stage."""
+    The people stage's floor point is used where the tracks have one; else ``floor_position(pose, camera)``.
+    ``distance_to_edge(xy, counter)`` comes from the geometry stage."""
     by_track: dict[int, list[tuple[float, int, np.ndarray, float]]] = {}
     for f in frames:
         for p in f.persons:
-            if p.region != region:
+            if p.role not in roles:
                 continue
-            pos = floor_position(p, camera)
-            if pos is None:
+            pos = floor_position(p, camera) if p.floor_xy_m is None else None
+            if p.floor_xy_m is not None:
+                xy, conf = np.asarray(p.floor_xy_m, float), 1.0 if p.floor_source == "feet" else 0.5
+            elif pos is None:
                 xy, conf = np.array([np.nan, np.nan]), 0.0
             else:
                 xy, conf = np.asarray(pos.xy_m, float), float(pos.confidence)

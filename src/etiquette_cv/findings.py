@@ -43,7 +43,8 @@ class Finding:
     start_s: float
     end_s: float
     person: str
-    """Who it is about: ``clerk`` or ``customer#<track id>``."""
+    """Who it is about: ``clerk`` (the only clerk), ``clerk@<station>`` (one of several), or
+    ``customer#<track id>``."""
     measured_value: float | None = None
     measured_unit: str = ""
     """``deg``, ``s``, ``m`` or empty."""
@@ -79,6 +80,8 @@ class Visit:
     at_counter_s: float | None = None
     wait_s: float | None = None
     """Time spent in the waiting area before the visit, when the camera sees one."""
+    station: str | None = None
+    """The clerk station the customer came to."""
 
     @property
     def handling_s(self) -> float | None:

@@ -1,6 +1,6 @@
-"""The pose run as a library call: video source → pose estimator → tracks file (and an optional annotated video).
+"""The people run as a library call: video source → people stage → tracks file (and an optional annotated video).
 
-The CLI is a thin layer over :func:`run_pose`. Whatever happens while reading, every analysed frame is already on
+The CLI is a thin layer over :func:`run_people`. Whatever happens while reading, every analysed frame is already on
 disk (the tracks writer flushes each frame) and the footer records why the run stopped.
 """
 
@@ -12,16 +12,18 @@ from pathlib import Path
 from typing import Callable
 
 from .annotators import VideoSink, draw_poses
+from .calibration import Calibration, solve_camera
 from .models import pose_model_sha256
-from .pose import PoseConfig, PoseEstimator, RegionStats
+from .people.floor import FloorModel, RoleSettings
+from .people.stage import PeopleConfig, PeopleStage, PeopleStats
 from .tracks import TracksFooter, TracksHeader, TracksWriter
-from .types import FramePoses, RegionOfInterest
+from .types import FramePoses
 from .video import VideoSource
 
 
 @dataclass
 class PoseRunSummary:
-    """What a pose run did: counts, speed, per-region findings and how it ended."""
+    """What a people run did: counts, speed, the stage's statistics and how it ended."""
 
     source: str
     tracks_path: Path
@@ -29,7 +31,7 @@ class PoseRunSummary:
     frames_analysed: int
     video_duration_s: float
     wall_s: float
-    regions: dict[str, RegionStats] = field(default_factory=dict)
+    stats: PeopleStats = field(default_factory=PeopleStats)
     problem: str | None = None
     annotated_path: Path | None = None
 
@@ -45,34 +47,38 @@ class PoseRunSummary:
 
     @property
     def nobody_found(self) -> bool:
-        """True when no region found anybody in any analysed frame."""
-        return all(s.found == 0 for s in self.regions.values())
+        """True when nobody was found in any analysed frame."""
+        return self.stats.person_frames == 0
 
 
-def full_frame_region(width: int, height: int) -> RegionOfInterest:
-    """A single region covering the whole frame (used when no regions are given)."""
-    return RegionOfInterest("full", 0, 0, width, height, follow=False)
+def floor_model_for(calibration: Calibration | None, roles: RoleSettings | None = None) -> FloorModel | None:
+    """The people stage's floor model of a calibration (solved here), or None without one."""
+    if calibration is None:
+        return None
+    return FloorModel(solve_camera(calibration), calibration, roles or RoleSettings())
 
 
-def run_pose(
+def run_people(
     source: VideoSource,
-    regions: list[RegionOfInterest],
     tracks_path: str | Path,
-    config: PoseConfig | None = None,
+    calibration: Calibration | None = None,
+    config: PeopleConfig | None = None,
     annotate_path: str | Path | None = None,
     on_frame: Callable[[FramePoses], None] | None = None,
 ) -> PoseRunSummary:
-    """Run the pose stage over ``source`` and stream the tracks to ``tracks_path``.
+    """Run the people stage over ``source`` and stream the tracks to ``tracks_path``.
 
-    ``on_frame`` is called after each analysed frame (progress bars, live consumers). Returns a summary whose
-    ``problem`` is set when the video ended early; the tracks written up to that point are complete and valid.
+    Without a calibration people are still found and tracked, with the role ``unknown``. ``on_frame`` is called
+    after each analysed frame (progress bars, live consumers). Returns a summary whose ``problem`` is set when the
+    video ended early; the tracks written up to that point are complete and valid.
     """
-    config = config or PoseConfig()
+    config = config or PeopleConfig()
     info = source.info
-    regions = regions or [full_frame_region(info.width, info.height)]
     t0 = time.perf_counter()
     sink = None
-    with PoseEstimator(regions, info.width, info.height, config) as estimator:
+    floor = floor_model_for(calibration, config.roles)
+    rate = source.analysis_fps or info.nominal_fps or 10.0
+    with PeopleStage(info.width, info.height, rate, floor, config) as stage:
         header = TracksHeader(
             source=source.name,
             image_width=info.width,
@@ -80,22 +86,22 @@ def run_pose(
             nominal_fps=info.nominal_fps,
             analysis_fps=source.analysis_fps,
             model=str(config.model),
-            model_sha256=pose_model_sha256(estimator.model_path),
-            regions=estimator.clipped_regions,
+            model_sha256=pose_model_sha256(stage.model_path),
+            detector=config.detector,
+            calibration=None if calibration is None else calibration.source,
         )
         writer = TracksWriter(tracks_path, header)
         analysed = 0
         problem = None
         try:
             if annotate_path is not None:
-                fps = source.analysis_fps or info.nominal_fps or 10.0
-                sink = VideoSink(annotate_path, fps, info.width, info.height)
+                sink = VideoSink(annotate_path, rate, info.width, info.height)
             for frame in source:
-                poses = estimator.process(frame)
+                poses = stage.process(frame)
                 writer.write_frame(poses)
                 analysed += 1
                 if sink is not None:
-                    sink.write(draw_poses(frame.image, poses, estimator.clipped_regions))
+                    sink.write(draw_poses(frame.image, poses))
                 if on_frame is not None:
                     on_frame(poses)
             problem = source.report.problem
@@ -111,7 +117,7 @@ def run_pose(
             ))
             if sink is not None:
                 sink.close()
-        stats = estimator.stats
+        stats = stage.stats
     wall = time.perf_counter() - t0
     # Seconds of video covered: from the start to the last decoded frame, plus that frame's own display time.
     frame_s = 1.0 / info.nominal_fps if info.nominal_fps > 0 else 0.0
@@ -123,7 +129,7 @@ def run_pose(
         frames_analysed=analysed,
         video_duration_s=duration,
         wall_s=wall,
-        regions=stats,
+        stats=stats,
         problem=problem,
         annotated_path=Path(annotate_path) if annotate_path else None,
     )

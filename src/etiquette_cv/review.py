@@ -6,7 +6,7 @@ approaches) → rules (grading) → reports. The CLI's ``etiquette review`` is a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -18,12 +18,12 @@ from .calibration import Calibration, CameraModel, load_calibration, solve_camer
 from .events import BowSettings, StanceSettings, approaches, detect_bends, stance_states
 from .features import PostureSettings, facing_from_counter, measure_clerk, measure_customers
 from .findings import ReviewResult, Verdict
-from .geometry import distance_to_polyline_m, offset_polyline_m, person_floor_position, regions_from_zones
-from .pipeline import run_pose
-from .pose import PoseConfig
+from .geometry import distance_to_polyline_m, offset_polyline_m, person_floor_position
+from .people.stage import PeopleConfig
+from .pipeline import run_people
 from .report import write_findings_csv, write_findings_json, write_report_html
 from .rulebook_io import Rulebook, load_rulebook
-from .rules import Observations, grade
+from .rules import ClerkObservations, Observations, grade, trunk_series_name
 from .tracks import Tracks, read_tracks
 from .types import FramePoses
 from .video import VideoSource
@@ -60,45 +60,73 @@ def stance_settings(rb: Rulebook) -> StanceSettings:
                           min_state_s=rb.measure("stance", "min_state_s"))
 
 
+def clerk_person_name(cal: Calibration, station: str) -> str:
+    """How findings name the clerk of ``station``: ``clerk`` when the counter has one station."""
+    return "clerk" if len(cal.clerk_stations) == 1 else f"clerk@{station}"
+
+
+def _station_of(cs, approach, cal: Calibration) -> str | None:
+    """The station a customer came to: the one nearest to where they stood when closest to the counter."""
+    if not cal.clerk_stations:
+        return None
+    w = (cs.t_s >= approach.first_inside_s) & (cs.t_s <= approach.last_inside_s) & np.isfinite(cs.distance_m)
+    if not w.any():
+        return cal.clerk_stations[0].name
+    k = np.flatnonzero(w)[int(np.argmin(cs.distance_m[w]))]
+    xy = cs.floor_xy_m[k]
+    return min(cal.clerk_stations, key=lambda st: float(np.linalg.norm(st.floor_m - xy))).name
+
+
 def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook, source: str,
             duration_s: float, problem: str | None = None) -> Observations:
-    """Features and events of one video's pose frames (from a tracks file or a live run)."""
-    station = cal.clerk_stations[0].floor_m
-    facing = facing_from_counter(station, cal.counter.edge_m, cal.counter.customer_side)
+    """Features and events of one video's pose frames (from a tracks file or a live run): each station's clerk,
+    every customer's distance to the counter and approaches within 2 m."""
     st = stance_settings(rb)
-    changes = []
+    bow = BowSettings(rb.bow("start_deg"), rb.bow("end_deg"), rb.bow("min_duration_s"), rb.bow("max_duration_s"),
+                      rb.bow("reach_wrist_asymmetry_m"))
+    clerks = []
+    for station in cal.clerk_stations:
+        facing = facing_from_counter(station.floor_m, cal.counter.edge_m, cal.counter.customer_side)
+        changes = []
 
-    def stance_of(t, h, hd):  # the state machine runs once; its transitions are kept for the rules
-        states, found = stance_states(t, h, hd, st)
-        changes[:] = found
-        return states
+        def stance_of(t, h, hd):  # the state machine runs once; its transitions are kept for the rules
+            states, found = stance_states(t, h, hd, st)
+            changes[:] = found
+            return states
 
-    clerk = measure_clerk(frames, camera, station, facing, stance_of, PostureSettings(), cal.counter.edge_m,
-                          cal.counter.height_m)
-    bends = detect_bends(clerk.t_s, clerk.flexion_deg, clerk.stance == "stand", clerk.wrist_asymmetry_m,
-                         BowSettings(rb.bow("start_deg"), rb.bow("end_deg"), rb.bow("min_duration_s"),
-                                     rb.bow("max_duration_s"), rb.bow("reach_wrist_asymmetry_m")))
+        series = measure_clerk(frames, camera, station.floor_m, facing, stance_of, PostureSettings(),
+                               cal.counter.edge_m, cal.counter.height_m, station=station.name)
+        bends = detect_bends(series.t_s, series.flexion_deg, series.stance == "stand", series.wrist_asymmetry_m, bow)
+        clerks.append(ClerkObservations(station.name, clerk_person_name(cal, station.name), series, changes, bends))
     customers = measure_customers(
         frames, camera, cal.counter, person_floor_position,
         lambda xy, counter: float(distance_to_polyline_m(xy, counter.edge_m, counter.customer_side)))
     near = near_distance_m(rb)
     appr = []
     for cs in customers:
-        appr += approaches(cs.track_id, cs.t_s, cs.distance_m, near, rb.measure("customer", "hysteresis_m"),
-                           rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s"))
+        for a in approaches(cs.track_id, cs.t_s, cs.distance_m, near, rb.measure("customer", "hysteresis_m"),
+                            rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s")):
+            appr.append(replace(a, station=_station_of(cs, a, cal)))
     h = frames[0].image_height if frames else cal.image_height
     w = frames[0].image_width if frames else cal.image_width
     return Observations(source=source, duration_s=duration_s, analysed_frames=len(frames), image_width=w,
-                        image_height=h, clerk=clerk, stance_changes=changes, bends=bends, customers=customers,
-                        approaches=appr, problem=problem)
+                        image_height=h, clerks=clerks, customers=customers, approaches=appr, problem=problem)
+
+
+def person_name(p, cal: Calibration) -> str:
+    """How findings name a tracked person: their clerk name (:func:`clerk_person_name`) or ``role#id``."""
+    if p.role == "clerk" and p.station is not None:
+        return clerk_person_name(cal, p.station)
+    return f"{p.role}#{p.track_id}"
 
 
 def draw_review_frame(image: np.ndarray, poses: FramePoses | None, camera: CameraModel, cal: Calibration,
-                      near_m: float, clerk_angle_deg: float | None, captions: list[str], blur: bool,
+                      near_m: float, clerk_angles_deg: dict[str, float], captions: list[str], blur: bool,
                       focus: str | None = None) -> np.ndarray:
-    """A copy of a frame with the counter edge, the near (2 m) line, skeletons, the clerk's trunk angle, each
-    customer's distance to the counter, and caption lines; customers' faces blurred unless ``blur`` is False.
-    ``focus`` (a region name) adds an enlarged inset of that person."""
+    """A copy of a frame with the counter edge, the near (2 m) line, skeletons, each clerk's trunk angle
+    (``clerk_angles_deg`` by person name), each customer's distance to the counter, and caption lines; the faces
+    of everyone but the clerks blurred unless ``blur`` is False. ``focus`` (a person name as in findings) adds an
+    enlarged inset of that person."""
     out = image.copy()
     persons = poses.persons if poses is not None else []
     if blur:
@@ -109,21 +137,30 @@ def draw_review_frame(image: np.ndarray, poses: FramePoses | None, camera: Camer
     for p in persons:
         draw_person(out, p)
         x0, y0, _, _ = p.bbox_px()
-        if p.region == "clerk":
-            text = "clerk"
-            if clerk_angle_deg is not None and np.isfinite(clerk_angle_deg):
-                text += f"  trunk {clerk_angle_deg:.0f} deg"
-        else:
-            text = f"customer#{p.track_id}"
-            pos = person_floor_position(p, camera)
-            if pos is not None:
-                d = float(distance_to_polyline_m(pos.xy_m, cal.counter.edge_m, cal.counter.customer_side))
-                text += f"  {d:.2f} m"
+        text = person_name(p, cal)
+        angle = clerk_angles_deg.get(text)
+        if p.role == "clerk" and angle is not None and np.isfinite(angle):
+            text += f"  trunk {angle:.0f} deg"
+        elif p.role in ("customer", "waiting") and p.floor_xy_m is not None:
+            d = float(distance_to_polyline_m(np.asarray(p.floor_xy_m, float), cal.counter.edge_m,
+                                             cal.counter.customer_side))
+            text += f"  {d:.2f} m"
         put_label(out, text, (int(max(4, x0)), int(max(16, y0 - 8))), (255, 255, 255), 0.6)
     caption_box(out, captions)
-    target = next((p for p in persons if p.region == focus), None) if focus else None
+    target = next((p for p in persons if person_name(p, cal) == focus), None) if focus else None
     if target is not None:
         add_inset(out, target.bbox_px())
+    return out
+
+
+def _clerk_angles_at(result: ReviewResult, cal: Calibration, t_s: float) -> dict[str, float]:
+    """Each clerk's trunk flexion (degrees) at the sample nearest ``t_s``."""
+    out = {}
+    for st in cal.clerk_stations:
+        name = clerk_person_name(cal, st.name)
+        series = next((s for s in result.series if s.name == trunk_series_name(name)), None)
+        if series is not None and len(series.t_s):
+            out[name] = float(series.values[int(np.argmin(np.abs(series.t_s - t_s)))])
     return out
 
 
@@ -138,7 +175,6 @@ def write_keyframes(video: str | Path, result: ReviewResult, tracks: Tracks, cam
     """Write one annotated evidence JPEG per finding that has an evidence time, and set its ``evidence_image``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     by_index = {f.frame_index: f for f in tracks.frames}
-    series = next((s for s in result.series if s.name == "trunk_flexion_deg"), None)
     wanted = sorted({f.evidence_frame_index for f in result.findings if f.evidence_frame_index is not None})
     images: dict[int, np.ndarray] = {}
     if wanted:
@@ -167,13 +203,9 @@ def write_keyframes(video: str | Path, result: ReviewResult, tracks: Tracks, cam
     for n, f in enumerate(result.findings):
         if f.evidence_frame_index is None or f.evidence_frame_index not in images:
             continue
-        angle = None
-        if series is not None and len(series.t_s):
-            k = int(np.argmin(np.abs(series.t_s - (f.evidence_t_s or 0.0))))
-            angle = float(series.values[k])
-        focus = "clerk" if f.person == "clerk" else "customer"
+        angles = _clerk_angles_at(result, cal, f.evidence_t_s or 0.0)
         img = draw_review_frame(images[f.evidence_frame_index], by_index.get(f.evidence_frame_index), camera, cal,
-                                near_m, angle, _finding_caption(f), blur, focus)
+                                near_m, angles, _finding_caption(f), blur, f.person)
         path = out_dir / f"finding_{n + 1:03d}_{f.rule_id}.jpg"
         cv2.imwrite(str(path), img, [cv2.IMWRITE_JPEG_QUALITY, 85])
         f.evidence_image = str(path)
@@ -185,8 +217,6 @@ def write_annotated_video(video: str | Path, path: Path, result: ReviewResult, t
                           cal: Calibration, near_m: float, fps: float, blur: bool = True) -> Path:
     """The analysed frames with skeletons, live trunk angle and distances, and findings captioned as they happen."""
     by_index = {f.frame_index: f for f in tracks.frames}
-    series = next((s for s in result.series if s.name == "trunk_flexion_deg"), None)
-    flex = dict(zip(series.t_s.tolist(), series.values.tolist())) if series is not None else {}
     sink = None
     try:
         for frame in VideoSource(video, analysis_fps=fps):
@@ -195,8 +225,8 @@ def write_annotated_video(video: str | Path, path: Path, result: ReviewResult, t
             active = [f for f in result.findings if f.start_s - 0.2 <= t <= max(f.end_s, f.start_s + 2.0)
                       and f.verdict not in (Verdict.NOT_APPLICABLE,)]
             captions = [f"t = {t:6.1f} s"] + [f"{f.title_en}: {f.verdict.value}" for f in active[:4]]
-            img = draw_review_frame(frame.image, poses, camera, cal, near_m, flex.get(poses.timestamp_s) if poses
-                                    else None, captions, blur)
+            angles = _clerk_angles_at(result, cal, poses.timestamp_s) if poses else {}
+            img = draw_review_frame(frame.image, poses, camera, cal, near_m, angles, captions, blur)
             if sink is None:
                 sink = VideoSink(path, fps, img.shape[1], img.shape[0])
             sink.write(img)
@@ -226,10 +256,13 @@ def review(video: str | Path | None, calibration: str | Path, out_dir: str | Pat
             raise ValueError(f"{calibration}: calibrated for {cal.image_width}x{cal.image_height} images but "
                              f"{video} is {source.info.width}x{source.info.height}")
         tracks_path = out / "tracks.jsonl.gz"
-        summary = run_pose(source, regions_from_zones(cal, camera), tracks_path, PoseConfig(model=model),
-                           on_frame=on_frame)
+        summary = run_people(source, tracks_path, cal, PeopleConfig(model=model), on_frame=on_frame)
         problem = summary.problem
     tracks = read_tracks(tracks_path)
+    if tracks.header.version == 1 and len(cal.clerk_stations) == 1:
+        for f in tracks.frames:  # version 1 had one clerk region: it is the only station's clerk
+            for p in f.by_role("clerk"):
+                p.station = cal.clerk_stations[0].name
     if problem is None and tracks.footer is not None and not tracks.footer.complete:
         problem = tracks.footer.problem or "the pose run that wrote the tracks did not finish"
     elif problem is None and tracks.footer is None:

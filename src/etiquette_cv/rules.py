@@ -14,7 +14,16 @@ from .features import ClerkSeries, CustomerSeries
 from .findings import Coverage, Finding, ReviewResult, Series, Severity, StateInterval, Verdict, Visit
 from .rulebook_io import Rule, Rulebook
 
-CLERK = "clerk"
+@dataclass
+class ClerkObservations:
+    """What the events stage produced for the clerk of one station."""
+
+    station: str
+    person: str
+    """How findings name this clerk: ``clerk`` when the counter has one station, else ``clerk@<station>``."""
+    series: ClerkSeries
+    stance_changes: list[StanceChange]
+    bends: list[Bend]
 
 
 @dataclass
@@ -26,11 +35,10 @@ class Observations:
     analysed_frames: int
     image_width: int
     image_height: int
-    clerk: ClerkSeries
-    stance_changes: list[StanceChange]
-    bends: list[Bend]
+    clerks: list[ClerkObservations]
     customers: list[CustomerSeries]
     approaches: list[Approach]
+    """Every approach within 2 m, each with the station it was made to (``Approach.station``)."""
     problem: str | None = None
     extra_not_assessable: dict[str, str] = field(default_factory=dict)
 
@@ -46,11 +54,12 @@ def _nearest(t_s: np.ndarray, t: float) -> int:
 
 
 class _Clerk:
-    """Lookups on the clerk's series: state at a time, visibility in a window, invisible stretches."""
+    """Lookups on one clerk's series: state at a time, visibility in a window, invisible stretches."""
 
-    def __init__(self, c: ClerkSeries) -> None:
+    def __init__(self, c: ClerkSeries, person: str = "clerk") -> None:
         self.c = c
         self.t = c.t_s
+        self.person = person
 
     def window(self, t0: float, t1: float) -> np.ndarray:
         return (self.t >= t0) & (self.t <= t1)
@@ -88,8 +97,8 @@ class _Clerk:
 def build_visits(approaches: list[Approach]) -> list[Visit]:
     """One visit per approach within the near distance, numbered in order of time."""
     ordered = sorted(approaches, key=lambda a: a.arrive_s if a.arrive_s is not None else a.first_inside_s)
-    return [Visit(i + 1, f"customer#{a.track_id}", a.arrive_s, a.leave_s, at_counter_s=a.first_inside_s)
-            for i, a in enumerate(ordered)]
+    return [Visit(i + 1, f"customer#{a.track_id}", a.arrive_s, a.leave_s, at_counter_s=a.first_inside_s,
+                  station=a.station) for i, a in enumerate(ordered)]
 
 
 def _grade_stand_greet(rule: Rule, rb: Rulebook, clerk: _Clerk, changes: list[StanceChange], visit: Visit,
@@ -101,7 +110,7 @@ def _grade_stand_greet(rule: Rule, rb: Rulebook, clerk: _Clerk, changes: list[St
                 threshold_source=rule.source("allowance_s"), measured_unit="s")
     if visit.arrive_s is None:
         t0 = visit.at_counter_s or 0.0
-        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, CLERK, note="the customer was first seen already "
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, clerk.person, note="the customer was first seen already "
                         "within 2 m: the crossing was not observed", **base)
     arrive = visit.arrive_s
     end = visit.leave_s if visit.leave_s is not None else clerk.t[-1]
@@ -112,20 +121,20 @@ def _grade_stand_greet(rule: Rule, rb: Rulebook, clerk: _Clerk, changes: list[St
     state = clerk.state_at(arrive)
     if not state:
         if clerk.invisible_stretch(arrive) >= absent_after_s:
-            return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, CLERK, note="clerk absent from the post "
+            return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="clerk absent from the post "
                             "when the customer arrived (see 离岗)", evidence_t_s=arrive,
                             evidence_frame_index=clerk.frame_at(arrive), **base)
         if not ups:
-            return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, CLERK, note="the clerk was not visible "
+            return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, clerk.person, note="the clerk was not visible "
                             "when the customer crossed 2 m", evidence_t_s=arrive,
                             evidence_frame_index=clerk.frame_at(arrive), **base)
     if state == "stand" and not any(c.t_s <= arrive for c in ups):
-        return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, CLERK, note="the clerk was already standing "
+        return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="the clerk was already standing "
                         "before the customer approached", evidence_t_s=arrive,
                         evidence_frame_index=clerk.frame_at(arrive), **base)
     if not ups:
         t_ev = min(arrive + allowance, end)
-        return _finding(rule, Verdict.MISSED, arrive, end, CLERK, note="the clerk did not stand up while the "
+        return _finding(rule, Verdict.MISSED, arrive, end, clerk.person, note="the clerk did not stand up while the "
                         "customer was within 2 m", evidence_t_s=t_ev, evidence_frame_index=clerk.frame_at(t_ev),
                         **base)
     up = ups[0]
@@ -133,7 +142,7 @@ def _grade_stand_greet(rule: Rule, rb: Rulebook, clerk: _Clerk, changes: list[St
     verdict = Verdict.MET if delay <= allowance else Verdict.LATE
     note = (f"stood up {delay:.1f} s after the customer crossed 2 m" if delay >= 0
             else f"stood up {-delay:.1f} s before the customer crossed 2 m")
-    return _finding(rule, verdict, arrive, max(up.t_s, arrive), CLERK, measured_value=round(delay, 2), note=note,
+    return _finding(rule, verdict, arrive, max(up.t_s, arrive), clerk.person, measured_value=round(delay, 2), note=note,
                     evidence_t_s=up.t_s, evidence_frame_index=clerk.frame_at(up.t_s + 0.3), **base)
 
 
@@ -143,21 +152,21 @@ def _grade_send_off(rule: Rule, clerk: _Clerk, visit: Visit, absent_after_s: flo
                 threshold_source=rule.source("before_s"))
     if visit.leave_s is None:
         t0 = visit.at_counter_s or 0.0
-        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, CLERK, note="the customer's departure across 2 m was "
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, clerk.person, note="the customer's departure across 2 m was "
                         "not observed (lost from view or the video ended)", **base)
     t0, t1 = visit.leave_s - before, visit.leave_s + after
     w = clerk.window(t0, t1) & clerk.c.visible
     if not w.any():
         absent = clerk.invisible_stretch(visit.leave_s) >= absent_after_s
-        return _finding(rule, Verdict.NOT_APPLICABLE if absent else Verdict.NOT_ASSESSABLE, t0, t1, CLERK,
+        return _finding(rule, Verdict.NOT_APPLICABLE if absent else Verdict.NOT_ASSESSABLE, t0, t1, clerk.person,
                         note="clerk absent from the post" if absent else "the clerk was not visible at the send-off",
                         evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
     standing = w & (clerk.c.stance == "stand")
     if standing.any():
         k = int(np.flatnonzero(standing)[0])
-        return _finding(rule, Verdict.MET, t0, t1, CLERK, note="the clerk stood while the customer left",
+        return _finding(rule, Verdict.MET, t0, t1, clerk.person, note="the clerk stood while the customer left",
                         evidence_t_s=float(clerk.t[k]), evidence_frame_index=int(clerk.c.frame_index[k]), **base)
-    return _finding(rule, Verdict.MISSED, t0, t1, CLERK, note="the clerk stayed seated while the customer left",
+    return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, note="the clerk stayed seated while the customer left",
                     evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
 
 
@@ -174,7 +183,7 @@ def _grade_bow_expected(rule: Rule, rb: Rulebook, clerk: _Clerk, bends: list[Ben
                                f"{expected.max_deg:g}°)", threshold_source=rule.source("expected_class"))
     if t_occ is None:
         t = visit.at_counter_s or 0.0
-        return _finding(rule, Verdict.NOT_ASSESSABLE, t, t, CLERK, note=f"the customer's {occasion} across 2 m was "
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t, t, clerk.person, note=f"the customer's {occasion} across 2 m was "
                         "not observed", **base)
     t0, t1 = t_occ - float(rule.value("before_s")), t_occ + float(rule.value("after_s"))
     bows = [b for b in bends if b.kind == "bow" and t0 <= b.peak_t_s <= t1]
@@ -183,28 +192,28 @@ def _grade_bow_expected(rule: Rule, rb: Rulebook, clerk: _Clerk, bends: list[Ben
         cls = rb.classify_bow(b.peak_deg)
         hidden = " (the deepest part was hidden: at least this deep)" if b.peak_hidden else ""
         if cls is not None and cls.name == expected.name:
-            return _finding(rule, Verdict.MET, b.start_s, b.end_s, CLERK, measured_value=round(b.peak_deg, 1),
+            return _finding(rule, Verdict.MET, b.start_s, b.end_s, clerk.person, measured_value=round(b.peak_deg, 1),
                             note=f"bow peak {b.peak_deg:.0f}°{hidden}", evidence_t_s=b.peak_t_s,
                             evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
         what = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow"
-        return _finding(rule, Verdict.MISSED, b.start_s, b.end_s, CLERK, measured_value=round(b.peak_deg, 1),
+        return _finding(rule, Verdict.MISSED, b.start_s, b.end_s, clerk.person, measured_value=round(b.peak_deg, 1),
                         note=f"bowed {b.peak_deg:.0f}°{hidden}: {what}, where a {expected.name} bow is expected",
                         evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
     w = clerk.window(t0, t1) & clerk.c.visible
     if not w.any():
-        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, CLERK, note="the clerk was not visible around the "
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person, note="the clerk was not visible around the "
                         + ("arrival" if occasion == "arrive" else "send-off"), **base)
     standing = w & (clerk.c.stance == "stand")
     if not standing.any():
-        return _finding(rule, Verdict.MISSED, t0, t1, CLERK, note="no bow: the clerk did not stand",
+        return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, note="no bow: the clerk did not stand",
                         evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
     measurable = standing & np.isfinite(clerk.c.flexion_deg) & clerk.c.flexion_assessable
     if measurable.sum() < 0.5 * standing.sum():
-        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, CLERK, note="a bow of this size cannot be measured "
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person, note="a bow of this size cannot be measured "
                         "from this camera: the trunk's forward bend barely moves the clerk's landmarks in the image",
                         evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
     peak = float(np.nanmax(np.where(measurable, clerk.c.flexion_deg, np.nan)))
-    return _finding(rule, Verdict.MISSED, t0, t1, CLERK, measured_value=round(peak, 1),
+    return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, measured_value=round(peak, 1),
                     note=f"no bow (deepest trunk flexion while standing {peak:.0f}°)", evidence_t_s=t_occ,
                     evidence_frame_index=clerk.frame_at(t_occ), **base)
 
@@ -230,9 +239,11 @@ def _grade_posture(rule: Rule, clerk: _Clerk, coverage: Coverage) -> list[Findin
     if not np.any(gate & np.isfinite(values)):
         why = ("the clerk was never seen " + ("standing" if stance == "stand" else "seated")) if not in_stance.any() \
             else "the body parts it needs are not visible from this camera"
-        coverage.not_assessable_rules[rule.id] = why
+        key = rule.id if clerk.person == "clerk" else f"{rule.id} ({clerk.person})"
+        coverage.not_assessable_rules[key] = why
         return []
-    coverage.assessable_rules.append(rule.id)
+    if rule.id not in coverage.assessable_rules:
+        coverage.assessable_rules.append(rule.id)
     enter, exit_ = float(rule.value("enter")), float(rule.value("exit"))
     if enter == exit_:  # a 0/1 series
         exit_ = enter - 1e-6
@@ -244,7 +255,7 @@ def _grade_posture(rule: Rule, clerk: _Clerk, coverage: Coverage) -> list[Findin
         comp = "≥" if enter >= exit_ else "≤"
         thr = (f"{comp} {enter:g} {unit} for ≥ {float(rule.value('min_duration_s')):g} s" if unit
                else f"for ≥ {float(rule.value('min_duration_s')):g} s")
-        out.append(_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, CLERK, measured_value=value,
+        out.append(_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, clerk.person, measured_value=value,
                             measured_unit=unit, threshold_text=thr, threshold_value=enter,
                             threshold_source=rule.source("enter"), evidence_t_s=iv.peak_t_s,
                             evidence_frame_index=clerk.frame_at(iv.peak_t_s),
@@ -252,73 +263,100 @@ def _grade_posture(rule: Rule, clerk: _Clerk, coverage: Coverage) -> list[Findin
     return out
 
 
+def _grade_clerk(rule: Rule, rb: Rulebook, co: ClerkObservations, visits: list[Visit],
+                 approaches: list[Approach], absent_after: float, coverage: Coverage) -> list[Finding] | None:
+    """The findings of one clerk rule for the clerk of one station (None: the rule is not assessable at all)."""
+    clerk = _Clerk(co.series, co.person)
+    mine = [v for v in visits if v.station == co.station]
+    if rule.kind == "stand_greet":
+        return [_grade_stand_greet(rule, rb, clerk, co.stance_changes, v, absent_after) for v in mine]
+    if rule.kind == "stand_send_off":
+        return [_grade_send_off(rule, clerk, v, absent_after) for v in mine]
+    if rule.kind == "bow_expected":
+        return [_grade_bow_expected(rule, rb, clerk, co.bends, v) for v in mine]
+    if rule.kind == "bow_graded":
+        out = []
+        for b in co.bends:
+            if b.kind != "bow":
+                continue
+            cls = rb.classify_bow(b.peak_deg)
+            label = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow (between bands)"
+            hidden = "; the deepest part was hidden: at least this deep" if b.peak_hidden else ""
+            out.append(_finding(rule, Verdict.INFO, b.start_s, b.end_s, clerk.person,
+                                measured_value=round(b.peak_deg, 1), measured_unit="deg",
+                                threshold_text=_band_text(rb), threshold_source="default",
+                                evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s),
+                                note=f"{label}, held {b.hold_s:.1f} s{hidden}"))
+        return out
+    if rule.kind == "posture":
+        return _grade_posture(rule, clerk, coverage)
+    if rule.kind == "violent_rise":
+        limit = float(rule.value("min_rise_s"))
+        return [_finding(rule, Verdict.VIOLATION, ch.t_s - ch.duration_s, ch.t_s, clerk.person,
+                         measured_value=round(ch.duration_s, 2), measured_unit="s",
+                         threshold_text=f"rise takes ≥ {limit:g} s", threshold_source=rule.source("min_rise_s"),
+                         evidence_t_s=ch.t_s, evidence_frame_index=clerk.frame_at(ch.t_s))
+                for ch in co.stance_changes if ch.to_state == "stand" and ch.duration_s < limit]
+    if rule.kind == "absent":
+        return _grade_absent(rule, clerk, [a for a in approaches if a.station == co.station])
+    return []
+
+
+def _grade_handling(rule: Rule, visits: list[Visit]) -> list[Finding]:
+    limit = float(rule.value("limit_s"))
+    out = []
+    for v in visits:
+        if v.handling_s is None:
+            continue
+        verdict = Verdict.MET if v.handling_s <= limit else Verdict.VIOLATION
+        out.append(_finding(rule, verdict, v.arrive_s, v.leave_s, v.customer, visit_id=v.visit_id,
+                            measured_value=round(v.handling_s, 1), measured_unit="s",
+                            threshold_text=f"≤ {limit / 60:g} min", threshold_value=limit,
+                            threshold_source=rule.source("limit_s")))
+    return out
+
+
 def grade(obs: Observations, rb: Rulebook) -> ReviewResult:
-    """Grade one video's observations against the rulebook."""
-    clerk = _Clerk(obs.clerk)
+    """Grade one video's observations against the rulebook: every clerk rule for the clerk of each station (with
+    the visits made to that station), the visit rules once per visit."""
     coverage = Coverage()
     findings: list[Finding] = []
     visits = build_visits(obs.approaches)
     absent_rules = rb.of_kind("absent")
     absent_after = float(absent_rules[0].value("min_absent_s")) if absent_rules else 10.0
     for rule in rb.rules:
-        if rule.kind == "stand_greet":
-            findings += [_grade_stand_greet(rule, rb, clerk, obs.stance_changes, v, absent_after) for v in visits]
-        elif rule.kind == "stand_send_off":
-            findings += [_grade_send_off(rule, clerk, v, absent_after) for v in visits]
-        elif rule.kind == "bow_expected":
-            findings += [_grade_bow_expected(rule, rb, clerk, obs.bends, v) for v in visits]
-        elif rule.kind == "bow_graded":
-            for b in obs.bends:
-                if b.kind != "bow":
-                    continue
-                cls = rb.classify_bow(b.peak_deg)
-                label = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow (between bands)"
-                hidden = "; the deepest part was hidden: at least this deep" if b.peak_hidden else ""
-                findings.append(_finding(rule, Verdict.INFO, b.start_s, b.end_s, CLERK,
-                                         measured_value=round(b.peak_deg, 1), measured_unit="deg",
-                                         threshold_text=_band_text(rb), threshold_source="default",
-                                         evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s),
-                                         note=f"{label}, held {b.hold_s:.1f} s{hidden}"))
-        elif rule.kind == "posture":
-            findings += _grade_posture(rule, clerk, coverage)
-            continue
-        elif rule.kind == "violent_rise":
-            limit = float(rule.value("min_rise_s"))
-            for ch in obs.stance_changes:
-                if ch.to_state == "stand" and ch.duration_s < limit:
-                    findings.append(_finding(rule, Verdict.VIOLATION, ch.t_s - ch.duration_s, ch.t_s, CLERK,
-                                             measured_value=round(ch.duration_s, 2), measured_unit="s",
-                                             threshold_text=f"rise takes ≥ {limit:g} s",
-                                             threshold_source=rule.source("min_rise_s"), evidence_t_s=ch.t_s,
-                                             evidence_frame_index=clerk.frame_at(ch.t_s)))
-        elif rule.kind == "absent":
-            findings += _grade_absent(rule, clerk, obs.approaches)
-        elif rule.kind == "handling_time":
-            limit = float(rule.value("limit_s"))
-            for v in visits:
-                if v.handling_s is None:
-                    continue
-                verdict = Verdict.MET if v.handling_s <= limit else Verdict.VIOLATION
-                findings.append(_finding(rule, verdict, v.arrive_s, v.leave_s, v.customer, visit_id=v.visit_id,
-                                         measured_value=round(v.handling_s, 1), measured_unit="s",
-                                         threshold_text=f"≤ {limit / 60:g} min", threshold_value=limit,
-                                         threshold_source=rule.source("limit_s")))
+        if rule.kind == "handling_time":
+            findings += _grade_handling(rule, visits)
         elif rule.kind == "running":
             coverage.not_assessable_rules[rule.id] = "the clerk's walking path is not tracked by this version"
             continue
+        elif not obs.clerks:
+            coverage.not_assessable_rules[rule.id] = ("no clerk was graded: the calibration names no clerk station "
+                                                      "(or there is no calibration, and the clerk rules need the "
+                                                      "floor)")
+            continue
+        else:
+            for co in obs.clerks:
+                findings += _grade_clerk(rule, rb, co, visits, obs.approaches, absent_after, coverage)
+            if rule.kind == "posture":
+                continue
         coverage.assessable_rules.append(rule.id)
     coverage.not_assessable_rules.update(obs.extra_not_assessable)
-    dt = float(np.median(np.diff(obs.clerk.t_s))) if len(obs.clerk.t_s) > 1 else 0.0
-    coverage.visible_s[CLERK] = float(obs.clerk.visible.sum() * dt)
+    for co in obs.clerks:
+        t = co.series.t_s
+        dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+        coverage.visible_s[co.person] = float(co.series.visible.sum() * dt)
     for cs in obs.customers:
+        dt = float(np.median(np.diff(cs.t_s))) if len(cs.t_s) > 1 else 0.0
         coverage.visible_s[f"customer#{cs.track_id}"] = float(len(cs.t_s) * dt)
     findings.sort(key=lambda f: (f.start_s, f.rule_id))
+    bows = [b for co in obs.clerks for b in co.bends if b.kind == "bow"]
     return ReviewResult(
         source=obs.source, duration_s=obs.duration_s, analysed_frames=obs.analysed_frames,
         image_width=obs.image_width, image_height=obs.image_height, findings=findings, visits=visits,
         states=_states(obs), series=_series(obs),
         bow_peaks=[(b.peak_t_s, b.peak_deg, (rb.classify_bow(b.peak_deg).name if rb.classify_bow(b.peak_deg)
-                                             else "none")) for b in obs.bends if b.kind == "bow"],
+                                             else "none")) for b in bows],
         coverage=coverage, rulebook_name=rb.name, rulebook_version=rb.version, problem=obs.problem,
     )
 
@@ -332,7 +370,7 @@ def _grade_absent(rule: Rule, clerk: _Clerk, approaches: list[Approach]) -> list
         waiting = [a for a in approaches if a.first_inside_s <= iv.end_s and a.last_inside_s >= iv.start_s]
         if not waiting:
             continue
-        out.append(_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, CLERK,
+        out.append(_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, clerk.person,
                             measured_value=round(iv.duration_s, 1), measured_unit="s",
                             threshold_text=f"absent ≥ {limit:g} s while a customer is within 2 m",
                             threshold_value=limit, threshold_source=rule.source("min_absent_s"),
@@ -343,23 +381,31 @@ def _grade_absent(rule: Rule, clerk: _Clerk, approaches: list[Approach]) -> list
 
 
 def _states(obs: Observations) -> list[StateInterval]:
-    c = obs.clerk
-    labels = np.where(c.visible, c.stance, "absent").astype(object)
-    labels[(labels == "")] = "unknown"
-    out = [StateInterval(CLERK, s, a, b) for s, a, b in state_intervals(c.t_s, labels)]
-    for b in obs.bends:
-        if b.kind == "bow":
-            out.append(StateInterval(CLERK, "bow", b.start_s, b.end_s))
+    out = []
+    for co in obs.clerks:
+        c = co.series
+        labels = np.where(c.visible, c.stance, "absent").astype(object)
+        labels[(labels == "")] = "unknown"
+        out += [StateInterval(co.person, s, a, b) for s, a, b in state_intervals(c.t_s, labels)]
+        out += [StateInterval(co.person, "bow", b.start_s, b.end_s) for b in co.bends if b.kind == "bow"]
     for cs in obs.customers:
         near = np.where(np.isfinite(cs.distance_m), np.where(cs.distance_m < 2.0, "near", "visible"), "visible")
         out += [StateInterval(f"customer#{cs.track_id}", s, a, b) for s, a, b in state_intervals(cs.t_s, near)]
     return out
 
 
+def trunk_series_name(person: str) -> str:
+    """Name of a clerk's trunk-flexion series: ``trunk_flexion_deg`` for the only clerk, else with the person."""
+    return "trunk_flexion_deg" if person == "clerk" else f"trunk_flexion_deg:{person}"
+
+
 def _series(obs: Observations) -> list[Series]:
-    c = obs.clerk
-    out = [Series("trunk_flexion_deg", "deg", c.t_s, c.flexion_deg),
-           Series("shoulder_height_m", "m", c.t_s, c.shoulder_height_m)]
+    out = []
+    for co in obs.clerks:
+        c = co.series
+        suffix = "" if co.person == "clerk" else f":{co.person}"
+        out += [Series(trunk_series_name(co.person), "deg", c.t_s, c.flexion_deg),
+                Series(f"shoulder_height_m{suffix}", "m", c.t_s, c.shoulder_height_m)]
     for cs in obs.customers:
         out.append(Series(f"distance_m:customer#{cs.track_id}", "m", cs.t_s, cs.distance_m))
     return out

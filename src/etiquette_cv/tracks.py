@@ -4,16 +4,23 @@ Later stages consume tracks, so grading can be redone without decoding the video
 frame, so a run that is interrupted (a stream that drops, a killed process) keeps everything computed so far; the
 reader accepts a file without its closing line and marks it incomplete.
 
-Format ``etiquette-cv/tracks`` version 1 (one JSON object per line, UTF-8; ``.jsonl`` or gzip-compressed
+Format ``etiquette-cv/tracks`` version 2 (one JSON object per line, UTF-8; ``.jsonl`` or gzip-compressed
 ``.jsonl.gz``):
 
-1. header: ``{"schema": "etiquette-cv/tracks", "version": 1, "source": str, "image_width": int, "image_height": int,
-   "nominal_fps": float, "analysis_fps": float|null, "model": str, "model_sha256": str|null,
-   "regions": [{"name", "x", "y", "width", "height", "follow"}], "landmark_names": [33 names]}``
-2. one line per analysed frame: ``{"frame": int, "t_s": float, "persons": [{"track_id": int, "region": str,
-   "xy_px": [[x, y] * 33], "z": [33], "world_m": [[x, y, z] * 33], "visibility": [33], "presence": [33]}]}``
-   (``xy_px`` full-frame pixels; ``world_m`` MediaPipe world landmarks in metres, camera axes, hip-centred)
+1. header: ``{"schema": "etiquette-cv/tracks", "version": 2, "source": str, "image_width": int, "image_height": int,
+   "nominal_fps": float, "analysis_fps": float|null, "model": str, "model_sha256": str|null, "detector": str|null,
+   "calibration": str|null, "landmark_names": [33 names]}``
+2. one line per analysed frame: ``{"frame": int, "t_s": float, "persons": [{"track_id": int, "role": str,
+   "station": str|null, "floor_m": [x, y]|null, "floor_source": str, "box_px": [x0, y0, x1, y1]|null,
+   "landmarks": "mediapipe"|"detector", "xy_px": [[x, y] * 33], "z": [33], "world_m": [[x, y, z] * 33],
+   "visibility": [33], "presence": [33]}]}`` (``xy_px`` full-frame pixels; ``world_m`` MediaPipe world landmarks
+   in metres, camera axes, hip-centred, zeros for detector keypoints; ``floor_m`` calibration floor metres;
+   ``role`` one of clerk / customer / waiting / other / unknown)
 3. footer: ``{"end": true, "frames_decoded": int, "frames_analysed": int, "complete": bool, "problem": str|null}``
+
+Version 1 files (one landmarker per image region, ``region`` instead of ``role``) still load: a person found by the
+``clerk`` region becomes the clerk of the calibration's first station, by the ``customer`` region a customer, and
+the floor points are left to the reader (None).
 """
 
 from __future__ import annotations
@@ -27,10 +34,16 @@ from typing import IO, Iterable, Iterator
 
 import numpy as np
 
-from .types import LANDMARK_NAMES, NUM_LANDMARKS, FramePoses, PersonPose, RegionOfInterest
+from .types import LANDMARK_NAMES, NUM_LANDMARKS, FramePoses, PersonPose
 
 TRACKS_SCHEMA = "etiquette-cv/tracks"
-TRACKS_VERSION = 1
+TRACKS_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+
+
+V1_CLERK_STATION = "clerk"
+"""Station name given to the clerk of a version-1 tracks file (v1 had one clerk region and no stations); review
+matches it to the calibration's only station."""
 
 
 class TracksError(Exception):
@@ -48,7 +61,10 @@ class TracksHeader:
     analysis_fps: float | None
     model: str
     model_sha256: str | None
-    regions: list[RegionOfInterest]
+    detector: str | None = None
+    calibration: str | None = None
+    version: int = TRACKS_VERSION
+    """The format version the file was written in."""
 
 
 @dataclass
@@ -81,10 +97,19 @@ def _open_text(path: Path, mode: str) -> IO[str]:
     return open(path, mode, encoding="utf-8")
 
 
+def _round_list(a: np.ndarray | None, digits: int) -> list | None:
+    return None if a is None else np.round(np.asarray(a, float), digits).tolist()
+
+
 def _person_to_json(p: PersonPose) -> dict:
     return {
         "track_id": int(p.track_id),
-        "region": p.region,
+        "role": p.role,
+        "station": p.station,
+        "floor_m": _round_list(p.floor_xy_m, 4),
+        "floor_source": p.floor_source,
+        "box_px": _round_list(p.box_xyxy_px, 1),
+        "landmarks": p.landmarks_source,
         "xy_px": np.round(p.image_xy_px.astype(float), 2).tolist(),
         "z": np.round(p.image_z.astype(float), 4).tolist(),
         "world_m": np.round(p.world_xyz_m.astype(float), 4).tolist(),
@@ -105,17 +130,34 @@ def _array(obj: dict, key: str, shape: tuple[int, ...], where: str) -> np.ndarra
     return arr
 
 
-def _person_from_json(obj: dict, where: str) -> PersonPose:
+_V1_ROLES = {"clerk": "clerk", "customer": "customer"}
+
+
+def _person_from_json(obj: dict, where: str, version: int) -> PersonPose:
     n = NUM_LANDMARKS
-    return PersonPose(
-        track_id=int(obj.get("track_id", 0)),
-        region=str(obj.get("region", "")),
-        image_xy_px=_array(obj, "xy_px", (n, 2), where),
-        image_z=_array(obj, "z", (n,), where),
-        world_xyz_m=_array(obj, "world_m", (n, 3), where),
-        visibility=_array(obj, "visibility", (n,), where),
-        presence=_array(obj, "presence", (n,), where),
-    )
+    if version == 1:
+        region = str(obj.get("region", ""))
+        extra = dict(role=_V1_ROLES.get(region, "unknown"), station=V1_CLERK_STATION if region == "clerk" else None)
+    else:
+        floor = obj.get("floor_m")
+        box = obj.get("box_px")
+        extra = dict(role=str(obj.get("role", "unknown")), station=obj.get("station"),
+                     floor_xy_m=None if floor is None else _array(obj, "floor_m", (2,), where),
+                     floor_source=str(obj.get("floor_source", "")),
+                     box_xyxy_px=None if box is None else _array(obj, "box_px", (4,), where),
+                     landmarks_source=str(obj.get("landmarks", "mediapipe")))
+    try:
+        return PersonPose(
+            track_id=int(obj.get("track_id", 0)),
+            image_xy_px=_array(obj, "xy_px", (n, 2), where),
+            image_z=_array(obj, "z", (n,), where),
+            world_xyz_m=_array(obj, "world_m", (n, 3), where),
+            visibility=_array(obj, "visibility", (n,), where),
+            presence=_array(obj, "presence", (n,), where),
+            **extra,
+        )
+    except ValueError as exc:
+        raise TracksError(f"{where}: {exc}") from None
 
 
 class TracksWriter:
@@ -127,7 +169,7 @@ class TracksWriter:
             raise TracksError(f"{self.path}: tracks are written as .jsonl or .jsonl.gz")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = _open_text(self.path, "w")
-        head = {"schema": TRACKS_SCHEMA, "version": TRACKS_VERSION, **asdict(header)}
+        head = {"schema": TRACKS_SCHEMA, **asdict(header), "version": TRACKS_VERSION}
         head["landmark_names"] = list(LANDMARK_NAMES)
         self._write(head)
         self.frames_written = 0
@@ -200,8 +242,10 @@ def read_tracks(path: str | Path) -> Tracks:
         raise TracksError(f"{path}: empty file, not a tracks file") from None
     if not isinstance(head, dict) or head.get("schema") != TRACKS_SCHEMA:
         raise TracksError(f"{path}: line 1: not an {TRACKS_SCHEMA} header")
-    if head.get("version") != TRACKS_VERSION:
-        raise TracksError(f"{path}: version {head.get('version')!r} is not supported (this reader knows {TRACKS_VERSION})")
+    version = head.get("version")
+    if version not in READABLE_VERSIONS:
+        raise TracksError(f"{path}: version {version!r} is not supported (this reader knows "
+                          f"{', '.join(map(str, READABLE_VERSIONS))})")
     try:
         header = TracksHeader(
             source=str(head["source"]),
@@ -211,7 +255,9 @@ def read_tracks(path: str | Path) -> Tracks:
             analysis_fps=None if head["analysis_fps"] is None else float(head["analysis_fps"]),
             model=str(head["model"]),
             model_sha256=head.get("model_sha256"),
-            regions=[RegionOfInterest(**r) for r in head["regions"]],
+            detector=head.get("detector"),
+            calibration=head.get("calibration"),
+            version=int(version),
         )
     except KeyError as exc:
         raise TracksError(f"{path}: line 1: header is missing {exc.args[0]!r}") from None
@@ -229,7 +275,8 @@ def read_tracks(path: str | Path) -> Tracks:
             )
             break
         try:
-            persons = [_person_from_json(p, f"{where}: persons[{i}]") for i, p in enumerate(obj["persons"])]
+            persons = [_person_from_json(p, f"{where}: persons[{i}]", header.version)
+                       for i, p in enumerate(obj["persons"])]
             tracks.frames.append(FramePoses(
                 frame_index=int(obj["frame"]),
                 timestamp_s=float(obj["t_s"]),

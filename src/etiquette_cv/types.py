@@ -103,33 +103,74 @@ class RegionOfInterest:
         return RegionOfInterest(self.name, x0, y0, x1 - x0, y1 - y0, self.follow)
 
 
+#: Roles a person can have, decided from where they stand on the calibrated floor (people stage).
+ROLES: tuple[str, ...] = ("clerk", "customer", "waiting", "other", "unknown")
+"""``clerk``: behind the counter near a station; ``customer``: in front of the counter; ``waiting``: inside the
+``waiting`` zone; ``other``: tracked but graded by no rule (behind the counter away from every station, or outside
+the customer zones); ``unknown``: no calibration, so no floor."""
+
+#: Where a person's floor point came from, best first.
+FLOOR_SOURCES: tuple[str, ...] = ("feet", "hips", "shoulders", "box", "")
+
+
 @dataclass
 class PersonPose:
-    """One person's landmarks in one frame, as found by the landmarker of one region."""
+    """One tracked person in one frame: landmarks, where they stand and the role that gives them."""
 
     track_id: int
-    """Stable id of the person over time (per region track; later stages key per-person state by it)."""
-    region: str
-    """Name of the region of interest whose landmarker found this person."""
+    """Stable id of the person over time (the tracker's; later stages key per-person state by it)."""
+    role: str
+    """One of :data:`ROLES`."""
     image_xy_px: np.ndarray
     """(33, 2) float landmark positions in full-frame pixels."""
     image_z: np.ndarray
     """(33,) float MediaPipe's relative depth of each landmark (same scale as x in the crop, hip midpoint = 0)."""
     world_xyz_m: np.ndarray
     """(33, 3) float MediaPipe world landmarks in metres: origin between the hips, axes of the camera (x right,
-    y down, z away from the camera). Not corrected for camera pitch."""
+    y down, z away from the camera). Not corrected for camera pitch. Zeros when ``landmarks_source`` is
+    ``detector``."""
     visibility: np.ndarray
     """(33,) float in [0, 1]: likelihood that the landmark is visible (not occluded)."""
     presence: np.ndarray
     """(33,) float in [0, 1]: likelihood that the landmark is present in the image."""
+    station: str | None = None
+    """For a clerk, the name of their station (calibration ``clerk_stations``); else None."""
+    floor_xy_m: np.ndarray | None = None
+    """(2,) floor point in metres (calibration frame), or None without a calibration."""
+    floor_source: str = ""
+    """One of :data:`FLOOR_SOURCES`: which body part gave ``floor_xy_m``."""
+    box_xyxy_px: np.ndarray | None = None
+    """(4,) the person's image box (x0, y0, x1, y1) in pixels: the detector's, or the landmarks' when the person
+    was followed by their landmarker only."""
+    landmarks_source: str = "mediapipe"
+    """``mediapipe``: 33 BlazePose landmarks from the person's own landmarker; ``detector``: the detector's 17
+    COCO keypoints mapped onto the BlazePose indices (the others with zero visibility and presence)."""
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"role {self.role!r} is not one of {ROLES}")
+        if self.floor_source not in FLOOR_SOURCES:
+            raise ValueError(f"floor_source {self.floor_source!r} is not one of {FLOOR_SOURCES}")
+        if self.landmarks_source not in ("mediapipe", "detector"):
+            raise ValueError(f"landmarks_source {self.landmarks_source!r} is not mediapipe or detector")
+
+    @property
+    def label(self) -> str:
+        """How reports name this person: ``clerk@A`` for the clerk of station A, else ``customer#7`` etc."""
+        if self.role == "clerk" and self.station:
+            return f"clerk@{self.station}"
+        return f"{self.role}#{self.track_id}"
 
     def visible(self, threshold: float = 0.5) -> np.ndarray:
         """Boolean mask (33,) of landmarks whose visibility and presence are at least ``threshold``."""
         return (self.visibility >= threshold) & (self.presence >= threshold)
 
     def bbox_px(self, threshold: float = 0.3) -> tuple[float, float, float, float]:
-        """Bounding box (x0, y0, x1, y1) in pixels of the landmarks seen with at least ``threshold`` presence."""
+        """Bounding box (x0, y0, x1, y1) in pixels of the landmarks seen with at least ``threshold`` presence
+        (the detector's box when no landmark is present)."""
         mask = self.presence >= threshold
+        if not mask.any() and self.box_xyxy_px is not None:
+            return tuple(float(v) for v in self.box_xyxy_px)
         pts = self.image_xy_px[mask] if mask.any() else self.image_xy_px
         return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
 
@@ -144,6 +185,6 @@ class FramePoses:
     image_height: int
     persons: list[PersonPose] = field(default_factory=list)
 
-    def by_region(self, region: str) -> list[PersonPose]:
-        """The persons found by the landmarker of ``region``."""
-        return [p for p in self.persons if p.region == region]
+    def by_role(self, role: str, station: str | None = None) -> list[PersonPose]:
+        """The persons with ``role`` (and, when given, at ``station``)."""
+        return [p for p in self.persons if p.role == role and (station is None or p.station == station)]

@@ -31,7 +31,7 @@ def test_output_types_and_ids(scn):
     assert len(frames) == 3 and all(isinstance(f, FramePoses) for f in frames)
     f = frames[2]
     assert (f.image_width, f.image_height) == (1280, 720) and f.timestamp_s == 5.0 and f.frame_index == 2
-    by = {p.region: p for p in f.persons}
+    by = {p.role: p for p in f.persons}
     assert set(by) == {"clerk", "customer"}
     assert by["clerk"].track_id == 0 and by["customer"].track_id == 1
     for p in f.persons:
@@ -88,12 +88,12 @@ def test_world_noise(scn):
 def test_counter_hides_the_ankles_of_the_clerk(scn):
     f = synthesize(scn, times_s=[0.0, 6.0])  # seated, then standing behind the counter
     for frame in f:
-        clerk = frame.by_region("clerk")[0]
+        clerk = frame.by_role("clerk")[0]
         assert (clerk.visibility[ANKLES] < 0.35).all()
         assert (clerk.visibility[[L.NOSE, L.LEFT_SHOULDER, L.RIGHT_SHOULDER]] > 0.85).all()
-    cust = f[1].by_region("customer")[0]
+    cust = f[1].by_role("customer")[0]
     assert (cust.visibility > 0.85).all()  # the customer stands in front of the counter
-    free = synthesize(scn, times_s=[0.0], occluders=[])[0].by_region("clerk")[0]
+    free = synthesize(scn, times_s=[0.0], occluders=[])[0].by_role("clerk")[0]
     assert (free.visibility[ANKLES] > 0.85).all()
 
 
@@ -112,7 +112,7 @@ def test_occluder_geometry():
 def test_invent_mode_reports_confident_wrong_legs(scn):
     cam = VirtualCamera.from_spec(scn.camera)
     f = synthesize(scn, times_s=[0.0], hidden_mode="invent", noise_px=0.0)[0]
-    clerk = f.by_region("clerk")[0]
+    clerk = f.by_role("clerk")[0]
     assert (clerk.visibility[ANKLES] >= 0.6).all()  # looks confident …
     true_px = cam.project(_truth_joints(scn, "clerk", 0.0))
     assert (np.linalg.norm(clerk.image_xy_px[ANKLES] - true_px[ANKLES], axis=1) > 10).all()  # … but is wrong
@@ -136,7 +136,7 @@ def test_dropout_lowers_visibility_and_scatters(scn):
 def test_points_outside_the_image_have_low_presence(scn):
     narrow = VirtualCamera.look_at([0.0, 3.0, 1.0], [0.0, 0.0, 1.4], 30, 640, 480)
     f = synthesize(scn, camera=narrow, times_s=[6.0], occluders=[], noise_px=0.0)[0]
-    clerk = f.by_region("clerk")[0]
+    clerk = f.by_role("clerk")[0]
     inside = narrow.in_image(clerk.image_xy_px)
     assert (~inside).any() and inside.sum() >= 8
     assert (clerk.presence[~inside] < 0.3).all() and (clerk.presence[inside] > 0.9).all()
@@ -167,4 +167,4 @@ def test_bad_options_are_rejected(scn):
 def test_shipped_scenario_synthesizes_quickly():
     s = load_scenario(SCENARIOS / "reception_min.yaml")
     frames = synthesize(s, times_s=s.times()[::10])
-    assert all(f.by_region("clerk") for f in frames)
+    assert all(f.by_role("clerk") for f in frames)

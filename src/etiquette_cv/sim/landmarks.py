@@ -94,7 +94,7 @@ def synthesize(
     presence 1.0. With ``hidden_mode="invent"`` hidden landmarks
     are reported the way MediaPipe guesses them: confident visibility 0.6–0.95 at invented positions (hidden legs
     are drawn standing straight below the hips, other hidden points scattered by ~15 cm); dropouts are always
-    scattered. track_id is the person's index in the scenario; region is "clerk" or "customer" by role.
+    scattered. track_id is the person's index in the scenario; role is "clerk" (at station "clerk") or "customer".
     """
     if hidden_mode not in HIDDEN_MODES:
         raise ValueError(f"synthesize: hidden_mode: expected one of {HIDDEN_MODES}, got {hidden_mode!r}")
@@ -120,7 +120,9 @@ def synthesize(
             if pose is None:
                 continue
             pose.track_id = track_id
-            pose.region = "clerk" if person.role == "clerk" else "customer"
+            pose.role = "clerk" if person.role == "clerk" else "customer"
+            # the simulated calibration (sim.calibrate) names its one station "clerk"
+            pose.station = "clerk" if person.role == "clerk" else None
             fp.persons.append(pose)
         frames.append(fp)
     return frames
@@ -180,7 +182,7 @@ def _person_pose(params: PoseParams, joints: np.ndarray, body: Body, desk_h: flo
 
     return PersonPose(
         track_id=0,
-        region="",
+        role="unknown",
         image_xy_px=px,
         image_z=image_z,
         world_xyz_m=world,

@@ -1,0 +1,243 @@
+"""Where a person stands and what that makes them: floor point from the visible body, role from the floor.
+
+A floor point comes from the lowest body part that the camera really sees:
+
+* **feet**: ankle (else heel) rays met with the ankle (heel) plane;
+* **hips**: the hip midpoint's ray met with the plane at the person's hip height (their own, once measured; else
+  the range of adult hip heights, seated to standing);
+* **shoulders**: the same with the range of adult shoulder heights;
+* **box**: the bottom centre of the detector's box on the floor.
+
+"Really sees" is decided in 3-D: a landmark whose viewing ray passes through the counter's front panel before it
+reaches the landmark's height is hidden by the counter, whatever MediaPipe's visibility says (it invents hidden
+legs with confident values). With the hips or shoulders, the unknown body height leaves a short segment of possible
+floor points along the ray's ground track; the role is decided from the whole segment (all of it behind the counter
+= behind the counter), and the point reported is the one nearest to a clerk's station for people behind the counter
+(clerks sit or stand at their station) and the standing-height point for everyone else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..calibration import Calibration, CameraModel
+from ..geometry import distance_to_polyline_m
+from ..types import Landmark
+
+_FEET = ((Landmark.LEFT_ANKLE, Landmark.LEFT_HEEL), (Landmark.RIGHT_ANKLE, Landmark.RIGHT_HEEL))
+_HIPS = [int(Landmark.LEFT_HIP), int(Landmark.RIGHT_HIP)]
+_SHOULDERS = [int(Landmark.LEFT_SHOULDER), int(Landmark.RIGHT_SHOULDER)]
+
+
+@dataclass(frozen=True)
+class RoleSettings:
+    """How the people stage turns floor points into roles (metres, seconds)."""
+
+    counter_depth_m: float = 0.6
+    """Depth of the counter behind its edge (its back face hides what lies behind it from a camera above)."""
+    station_radius_m: float = 1.6
+    """A person behind the counter within this distance of a station is that station's clerk."""
+    behind_margin_m: float = 0.05
+    """Behind the counter means at least this far behind its customer-facing edge."""
+    hip_height_range_m: tuple[float, float] = (0.45, 1.0)
+    """Hip landmark heights of adults, seated to standing (when the person's own is not known yet)."""
+    shoulder_height_range_m: tuple[float, float] = (0.95, 1.55)
+    """Shoulder landmark heights of adults, seated to standing."""
+    standing_hip_height_m: float = 0.90
+    standing_shoulder_height_m: float = 1.40
+    visibility: float = 0.5
+    """Landmarks (and detector keypoints) below this visibility are not used for the floor point."""
+    role_switch_s: float = 1.0
+    """A tracked person's role changes only after the new role has held this long (hysteresis)."""
+
+
+@dataclass(frozen=True)
+class FloorEstimate:
+    """A person's floor point in one frame."""
+
+    xy_m: np.ndarray
+    """(2,) floor point in metres."""
+    source: str
+    """``feet`` | ``hips`` | ``shoulders`` | ``box``."""
+    behind: bool | None
+    """True when every possible floor point lies behind the counter, False when every one lies in front, None when
+    the segment of possible points straddles the counter edge."""
+    signed_distance_m: float
+    """Distance of ``xy_m`` to the counter edge, positive on the customer side."""
+
+
+@dataclass
+class FloorModel:
+    """The calibrated floor as the people stage needs it: camera, counter, stations and zones."""
+
+    camera: CameraModel
+    calibration: Calibration
+    settings: RoleSettings = RoleSettings()
+
+    @cached_property
+    def counter_faces(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Floor segments (a, b) in metres of the counter's front faces (its edge) and back faces (the edge moved
+        ``counter_depth_m`` away from the customers)."""
+        c = self.counter
+        faces = []
+        for a, b in zip(c.edge_m[:-1], c.edge_m[1:]):
+            u = (b - a) / np.linalg.norm(b - a)
+            back = -c.customer_side * np.array([-u[1], u[0]]) * self.settings.counter_depth_m
+            faces += [(a, b), (a + back, b + back)]
+        return faces
+
+    @property
+    def counter(self):
+        """The counter (edge polyline in floor metres, height, customer side)."""
+        return self.calibration.counter
+
+    def signed_distance_m(self, xy_m: np.ndarray) -> np.ndarray:
+        """Distance (metres) of floor point(s) to the counter edge, positive on the customer side."""
+        c = self.counter
+        return np.asarray(distance_to_polyline_m(np.asarray(xy_m, float), c.edge_m, c.customer_side))
+
+    def hidden_by_counter(self, px: np.ndarray, z_m: float | np.ndarray) -> np.ndarray:
+        """Per pixel (…, 2): True when the ray toward the point at height ``z_m`` passes through the counter (its
+        front face above the edge, or its back face ``counter_depth_m`` behind it, floor to counter height) before
+        reaching that height."""
+        cam = self.camera
+        origin, d = cam.pixel_ray(px)
+        z = np.broadcast_to(np.asarray(z_m, float), d.shape[:-1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lam_end = (z - origin[2]) / d[..., 2]
+        hidden = np.zeros(d.shape[:-1], bool)
+        for a, b in self.counter_faces:
+            ab = b - a
+            # ray ground track origin.xy + lam * d.xy meets segment a + u * ab
+            det = d[..., 0] * (-ab[1]) - d[..., 1] * (-ab[0])
+            rx, ry = a[0] - origin[0], a[1] - origin[1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lam = (rx * (-ab[1]) - ry * (-ab[0])) / det
+                u = (d[..., 0] * ry - d[..., 1] * rx) / det
+            zc = origin[2] + lam * d[..., 2]
+            hit = (np.abs(det) > 1e-12) & (lam > 0) & (u >= 0) & (u <= 1) & (zc >= 0) & (zc <= self.counter.height_m)
+            hidden |= hit & (lam < lam_end)
+        return hidden
+
+    def in_zone(self, name: str, xy_m: np.ndarray) -> bool:
+        """True when the floor point lies inside the calibration's floor zone ``name`` (False if no such zone)."""
+        zone = self.calibration.zones.get(name)
+        if zone is None or zone.floor_m is None:
+            return False
+        import cv2
+        return cv2.pointPolygonTest(zone.floor_m.astype(np.float32), (float(xy_m[0]), float(xy_m[1])), False) >= 0
+
+    def nearest_station(self, xy_m: np.ndarray) -> tuple[str | None, float]:
+        """(name, distance in metres) of the clerk station nearest to the floor point."""
+        best, best_d = None, np.inf
+        for st in self.calibration.clerk_stations:
+            dd = float(np.linalg.norm(np.asarray(xy_m, float) - st.floor_m))
+            if dd < best_d:
+                best, best_d = st.name, dd
+        return best, best_d
+
+
+def _usable(xy: np.ndarray, score: np.ndarray, idx, thr: float, w: int, h: int) -> list[int]:
+    return [int(i) for i in idx if score[i] >= thr and 0 <= xy[i, 0] < w and 0 <= xy[i, 1] < h]
+
+
+def _segment_estimate(model: FloorModel, px: np.ndarray, heights: tuple[float, float], standing: float,
+                      source: str, far_side: bool) -> FloorEstimate | None:
+    """Floor point from one pixel whose height above the floor is only known to lie in ``heights``.
+
+    ``far_side``: the counter hid part of this person's body, so they stand on the side of the counter away from
+    the camera; only the possible points there are kept. Behind the counter the point nearest a station is taken
+    (clerks sit or stand at their station), elsewhere the point at the standing height."""
+    zs = np.linspace(heights[0], heights[1], 7)
+    pts = model.camera.pixel_to_plane_z(np.repeat(px[None], len(zs), axis=0), zs)
+    ok = np.all(np.isfinite(pts), axis=1)
+    margin = model.settings.behind_margin_m
+    dist = np.where(ok, model.signed_distance_m(np.where(ok[:, None], pts, 0.0)), np.nan)
+    if far_side:
+        camera_behind = float(model.signed_distance_m(model.camera.position_m[:2])) < 0
+        ok &= (dist < -margin) if not camera_behind else (dist > -margin)
+    if not ok.any():
+        return None
+    pts, zs, dist = pts[ok], zs[ok], dist[ok]
+    behind = True if np.all(dist < -margin) else False if np.all(dist > -margin) else None
+    standing_k = int(np.argmin(np.abs(zs - standing)))
+    if dist[standing_k] < -margin and model.calibration.clerk_stations:
+        cand = np.flatnonzero(dist < -margin)
+        k = int(cand[np.argmin([model.nearest_station(p)[1] for p in pts[cand]])])
+    else:
+        k = standing_k
+    return FloorEstimate(pts[k], source, behind, float(dist[k]))
+
+
+def estimate_floor(model: FloorModel, xy_px: np.ndarray, score: np.ndarray,
+                   box_xyxy_px: np.ndarray | None = None, hip_height_m: float | None = None,
+                   shoulder_height_m: float | None = None) -> FloorEstimate | None:
+    """The floor point (metres) of a person from 33 BlazePose-indexed image points (pixels) with per-point scores
+    (visibility, or the detector's keypoint scores), using the lowest body part the camera sees (module docstring).
+    ``hip_height_m`` / ``shoulder_height_m``: the person's own heights when already measured."""
+    s = model.settings
+    cam = model.camera
+    w, h = cam.image_width, cam.image_height
+    geo = cam.geometry
+    feet, counter_hid = [], False
+    for ankle, heel in _FEET:
+        for idx, z in ((int(ankle), geo.ankle_height_m), (int(heel), geo.heel_height_m)):
+            if not _usable(xy_px, score, [idx], s.visibility, w, h):
+                continue
+            if model.hidden_by_counter(xy_px[idx], z):
+                counter_hid = True
+                continue
+            p = cam.pixel_to_plane_z(xy_px[idx], z)
+            if np.all(np.isfinite(p)):
+                feet.append(p)
+                break
+    if feet:
+        xy = np.mean(feet, axis=0)
+        dist = float(model.signed_distance_m(xy))
+        return FloorEstimate(xy, "feet", dist < -s.behind_margin_m, dist)
+    for idx, known, rng, standing, name in ((_HIPS, hip_height_m, s.hip_height_range_m, s.standing_hip_height_m,
+                                             "hips"),
+                                            (_SHOULDERS, shoulder_height_m, s.shoulder_height_range_m,
+                                             s.standing_shoulder_height_m, "shoulders")):
+        seen = _usable(xy_px, score, idx, s.visibility, w, h)
+        if len(seen) != 2:
+            continue
+        px = xy_px[seen].mean(axis=0)
+        lo = rng[0] if known is None else known
+        if model.hidden_by_counter(px, lo):
+            counter_hid = True
+            continue
+        heights = rng if known is None else (known, known)
+        est = _segment_estimate(model, px, heights, standing, name, counter_hid)
+        if est is not None:
+            return est
+    if box_xyxy_px is not None and box_xyxy_px[3] < h - 2:
+        px = np.array([(box_xyxy_px[0] + box_xyxy_px[2]) / 2, box_xyxy_px[3]], float)
+        if not model.hidden_by_counter(px, 0.0):
+            p = cam.pixel_to_floor(px)
+            if np.all(np.isfinite(p)):
+                dist = float(model.signed_distance_m(p))
+                return FloorEstimate(p, "box", dist < -s.behind_margin_m, dist)
+    return None
+
+
+def role_from_floor(model: FloorModel, est: FloorEstimate) -> tuple[str, str | None]:
+    """(role, station) of a person at a floor point: behind the counter near a station → ``clerk`` of it; behind it
+    elsewhere → ``other``; in the ``waiting`` zone → ``waiting``; in front of the counter → ``customer`` (``other``
+    when a ``customer_approach`` zone exists and the point lies outside it)."""
+    behind = est.behind if est.behind is not None else est.signed_distance_m < -model.settings.behind_margin_m
+    if behind:
+        name, d = model.nearest_station(est.xy_m)
+        if name is not None and d <= model.settings.station_radius_m:
+            return "clerk", name
+        return "other", None
+    if model.in_zone("waiting", est.xy_m):
+        return "waiting", None
+    zones = model.calibration.zones
+    if "customer_approach" in zones and zones["customer_approach"].floor_m is not None \
+            and not model.in_zone("customer_approach", est.xy_m):
+        return "other", None
+    return "customer", None

@@ -1,0 +1,347 @@
+"""The people stage: every person in view found, tracked, posed and given a role, frame by frame.
+
+Per analysed frame:
+
+1. each tracked person who has a landmarker (clerks always; customers near the counter; anyone without a
+   calibration, up to ``max_landmarkers``) gets their landmarks on a crop around their last box;
+2. the whole-frame person detector runs every ``detect_every_n_frames`` frames, and at once whenever a landmarker
+   lost its person or a new track waits for confirmation; detections of people already posed are merged into
+   their observation, the others are new observations with the detector's 17 keypoints;
+3. every observation gets a floor point (:mod:`.floor`) and the identity tracker (:mod:`.tracker`) gives it an id;
+4. roles come from the floor point with hysteresis (a clerk walking round the counter keeps their id);
+5. a confirmed person who should be posed and has no landmarker gets one, run on this frame already.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..models import resolve_pose_model
+from ..types import NUM_LANDMARKS, Frame, FramePoses, PersonPose
+from .floor import FloorEstimate, FloorModel, RoleSettings, estimate_floor, role_from_floor
+from .landmarker import LandmarkerSettings, LandmarkResult, TrackLandmarker
+from .tracker import IdentityTracker, TrackerSettings
+
+if TYPE_CHECKING:
+    from .detector import PersonDetections
+
+#: COCO-17 keypoint index → BlazePose landmark index.
+COCO_TO_BLAZEPOSE = np.array([0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
+
+
+@dataclass(frozen=True)
+class PeopleConfig:
+    """Settings of the people stage."""
+
+    model: str = "full"
+    """Pose model: "lite", "full", "heavy" once built, or a path to a PoseLandmarker .task bundle."""
+    detector: str = "movenet"
+    detector_long_side_px: int = 512
+    """The frame is scaled so its long side has this many pixels for the detector."""
+    detector_min_score: float = 0.15
+    """Detections below this score are ignored altogether."""
+    detect_every_n_frames: int = 3
+    max_landmarkers: int = 4
+    pose_customers_within_m: float = 3.0
+    """Customers get their own landmarker when within this distance of the counter (farther, the detector's
+    keypoints give their floor point)."""
+    landmarker_patience: int = 10
+    """A landmarker that finds nobody this many frames in a row is closed (its person stays tracked)."""
+    merge_iou: float = 0.4
+    """A detection overlapping a posed person's box this much is that person."""
+    landmarks: LandmarkerSettings = field(default_factory=LandmarkerSettings)
+    tracking: TrackerSettings = field(default_factory=TrackerSettings)
+    roles: RoleSettings = field(default_factory=RoleSettings)
+    threads: int = 2
+
+
+@dataclass
+class PeopleStats:
+    """What the people stage did during a run (for benchmarks and the CLI summary)."""
+
+    frames: int = 0
+    detector_runs: int = 0
+    detector_s: float = 0.0
+    landmarker_calls: int = 0
+    landmarker_s: float = 0.0
+    tracker_s: float = 0.0
+    tracks: int = 0
+    landmarkers_opened: int = 0
+    restarts: int = 0
+    person_frames: int = 0
+
+
+@dataclass
+class _Observation:
+    box: np.ndarray
+    score: float
+    xy: np.ndarray
+    """(33, 2) BlazePose-indexed points."""
+    point_score: np.ndarray
+    owner: int | None = None
+    """Id of the track whose landmarker produced it."""
+    landmarks: LandmarkResult | None = None
+    floor: FloorEstimate | None = None
+
+
+@dataclass
+class _Track:
+    id: int
+    role: str = "unknown"
+    station: str | None = None
+    pending: tuple[str, str | None, float] | None = None
+    box: np.ndarray | None = None
+    landmarker: TrackLandmarker | None = None
+    misses: int = 0
+    no_landmarker_until_s: float = -np.inf
+    last_seen_s: float = -np.inf
+    distance_m: float = np.inf
+    hip_height_m: float | None = None
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _from_detection(dets: PersonDetections, i: int) -> _Observation:
+    xy = np.zeros((NUM_LANDMARKS, 2), np.float32)
+    sc = np.zeros(NUM_LANDMARKS, np.float32)
+    xy[COCO_TO_BLAZEPOSE] = dets.keypoints_xy_px[i]
+    sc[COCO_TO_BLAZEPOSE] = dets.keypoint_scores[i]
+    return _Observation(np.asarray(dets.boxes_xyxy_px[i], np.float32), float(dets.scores[i]), xy, sc)
+
+
+class PeopleStage:
+    """Finds, tracks, poses and labels every person in each frame (module docstring). Use as a context manager."""
+
+    def __init__(self, image_width: int, image_height: int, frame_rate_hz: float,
+                 floor: FloorModel | None = None, config: PeopleConfig | None = None) -> None:
+        self.config = config or PeopleConfig()
+        self.image_width, self.image_height = image_width, image_height
+        self.floor = floor
+        self.model_path = resolve_pose_model(self.config.model)
+        from .detector import PersonDetector  # onnxruntime loads only when people are detected (not to re-grade)
+
+        self.detector = PersonDetector(self.config.detector, self.config.detector_long_side_px,
+                                       self.config.detector_min_score)
+        self.identity = IdentityTracker(self.config.tracking, frame_rate_hz, use_floor=floor is not None)
+        self._tracks: dict[int, _Track] = {}
+        self._frame_no = 0
+        self._pending_confirmation = False
+        self._pool = ThreadPoolExecutor(self.config.threads, thread_name_prefix="people") \
+            if self.config.threads > 1 else None
+        self.stats = PeopleStats()
+
+    # -- per-frame steps ----------------------------------------------------------------------------------------
+
+    def _map(self, fn, items):
+        return list(self._pool.map(fn, items)) if self._pool is not None and len(items) > 1 else list(map(fn, items))
+
+    def _run_landmarkers(self, frame: Frame) -> list[_Observation]:
+        posed = [t for t in self._tracks.values() if t.landmarker is not None and t.box is not None]
+        t0 = [t.landmarker.landmarker_s for t in posed]
+        results = self._map(lambda t: t.landmarker.detect(frame.image, frame.timestamp_s, t.box), posed)
+        obs = []
+        for track, res, before in zip(posed, results, t0):
+            self.stats.landmarker_calls += 1
+            self.stats.landmarker_s += track.landmarker.landmarker_s - before
+            if res is None:
+                track.misses += 1
+                continue
+            track.misses = 0
+            score = float(np.mean(res.presence[[11, 12, 23, 24]]))
+            obs.append(_Observation(res.box_xyxy_px(), max(score, self.config.tracking.activation_score),
+                                    res.image_xy_px, np.minimum(res.visibility, res.presence), track.id, res))
+        return self._drop_duplicates(obs)
+
+    @staticmethod
+    def _drop_duplicates(obs: list[_Observation]) -> list[_Observation]:
+        """Two landmarkers that ended on the same person: keep the one that found them first (larger score)."""
+        kept: list[_Observation] = []
+        for o in sorted(obs, key=lambda o: -o.score):
+            if all(_iou(o.box, k.box) < 0.6 for k in kept):
+                kept.append(o)
+        return kept
+
+    def _detect(self, frame: Frame) -> PersonDetections:
+        t0 = time.perf_counter()
+        dets = self.detector.detect(frame.image)
+        self.stats.detector_s += time.perf_counter() - t0
+        self.stats.detector_runs += 1
+        return dets
+
+    def _merge_detections(self, obs: list[_Observation], dets: PersonDetections) -> list[_Observation]:
+        out = list(obs)
+        for i in range(len(dets)):
+            box = dets.boxes_xyxy_px[i]
+            best = max(obs, key=lambda o: _iou(o.box, box), default=None)
+            if best is not None and _iou(best.box, box) >= self.config.merge_iou:
+                best.score = max(best.score, float(dets.scores[i]))
+                continue
+            out.append(_from_detection(dets, i))
+        return out
+
+    def _known_hip_height(self, o: _Observation) -> float | None:
+        t = self._tracks.get(o.owner) if o.owner is not None else None
+        return t.hip_height_m if t is not None else None
+
+    def _locate(self, obs: list[_Observation]) -> None:
+        if self.floor is None:
+            return
+        for o in obs:
+            o.floor = estimate_floor(self.floor, o.xy, o.point_score, o.box, self._known_hip_height(o))
+
+    def _assign_ids(self, obs: list[_Observation]) -> np.ndarray:
+        t0 = time.perf_counter()
+        boxes = np.array([o.box for o in obs], np.float32).reshape(-1, 4)
+        scores = np.array([o.score for o in obs], np.float32)
+        floor_xy = None
+        if self.floor is not None:
+            floor_xy = np.array([o.floor.xy_m if o.floor is not None else (np.nan, np.nan) for o in obs],
+                                float).reshape(-1, 2)
+        ids = self.identity.update(boxes, floor_xy, scores)
+        self.stats.tracker_s += time.perf_counter() - t0
+        return ids
+
+    def _update_role(self, track: _Track, o: _Observation, t_s: float) -> None:
+        if self.floor is None or o.floor is None:
+            return
+        role, station = role_from_floor(self.floor, o.floor)
+        track.distance_m = o.floor.signed_distance_m
+        if o.floor.source == "feet" and o.landmarks is not None:
+            hips = o.landmarks.visibility[[23, 24]]
+            if np.all(hips >= self.config.roles.visibility):
+                z = self.floor.camera.height_on_vertical_line(o.xy[[23, 24]].mean(axis=0), o.floor.xy_m)
+                if np.isfinite(z) and 0.3 < z < 1.3:
+                    track.hip_height_m = float(z)
+        if track.role == "unknown":
+            track.role, track.station = role, station
+            return
+        if (role, station) == (track.role, track.station):
+            track.pending = None
+            return
+        if track.pending is None or track.pending[:2] != (role, station):
+            track.pending = (role, station, t_s)
+        elif t_s - track.pending[2] >= self.config.roles.role_switch_s:
+            track.role, track.station, track.pending = role, station, None
+
+    def _wants_landmarker(self, track: _Track, t_s: float) -> bool:
+        if track.landmarker is not None or t_s < track.no_landmarker_until_s:
+            return False
+        if self.floor is None:
+            return True
+        return track.role == "clerk" or (track.role == "customer"
+                                         and track.distance_m <= self.config.pose_customers_within_m)
+
+    def _open_landmarkers(self, frame: Frame, obs: list[_Observation], ids: np.ndarray) -> None:
+        budget = self.config.max_landmarkers - sum(t.landmarker is not None for t in self._tracks.values())
+        candidates = [(o, self._tracks[i]) for o, i in zip(obs, ids)
+                      if i > 0 and o.landmarks is None and self._wants_landmarker(self._tracks[i], frame.timestamp_s)]
+        # clerks first, then the people nearest the counter (or the largest, without a calibration)
+        candidates.sort(key=lambda c: (c[1].role != "clerk", c[1].distance_m, -(c[0].box[3] - c[0].box[1])))
+        for o, track in candidates[:max(0, budget)]:
+            track.landmarker = TrackLandmarker(self.model_path, self.config.landmarks, self.image_width,
+                                               self.image_height)
+            self.stats.landmarkers_opened += 1
+            before = track.landmarker.landmarker_s
+            res = track.landmarker.detect(frame.image, frame.timestamp_s, o.box)
+            self.stats.landmarker_calls += 1
+            self.stats.landmarker_s += track.landmarker.landmarker_s - before
+            if res is not None:
+                o.landmarks, o.owner = res, track.id
+                o.xy, o.point_score = res.image_xy_px, np.minimum(res.visibility, res.presence)
+
+    def _close_landmarker(self, track: _Track, t_s: float, cooldown_s: float = 2.0) -> None:
+        if track.landmarker is not None:
+            self.stats.restarts += track.landmarker.restarts
+            track.landmarker.close()
+            track.landmarker = None
+            track.no_landmarker_until_s = t_s + cooldown_s
+
+    def _retire(self, t_s: float) -> None:
+        alive = self.identity.alive_ids()
+        for tid in list(self._tracks):
+            track = self._tracks[tid]
+            if tid not in alive or t_s - track.last_seen_s > self.config.tracking.lost_s:
+                self._close_landmarker(track, t_s)
+                del self._tracks[tid]
+            elif track.landmarker is not None and (track.misses >= self.config.landmarker_patience
+                                                   or not (track.role in ("clerk", "unknown")
+                                                           or track.role == "customer")):
+                self._close_landmarker(track, t_s)
+
+    def _person(self, o: _Observation, track: _Track) -> PersonPose:
+        if o.landmarks is not None:
+            lm = o.landmarks
+            vis, pres, world, z, src = lm.visibility, lm.presence, lm.world_xyz_m, lm.image_z, "mediapipe"
+        else:
+            vis = pres = o.point_score
+            world, z, src = np.zeros((NUM_LANDMARKS, 3), np.float32), np.zeros(NUM_LANDMARKS, np.float32), "detector"
+        return PersonPose(
+            track_id=track.id, role=track.role if self.floor is not None else "unknown",
+            image_xy_px=o.xy.astype(np.float32), image_z=z, world_xyz_m=world, visibility=vis, presence=pres,
+            station=track.station if track.role == "clerk" else None,
+            floor_xy_m=None if o.floor is None else np.asarray(o.floor.xy_m, np.float32),
+            floor_source="" if o.floor is None else o.floor.source,
+            box_xyxy_px=np.asarray(o.box, np.float32), landmarks_source=src)
+
+    def process(self, frame: Frame) -> FramePoses:
+        """Every person found in ``frame``, with their track id, role, floor point and landmarks."""
+        t = frame.timestamp_s
+        periodic = self._frame_no % max(1, self.config.detect_every_n_frames) == 0
+        self._frame_no += 1
+        self.stats.frames += 1
+        future = self._pool.submit(self._detect, frame) if periodic and self._pool is not None else None
+        obs = self._run_landmarkers(frame)
+        lost = any(t_.landmarker is not None and t_.misses > 0 for t_ in self._tracks.values())
+        dets = None
+        if future is not None:
+            dets = future.result()
+        elif periodic or lost or self._pending_confirmation:
+            dets = self._detect(frame)
+        if dets is not None:
+            obs = self._merge_detections(obs, dets)
+        self._locate(obs)
+        ids = self._assign_ids(obs)
+        self._pending_confirmation = bool(np.any(ids == 0))
+        for o, tid in zip(obs, ids):
+            if tid == 0:
+                continue
+            track = self._tracks.get(int(tid))
+            if track is None:
+                track = self._tracks[int(tid)] = _Track(int(tid))
+                self.stats.tracks += 1
+            if o.owner is not None and o.owner != tid:
+                # the tracker says this landmarker's person is another track: hand the landmarker over
+                owner = self._tracks.get(o.owner)
+                if owner is not None and owner.landmarker is not None and track.landmarker is None:
+                    track.landmarker, owner.landmarker = owner.landmarker, None
+            track.box, track.last_seen_s = o.box, t
+            self._update_role(track, o, t)
+        self._open_landmarkers(frame, obs, ids)
+        persons = [self._person(o, self._tracks[int(i)]) for o, i in zip(obs, ids) if i > 0]
+        self._retire(t)
+        self.stats.person_frames += len(persons)
+        return FramePoses(frame.index, t, self.image_width, self.image_height, persons)
+
+    def close(self) -> None:
+        """Release every landmarker, the detector and the worker threads."""
+        for track in self._tracks.values():
+            self._close_landmarker(track, 0.0)
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def __enter__(self) -> "PeopleStage":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

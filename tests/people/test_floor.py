@@ -1,0 +1,117 @@
+"""Floor points and roles of the people stage on synthetic scenes: the counter hides what it hides, whatever the
+landmarks' visibility says, and roles follow where people stand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from etiquette_cv.calibration import calibration_from_dict
+from etiquette_cv.people.floor import FloorModel, RoleSettings, estimate_floor, role_from_floor
+from etiquette_cv.types import NUM_LANDMARKS
+from test_geometry import CAMERAS, COUNTER, H, W, L, body_points, truth_camera
+
+STATIONS = {"A": [-1.2, -0.75], "B": [1.2, -0.75]}
+
+
+def floor_model(cam, counter_height_m=1.1, stations=("A",), waiting=False) -> FloorModel:
+    grid = np.array([[x, y] for x in (-2.0, -1.0, 0.0, 1.0, 2.0) for y in (-1.5, -0.5, 0.5, 1.5, 2.5)])
+    px = cam.project(np.column_stack([grid, np.zeros(len(grid))]))
+    inside = np.all(np.isfinite(px), axis=1) & np.all((px >= 1) & (px <= [W - 1, H - 1]), axis=1)
+    grid, px = grid[inside], px[inside]
+    zones = {"clerk": {"floor_m": [[-2.5, -2.0], [2.5, -2.0], [2.5, -0.05], [-2.5, -0.05]]}}
+    if waiting:
+        zones["waiting"] = {"floor_m": [[2.0, 2.0], [4.0, 2.0], [4.0, 4.0], [2.0, 4.0]]}
+    d = {"version": 1, "image_size": [W, H], "hfov_deg": 70.0,
+         "floor_points": [{"pixel": p.tolist(), "floor_m": g.tolist()} for p, g in zip(px, grid)],
+         "counter": {"edge_m": [[-2.5, 0.0], [2.5, 0.0]], "height_m": counter_height_m, "customer_side": 1},
+         "clerk_stations": [{"name": n, "floor_m": STATIONS[n]} for n in stations], "zones": zones}
+    return FloorModel(cam, calibration_from_dict(d, "cam.yaml"))
+
+
+def observed(cam, pts, hidden=()):
+    """Pixels and scores of a body as MediaPipe reports it: hidden landmarks where they really are (the counter
+    hides them) but with a confident visibility of 0.9 (MediaPipe invents hidden legs)."""
+    px = cam.project(pts)
+    score = np.full(NUM_LANDMARKS, 0.95)
+    score[list(hidden)] = 0.9
+    return px, score
+
+
+@pytest.mark.parametrize("height,pitch,yaw", CAMERAS)
+def test_clerk_standing_in_front_of_the_chair_is_the_clerk_whatever_the_invented_legs(height, pitch, yaw):
+    cam = truth_camera(height, pitch, yaw)
+    model = floor_model(cam)
+    pts = body_points(-1.2, -0.35, 90.0)  # 0.4 m in front of the seat, 0.35 m behind the counter edge
+    px, score = observed(cam, pts)
+    est = estimate_floor(model, px, score)
+    assert est is not None and est.source != "feet"  # the counter (1.1 m) hides the feet and the hips
+    assert est.behind in (True, None) and est.signed_distance_m < 0
+    assert role_from_floor(model, est) == ("clerk", "A")
+
+
+@pytest.mark.parametrize("height,pitch,yaw", CAMERAS)
+def test_customer_in_front_of_the_counter_is_a_customer_with_a_floor_point_from_the_feet(height, pitch, yaw):
+    cam = truth_camera(height, pitch, yaw)
+    model = floor_model(cam)
+    pts = body_points(0.3, 1.2, -90.0)
+    px, score = observed(cam, pts)
+    feet_in_view = np.all((px[[L.LEFT_ANKLE, L.RIGHT_ANKLE]] >= 0) & (px[[L.LEFT_ANKLE, L.RIGHT_ANKLE]] < [W, H]))
+    est = estimate_floor(model, px, score)
+    assert role_from_floor(model, est) == ("customer", None)
+    if feet_in_view:
+        assert est.source == "feet" and np.linalg.norm(est.xy_m - [0.3, 1.2]) < 0.02
+    else:  # feet below the frame: the standing-height hip point
+        assert est.source == "hips" and np.linalg.norm(est.xy_m - [0.3, 1.2]) < 0.1
+
+
+def test_seated_clerk_with_only_the_shoulders_seen_goes_to_the_nearest_station():
+    cam = truth_camera(3.0, 40.0, -70.0)
+    model = floor_model(cam, stations=("A", "B"))
+    pts = body_points(1.2, -0.75, 90.0, sitting=True)
+    px, score = observed(cam, pts)
+    score[[L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HEEL, L.RIGHT_HEEL]] = 0.1
+    est = estimate_floor(model, px, score)
+    assert est.source == "shoulders" and est.signed_distance_m < 0
+    assert role_from_floor(model, est) == ("clerk", "B")
+    assert np.linalg.norm(est.xy_m - STATIONS["B"]) < 0.3
+
+
+def test_person_behind_the_counter_far_from_every_station_is_other_and_waiting_zone_is_waiting():
+    cam = truth_camera(3.0, 25.0, -90.0)
+    model = floor_model(cam, waiting=True)
+    behind = estimate_floor(model, *observed(cam, body_points(2.3, -1.8, 0.0)))
+    assert role_from_floor(model, behind) == ("other", None)
+    waiting = estimate_floor(model, *observed(cam, body_points(3.0, 3.0, 180.0)))
+    if waiting is not None:
+        assert role_from_floor(model, waiting) == ("waiting", None)
+
+
+def test_known_hip_height_pins_the_floor_point_when_the_feet_are_hidden():
+    cam = truth_camera(2.5, 25.0, -45.0)
+    model = floor_model(cam, counter_height_m=0.3)  # a low counter: hips in view
+    pts = body_points(0.5, 1.5, -90.0)
+    px, score = observed(cam, pts)
+    score[[L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HEEL, L.RIGHT_HEEL]] = 0.1
+    hip_z = float(pts[[L.LEFT_HIP, L.RIGHT_HIP], 2].mean())
+    est = estimate_floor(model, px, score, hip_height_m=hip_z)
+    assert est.source == "hips"
+    assert np.linalg.norm(est.xy_m - [0.5, 1.5]) < 0.03
+
+
+def test_hidden_by_counter_follows_the_ray_through_the_front_face():
+    cam = truth_camera(2.5, 15.0, -90.0)
+    model = floor_model(cam, counter_height_m=1.0)
+    behind_ankle = cam.project(np.array([[0.0, -0.4, 0.07]]))[0]
+    front_ankle = cam.project(np.array([[0.0, 0.6, 0.07]]))[0]
+    head_behind = cam.project(np.array([[0.0, -0.4, 1.6]]))[0]
+    assert model.hidden_by_counter(behind_ankle, 0.07)
+    assert not model.hidden_by_counter(front_ankle, 0.07)
+    assert not model.hidden_by_counter(head_behind, 1.6)
+
+
+def test_role_settings_are_used():
+    cam = truth_camera(3.0, 25.0, -90.0)
+    model = FloorModel(cam, floor_model(cam).calibration, RoleSettings(station_radius_m=0.2))
+    est = estimate_floor(model, *observed(cam, body_points(-0.5, -0.75, 90.0)))
+    assert role_from_floor(model, est) == ("other", None)  # 0.7 m from station A: beyond a 0.2 m radius
