@@ -41,17 +41,13 @@ def test_pose_bad_video_is_one_line_error_exit_2(tmp_path, make, expect):
     assert len(lines) == 1 and "in.mp4" in lines[0] and expect in lines[0], proc.stderr
 
 
-def test_pose_region_outside_the_frame_is_rejected(tmp_path):
+def test_pose_calibration_for_another_image_size_is_rejected(tmp_path):
     video = write_cfr_video(tmp_path / "v.avi", n_frames=5, fourcc="MJPG")
-    proc = run_cli("pose", str(video), "--out", str(tmp_path / "t.jsonl"), "--roi", "clerk=500,500,50,50")
+    cal = Path(__file__).resolve().parents[1] / "calibration" / "reception.yaml"
+    proc = run_cli("pose", str(video), "--out", str(tmp_path / "t.jsonl"), "--calibration", str(cal))
     assert proc.returncode == 2
-    assert "v.avi" in proc.stderr and "outside the 160x120 frame" in proc.stderr
-
-
-def test_pose_bad_roi_syntax(tmp_path):
-    video = write_cfr_video(tmp_path / "v.avi", n_frames=5, fourcc="MJPG")
-    proc = run_cli("pose", str(video), "--out", str(tmp_path / "t.jsonl"), "--roi", "clerk=1,2,3")
-    assert proc.returncode == 2 and "name=x,y,width,height" in proc.stderr
+    lines = error_lines(proc)
+    assert len(lines) == 1 and "reception.yaml" in lines[0] and "1280x720" in lines[0] and "160x120" in lines[0]
 
 
 @pytest.mark.slow

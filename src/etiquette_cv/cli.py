@@ -103,7 +103,9 @@ def pose(
 @app.command()
 def review(
     video: Annotated[Optional[str], typer.Argument(help="Video file of the counter camera (omit with --tracks).")] = None,
-    calibration: Annotated[Path, typer.Option("--calibration", "-c", help="Camera calibration YAML.")] = ...,
+    calibration: Annotated[Optional[Path], typer.Option(
+        "--calibration", "-c", help="Camera calibration YAML (without one, people are tracked but no rule can be "
+        "assessed: every rule needs the floor).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for findings.json/.csv, report.html, keyframes.")]
     = Path("out/review"),
     rulebook: Annotated[Optional[Path], typer.Option(help="Rulebook YAML (default: the shipped one).")] = None,

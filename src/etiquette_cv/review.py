@@ -113,14 +113,15 @@ def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb:
                         image_height=h, clerks=clerks, customers=customers, approaches=appr, problem=problem)
 
 
-def person_name(p, cal: Calibration) -> str:
+def person_name(p, cal: Calibration | None) -> str:
     """How findings name a tracked person: their clerk name (:func:`clerk_person_name`) or ``role#id``."""
-    if p.role == "clerk" and p.station is not None:
+    if p.role == "clerk" and p.station is not None and cal is not None:
         return clerk_person_name(cal, p.station)
     return f"{p.role}#{p.track_id}"
 
 
-def draw_review_frame(image: np.ndarray, poses: FramePoses | None, camera: CameraModel, cal: Calibration,
+def draw_review_frame(image: np.ndarray, poses: FramePoses | None, camera: CameraModel | None,
+                      cal: Calibration | None,
                       near_m: float, clerk_angles_deg: dict[str, float], captions: list[str], blur: bool,
                       focus: str | None = None) -> np.ndarray:
     """A copy of a frame with the counter edge, the near (2 m) line, skeletons, each clerk's trunk angle
@@ -131,9 +132,10 @@ def draw_review_frame(image: np.ndarray, poses: FramePoses | None, camera: Camer
     persons = poses.persons if poses is not None else []
     if blur:
         blur_faces(out, persons)
-    draw_floor_polyline(out, camera, cal.counter.edge_m, (0, 200, 255), 2)
-    draw_floor_polyline(out, camera, offset_polyline_m(cal.counter.edge_m, near_m, cal.counter.customer_side),
-                        (0, 0, 255), 2)
+    if cal is not None:
+        draw_floor_polyline(out, camera, cal.counter.edge_m, (0, 200, 255), 2)
+        draw_floor_polyline(out, camera, offset_polyline_m(cal.counter.edge_m, near_m, cal.counter.customer_side),
+                            (0, 0, 255), 2)
     for p in persons:
         draw_person(out, p)
         x0, y0, _, _ = p.bbox_px()
@@ -141,7 +143,7 @@ def draw_review_frame(image: np.ndarray, poses: FramePoses | None, camera: Camer
         angle = clerk_angles_deg.get(text)
         if p.role == "clerk" and angle is not None and np.isfinite(angle):
             text += f"  trunk {angle:.0f} deg"
-        elif p.role in ("customer", "waiting") and p.floor_xy_m is not None:
+        elif p.role in ("customer", "waiting") and p.floor_xy_m is not None and cal is not None:
             d = float(distance_to_polyline_m(np.asarray(p.floor_xy_m, float), cal.counter.edge_m,
                                              cal.counter.customer_side))
             text += f"  {d:.2f} m"
@@ -153,10 +155,10 @@ def draw_review_frame(image: np.ndarray, poses: FramePoses | None, camera: Camer
     return out
 
 
-def _clerk_angles_at(result: ReviewResult, cal: Calibration, t_s: float) -> dict[str, float]:
+def _clerk_angles_at(result: ReviewResult, cal: Calibration | None, t_s: float) -> dict[str, float]:
     """Each clerk's trunk flexion (degrees) at the sample nearest ``t_s``."""
     out = {}
-    for st in cal.clerk_stations:
+    for st in cal.clerk_stations if cal is not None else ():
         name = clerk_person_name(cal, st.name)
         series = next((s for s in result.series if s.name == trunk_series_name(name)), None)
         if series is not None and len(series.t_s):
@@ -236,30 +238,35 @@ def write_annotated_video(video: str | Path, path: Path, result: ReviewResult, t
     return path
 
 
-def review(video: str | Path | None, calibration: str | Path, out_dir: str | Path, *,
+NO_CALIBRATION = ("no calibration: the floor is unknown, so nobody's role, distance to the counter or trunk angle "
+                  "from the true vertical can be measured")
+
+
+def review(video: str | Path | None, calibration: str | Path | None, out_dir: str | Path, *,
            tracks_path: str | Path | None = None, rulebook: str | Path | None = None, lang: str = "zh",
            fps: float = 10.0, model: str = "full", annotate: str | Path | None = None, blur: bool = True,
            on_frame: Callable[[FramePoses], None] | None = None) -> tuple[ReviewResult, ReviewOutputs]:
-    """Review a video (pose → analysis → grading → reports). With ``tracks_path`` and no ``video``, re-grade an
-    existing tracks file without decoding anything (no keyframes then)."""
+    """Review a video (people → analysis → grading → reports). With ``tracks_path`` and no ``video``, re-grade an
+    existing tracks file without decoding anything (no keyframes then). Without a calibration people are still
+    found and tracked, and every rule is reported not assessable (:data:`NO_CALIBRATION`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rb = load_rulebook(rulebook)
-    cal = load_calibration(calibration)
-    camera = solve_camera(cal)
+    cal = load_calibration(calibration) if calibration is not None else None
+    camera = solve_camera(cal) if cal is not None else None
     problem = None
     if tracks_path is None:
         if video is None:
             raise ValueError("review needs a video or a tracks file")
         source = VideoSource(video, analysis_fps=fps)
-        if (source.info.width, source.info.height) != (cal.image_width, cal.image_height):
+        if cal is not None and (source.info.width, source.info.height) != (cal.image_width, cal.image_height):
             raise ValueError(f"{calibration}: calibrated for {cal.image_width}x{cal.image_height} images but "
                              f"{video} is {source.info.width}x{source.info.height}")
         tracks_path = out / "tracks.jsonl.gz"
         summary = run_people(source, tracks_path, cal, PeopleConfig(model=model), on_frame=on_frame)
         problem = summary.problem
     tracks = read_tracks(tracks_path)
-    if tracks.header.version == 1 and len(cal.clerk_stations) == 1:
+    if tracks.header.version == 1 and cal is not None and len(cal.clerk_stations) == 1:
         for f in tracks.frames:  # version 1 had one clerk region: it is the only station's clerk
             for p in f.by_role("clerk"):
                 p.station = cal.clerk_stations[0].name
@@ -269,7 +276,14 @@ def review(video: str | Path | None, calibration: str | Path, out_dir: str | Pat
         problem = "the tracks file has no closing line: the pose run was interrupted"
     frames = tracks.frames
     duration = frames[-1].timestamp_s - frames[0].timestamp_s if len(frames) > 1 else 0.0
-    obs = analyse(frames, cal, camera, rb, str(video or tracks.header.source), duration, problem)
+    name = str(video or tracks.header.source)
+    if cal is None:
+        obs = Observations(source=name, duration_s=duration, analysed_frames=len(frames),
+                           image_width=tracks.header.image_width, image_height=tracks.header.image_height,
+                           clerks=[], customers=[], approaches=[], problem=problem,
+                           extra_not_assessable={r.id: NO_CALIBRATION for r in rb.rules})
+    else:
+        obs = analyse(frames, cal, camera, rb, name, duration, problem)
     result = grade(obs, rb)
     near = near_distance_m(rb)
     keyframes: list[Path] = []

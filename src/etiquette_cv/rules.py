@@ -342,6 +342,7 @@ def grade(obs: Observations, rb: Rulebook) -> ReviewResult:
                 continue
         coverage.assessable_rules.append(rule.id)
     coverage.not_assessable_rules.update(obs.extra_not_assessable)
+    coverage.assessable_rules = [r for r in coverage.assessable_rules if r not in coverage.not_assessable_rules]
     for co in obs.clerks:
         t = co.series.t_s
         dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0

@@ -1,0 +1,233 @@
+"""People-stage accuracy and cost: every person found, tracked, and given the right role and floor point.
+
+Runs the product's people stage (`etiquette_cv.pipeline.run_people`) on the randomised rendered set
+(`benchmarks/people_set/`, tuning and held-out splits printed apart) and on real footage (`benchmarks/real/`, run
+`bash benchmarks/real/fetch.sh` first), and compares with the truth:
+
+* person recall / precision: a truth person counts when at least 50 % of the body is in view and the body is at
+  least 100 px tall; a found person matches a truth person when their boxes overlap with IoU >= 0.3 (Hungarian
+  matching per frame); found people matched to smaller or hidden truth people are neither hits nor false positives;
+* ID switches: per truth person, changes of the matched track id between consecutive matched frames;
+* role accuracy per matched person-frame: a clerk must be the clerk of their own station; a customer must be a
+  customer (or waiting); a passer-by must not be a clerk;
+* floor point error (cm) of the matched person-frames against the truth's pelvis floor point;
+* ms per analysed frame for the detector, the tracker and the pose landmarkers (wall-clock sums / frames).
+
+    python benchmarks/people.py                 # both splits + real footage
+    python benchmarks/people.py --split tuning  # only the tuning clips
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from etiquette_cv.calibration import load_calibration  # noqa: E402
+from etiquette_cv.models import quiet_mediapipe  # noqa: E402
+from etiquette_cv.people.stage import PeopleConfig  # noqa: E402
+from etiquette_cv.pipeline import run_people  # noqa: E402
+from etiquette_cv.tracks import read_tracks  # noqa: E402
+from etiquette_cv.video import VideoSource  # noqa: E402
+
+SET = REPO / "benchmarks" / "people_set"
+REAL = REPO / "benchmarks" / "real"
+MIN_VISIBLE = 0.5
+MIN_HEIGHT_PX = 100.0
+MATCH_IOU = 0.3
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box in a (N, 4) with every box in b (M, 4), boxes x0, y0, x1, y1."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    inter = ix * iy
+    area = lambda x: (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])  # noqa: E731
+    return inter / (area(a)[:, None] + area(b)[None, :] - inter + 1e-9)
+
+
+@dataclass
+class Score:
+    """Counts accumulated over clips."""
+
+    truth: int = 0
+    found: int = 0
+    predictions: int = 0
+    false_pos: int = 0
+    id_switches: int = 0
+    persons: int = 0
+    person_minutes: float = 0.0
+    role_frames: int = 0
+    role_right: int = 0
+    floor_err_m: list = field(default_factory=list)
+    frames: int = 0
+    detector_s: float = 0.0
+    tracker_s: float = 0.0
+    landmarker_s: float = 0.0
+    wall_s: float = 0.0
+    video_s: float = 0.0
+
+    def add(self, o: "Score") -> None:
+        for k, v in vars(o).items():
+            setattr(self, k, getattr(self, k) + v)
+
+    def line(self, name: str) -> str:
+        rec = 100.0 * self.found / self.truth if self.truth else float("nan")
+        prec = 100.0 * (self.predictions - self.false_pos) / self.predictions if self.predictions else float("nan")
+        role = 100.0 * self.role_right / self.role_frames if self.role_frames else float("nan")
+        err = np.asarray(self.floor_err_m) * 100.0
+        med, p95 = (np.median(err), np.percentile(err, 95)) if len(err) else (float("nan"), float("nan"))
+        per5 = self.id_switches / max(self.persons, 1) / max(self.person_minutes / max(self.persons, 1) / 5.0, 1e-9)
+        f = max(self.frames, 1)
+        return (f"{name:<34} recall {rec:5.1f}% ({self.found}/{self.truth})  precision {prec:5.1f}%  "
+                f"ID sw {self.id_switches} ({per5:.2f}/person/5 min)  role {role:5.1f}%  "
+                f"floor med {med:4.1f} cm p95 {p95:5.1f} cm  ms/frame det {1000 * self.detector_s / f:4.1f} "
+                f"trk {1000 * self.tracker_s / f:4.1f} pose {1000 * self.landmarker_s / f:5.1f}  "
+                f"{self.video_s / self.wall_s if self.wall_s else 0:.2f}x real time")
+
+
+def role_right(truth_role: str, truth_station: str | None, role: str, station: str | None) -> bool:
+    """Whether a predicted role is right for a truth person (module docstring)."""
+    if truth_role == "clerk":
+        return role == "clerk" and station == truth_station
+    if truth_role == "customer":
+        return role in ("customer", "waiting")
+    return role != "clerk"
+
+
+def run_stage(video: Path, calibration, tmp: Path, config: PeopleConfig):
+    """Run the people stage on a video; returns (tracks, summary)."""
+    summary = run_people(VideoSource(video, analysis_fps=10.0), tmp / "tracks.jsonl", calibration, config)
+    return read_tracks(tmp / "tracks.jsonl"), summary
+
+
+def score_rendered(clip: dict, config: PeopleConfig, tmp: Path) -> Score:
+    """Score one rendered clip of the set against its sidecar."""
+    truth = json.loads((SET / clip["files"]["truth"]).read_text())
+    cal = load_calibration(SET / clip["files"]["calibration"])
+    tracks, summary = run_stage(SET / clip["files"]["video"], cal, tmp, config)
+    by_frame = {f.frame_index: f for f in tracks.frames}
+    sc = Score()
+    last_id: dict[str, int] = {}
+    seen_frames: dict[str, int] = {}
+    for fr in truth["frames"]:
+        found = by_frame.get(fr["index"])
+        if found is None:
+            continue
+        people = [(pid, p) for pid, p in fr["persons"].items() if p.get("bbox_px") is not None]
+        tboxes = np.array([p["bbox_px"] for _, p in people], float).reshape(-1, 4)
+        pboxes = np.array([p.box_xyxy_px if p.box_xyxy_px is not None else p.bbox_px() for p in found.persons],
+                          float).reshape(-1, 4)
+        iou = iou_matrix(tboxes, pboxes)
+        rows, cols = linear_sum_assignment(-iou) if iou.size else ([], [])
+        match = {r: c for r, c in zip(rows, cols) if iou[r, c] >= MATCH_IOU}
+        counted = [i for i, (_, p) in enumerate(people)
+                   if p.get("visible_fraction", 0.0) >= MIN_VISIBLE and p.get("height_px", 0.0) >= MIN_HEIGHT_PX]
+        sc.truth += len(counted)
+        sc.found += sum(1 for i in counted if i in match)
+        sc.predictions += len(found.persons)
+        sc.false_pos += len(found.persons) - len(match)
+        for i, (pid, p) in enumerate(people):
+            if i not in match:
+                continue
+            q = found.persons[match[i]]
+            seen_frames[pid] = seen_frames.get(pid, 0) + 1
+            if pid in last_id and last_id[pid] != q.track_id:
+                sc.id_switches += 1
+            last_id[pid] = q.track_id
+            sc.role_frames += 1
+            sc.role_right += role_right(p["role"], p.get("station"), q.role, q.station)
+            if q.floor_xy_m is not None and p.get("floor_xy_m") is not None:
+                sc.floor_err_m.append(float(np.linalg.norm(np.asarray(q.floor_xy_m) - p["floor_xy_m"])))
+    sc.persons = len(seen_frames)
+    sc.person_minutes = sum(seen_frames.values()) / 10.0 / 60.0
+    _add_cost(sc, summary)
+    return sc
+
+
+def _add_cost(sc: Score, summary) -> None:
+    s = summary.stats
+    sc.frames, sc.detector_s, sc.tracker_s, sc.landmarker_s = s.frames, s.detector_s, s.tracker_s, s.landmarker_s
+    sc.wall_s, sc.video_s = summary.wall_s, summary.video_duration_s
+
+
+def score_real(name: str, config: PeopleConfig, tmp: Path) -> Score | None:
+    """Found rate on real footage without a calibration: people >= 100 px tall and mostly in view."""
+    video, truth_path = REAL / f"{name}.mp4", REAL / f"{name}.people.json"
+    if not video.exists():
+        print(f"  {video} missing: run bash benchmarks/real/fetch.sh first")
+        return None
+    truth = json.loads(truth_path.read_text())
+    tracks, summary = run_stage(video, None, tmp, config)
+    by_frame = {f.frame_index: f for f in tracks.frames}
+    sc = Score()
+    for fr in truth["frames"]:
+        found = by_frame.get(fr["frame"])
+        if found is None:
+            continue
+        tboxes = np.array([p["bbox_px"] for p in fr["persons"]], float).reshape(-1, 4)
+        pboxes = np.array([p.box_xyxy_px if p.box_xyxy_px is not None else p.bbox_px() for p in found.persons],
+                          float).reshape(-1, 4)
+        iou = iou_matrix(tboxes, pboxes)
+        rows, cols = linear_sum_assignment(-iou) if iou.size else ([], [])
+        match = {r: c for r, c in zip(rows, cols) if iou[r, c] >= MATCH_IOU}
+        counted = [i for i, p in enumerate(fr["persons"]) if p["mostly_in_view"] and p["height_px"] >= MIN_HEIGHT_PX]
+        sc.truth += len(counted)
+        sc.found += sum(1 for i in counted if i in match)
+        sc.predictions += len(found.persons)
+        sc.false_pos += len(found.persons) - len(match)
+    _add_cost(sc, summary)
+    return sc
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--split", choices=["tuning", "heldout", "all"], default="all")
+    ap.add_argument("--clips", nargs="*", help="only these clip names")
+    ap.add_argument("--no-real", action="store_true")
+    ap.add_argument("--model", default="full")
+    ap.add_argument("--detect-every", type=int, default=PeopleConfig().detect_every_n_frames)
+    args = ap.parse_args(argv)
+    quiet_mediapipe()
+    config = PeopleConfig(model=args.model, detect_every_n_frames=args.detect_every)
+    print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} "
+          f"cores, Python {platform.python_version()}; model {args.model}, detector every {args.detect_every} frames")
+    manifest = json.loads((SET / "manifest.json").read_text())
+    splits = ["tuning", "heldout"] if args.split == "all" else [args.split]
+    for split in splits:
+        total = Score()
+        clips = [c for c in manifest["clips"] if c["split"] == split and (not args.clips or c["name"] in args.clips)]
+        print(f"\n== {split} ({len(clips)} clips) ==")
+        for clip in clips:
+            if not (SET / clip["files"]["video"]).exists():
+                print(f"  {clip['name']}: not rendered")
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                sc = score_rendered(clip, config, Path(tmp))
+            print("  " + sc.line(clip["name"]), flush=True)
+            total.add(sc)
+        print("  " + total.line(f"OVERALL {split}"))
+    if not args.no_real:
+        print("\n== real footage (no calibration; people >= 100 px tall, mostly in view) ==")
+        for truth in sorted(REAL.glob("*.people.json")):
+            name = truth.name.split(".")[0]
+            with tempfile.TemporaryDirectory() as tmp:
+                sc = score_real(name, config, Path(tmp))
+            if sc is not None:
+                print("  " + sc.line(name))
+
+
+if __name__ == "__main__":
+    main()
