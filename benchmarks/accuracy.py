@@ -224,12 +224,10 @@ def geometry_vs_truth(obs, gt: dict) -> None:
 
 
 def rendered(rb, clips: list[str], cache: Path, model: str = "full") -> None:
-    from etiquette_cv.geometry import regions_from_zones
-    from etiquette_cv.pipeline import run_pose
+    from etiquette_cv.people.stage import PeopleConfig
+    from etiquette_cv.pipeline import run_people
     from etiquette_cv.tracks import read_tracks
     from etiquette_cv.video import VideoSource
-
-    from etiquette_cv.pose import PoseConfig
 
     print(f"== rendered clips through MediaPipe ({model} model, 10 fps) ==")
     for name in clips:
@@ -243,8 +241,7 @@ def rendered(rb, clips: list[str], cache: Path, model: str = "full") -> None:
         camera = solve_camera(cal)
         tracks_path = cache / f"{name}.{model}.tracks.jsonl.gz"
         if not tracks_path.exists():
-            run_pose(VideoSource(video, analysis_fps=10.0), regions_from_zones(cal, camera), tracks_path,
-                     PoseConfig(model=model))
+            run_people(VideoSource(video, analysis_fps=10.0), tracks_path, cal, PeopleConfig(model=model))
         tracks = read_tracks(tracks_path)
         obs = analyse(tracks.frames, cal, camera, rb, name, tracks.frames[-1].timestamp_s)
         result = grade(obs, rb)

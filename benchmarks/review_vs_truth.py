@@ -20,11 +20,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from etiquette_cv.calibration import load_calibration, solve_camera  # noqa: E402
+from etiquette_cv.calibration import load_calibration  # noqa: E402
 from etiquette_cv.findings import Verdict  # noqa: E402
-from etiquette_cv.geometry import regions_from_zones  # noqa: E402
-from etiquette_cv.pipeline import run_pose  # noqa: E402
-from etiquette_cv.pose import PoseConfig  # noqa: E402
+from etiquette_cv.people.stage import PeopleConfig  # noqa: E402
+from etiquette_cv.pipeline import run_people  # noqa: E402
 from etiquette_cv.review import review  # noqa: E402
 from etiquette_cv.rulebook_io import load_rulebook  # noqa: E402
 from etiquette_cv.video import VideoSource  # noqa: E402
@@ -83,8 +82,7 @@ def main() -> None:
         tracks = cache / f"{name}.{args.model}.tracks.jsonl.gz"
         if not tracks.exists():
             cal = load_calibration(cal_path)
-            run_pose(VideoSource(video, analysis_fps=10.0), regions_from_zones(cal, solve_camera(cal)), tracks,
-                     PoseConfig(model=args.model))
+            run_people(VideoSource(video, analysis_fps=10.0), tracks, cal, PeopleConfig(model=args.model))
         result, _ = review(None, cal_path, cache / f"{name}.{args.model}", tracks_path=tracks)
         events = json.loads(gt_path.read_text())["events"]
         print(f"\n== {name} ==")

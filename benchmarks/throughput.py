@@ -25,11 +25,10 @@ import cv2
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from etiquette_cv.calibration import load_calibration, solve_camera  # noqa: E402
-from etiquette_cv.geometry import regions_from_zones  # noqa: E402
+from etiquette_cv.calibration import load_calibration  # noqa: E402
 from etiquette_cv.models import quiet_mediapipe  # noqa: E402
-from etiquette_cv.pipeline import run_pose  # noqa: E402
-from etiquette_cv.pose import PoseConfig  # noqa: E402
+from etiquette_cv.people.stage import PeopleConfig  # noqa: E402
+from etiquette_cv.pipeline import run_people  # noqa: E402
 from etiquette_cv.review import review  # noqa: E402
 from etiquette_cv.video import VideoSource  # noqa: E402
 
@@ -89,8 +88,6 @@ def main() -> None:
 
     # 2. Pose stage (with memory sampled while it runs).
     cal = load_calibration(args.calibration)
-    camera = solve_camera(cal)
-    regions = regions_from_zones(cal, camera)
     samples: list[float] = []
     stop = threading.Event()
 
@@ -101,20 +98,22 @@ def main() -> None:
 
     sampler = threading.Thread(target=sample_memory, daemon=True)
     sampler.start()
-    summary = run_pose(VideoSource(video, analysis_fps=args.fps), regions, tmp / "tracks.jsonl.gz",
-                       PoseConfig(model=args.model))
+    summary = run_people(VideoSource(video, analysis_fps=args.fps), tmp / "tracks.jsonl.gz", cal,
+                         PeopleConfig(model=args.model))
     stop.set()
     sampler.join()
-    landmarker_s = sum(s.landmarker_s for s in summary.regions.values())
-    print(f"pose stage: {summary.frames_analysed} analysed frames in {summary.wall_s:.2f} s = "
+    st = summary.stats
+    print(f"people stage: {summary.frames_analysed} analysed frames in {summary.wall_s:.2f} s = "
           f"{summary.analysed_fps:.1f} frames/s, {summary.realtime_factor:.2f}× real time")
-    print(f"  bare landmarker calls: {landmarker_s:.2f} s "
-          f"({', '.join(f'{k} {v.landmarker_s:.2f} s / {v.frames} calls' for k, v in summary.regions.items())})")
-    print(f"  bare landmarker calls alone would allow {summary.video_duration_s / landmarker_s:.2f}× real time "
-          f"(single-threaded sum); pipeline overhead {summary.wall_s / landmarker_s:.2f}× the landmarker time")
-    for name, s in summary.regions.items():
-        print(f"  region {name}: person found in {s.found} of {s.frames} landmarker calls, {s.tracks} track(s), "
-              f"{s.restarts} restart(s); {s.idle_skipped} frames skipped while empty, {s.stride_skipped} by stride")
+    f = max(st.frames, 1)
+    print(f"  per analysed frame: detector {1000 * st.detector_s / f:.1f} ms ({st.detector_runs} runs, "
+          f"{1000 * st.detector_s / max(st.detector_runs, 1):.0f} ms each), landmarkers "
+          f"{1000 * st.landmarker_s / f:.1f} ms ({st.landmarker_calls} calls, "
+          f"{1000 * st.landmarker_s / max(st.landmarker_calls, 1):.0f} ms each), tracker {1000 * st.tracker_s / f:.2f} ms")
+    model_s = st.detector_s + st.landmarker_s
+    print(f"  bare model calls (detector + landmarkers, summed over threads) {model_s:.2f} s; pipeline wall "
+          f"{summary.wall_s / model_s:.2f}× that sum; {st.tracks} tracks, {st.landmarkers_opened} landmarkers "
+          f"opened, {st.restarts} restarts")
     if samples:
         third = max(1, len(samples) // 3)
         print(f"  memory (RSS): first third max {max(samples[:third]):.0f} MB, last third max "

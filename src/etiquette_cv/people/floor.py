@@ -182,7 +182,11 @@ def estimate_floor(model: FloorModel, xy_px: np.ndarray, score: np.ndarray,
     cam = model.camera
     w, h = cam.image_width, cam.image_height
     geo = cam.geometry
-    feet, counter_hid = [], False
+    feet = []
+    # the bottom of the person's image box seen through the counter: their lower body ends at the counter, so they
+    # stand on its far side (this holds for the detector's box and for a box of invented landmarks alike)
+    counter_hid = box_xyxy_px is not None and bool(model.hidden_by_counter(
+        np.array([(box_xyxy_px[0] + box_xyxy_px[2]) / 2, box_xyxy_px[3]], float), 0.0))
     for ankle, heel in _FEET:
         for idx, z in ((int(ankle), geo.ankle_height_m), (int(heel), geo.heel_height_m)):
             if not _usable(xy_px, score, [idx], s.visibility, w, h):

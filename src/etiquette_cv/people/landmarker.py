@@ -56,6 +56,16 @@ class LandmarkResult:
         return np.array([pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()], dtype=np.float32)
 
 
+    def visible_box_xyxy_px(self, threshold: float = 0.5) -> np.ndarray:
+        """(4,) box in pixels of the landmarks MediaPipe reports as visible (not of the limbs it invents behind a
+        counter): the landmarker's next crop is placed around what it sees, at the highest resolution."""
+        mask = np.minimum(self.visibility, self.presence) >= threshold
+        if mask.sum() < 4:
+            return self.box_xyxy_px()
+        pts = self.image_xy_px[mask]
+        return np.array([pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()], dtype=np.float32)
+
+
 class TrackLandmarker:
     """The landmarker of one tracked person; ``detect`` crops around a box, runs MediaPipe, maps back."""
 

@@ -96,6 +96,8 @@ class _Track:
     station: str | None = None
     pending: tuple[str, str | None, float] | None = None
     box: np.ndarray | None = None
+    crop_box: np.ndarray | None = None
+    """Where the landmarker looks next: the box of the landmarks it saw (visible ones), else ``box``."""
     landmarker: TrackLandmarker | None = None
     misses: int = 0
     no_landmarker_until_s: float = -np.inf
@@ -149,7 +151,8 @@ class PeopleStage:
     def _run_landmarkers(self, frame: Frame) -> list[_Observation]:
         posed = [t for t in self._tracks.values() if t.landmarker is not None and t.box is not None]
         t0 = [t.landmarker.landmarker_s for t in posed]
-        results = self._map(lambda t: t.landmarker.detect(frame.image, frame.timestamp_s, t.box), posed)
+        results = self._map(lambda t: t.landmarker.detect(
+            frame.image, frame.timestamp_s, t.crop_box if t.crop_box is not None else t.box), posed)
         obs = []
         for track, res, before in zip(posed, results, t0):
             self.stats.landmarker_calls += 1
@@ -302,7 +305,7 @@ class PeopleStage:
         self.stats.frames += 1
         future = self._pool.submit(self._detect, frame) if periodic and self._pool is not None else None
         obs = self._run_landmarkers(frame)
-        lost = any(t_.landmarker is not None and t_.misses > 0 for t_ in self._tracks.values())
+        lost = any(t_.landmarker is not None and t_.misses == 1 for t_ in self._tracks.values())
         dets = None
         if future is not None:
             dets = future.result()
@@ -326,6 +329,7 @@ class PeopleStage:
                 if owner is not None and owner.landmarker is not None and track.landmarker is None:
                     track.landmarker, owner.landmarker = owner.landmarker, None
             track.box, track.last_seen_s = o.box, t
+            track.crop_box = o.landmarks.visible_box_xyxy_px() if o.landmarks is not None else None
             self._update_role(track, o, t)
         self._open_landmarkers(frame, obs, ids)
         persons = [self._person(o, self._tracks[int(i)]) for o, i in zip(obs, ids) if i > 0]
