@@ -261,12 +261,12 @@ def test_yaml_file_round_trip_and_reference_frames(tmp_path):
     d = good_dict()
     cv2.imwrite(str(tmp_path / "empty.png"), np.zeros((H, W, 3), np.uint8))
     d["reference_frames"] = ["empty.png"]
-    d["geometry"] = {"region_margin_px": 10, "assumed_hip_height_m": 0.95}
+    d["geometry"] = {"heel_height_m": 0.04, "assumed_hip_height_m": 0.95}
     path = tmp_path / "cam.yaml"
     path.write_text(yaml.safe_dump(d))
     cal = load_calibration(path)
     assert cal.reference_frames == (tmp_path / "empty.png",)
-    assert cal.geometry.region_margin_px == 10 and cal.geometry.assumed_hip_height_m == 0.95
+    assert cal.geometry.heel_height_m == 0.04 and cal.geometry.assumed_hip_height_m == 0.95
     assert cal.name == "synthetic"
     cam = solve_camera(cal)
     assert cam.geometry.assumed_hip_height_m == 0.95

@@ -18,7 +18,6 @@ from etiquette_cv.geometry import (
     offset_polyline_m,
     person_floor_position,
     polyline_side,
-    regions_from_zones,
 )
 from etiquette_cv.types import NUM_LANDMARKS, Landmark, PersonPose
 
@@ -297,66 +296,3 @@ def test_clerk_shoulder_height_with_landmark_noise(noise_px, p95_m):
     assert np.max(errors) < 0.15
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# landmarker regions
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def _calibration(cam: CameraModel, zones: dict):
-    grid = np.array([[x, y] for x in (-1.0, 0.0, 1.0) for y in (0.5, 1.5, 2.5)])
-    px = cam.project(np.column_stack([grid, np.zeros(len(grid))]))
-    d = {"version": 1, "image_size": [W, H], "hfov_deg": 70.0,
-         "floor_points": [{"pixel": p.tolist(), "floor_m": g.tolist()} for p, g in zip(px, grid)],
-         "counter": {"edge_m": COUNTER.tolist(), "height_m": 1.1, "customer_side": 1},
-         "clerk_stations": [{"name": "A", "floor_m": STATION.tolist()}], "zones": zones}
-    return calibration_from_dict(d, "regions.yaml")
-
-
-def test_regions_from_floor_and_image_zones():
-    cam = truth_camera(3.0, 10.0, -100.0)
-    zones = {"clerk": {"floor_m": [[-0.8, -1.2], [0.8, -1.2], [0.8, -0.2], [-0.8, -0.2]]},
-             "customer_approach": {"image_px": [[300, 400], [900, 400], [900, 700], [300, 700]]}}
-    cal = _calibration(cam, zones)
-    regions = {r.name: r for r in regions_from_zones(cal, cam, clerk_at_station=False)}
-    assert set(regions) == {"clerk", "customer"}
-    assert regions["customer"].follow and not regions["clerk"].follow
-    m = cal.geometry.region_margin_px
-    c = regions["customer"]
-    assert (c.x, c.y, c.width) == (300 - m, 400 - m, 600 + 2 * m) and c.y + c.height == H
-    # the clerk region holds the zone's floor corners and the same corners 2 m up
-    corners = np.array(zones["clerk"]["floor_m"])
-    box = cam.project(np.vstack([np.column_stack([corners, np.full(4, z)]) for z in (0.0, 2.0)]))
-    r = regions["clerk"]
-    assert np.all(box[:, 0] >= r.x) and np.all(box[:, 0] <= r.x + r.width)
-    assert np.all(box[:, 1] >= max(r.y, 0)) or r.y == 0
-    assert r.x >= 0 and r.y >= 0 and r.x + r.width <= W and r.y + r.height <= H
-
-
-def test_region_of_a_zone_out_of_view_is_an_error():
-    cam = truth_camera(3.0, 10.0, -100.0)
-    zones = {"clerk": {"floor_m": [[-0.8, -1.2], [0.8, -1.2], [0.8, -0.2]]},
-             "customer_approach": {"floor_m": [[-30.0, 0.5], [-25.0, 0.5], [-25.0, 3.0]]}}
-    with pytest.raises(CalibrationError, match="regions.yaml: zones.customer_approach"):
-        regions_from_zones(_calibration(cam, zones), cam)
-
-
-def test_clerk_region_at_the_station_is_tighter_than_the_zone_and_holds_the_clerk():
-    cam = truth_camera(3.0, 10.0, -100.0)
-    # a counter zone for two or three clerks, 4.8 m wide
-    zones = {"clerk": {"floor_m": [[-2.4, -1.9], [2.4, -1.9], [2.4, -0.05], [-2.4, -0.05]]},
-             "customer_approach": {"floor_m": [[-2.0, 0.2], [2.0, 0.2], [2.0, 4.0], [-2.0, 4.0]]}}
-    cal = _calibration(cam, zones)
-    station = {r.name: r for r in regions_from_zones(cal, cam)}["clerk"]
-    zone = {r.name: r for r in regions_from_zones(cal, cam, clerk_at_station=False)}["clerk"]
-    assert station.width * station.height < 0.6 * zone.width * zone.height
-    # a standing clerk (head at 1.75 m) and a seated one at the station project inside it
-    body = cam.project(np.array([[*STATION, 0.0], [*STATION, 1.75], [STATION[0] + 0.25, STATION[1], 1.0],
-                                 [STATION[0] - 0.25, STATION[1] + 0.4, 1.3]]))
-    assert np.all(body[:, 0] >= station.x) and np.all(body[:, 0] <= station.x + station.width)
-    assert np.all(body[:, 1] >= station.y) and np.all(body[:, 1] <= station.y + station.height)
-
-
-def test_clerk_only_camera_has_one_region():
-    cam = truth_camera(3.0, 10.0, -100.0)
-    cal = _calibration(cam, {"clerk": {"floor_m": [[-0.8, -1.2], [0.8, -1.2], [0.8, -0.2], [-0.8, -0.2]]}})
-    assert [r.name for r in regions_from_zones(cal, cam)] == ["clerk"]

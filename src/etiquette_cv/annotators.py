@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .types import SKELETON_EDGES, FramePoses, PersonPose, RegionOfInterest
+from .types import SKELETON_EDGES, FramePoses, PersonPose
 
 #: BGR colours per role; other names get a colour from their hash.
 ROLE_COLOURS = {"clerk": (60, 200, 60), "customer": (40, 160, 255), "waiting": (200, 120, 255),
@@ -50,13 +50,6 @@ def draw_person(image: np.ndarray, person: PersonPose, colour: tuple[int, int, i
             cv2.circle(image, c, 2 * scale, colour, 1, cv2.LINE_AA)
 
 
-def draw_region(image: np.ndarray, region: RegionOfInterest) -> None:
-    """Outline a region of interest with its name."""
-    colour = colour_for(region.name)
-    cv2.rectangle(image, (region.x, region.y), (region.x + region.width, region.y + region.height), colour, 1)
-    put_label(image, region.name, (region.x + 4, region.y + 18), colour)
-
-
 def put_label(image: np.ndarray, text: str, origin: tuple[int, int], colour=(255, 255, 255),
               scale: float = 0.5) -> None:
     """Write ASCII text with a dark outline so it reads on any background."""
@@ -64,11 +57,9 @@ def put_label(image: np.ndarray, text: str, origin: tuple[int, int], colour=(255
     cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
 
 
-def draw_poses(image: np.ndarray, poses: FramePoses, regions: list[RegionOfInterest] = ()) -> np.ndarray:
-    """A copy of ``image`` with the regions, every person's skeleton and track id drawn."""
+def draw_poses(image: np.ndarray, poses: FramePoses) -> np.ndarray:
+    """A copy of ``image`` with every person's skeleton and label (role and track id) drawn."""
     out = image.copy()
-    for r in regions:
-        draw_region(out, r)
     for p in poses.persons:
         draw_person(out, p)
         x0, y0, _, _ = p.bbox_px()

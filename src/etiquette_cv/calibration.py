@@ -143,10 +143,6 @@ class GeometrySettings:
     """Confidence factor of a floor position from one foot only."""
     hips_fallback_confidence: float = 0.35
     """Confidence factor of a floor position from the hips (feet hidden)."""
-    region_height_m: float = 2.0
-    """Floor zones are extruded from the floor to this height to make the landmarker regions."""
-    region_margin_px: int = 40
-    """Margin added around each landmarker region, in pixels."""
 
 
 @dataclass(frozen=True)
@@ -555,12 +551,7 @@ def _read_geometry(r: _Reader, value: Any) -> GeometrySettings:
     kwargs: dict[str, Any] = {}
     for k, v in m.items():
         key = f"geometry.{k}"
-        if k == "region_margin_px":
-            n = r.number(key, v, minimum=0)
-            if n != round(n):
-                raise r.fail(key, f"expected a whole number of pixels, got {_show(v)}")
-            kwargs[k] = int(n)
-        elif k.endswith("confidence") or k == "visibility_threshold":
+        if k.endswith("confidence") or k == "visibility_threshold":
             kwargs[k] = r.number(key, v, minimum=0.0, maximum=1.0)
         else:
             kwargs[k] = r.number(key, v, positive=True)

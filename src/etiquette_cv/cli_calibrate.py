@@ -18,7 +18,6 @@ from rich.table import Table
 
 from etiquette_cv.annotate_calibration import APPROACH_DISTANCE_M, draw_calibration_overlay
 from etiquette_cv.calibration import CalibrationError, check_camera, load_calibration, solve_camera
-from etiquette_cv.geometry import regions_from_zones
 
 __all__ = ["calibrate", "read_frame", "EXIT_BAD_INPUT"]
 
@@ -122,12 +121,8 @@ def calibrate(
 
     try:
         check_camera(cal, cam)
-        regions = regions_from_zones(cal, cam)
     except CalibrationError as exc:
         raise _fail(str(exc)) from None
-    for roi in regions:
-        console.print(f"landmarker region {roi.name!r}: x={roi.x} y={roi.y} {roi.width}x{roi.height}"
-                      + (" (follows the person)" if roi.follow else ""))
     console.print(f"[green]OK[/green]: max error {np.max(cam.reprojection_errors_px):.2f} px "
                   f"(limit {cal.max_reprojection_error_px:g}), {np.nanmax(cam.floor_errors_cm):.1f} cm "
                   f"(limit {cal.max_floor_error_m * 100:g})")

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from etiquette_cv.calibration import Calibration, CameraModel, Counter, GeometrySettings
-from etiquette_cv.types import Landmark, PersonPose, RegionOfInterest
+from etiquette_cv.calibration import CameraModel, Counter, GeometrySettings
+from etiquette_cv.types import Landmark, PersonPose
 
 __all__ = [
     "FloorPosition",
@@ -22,17 +22,10 @@ __all__ = [
     "person_floor_position",
     "distance_to_counter_m",
     "clerk_heights",
-    "regions_from_zones",
-    "REGION_NAMES",
 ]
-
-#: Landmarker region made from each floor zone: zone name → (region name, follow the person).
-REGION_NAMES: dict[str, tuple[str, bool]] = {"clerk": ("clerk", False), "customer_approach": ("customer", True)}
 
 OFFSET_SAMPLE_STEP_M = 0.02
 """Spacing of the points of an offset polyline, metres."""
-ZONE_SAMPLE_STEP_M = 0.1
-"""Spacing of the points sampled along a zone's edges before projecting it, metres."""
 TIE_TOLERANCE_M = 1e-9
 """Segments whose distances to a point differ by less than this are equally near."""
 
@@ -236,84 +229,3 @@ def clerk_heights(pose: PersonPose, camera: CameraModel, station_xy_m: np.ndarra
         head = height(ears)
         which = "ear" if head is not None else None
     return ClerkHeights(shoulders, head, hips, which)
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Landmarker regions
-# ----------------------------------------------------------------------------------------------------------------
-
-
-def _densify(poly: np.ndarray, step: float) -> np.ndarray:
-    out = []
-    closed = np.vstack([poly, poly[:1]])
-    for a, b in zip(closed[:-1], closed[1:]):
-        n = max(1, int(np.ceil(np.linalg.norm(b - a) / step)))
-        out.append(a + np.linspace(0.0, 1.0, n, endpoint=False)[:, None] * (b - a))
-    return np.vstack(out)
-
-
-def clerk_station_region(cal: Calibration, camera: CameraModel, half_width_m: float = 0.8) -> RegionOfInterest:
-    """Image rectangle (pixels) around the clerk's station(s): a floor square of ±``half_width_m`` around each
-    station, extruded to ``geometry.region_height_m``, projected, with ``geometry.region_margin_px``.
-
-    Tighter than the whole clerk zone, so a clerk far from the camera still fills the landmarker's input: the
-    person detector sees a 224-pixel image, and a seated clerk a tenth of a wide crop's height is not found."""
-    s = cal.geometry
-    pts = []
-    for st in cal.clerk_stations:
-        sq = st.floor_m + half_width_m * np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=float)
-        ring = _densify(sq, ZONE_SAMPLE_STEP_M)
-        pts.append(np.vstack([np.column_stack([ring, np.full(len(ring), z)]) for z in (0.0, s.region_height_m)]))
-    px = camera.project(np.vstack(pts))
-    px = px[np.all(np.isfinite(px), axis=1)]
-    if len(px) == 0:
-        raise cal.error("clerk_stations", "the clerk's station lies behind the camera")
-    lim = 4.0 * max(cal.image_width, cal.image_height)
-    px = np.clip(px, -lim, lim)
-    x0, y0 = np.floor(px.min(axis=0)) - s.region_margin_px
-    x1, y1 = np.ceil(px.max(axis=0)) + s.region_margin_px
-    try:
-        return RegionOfInterest("clerk", int(x0), int(y0), int(x1 - x0), int(y1 - y0), False).clip_to(
-            cal.image_width, cal.image_height)
-    except ValueError:
-        raise cal.error("clerk_stations", "the clerk's station lies outside the image") from None
-
-
-def regions_from_zones(cal: Calibration, camera: CameraModel, clerk_at_station: bool = True
-                       ) -> list[RegionOfInterest]:
-    """Image rectangles (pixels) for the landmarkers: a region "clerk" — around the clerk's station(s)
-    (:func:`clerk_station_region`), or with ``clerk_at_station=False`` around the whole ``clerk`` zone — and for the
-    ``customer_approach`` zone a region "customer" (``follow=True``). A floor zone is extruded from the floor to
-    ``geometry.region_height_m`` and projected; an image zone is used as drawn; each bounding rectangle gets
-    ``geometry.region_margin_px`` and is clipped to the image. Raises CalibrationError if a zone is out of view."""
-    s = cal.geometry
-    regions = []
-    for zone_name, (region_name, follow) in REGION_NAMES.items():
-        zone = cal.zones.get(zone_name)
-        if zone is None:
-            continue
-        if region_name == "clerk" and clerk_at_station:
-            regions.append(clerk_station_region(cal, camera))
-            continue
-        key = f"zones.{zone_name}"
-        if zone.floor_m is not None:
-            ring = _densify(zone.floor_m, ZONE_SAMPLE_STEP_M)
-            pts3 = np.vstack([np.column_stack([ring, np.full(len(ring), z)]) for z in (0.0, s.region_height_m)])
-            px = camera.project(pts3)
-            px = px[np.all(np.isfinite(px), axis=1)]
-            if len(px) == 0:
-                raise cal.error(f"{key}.floor_m", "the zone lies behind the camera")
-        else:
-            px = zone.image_px
-        # keep far-off projections (points near the camera plane) from overflowing the int conversion
-        lim = 4.0 * max(cal.image_width, cal.image_height)
-        px = np.clip(px, -lim, lim)
-        x0, y0 = np.floor(px.min(axis=0)) - s.region_margin_px
-        x1, y1 = np.ceil(px.max(axis=0)) + s.region_margin_px
-        roi = RegionOfInterest(region_name, int(x0), int(y0), int(x1 - x0), int(y1 - y0), follow)
-        try:
-            regions.append(roi.clip_to(cal.image_width, cal.image_height))
-        except ValueError:
-            raise cal.error(key, "the zone lies outside the image") from None
-    return regions
-

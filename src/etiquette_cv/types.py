@@ -79,30 +79,6 @@ class Frame:
     """BGR uint8 image, shape (height, width, 3)."""
 
 
-@dataclass(frozen=True)
-class RegionOfInterest:
-    """An image rectangle watched by its own landmarker (e.g. the clerk zone, the customer zone)."""
-
-    name: str
-    x: int
-    y: int
-    width: int
-    height: int
-    follow: bool = False
-    """When true the crop follows the person it found (re-cropped around the last pose), e.g. a walking customer."""
-
-    def clip_to(self, image_width: int, image_height: int) -> "RegionOfInterest":
-        """This rectangle clipped to an image of the given size in pixels; raises ValueError if nothing is left."""
-        x0, y0 = max(0, self.x), max(0, self.y)
-        x1, y1 = min(image_width, self.x + self.width), min(image_height, self.y + self.height)
-        if x1 - x0 < 8 or y1 - y0 < 8:
-            raise ValueError(
-                f"region {self.name!r} ({self.x},{self.y},{self.width},{self.height}) lies outside the "
-                f"{image_width}x{image_height} frame"
-            )
-        return RegionOfInterest(self.name, x0, y0, x1 - x0, y1 - y0, self.follow)
-
-
 #: Roles a person can have, decided from where they stand on the calibrated floor (people stage).
 ROLES: tuple[str, ...] = ("clerk", "customer", "waiting", "other", "unknown")
 """``clerk``: behind the counter near a station; ``customer``: in front of the counter; ``waiting``: inside the
