@@ -116,7 +116,7 @@ def make_result(report_dir: Path) -> ReviewResult:
         visits=[Visit(1, "customer#3", 18.0, 65.0, at_counter_s=21.0, wait_s=42.0),
                 Visit(2, "customer#7", 98.0, 148.0, at_counter_s=100.5)],
         states=states, series=[Series("trunk_flexion_deg", "deg", t, v)],
-        bow_peaks=[(25.0, 16.5, "greet"), (61.0, 32.0, "thanks")],
+        bow_peaks=[(25.0, 16.5, "greet", "clerk"), (61.0, 32.0, "thanks", "clerk")],
         coverage=Coverage(visible_s={"clerk": 155.0, "customer#3": 47.0, "customer#7": 50.0},
                           assessable_rules=["CC-2.6-stand-greet", "CC-2.6b-stand-send-off", "DB-6.2-bow-greet",
                                             "CC-1.7-lying-on-desk", "CC-1.6-hands-in-pockets"],
@@ -142,7 +142,7 @@ def test_json_round_trip(tmp_path, result):
     assert doc["findings"][0]["verdict"] == "met" and doc["findings"][0]["severity"] == "minor"
     assert doc["findings"][0]["evidence_image"] == "keyframes/f001.jpg"
     assert doc["findings"][0]["duration_s"] == pytest.approx(2.4)
-    assert doc["bow_peaks"][1] == {"t_s": 61.0, "peak_deg": 32.0, "class": "thanks"}
+    assert doc["bow_peaks"][1] == {"t_s": 61.0, "peak_deg": 32.0, "class": "thanks", "person": "clerk"}
     assert "series" not in doc
     assert "趴在桌面上" in path.read_text(encoding="utf-8")  # not \u-escaped
 

@@ -318,3 +318,34 @@ def test_score_counts_only_assessed_occasions(rb):
     only_na = ReviewResult("x", 1.0, 1, 1, 1, findings=[Finding(rule_id="r", verdict=Verdict.NOT_ASSESSABLE,
                                                                 **base)])
     assert only_na.score is None
+
+
+def test_two_stations_each_clerk_graded_for_their_own_customers(rb):
+    """Two clerks, a customer at each station at the same time: clerk A stands up for theirs, clerk B stays
+    seated; each clerk is graded only for the visit to their own station and named by it."""
+    a = clerk_series(stance=stands_between((5.5, 20.0)))
+    b = clerk_series()
+    o = Observations(source="synthetic", duration_s=40.0, analysed_frames=400, image_width=1280, image_height=720,
+                     clerks=[ClerkObservations("A", "clerk@A", a, [StanceChange(5.5, "stand", 0.9)], []),
+                             ClerkObservations("B", "clerk@B", b, [], [])],
+                     customers=[], approaches=[visit(5.0, 18.0, track=3, station="A"),
+                                               visit(6.0, 19.0, track=4, station="B")])
+    res = grade(o, rb)
+    greet = {f.person: f for f in of(res, GREET)}
+    assert set(greet) == {"clerk@A", "clerk@B"}
+    assert greet["clerk@A"].verdict == Verdict.MET and greet["clerk@B"].verdict == Verdict.MISSED
+    visits = {v.visit_id: v for v in res.visits}
+    assert visits[greet["clerk@A"].visit_id].customer == "customer#3"
+    assert visits[greet["clerk@B"].visit_id].customer == "customer#4"
+    assert {v.station for v in res.visits} == {"A", "B"}
+    assert set(res.coverage.visible_s) >= {"clerk@A", "clerk@B"}
+    assert {s.name for s in res.series} >= {"trunk_flexion_deg:clerk@A", "trunk_flexion_deg:clerk@B"}
+
+
+def test_without_clerks_every_clerk_rule_is_not_assessable_with_the_reason(rb):
+    o = Observations(source="synthetic", duration_s=10.0, analysed_frames=100, image_width=640, image_height=480,
+                     clerks=[], customers=[], approaches=[])
+    res = grade(o, rb)
+    assert not res.findings
+    assert GREET in res.coverage.not_assessable_rules and "station" in res.coverage.not_assessable_rules[GREET]
+    assert GREET not in res.coverage.assessable_rules

@@ -134,8 +134,8 @@ class ReviewResult:
     visits: list[Visit] = field(default_factory=list)
     states: list[StateInterval] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
-    bow_peaks: list[tuple[float, float, str]] = field(default_factory=list)
-    """(time s, peak trunk flexion deg, class) of each bow."""
+    bow_peaks: list[tuple[float, float, str, str]] = field(default_factory=list)
+    """(time s, peak trunk flexion deg, class, person) of each bow."""
     coverage: Coverage = field(default_factory=Coverage)
     rulebook_name: str = ""
     rulebook_version: str = ""

@@ -44,7 +44,7 @@ One UTF-8 JSON object; times are seconds from the start of the video, rounded to
                     "evidence_t_s": 14.9 | null, "evidence_frame_index": 372 | null,
                     "evidence_image": "keyframes/f001.jpg" | null,   # relative to the JSON file's directory
                     "visit_id": 1 | null, "note": "..."}],
-      "bow_peaks": [{"t_s": 13.2, "peak_deg": 16.5, "class": "greet"}],
+      "bow_peaks": [{"t_s": 13.2, "peak_deg": 16.5, "class": "greet", "person": "clerk"}],
       "series": [{"name": "trunk_flexion_deg", "unit": "deg", "t_s": [...], "values": [... null ...]}]
                                              # only with include_series=True
     }
@@ -243,7 +243,7 @@ def reception_kind(rule_id: str) -> str | None:
 
 
 def _person_sort_key(p: str) -> tuple[int, int, str]:
-    base, _, rest = p.partition("#")
+    base, _, rest = p.partition("@")[0].partition("#")
     order = {"clerk": 0, "customer": 1}.get(base, 2)
     return order, int(rest) if rest.isdigit() else 0, p
 
@@ -319,7 +319,8 @@ def result_to_dict(result: ReviewResult, *, base_dir: str | Path = ".", out_dir:
         "states": [{"person": s.person, "state": s.state, "start_s": _num(s.start_s), "end_s": _num(s.end_s)}
                    for s in result.states],
         "findings": [_finding_to_dict(f, base_dir, out_dir) for f in result.findings],
-        "bow_peaks": [{"t_s": _num(t), "peak_deg": _num(deg, 2), "class": cls} for t, deg, cls in result.bow_peaks],
+        "bow_peaks": [{"t_s": _num(t), "peak_deg": _num(deg, 2), "class": cls, "person": who}
+                      for t, deg, cls, who in result.bow_peaks],
     }
     if include_series:
         doc["series"] = [{"name": s.name, "unit": s.unit, "t_s": [_num(t) for t in np.asarray(s.t_s, float)],
@@ -381,7 +382,8 @@ def result_from_dict(doc: dict) -> ReviewResult:
         states=[StateInterval(person=s["person"], state=s["state"], start_s=float(s["start_s"]),
                               end_s=float(s["end_s"])) for s in doc.get("states", [])],
         series=series,
-        bow_peaks=[(float(b["t_s"]), float(b["peak_deg"]), str(b.get("class", ""))) for b in doc.get("bow_peaks", [])],
+        bow_peaks=[(float(b["t_s"]), float(b["peak_deg"]), str(b.get("class", "")), str(b.get("person", "clerk")))
+                   for b in doc.get("bow_peaks", [])],
         coverage=Coverage(visible_s={k: float(v) for k, v in (cov.get("visible_s") or {}).items() if v is not None},
                           assessable_rules=list(cov.get("assessable_rules") or []),
                           not_assessable_rules=dict(cov.get("not_assessable_rules") or {})),
@@ -688,16 +690,25 @@ def _decimate(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xs[idx], ys[idx]
 
 
-def _trunk_svg(result: ReviewResult, lang: str, bow_bands: list[tuple[str, float, float]] | None) -> str | None:
+def _trunk_series(result: ReviewResult) -> list[tuple[str, Series]]:
+    """(person, series) of every clerk's trunk flexion: ``trunk_flexion_deg`` for the only clerk, else
+    ``trunk_flexion_deg:clerk@A`` per station."""
+    out = []
+    for s in result.series:
+        name, _, person = s.name.partition(":")
+        if name == TRUNK_SERIES and len(s.t_s):
+            out.append((person or "clerk", s))
+    return out
+
+
+def _trunk_svg(result: ReviewResult, lang: str, bow_bands: list[tuple[str, float, float]] | None,
+               person: str, series: Series) -> str:
     L = labels(lang)
-    series = next((s for s in result.series if s.name == TRUNK_SERIES), None)
-    if series is None or len(series.t_s) == 0:
-        return None
     t = np.asarray(series.t_s, float)
     v = np.asarray(series.values, float)
     ax = _TimeAxis(0.0, max(_axis_end(result), float(np.nanmax(t)) if np.isfinite(t).any() else 0.0, 1.0))
     finite = v[np.isfinite(v)]
-    peaks = [p for p in result.bow_peaks if math.isfinite(p[1])]
+    peaks = [p for p in result.bow_peaks if math.isfinite(p[1]) and p[3] == person]
     vmax = max([90.0, *(finite.tolist() and [float(finite.max())]), *[p[1] for p in peaks]])
     vmin = min([0.0, *(finite.tolist() and [float(finite.min())])])
     y_hi = min(180.0, max(90.0, math.ceil(vmax / 15) * 15))
@@ -773,7 +784,8 @@ def _trunk_svg(result: ReviewResult, lang: str, bow_bands: list[tuple[str, float
             out.append(f'<text x="{xx:.1f}" y="{yy - 8:.1f}" text-anchor="middle">{deg:.0f}°</text>')
         out.append("</g>")
     height = bottom + 30
-    return (f'<svg id="trunk-plot" class="trunk-plot" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} '
+    plot_id = "trunk-plot" if person == "clerk" else "trunk-plot-" + re.sub(r"[^A-Za-z0-9_-]", "-", person)
+    return (f'<svg id="{plot_id}" class="trunk-plot" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} '
             f'{height:.0f}" role="img" aria-label="{_e(L["trunk_plot"])}">' + "".join(out) + "</svg>")
 
 
@@ -1112,7 +1124,9 @@ def render_report_html(result: ReviewResult, lang: str = "zh", images_inline: bo
                  f'{_e(L["timeline_hint"])}</p>{svg}<div class="legend">{legend}</div></section>')
 
     # trunk plot
-    trunk = _trunk_svg(result, lang, bow_bands)
+    plots = _trunk_series(result)
+    trunk = "".join((f'<h3>{_e(person_label(who, lang))}</h3>' if len(plots) > 1 else "")
+                    + _trunk_svg(result, lang, bow_bands, who, series) for who, series in plots)
     parts.append(f'<section id="trunk"><h2>{_e(L["trunk_plot"])}</h2>')
     if trunk:
         legend = (f'<span><i class="line" style="--c:#1f4e8c"></i>{_e(L["trunk_plot"])}</span>'

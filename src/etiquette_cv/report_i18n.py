@@ -261,8 +261,10 @@ def state_label(state: str, lang: str) -> str:
 
 
 def person_label(person: str, lang: str) -> str:
-    """``clerk`` → ``柜员``, ``customer#3`` → ``客户#3``; anything else unchanged."""
+    """``clerk`` → ``柜员``, ``clerk@A`` → ``柜员 @A``, ``customer#3`` → ``客户 #3``; anything else unchanged."""
     names = _PERSONS[_lang(lang)]
+    if person.startswith("clerk@"):
+        return f"{names['clerk']} @{person[6:]}"
     base, sep, rest = person.partition("#")
     if base in names:
         return names[base] + (f" #{rest}" if sep else "")

@@ -351,13 +351,13 @@ def grade(obs: Observations, rb: Rulebook) -> ReviewResult:
         dt = float(np.median(np.diff(cs.t_s))) if len(cs.t_s) > 1 else 0.0
         coverage.visible_s[f"customer#{cs.track_id}"] = float(len(cs.t_s) * dt)
     findings.sort(key=lambda f: (f.start_s, f.rule_id))
-    bows = [b for co in obs.clerks for b in co.bends if b.kind == "bow"]
+    bows = [(b, co.person) for co in obs.clerks for b in co.bends if b.kind == "bow"]
     return ReviewResult(
         source=obs.source, duration_s=obs.duration_s, analysed_frames=obs.analysed_frames,
         image_width=obs.image_width, image_height=obs.image_height, findings=findings, visits=visits,
         states=_states(obs), series=_series(obs),
-        bow_peaks=[(b.peak_t_s, b.peak_deg, (rb.classify_bow(b.peak_deg).name if rb.classify_bow(b.peak_deg)
-                                             else "none")) for b in bows],
+        bow_peaks=[(b.peak_t_s, b.peak_deg, rb.classify_bow(b.peak_deg).name if rb.classify_bow(b.peak_deg)
+                    else "none", person) for b, person in bows],
         coverage=coverage, rulebook_name=rb.name, rulebook_version=rb.version, problem=obs.problem,
     )
 
