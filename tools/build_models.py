@@ -537,13 +537,16 @@ def build_bundle(bundle: Bundle, sources: dict[str, bytes]) -> tuple[bytes, dict
 def write_manifest(out_dir: Path, entries: list[dict], versions: dict[str, str]) -> Path:
     path = out_dir / "manifest.json"
     bundles: dict[str, dict] = {}
+    others: dict = {}  # top-level keys other scripts own (e.g. "detectors" of tools/build_detector.py): kept as they are
     if path.is_file():
         try:
             old = json.loads(path.read_text(encoding="utf-8"))
             for e in old.get("bundles", []):
                 if (out_dir / e["file"]).is_file():
                     bundles[e["file"]] = e
-        except (ValueError, KeyError, TypeError):
+            others = {k: v for k, v in old.items()
+                      if k not in ("format", "generator", "build_requirements", "zip", "bundles")}
+        except (ValueError, KeyError, TypeError, AttributeError):
             pass
     for e in entries:
         bundles[e["file"]] = e
@@ -554,6 +557,7 @@ def write_manifest(out_dir: Path, entries: list[dict], versions: dict[str, str])
         "zip": {"compression": "stored", "date_time": "1980-01-01T00:00:00",
                 "member_data_alignment": ZIP_ALIGN},
         "bundles": [bundles[k] for k in sorted(bundles)],
+        **others,
     }
     path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return path

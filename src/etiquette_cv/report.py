@@ -775,7 +775,7 @@ def _trunk_svg(result: ReviewResult, lang: str, bow_bands: list[tuple[str, float
     out.extend(ref_labels)
     # bow peaks, labelled where the labels do not collide
     labelled: list[tuple[float, float]] = []
-    for tp, deg, cls in sorted(peaks):
+    for tp, deg, cls, _ in sorted(peaks):
         xx, yy = ax.x(tp), y_of(deg)
         tip = f"{L['bow_peak']}: {deg:.1f}° · {cls} · {fmt_clock(tp)}"
         out.append(f'<g class="peak"><title>{_e(tip)}</title><circle cx="{xx:.1f}" cy="{yy:.1f}" r="4.5"/>')

@@ -12,6 +12,7 @@ sidecar's pixels are exact.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -65,8 +66,7 @@ def build_scene(sc, clerk_body, ex):
     if not open_desk:
         boxes.append(Box([x0, -depth, 0.0], [x0 + 0.04, 0.0, desk_h - 0.03], panel, "side_l"))
         boxes.append(Box([x1 - 0.04, -depth, 0.0], [x1, 0.0, desk_h - 0.03], panel, "side_r"))
-    if ex.get("monitor", True):
-        mx = x0 + 0.3
+    for mx in (ex.get("monitors_x_m") or [x0 + 0.3]) if ex.get("monitor", True) else []:
         boxes.append(Box([mx, -depth + 0.12, desk_h], [mx + 0.42, -depth + 0.17, desk_h + 0.02], [0.1] * 3, "mon_base"))
         boxes.append(Box([mx + 0.18, -depth + 0.13, desk_h], [mx + 0.24, -depth + 0.16, desk_h + 0.15], [0.1] * 3, "mon_post"))
         boxes.append(Box([mx, -depth + 0.15, desk_h + 0.14], [mx + 0.42, -depth + 0.19, desk_h + 0.42], [0.08] * 3, "monitor"))
@@ -80,8 +80,17 @@ def build_scene(sc, clerk_body, ex):
     wall = ex.get("wall_colour", [0.86, 0.84, 0.8])
     walls = [(1, wall_y, 1.0, wall, [(1.0, 1.08, accent)]),
              (0, side_x, 1.0, [w * 0.95 for w in wall], [(1.0, 1.08, accent)])]
-    # a door in the side wall
-    boxes.append(Box([side_x, 2.0, 0.0], [side_x + 0.03, 3.0, 2.1], [0.45, 0.32, 0.22], "door"))
+    if ex.get("walls_closed"):   # extension: also the right wall (x = room_x1) and the front wall (y = room_y1)
+        walls.append((0, room[1], -1.0, [w * 0.93 for w in wall], [(1.0, 1.08, accent)]))
+        walls.append((1, room[3], -1.0, [w * 0.9 for w in wall], [(1.0, 1.08, accent)]))
+    if "doors_m" in ex:
+        for dr in ex["doors_m"]:
+            if dr["wall"] == "left":
+                boxes.append(Box([side_x, dr["y0"], 0.0], [side_x + 0.03, dr["y1"], 2.1], [0.45, 0.32, 0.22], "door"))
+            else:
+                boxes.append(Box([room[1] - 0.03, dr["y0"], 0.0], [room[1], dr["y1"], 2.1], [0.45, 0.32, 0.22], "door"))
+    else:   # a door in the side wall
+        boxes.append(Box([side_x, 2.0, 0.0], [side_x + 0.03, 3.0, 2.1], [0.45, 0.32, 0.22], "door"))
     marks = ex.get("tape_marks_m", [[-1.5, 1.0], [1.5, 1.0], [-1.5, 2.5], [1.5, 2.5], [0.0, 2.0], [-2.5, 4.0], [2.5, 4.0]])
     scene = Scene(ex.get("floor_colour", [0.62, 0.6, 0.56]), ex.get("tile_m", 0.6), [0.38, 0.37, 0.35], marks,
                   ex.get("tape_colour", [0.95, 0.82, 0.1]), walls, boxes, room)
@@ -115,14 +124,194 @@ def static_meshes(parts, n=3):
 
 
 # ----------------------------------------------------------------------------------------------------------------
+PEOPLE_TRUTH_DOC = {
+    "bbox_px": "[x0, y0, x1, y1] of the person's visible pixels in the final frame (pixel-centre convention, edges "
+               "of the outermost visible 1/2-px subsamples); null when no pixel of the person is visible",
+    "bbox_clipped_px": "the v1 bbox_px: projected whole-body vertex bbox clipped to the frame",
+    "full_bbox_px": "[x0, y0, x1, y1] of the whole body's projected vertices (not clipped; may leave the frame)",
+    "visible_fraction": "visible pixels in the final frame / pixels of the same body rendered alone (static scene, "
+                        "counter and chairs as occluders) on an unbounded canvas (3x the frame in each dimension); "
+                        "id-buffer pass at half resolution; 0 when the alone count is 0",
+    "unoccluded_by_people_fraction": "visible pixels / in-frame pixels of the body rendered alone (= 1 - share "
+                                     "hidden by other people)",
+    "in_frame_fraction": "in-frame pixels / all pixels of the body rendered alone",
+    "visible_px": "visible pixels (final-frame units, from the half-resolution pass)",
+    "unoccluded_px": "pixels of the body rendered alone on the unbounded canvas (final-frame units)",
+    "height_px": "full-body vertical extent in pixels (full_bbox_px y1 - y0)",
+    "floor_xy_m": "pelvis (hip-joint) centre projected to the floor, metres",
+    "role": "clerk | customer | passerby",
+    "station": "clerks: their station; customers: the station they approach; else null",
+    "in_room": "pelvis centre inside the room (people enter/leave through doors in the side walls)",
+    "in_waiting_zone": "pelvis centre inside scene.waiting_zone_m",
+}
+
+
+def station_list(sc):
+    """Stations from scene.stations (extension), else one station 'A' at the v1 chair with the first clerk."""
+    ex = sc.scene.extra
+    if "stations" in ex:
+        return [dict(st) for st in ex["stations"]]
+    clerk = next((p for p in sc.persons if p.role == "clerk"), None)
+    if sc.scene.chair_pos_m is None:
+        return []
+    return [{"name": "A", "chair_m": sc.scene.chair_pos_m.tolist(), "clerk": clerk.id if clerk else None,
+             "chair_slide_m": 0.35}]
+
+
+def person_stations(sc, stations):
+    visits = dict(sc.scene.extra.get("visits") or {})
+    out = {}
+    for p in sc.persons:
+        if p.role == "clerk":
+            out[p.id] = next((st["name"] for st in stations if st.get("clerk") == p.id), None)
+        elif p.role == "customer":
+            out[p.id] = visits.get(p.id, stations[0]["name"] if len(stations) == 1 else None)
+        else:
+            out[p.id] = None
+    return out
+
+
+def in_polygon(pt, poly):
+    x, y = pt
+    inside = False
+    n = len(poly)
+    for i in range(n):
+        (x1, y1), (x2, y2) = poly[i], poly[(i + 1) % n]
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+class VisibilityPass:
+    """Half-resolution id-buffer pass on a canvas of 3x the frame (the frame in the middle): every person alone
+    against the static scene (+ chairs), then all together. Counts are half-resolution pixels."""
+
+    def __init__(self, scene, cam, extra_boxes):
+        self.W, self.H = cam.w, cam.h
+        vc = copy.copy(cam)
+        vc.w, vc.h = 3 * cam.w, 3 * cam.h
+        vc.K = cam.K.copy()
+        vc.K[0, 2] += cam.w
+        vc.K[1, 2] += cam.h
+        self.vc = vc
+        _, zc, _, _ = scene.raycast(vc, 0.5, extra_boxes)
+        self.static = np.where(np.isfinite(zc), zc, np.inf).astype(np.float32)
+        self.Hh, self.Wh = self.static.shape
+        self.fx0, self.fx1 = cam.w // 2, cam.w // 2 + cam.w // 2
+        self.fy0, self.fy1 = cam.h // 2, cam.h // 2 + cam.h // 2
+        self.dummy = np.zeros((self.Hh, self.Wh, 3), np.float32)
+
+    def _raster(self, V, F, zbuf):
+        uv, zz = self.vc.project(V)
+        return raster.rasterize((uv + 0.5) * 0.5 - 0.5, zz, np.zeros((len(V), 3), np.float32), F, self.Hh, self.Wh,
+                                zbuf, self.dummy, cull=False)
+
+    def frame(self, chair_meshes, people):
+        zs = self.static.copy()
+        for V, F, _ in chair_meshes:
+            self._raster(V, F, zs)
+        best = np.full(self.Hh * self.Wh, np.inf, np.float32)
+        bid = np.full(self.Hh * self.Wh, -1, np.int16)
+        res = {}
+        for j, (pid, (V, F)) in enumerate(people.items()):
+            zp = zs.copy()
+            idx = self._raster(V, F, zp)
+            d = zp.reshape(-1)[idx]
+            upd = d < best[idx]
+            best[idx[upd]] = d[upd]
+            bid[idx[upd]] = j
+            ys, xs = np.divmod(idx, self.Wh)
+            inf_ = (xs >= self.fx0) & (xs < self.fx1) & (ys >= self.fy0) & (ys < self.fy1)
+            res[pid] = {"alone_px": int(len(idx)), "alone_in_frame_px": int(inf_.sum()), "_idx": idx[inf_], "_j": j}
+        for r in res.values():
+            r["visible_px"] = int((bid[r.pop("_idx")] == r.pop("_j")).sum())
+        return res
+
+
+def write_calibration(path, sc, cam, scene, stations, chairs):
+    """The product's calibration file (calibration/README.md) from the TRUE camera: tape crosses and tile corners in
+    view and not hidden by static geometry or a chair, projected and rounded to 0.01 px."""
+    c = sc.scene.counter
+    ex = sc.scene.extra
+    rx0, rx1, ry0, ry1 = scene.room
+    W, H = cam.w, cam.h
+    chair_xy = []
+    for _, _, cxy, slide in chairs:
+        chair_xy += [cxy, cxy - [0, slide]]
+
+    def usable(X):
+        uv, z = cam.project(np.array([X], float))
+        u, v = uv[0]
+        if not (z[0] > 0.1 and 2 <= u <= W - 3 and 2 <= v <= H - 3):
+            return None
+        if scene.occluded(cam, np.array([X], float))[0]:
+            return None
+        if any(np.hypot(X[0] - q[0], X[1] - q[1]) < 0.5 for q in chair_xy):
+            return None
+        return [round(float(u), 2), round(float(v), 2)]
+
+    pts = []
+    for m in scene.marks:
+        px = usable([m[0], m[1], 0.0])
+        if px is not None:
+            pts.append((f"tape cross at ({m[0]:g}, {m[1]:g})", px, [float(m[0]), float(m[1])]))
+    tile = scene.tile
+    cand = []
+    for i in range(int(math.ceil((rx0 + 0.15) / tile)), int(math.floor((rx1 - 0.15) / tile)) + 1):
+        for j in range(int(math.ceil((ry0 + 0.15) / tile)), int(math.floor((ry1 - 0.15) / tile)) + 1):
+            X = [round(i * tile, 4), round(j * tile, 4), 0.0]
+            if any(np.hypot(X[0] - m[0], X[1] - m[1]) < 0.3 for m in scene.marks):
+                continue   # under / next to a tape cross
+            px = usable(X)
+            if px is not None:
+                cand.append((f"tile corner ({i}, {j})", px, X[:2]))
+    chosen = [p[1] for p in pts]
+    n_tiles = 0
+    for nme, px, X in cand:
+        if n_tiles >= 40:
+            break
+        if all(math.hypot(px[0] - q[0], px[1] - q[1]) >= 45 for q in chosen):
+            pts.append((nme, px, X))
+            chosen.append(px)
+            n_tiles += 1
+    f2 = lambda v: f"{round(float(v), 3):g}"   # noqa: E731
+    poly = lambda P: "[" + ", ".join(f"[{f2(a)}, {f2(b)}]" for a, b in P) + "]"   # noqa: E731
+    L = [f"# Calibration of the rendered people-set camera '{sc.name}' ({sc.name}.mp4), written by",
+         "# tools/render/render.py --calib from the TRUE camera of the scene script: floor points are the yellow tape",
+         "# crosses and 0.6 m tile corners in view and not hidden by the counter, furniture or a chair, projected and",
+         "# rounded to 0.01 px. Counter, stations (floor point under each seat) and zones from the scene script.",
+         "version: 1", f"name: {sc.name}", f"image_size: [{W}, {H}]", f"hfov_deg: {sc.camera.hfov_deg:g}",
+         "floor_points:"]
+    for nme, px, X in pts:
+        L.append(f'  - {{name: "{nme}", pixel: [{px[0]:g}, {px[1]:g}], floor_m: [{f2(X[0])}, {f2(X[1])}]}}')
+    L += ["counter:", f"  edge_m: {poly(c.edge_polyline_m())}", f"  height_m: {c.height_m:g}", "  customer_side: 1",
+          "clerk_stations:"]
+    for st in stations:
+        L.append(f"  - {{name: {st['name']}, floor_m: [{f2(st['chair_m'][0])}, {f2(st['chair_m'][1])}]}}")
+    L += ["zones:",
+          f"  clerk: {{floor_m: {poly([[c.x0_m - 0.3, ry0 + 0.05], [c.x1_m + 0.3, ry0 + 0.05], [c.x1_m + 0.3, -0.05], [c.x0_m - 0.3, -0.05]])}}}",
+          f"  customer_approach: {{floor_m: {poly([[rx0 + 0.05, 0.05], [rx1 - 0.05, 0.05], [rx1 - 0.05, ry1 - 0.05], [rx0 + 0.05, ry1 - 0.05]])}}}"]
+    wz = np.asarray(ex.get("waiting_zone_m", np.zeros((0, 2))), float)
+    if len(wz):
+        uv, z = cam.project(np.array([[wz[:, 0].mean(), wz[:, 1].mean(), 0.0]]))
+    if len(wz) and z[0] > 0 and 0 <= uv[0, 0] < W and 0 <= uv[0, 1] < H:   # only a waiting zone in view
+        L.append(f"  waiting: {{floor_m: {poly(ex['waiting_zone_m'])}}}")
+    L += ["max_reprojection_error_px: 4.0", "max_floor_error_m: 0.05"]
+    with open(path, "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+# ----------------------------------------------------------------------------------------------------------------
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("scenario")
     ap.add_argument("--out", default=os.path.join(REPO, "sample_videos"))
     ap.add_argument("--frames", type=str, default=None, help="a:b frame range (debug)")
     ap.add_argument("--png", type=str, default=None, help="also write these frame indices as PNG (comma list)")
-    ap.add_argument("--crf", type=int, default=23)
+    ap.add_argument("--crf", type=int, default=None, help="x264 CRF (default: scene.video_crf, else 23)")
     ap.add_argument("--no-video", action="store_true")
+    ap.add_argument("--calib", action="store_true",
+                    help="also write the product calibration NAME.yaml from the true camera (stations layouts)")
     args = ap.parse_args(argv)
 
     sc = load_scenario(args.scenario)
@@ -143,6 +332,18 @@ def main(argv=None):
     counter = sc.scene.counter
     chair_xy = sc.scene.chair_pos_m
     chair_col = ex.get("chair_colour", [0.18, 0.18, 0.2])
+    stations = station_list(sc)
+    # chairs: (station, clerk id, chair floor xy, backward slide while the clerk stands)
+    chairs = [(st["name"], st["clerk"], np.asarray(st["chair_m"], float), float(st.get("chair_slide_m", 0.35)))
+              for st in stations if st.get("clerk") in bodies]
+    role_station = person_stations(sc, stations)
+    brightness = float(ex.get("brightness", 1.0))
+    noise_sigma = float(ex.get("camera_noise_sigma", 0.0))
+    noise_rng = np.random.default_rng(int(ex.get("noise_seed", 0)))
+    crf = args.crf if args.crf is not None else int(ex.get("video_crf", 23))
+    walls_closed = bool(ex.get("walls_closed"))
+    rx0, rx1, ry0, ry1 = scene.room
+    waiting = np.asarray(ex["waiting_zone_m"], float) if "waiting_zone_m" in ex else None
 
     clutter = [a for a in sc.annotations if a.kind == "clutter"]
 
@@ -177,9 +378,11 @@ def main(argv=None):
         cmd = ["ffmpeg", "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{W}x{H}",
                "-r", f"{sc.fps:g}", "-i", "-", "-c:v", "libx264", "-preset", "slow", "-crf", str(args.crf),
                "-pix_fmt", "yuv420p", "-movflags", "+faststart", os.path.join(args.out, name + ".mp4")]
+        cmd[cmd.index("-crf") + 1] = str(crf)
         ff = subprocess.Popen(cmd, stdin=subprocess.PIPE)
 
     bg_cache = {}
+    vis = VisibilityPass(scene, cam, [])
     frames_gt = []
     t_render = []
     for k in fr:
@@ -204,11 +407,17 @@ def main(argv=None):
         poses = sc.sample(t)
         shadow = np.zeros((Hs, Ws), np.float32)
         posed = {}
+        present = {}
         for p in sc.persons:
             pp = poses[p.id]
             b = bodies[p.id]
             ps = b.pose(pp, t)
             posed[p.id] = ps
+            # extension (walls_closed): a person parked well beyond a wall is not drawn at all
+            x, y = pp.pos_m
+            present[p.id] = not walls_closed or (rx0 - 0.6 < x < rx1 + 0.6 and ry0 - 0.6 < y < ry1 + 0.6)
+            if not present[p.id]:
+                continue
             hc = (ps.landmarks[23] + ps.landmarks[24]) / 2
             ang = np.linspace(0, 2 * np.pi, 24, endpoint=False)
             for cxy, rad in ((hc[:2], 0.32), ((ps.landmarks[27, :2] + ps.landmarks[28, :2]) / 2, 0.22)):
@@ -216,18 +425,30 @@ def main(argv=None):
                 uv, zr = cam.project(ring)
                 if (zr > 0.1).all():
                     cv2.fillPoly(shadow, [np.round((uv + 0.5) * SS - 0.5).astype(np.int32)], 0.5)
-        if clerk is not None and chair_xy is not None:
+        chair_meshes = []
+        if chairs:
+            for _, cid, cxy, slide in chairs:
+                sb = poses[cid].sit_blend
+                parts = chair_boxes(cxy[0], cxy[1] - slide * (1 - sb), 90, bodies[cid].seat_top_z, chair_col)
+                chair_meshes.append(static_meshes(parts))
+        elif clerk is not None and chair_xy is not None:
             sb = poses[clerk.id].sit_blend
             cy = chair_xy[1] - 0.35 * (1 - sb)
             parts = chair_boxes(chair_xy[0], cy, 90, clerk_body.seat_top_z, chair_col)
-            V, F, C = static_meshes(parts)
+            chair_meshes.append(static_meshes(parts))
+        for V, F, C in chair_meshes:
             uv, zz = cam.project(V)
             raster.rasterize((uv + 0.5) * SS - 0.5, zz, C, F, Hs, Ws, zbuf, cbuf, cull=False)
         if shadow.any():
             shadow = cv2.GaussianBlur(shadow, (0, 0), 6 * SS)
             m = ids == 0
             cbuf[m] *= (1 - shadow[m])[:, None]
-        for p in sc.persons:
+        idbuf = np.full(Hs * Ws, -1, np.int16)
+        written = {}
+        front_faces = {}
+        for j, p in enumerate(sc.persons):
+            if not present[p.id]:
+                continue
             ps = posed[p.id]
             b = bodies[p.id]
             col = raster.shade(ps.normals, b.colour)
@@ -237,9 +458,20 @@ def main(argv=None):
             fn = np.cross(ps.verts[f[:, 1]] - ps.verts[f[:, 0]], ps.verts[f[:, 2]] - ps.verts[f[:, 0]])
             view = ps.verts[f[:, 0]] - cam.pos
             front = np.einsum("ij,ij->i", fn, view) < 0
-            raster.rasterize((uv + 0.5) * SS - 0.5, zz, col, f[front], Hs, Ws, zbuf, cbuf, cull=False)
+            front_faces[p.id] = f[front]
+            idx = raster.rasterize((uv + 0.5) * SS - 0.5, zz, col, f[front], Hs, Ws, zbuf, cbuf, cull=False)
+            idbuf[idx] = j
+            written[p.id] = (j, idx)
         img = cv2.resize(np.clip(cbuf, 0, 1), (W, H), interpolation=cv2.INTER_AREA)
+        if brightness != 1.0:
+            img = img * brightness
+        if noise_sigma > 0:
+            img = img + noise_rng.normal(0.0, noise_sigma / 255.0, img.shape).astype(np.float32)
+            img = np.clip(img, 0, 1)
         img8 = (img[..., ::-1] * 255 + 0.5).astype(np.uint8)
+        # ---- people truth: visible bbox from the final frame's id buffer; fractions from the half-res id pass
+        vtruth = vis.frame(chair_meshes, {p.id: (posed[p.id].verts, front_faces[p.id]) for p in sc.persons
+                                          if present[p.id]})
         if ff is not None:
             ff.stdin.write(img8.tobytes())
         if k in png:
@@ -252,6 +484,8 @@ def main(argv=None):
             Xw = np.round(ps.landmarks, 4)
             uv, zz = cam.project(Xw)
             occ = scene.occluded(cam, Xw, cb)
+            if walls_closed:   # beyond a wall of the closed room = hidden
+                occ |= ~((Xw[:, 0] > rx0) & (Xw[:, 0] < rx1) & (Xw[:, 1] > ry0) & (Xw[:, 1] < ry1))
             inside = (uv[:, 0] >= 0) & (uv[:, 0] <= W - 1) & (uv[:, 1] >= 0) & (uv[:, 1] <= H - 1) & (zz > 0)
             vuv, vz = cam.project(ps.verts)
             bb = [float(np.clip(vuv[:, 0].min(), 0, W - 1)), float(np.clip(vuv[:, 1].min(), 0, H - 1)),
@@ -275,6 +509,35 @@ def main(argv=None):
                 "walk_speed_m_s": round(float(pp.walk_speed_m_s), 4),
                 "distance_to_counter_m": round(float(counter.distance_m(hc[:2])), 4),
             }
+            # ---- people-stage truth (extension; see docs/scenario.md "Ground truth for the people stage")
+            rec["bbox_clipped_px"] = rec["bbox_px"]     # v1 meaning: whole-body bbox clipped to the frame
+            vb = None
+            if p.id in written:
+                j, idx = written[p.id]
+                mine = idx[idbuf[idx] == j]
+                if len(mine):
+                    ys, xs = np.divmod(mine, Ws)
+                    vb = [xs.min() / SS - 0.5, ys.min() / SS - 0.5, (xs.max() + 1) / SS - 0.5,
+                          (ys.max() + 1) / SS - 0.5]
+            fb = None   # null when part of the body is behind the camera plane
+            if (vz > 0.05).all():
+                fb = [vuv[:, 0].min(), vuv[:, 1].min(), vuv[:, 0].max(), vuv[:, 1].max()]
+            vt = vtruth.get(p.id, {"alone_px": 0, "alone_in_frame_px": 0, "visible_px": 0})
+            A, Ain, V = vt["alone_px"], vt["alone_in_frame_px"], vt["visible_px"]
+            rec.update({
+                "bbox_px": None if vb is None else r4(vb),
+                "full_bbox_px": None if fb is None else r4(fb),
+                "visible_fraction": round(V / A, 4) if A else 0.0,
+                "unoccluded_by_people_fraction": round(V / Ain, 4) if Ain else 0.0,
+                "in_frame_fraction": round(Ain / A, 4) if A else 0.0,
+                "visible_px": int(V * 4), "unoccluded_px": int(A * 4),
+                "height_px": None if fb is None else round(float(fb[3] - fb[1]), 4),
+                "floor_xy_m": r4(hc[:2]),
+                "role": p.role,
+                "station": role_station.get(p.id),
+                "in_room": bool(rx0 < hc[0] < rx1 and ry0 < hc[1] < ry1),
+                "in_waiting_zone": bool(waiting is not None and in_polygon(hc[:2], waiting)),
+            })
             fgt["persons"][p.id] = rec
         frames_gt.append(fgt)
         t_render.append(time.time() - t0)
@@ -284,6 +547,13 @@ def main(argv=None):
         ff.stdin.close()
         ff.wait()
     gt = make_sidecar(sc, cam, scene, bodies, frames_gt, args, t_render)
+    gt["stations"] = [{"name": st["name"], "floor_m": r4(st["chair_m"]), "clerk": st.get("clerk")}
+                      for st in stations]
+    gt["people_truth"] = PEOPLE_TRUTH_DOC
+    if args.calib:
+        cpath = os.path.join(args.out, name + ".yaml")
+        write_calibration(cpath, sc, cam, scene, stations, chairs)
+        print(f"wrote {cpath}")
     path = os.path.join(args.out, name + ".gt.json")
     with open(path, "w") as f:
         json.dump(gt, f, separators=(",", ":"))
@@ -343,6 +613,7 @@ def make_sidecar(sc, cam, scene, bodies, frames_gt, args, t_render):
 def derive_events(sc, bodies, frames_gt, cam):
     ev = []
     c = sc.scene.counter
+    stn = person_stations(sc, station_list(sc))
     dt = 0.01
     ts = np.arange(0, sc.duration_s + 1e-9, dt)
     for p in sc.persons:
@@ -354,7 +625,7 @@ def derive_events(sc, bodies, frames_gt, cam):
                     u = (2.0 - d[i - 1]) / (d[i] - d[i - 1])
                     tc = ts[i - 1] + u * dt
                     ev.append({"type": "cross_2m", "person": p.id, "direction": "in" if d[i] < d[i - 1] else "out",
-                               "t_s": round(float(tc), 4)})
+                               "t_s": round(float(tc), 4), "station": stn.get(p.id)})
         sb = np.array([s.sit_blend for s in samples])
         for i in range(1, len(ts)):
             if (sb[i - 1] < 0.5) != (sb[i] < 0.5):
@@ -369,7 +640,8 @@ def derive_events(sc, bodies, frames_gt, cam):
                 while j1 < len(ts) - 1 and 0.001 < sb[j1] < 0.999:
                     j1 += 1
                 ev.append({"type": kind, "person": p.id, "t_s": round(float(tc), 4),
-                           "start_s": round(float(ts[max(j0 - 1, 0)]), 4), "end_s": round(float(ts[j1]), 4)})
+                           "start_s": round(float(ts[max(j0 - 1, 0)]), 4), "end_s": round(float(ts[j1]), 4),
+                           "station": stn.get(p.id)})
     b_of = {p.id: p for p in sc.persons}
     for a in sc.annotations:
         if a.kind in ("bow", "reach"):

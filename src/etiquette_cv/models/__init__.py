@@ -4,7 +4,9 @@ Bundled (built by ``tools/build_models.py`` from Google's Apache-2.0 models, see
 ``manifest.json`` next to this file):
 
 * ``pose_landmarker_lite.task`` and ``pose_landmarker_full.task`` (PoseLandmarker; default "full");
-* ``hand_landmarker.task`` (HandLandmarker).
+* ``hand_landmarker.task`` (HandLandmarker);
+* ``movenet_multipose_lightning.onnx`` (whole-frame person detector, MoveNet MultiPose Lightning converted to ONNX
+  by ``tools/build_detector.py``; recorded under ``detectors`` in ``manifest.json``), see :func:`resolve_detector_model`.
 
 The heavy pose model is not shipped (~28 MB); build it with
 ``python tools/build_models.py --variants heavy --out DIR`` and pass the ``.task`` path.
@@ -27,13 +29,16 @@ import zipfile
 from pathlib import Path
 
 __all__ = [
+    "BUNDLED_DETECTOR_MODELS",
     "BUNDLED_POSE_MODELS",
+    "DEFAULT_DETECTOR_MODEL",
     "DEFAULT_POSE_MODEL",
     "MODELS_DIR",
     "ModelError",
     "ModelIntegrityError",
     "pose_model_sha256",
     "quiet_mediapipe",
+    "resolve_detector_model",
     "resolve_hand_model",
     "resolve_pose_model",
 ]
@@ -46,6 +51,9 @@ DEFAULT_POSE_MODEL = "full"
 
 _POSE_FILES = {"lite": "pose_landmarker_lite.task", "full": "pose_landmarker_full.task"}
 _HAND_FILE = "hand_landmarker.task"
+_DETECTOR_FILES = {"movenet": "movenet_multipose_lightning.onnx"}
+BUNDLED_DETECTOR_MODELS = tuple(_DETECTOR_FILES)
+DEFAULT_DETECTOR_MODEL = "movenet"
 _POSE_MEMBERS = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 _HAND_MEMBERS = ("hand_detector.tflite", "hand_landmarks_detector.tflite")
 
@@ -95,30 +103,30 @@ def pose_model_sha256(path: str | Path) -> str:
 
 # --------------------------------------------------------------------------- bundled models
 
-def _manifest_entry(file_name: str) -> dict:
+def _manifest_entry(file_name: str, section: str = "bundles") -> dict:
     manifest_path = MODELS_DIR / "manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        entries = {e["file"]: e for e in manifest["bundles"]}
+        entries = {e["file"]: e for e in manifest.get(section, [])}
     except FileNotFoundError:
         raise ModelError(f"{manifest_path}: missing; the installation is incomplete") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ModelError(f"{manifest_path}: unreadable ({exc})") from None
     if file_name not in entries:
         raise ModelError(f"{manifest_path}: no entry for {file_name}")
     return entries[file_name]
 
 
-def _verified_bundle(file_name: str) -> Path:
+def _verified_bundle(file_name: str, section: str = "bundles", builder: str = "tools/build_models.py") -> Path:
     path = MODELS_DIR / file_name
-    entry = _manifest_entry(file_name)
+    entry = _manifest_entry(file_name, section)
     if not path.is_file():
-        raise ModelError(f"{path}: bundled model missing; reinstall etiquette-cv or run tools/build_models.py")
+        raise ModelError(f"{path}: bundled model missing; reinstall etiquette-cv or run {builder}")
     actual = _sha256_of(path)
     if actual != entry.get("sha256"):
         raise ModelIntegrityError(
             f"{path}: SHA-256 mismatch (manifest {entry.get('sha256')}, file {actual}); the bundled model is "
-            "damaged or was modified: reinstall etiquette-cv or rebuild it with tools/build_models.py")
+            f"damaged or was modified: reinstall etiquette-cv or rebuild it with {builder}")
     return path
 
 
@@ -202,6 +210,28 @@ def resolve_hand_model(spec: str | Path | None = None) -> Path:
     if spec is None:
         return _verified_bundle(_HAND_FILE)
     return _check_user_bundle(spec, _HAND_MEMBERS, "HandLandmarker")
+
+
+def resolve_detector_model(name: str | Path = DEFAULT_DETECTOR_MODEL) -> Path:
+    """Path of the whole-frame person detector (ONNX).
+
+    ``name`` is a bundled detector name (``"movenet"``: MoveNet MultiPose Lightning), whose file is checked against
+    the SHA-256 recorded under ``detectors`` in manifest.json (:class:`ModelIntegrityError` if it differs), or a path
+    to a user-supplied ``.onnx`` file with the same input and output (only checked to exist). Problems raise
+    :class:`ModelError` with a one-line message naming the file.
+    """
+    if isinstance(name, str) and name in _DETECTOR_FILES:
+        return _verified_bundle(_DETECTOR_FILES[name], "detectors", "tools/build_detector.py")
+    path = Path(name).expanduser()
+    if isinstance(name, str) and (name.strip() == "" or (not path.exists() and os.sep not in name
+                                                         and not name.endswith(".onnx"))):
+        raise ModelError(f"{name or '(empty)'}: no such person detector; bundled: {', '.join(BUNDLED_DETECTOR_MODELS)} "
+                         "(or pass the path of an .onnx file)")
+    if not path.exists():
+        raise ModelError(f"{path}: no such person detector model file")
+    if not path.is_file():
+        raise ModelError(f"{path}: not a file (expected an .onnx person detector)")
+    return path
 
 
 # --------------------------------------------------------------------------- quiet native logging

@@ -34,6 +34,7 @@ __all__ = [
     "ARM_STATES",
     "LEG_STATES",
     "ROLES",
+    "EXTRA_ROLES",
     "ANNOTATION_KINDS",
     "BOW_CLASSES",
     "VIOLATION_TYPES",
@@ -45,6 +46,9 @@ STANCES = ("sit", "stand")
 ARM_STATES = ("sides", "front_folded", "pockets", "desk", "reach_down", "reach_forward", "phone_shoulder")
 LEG_STATES = ("normal", "crossed", "bent_knee", "tiptoe")
 ROLES = ("clerk", "customer")
+#: Roles accepted in addition to ROLES (renderer extension, docs/scenario.md): someone who crosses the room and never
+#: approaches the counter. Kept out of ROLES so error messages and role checks of version-1 readers stay unchanged.
+EXTRA_ROLES = ("passerby",)
 SEXES = ("female", "male")
 ANNOTATION_KINDS = ("bow", "reach", "violation", "clutter")
 BOW_CLASSES = ("greeting", "thanks", "apology", "none")
@@ -73,7 +77,7 @@ _NUMERIC_DEFAULTS = {
     "sway_period_s": 2.0,
 }
 #: Default heading per role: clerks face the customers (+y), customers face the counter (−y).
-_DEFAULT_HEADING_DEG = {"clerk": 90.0, "customer": 270.0}
+_DEFAULT_HEADING_DEG = {"clerk": 90.0, "customer": 270.0, "passerby": 0.0}
 
 
 class ScenarioError(ValueError):
@@ -503,7 +507,7 @@ def _parse_scene(s: Any, v: _V) -> SceneSpec:
 def _parse_person(p: Any, path: str, v: _V) -> PersonSpec:
     v.mapping(p, path, ("id", "role", "keyframes"), ("body", "appearance"))
     pid = v.string(p["id"], f"{path}.id")
-    role = v.choice(p["role"], f"{path}.role", ROLES)
+    role = p["role"] if p["role"] in EXTRA_ROLES else v.choice(p["role"], f"{path}.role", ROLES)
     b = v.mapping(p.get("body") or {"height_m": 1.70}, f"{path}.body", ("height_m",), ("sex",))
     body = BodySpec(height_m=v.number(b["height_m"], f"{path}.body.height_m", lo=0.5, hi=2.5),
                     sex=v.choice(b.get("sex", "female"), f"{path}.body.sex", SEXES))
