@@ -537,7 +537,7 @@ def build_bundle(bundle: Bundle, sources: dict[str, bytes]) -> tuple[bytes, dict
 def write_manifest(out_dir: Path, entries: list[dict], versions: dict[str, str]) -> Path:
     path = out_dir / "manifest.json"
     bundles: dict[str, dict] = {}
-    others: dict = {}  # top-level keys other scripts own (e.g. "detectors" of tools/build_detector.py): kept as they are
+    others: dict = {}  # top-level keys other scripts own ("detectors" of tools/build_detector.py): kept as they are
     if path.is_file():
         try:
             old = json.loads(path.read_text(encoding="utf-8"))

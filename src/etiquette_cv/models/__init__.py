@@ -6,7 +6,7 @@ Bundled (built by ``tools/build_models.py`` from Google's Apache-2.0 models, see
 * ``pose_landmarker_lite.task`` and ``pose_landmarker_full.task`` (PoseLandmarker; default "full");
 * ``hand_landmarker.task`` (HandLandmarker);
 * ``movenet_multipose_lightning.onnx`` (whole-frame person detector, MoveNet MultiPose Lightning converted to ONNX
-  by ``tools/build_detector.py``; recorded under ``detectors`` in ``manifest.json``), see :func:`resolve_detector_model`.
+  by ``tools/build_detector.py``; recorded under ``detectors`` in ``manifest.json``): :func:`resolve_detector_model`.
 
 The heavy pose model is not shipped (~28 MB); build it with
 ``python tools/build_models.py --variants heavy --out DIR`` and pass the ``.task`` path.
