@@ -211,7 +211,7 @@ def main(argv=None) -> None:
         clips = [c for c in manifest["clips"] if c["split"] == split and (not args.clips or c["name"] in args.clips)]
         print(f"\n== {split} ({len(clips)} clips) ==")
         for clip in clips:
-            if not (SET / clip["files"]["video"]).exists():
+            if not all((SET / clip["files"][k]).exists() for k in ("video", "truth", "calibration")):
                 print(f"  {clip['name']}: not rendered")
                 continue
             with tempfile.TemporaryDirectory() as tmp:

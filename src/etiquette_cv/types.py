@@ -86,7 +86,7 @@ ROLES: tuple[str, ...] = ("clerk", "customer", "waiting", "other", "unknown")
 the customer zones); ``unknown``: no calibration, so no floor."""
 
 #: Where a person's floor point came from, best first.
-FLOOR_SOURCES: tuple[str, ...] = ("feet", "hips", "shoulders", "box", "")
+FLOOR_SOURCES: tuple[str, ...] = ("feet", "hips", "shoulders", "head", "box", "")
 
 
 @dataclass

@@ -5,7 +5,7 @@ A floor point comes from the lowest body part that the camera really sees:
 * **feet**: ankle (else heel) rays met with the ankle (heel) plane;
 * **hips**: the hip midpoint's ray met with the plane at the person's hip height (their own, once measured; else
   the range of adult hip heights, seated to standing);
-* **shoulders**: the same with the range of adult shoulder heights;
+* **shoulders**, then **head**: the same with the ranges of adult shoulder and face heights;
 * **box**: the bottom centre of the detector's box on the floor.
 
 "Really sees" is decided in 3-D: a landmark whose viewing ray passes through the counter's front panel before it
@@ -30,6 +30,8 @@ from ..types import Landmark
 _FEET = ((Landmark.LEFT_ANKLE, Landmark.LEFT_HEEL), (Landmark.RIGHT_ANKLE, Landmark.RIGHT_HEEL))
 _HIPS = [int(Landmark.LEFT_HIP), int(Landmark.RIGHT_HIP)]
 _SHOULDERS = [int(Landmark.LEFT_SHOULDER), int(Landmark.RIGHT_SHOULDER)]
+_FACE = [int(Landmark.NOSE), int(Landmark.LEFT_EYE), int(Landmark.RIGHT_EYE), int(Landmark.LEFT_EAR),
+         int(Landmark.RIGHT_EAR)]
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,16 @@ class RoleSettings:
     """Hip landmark heights of adults, seated to standing (when the person's own is not known yet)."""
     shoulder_height_range_m: tuple[float, float] = (0.95, 1.55)
     """Shoulder landmark heights of adults, seated to standing."""
+    head_height_range_m: tuple[float, float] = (1.15, 1.75)
+    """Heights of the face landmarks (eyes, ears, nose) of adults, seated to standing."""
+    standing_head_height_m: float = 1.60
     standing_hip_height_m: float = 0.90
     standing_shoulder_height_m: float = 1.40
     visibility: float = 0.5
-    """Landmarks (and detector keypoints) below this visibility are not used for the floor point."""
+    """Landmarks below this visibility are not used for the floor point."""
+    detector_keypoint_score: float = 0.3
+    """Detector keypoints below this score are not used (their scores run lower than MediaPipe's visibilities:
+    a seated clerk's shoulders score 0.45-0.7)."""
     role_switch_s: float = 1.0
     """A tracked person's role changes only after the new role has held this long (hysteresis)."""
 
@@ -61,7 +69,7 @@ class FloorEstimate:
     xy_m: np.ndarray
     """(2,) floor point in metres."""
     source: str
-    """``feet`` | ``hips`` | ``shoulders`` | ``box``."""
+    """``feet`` | ``hips`` | ``shoulders`` | ``head`` | ``box``."""
     behind: bool | None
     """True when every possible floor point lies behind the counter, False when every one lies in front, None when
     the segment of possible points straddles the counter edge."""
@@ -172,13 +180,27 @@ def _segment_estimate(model: FloorModel, px: np.ndarray, heights: tuple[float, f
     return FloorEstimate(pts[k], source, behind, float(dist[k]))
 
 
+def _plausible_body(model: FloorModel, xy_px: np.ndarray, score: np.ndarray, thr: float, floor_xy: np.ndarray) -> bool:
+    """Whether the shoulders stand at an adult's shoulder height above a floor point found from the feet: feet that
+    MediaPipe invents behind furniture put the floor point metres away, where the shoulders would float or sink."""
+    s = model.settings
+    seen = [i for i in _SHOULDERS if score[i] >= thr]
+    if not seen:
+        return True
+    z = model.camera.height_on_vertical_line(xy_px[seen].mean(axis=0), floor_xy)
+    lo, hi = s.shoulder_height_range_m
+    return bool(np.isfinite(z) and lo - 0.15 <= z <= hi + 0.25)
+
+
 def estimate_floor(model: FloorModel, xy_px: np.ndarray, score: np.ndarray,
                    box_xyxy_px: np.ndarray | None = None, hip_height_m: float | None = None,
-                   shoulder_height_m: float | None = None) -> FloorEstimate | None:
+                   shoulder_height_m: float | None = None, min_score: float | None = None) -> FloorEstimate | None:
     """The floor point (metres) of a person from 33 BlazePose-indexed image points (pixels) with per-point scores
     (visibility, or the detector's keypoint scores), using the lowest body part the camera sees (module docstring).
-    ``hip_height_m`` / ``shoulder_height_m``: the person's own heights when already measured."""
+    ``hip_height_m`` / ``shoulder_height_m``: the person's own heights when already measured; ``min_score``: the
+    score a point needs (default: the settings' ``visibility``)."""
     s = model.settings
+    thr = s.visibility if min_score is None else min_score
     cam = model.camera
     w, h = cam.image_width, cam.image_height
     geo = cam.geometry
@@ -189,7 +211,7 @@ def estimate_floor(model: FloorModel, xy_px: np.ndarray, score: np.ndarray,
         np.array([(box_xyxy_px[0] + box_xyxy_px[2]) / 2, box_xyxy_px[3]], float), 0.0))
     for ankle, heel in _FEET:
         for idx, z in ((int(ankle), geo.ankle_height_m), (int(heel), geo.heel_height_m)):
-            if not _usable(xy_px, score, [idx], s.visibility, w, h):
+            if not _usable(xy_px, score, [idx], thr, w, h):
                 continue
             if model.hidden_by_counter(xy_px[idx], z):
                 counter_hid = True
@@ -200,14 +222,15 @@ def estimate_floor(model: FloorModel, xy_px: np.ndarray, score: np.ndarray,
                 break
     if feet:
         xy = np.mean(feet, axis=0)
-        dist = float(model.signed_distance_m(xy))
-        return FloorEstimate(xy, "feet", dist < -s.behind_margin_m, dist)
-    for idx, known, rng, standing, name in ((_HIPS, hip_height_m, s.hip_height_range_m, s.standing_hip_height_m,
-                                             "hips"),
-                                            (_SHOULDERS, shoulder_height_m, s.shoulder_height_range_m,
-                                             s.standing_shoulder_height_m, "shoulders")):
-        seen = _usable(xy_px, score, idx, s.visibility, w, h)
-        if len(seen) != 2:
+        if _plausible_body(model, xy_px, score, thr, xy):
+            dist = float(model.signed_distance_m(xy))
+            return FloorEstimate(xy, "feet", dist < -s.behind_margin_m, dist)
+    parts = ((_HIPS, 2, hip_height_m, s.hip_height_range_m, s.standing_hip_height_m, "hips"),
+             (_SHOULDERS, 1, shoulder_height_m, s.shoulder_height_range_m, s.standing_shoulder_height_m, "shoulders"),
+             (_FACE, 1, None, s.head_height_range_m, s.standing_head_height_m, "head"))
+    for idx, need, known, rng, standing, name in parts:
+        seen = _usable(xy_px, score, idx, thr, w, h)
+        if len(seen) < need:
             continue
         px = xy_px[seen].mean(axis=0)
         lo = rng[0] if known is None else known

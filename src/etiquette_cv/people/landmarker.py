@@ -97,7 +97,8 @@ class TrackLandmarker:
         """Release the landmarker."""
         self._landmarker.close()
 
-    def _restart(self) -> None:
+    def restart(self) -> None:
+        """A fresh landmarker: its tracking state is forgotten (it jumped to somebody else, or the crop rescaled)."""
         self._landmarker.close()
         self._landmarker = self._create(self._options)
         self.restarts += 1
@@ -111,7 +112,7 @@ class TrackLandmarker:
             self._side = want
         elif abs(want - self._side) / self._side > self.settings.resize_fraction:
             self._side = want
-            self._restart()
+            self.restart()
         side = int(round(min(self._side, self.image_width, self.image_height)))
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         x = min(max(int(round(cx - side / 2)), 0), self.image_width - side)

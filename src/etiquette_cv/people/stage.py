@@ -46,14 +46,32 @@ class PeopleConfig:
     detector_min_score: float = 0.15
     """Detections below this score are ignored altogether."""
     detect_every_n_frames: int = 3
+    """While everybody tracked has a landmarker, the detector runs on every n-th frame (and at once when a
+    landmarker loses its person or a new track waits for confirmation); while somebody is followed by the detector
+    alone, on every frame."""
+    station_min_score: float = 0.12
+    """A detection whose floor point is at a clerk station starts a track from this score on (a seated clerk
+    behind a counter shows head and shoulders only and scores 0.15-0.35); elsewhere
+    ``tracking.activation_score`` applies."""
     max_landmarkers: int = 4
-    pose_customers_within_m: float = 3.0
+    pose_customers_within_m: float = 5.0
     """Customers get their own landmarker when within this distance of the counter (farther, the detector's
     keypoints give their floor point)."""
+    same_place_m: float = 0.5
+    """Two tracks whose people overlap in the image and stand this close on the floor are one person."""
+    jump_m: float = 0.8
+    max_speed_m_s: float = 2.0
+    """A landmarker's person whose floor point moves more than ``jump_m`` plus this speed times the time since
+    last seen has jumped to somebody else: the result is dropped and the landmarker restarted."""
+    detector_box_memory_s: float = 1.0
+    """A landmarker's crop covers at least the person's detector box of the last this-many seconds."""
     landmarker_patience: int = 10
     """A landmarker that finds nobody this many frames in a row is closed (its person stays tracked)."""
     merge_iou: float = 0.4
-    """A detection overlapping a posed person's box this much is that person."""
+    """A detection with too few confident keypoints is a posed person when their boxes overlap this much."""
+    merge_keypoint_distance: float = 0.15
+    """A detection whose keypoints lie this close to a posed person's landmarks (mean distance over the
+    detection's box height) is that person."""
     landmarks: LandmarkerSettings = field(default_factory=LandmarkerSettings)
     tracking: TrackerSettings = field(default_factory=TrackerSettings)
     roles: RoleSettings = field(default_factory=RoleSettings)
@@ -79,6 +97,7 @@ class PeopleStats:
 @dataclass
 class _Observation:
     box: np.ndarray
+    """The person's image box (pixels): the detector's when a detection was merged in, else the landmarks'."""
     score: float
     xy: np.ndarray
     """(33, 2) BlazePose-indexed points."""
@@ -87,6 +106,8 @@ class _Observation:
     """Id of the track whose landmarker produced it."""
     landmarks: LandmarkResult | None = None
     floor: FloorEstimate | None = None
+    detected: bool = False
+    """A detector box is part of this observation (``box`` is the detector's)."""
 
 
 @dataclass
@@ -98,11 +119,15 @@ class _Track:
     box: np.ndarray | None = None
     crop_box: np.ndarray | None = None
     """Where the landmarker looks next: the box of the landmarks it saw (visible ones), else ``box``."""
+    detector_box: np.ndarray | None = None
+    detector_box_s: float = -np.inf
     landmarker: TrackLandmarker | None = None
     misses: int = 0
     no_landmarker_until_s: float = -np.inf
     last_seen_s: float = -np.inf
     distance_m: float = np.inf
+    floor_xy_m: np.ndarray | None = None
+    floor_s: float = -np.inf
     hip_height_m: float | None = None
 
 
@@ -112,6 +137,25 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+#: BlazePose indices of the upper body (face, shoulders, elbows, wrists): what two views of one person share even
+#: when the legs are hidden (and invented differently).
+_UPPER_BODY = np.array([0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16])
+
+
+def _upper_body_distance(a: _Observation, b: _Observation, min_score: float = 0.3) -> float:
+    """Mean distance of the upper-body points both observations see, over the larger box height (inf: no overlap
+    or too few common points)."""
+    if _iou(a.box, b.box) <= 0.0:
+        return np.inf
+    ok = (a.point_score[_UPPER_BODY] >= min_score) & (b.point_score[_UPPER_BODY] >= min_score)
+    if ok.sum() < 3:
+        return np.inf
+    idx = _UPPER_BODY[ok]
+    d = np.linalg.norm(a.xy[idx] - b.xy[idx], axis=1).mean()
+    height = max(a.box[3] - a.box[1], b.box[3] - b.box[1], 1.0)
+    return float(d / height)
 
 
 def _from_detection(dets: PersonDetections, i: int) -> _Observation:
@@ -134,11 +178,12 @@ class PeopleStage:
         from .detector import PersonDetector  # onnxruntime loads only when people are detected (not to re-grade)
 
         self.detector = PersonDetector(self.config.detector, self.config.detector_long_side_px,
-                                       self.config.detector_min_score)
+                                       min(self.config.detector_min_score, self.config.station_min_score))
         self.identity = IdentityTracker(self.config.tracking, frame_rate_hz, use_floor=floor is not None)
         self._tracks: dict[int, _Track] = {}
         self._frame_no = 0
         self._pending_confirmation = False
+        self._detector_only = False
         self._pool = ThreadPoolExecutor(self.config.threads, thread_name_prefix="people") \
             if self.config.threads > 1 else None
         self.stats = PeopleStats()
@@ -164,15 +209,18 @@ class PeopleStage:
             score = float(np.mean(res.presence[[11, 12, 23, 24]]))
             obs.append(_Observation(res.box_xyxy_px(), max(score, self.config.tracking.activation_score),
                                     res.image_xy_px, np.minimum(res.visibility, res.presence), track.id, res))
-        return self._drop_duplicates(obs)
+        return self._drop_duplicates(obs, frame.timestamp_s)
 
-    @staticmethod
-    def _drop_duplicates(obs: list[_Observation]) -> list[_Observation]:
-        """Two landmarkers that ended on the same person: keep the one that found them first (larger score)."""
+    def _drop_duplicates(self, obs: list[_Observation], t_s: float) -> list[_Observation]:
+        """Two landmarkers that ended on the same person (their upper bodies coincide): the older track keeps the
+        person, the newer one's landmarker is closed."""
         kept: list[_Observation] = []
-        for o in sorted(obs, key=lambda o: -o.score):
-            if all(_iou(o.box, k.box) < 0.6 for k in kept):
+        for o in sorted(obs, key=lambda o: o.owner):
+            twin = next((k for k in kept if _upper_body_distance(o, k) <= self.config.merge_keypoint_distance), None)
+            if twin is None:
                 kept.append(o)
+            else:
+                self._close_landmarker(self._tracks[o.owner], t_s)
         return kept
 
     def _detect(self, frame: Frame) -> PersonDetections:
@@ -183,25 +231,79 @@ class PeopleStage:
         return dets
 
     def _merge_detections(self, obs: list[_Observation], dets: PersonDetections) -> list[_Observation]:
+        """The posed observations, each with the detection of the same person merged in (its box and score), and
+        a new observation for every detection of somebody not posed."""
         out = list(obs)
         for i in range(len(dets)):
-            box = dets.boxes_xyxy_px[i]
-            best = max(obs, key=lambda o: _iou(o.box, box), default=None)
-            if best is not None and _iou(best.box, box) >= self.config.merge_iou:
+            det = _from_detection(dets, i)
+            cost = [_upper_body_distance(o, det) if (det.point_score[_UPPER_BODY] >= 0.3).sum() >= 3
+                    else (0.0 if _iou(o.box, det.box) >= self.config.merge_iou else np.inf) for o in obs]
+            k = int(np.argmin(cost)) if cost else -1
+            if k >= 0 and cost[k] <= self.config.merge_keypoint_distance:
+                best = obs[k]
                 best.score = max(best.score, float(dets.scores[i]))
+                best.box, best.detected = np.asarray(dets.boxes_xyxy_px[i], np.float32), True
                 continue
-            out.append(_from_detection(dets, i))
+            det.detected = True
+            out.append(det)
         return out
+
+    def _crop_box(self, track: _Track, o: _Observation, t_s: float) -> np.ndarray | None:
+        """Where the track's landmarker looks next (pixels): around the landmarks it saw as visible (not the limbs
+        it invents behind a counter), grown to the detector's box of the last second (MediaPipe's landmarks of a
+        small, partly hidden person can collapse onto a part of them, and a crop that follows them shrinks away)."""
+        if o.landmarks is None:
+            return None
+        box = o.landmarks.visible_box_xyxy_px()
+        if track.detector_box is not None and t_s - track.detector_box_s <= self.config.detector_box_memory_s:
+            d = track.detector_box
+            box = np.array([min(box[0], d[0]), min(box[1], d[1]), max(box[2], d[2]), max(box[3], d[3])], np.float32)
+        return box
 
     def _known_hip_height(self, o: _Observation) -> float | None:
         t = self._tracks.get(o.owner) if o.owner is not None else None
         return t.hip_height_m if t is not None else None
 
-    def _locate(self, obs: list[_Observation]) -> None:
+    def _jumped(self, o: _Observation, t_s: float) -> bool:
+        """A landmarker's result far from where its person stood a moment ago: it jumped to somebody else (a
+        customer in front of the clerk, in the clerk's crop)."""
+        track = self._tracks.get(o.owner) if o.owner is not None else None
+        if track is None or track.floor_xy_m is None or o.floor is None:
+            return False
+        reach = self.config.jump_m + self.config.max_speed_m_s * max(0.0, t_s - track.floor_s)
+        return float(np.linalg.norm(o.floor.xy_m - track.floor_xy_m)) > reach
+
+    def _locate(self, obs: list[_Observation], t_s: float) -> list[_Observation]:
+        """Floor points of the observations; drops a landmarker's result that jumped to another person (and
+        restarts that landmarker)."""
         if self.floor is None:
-            return
+            return obs
+        floor, cfg = self.floor, self.config
+        kept = []
         for o in obs:
-            o.floor = estimate_floor(self.floor, o.xy, o.point_score, o.box, self._known_hip_height(o))
+            o.floor = estimate_floor(floor, o.xy, o.point_score, o.box, self._known_hip_height(o),
+                                     min_score=None if o.landmarks is not None else floor.settings.detector_keypoint_score)
+            if self._jumped(o, t_s):
+                track = self._tracks[o.owner]
+                track.landmarker.restart()
+                track.misses += 1
+                continue
+            kept.append(o)
+            if o.owner is None and o.floor is not None and cfg.station_min_score <= o.score \
+                    < cfg.tracking.activation_score and role_from_floor(floor, o.floor)[0] == "clerk":
+                o.score = cfg.tracking.activation_score
+        return kept
+
+    def _association_point(self, o: _Observation) -> np.ndarray:
+        """Where the tracker places an observation on the floor: a clerk at a station is associated at the station
+        itself (their floor point, seen over a counter, wanders between the hips' and the shoulders' estimates by
+        tens of centimetres, and one station has one clerk); everyone else at their floor point."""
+        if o.floor is None:
+            return np.array([np.nan, np.nan])
+        role, station = role_from_floor(self.floor, o.floor)
+        if role == "clerk":
+            return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == station)
+        return o.floor.xy_m
 
     def _assign_ids(self, obs: list[_Observation]) -> np.ndarray:
         t0 = time.perf_counter()
@@ -209,8 +311,7 @@ class PeopleStage:
         scores = np.array([o.score for o in obs], np.float32)
         floor_xy = None
         if self.floor is not None:
-            floor_xy = np.array([o.floor.xy_m if o.floor is not None else (np.nan, np.nan) for o in obs],
-                                float).reshape(-1, 2)
+            floor_xy = np.array([self._association_point(o) for o in obs], float).reshape(-1, 2)
         ids = self.identity.update(boxes, floor_xy, scores)
         self.stats.tracker_s += time.perf_counter() - t0
         return ids
@@ -263,6 +364,36 @@ class PeopleStage:
                 o.landmarks, o.owner = res, track.id
                 o.xy, o.point_score = res.image_xy_px, np.minimum(res.visibility, res.presence)
 
+    def _one_per_person(self, obs: list[_Observation], ids: np.ndarray, t_s: float
+                        ) -> tuple[list[_Observation], np.ndarray]:
+        """Two tracks on one person (their image boxes overlap and they stand at the same place on the floor, or
+        they are the clerk of the same station): the older track keeps the person, the newer one's observation is
+        dropped and its landmarker closed, so it fades out instead of taking turns with the older one."""
+        order = sorted(range(len(obs)), key=lambda k: (ids[k] <= 0, ids[k]))
+        kept: list[int] = []
+        for k in order:
+            if ids[k] <= 0:
+                kept.append(k)
+                continue
+            tk = self._tracks[int(ids[k])]
+            dup = False
+            for j in kept:
+                if ids[j] <= 0:
+                    continue
+                tj = self._tracks[int(ids[j])]
+                same_station = tk.role == tj.role == "clerk" and tk.station == tj.station
+                near = (obs[k].floor is not None and obs[j].floor is not None
+                        and np.linalg.norm(obs[k].floor.xy_m - obs[j].floor.xy_m) < self.config.same_place_m)
+                if _iou(obs[k].box, obs[j].box) >= self.config.merge_iou and (same_station or near):
+                    dup = True
+                    break
+            if dup:
+                self._close_landmarker(tk, t_s)
+            else:
+                kept.append(k)
+        kept.sort()
+        return [obs[k] for k in kept], ids[kept]
+
     def _close_landmarker(self, track: _Track, t_s: float, cooldown_s: float = 2.0) -> None:
         if track.landmarker is not None:
             self.stats.restarts += track.landmarker.restarts
@@ -300,7 +431,7 @@ class PeopleStage:
     def process(self, frame: Frame) -> FramePoses:
         """Every person found in ``frame``, with their track id, role, floor point and landmarks."""
         t = frame.timestamp_s
-        periodic = self._frame_no % max(1, self.config.detect_every_n_frames) == 0
+        periodic = self._frame_no % max(1, self.config.detect_every_n_frames) == 0 or self._detector_only
         self._frame_no += 1
         self.stats.frames += 1
         future = self._pool.submit(self._detect, frame) if periodic and self._pool is not None else None
@@ -313,9 +444,11 @@ class PeopleStage:
             dets = self._detect(frame)
         if dets is not None:
             obs = self._merge_detections(obs, dets)
-        self._locate(obs)
+        obs = self._locate(obs, t)
         ids = self._assign_ids(obs)
-        self._pending_confirmation = bool(np.any(ids == 0))
+        # a detection that could start a track but has no id yet: look again next frame to confirm it
+        self._pending_confirmation = any(i == 0 and o.score >= self.config.tracking.activation_score
+                                         for o, i in zip(obs, ids))
         for o, tid in zip(obs, ids):
             if tid == 0:
                 continue
@@ -329,11 +462,17 @@ class PeopleStage:
                 if owner is not None and owner.landmarker is not None and track.landmarker is None:
                     track.landmarker, owner.landmarker = owner.landmarker, None
             track.box, track.last_seen_s = o.box, t
-            track.crop_box = o.landmarks.visible_box_xyxy_px() if o.landmarks is not None else None
+            if o.floor is not None:
+                track.floor_xy_m, track.floor_s = np.asarray(o.floor.xy_m, float), t
+            if o.detected:
+                track.detector_box, track.detector_box_s = o.box, t
+            track.crop_box = self._crop_box(track, o, t)
             self._update_role(track, o, t)
         self._open_landmarkers(frame, obs, ids)
+        obs, ids = self._one_per_person(obs, ids, t)
         persons = [self._person(o, self._tracks[int(i)]) for o, i in zip(obs, ids) if i > 0]
         self._retire(t)
+        self._detector_only = any(t_.landmarker is None for t_ in self._tracks.values())
         self.stats.person_frames += len(persons)
         return FramePoses(frame.index, t, self.image_width, self.image_height, persons)
 
