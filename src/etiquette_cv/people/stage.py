@@ -67,8 +67,8 @@ class PeopleConfig:
     """A landmarker's crop covers at least the person's detector box of the last this-many seconds."""
     landmarker_patience: int = 10
     """A landmarker that finds nobody this many frames in a row is closed (its person stays tracked)."""
-    merge_iou: float = 0.4
-    """A detection with too few confident keypoints is a posed person when their boxes overlap this much."""
+    merge_iou: float = 0.5
+    """A detection is a posed person when their boxes overlap this much (IoU)."""
     merge_keypoint_distance: float = 0.15
     """A detection whose keypoints lie this close to a posed person's landmarks (mean distance over the
     detection's box height) is that person."""
@@ -236,8 +236,10 @@ class PeopleStage:
         out = list(obs)
         for i in range(len(dets)):
             det = _from_detection(dets, i)
-            cost = [_upper_body_distance(o, det) if (det.point_score[_UPPER_BODY] >= 0.3).sum() >= 3
-                    else (0.0 if _iou(o.box, det.box) >= self.config.merge_iou else np.inf) for o in obs]
+            # the same person: their upper bodies coincide, or their boxes overlap a lot (a person cut by the frame's
+            # edge or seen small has too few keypoints the two agree on)
+            cost = [0.0 if _iou(o.box, det.box) >= self.config.merge_iou else _upper_body_distance(o, det)
+                    for o in obs]
             k = int(np.argmin(cost)) if cost else -1
             if k >= 0 and cost[k] <= self.config.merge_keypoint_distance:
                 best = obs[k]
