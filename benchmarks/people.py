@@ -192,6 +192,12 @@ def score_real(name: str, config: PeopleConfig, tmp: Path) -> Score | None:
     return sc
 
 
+def second_renderer(clip: dict) -> dict:
+    """The same clip rendered by the second renderer (Blender, ``NAME_blender.*``; same geometry and truth)."""
+    files = {k: v.replace(clip["name"], clip["name"] + "_blender") for k, v in clip["files"].items()}
+    return {**clip, "name": clip["name"] + "_blender", "files": files}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--split", choices=["tuning", "heldout", "all"], default="all")
@@ -209,6 +215,7 @@ def main(argv=None) -> None:
     for split in splits:
         total = Score()
         clips = [c for c in manifest["clips"] if c["split"] == split and (not args.clips or c["name"] in args.clips)]
+        clips += [second_renderer(c) for c in clips if (SET / second_renderer(c)["files"]["video"]).exists()]
         print(f"\n== {split} ({len(clips)} clips) ==")
         for clip in clips:
             if not all((SET / clip["files"][k]).exists() for k in ("video", "truth", "calibration")):
