@@ -197,8 +197,9 @@ def estimate_floor(model: FloorModel, xy_px: np.ndarray, score: np.ndarray,
                    shoulder_height_m: float | None = None, min_score: float | None = None) -> FloorEstimate | None:
     """The floor point (metres) of a person from 33 BlazePose-indexed image points (pixels) with per-point scores
     (visibility, or the detector's keypoint scores), using the lowest body part the camera sees (module docstring).
-    ``hip_height_m`` / ``shoulder_height_m``: the person's own heights when already measured; ``min_score``: the
-    score a point needs (default: the settings' ``visibility``)."""
+    ``box_xyxy_px``: the detector's box (where the visible body ends), or None; ``hip_height_m`` /
+    ``shoulder_height_m``: the person's own heights when already measured; ``min_score``: the score a point needs
+    (default: the settings' ``visibility``)."""
     s = model.settings
     thr = s.visibility if min_score is None else min_score
     cam = model.camera

@@ -267,12 +267,16 @@ class PeopleStage:
         return t.hip_height_m if t is not None else None
 
     def _jumped(self, o: _Observation, t_s: float) -> bool:
-        """A landmarker's result far from where its person stood a moment ago: it jumped to somebody else (a
-        customer in front of the clerk, in the clerk's crop)."""
+        """A landmarker's result far from where its person stood a moment ago, or on the other side of the counter
+        from a clerk: it jumped to somebody else (a customer in front of the clerk, inside the clerk's crop)."""
         track = self._tracks.get(o.owner) if o.owner is not None else None
         if track is None or track.floor_xy_m is None or o.floor is None:
             return False
-        reach = self.config.jump_m + self.config.max_speed_m_s * max(0.0, t_s - track.floor_s)
+        if track.role == "clerk" and role_from_floor(self.floor, o.floor)[0] != "clerk":
+            return True
+        # floor points from the hips or shoulders wander more than those from the feet
+        slack = 0.0 if o.floor.source == "feet" else self.config.jump_m
+        reach = self.config.jump_m + slack + self.config.max_speed_m_s * max(0.0, t_s - track.floor_s)
         return float(np.linalg.norm(o.floor.xy_m - track.floor_xy_m)) > reach
 
     def _locate(self, obs: list[_Observation], t_s: float) -> list[_Observation]:
@@ -283,7 +287,10 @@ class PeopleStage:
         floor, cfg = self.floor, self.config
         kept = []
         for o in obs:
-            o.floor = estimate_floor(floor, o.xy, o.point_score, o.box, self._known_hip_height(o),
+            # only a detector's box tells where the visible body ends (a landmark box ends where MediaPipe lost
+            # the legs)
+            o.floor = estimate_floor(floor, o.xy, o.point_score, o.box if o.detected else None,
+                                     self._known_hip_height(o),
                                      min_score=None if o.landmarks is not None else floor.settings.detector_keypoint_score)
             if self._jumped(o, t_s):
                 track = self._tracks[o.owner]
@@ -447,6 +454,12 @@ class PeopleStage:
         if dets is not None:
             obs = self._merge_detections(obs, dets)
         obs = self._locate(obs, t)
+        if dets is None and any(t_.landmarker is not None and t_.misses > 0 for t_ in self._tracks.values()):
+            # a landmarker's result was dropped as a jump: the detector looks for its person in this frame
+            dets = self._detect(frame)
+            posed = list(obs)
+            obs = self._merge_detections(obs, dets)
+            obs = posed + self._locate(obs[len(posed):], t)
         ids = self._assign_ids(obs)
         # a detection that could start a track but has no id yet: look again next frame to confirm it
         self._pending_confirmation = any(i == 0 and o.score >= self.config.tracking.activation_score
