@@ -234,8 +234,10 @@ def estimate_floor(model: FloorModel, xy_px: np.ndarray, score: np.ndarray,
         if len(seen) < need:
             continue
         px = xy_px[seen].mean(axis=0)
-        lo = rng[0] if known is None else known
-        if model.hidden_by_counter(px, lo):
+        # hidden only if the counter blocks the ray even at the highest possible height (the nearest point along
+        # the ray): at lower heights the ray runs on past a person standing in front of the counter
+        hi = rng[1] if known is None else known
+        if model.hidden_by_counter(px, hi):
             counter_hid = True
             continue
         heights = rng if known is None else (known, known)

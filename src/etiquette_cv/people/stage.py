@@ -209,13 +209,13 @@ class PeopleStage:
             score = float(np.mean(res.presence[[11, 12, 23, 24]]))
             obs.append(_Observation(res.box_xyxy_px(), max(score, self.config.tracking.activation_score),
                                     res.image_xy_px, np.minimum(res.visibility, res.presence), track.id, res))
-        return self._drop_duplicates(obs, frame.timestamp_s)
+        return obs
 
     def _drop_duplicates(self, obs: list[_Observation], t_s: float) -> list[_Observation]:
-        """Two landmarkers that ended on the same person (their upper bodies coincide): the older track keeps the
-        person, the newer one's landmarker is closed."""
+        """Two landmarkers that ended on the same person (their upper bodies coincide): the one whose result lies
+        where its own person stood keeps the person (then the older track), the other's landmarker is closed."""
         kept: list[_Observation] = []
-        for o in sorted(obs, key=lambda o: o.owner):
+        for o in sorted(obs, key=lambda o: (self._drift_m(o), o.owner)):
             twin = next((k for k in kept if _upper_body_distance(o, k) <= self.config.merge_keypoint_distance), None)
             if twin is None:
                 kept.append(o)
@@ -266,13 +266,25 @@ class PeopleStage:
         t = self._tracks.get(o.owner) if o.owner is not None else None
         return t.hip_height_m if t is not None else None
 
+    def _drift_m(self, o: _Observation) -> float:
+        """How far (metres) a landmarker's result lies from where its track stood last (0 when unknown)."""
+        track = self._tracks.get(o.owner) if o.owner is not None else None
+        if track is None or track.floor_xy_m is None or o.floor is None:
+            return 0.0
+        return float(np.linalg.norm(o.floor.xy_m - track.floor_xy_m))
+
     def _jumped(self, o: _Observation, t_s: float) -> bool:
         """A landmarker's result far from where its person stood a moment ago, or on the other side of the counter
         from a clerk: it jumped to somebody else (a customer in front of the clerk, inside the clerk's crop)."""
         track = self._tracks.get(o.owner) if o.owner is not None else None
         if track is None or track.floor_xy_m is None or o.floor is None:
             return False
-        if track.role == "clerk" and role_from_floor(self.floor, o.floor)[0] != "clerk":
+        role = role_from_floor(self.floor, o.floor)[0]
+        if track.role == "clerk" and role != "clerk":
+            return True
+        # a person crosses the counter line walking round it, on their feet: a hips/shoulders estimate on the other
+        # side of the counter is a landmarker that lost the legs or the person
+        if o.floor.source != "feet" and (role == "clerk") != (track.role == "clerk") and track.role != "unknown":
             return True
         # floor points from the hips or shoulders wander more than those from the feet
         slack = 0.0 if o.floor.source == "feet" else self.config.jump_m
@@ -444,19 +456,15 @@ class PeopleStage:
         self._frame_no += 1
         self.stats.frames += 1
         future = self._pool.submit(self._detect, frame) if periodic and self._pool is not None else None
-        obs = self._run_landmarkers(frame)
-        lost = any(t_.landmarker is not None and t_.misses == 1 for t_ in self._tracks.values())
+        # the landmarkers' people first: located, results that jumped to somebody else dropped, twins merged
+        obs = self._drop_duplicates(self._locate(self._run_landmarkers(frame), t), t)
+        missing = any(t_.landmarker is not None and t_.misses > 0 for t_ in self._tracks.values())
         dets = None
         if future is not None:
             dets = future.result()
-        elif periodic or lost or self._pending_confirmation:
+        elif periodic or missing or self._pending_confirmation:
             dets = self._detect(frame)
         if dets is not None:
-            obs = self._merge_detections(obs, dets)
-        obs = self._locate(obs, t)
-        if dets is None and any(t_.landmarker is not None and t_.misses > 0 for t_ in self._tracks.values()):
-            # a landmarker's result was dropped as a jump: the detector looks for its person in this frame
-            dets = self._detect(frame)
             posed = list(obs)
             obs = self._merge_detections(obs, dets)
             obs = posed + self._locate(obs[len(posed):], t)
