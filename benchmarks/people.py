@@ -11,7 +11,11 @@ Runs the product's people stage (`etiquette_cv.pipeline.run_people`) on the rand
 * role accuracy per matched person-frame: a clerk must be the clerk of their own station; a customer must be a
   customer (or waiting); a passer-by must not be a clerk;
 * floor point error (cm) of the matched person-frames against the truth's pelvis floor point;
-* ms per analysed frame for the detector, the tracker and the pose landmarkers (wall-clock sums / frames).
+* ms per analysed frame for the detector, the tracker and the pose landmarkers (wall-clock sums / frames);
+* the review on the same tracks: every 2 m crossing of the truth (customer, station) against the visits found,
+  and the 站接 (stand-to-greet) verdict of that station's clerk against the truth's (met / late / missed / not
+  applicable, from the truth's stand-up events and the clerk's stance at the crossing, with the rulebook's
+  allowance and early window).
 
     python benchmarks/people.py                 # both splits + real footage
     python benchmarks/people.py --split tuning  # only the tuning clips
@@ -58,6 +62,59 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / (area(a)[:, None] + area(b)[None, :] - inter + 1e-9)
 
 
+GREET_RULE = "CC-2.6-stand-greet"
+
+
+def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None]]:
+    """(crossing time s, station, verdict, stand-up delay s) of every customer's 2 m crossing in the truth."""
+    rule = rb.rule(GREET_RULE)
+    allowance, early = float(rule.value("allowance_s")), float(rule.value("early_s"))
+    ev = truth["events"]
+    clerk_of = {st["name"]: st.get("clerk", "clerk") for st in truth.get("stations", [])}
+    times = np.array([f["t_s"] for f in truth["frames"]])
+    out = []
+    for e in ev:
+        if e["type"] != "cross_2m" or e["direction"] != "in":
+            continue
+        t, station = e["t_s"], e.get("station")
+        clerk = clerk_of.get(station, "clerk")
+        leave = next((x["t_s"] for x in ev if x["type"] == "cross_2m" and x["direction"] == "out"
+                      and x["person"] == e["person"] and x["t_s"] > t), times[-1])
+        ups = [x["t_s"] for x in ev if x["type"] == "stand_up" and x["person"] == clerk and t - early <= x["t_s"] <= leave]
+        downs = [x["t_s"] for x in ev if x["type"] == "sit_down" and x["person"] == clerk and x["t_s"] <= t]
+        ups = [u for u in ups if u > t or not any(u < d for d in downs)]
+        stance = truth["frames"][int(np.argmin(np.abs(times - t)))]["persons"].get(clerk, {}).get("stance")
+        if stance == "stand" and not any(u <= t for u in ups):
+            out.append((t, station, "not_applicable", None))
+        elif not ups:
+            out.append((t, station, "missed", None))
+        else:
+            delay = ups[0] - t
+            out.append((t, station, "met" if delay <= allowance else "late", delay))
+    return out
+
+
+def score_review(truth: dict, tracks_path: Path, calibration: Path, out_dir: Path, rb) -> tuple[int, int, int, list]:
+    """(crossings, visits found, 站接 verdicts right, rows) for one clip, from the review of its tracks."""
+    from etiquette_cv.review import review
+
+    result, _ = review(None, calibration, out_dir, tracks_path=tracks_path)
+    greets = [f for f in result.findings if f.rule_id == GREET_RULE]
+    rows, found, right = [], 0, 0
+    for t, station, verdict, delay in truth_greetings(truth, rb):
+        visit = min((v for v in result.visits if v.station == station and v.arrive_s is not None
+                     and abs(v.arrive_s - t) <= 1.5), key=lambda v: abs(v.arrive_s - t), default=None)
+        got = next((f for f in greets if visit is not None and f.visit_id == visit.visit_id), None)
+        found += visit is not None
+        ok = got is not None and got.verdict.value == verdict
+        right += ok
+        rows.append(f"{t:6.1f} s @{station}: truth {verdict}{'' if delay is None else f' {delay:.1f} s'} / found "
+                    + ("no visit" if visit is None else f"{got.verdict.value if got else '-'}"
+                       + (f" {got.measured_value:g} s" if got is not None and got.measured_value is not None else ""))
+                    + ("" if ok else "  <-- wrong"))
+    return len(rows), found, right, rows
+
+
 @dataclass
 class Score:
     """Counts accumulated over clips."""
@@ -78,6 +135,9 @@ class Score:
     landmarker_s: float = 0.0
     wall_s: float = 0.0
     video_s: float = 0.0
+    crossings: int = 0
+    visits_found: int = 0
+    greet_right: int = 0
 
     def add(self, o: "Score") -> None:
         for k, v in vars(o).items():
@@ -95,7 +155,9 @@ class Score:
                 f"ID sw {self.id_switches} ({per5:.2f}/person/5 min)  role {role:5.1f}%  "
                 f"floor med {med:4.1f} cm p95 {p95:5.1f} cm  ms/frame det {1000 * self.detector_s / f:4.1f} "
                 f"trk {1000 * self.tracker_s / f:4.1f} pose {1000 * self.landmarker_s / f:5.1f}  "
-                f"{self.video_s / self.wall_s if self.wall_s else 0:.2f}x real time")
+                f"{self.video_s / self.wall_s if self.wall_s else 0:.2f}x real time"
+                + (f"  | crossings {self.crossings}: visit found {self.visits_found}, 站接 right {self.greet_right}"
+                   if self.crossings else ""))
 
 
 def role_right(truth_role: str, truth_station: str | None, role: str, station: str | None) -> bool:
@@ -113,8 +175,8 @@ def run_stage(video: Path, calibration, tmp: Path, config: PeopleConfig):
     return read_tracks(tmp / "tracks.jsonl"), summary
 
 
-def score_rendered(clip: dict, config: PeopleConfig, tmp: Path) -> Score:
-    """Score one rendered clip of the set against its sidecar."""
+def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose: bool = False) -> Score:
+    """Score one rendered clip of the set against its sidecar (and its review, with a rulebook)."""
     truth = json.loads((SET / clip["files"]["truth"]).read_text())
     cal = load_calibration(SET / clip["files"]["calibration"])
     tracks, summary = run_stage(SET / clip["files"]["video"], cal, tmp, config)
@@ -154,6 +216,11 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path) -> Score:
     sc.persons = len(seen_frames)
     sc.person_minutes = sum(seen_frames.values()) / 10.0 / 60.0
     _add_cost(sc, summary)
+    if rb is not None:
+        sc.crossings, sc.visits_found, sc.greet_right, rows = score_review(
+            truth, tmp / "tracks.jsonl", SET / clip["files"]["calibration"], tmp / "review", rb)
+        if verbose:
+            print("\n".join(f"      {r}" for r in rows))
     return sc
 
 
@@ -203,6 +270,7 @@ def main(argv=None) -> None:
     ap.add_argument("--split", choices=["tuning", "heldout", "all"], default="all")
     ap.add_argument("--clips", nargs="*", help="only these clip names")
     ap.add_argument("--no-real", action="store_true")
+    ap.add_argument("--verbose", action="store_true", help="print every 站接 row")
     ap.add_argument("--model", default="full")
     ap.add_argument("--detect-every", type=int, default=PeopleConfig().detect_every_n_frames)
     args = ap.parse_args(argv)
@@ -210,6 +278,9 @@ def main(argv=None) -> None:
     config = PeopleConfig(model=args.model, detect_every_n_frames=args.detect_every)
     print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} "
           f"cores, Python {platform.python_version()}; model {args.model}, detector every {args.detect_every} frames")
+    from etiquette_cv.rulebook_io import load_rulebook
+
+    rb = load_rulebook()
     manifest = json.loads((SET / "manifest.json").read_text())
     splits = ["tuning", "heldout"] if args.split == "all" else [args.split]
     for split in splits:
@@ -222,7 +293,7 @@ def main(argv=None) -> None:
                 print(f"  {clip['name']}: not rendered")
                 continue
             with tempfile.TemporaryDirectory() as tmp:
-                sc = score_rendered(clip, config, Path(tmp))
+                sc = score_rendered(clip, config, Path(tmp), rb, args.verbose)
             print("  " + sc.line(clip["name"]), flush=True)
             total.add(sc)
         print("  " + total.line(f"OVERALL {split}"))
