@@ -601,7 +601,9 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
     fitter = TrunkFitter(camera, place, settings=settings.fit)
     skyline = counter_skyline_px(camera, counter_edge_m, counter_height_m) if counter_edge_m is not None else []
     poses: list[PersonPose | None] = [_clerk_pose(f, station) for f in frames]
-    poses = [p if p is not None and p.landmarks_source == "mediapipe" else None for p in poses]
+    # frames where only the person detector saw the clerk give the shoulder and head heights (sit/stand), not the
+    # trunk fit or the limbs: its 17 keypoints carry no world landmarks and are too coarse for angles
+    fitted = np.array([p is not None and p.landmarks_source == "mediapipe" for p in poses])
     poses = [hide_behind_counter(p, skyline) if p is not None and len(skyline) else p for p in poses]
     station = place.station_xy_m
     for i, pose in enumerate(poses):
@@ -616,6 +618,8 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
         head_idx = ears if np.all(pose.visibility[ears] >= settings.visibility) else [Landmark.NOSE]
         if np.all(pose.visibility[head_idx] >= settings.visibility):
             head[i] = float(camera.height_on_vertical_line(pose.image_xy_px[head_idx].mean(axis=0), station)) - sh[i]
+        if not fitted[i]:
+            continue
         limbs = limb_features(pose, np.asarray(camera.R, float), place, settings.visibility,
                               settings.pocket_distance_m, settings.crossed_ankle_raise_m)
         hands[i], knee[i], asym[i], crossed[i], heel[i] = limbs
@@ -623,12 +627,13 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
     # Pass 1: dimensions from the frames that look upright-standing, then a standing-hypothesis fit everywhere
     # (its flexion corrects the shoulder height for bows, so a bow is not mistaken for sitting down).
     tall = visible & (sh > np.nanmedian(sh[visible]) if visible.any() else visible)
+    tall &= fitted
     sample = [poses[i] for i in np.flatnonzero(tall)[:: max(1, int(tall.sum()) // 40)]]
     if sample:
         fitter.dims = fitter.learn_dims(sample, "stand")
     stand_fits: dict[int, TrunkFit] = {}
     prev = None
-    for i in np.flatnonzero(visible):
+    for i in np.flatnonzero(visible & fitted):
         fit = fitter.fit(poses[i], "stand", init=prev, quick=True)
         if fit is not None:
             flex_stand[i] = fit.flexion_deg
@@ -654,7 +659,7 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
     prev = None
     for a, b in label_runs(stance):
         st = stance[a] or "stand"
-        idx = [i for i in range(a, b) if visible[i]]
+        idx = [i for i in range(a, b) if visible[i] and fitted[i]]
         anchor = None
         if st == "stand":  # seated hips are mostly hidden or invented: they anchor nothing
             calm = [stand_fits[i].hip_xyz_m for i in idx if i in stand_fits

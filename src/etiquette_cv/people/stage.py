@@ -434,12 +434,20 @@ class PeopleStage:
                                                            or track.role == "customer")):
                 self._close_landmarker(track, t_s)
 
+    def _detector_visibility(self, score: np.ndarray) -> np.ndarray:
+        """The detector's keypoint scores on MediaPipe's visibility scale, where later stages use 0.5 as "seen":
+        a keypoint at the people stage's own threshold (``roles.detector_keypoint_score``) maps to 0.5, a sure one
+        to 1, and weaker ones proportionally below."""
+        thr = self.config.roles.detector_keypoint_score
+        score = np.asarray(score, np.float32)
+        return np.where(score >= thr, 0.5 + 0.5 * (score - thr) / (1.0 - thr), 0.5 * score / thr).astype(np.float32)
+
     def _person(self, o: _Observation, track: _Track) -> PersonPose:
         if o.landmarks is not None:
             lm = o.landmarks
             vis, pres, world, z, src = lm.visibility, lm.presence, lm.world_xyz_m, lm.image_z, "mediapipe"
         else:
-            vis = pres = o.point_score
+            vis = pres = self._detector_visibility(o.point_score)
             world, z, src = np.zeros((NUM_LANDMARKS, 3), np.float32), np.zeros(NUM_LANDMARKS, np.float32), "detector"
         return PersonPose(
             track_id=track.id, role=track.role if self.floor is not None else "unknown",
