@@ -153,12 +153,14 @@ def _usable(xy: np.ndarray, score: np.ndarray, idx, thr: float, w: int, h: int) 
 
 
 def _segment_estimate(model: FloorModel, px: np.ndarray, heights: tuple[float, float], standing: float,
-                      source: str, far_side: bool) -> FloorEstimate | None:
+                      source: str, far_side: bool, behind_hint: bool | None = None) -> FloorEstimate | None:
     """Floor point from one pixel whose height above the floor is only known to lie in ``heights``.
 
     ``far_side``: the counter hid part of this person's body, so they stand on the side of the counter away from
-    the camera; only the possible points there are kept. Behind the counter the point nearest a station is taken
-    (clerks sit or stand at their station), elsewhere the point at the standing height."""
+    the camera; only the possible points there are kept; else with ``behind_hint`` (the side of the counter the
+    same person was on a moment ago) the points on that side, when there are any. Behind the counter the point
+    nearest a station is taken (clerks sit or stand at their station), elsewhere the point at the standing
+    height."""
     zs = np.linspace(heights[0], heights[1], 7)
     pts = model.camera.pixel_to_plane_z(np.repeat(px[None], len(zs), axis=0), zs)
     ok = np.all(np.isfinite(pts), axis=1)
@@ -167,6 +169,10 @@ def _segment_estimate(model: FloorModel, px: np.ndarray, heights: tuple[float, f
     if far_side:
         camera_behind = float(model.signed_distance_m(model.camera.position_m[:2])) < 0
         ok &= (dist < -margin) if not camera_behind else (dist > -margin)
+    if not far_side and behind_hint is not None:
+        side = (dist < -margin) if behind_hint else (dist > -margin)
+        if (ok & side).any():
+            ok &= side
     if not ok.any():
         return None
     pts, zs, dist = pts[ok], zs[ok], dist[ok]
@@ -194,12 +200,14 @@ def _plausible_body(model: FloorModel, xy_px: np.ndarray, score: np.ndarray, thr
 
 def estimate_floor(model: FloorModel, xy_px: np.ndarray, score: np.ndarray,
                    box_xyxy_px: np.ndarray | None = None, hip_height_m: float | None = None,
-                   shoulder_height_m: float | None = None, min_score: float | None = None) -> FloorEstimate | None:
+                   shoulder_height_m: float | None = None, min_score: float | None = None,
+                   behind_hint: bool | None = None) -> FloorEstimate | None:
     """The floor point (metres) of a person from 33 BlazePose-indexed image points (pixels) with per-point scores
     (visibility, or the detector's keypoint scores), using the lowest body part the camera sees (module docstring).
     ``box_xyxy_px``: the detector's box (where the visible body ends), or None; ``hip_height_m`` /
     ``shoulder_height_m``: the person's own heights when already measured; ``min_score``: the score a point needs
-    (default: the settings' ``visibility``)."""
+    (default: the settings' ``visibility``); ``behind_hint``: whether the same person stood behind the counter a
+    moment ago (settles what the hips and shoulders alone leave open), None for somebody new."""
     s = model.settings
     thr = s.visibility if min_score is None else min_score
     cam = model.camera
@@ -234,14 +242,15 @@ def estimate_floor(model: FloorModel, xy_px: np.ndarray, score: np.ndarray,
         if len(seen) < need:
             continue
         px = xy_px[seen].mean(axis=0)
-        # hidden only if the counter blocks the ray even at the highest possible height (the nearest point along
-        # the ray): at lower heights the ray runs on past a person standing in front of the counter
-        hi = rng[1] if known is None else known
-        if model.hidden_by_counter(px, hi):
+        # hidden for sure if the counter blocks the ray even at the highest possible height (the nearest point
+        # along the ray); blocked only at lower heights, it is hidden for somebody behind the counter (MediaPipe
+        # draws a seated clerk's hips where the counter is) and in view for somebody in front of it
+        lo, hi = (rng if known is None else (known, known))
+        if model.hidden_by_counter(px, hi) or (behind_hint and model.hidden_by_counter(px, lo)):
             counter_hid = True
             continue
         heights = rng if known is None else (known, known)
-        est = _segment_estimate(model, px, heights, standing, name, counter_hid)
+        est = _segment_estimate(model, px, heights, standing, name, counter_hid, behind_hint)
         if est is not None:
             return est
     if box_xyxy_px is not None and box_xyxy_px[3] < h - 2:

@@ -262,6 +262,13 @@ class PeopleStage:
             box = np.array([min(box[0], d[0]), min(box[1], d[1]), max(box[2], d[2]), max(box[3], d[3])], np.float32)
         return box
 
+    def _behind_hint(self, o: _Observation) -> bool | None:
+        """Whether a landmarker's person is a clerk (stands behind the counter), None when not known."""
+        t = self._tracks.get(o.owner) if o.owner is not None else None
+        if t is None or t.role == "unknown":
+            return None
+        return t.role == "clerk" or (t.role == "other" and t.distance_m < 0)
+
     def _known_hip_height(self, o: _Observation) -> float | None:
         t = self._tracks.get(o.owner) if o.owner is not None else None
         return t.hip_height_m if t is not None else None
@@ -302,7 +309,7 @@ class PeopleStage:
             # only a detector's box tells where the visible body ends (a landmark box ends where MediaPipe lost
             # the legs)
             o.floor = estimate_floor(floor, o.xy, o.point_score, o.box if o.detected else None,
-                                     self._known_hip_height(o),
+                                     self._known_hip_height(o), behind_hint=self._behind_hint(o),
                                      min_score=None if o.landmarks is not None else floor.settings.detector_keypoint_score)
             if self._jumped(o, t_s):
                 track = self._tracks[o.owner]
