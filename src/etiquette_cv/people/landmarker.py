@@ -30,6 +30,9 @@ class LandmarkerSettings:
     margin: float = 0.45
     """The crop extends this fraction of the person's box beyond it on every side."""
     resize_fraction: float = 0.25
+    shrink_fraction: float = 0.5
+    """The crop shrinks only when the person's size falls below this fraction of it: a bow or sitting down shrinks
+    the visible body for a few seconds, and a restart then would lose the person mid-bow."""
     """The crop changes size only when the person's size changes by more than this fraction."""
     min_detection_confidence: float = 0.5
     min_presence_confidence: float = 0.5
@@ -105,12 +108,12 @@ class TrackLandmarker:
 
     def _crop_for(self, box_xyxy_px: np.ndarray) -> tuple[int, int, int]:
         """(x, y, side) of the square crop around a person's box, in pixels; restarts the landmarker when the side
-        changes by more than ``resize_fraction``."""
+        grows by more than ``resize_fraction`` or shrinks below ``shrink_fraction``."""
         x0, y0, x1, y1 = (float(v) for v in box_xyxy_px)
         want = max(x1 - x0, y1 - y0, 8.0) * (1 + 2 * self.settings.margin)
         if self._side is None:
             self._side = want
-        elif abs(want - self._side) / self._side > self.settings.resize_fraction:
+        elif want > self._side * (1 + self.settings.resize_fraction) or want < self._side * self.settings.shrink_fraction:
             self._side = want
             self.restart()
         side = int(round(min(self._side, self.image_width, self.image_height)))
