@@ -1,0 +1,58 @@
+"""The people stage end to end on a clip of the tuning split of the rendered people set: everybody found and given
+the right role, the clerk as the clerk of their station (slow: runs the detector and MediaPipe)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from etiquette_cv.calibration import load_calibration
+from etiquette_cv.pipeline import run_people
+from etiquette_cv.tracks import read_tracks
+from etiquette_cv.video import VideoSource
+
+SET = Path(__file__).resolve().parents[2] / "benchmarks" / "people_set" / "tuning"
+
+
+def _iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+@pytest.mark.slow
+def test_side_camera_clip_people_found_with_roles(tmp_path):
+    name = "t104_side_one_station"
+    out = tmp_path / "t.jsonl"
+    summary = run_people(VideoSource(SET / f"{name}.mp4", analysis_fps=10.0), out,
+                         load_calibration(SET / f"{name}.yaml"))
+    assert summary.problem is None and summary.stats.detector_runs > 0 and summary.stats.landmarker_calls > 0
+    found = {f.frame_index: f for f in read_tracks(out).frames}
+    truth = json.loads((SET / f"{name}.gt.json").read_text())
+    counted = hit = role_ok = 0
+    clerk_ids = set()
+    for fr in truth["frames"]:
+        persons = found[fr["index"]].persons
+        for pid, p in fr["persons"].items():
+            if p.get("bbox_px") is None or p["visible_fraction"] < 0.5 or p["height_px"] < 100:
+                continue
+            counted += 1
+            best = max(persons, key=lambda q: _iou(p["bbox_px"], q.box_xyxy_px), default=None)
+            if best is None or _iou(p["bbox_px"], best.box_xyxy_px) < 0.3:
+                continue
+            hit += 1
+            if p["role"] == "clerk":
+                role_ok += best.role == "clerk" and best.station == p["station"]
+                clerk_ids.add(best.track_id)
+            else:
+                role_ok += best.role != "clerk"
+    print(f"{name}: found {hit}/{counted}, role right {role_ok}/{hit}, clerk track ids {sorted(clerk_ids)}")
+    assert hit / counted >= 0.9
+    assert role_ok / hit >= 0.97
+    assert len(clerk_ids) <= 2
+    floor = [p.floor_xy_m for f in found.values() for p in f.persons if p.floor_xy_m is not None]
+    assert floor and np.all(np.isfinite(np.array(floor)))
