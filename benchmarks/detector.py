@@ -42,6 +42,7 @@ from scipy.optimize import linear_sum_assignment
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from etiquette_cv.people.boxes import iou_matrix  # noqa: E402
 from etiquette_cv.people.detector import PersonDetector  # noqa: E402
 
 SAMPLES = REPO / "sample_videos"
@@ -50,17 +51,6 @@ HEAD = range(0, 11)  # BlazePose nose, eyes, ears, mouth
 CROWN = 0.08
 SIDES = 0.02
 MIN_VISIBLE_LANDMARKS = 4
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in a (N, 4) with every box in b (M, 4), boxes x0, y0, x1, y1."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    inter = ix * iy
-    area = lambda x: (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])  # noqa: E731
-    return inter / (area(a)[:, None] + area(b)[None, :] - inter + 1e-9)
 
 
 def truth_box(person: dict, width: int, height: int, kind: str = "landmarks") -> np.ndarray | None:

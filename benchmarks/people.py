@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from etiquette_cv.calibration import load_calibration  # noqa: E402
 from etiquette_cv.models import quiet_mediapipe  # noqa: E402
+from etiquette_cv.people.boxes import iou_matrix  # noqa: E402
 from etiquette_cv.people.stage import PeopleConfig  # noqa: E402
 from etiquette_cv.pipeline import run_people  # noqa: E402
 from etiquette_cv.tracks import read_tracks  # noqa: E402
@@ -51,18 +52,16 @@ MIN_HEIGHT_PX = 100.0
 MATCH_IOU = 0.3
 
 
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in a (N, 4) with every box in b (M, 4), boxes x0, y0, x1, y1."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    inter = ix * iy
-    area = lambda x: (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])  # noqa: E731
-    return inter / (area(a)[:, None] + area(b)[None, :] - inter + 1e-9)
-
-
 GREET_RULE = "CC-2.6-stand-greet"
+
+
+def match_frame(truth_boxes: list, persons: list) -> dict[int, int]:
+    """Truth index -> found index of one frame's one-to-one matches (Hungarian on box IoU, IoU >= MATCH_IOU)."""
+    tb = np.array(truth_boxes, float).reshape(-1, 4)
+    pb = np.array([p.box_xyxy_px if p.box_xyxy_px is not None else p.bbox_px() for p in persons], float).reshape(-1, 4)
+    iou = iou_matrix(tb, pb)
+    rows, cols = linear_sum_assignment(-iou) if iou.size else ([], [])
+    return {int(r): int(c) for r, c in zip(rows, cols) if iou[r, c] >= MATCH_IOU}
 
 
 def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None]]:
@@ -189,12 +188,7 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose
         if found is None:
             continue
         people = [(pid, p) for pid, p in fr["persons"].items() if p.get("bbox_px") is not None]
-        tboxes = np.array([p["bbox_px"] for _, p in people], float).reshape(-1, 4)
-        pboxes = np.array([p.box_xyxy_px if p.box_xyxy_px is not None else p.bbox_px() for p in found.persons],
-                          float).reshape(-1, 4)
-        iou = iou_matrix(tboxes, pboxes)
-        rows, cols = linear_sum_assignment(-iou) if iou.size else ([], [])
-        match = {r: c for r, c in zip(rows, cols) if iou[r, c] >= MATCH_IOU}
+        match = match_frame([p["bbox_px"] for _, p in people], found.persons)
         counted = [i for i, (_, p) in enumerate(people)
                    if p.get("visible_fraction", 0.0) >= MIN_VISIBLE and p.get("height_px", 0.0) >= MIN_HEIGHT_PX]
         sc.truth += len(counted)
@@ -244,12 +238,7 @@ def score_real(name: str, config: PeopleConfig, tmp: Path) -> Score | None:
         found = by_frame.get(fr["frame"])
         if found is None:
             continue
-        tboxes = np.array([p["bbox_px"] for p in fr["persons"]], float).reshape(-1, 4)
-        pboxes = np.array([p.box_xyxy_px if p.box_xyxy_px is not None else p.bbox_px() for p in found.persons],
-                          float).reshape(-1, 4)
-        iou = iou_matrix(tboxes, pboxes)
-        rows, cols = linear_sum_assignment(-iou) if iou.size else ([], [])
-        match = {r: c for r, c in zip(rows, cols) if iou[r, c] >= MATCH_IOU}
+        match = match_frame([p["bbox_px"] for p in fr["persons"]], found.persons)
         counted = [i for i, p in enumerate(fr["persons"]) if p["mostly_in_view"] and p["height_px"] >= MIN_HEIGHT_PX]
         sc.truth += len(counted)
         sc.found += sum(1 for i in counted if i in match)

@@ -10,18 +10,12 @@ import numpy as np
 import pytest
 
 from etiquette_cv.calibration import load_calibration
+from etiquette_cv.people.boxes import iou
 from etiquette_cv.pipeline import run_people
 from etiquette_cv.tracks import read_tracks
 from etiquette_cv.video import VideoSource
 
 SET = Path(__file__).resolve().parents[2] / "benchmarks" / "people_set" / "tuning"
-
-
-def _iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 @pytest.mark.slow
@@ -41,8 +35,8 @@ def test_side_camera_clip_people_found_with_roles(tmp_path):
             if p.get("bbox_px") is None or p["visible_fraction"] < 0.5 or p["height_px"] < 100:
                 continue
             counted += 1
-            best = max(persons, key=lambda q: _iou(p["bbox_px"], q.box_xyxy_px), default=None)
-            if best is None or _iou(p["bbox_px"], best.box_xyxy_px) < 0.3:
+            best = max(persons, key=lambda q: iou(p["bbox_px"], q.box_xyxy_px), default=None)
+            if best is None or iou(p["bbox_px"], best.box_xyxy_px) < 0.3:
                 continue
             hit += 1
             if p["role"] == "clerk":

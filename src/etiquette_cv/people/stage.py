@@ -23,6 +23,7 @@ import numpy as np
 
 from ..models import resolve_pose_model
 from ..types import NUM_LANDMARKS, Frame, FramePoses, PersonPose
+from .boxes import iou
 from .floor import FloorEstimate, FloorModel, RoleSettings, estimate_floor, role_from_floor
 from .landmarker import LandmarkerSettings, LandmarkResult, TrackLandmarker
 from .tracker import IdentityTracker, TrackerSettings
@@ -131,14 +132,6 @@ class _Track:
     hip_height_m: float | None = None
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 #: BlazePose indices of the upper body (face, shoulders, elbows, wrists): what two views of one person share even
 #: when the legs are hidden (and invented differently).
 _UPPER_BODY = np.array([0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16])
@@ -147,7 +140,7 @@ _UPPER_BODY = np.array([0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16])
 def _upper_body_distance(a: _Observation, b: _Observation, min_score: float = 0.3) -> float:
     """Mean distance of the upper-body points both observations see, over the larger box height (inf: no overlap
     or too few common points)."""
-    if _iou(a.box, b.box) <= 0.0:
+    if iou(a.box, b.box) <= 0.0:
         return np.inf
     ok = (a.point_score[_UPPER_BODY] >= min_score) & (b.point_score[_UPPER_BODY] >= min_score)
     if ok.sum() < 3:
@@ -238,7 +231,7 @@ class PeopleStage:
             det = _from_detection(dets, i)
             # the same person: their upper bodies coincide, or their boxes overlap a lot (a person cut by the frame's
             # edge or seen small has too few keypoints the two agree on)
-            cost = [0.0 if _iou(o.box, det.box) >= self.config.merge_iou else _upper_body_distance(o, det)
+            cost = [0.0 if iou(o.box, det.box) >= self.config.merge_iou else _upper_body_distance(o, det)
                     for o in obs]
             k = int(np.argmin(cost)) if cost else -1
             if k >= 0 and cost[k] <= self.config.merge_keypoint_distance:
@@ -412,7 +405,7 @@ class PeopleStage:
                 same_station = tk.role == tj.role == "clerk" and tk.station == tj.station
                 near = (obs[k].floor is not None and obs[j].floor is not None
                         and np.linalg.norm(obs[k].floor.xy_m - obs[j].floor.xy_m) < self.config.same_place_m)
-                if _iou(obs[k].box, obs[j].box) >= self.config.merge_iou and (same_station or near):
+                if iou(obs[k].box, obs[j].box) >= self.config.merge_iou and (same_station or near):
                     dup = True
                     break
             if dup:
