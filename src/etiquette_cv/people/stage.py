@@ -430,8 +430,7 @@ class PeopleStage:
                 self._close_landmarker(track, t_s)
                 del self._tracks[tid]
             elif track.landmarker is not None and (track.misses >= self.config.landmarker_patience
-                                                   or not (track.role in ("clerk", "unknown")
-                                                           or track.role == "customer")):
+                                                   or track.role not in ("clerk", "customer", "unknown")):
                 self._close_landmarker(track, t_s)
 
     def _detector_visibility(self, score: np.ndarray) -> np.ndarray:
