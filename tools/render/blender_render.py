@@ -46,7 +46,6 @@ def export(scenario, npz_path, frames=None):
     sys.path.insert(0, os.path.join(REPO, "src"))
     sys.path.insert(0, HERE)
     from etiquette_cv.sim.scenario import load_scenario
-    import body as bodymod
     import render as R
     from raster import Camera
 
@@ -54,14 +53,7 @@ def export(scenario, npz_path, frames=None):
     ex = dict(sc.scene.extra)
     cs = sc.camera
     cam = Camera(cs.position_m, cs.look_at_m, cs.hfov_deg, cs.width, cs.height, cs.roll_deg)
-    bodies = {}
-    for p in sc.persons:
-        b = bodymod.Body(p.body.height_m, p.body.sex, p.appearance)
-        b.desk_z = sc.scene.counter.desk_height_m
-        b.setup_seat()
-        bodies[p.id] = b
-    clerk = next((p for p in sc.persons if p.role == "clerk"), None)
-    clerk_body = bodies[clerk.id] if clerk else None
+    bodies, clerk_body = R.make_bodies(sc)
     scene = R.build_scene(sc, clerk_body, ex)
     times = sc.times()
     fr = list(range(len(times))) if frames is None else [k for k in frames if k < len(times)]

@@ -42,6 +42,18 @@ def r4(x):
 
 
 # ----------------------------------------------------------------------------------------------------------------
+def make_bodies(sc):
+    """The posable body of every person of a scenario (by id), and the first clerk's (None without a clerk)."""
+    bodies = {}
+    for p in sc.persons:
+        b = bodymod.Body(p.body.height_m, p.body.sex, p.appearance)
+        b.desk_z = sc.scene.counter.desk_height_m
+        b.setup_seat()
+        bodies[p.id] = b
+    clerk = next((p for p in sc.persons if p.role == "clerk"), None)
+    return bodies, bodies[clerk.id] if clerk else None
+
+
 def build_scene(sc, clerk_body, ex):
     c = sc.scene.counter
     x0, x1, depth = c.x0_m, c.x1_m, c.depth_m
@@ -320,14 +332,7 @@ def main(argv=None):
     cam = Camera(cs.position_m, cs.look_at_m, cs.hfov_deg, cs.width, cs.height, cs.roll_deg)
     if "light_key" in ex:
         raster.LIGHT_KEY = np.asarray(ex["light_key"], float) / np.linalg.norm(ex["light_key"])
-    bodies = {}
-    for p in sc.persons:
-        b = bodymod.Body(p.body.height_m, p.body.sex, p.appearance)
-        b.desk_z = sc.scene.counter.desk_height_m
-        b.setup_seat()
-        bodies[p.id] = b
-    clerk = next((p for p in sc.persons if p.role == "clerk"), None)
-    clerk_body = bodies[clerk.id] if clerk else None
+    bodies, clerk_body = make_bodies(sc)
     scene = build_scene(sc, clerk_body, ex)
     counter = sc.scene.counter
     chair_xy = sc.scene.chair_pos_m
