@@ -43,15 +43,14 @@ def r4(x):
 
 # ----------------------------------------------------------------------------------------------------------------
 def make_bodies(sc):
-    """The posable body of every person of a scenario (by id), and the first clerk's (None without a clerk)."""
+    """The posable body of every person of a scenario (by id), and the scenario's first clerk (None without one)."""
     bodies = {}
     for p in sc.persons:
         b = bodymod.Body(p.body.height_m, p.body.sex, p.appearance)
         b.desk_z = sc.scene.counter.desk_height_m
         b.setup_seat()
         bodies[p.id] = b
-    clerk = next((p for p in sc.persons if p.role == "clerk"), None)
-    return bodies, bodies[clerk.id] if clerk else None
+    return bodies, next((p for p in sc.persons if p.role == "clerk"), None)
 
 
 def build_scene(sc, clerk_body, ex):
@@ -332,7 +331,8 @@ def main(argv=None):
     cam = Camera(cs.position_m, cs.look_at_m, cs.hfov_deg, cs.width, cs.height, cs.roll_deg)
     if "light_key" in ex:
         raster.LIGHT_KEY = np.asarray(ex["light_key"], float) / np.linalg.norm(ex["light_key"])
-    bodies, clerk_body = make_bodies(sc)
+    bodies, clerk = make_bodies(sc)
+    clerk_body = bodies[clerk.id] if clerk else None
     scene = build_scene(sc, clerk_body, ex)
     counter = sc.scene.counter
     chair_xy = sc.scene.chair_pos_m
