@@ -539,13 +539,9 @@ def label_runs(labels: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _clerk_pose(frame, station: str | None) -> PersonPose | None:
-    """The clerk of ``station`` in one frame (with several candidates, the one whose landmarks came from their own
-    landmarker and who is nearest the station)."""
+    """The clerk of ``station`` in one frame (with several candidates, one posed by their own landmarker)."""
     found = frame.by_role("clerk", station)
-    if len(found) <= 1:
-        return found[0] if found else None
-    return min(found, key=lambda p: (p.landmarks_source != "mediapipe",
-                                     np.inf if p.floor_xy_m is None else 0.0))
+    return min(found, key=lambda p: p.landmarks_source != "mediapipe", default=None)
 
 
 def counter_skyline_px(camera, edge_m: np.ndarray, height_m: float, step_m: float = 0.05) -> np.ndarray:
@@ -581,8 +577,8 @@ def measure_clerk(frames: list, camera, station_xy_m: np.ndarray, facing_xy: np.
                   stance_of, settings: PostureSettings = PostureSettings(), counter_edge_m: np.ndarray | None = None,
                   counter_height_m: float = 0.0, station: str | None = None) -> ClerkSeries:
     """The posture series of the clerk of ``station`` (None: any clerk) from the analysed frames (``FramePoses``)
-    through a solved camera. Only landmarks from the clerk's own landmarker are used (detector keypoints carry no
-    hips-to-shoulders detail worth fitting).
+    through a solved camera. Frames where only the person detector saw the clerk give shoulder and head heights
+    (sit/stand) but no trunk fit or limb features (its 17 keypoints carry no world landmarks).
 
     With the counter's front edge and height, landmarks hidden behind the counter are not used.
     ``stance_of(t_s, upright_shoulder_height_m, head_minus_shoulder_m) -> states`` is the events stage's sit/stand
@@ -733,13 +729,12 @@ def measure_customers(frames: list, camera, counter, floor_position, distance_to
         for p in f.persons:
             if p.role not in roles:
                 continue
-            pos = floor_position(p, camera) if p.floor_xy_m is None else None
             if p.floor_xy_m is not None:
                 xy, conf = np.asarray(p.floor_xy_m, float), 1.0 if p.floor_source == "feet" else 0.5
-            elif pos is None:
-                xy, conf = np.array([np.nan, np.nan]), 0.0
-            else:
+            elif (pos := floor_position(p, camera)) is not None:
                 xy, conf = np.asarray(pos.xy_m, float), float(pos.confidence)
+            else:
+                xy, conf = np.array([np.nan, np.nan]), 0.0
             by_track.setdefault(p.track_id, []).append((f.timestamp_s, f.frame_index, xy, conf))
     out = []
     for tid, rows in sorted(by_track.items()):

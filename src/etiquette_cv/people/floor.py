@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import cv2
 import numpy as np
 
 from ..calibration import Calibration, CameraModel
@@ -135,7 +136,6 @@ class FloorModel:
         zone = self.calibration.zones.get(name)
         if zone is None or zone.floor_m is None:
             return False
-        import cv2
         return cv2.pointPolygonTest(zone.floor_m.astype(np.float32), (float(xy_m[0]), float(xy_m[1])), False) >= 0
 
     def nearest_station(self, xy_m: np.ndarray) -> tuple[str | None, float]:

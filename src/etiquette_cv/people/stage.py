@@ -107,6 +107,8 @@ class _Observation:
     """Id of the track whose landmarker produced it."""
     landmarks: LandmarkResult | None = None
     floor: FloorEstimate | None = None
+    place: tuple[str, str | None] | None = None
+    """(role, station) that the floor point gives (:func:`.floor.role_from_floor`), None without one."""
     detected: bool = False
     """A detector box is part of this observation (``box`` is the detector's)."""
 
@@ -279,7 +281,7 @@ class PeopleStage:
         track = self._tracks.get(o.owner) if o.owner is not None else None
         if track is None or track.floor_xy_m is None or o.floor is None:
             return False
-        role = role_from_floor(self.floor, o.floor)[0]
+        role = o.place[0]
         if track.role == "clerk" and role != "clerk":
             return True
         # a person crosses the counter line walking round it, on their feet: a hips/shoulders estimate on the other
@@ -304,6 +306,7 @@ class PeopleStage:
             o.floor = estimate_floor(floor, o.xy, o.point_score, o.box if o.detected else None,
                                      self._known_hip_height(o), behind_hint=self._behind_hint(o),
                                      min_score=None if o.landmarks is not None else floor.settings.detector_keypoint_score)
+            o.place = role_from_floor(floor, o.floor) if o.floor is not None else None
             if self._jumped(o, t_s):
                 track = self._tracks[o.owner]
                 track.landmarker.restart()
@@ -311,7 +314,7 @@ class PeopleStage:
                 continue
             kept.append(o)
             if o.owner is None and o.floor is not None and cfg.station_min_score <= o.score \
-                    < cfg.tracking.activation_score and role_from_floor(floor, o.floor)[0] == "clerk":
+                    < cfg.tracking.activation_score and o.place[0] == "clerk":
                 o.score = cfg.tracking.activation_score
         return kept
 
@@ -321,7 +324,7 @@ class PeopleStage:
         tens of centimetres, and one station has one clerk); everyone else at their floor point."""
         if o.floor is None:
             return np.array([np.nan, np.nan])
-        role, station = role_from_floor(self.floor, o.floor)
+        role, station = o.place
         if role == "clerk":
             return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == station)
         return o.floor.xy_m
@@ -340,7 +343,7 @@ class PeopleStage:
     def _update_role(self, track: _Track, o: _Observation, t_s: float) -> None:
         if self.floor is None or o.floor is None:
             return
-        role, station = role_from_floor(self.floor, o.floor)
+        role, station = o.place
         track.distance_m = o.floor.signed_distance_m
         if o.floor.source == "feet" and o.landmarks is not None:
             hips = o.landmarks.visibility[[23, 24]]
