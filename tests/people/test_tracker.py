@@ -28,18 +28,58 @@ def test_two_people_crossing_in_the_image_keep_their_ids_on_the_floor():
     assert ids[2, 0] != ids[2, 1] and ids[2, 0] > 0 and ids[2, 1] > 0
 
 
-def test_a_short_gap_keeps_the_id_and_a_long_one_ends_the_track():
-    tr = IdentityTracker(TrackerSettings(lost_s=1.0), frame_rate_hz=10.0, use_floor=True)
+def _one_person(tr, xy_m, station=None):
+    return tr.update(np.array([[0, 0, 10, 10]], float), np.array([xy_m], float), np.array([0.9]),
+                     None if station is None else [station])[0]
+
+
+def _nobody(tr):
+    return tr.update(np.zeros((0, 4)), np.zeros((0, 2)), np.zeros(0))
+
+
+def test_a_short_gap_keeps_the_id_and_somebody_elsewhere_after_the_track_ended_is_new():
+    tr = IdentityTracker(TrackerSettings(lost_s=1.0, relink_s=3.0), frame_rate_hz=10.0, use_floor=True)
     ids = []
     for k in range(80):
         gone = 20 <= k < 26 or 40 <= k < 60        # 0.6 s gap, then a 2 s gap
-        if gone:
-            ids.append(tr.update(np.zeros((0, 4)), np.zeros((0, 2)), np.zeros(0)))
-            continue
-        ids.append(tr.update(np.array([[0, 0, 10, 10]], float), np.array([[0.5, 1.5]]), np.array([0.9])))
-    first, after_short, after_long = ids[10][0], ids[30][0], ids[70][0]
+        ids.append(_nobody(tr) if gone else _one_person(tr, [0.5, 1.5] if k < 60 else [5.5, 1.5]))
+    first, after_short, after_long = ids[10], ids[30], ids[70]
     assert first > 0 and after_short == first
-    assert after_long > 0 and after_long != first
+    assert after_long > 0 and after_long != first   # 5 m away after 2 s: not the same person
+
+
+def test_a_person_lost_a_moment_ago_close_by_keeps_their_id():
+    """Walking at 1 m/s, then standing still while hidden: ByteTrack's prediction walks on, and the person comes
+    out of the occlusion away from it (a new ByteTrack track), yet keeps their id."""
+    tr = IdentityTracker(TrackerSettings(lost_s=1.0, relink_s=3.0), frame_rate_hz=10.0, use_floor=True)
+    ids = []
+    for k in range(60):
+        x = min(k, 20) * 0.1
+        ids.append(_nobody(tr) if 20 <= k < 45 else _one_person(tr, [x, 1.0]))
+    assert ids[10] > 0 and ids[50] == ids[10]
+    far = IdentityTracker(TrackerSettings(lost_s=1.0, relink_s=3.0), frame_rate_hz=10.0, use_floor=True)
+    got = [_nobody(far) if 20 <= k < 45 else _one_person(far, [0.0 if k < 20 else 6.0, 1.0]) for k in range(60)]
+    assert got[50] > 0 and got[50] != got[10]      # 6 m in 2.5 s: somebody else
+
+
+def test_a_clerk_hidden_for_minutes_keeps_the_id_of_their_station():
+    tr = IdentityTracker(TrackerSettings(lost_s=1.0, relink_s=3.0), frame_rate_hz=10.0, use_floor=True)
+    before = [_one_person(tr, [0.0, -1.0], "A") for _ in range(10)][-1]
+    for _ in range(1200):                            # two minutes behind a customer
+        _nobody(tr)
+    after = [_one_person(tr, [0.0, -1.0], "A") for _ in range(5)][-1]
+    elsewhere = [_one_person(tr, [4.0, -1.0], "B") for _ in range(5)][-1]
+    assert before > 0 and after == before
+    assert elsewhere not in (0, before)
+
+
+def test_two_people_never_share_an_id():
+    tr = IdentityTracker(TrackerSettings(lost_s=1.0, relink_s=3.0), frame_rate_hz=10.0, use_floor=True)
+    for k in range(40):
+        xy = np.array([[0.0, 1.0], [0.3, 1.0]]) if k < 10 or k >= 25 else np.zeros((0, 2))
+        ids = tr.update(np.tile([0, 0, 10, 10], (len(xy), 1)).astype(float), xy, np.full(len(xy), 0.9))
+        if len(ids) == 2 and (ids > 0).all():
+            assert ids[0] != ids[1]
 
 
 def test_image_boxes_without_a_calibration():

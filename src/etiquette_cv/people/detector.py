@@ -129,9 +129,10 @@ class PersonDetector:
 
     # ------------------------------------------------------------------------------------------------ helpers
 
-    def input_size(self, width_px: int, height_px: int) -> tuple[int, int, int, int]:
-        """(resized w, resized h, model input w, model input h) in pixels for an image of the given size."""
-        scale = self.input_long_side_px / max(width_px, height_px)
+    def input_size(self, width_px: int, height_px: int, long_side_px: int | None = None) -> tuple[int, int, int, int]:
+        """(resized w, resized h, model input w, model input h) in pixels for an image of the given size, scaled so
+        its long side has ``long_side_px`` (default: the detector's ``input_long_side_px``)."""
+        scale = (long_side_px or self.input_long_side_px) / max(width_px, height_px)
         rw, rh = max(1, round(width_px * scale)), max(1, round(height_px * scale))
         return rw, rh, -(-rw // _STRIDE) * _STRIDE, -(-rh // _STRIDE) * _STRIDE
 
@@ -151,12 +152,17 @@ class PersonDetector:
 
     # ------------------------------------------------------------------------------------------------ detect
 
-    def detect(self, image_bgr: np.ndarray, roi_xywh: tuple | None = None) -> PersonDetections:
+    def detect(self, image_bgr: np.ndarray, roi_xywh: tuple | None = None,
+               long_side_px: int | None = None) -> PersonDetections:
         """People in ``image_bgr`` (H, W, 3) uint8 BGR, or only within ``roi_xywh`` = (x, y, width, height) pixels.
 
-        The ROI is clipped to the frame (an ROI wholly outside it gives no detections). Results are in full-frame
-        pixels whatever the ROI, sorted by score (best first), boxes clipped to the ROI.
+        The ROI is clipped to the frame (an ROI wholly outside it gives no detections) and scaled so its long side
+        has ``long_side_px`` pixels (default ``input_long_side_px``): a small ROI is enlarged, so small people in
+        it are found. Results are in full-frame pixels whatever the ROI, sorted by score (best first), boxes
+        clipped to the ROI.
         """
+        if long_side_px is not None and int(long_side_px) < _STRIDE:
+            raise ValueError(f"long_side_px must be at least {_STRIDE} (got {long_side_px})")
         t0 = time.perf_counter()
         if self._session is None:
             raise RuntimeError("PersonDetector.detect() called after close()")
@@ -168,7 +174,7 @@ class PersonDetector:
             return self._timed(t0, PersonDetections.empty())
         crop = image[y0:y1, x0:x1]
         cw, ch = x1 - x0, y1 - y0
-        rw, rh, iw, ih = self.input_size(cw, ch)
+        rw, rh, iw, ih = self.input_size(cw, ch, long_side_px)
         interp = cv2.INTER_AREA if rw < cw else cv2.INTER_LINEAR
         resized = cv2.resize(crop, (rw, rh), interpolation=interp)
         tensor = np.zeros((1, ih, iw, 3), np.int32)

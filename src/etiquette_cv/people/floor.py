@@ -138,6 +138,36 @@ class FloorModel:
             return False
         return cv2.pointPolygonTest(zone.floor_m.astype(np.float32), (float(xy_m[0]), float(xy_m[1])), False) >= 0
 
+    def column_box_px(self, xy_m: np.ndarray, height_m: float, half_width_m: float) -> np.ndarray:
+        """(4,) image box (x0, y0, x1, y1) in pixels of an upright box ``2 * half_width_m`` wide and deep and
+        ``height_m`` tall standing on the floor around ``xy_m`` (metres): where a person standing there can
+        appear in the image, whatever their pose."""
+        x, y = (float(v) for v in np.asarray(xy_m, float)[:2])
+        corners = np.array([[x + dx, y + dy, z] for dx in (-half_width_m, half_width_m)
+                            for dy in (-half_width_m, half_width_m) for z in (0.0, height_m)])
+        uv = self.camera.project(corners)
+        return np.array([uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(), uv[:, 1].max()], np.float32)
+
+    def visible_box_px(self, box_xyxy_px: np.ndarray, xy_m: np.ndarray) -> np.ndarray:
+        """The part (pixels) of a person's image box the counter does not hide, for a person standing at floor point
+        ``xy_m`` (metres): the box ends where, down its centre column, the counter starts to hide that person."""
+        x0, y0, x1, y1 = (float(v) for v in box_xyxy_px)
+        rows = np.arange(np.floor(y0), np.ceil(y1) + 1.0, 2.0)
+        if len(rows) < 2:
+            return np.asarray(box_xyxy_px, np.float32)
+        px = np.column_stack([np.full(len(rows), (x0 + x1) / 2), rows])
+        z = np.asarray(self.camera.height_on_vertical_line(px, np.asarray(xy_m, float)), float)
+        hidden = self.hidden_by_counter(px, np.nan_to_num(z, nan=-1.0)) & (z > 0)
+        if not hidden.any() or hidden[0]:
+            return np.asarray(box_xyxy_px, np.float32)
+        return np.array([x0, y0, x1, max(y0 + 1.0, float(rows[int(np.argmax(hidden))]))], np.float32)
+
+    def person_height_px(self, xy_m: np.ndarray) -> float:
+        """Image height (pixels) of an adult standing upright at floor point ``xy_m`` (metres)."""
+        x, y = (float(v) for v in np.asarray(xy_m, float)[:2])
+        uv = self.camera.project(np.array([[x, y, 0.0], [x, y, self.settings.standing_head_height_m]]))
+        return float(np.linalg.norm(uv[1] - uv[0]))
+
     def nearest_station(self, xy_m: np.ndarray) -> tuple[str | None, float]:
         """(name, distance in metres) of the clerk station nearest to the floor point."""
         best, best_d = None, np.inf

@@ -54,6 +54,22 @@ class PeopleConfig:
     """A detection whose floor point is at a clerk station starts a track from this score on (a seated clerk
     behind a counter shows head and shoulders only and scores 0.15-0.35); elsewhere
     ``tracking.activation_score`` applies."""
+    station_detector_long_side_px: int = 224
+    """A clerk station where nobody is seen is searched again on its own crop (where a clerk there can appear in
+    the image), enlarged so its long side has this many pixels: a far, seated clerk shows the whole-frame detector
+    a head and shoulders 15-20 px tall and is missed."""
+    station_search_half_width_m: float = 0.8
+    station_search_height_m: float = 1.9
+    """The station's crop covers an upright box this wide (twice the half width) and tall around the station."""
+    seen_iou: float = 0.3
+    """A station's search ignores detections that overlap a person already seen this much (IoU)."""
+    collapsed_fraction: float = 0.15
+    """A landmarker result whose landmarks span less than this fraction of an adult's standing height at that
+    place has collapsed onto a part of the person (a face, a hand): it counts as a miss."""
+    person_column_half_width_m: float = 0.35
+    """A landmarker's crop covers at least an upright box of twice this width and ``station_search_height_m``
+    tall at the person's floor point: a crop that follows landmarks collapsed onto a part of the person would
+    shrink away from them."""
     max_landmarkers: int = 4
     pose_customers_within_m: float = 5.0
     """Customers get their own landmarker when within this distance of the counter (farther, the detector's
@@ -153,6 +169,11 @@ def _upper_body_distance(a: _Observation, b: _Observation, min_score: float = 0.
     return float(d / height)
 
 
+def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest box (pixels) holding boxes ``a`` and ``b``."""
+    return np.array([min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])], np.float32)
+
+
 def _from_detection(dets: PersonDetections, i: int) -> _Observation:
     xy = np.zeros((NUM_LANDMARKS, 2), np.float32)
     sc = np.zeros(NUM_LANDMARKS, np.float32)
@@ -175,6 +196,8 @@ class PeopleStage:
         self.detector = PersonDetector(self.config.detector, self.config.detector_long_side_px,
                                        min(self.config.detector_min_score, self.config.station_min_score))
         self.identity = IdentityTracker(self.config.tracking, frame_rate_hz, use_floor=floor is not None)
+        self._station_rois = {} if floor is None else {
+            st.name: self._station_roi(st) for st in floor.calibration.clerk_stations}
         self._tracks: dict[int, _Track] = {}
         self._frame_no = 0
         self._pending_confirmation = False
@@ -218,12 +241,51 @@ class PeopleStage:
                 self._close_landmarker(self._tracks[o.owner], t_s)
         return kept
 
-    def _detect(self, frame: Frame) -> PersonDetections:
+    def _detect(self, frame: Frame, roi_xywh: tuple | None = None, long_side_px: int | None = None
+                ) -> PersonDetections:
         t0 = time.perf_counter()
-        dets = self.detector.detect(frame.image)
+        dets = self.detector.detect(frame.image, roi_xywh, long_side_px)
         self.stats.detector_s += time.perf_counter() - t0
         self.stats.detector_runs += 1
         return dets
+
+    def _station_roi(self, station) -> tuple[float, float, float, float] | None:
+        """(x, y, width, height) pixels of where a clerk at ``station`` can appear, None when out of view."""
+        box = self.floor.column_box_px(station.floor_m, self.config.station_search_height_m,
+                                       self.config.station_search_half_width_m)
+        if not np.all(np.isfinite(box)):
+            return None
+        x0, y0 = max(0.0, float(box[0])), max(0.0, float(box[1]))
+        x1, y1 = min(float(self.image_width), float(box[2])), min(float(self.image_height), float(box[3]))
+        return (x0, y0, x1 - x0, y1 - y0) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
+
+    def _search_stations(self, frame: Frame, obs: list[_Observation], detected: bool) -> list[_Observation]:
+        """Observations of the clerks the whole-frame pass missed: each station nobody is seen at (on the frames
+        the detector ran, and on every frame while that station's clerk is lost) is searched on its own enlarged
+        crop; the best detection that stands at that station is its clerk."""
+        if self.floor is None:
+            return []
+        seen = {o.place[1] for o in obs if o.place is not None and o.place[0] == "clerk"}
+        lost = {t.station for t in self._tracks.values() if t.role == "clerk"}
+        found = []
+        for station in self.floor.calibration.clerk_stations:
+            roi = self._station_rois.get(station.name)
+            if station.name in seen or roi is None or not (detected or station.name in lost):
+                continue
+            dets = self._detect(frame, roi, self.config.station_detector_long_side_px)
+            # the crop cuts the legs off a customer standing in front of the station, whose floor point then
+            # seems to lie behind the counter: people already seen are not searched for
+            candidates = [_from_detection(dets, i) for i in range(len(dets))]
+            candidates = [c for c in candidates if not any(iou(c.box, o.box) >= self.config.seen_iou
+                                                           or _upper_body_distance(c, o)
+                                                           <= self.config.merge_keypoint_distance for o in obs)]
+            for o in candidates:
+                o.detected = True
+            here = [o for o in self._locate(candidates, frame.timestamp_s, behind_hint=True)
+                    if o.place == ("clerk", station.name)]
+            if here:
+                found.append(max(here, key=lambda o: o.score))
+        return found
 
     def _merge_detections(self, obs: list[_Observation], dets: PersonDetections) -> list[_Observation]:
         """The posed observations, each with the detection of the same person merged in (its box and score), and
@@ -249,12 +311,14 @@ class PeopleStage:
         """Where the track's landmarker looks next (pixels): around the landmarks it saw as visible (not the limbs
         it invents behind a counter), grown to the detector's box of the last second (MediaPipe's landmarks of a
         small, partly hidden person can collapse onto a part of them, and a crop that follows them shrinks away)."""
-        if o.landmarks is None:
-            return None
-        box = o.landmarks.visible_box_xyxy_px()
+        box = o.landmarks.visible_box_xyxy_px() if o.landmarks is not None else np.asarray(o.box, np.float32)
         if track.detector_box is not None and t_s - track.detector_box_s <= self.config.detector_box_memory_s:
-            d = track.detector_box
-            box = np.array([min(box[0], d[0]), min(box[1], d[1]), max(box[2], d[2]), max(box[3], d[3])], np.float32)
+            box = _union(box, track.detector_box)
+        if self.floor is not None and track.floor_xy_m is not None:
+            column = self.floor.column_box_px(track.floor_xy_m, self.config.station_search_height_m,
+                                              self.config.person_column_half_width_m)
+            if np.all(np.isfinite(column)):
+                box = _union(box, column)
         return box
 
     def _behind_hint(self, o: _Observation) -> bool | None:
@@ -293,9 +357,18 @@ class PeopleStage:
         reach = self.config.jump_m + slack + self.config.max_speed_m_s * max(0.0, t_s - track.floor_s)
         return float(np.linalg.norm(o.floor.xy_m - track.floor_xy_m)) > reach
 
-    def _locate(self, obs: list[_Observation], t_s: float) -> list[_Observation]:
+    def _collapsed(self, o: _Observation) -> bool:
+        """A landmarker's result whose landmarks cover a small part of a person standing there (``collapsed_fraction``
+        of their height in the image)."""
+        if o.landmarks is None or o.floor is None:
+            return False
+        extent = max(float(o.box[2] - o.box[0]), float(o.box[3] - o.box[1]))
+        return extent < self.config.collapsed_fraction * self.floor.person_height_px(o.floor.xy_m)
+
+    def _locate(self, obs: list[_Observation], t_s: float, behind_hint: bool | None = None) -> list[_Observation]:
         """Floor points of the observations; drops a landmarker's result that jumped to another person (and
-        restarts that landmarker)."""
+        restarts that landmarker). ``behind_hint``: the side of the counter people without a track stand on,
+        when known (a station's search looks for its clerk)."""
         if self.floor is None:
             return obs
         floor, cfg = self.floor, self.config
@@ -304,10 +377,10 @@ class PeopleStage:
             # only a detector's box tells where the visible body ends (a landmark box ends where MediaPipe lost
             # the legs)
             o.floor = estimate_floor(floor, o.xy, o.point_score, o.box if o.detected else None,
-                                     self._known_hip_height(o), behind_hint=self._behind_hint(o),
+                                     self._known_hip_height(o), behind_hint=self._behind_hint(o) if o.owner is not None else behind_hint,
                                      min_score=None if o.landmarks is not None else floor.settings.detector_keypoint_score)
             o.place = role_from_floor(floor, o.floor) if o.floor is not None else None
-            if self._jumped(o, t_s):
+            if self._jumped(o, t_s) or self._collapsed(o):
                 track = self._tracks[o.owner]
                 track.landmarker.restart()
                 track.misses += 1
@@ -336,7 +409,8 @@ class PeopleStage:
         floor_xy = None
         if self.floor is not None:
             floor_xy = np.array([self._association_point(o) for o in obs], float).reshape(-1, 2)
-        ids = self.identity.update(boxes, floor_xy, scores)
+        stations = [o.place[1] if o.place is not None and o.place[0] == "clerk" else None for o in obs]
+        ids = self.identity.update(boxes, floor_xy, scores, stations)
         self.stats.tracker_s += time.perf_counter() - t0
         return ids
 
@@ -444,6 +518,13 @@ class PeopleStage:
         score = np.asarray(score, np.float32)
         return np.where(score >= thr, 0.5 + 0.5 * (score - thr) / (1.0 - thr), 0.5 * score / thr).astype(np.float32)
 
+    def _visible_box(self, o: _Observation) -> np.ndarray:
+        """The observation's box (pixels) without what the counter hides of a person behind it (the detector and
+        the landmarker extend a clerk's box over legs they cannot see)."""
+        if self.floor is None or o.floor is None or o.floor.behind is not True:
+            return np.asarray(o.box, np.float32)
+        return self.floor.visible_box_px(o.box, o.floor.xy_m)
+
     def _person(self, o: _Observation, track: _Track) -> PersonPose:
         if o.landmarks is not None:
             lm = o.landmarks
@@ -457,7 +538,7 @@ class PeopleStage:
             station=track.station if track.role == "clerk" else None,
             floor_xy_m=None if o.floor is None else np.asarray(o.floor.xy_m, np.float32),
             floor_source="" if o.floor is None else o.floor.source,
-            box_xyxy_px=np.asarray(o.box, np.float32), landmarks_source=src)
+            box_xyxy_px=self._visible_box(o), landmarks_source=src)
 
     def process(self, frame: Frame) -> FramePoses:
         """Every person found in ``frame``, with their track id, role, floor point and landmarks."""
@@ -478,6 +559,7 @@ class PeopleStage:
             posed = list(obs)
             obs = self._merge_detections(obs, dets)
             obs = posed + self._locate(obs[len(posed):], t)
+        obs += self._search_stations(frame, obs, dets is not None)
         ids = self._assign_ids(obs)
         # a detection that could start a track but has no id yet: look again next frame to confirm it
         self._pending_confirmation = any(i == 0 and o.score >= self.config.tracking.activation_score

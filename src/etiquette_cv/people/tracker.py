@@ -5,6 +5,12 @@ centimetres), so association is by where people stand, not by how their image bo
 behind another overlaps them in the image but stands a metre further away. Without a calibration the image boxes
 are used. ByteTrack's Kalman filter carries a track through short gaps (an occlusion, a missed detection) for
 ``lost_s`` seconds; its ids are renumbered here from 1 in order of appearance.
+
+ByteTrack's Kalman filter keeps walking a hidden person at their last speed, so somebody who stops behind another
+person comes out of the occlusion away from their prediction and gets a new track. Such a new track takes over the
+id of a person lost a moment ago close by (``relink_s``, ``relink_m`` plus ``max_speed_m_s`` per second of the
+gap), and a new track at a clerk station the id of that station's clerk (``station_relink_s``): one station has
+one clerk, who is often hidden for minutes by the customer in front of them.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from .boxes import iou
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,21 @@ class TrackerSettings:
     """Observations below this score never start a track (they can still continue one)."""
     min_hits: int = 2
     """Observations a new track needs before it gets an id."""
+    relink_s: float = 4.0
+    relink_m: float = 0.6
+    max_speed_m_s: float = 1.5
+    """A new track takes over the id of a person lost at most ``relink_s`` ago whose last floor point lies within
+    ``relink_m`` plus this speed times the gap (image mode: whose last box overlaps the new one, IoU >= 0.3)."""
+    station_relink_s: float = 600.0
+    """A new track at a clerk station takes over the id of that station's clerk lost at most this long ago."""
+
+
+@dataclass
+class _LastSeen:
+    t_s: float
+    box_xyxy_px: np.ndarray
+    floor_xy_m: np.ndarray | None
+    station: str | None
 
 
 def _floor_boxes_cm(xy_m: np.ndarray, side_m: float) -> np.ndarray:
@@ -53,12 +76,21 @@ class IdentityTracker:
             high_conf_det_threshold=settings.activation_score,
         )
         self._ids: dict[int, int] = {}
+        self._last: dict[int, _LastSeen] = {}
+        self._next_id = 0
+        self._frame_s = 1.0 / float(frame_rate_hz)
+        self._t_s = 0.0
 
-    def update(self, boxes_xyxy_px: np.ndarray, floor_xy_m: np.ndarray | None, scores: np.ndarray) -> np.ndarray:
+    def update(self, boxes_xyxy_px: np.ndarray, floor_xy_m: np.ndarray | None, scores: np.ndarray,
+               stations: list[str | None] | None = None) -> np.ndarray:
         """Person ids (N,) for the N observations of one frame (0 = not yet confirmed). ``floor_xy_m`` (N, 2) is
-        required when the tracker works on the floor; rows of NaN fall back to nothing (they get 0)."""
+        required when the tracker works on the floor; rows of NaN fall back to nothing (they get 0). ``stations``
+        names, per observation, the clerk station it stands at (None elsewhere)."""
         import supervision as sv
 
+        self._t_s += self._frame_s
+        horizon = max(self.settings.relink_s, self.settings.station_relink_s)
+        self._last = {pid: last for pid, last in self._last.items() if self._t_s - last.t_s <= horizon}
         n = len(scores)
         ids = np.zeros(n, dtype=int)
         if self.use_floor:
@@ -75,13 +107,55 @@ class IdentityTracker:
         out = self._bt.update(dets)
         if len(out) == 0:
             return ids
-        for obs, ext in zip(np.asarray(out.data["obs"]).astype(int), np.asarray(out.tracker_id).astype(int)):
-            if ext < 0:
-                continue
+        pairs = [(int(o), int(e)) for o, e in zip(np.asarray(out.data["obs"]), np.asarray(out.tracker_id)) if e >= 0]
+        taken = {self._ids[e] for _, e in pairs if e in self._ids}
+        for obs, ext in pairs:
             if ext not in self._ids:
-                self._ids[ext] = len(self._ids) + 1
+                here = _LastSeen(self._t_s, boxes_xyxy_px[obs], None if floor_xy_m is None else floor_xy_m[obs],
+                                 None if stations is None else stations[obs])
+                old = self._relink(here, taken)
+                if old is None:
+                    self._next_id += 1
+                self._ids[ext] = old if old is not None else self._next_id
+                if old is not None:
+                    self._forget_other_tracks(old, ext)
+                taken.add(self._ids[ext])
             ids[obs] = self._ids[ext]
+            self._last[ids[obs]] = _LastSeen(self._t_s, np.asarray(boxes_xyxy_px[obs], float),
+                                             None if floor_xy_m is None else np.asarray(floor_xy_m[obs], float),
+                                             None if stations is None else stations[obs])
         return ids
+
+    def _relink(self, here: "_LastSeen", taken: set[int]) -> int | None:
+        """The id of a person lost a moment ago whom this new track continues (module docstring), or None."""
+        s = self.settings
+        best, best_cost = None, np.inf
+        for pid, last in self._last.items():
+            gap = here.t_s - last.t_s
+            if pid in taken or gap <= 0:
+                continue
+            if here.station is not None and here.station == last.station and gap <= s.station_relink_s:
+                cost = 0.0
+            elif gap > s.relink_s:
+                continue
+            elif here.floor_xy_m is not None and last.floor_xy_m is not None:
+                d = float(np.linalg.norm(np.asarray(here.floor_xy_m) - last.floor_xy_m))
+                if not d <= s.relink_m + s.max_speed_m_s * gap:
+                    continue
+                cost = d
+            else:
+                overlap = iou(here.box_xyxy_px, last.box_xyxy_px)
+                if overlap < 0.3:
+                    continue
+                cost = 1.0 - overlap
+            if cost < best_cost:
+                best, best_cost = pid, cost
+        return best
+
+    def _forget_other_tracks(self, pid: int, keep_ext: int) -> None:
+        """Drop ByteTrack's other (coasting) tracks of person ``pid``: one person, one track."""
+        others = {e for e, p in self._ids.items() if p == pid and e != keep_ext}
+        self._bt.tracks = [t for t in self._bt.tracks if t.tracker_id not in others]
 
     def alive_ids(self) -> set[int]:
         """Ids of the confirmed tracks the tracker still carries (seen or coasting)."""
