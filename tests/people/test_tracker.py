@@ -100,3 +100,19 @@ def test_unlocatable_observations_get_no_id():
         ids = tr.update(np.array([[0, 0, 1, 1], [5, 5, 9, 9]], float), np.array([[np.nan, np.nan], [1.0, 1.0]]),
                         np.array([0.9, 0.9]))
     assert ids[0] == 0 and ids[1] > 0
+
+
+def test_a_new_track_in_other_clothes_does_not_take_a_lost_persons_id():
+    red = np.zeros(128)
+    red[0] = 1.0
+    blue = np.zeros(128)
+    blue[100] = 1.0
+    settings = TrackerSettings(lost_s=1.0, relink_s=3.0)
+    for looks, same in ((red, True), (blue, False)):
+        tr = IdentityTracker(settings, frame_rate_hz=10.0, use_floor=True)
+        box = np.array([[0, 0, 10, 10]], float)
+        first = [tr.update(box, np.array([[0.0, 1.0]]), np.array([0.9]), None, [red])[0] for _ in range(10)][-1]
+        for _ in range(20):
+            _nobody(tr)
+        again = [tr.update(box, np.array([[0.2, 1.0]]), np.array([0.9]), None, [looks])[0] for _ in range(5)][-1]
+        assert first > 0 and again > 0 and (again == first) == same

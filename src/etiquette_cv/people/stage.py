@@ -61,6 +61,8 @@ class PeopleConfig:
     station_search_half_width_m: float = 0.8
     station_search_height_m: float = 1.9
     """The station's crop covers an upright box this wide (twice the half width) and tall around the station."""
+    appearance_overlap_iou: float = 0.05
+    """A person's colours are sampled only while no other person's box overlaps theirs more than this (IoU)."""
     seen_iou: float = 0.3
     """A station's search ignores detections that overlap a person already seen this much (IoU)."""
     collapsed_fraction: float = 0.15
@@ -402,7 +404,35 @@ class PeopleStage:
             return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == station)
         return o.floor.xy_m
 
-    def _assign_ids(self, obs: list[_Observation]) -> np.ndarray:
+    def _appearance(self, image: np.ndarray, obs: list[_Observation]) -> list[np.ndarray | None]:
+        """Per observation, a normalised hue-saturation histogram of the torso (the middle of the box when the
+        shoulders and hips are not seen); None for a person overlapped by another (mixed colours)."""
+        import cv2
+
+        out: list[np.ndarray | None] = []
+        h, w = image.shape[:2]
+        for k, o in enumerate(obs):
+            if any(iou(o.box, q.box) > self.config.appearance_overlap_iou for j, q in enumerate(obs) if j != k):
+                out.append(None)
+                continue
+            torso = [i for i in (11, 12, 23, 24) if o.point_score[i] >= self.config.roles.detector_keypoint_score]
+            if len(torso) == 4:
+                x0, y0 = o.xy[torso].min(axis=0)
+                x1, y1 = o.xy[torso].max(axis=0)
+            else:
+                bw, bh = o.box[2] - o.box[0], o.box[3] - o.box[1]
+                x0, x1, y0, y1 = o.box[0] + 0.3 * bw, o.box[2] - 0.3 * bw, o.box[1] + 0.2 * bh, o.box[1] + 0.5 * bh
+            x0, y0 = int(max(0, np.floor(x0))), int(max(0, np.floor(y0)))
+            x1, y1 = int(min(w, np.ceil(x1))), int(min(h, np.ceil(y1)))
+            if x1 - x0 < 4 or y1 - y0 < 4:
+                out.append(None)
+                continue
+            hsv = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
+            hist = cv2.calcHist([hsv], [0, 1], None, [16, 8], [0, 180, 0, 256]).ravel()
+            out.append(hist / max(float(hist.sum()), 1.0))
+        return out
+
+    def _assign_ids(self, obs: list[_Observation], image: np.ndarray) -> np.ndarray:
         t0 = time.perf_counter()
         boxes = np.array([o.box for o in obs], np.float32).reshape(-1, 4)
         scores = np.array([o.score for o in obs], np.float32)
@@ -410,7 +440,7 @@ class PeopleStage:
         if self.floor is not None:
             floor_xy = np.array([self._association_point(o) for o in obs], float).reshape(-1, 2)
         stations = [o.place[1] if o.place is not None and o.place[0] == "clerk" else None for o in obs]
-        ids = self.identity.update(boxes, floor_xy, scores, stations)
+        ids = self.identity.update(boxes, floor_xy, scores, stations, self._appearance(image, obs))
         self.stats.tracker_s += time.perf_counter() - t0
         return ids
 
@@ -560,7 +590,7 @@ class PeopleStage:
             obs = self._merge_detections(obs, dets)
             obs = posed + self._locate(obs[len(posed):], t)
         obs += self._search_stations(frame, obs, dets is not None)
-        ids = self._assign_ids(obs)
+        ids = self._assign_ids(obs, frame.image)
         # a detection that could start a track but has no id yet: look again next frame to confirm it
         self._pending_confirmation = any(i == 0 and o.score >= self.config.tracking.activation_score
                                          for o, i in zip(obs, ids))

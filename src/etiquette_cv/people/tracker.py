@@ -26,7 +26,7 @@ from .boxes import iou
 class TrackerSettings:
     """Settings of the identity tracker (seconds, metres, detector scores 0-1)."""
 
-    lost_s: float = 2.0
+    lost_s: float = 1.0
     """A track with no observation for this long ends."""
     floor_box_m: float = 0.8
     """Side of the floor square that stands for a person in the floor-space association."""
@@ -43,6 +43,11 @@ class TrackerSettings:
     ``relink_m`` plus this speed times the gap (image mode: whose last box overlaps the new one, IoU >= 0.3)."""
     station_relink_s: float = 600.0
     """A new track at a clerk station takes over the id of that station's clerk lost at most this long ago."""
+    max_appearance_distance: float = 0.45
+    """A new track takes over a lost person's id only if their clothes' colours differ by at most this much
+    (Bhattacharyya distance 0-1 of hue-saturation histograms, when both are known)."""
+    appearance_memory: float = 0.2
+    """Weight of each new appearance in a person's running colour histogram."""
 
 
 @dataclass
@@ -51,6 +56,15 @@ class _LastSeen:
     box_xyxy_px: np.ndarray
     floor_xy_m: np.ndarray | None
     station: str | None
+    appearance: np.ndarray | None = None
+
+
+def _appearance_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Bhattacharyya distance (0 same colours, 1 disjoint) of two normalised histograms; 0 when one is unknown."""
+    if a is None or b is None:
+        return 0.0
+    bc = float(np.sum(np.sqrt(np.clip(a, 0, None) * np.clip(b, 0, None))))
+    return float(np.sqrt(max(0.0, 1.0 - min(bc, 1.0))))
 
 
 def _floor_boxes_cm(xy_m: np.ndarray, side_m: float) -> np.ndarray:
@@ -82,10 +96,12 @@ class IdentityTracker:
         self._t_s = 0.0
 
     def update(self, boxes_xyxy_px: np.ndarray, floor_xy_m: np.ndarray | None, scores: np.ndarray,
-               stations: list[str | None] | None = None) -> np.ndarray:
+               stations: list[str | None] | None = None, appearance: list[np.ndarray | None] | None = None
+               ) -> np.ndarray:
         """Person ids (N,) for the N observations of one frame (0 = not yet confirmed). ``floor_xy_m`` (N, 2) is
         required when the tracker works on the floor; rows of NaN fall back to nothing (they get 0). ``stations``
-        names, per observation, the clerk station it stands at (None elsewhere)."""
+        names, per observation, the clerk station it stands at (None elsewhere); ``appearance`` gives, per
+        observation, a normalised colour histogram of the person (None where they are overlapped by others)."""
         import supervision as sv
 
         self._t_s += self._frame_s
@@ -110,9 +126,10 @@ class IdentityTracker:
         pairs = [(int(o), int(e)) for o, e in zip(np.asarray(out.data["obs"]), np.asarray(out.tracker_id)) if e >= 0]
         taken = {self._ids[e] for _, e in pairs if e in self._ids}
         for obs, ext in pairs:
+            looks = None if appearance is None else appearance[obs]
             if ext not in self._ids:
                 here = _LastSeen(self._t_s, boxes_xyxy_px[obs], None if floor_xy_m is None else floor_xy_m[obs],
-                                 None if stations is None else stations[obs])
+                                 None if stations is None else stations[obs], looks)
                 old = self._relink(here, taken)
                 if old is None:
                     self._next_id += 1
@@ -121,10 +138,19 @@ class IdentityTracker:
                     self._forget_other_tracks(old, ext)
                 taken.add(self._ids[ext])
             ids[obs] = self._ids[ext]
+            before = self._last.get(ids[obs])
             self._last[ids[obs]] = _LastSeen(self._t_s, np.asarray(boxes_xyxy_px[obs], float),
                                              None if floor_xy_m is None else np.asarray(floor_xy_m[obs], float),
-                                             None if stations is None else stations[obs])
+                                             None if stations is None else stations[obs],
+                                             self._blend(None if before is None else before.appearance, looks))
         return ids
+
+    def _blend(self, old: np.ndarray | None, new: np.ndarray | None) -> np.ndarray | None:
+        """A person's running colour histogram after one more look (unchanged when the new look is unknown)."""
+        if new is None or old is None:
+            return old if new is None else new
+        w = self.settings.appearance_memory
+        return (1.0 - w) * old + w * new
 
     def _relink(self, here: "_LastSeen", taken: set[int]) -> int | None:
         """The id of a person lost a moment ago whom this new track continues (module docstring), or None."""
@@ -133,6 +159,8 @@ class IdentityTracker:
         for pid, last in self._last.items():
             gap = here.t_s - last.t_s
             if pid in taken or gap <= 0:
+                continue
+            if _appearance_distance(here.appearance, last.appearance) > s.max_appearance_distance:
                 continue
             if here.station is not None and here.station == last.station and gap <= s.station_relink_s:
                 cost = 0.0
