@@ -158,7 +158,6 @@ def test_rise_duration_scales_with_how_fast_the_clerk_rises():
     'rising violently' rule compares this duration with its limit)."""
     t = np.arange(0.0, 10.0, 0.04)  # 25 fps so that a 0.3 s rise spans several samples
     s = StanceSettings()
-    mid = 0.5 * (s.sit_below_m + s.stand_above_m)
     durations = {}
 
     def height(x, rise_s):
@@ -167,7 +166,8 @@ def test_rise_duration_scales_with_how_fast_the_clerk_rises():
 
     for rise_s in (0.3, 1.2):
         dense = np.linspace(5.0, 5.0 + rise_s, 200001)
-        t_mid = dense[np.flatnonzero(height(dense, rise_s) >= mid)[0]]  # truth: when the band's middle is crossed
+        # truth: when the height is halfway between the person's own seated (1.0 m) and standing (1.4 m) levels
+        t_mid = dense[np.flatnonzero(height(dense, rise_s) >= 1.2)[0]]
         _, changes = stance_states(t, height(t, rise_s), np.full(len(t), 0.2), s, initial="sit")
         assert [c.to_state for c in changes] == ["stand"]
         assert changes[0].t_s == pytest.approx(t_mid, abs=0.01)
@@ -304,3 +304,13 @@ def test_track_lost_inside_has_no_leave_and_first_seen_inside_has_no_arrive():
     # first seen already inside: no arrival crossing
     out = approaches(3, t[50:], np.full(len(t) - 50, 1.0), NEAR, HYST, MIN_IN, MAX_GAP)
     assert len(out) == 1 and out[0].arrive_s is None and out[0].leave_s is None
+
+
+def test_the_transition_time_is_halfway_between_the_persons_own_levels():
+    """A tall clerk (seated shoulders 1.18 m, standing 1.58 m) rising linearly over 1 s from t = 5 s: the middle of
+    the fixed band (1.17 m) lies below their seated level; the transition is placed at their own halfway point."""
+    t = np.arange(0.0, 10.0, DT)
+    h = 1.18 + 0.4 * np.clip(t - 5.0, 0.0, 1.0)
+    _, changes = stance_states(t, h, np.full(len(t), 0.2), StanceSettings(), initial="sit")
+    assert [c.to_state for c in changes] == ["stand"]
+    assert changes[0].t_s == pytest.approx(5.5, abs=0.02)

@@ -99,7 +99,8 @@ class StanceChange:
     """A confirmed transition between sitting and standing."""
 
     t_s: float
-    """When the height crossed the middle of the hysteresis band (the transition's midpoint)."""
+    """The transition's midpoint: when the height crossed halfway between the levels held before and after it
+    (the middle of the hysteresis band when those levels were not seen)."""
     to_state: str
     duration_s: float
     """10 %→90 % rise (or fall) time of the shoulder height, seconds (for 'rising violently'); NaN when the levels
@@ -167,11 +168,12 @@ def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings) -> tuple[
     j = confirm_idx
     while j > 0 and not (np.isfinite(h[j - 1]) and np.isfinite(h[j]) and (h[j - 1] - mid) * (h[j] - mid) <= 0):
         j -= 1
-    if j == 0:
-        return float(t_s[confirm_idx]), float("nan")
-    a, b = h[j - 1], h[j]
-    u = 0.0 if a == b else (mid - a) / (b - a)
-    cross = float(t_s[j - 1] + u * (t_s[j] - t_s[j - 1]))
+    if j == 0:  # the band's middle was never crossed (a person whose level lies inside the band)
+        cross = float(t_s[confirm_idx])
+    else:
+        a, b = h[j - 1], h[j]
+        u = 0.0 if a == b else (mid - a) / (b - a)
+        cross = float(t_s[j - 1] + u * (t_s[j] - t_s[j - 1]))
     before = h[(t_s >= cross - s.level_window_s - 1.0) & (t_s <= cross - 1.0)]
     after = h[(t_s >= cross + 1.0) & (t_s <= cross + s.level_window_s + 1.0)]
     before, after = before[np.isfinite(before)], after[np.isfinite(after)]
@@ -181,7 +183,11 @@ def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings) -> tuple[
     near = (t_s >= cross - 1.5) & (t_s <= cross + 1.5)
     idx = np.flatnonzero(near)
     t10 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.1 * (hi - lo))
+    t50 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.5 * (hi - lo))
     t90 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.9 * (hi - lo))
+    # the midpoint between the person's own levels, not the fixed band's middle (a tall person's shoulders cross
+    # the band's middle early when sitting down and late when standing up)
+    cross = cross if t50 is None else t50
     if t10 is None or t90 is None:
         return cross, float("nan")
     return cross, abs(t90 - t10)
