@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core import NUM_LANDMARKS, Frame, FramePoses, PersonPose
 from ..models import resolve_pose_model
-from ..types import NUM_LANDMARKS, Frame, FramePoses, PersonPose
 from .boxes import iou
 from .floor import FloorEstimate, FloorModel, RoleSettings, estimate_floor, role_from_floor
 from .landmarker import LandmarkerSettings, LandmarkResult, TrackLandmarker
