@@ -28,11 +28,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from etiquette_cv.calibration import calibration_from_dict, load_calibration, solve_camera  # noqa: E402
-from etiquette_cv.findings import Verdict  # noqa: E402
-from etiquette_cv.review import analyse  # noqa: E402
-from etiquette_cv.rulebook_io import load_rulebook  # noqa: E402
-from etiquette_cv.rules import grade  # noqa: E402
+from etiquette_cv.geometry.calibration import calibration_from_dict, load_calibration  # noqa: E402
+from etiquette_cv.geometry.solver import solve_camera  # noqa: E402
+from etiquette_cv.rules.findings import Verdict  # noqa: E402
+from etiquette_cv.pipeline.analysis import analyse  # noqa: E402
+from etiquette_cv.rules.rulebook import load_rulebook  # noqa: E402
+from etiquette_cv.rules.grading import grade  # noqa: E402
 from etiquette_cv.sim.calibrate import calibration_dict  # noqa: E402
 from etiquette_cv.sim.camera import VirtualCamera  # noqa: E402
 from etiquette_cv.sim.landmarks import synthesize  # noqa: E402
@@ -226,8 +227,8 @@ def geometry_vs_truth(obs, gt: dict) -> None:
 def rendered(rb, clips: list[str], cache: Path, model: str = "full") -> None:
     from etiquette_cv.people.stage import PeopleConfig
     from etiquette_cv.pipeline import run_people
-    from etiquette_cv.tracks import read_tracks
-    from etiquette_cv.video import VideoSource
+    from etiquette_cv.io.tracks import read_tracks
+    from etiquette_cv.io.video import VideoSource
 
     print(f"== rendered clips through MediaPipe ({model} model, 10 fps) ==")
     for name in clips:

@@ -33,24 +33,20 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from etiquette_cv.sim.camera import VirtualCamera  # noqa: E402
-from etiquette_cv.calibration import (  # noqa: E402
+from etiquette_cv.core import NUM_LANDMARKS, Landmark, PersonPose  # noqa: E402
+from etiquette_cv.geometry.calibration import (  # noqa: E402
     CalibrationError,
-    CameraModel,
     Counter,
     calibration_from_dict,
     load_calibration,
-    solve_camera,
 )
-from etiquette_cv.geometry import (  # noqa: E402
-    clerk_heights,
-    distance_to_counter_m,
-    distance_to_polyline_m,
-    person_floor_position,
-)
+from etiquette_cv.geometry.camera import CameraModel  # noqa: E402
+from etiquette_cv.geometry.floor import clerk_heights, distance_to_counter_m, person_floor_position  # noqa: E402
+from etiquette_cv.geometry.polyline import distance_to_polyline_m  # noqa: E402
+from etiquette_cv.geometry.solver import solve_camera  # noqa: E402
 from etiquette_cv.sim.body import Body, joint_positions_m  # noqa: E402
+from etiquette_cv.sim.camera import VirtualCamera  # noqa: E402
 from etiquette_cv.sim.scenario import PoseParams  # noqa: E402
-from etiquette_cv.types import NUM_LANDMARKS, Landmark, PersonPose  # noqa: E402
 
 W, H, HFOV_DEG = 1280, 720, 70.0
 COUNTER_EDGE_M = np.array([[-1.2, 0.0], [1.2, 0.0]])

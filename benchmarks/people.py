@@ -37,13 +37,13 @@ from scipy.optimize import linear_sum_assignment
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from etiquette_cv.calibration import load_calibration  # noqa: E402
+from etiquette_cv.geometry.calibration import load_calibration  # noqa: E402
 from etiquette_cv.models import quiet_mediapipe  # noqa: E402
 from etiquette_cv.people.boxes import iou_matrix  # noqa: E402
 from etiquette_cv.people.stage import PeopleConfig  # noqa: E402
 from etiquette_cv.pipeline import run_people  # noqa: E402
-from etiquette_cv.tracks import read_tracks  # noqa: E402
-from etiquette_cv.video import VideoSource  # noqa: E402
+from etiquette_cv.io.tracks import read_tracks  # noqa: E402
+from etiquette_cv.io.video import VideoSource  # noqa: E402
 
 SET = REPO / "benchmarks" / "people_set"
 REAL = REPO / "benchmarks" / "real"
@@ -95,7 +95,7 @@ def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None
 
 def score_review(truth: dict, tracks_path: Path, calibration: Path, out_dir: Path, rb) -> tuple[int, int, int, list]:
     """(crossings, visits found, 站接 verdicts right, rows) for one clip, from the review of its tracks."""
-    from etiquette_cv.review import review
+    from etiquette_cv.pipeline.review_run import review
 
     result, _ = review(None, calibration, out_dir, tracks_path=tracks_path)
     greets = [f for f in result.findings if f.rule_id == GREET_RULE]
@@ -267,7 +267,7 @@ def main(argv=None) -> None:
     config = PeopleConfig(model=args.model, detect_every_n_frames=args.detect_every)
     print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} "
           f"cores, Python {platform.python_version()}; model {args.model}, detector every {args.detect_every} frames")
-    from etiquette_cv.rulebook_io import load_rulebook
+    from etiquette_cv.rules.rulebook import load_rulebook
 
     rb = load_rulebook()
     manifest = json.loads((SET / "manifest.json").read_text())

@@ -20,13 +20,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from etiquette_cv.calibration import load_calibration  # noqa: E402
-from etiquette_cv.findings import Verdict  # noqa: E402
+from etiquette_cv.geometry.calibration import load_calibration  # noqa: E402
+from etiquette_cv.rules.findings import Verdict  # noqa: E402
 from etiquette_cv.people.stage import PeopleConfig  # noqa: E402
 from etiquette_cv.pipeline import run_people  # noqa: E402
-from etiquette_cv.review import review  # noqa: E402
-from etiquette_cv.rulebook_io import load_rulebook  # noqa: E402
-from etiquette_cv.video import VideoSource  # noqa: E402
+from etiquette_cv.pipeline.review_run import review  # noqa: E402
+from etiquette_cv.rules.rulebook import load_rulebook  # noqa: E402
+from etiquette_cv.io.video import VideoSource  # noqa: E402
 
 VIOLATION_RULES = {"stoop": "CC-1.6-stoop", "lean_on_counter": "CC-1.6-lean", "sway": "DB-6.2-sway",
                    "hands_in_pockets": "DB-6.2-pockets", "lean_back": "DB-6.2-lean-back",

@@ -25,12 +25,12 @@ import cv2
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from etiquette_cv.calibration import load_calibration  # noqa: E402
+from etiquette_cv.geometry.calibration import load_calibration  # noqa: E402
 from etiquette_cv.models import quiet_mediapipe  # noqa: E402
 from etiquette_cv.people.stage import PeopleConfig  # noqa: E402
 from etiquette_cv.pipeline import run_people  # noqa: E402
-from etiquette_cv.review import review  # noqa: E402
-from etiquette_cv.video import VideoSource  # noqa: E402
+from etiquette_cv.pipeline.review_run import review  # noqa: E402
+from etiquette_cv.io.video import VideoSource  # noqa: E402
 
 
 def rss_mb() -> float:

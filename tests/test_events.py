@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from etiquette_cv.events import (BowSettings, StanceSettings, approaches, detect_bends, hysteresis_intervals,
-                                 stance_states, state_intervals)
+from etiquette_cv.events import BowSettings, approaches, detect_bends, hysteresis_intervals, state_intervals
+from etiquette_cv.posture.stance import StanceSettings, stance_states
 from etiquette_cv.sim.body import Body, joint_positions_m
 from etiquette_cv.sim.scenario import load_scenario
 from etiquette_cv.sim.truth import truth_events
-from etiquette_cv.types import Landmark
+from etiquette_cv.core import Landmark
 
 SCENARIOS = Path(__file__).resolve().parent / "data" / "scenarios"
 DT = 0.1

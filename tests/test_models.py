@@ -22,16 +22,14 @@ from etiquette_cv.models import (
     ModelError,
     ModelIntegrityError,
     pose_model_sha256,
-    resolve_hand_model,
     resolve_pose_model,
 )
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS_DIR = REPO / "src" / "etiquette_cv" / "models"
 BUILD_SCRIPT = REPO / "tools" / "build_models.py"
-COMMITTED = ("pose_landmarker_lite.task", "pose_landmarker_full.task", "hand_landmarker.task")
+COMMITTED = ("pose_landmarker_lite.task", "pose_landmarker_full.task")
 POSE_MEMBERS = ["pose_detector.tflite", "pose_landmarks_detector.tflite"]
-HAND_MEMBERS = ["hand_detector.tflite", "hand_landmarks_detector.tflite"]
 
 # Landmarks of the astronaut in skimage.data.astronaut() (512x512), located by eye on 3-4x zooms with a 10 px grid
 # (her right shoulder is on the image's left). The nose tip is sharp (+-3 px); the shoulders are hidden in the
@@ -85,7 +83,6 @@ def test_manifest_matches_committed_bundles(manifest):
                 assert sha256(body) == member["sha256"] and len(body) == member["size"]
                 assert body[4:8] == b"TFL3"
                 assert member["origin"]["licence"] == "Apache-2.0" and member["origin"]["version"]
-    assert [m["name"] for m in entries["hand_landmarker.task"]["members"]] == HAND_MEMBERS
     for variant in BUNDLED_POSE_MODELS:
         members = entries[f"pose_landmarker_{variant}.task"]["members"]
         assert [m["name"] for m in members] == POSE_MEMBERS
@@ -96,7 +93,6 @@ def test_resolve_bundled_models():
     assert resolve_pose_model() == MODELS_DIR / "pose_landmarker_full.task"
     assert resolve_pose_model("full") == MODELS_DIR / "pose_landmarker_full.task"
     assert resolve_pose_model("lite") == MODELS_DIR / "pose_landmarker_lite.task"
-    assert resolve_hand_model() == MODELS_DIR / "hand_landmarker.task"
     assert BUNDLED_POSE_MODELS == ("lite", "full")
 
 
@@ -154,9 +150,6 @@ def test_user_bundle_accepted(tmp_path):
     shutil.copy2(MODELS_DIR / "pose_landmarker_lite.task", copy)
     assert resolve_pose_model(copy) == copy
     assert resolve_pose_model(str(copy)) == copy
-    hand = tmp_path / "hand.task"
-    shutil.copy2(MODELS_DIR / "hand_landmarker.task", hand)
-    assert resolve_hand_model(hand) == hand
 
 
 def test_user_bundle_errors(tmp_path):
@@ -174,10 +167,12 @@ def test_user_bundle_errors(tmp_path):
     msg = _one_line_error(half)
     assert str(half) in msg and "missing pose_landmarks_detector.tflite" in msg
 
-    msg = _one_line_error(MODELS_DIR / "hand_landmarker.task")  # a hand bundle is not a pose bundle
+    hand = tmp_path / "hand.task"  # another task's bundle is not a pose bundle
+    with zipfile.ZipFile(hand, "w") as zf:
+        zf.writestr("hand_detector.tflite", b"\0\0\0\0TFL3")
+        zf.writestr("hand_landmarks_detector.tflite", b"\0\0\0\0TFL3")
+    msg = _one_line_error(hand)
     assert "missing pose_detector.tflite, pose_landmarks_detector.tflite" in msg
-    msg = _one_line_error(MODELS_DIR / "pose_landmarker_full.task", resolve_hand_model)
-    assert "pose_landmarker_full.task" in msg and "missing hand_detector.tflite" in msg
 
     deflated = tmp_path / "deflated.task"
     with zipfile.ZipFile(MODELS_DIR / "pose_landmarker_lite.task") as src, \
@@ -241,17 +236,6 @@ def test_pose_bundle_video_mode(model, astronaut_rgb):
     # Tracking re-crops around the previous landmarks; on this still image the suit-covered shoulders then wander by
     # up to ~20 px over 40 frames (both models), the nose by < 10 px.
     _check_astronaut(second, model, tolerance_px=TRACKED_TOLERANCE_PX)
-
-
-def test_hand_bundle_loads_and_runs(astronaut_rgb):
-    import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions, vision
-
-    options = vision.HandLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(resolve_hand_model())),
-                                           running_mode=vision.RunningMode.IMAGE, num_hands=2)
-    with vision.HandLandmarker.create_from_options(options) as landmarker:
-        result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=astronaut_rgb))
-    assert len(result.hand_landmarks) <= 2  # her hands are not in the picture; this checks the graph runs
 
 
 # --------------------------------------------------------------------------- quiet logging

@@ -87,7 +87,8 @@ def test_people_truth(clip):
 
 
 def test_calibration_matches_true_camera(clip):
-    from etiquette_cv.calibration import load_calibration, solve_camera
+    from etiquette_cv.geometry.calibration import load_calibration
+    from etiquette_cv.geometry.solver import solve_camera
 
     c, gt = clip
     cal = solve_camera(load_calibration(os.path.join(SET, c["files"]["calibration"])))

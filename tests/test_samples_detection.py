@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from etiquette_cv.calibration import load_calibration
+from etiquette_cv.geometry.calibration import load_calibration
 from etiquette_cv.pipeline import run_people
-from etiquette_cv.tracks import read_tracks
-from etiquette_cv.video import VideoSource
+from etiquette_cv.io.tracks import read_tracks
+from etiquette_cv.io.video import VideoSource
 
 REPO = Path(__file__).resolve().parents[1]
 CLIPS = ["reception", "bows_front", "bows_side", "deportment", "clutter"]

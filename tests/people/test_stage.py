@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from etiquette_cv.calibration import load_calibration
+from etiquette_cv.geometry.calibration import load_calibration
 from etiquette_cv.people.boxes import iou
 from etiquette_cv.pipeline import run_people
-from etiquette_cv.tracks import read_tracks
-from etiquette_cv.video import VideoSource
+from etiquette_cv.io.tracks import read_tracks
+from etiquette_cv.io.video import VideoSource
 
 SET = Path(__file__).resolve().parents[2] / "benchmarks" / "people_set" / "tuning"
 

@@ -11,7 +11,7 @@ from sim_fixtures import SCENARIOS  # noqa: F401  (first: puts src/ on the path)
 
 from etiquette_cv.sim.body import TIPTOE_HEEL_RAISE_M, Body, joint_positions_m, trunk_angles_deg
 from etiquette_cv.sim.scenario import ARM_STATES, LEG_STATES, PoseParams, load_scenario
-from etiquette_cv.types import Landmark as L
+from etiquette_cv.core import Landmark as L
 
 BODY = Body.from_height(1.68, "female")
 

@@ -11,7 +11,7 @@ from etiquette_cv.sim.body import Body, joint_positions_m
 from etiquette_cv.sim.camera import VirtualCamera
 from etiquette_cv.sim.landmarks import Box, counter_boxes, occluded_mask, synthesize
 from etiquette_cv.sim.scenario import Scenario, load_scenario
-from etiquette_cv.types import FramePoses, Landmark as L, PersonPose
+from etiquette_cv.core import FramePoses, Landmark as L, PersonPose
 
 ANKLES = [L.LEFT_ANKLE, L.RIGHT_ANKLE]
 

@@ -51,7 +51,7 @@ def _key(d, person, key):
         (lambda d: d.update(duration_s=-1), "duration_s: expected a number > 0"),
         (lambda d: d["camera"].update(position_m=[1, 2]), "camera.position_m: expected a list of 3 numbers"),
         (lambda d: d["camera"].update(width=12.5), "camera.width: expected an integer"),
-        (lambda d: d["camera"].pop("hfov_deg"), "camera: missing required key 'hfov_deg'"),
+        (lambda d: d["camera"].pop("hfov_deg"), "camera.hfov_deg: missing required key"),
         (lambda d: _key(d, 1, 0).update(pos_m="here"), "persons[1].keyframes[0].pos_m: expected a list of 2"),
         (lambda d: _key(d, 0, 1).update(heading_deg="north"), "persons[0].keyframes[1].heading_deg: expected a number"),
         (lambda d: _key(d, 0, 1).update(arms="hips"), "persons[0].keyframes[1].arms: expected one of"),
@@ -87,7 +87,7 @@ def test_load_errors_name_the_file(tmp_path):
     with pytest.raises(ScenarioError, match=r"bad\.yaml: persons\[0\]\.keyframes\[1\]\.legs: expected one of"):
         load_scenario(p)
     (tmp_path / "broken.yaml").write_text("persons: [\n")
-    with pytest.raises(ScenarioError, match="broken.yaml: invalid YAML"):
+    with pytest.raises(ScenarioError, match="broken.yaml: not valid YAML"):
         load_scenario(tmp_path / "broken.yaml")
 
 

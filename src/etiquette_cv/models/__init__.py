@@ -4,7 +4,6 @@ Bundled (built by ``tools/build_models.py`` from Google's Apache-2.0 models, see
 ``manifest.json`` next to this file):
 
 * ``pose_landmarker_lite.task`` and ``pose_landmarker_full.task`` (PoseLandmarker; default "full");
-* ``hand_landmarker.task`` (HandLandmarker);
 * ``movenet_multipose_lightning.onnx`` (whole-frame person detector, MoveNet MultiPose Lightning converted to ONNX
   by ``tools/build_detector.py``; recorded under ``detectors`` in ``manifest.json``): :func:`resolve_detector_model`.
 
@@ -39,7 +38,6 @@ __all__ = [
     "pose_model_sha256",
     "quiet_mediapipe",
     "resolve_detector_model",
-    "resolve_hand_model",
     "resolve_pose_model",
 ]
 
@@ -50,12 +48,10 @@ BUNDLED_POSE_MODELS = ("lite", "full")
 DEFAULT_POSE_MODEL = "full"
 
 _POSE_FILES = {"lite": "pose_landmarker_lite.task", "full": "pose_landmarker_full.task"}
-_HAND_FILE = "hand_landmarker.task"
 _DETECTOR_FILES = {"movenet": "movenet_multipose_lightning.onnx"}
 BUNDLED_DETECTOR_MODELS = tuple(_DETECTOR_FILES)
 DEFAULT_DETECTOR_MODEL = "movenet"
 _POSE_MEMBERS = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
-_HAND_MEMBERS = ("hand_detector.tflite", "hand_landmarks_detector.tflite")
 
 
 class ModelError(Exception):
@@ -203,13 +199,6 @@ def resolve_pose_model(spec: str | Path = DEFAULT_POSE_MODEL) -> Path:
         raise ModelError(f"{spec}: no such pose model file; bundled models are {', '.join(BUNDLED_POSE_MODELS)} "
                          "(build others with tools/build_models.py and pass the .task path)")
     return _check_user_bundle(path, _POSE_MEMBERS, "PoseLandmarker")
-
-
-def resolve_hand_model(spec: str | Path | None = None) -> Path:
-    """Path of the HandLandmarker ``.task`` bundle: the bundled one (hash-checked) or a user-supplied path."""
-    if spec is None:
-        return _verified_bundle(_HAND_FILE)
-    return _check_user_bundle(spec, _HAND_MEMBERS, "HandLandmarker")
 
 
 def resolve_detector_model(name: str | Path = DEFAULT_DETECTOR_MODEL) -> Path:

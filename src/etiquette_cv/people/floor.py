@@ -24,9 +24,10 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from ..calibration import Calibration, CameraModel
-from ..geometry import distance_to_polyline_m
-from ..types import Landmark
+from ..core import Landmark
+from ..geometry.calibration import Calibration
+from ..geometry.camera import CameraModel
+from ..geometry.polyline import distance_to_polyline_m
 
 _FEET = ((Landmark.LEFT_ANKLE, Landmark.LEFT_HEEL), (Landmark.RIGHT_ANKLE, Landmark.RIGHT_HEEL))
 _HIPS = [int(Landmark.LEFT_HIP), int(Landmark.RIGHT_HIP)]

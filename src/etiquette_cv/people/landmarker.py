@@ -17,8 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..core import NUM_LANDMARKS
 from ..models import quiet_mediapipe
-from ..types import NUM_LANDMARKS
 
 
 @dataclass(frozen=True)

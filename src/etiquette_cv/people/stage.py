@@ -21,18 +21,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core import NUM_LANDMARKS, Frame, FramePoses, PersonPose
 from ..models import resolve_pose_model
-from ..types import NUM_LANDMARKS, Frame, FramePoses, PersonPose
 from .boxes import iou
-from .floor import FloorEstimate, FloorModel, RoleSettings, estimate_floor, role_from_floor
-from .landmarker import LandmarkerSettings, LandmarkResult, TrackLandmarker
+from .floor import FloorModel, RoleSettings, estimate_floor, role_from_floor
+from .landmarker import LandmarkerSettings, TrackLandmarker
+from .observation import Observation, appearance_histogram, from_detection, union_box, upper_body_distance
 from .tracker import IdentityTracker, TrackerSettings
 
 if TYPE_CHECKING:
     from .detector import PersonDetections
 
-#: COCO-17 keypoint index → BlazePose landmark index.
-COCO_TO_BLAZEPOSE = np.array([0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
 
 
 @dataclass(frozen=True)
@@ -114,24 +113,6 @@ class PeopleStats:
 
 
 @dataclass
-class _Observation:
-    box: np.ndarray
-    """The person's image box (pixels): the detector's when a detection was merged in, else the landmarks'."""
-    score: float
-    xy: np.ndarray
-    """(33, 2) BlazePose-indexed points."""
-    point_score: np.ndarray
-    owner: int | None = None
-    """Id of the track whose landmarker produced it."""
-    landmarks: LandmarkResult | None = None
-    floor: FloorEstimate | None = None
-    place: tuple[str, str | None] | None = None
-    """(role, station) that the floor point gives (:func:`.floor.role_from_floor`), None without one."""
-    detected: bool = False
-    """A detector box is part of this observation (``box`` is the detector's)."""
-
-
-@dataclass
 class _Track:
     id: int
     role: str = "unknown"
@@ -150,38 +131,6 @@ class _Track:
     floor_xy_m: np.ndarray | None = None
     floor_s: float = -np.inf
     hip_height_m: float | None = None
-
-
-#: BlazePose indices of the upper body (face, shoulders, elbows, wrists): what two views of one person share even
-#: when the legs are hidden (and invented differently).
-_UPPER_BODY = np.array([0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16])
-
-
-def _upper_body_distance(a: _Observation, b: _Observation, min_score: float = 0.3) -> float:
-    """Mean distance of the upper-body points both observations see, over the larger box height (inf: no overlap
-    or too few common points)."""
-    if iou(a.box, b.box) <= 0.0:
-        return np.inf
-    ok = (a.point_score[_UPPER_BODY] >= min_score) & (b.point_score[_UPPER_BODY] >= min_score)
-    if ok.sum() < 3:
-        return np.inf
-    idx = _UPPER_BODY[ok]
-    d = np.linalg.norm(a.xy[idx] - b.xy[idx], axis=1).mean()
-    height = max(a.box[3] - a.box[1], b.box[3] - b.box[1], 1.0)
-    return float(d / height)
-
-
-def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The smallest box (pixels) holding boxes ``a`` and ``b``."""
-    return np.array([min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])], np.float32)
-
-
-def _from_detection(dets: PersonDetections, i: int) -> _Observation:
-    xy = np.zeros((NUM_LANDMARKS, 2), np.float32)
-    sc = np.zeros(NUM_LANDMARKS, np.float32)
-    xy[COCO_TO_BLAZEPOSE] = dets.keypoints_xy_px[i]
-    sc[COCO_TO_BLAZEPOSE] = dets.keypoint_scores[i]
-    return _Observation(np.asarray(dets.boxes_xyxy_px[i], np.float32), float(dets.scores[i]), xy, sc)
 
 
 class PeopleStage:
@@ -213,7 +162,7 @@ class PeopleStage:
     def _map(self, fn, items):
         return list(self._pool.map(fn, items)) if self._pool is not None and len(items) > 1 else list(map(fn, items))
 
-    def _run_landmarkers(self, frame: Frame) -> list[_Observation]:
+    def _run_landmarkers(self, frame: Frame) -> list[Observation]:
         posed = [t for t in self._tracks.values() if t.landmarker is not None and t.box is not None]
         t0 = [t.landmarker.landmarker_s for t in posed]
         results = self._map(lambda t: t.landmarker.detect(
@@ -227,16 +176,16 @@ class PeopleStage:
                 continue
             track.misses = 0
             score = float(np.mean(res.presence[[11, 12, 23, 24]]))
-            obs.append(_Observation(res.box_xyxy_px(), max(score, self.config.tracking.activation_score),
+            obs.append(Observation(res.box_xyxy_px(), max(score, self.config.tracking.activation_score),
                                     res.image_xy_px, np.minimum(res.visibility, res.presence), track.id, res))
         return obs
 
-    def _drop_duplicates(self, obs: list[_Observation], t_s: float) -> list[_Observation]:
+    def _drop_duplicates(self, obs: list[Observation], t_s: float) -> list[Observation]:
         """Two landmarkers that ended on the same person (their upper bodies coincide): the one whose result lies
         where its own person stood keeps the person (then the older track), the other's landmarker is closed."""
-        kept: list[_Observation] = []
+        kept: list[Observation] = []
         for o in sorted(obs, key=lambda o: (self._drift_m(o), o.owner)):
-            twin = next((k for k in kept if _upper_body_distance(o, k) <= self.config.merge_keypoint_distance), None)
+            twin = next((k for k in kept if upper_body_distance(o, k) <= self.config.merge_keypoint_distance), None)
             if twin is None:
                 kept.append(o)
             else:
@@ -261,7 +210,7 @@ class PeopleStage:
         x1, y1 = min(float(self.image_width), float(box[2])), min(float(self.image_height), float(box[3]))
         return (x0, y0, x1 - x0, y1 - y0) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
 
-    def _search_stations(self, frame: Frame, obs: list[_Observation], detected: bool) -> list[_Observation]:
+    def _search_stations(self, frame: Frame, obs: list[Observation], detected: bool) -> list[Observation]:
         """Observations of the clerks the whole-frame pass missed: each station nobody is seen at (on the frames
         the detector ran, and on every frame while that station's clerk is lost) is searched on its own enlarged
         crop; the best detection that stands at that station is its clerk."""
@@ -277,9 +226,9 @@ class PeopleStage:
             dets = self._detect(frame, roi, self.config.station_detector_long_side_px)
             # the crop cuts the legs off a customer standing in front of the station, whose floor point then
             # seems to lie behind the counter: people already seen are not searched for
-            candidates = [_from_detection(dets, i) for i in range(len(dets))]
+            candidates = [from_detection(dets, i) for i in range(len(dets))]
             candidates = [c for c in candidates if not any(iou(c.box, o.box) >= self.config.seen_iou
-                                                           or _upper_body_distance(c, o)
+                                                           or upper_body_distance(c, o)
                                                            <= self.config.merge_keypoint_distance for o in obs)]
             for o in candidates:
                 o.detected = True
@@ -289,15 +238,15 @@ class PeopleStage:
                 found.append(max(here, key=lambda o: o.score))
         return found
 
-    def _merge_detections(self, obs: list[_Observation], dets: PersonDetections) -> list[_Observation]:
+    def _merge_detections(self, obs: list[Observation], dets: PersonDetections) -> list[Observation]:
         """The posed observations, each with the detection of the same person merged in (its box and score), and
         a new observation for every detection of somebody not posed."""
         out = list(obs)
         for i in range(len(dets)):
-            det = _from_detection(dets, i)
+            det = from_detection(dets, i)
             # the same person: their upper bodies coincide, or their boxes overlap a lot (a person cut by the frame's
             # edge or seen small has too few keypoints the two agree on)
-            cost = [0.0 if iou(o.box, det.box) >= self.config.merge_iou else _upper_body_distance(o, det)
+            cost = [0.0 if iou(o.box, det.box) >= self.config.merge_iou else upper_body_distance(o, det)
                     for o in obs]
             k = int(np.argmin(cost)) if cost else -1
             if k >= 0 and cost[k] <= self.config.merge_keypoint_distance:
@@ -309,39 +258,39 @@ class PeopleStage:
             out.append(det)
         return out
 
-    def _crop_box(self, track: _Track, o: _Observation, t_s: float) -> np.ndarray | None:
+    def _crop_box(self, track: _Track, o: Observation, t_s: float) -> np.ndarray | None:
         """Where the track's landmarker looks next (pixels): around the landmarks it saw as visible (not the limbs
         it invents behind a counter), grown to the detector's box of the last second (MediaPipe's landmarks of a
         small, partly hidden person can collapse onto a part of them, and a crop that follows them shrinks away)."""
         box = o.landmarks.visible_box_xyxy_px() if o.landmarks is not None else np.asarray(o.box, np.float32)
         if track.detector_box is not None and t_s - track.detector_box_s <= self.config.detector_box_memory_s:
-            box = _union(box, track.detector_box)
+            box = union_box(box, track.detector_box)
         if self.floor is not None and track.floor_xy_m is not None:
             column = self.floor.column_box_px(track.floor_xy_m, self.config.station_search_height_m,
                                               self.config.person_column_half_width_m)
             if np.all(np.isfinite(column)):
-                box = _union(box, column)
+                box = union_box(box, column)
         return box
 
-    def _behind_hint(self, o: _Observation) -> bool | None:
+    def _behind_hint(self, o: Observation) -> bool | None:
         """Whether a landmarker's person is a clerk (stands behind the counter), None when not known."""
         t = self._tracks.get(o.owner) if o.owner is not None else None
         if t is None or t.role == "unknown":
             return None
         return t.role == "clerk" or (t.role == "other" and t.distance_m < 0)
 
-    def _known_hip_height(self, o: _Observation) -> float | None:
+    def _known_hip_height(self, o: Observation) -> float | None:
         t = self._tracks.get(o.owner) if o.owner is not None else None
         return t.hip_height_m if t is not None else None
 
-    def _drift_m(self, o: _Observation) -> float:
+    def _drift_m(self, o: Observation) -> float:
         """How far (metres) a landmarker's result lies from where its track stood last (0 when unknown)."""
         track = self._tracks.get(o.owner) if o.owner is not None else None
         if track is None or track.floor_xy_m is None or o.floor is None:
             return 0.0
         return float(np.linalg.norm(o.floor.xy_m - track.floor_xy_m))
 
-    def _jumped(self, o: _Observation, t_s: float) -> bool:
+    def _jumped(self, o: Observation, t_s: float) -> bool:
         """A landmarker's result far from where its person stood a moment ago, or on the other side of the counter
         from a clerk: it jumped to somebody else (a customer in front of the clerk, inside the clerk's crop)."""
         track = self._tracks.get(o.owner) if o.owner is not None else None
@@ -359,7 +308,7 @@ class PeopleStage:
         reach = self.config.jump_m + slack + self.config.max_speed_m_s * max(0.0, t_s - track.floor_s)
         return float(np.linalg.norm(o.floor.xy_m - track.floor_xy_m)) > reach
 
-    def _collapsed(self, o: _Observation) -> bool:
+    def _collapsed(self, o: Observation) -> bool:
         """A landmarker's result whose landmarks cover a small part of a person standing there (``collapsed_fraction``
         of their height in the image)."""
         if o.landmarks is None or o.floor is None:
@@ -367,7 +316,7 @@ class PeopleStage:
         extent = max(float(o.box[2] - o.box[0]), float(o.box[3] - o.box[1]))
         return extent < self.config.collapsed_fraction * self.floor.person_height_px(o.floor.xy_m)
 
-    def _locate(self, obs: list[_Observation], t_s: float, behind_hint: bool | None = None) -> list[_Observation]:
+    def _locate(self, obs: list[Observation], t_s: float, behind_hint: bool | None = None) -> list[Observation]:
         """Floor points of the observations; drops a landmarker's result that jumped to another person (and
         restarts that landmarker). ``behind_hint``: the side of the counter people without a track stand on,
         when known (a station's search looks for its clerk)."""
@@ -393,7 +342,7 @@ class PeopleStage:
                 o.score = cfg.tracking.activation_score
         return kept
 
-    def _association_point(self, o: _Observation) -> np.ndarray:
+    def _association_point(self, o: Observation) -> np.ndarray:
         """Where the tracker places an observation on the floor: a clerk at a station is associated at the station
         itself (their floor point, seen over a counter, wanders between the hips' and the shoulders' estimates by
         tens of centimetres, and one station has one clerk); everyone else at their floor point."""
@@ -404,35 +353,7 @@ class PeopleStage:
             return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == station)
         return o.floor.xy_m
 
-    def _appearance(self, image: np.ndarray, obs: list[_Observation]) -> list[np.ndarray | None]:
-        """Per observation, a normalised hue-saturation histogram of the torso (the middle of the box when the
-        shoulders and hips are not seen); None for a person overlapped by another (mixed colours)."""
-        import cv2
-
-        out: list[np.ndarray | None] = []
-        h, w = image.shape[:2]
-        for k, o in enumerate(obs):
-            if any(iou(o.box, q.box) > self.config.appearance_overlap_iou for j, q in enumerate(obs) if j != k):
-                out.append(None)
-                continue
-            torso = [i for i in (11, 12, 23, 24) if o.point_score[i] >= self.config.roles.detector_keypoint_score]
-            if len(torso) == 4:
-                x0, y0 = o.xy[torso].min(axis=0)
-                x1, y1 = o.xy[torso].max(axis=0)
-            else:
-                bw, bh = o.box[2] - o.box[0], o.box[3] - o.box[1]
-                x0, x1, y0, y1 = o.box[0] + 0.3 * bw, o.box[2] - 0.3 * bw, o.box[1] + 0.2 * bh, o.box[1] + 0.5 * bh
-            x0, y0 = int(max(0, np.floor(x0))), int(max(0, np.floor(y0)))
-            x1, y1 = int(min(w, np.ceil(x1))), int(min(h, np.ceil(y1)))
-            if x1 - x0 < 4 or y1 - y0 < 4:
-                out.append(None)
-                continue
-            hsv = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
-            hist = cv2.calcHist([hsv], [0, 1], None, [16, 8], [0, 180, 0, 256]).ravel()
-            out.append(hist / max(float(hist.sum()), 1.0))
-        return out
-
-    def _assign_ids(self, obs: list[_Observation], image: np.ndarray) -> np.ndarray:
+    def _assign_ids(self, obs: list[Observation], image: np.ndarray) -> np.ndarray:
         t0 = time.perf_counter()
         boxes = np.array([o.box for o in obs], np.float32).reshape(-1, 4)
         scores = np.array([o.score for o in obs], np.float32)
@@ -440,11 +361,11 @@ class PeopleStage:
         if self.floor is not None:
             floor_xy = np.array([self._association_point(o) for o in obs], float).reshape(-1, 2)
         stations = [o.place[1] if o.place is not None and o.place[0] == "clerk" else None for o in obs]
-        ids = self.identity.update(boxes, floor_xy, scores, stations, self._appearance(image, obs))
+        ids = self.identity.update(boxes, floor_xy, scores, stations, [appearance_histogram(image, o, obs, self.config.appearance_overlap_iou, self.config.roles.detector_keypoint_score) for o in obs])
         self.stats.tracker_s += time.perf_counter() - t0
         return ids
 
-    def _update_role(self, track: _Track, o: _Observation, t_s: float) -> None:
+    def _update_role(self, track: _Track, o: Observation, t_s: float) -> None:
         if self.floor is None or o.floor is None:
             return
         role, station = o.place
@@ -474,7 +395,7 @@ class PeopleStage:
         return track.role == "clerk" or (track.role == "customer"
                                          and track.distance_m <= self.config.pose_customers_within_m)
 
-    def _open_landmarkers(self, frame: Frame, obs: list[_Observation], ids: np.ndarray) -> None:
+    def _open_landmarkers(self, frame: Frame, obs: list[Observation], ids: np.ndarray) -> None:
         budget = self.config.max_landmarkers - sum(t.landmarker is not None for t in self._tracks.values())
         candidates = [(o, self._tracks[i]) for o, i in zip(obs, ids)
                       if i > 0 and o.landmarks is None and self._wants_landmarker(self._tracks[i], frame.timestamp_s)]
@@ -492,8 +413,8 @@ class PeopleStage:
                 o.landmarks, o.owner = res, track.id
                 o.xy, o.point_score = res.image_xy_px, np.minimum(res.visibility, res.presence)
 
-    def _one_per_person(self, obs: list[_Observation], ids: np.ndarray, t_s: float
-                        ) -> tuple[list[_Observation], np.ndarray]:
+    def _one_per_person(self, obs: list[Observation], ids: np.ndarray, t_s: float
+                        ) -> tuple[list[Observation], np.ndarray]:
         """Two tracks on one person (their image boxes overlap and they stand at the same place on the floor, or
         they are the clerk of the same station): the older track keeps the person, the newer one's observation is
         dropped and its landmarker closed, so it fades out instead of taking turns with the older one."""
@@ -548,14 +469,14 @@ class PeopleStage:
         score = np.asarray(score, np.float32)
         return np.where(score >= thr, 0.5 + 0.5 * (score - thr) / (1.0 - thr), 0.5 * score / thr).astype(np.float32)
 
-    def _visible_box(self, o: _Observation) -> np.ndarray:
+    def _visible_box(self, o: Observation) -> np.ndarray:
         """The observation's box (pixels) without what the counter hides of a person behind it (the detector and
         the landmarker extend a clerk's box over legs they cannot see)."""
         if self.floor is None or o.floor is None or o.floor.behind is not True:
             return np.asarray(o.box, np.float32)
         return self.floor.visible_box_px(o.box, o.floor.xy_m)
 
-    def _person(self, o: _Observation, track: _Track) -> PersonPose:
+    def _person(self, o: Observation, track: _Track) -> PersonPose:
         if o.landmarks is not None:
             lm = o.landmarks
             vis, pres, world, z, src = lm.visibility, lm.presence, lm.world_xyz_m, lm.image_z, "mediapipe"

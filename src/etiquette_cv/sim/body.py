@@ -192,18 +192,9 @@ def trunk_angles_deg(hip_centre: np.ndarray, shoulder_centre: np.ndarray, headin
     return flex, lat
 
 
-def joint_positions_m(params: PoseParams, body: Body, desk_height_m: float = DEFAULT_DESK_HEIGHT_M
-                      ) -> np.ndarray:
-    """(33, 3) world coordinates in metres (floor z = 0, z up) of the MediaPipe landmarks for these pose
-    parameters; ``desk_height_m`` is where forearms rest for arms 'desk'."""
-    p = params
-    bl = float(np.clip(p.sit_blend, 0.0, 1.0))
-    pts = np.zeros((33, 3))
-
-    walk = min(1.0, p.walk_speed_m_s / WALK_FULL_SWING_SPEED_M_S) * (1.0 - bl)
-    phase = 2.0 * math.pi * p.walk_phase
-
-    # ---- pelvis and legs (local frame: x forward, y left, z up; origin on the floor below the pelvis) ----
+def _legs(p: PoseParams, body: Body, bl: float, walk: float, phase: float) -> tuple[np.ndarray, dict, ...]:
+    """Pelvis centre and, per side (+1 left, -1 right), hip, knee, ankle, heel and toe, in the local frame
+    (x forward, y left, z up; origin on the floor below the pelvis), metres."""
     hip_z = body.ankle_height_m + body.shank_m + body.thigh_m * math.cos(math.radians(90.0 * bl))
     hip_c = np.array([0.0, 0.0, hip_z])
     half_hip = 0.5 * body.hip_width_m
@@ -254,13 +245,11 @@ def joint_positions_m(params: PoseParams, body: Body, desk_height_m: float = DEF
     if p.legs == "bent_knee":
         toes[-1][2] = toes[+1][2]  # the bent leg rests on the ball of its foot
 
-    pts[L_HIP], pts[R_HIP] = hips[+1], hips[-1]
-    pts[L_KNEE], pts[R_KNEE] = knees[+1], knees[-1]
-    pts[L_ANKLE], pts[R_ANKLE] = ankles[+1], ankles[-1]
-    pts[L_HEEL], pts[R_HEEL] = heels[+1], heels[-1]
-    pts[L_FOOT], pts[R_FOOT] = toes[+1], toes[-1]
+    return hip_c, hips, knees, ankles, heels, toes
 
-    # ---- trunk ----
+
+def _trunk_and_head(p: PoseParams, body: Body, hip_c: np.ndarray, pts: np.ndarray) -> tuple[tuple, dict]:
+    """The trunk's axes (up, forward, left) and the shoulders (per side); writes the shoulders and the face."""
     flex = math.radians(p.trunk_flexion_deg)
     lat = math.radians(p.trunk_lateral_deg)
     # direction of hip centre → shoulder centre: exactly `flex` from vertical in the sagittal plane, `lat` out of it
@@ -272,7 +261,6 @@ def joint_positions_m(params: PoseParams, body: Body, desk_height_m: float = DEF
     shoulders = {+1: sh_c + half_sh * t_left, -1: sh_c - half_sh * t_left}
     pts[L_SHOULDER], pts[R_SHOULDER] = shoulders[+1], shoulders[-1]
 
-    # ---- head ----
     neck = math.radians(p.neck_flexion_deg)
     head_rot = _rot(t_left, neck)  # chin down = head up tilts forward
     h_up, h_fwd, h_left = head_rot @ t_up, head_rot @ t_fwd, t_left
@@ -283,48 +271,61 @@ def joint_positions_m(params: PoseParams, body: Body, desk_height_m: float = DEF
     head_axes = np.stack([h_fwd, h_left, h_up])  # rows: orthonormal head frame
     pts[:11] = head_c + body.head_radius_m * (_FACE_DIRS @ head_axes)
 
-    # ---- arms ----
+    return (t_up, t_fwd, t_left), shoulders
+
+
+def _arm(arms: str, side: int, s: np.ndarray, body: Body, frame: tuple, hips: dict, hip_c: np.ndarray, walk: float,
+         phase: float, desk_height_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Elbow and wrist (local frame, metres) of one arm in pose ``arms`` from its shoulder ``s``."""
+    t_up, t_fwd, t_left = frame
     a_len, f_len = body.upper_arm_m, body.forearm_m
     fwd_h = _F  # horizontal forward
+    out = side * t_left
+    if arms == "sides":
+        swing = math.radians(-WALK_ARM_SWING_DEG * walk * math.sin(phase) * side)
+        up_dir = _unit(math.cos(swing) * (-t_up) + math.sin(swing) * t_fwd + 0.06 * out)
+        fore = _unit(up_dir + math.tan(math.radians(10.0 + 15.0 * walk)) * t_fwd)
+        elbow = s + a_len * up_dir
+        wrist = elbow + f_len * fore
+    elif arms == "front_folded":
+        target = hip_c + 0.25 * body.trunk_m * t_up + 0.14 * t_fwd + side * 0.02 * t_left
+        elbow, wrist = _two_bone(s, target, a_len, f_len, out - 0.3 * t_fwd - 0.3 * t_up)
+    elif arms == "pockets":
+        target = hips[side] + 0.07 * _F - 0.03 * _U + side * 0.03 * _L
+        elbow, wrist = _two_bone(s, target, a_len, f_len, out - 0.8 * _F)
+    elif arms == "desk":
+        # elbows rest on the desk in front of the shoulders, forearms flat and turned inward
+        z_el = desk_height_m + 0.04
+        dz = min(max(float(s[2] - z_el), 0.0), a_len)
+        if dz < a_len * 0.995:
+            horiz = math.sqrt(a_len * a_len - dz * dz)
+            elbow = s + horiz * _unit(fwd_h + 0.25 * side * _L) - dz * _U
+            wrist = elbow + f_len * _unit(fwd_h - 0.6 * side * _L)
+        else:  # shoulders too high for the elbows to reach the desk (standing): palms on the desk
+            target = np.array([s[0] + 0.30, s[1] - side * 0.05, desk_height_m + 0.02])
+            elbow, wrist = _two_bone(s, target, a_len, f_len, out - 0.5 * _F)
+    elif arms == "reach_down":
+        d = _unit(-_U + math.tan(math.radians(15.0)) * _F)
+        elbow, wrist = _two_bone(s, s + (a_len + f_len) * 0.98 * d, a_len, f_len, -_F)
+    elif arms == "reach_forward":
+        d = _unit(fwd_h - math.tan(math.radians(20.0)) * _U - 0.1 * side * _L)
+        elbow, wrist = _two_bone(s, s + (a_len + f_len) * 0.97 * d, a_len, f_len, -_U + 0.5 * out)
+    else:  # pragma: no cover - validated by the scenario loader
+        raise ValueError(f"unknown arms state {arms!r}")
+    return elbow, wrist
+
+
+def _arms(p: PoseParams, body: Body, bl: float, walk: float, phase: float, hip_c: np.ndarray, hips: dict,
+          shoulders: dict, frame: tuple, desk_height_m: float, pts: np.ndarray) -> None:
+    """Writes elbows, wrists and hand landmarks."""
     for side, (i_el, i_wr) in ((+1, (L_ELBOW, L_WRIST)), (-1, (R_ELBOW, R_WRIST))):
         s = shoulders[side]
-        out = side * t_left
         arms = p.arms
         if arms == "phone_shoulder":
             arms = "desk" if bl >= 0.5 else "sides"
         if arms == "reach_down" and side == +1:
             arms = "sides"  # only the right hand reaches down
-        if arms == "sides":
-            swing = math.radians(-WALK_ARM_SWING_DEG * walk * math.sin(phase) * side)
-            up_dir = _unit(math.cos(swing) * (-t_up) + math.sin(swing) * t_fwd + 0.06 * out)
-            fore = _unit(up_dir + math.tan(math.radians(10.0 + 15.0 * walk)) * t_fwd)
-            elbow = s + a_len * up_dir
-            wrist = elbow + f_len * fore
-        elif arms == "front_folded":
-            target = hip_c + 0.25 * body.trunk_m * t_up + 0.14 * t_fwd + side * 0.02 * t_left
-            elbow, wrist = _two_bone(s, target, a_len, f_len, out - 0.3 * t_fwd - 0.3 * t_up)
-        elif arms == "pockets":
-            target = hips[side] + 0.07 * _F - 0.03 * _U + side * 0.03 * _L
-            elbow, wrist = _two_bone(s, target, a_len, f_len, out - 0.8 * _F)
-        elif arms == "desk":
-            # elbows rest on the desk in front of the shoulders, forearms flat and turned inward
-            z_el = desk_height_m + 0.04
-            dz = min(max(float(s[2] - z_el), 0.0), a_len)
-            if dz < a_len * 0.995:
-                horiz = math.sqrt(a_len * a_len - dz * dz)
-                elbow = s + horiz * _unit(fwd_h + 0.25 * side * _L) - dz * _U
-                wrist = elbow + f_len * _unit(fwd_h - 0.6 * side * _L)
-            else:  # shoulders too high for the elbows to reach the desk (standing): palms on the desk
-                target = np.array([s[0] + 0.30, s[1] - side * 0.05, desk_height_m + 0.02])
-                elbow, wrist = _two_bone(s, target, a_len, f_len, out - 0.5 * _F)
-        elif arms == "reach_down":
-            d = _unit(-_U + math.tan(math.radians(15.0)) * _F)
-            elbow, wrist = _two_bone(s, s + (a_len + f_len) * 0.98 * d, a_len, f_len, -_F)
-        elif arms == "reach_forward":
-            d = _unit(fwd_h - math.tan(math.radians(20.0)) * _U - 0.1 * side * _L)
-            elbow, wrist = _two_bone(s, s + (a_len + f_len) * 0.97 * d, a_len, f_len, -_U + 0.5 * out)
-        else:  # pragma: no cover - validated by the scenario loader
-            raise ValueError(f"unknown arms state {p.arms!r}")
+        elbow, wrist = _arm(arms, side, s, body, frame, hips, hip_c, walk, phase, desk_height_m)
         pts[i_el], pts[i_wr] = elbow, wrist
         hand = _unit(wrist - elbow)
         thumb_side = _perp_unit(_F - side * 0.3 * _L, hand, _U)
@@ -333,7 +334,9 @@ def joint_positions_m(params: PoseParams, body: Body, desk_height_m: float = DEF
         pts[i_pinky] = wrist + body.hand_m * (0.40 * hand - 0.25 * thumb_side)
         pts[i_thumb] = wrist + body.hand_m * (0.30 * hand + 0.30 * thumb_side)
 
-    # ---- whole-body adjustments ----
+
+def _whole_body(p: PoseParams, body: Body, bl: float, walk: float, hip_c: np.ndarray, pts: np.ndarray) -> None:
+    """Feet kept on the floor while walking, tiptoe, and sway (in place)."""
     if walk > 0.0:
         # keep the lower foot on the floor while the legs swing
         pts[:, 2] -= min(pts[L_ANKLE, 2], pts[R_ANKLE, 2]) - body.ankle_height_m
@@ -364,7 +367,26 @@ def joint_positions_m(params: PoseParams, body: Body, desk_height_m: float = DEF
         R = _rot(_F, sway)  # positive: up tilts toward the person's right
         pts[mask] = pivot + (pts[mask] - pivot) @ R.T
 
-    # ---- to world ----
+
+def joint_positions_m(params: PoseParams, body: Body, desk_height_m: float = DEFAULT_DESK_HEIGHT_M
+                      ) -> np.ndarray:
+    """(33, 3) world coordinates in metres (floor z = 0, z up) of the MediaPipe landmarks for these pose
+    parameters; ``desk_height_m`` is where forearms rest for arms 'desk'."""
+    p = params
+    bl = float(np.clip(p.sit_blend, 0.0, 1.0))
+    pts = np.zeros((33, 3))
+    walk = min(1.0, p.walk_speed_m_s / WALK_FULL_SWING_SPEED_M_S) * (1.0 - bl)
+    phase = 2.0 * math.pi * p.walk_phase
+    hip_c, hips, knees, ankles, heels, toes = _legs(p, body, bl, walk, phase)
+    pts[L_HIP], pts[R_HIP] = hips[+1], hips[-1]
+    pts[L_KNEE], pts[R_KNEE] = knees[+1], knees[-1]
+    pts[L_ANKLE], pts[R_ANKLE] = ankles[+1], ankles[-1]
+    pts[L_HEEL], pts[R_HEEL] = heels[+1], heels[-1]
+    pts[L_FOOT], pts[R_FOOT] = toes[+1], toes[-1]
+
+    frame, shoulders = _trunk_and_head(p, body, hip_c, pts)
+    _arms(p, body, bl, walk, phase, hip_c, hips, shoulders, frame, desk_height_m, pts)
+    _whole_body(p, body, bl, walk, hip_c, pts)
     h = math.radians(p.heading_deg)
     f_w = np.array([math.cos(h), math.sin(h), 0.0])
     l_w = np.array([-math.sin(h), math.cos(h), 0.0])

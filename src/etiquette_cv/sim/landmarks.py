@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..types import NUM_LANDMARKS, FramePoses, PersonPose
+from ..core import NUM_LANDMARKS, FramePoses, PersonPose
 from .body import DEFAULT_DESK_HEIGHT_M, Body, joint_positions_m
 from .camera import VirtualCamera
 from .scenario import CounterSpec, PoseParams, Scenario

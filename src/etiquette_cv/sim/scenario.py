@@ -4,7 +4,8 @@ A scenario is data: a camera, a scene (counter, chair), persons with keyframes, 
 ``Scenario.sample(t_s)`` returns every person's interpolated pose parameters at a time.
 
 This module needs only numpy (and pyyaml to read ``.yaml`` files; ``.json`` files and ``Scenario.from_dict`` work
-without it) so that the Blender renderer can import it under Blender's own Python.
+without it) so that the Blender renderer can import it under Blender's own Python; files are read with the
+package's one strict reader (:mod:`etiquette_cv.strict_yaml`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from ..strict_yaml import StrictReader, read_yaml_file, show
+from .keyframes import (NUMERIC_FIELDS, STEP_LENGTH_M, Keyframe, KeyframeTrack, PoseParams,
+                        smoothstep)
 
 __all__ = [
     "ScenarioError",
@@ -59,119 +64,10 @@ VIOLATION_TYPES = (
 CLUTTER_REGIONS = ("counter_top", "floor")
 CLUTTER_OBJECTS = ("cup", "bag", "paper", "box")
 
-STEP_LENGTH_M = 0.7
-"""Length of one walking step; a full walk cycle (walk_phase 0 → 1) is two steps."""
-DEFAULT_TRANSITION_S = 1.0
-"""Default duration of a sit ↔ stand transition, ending at the key that sets the new stance."""
-
-#: Numeric keyframe fields interpolated with a smoothstep, and their defaults when no key ever sets them.
-NUMERIC_FIELDS = (
-    "heading_deg", "trunk_flexion_deg", "trunk_lateral_deg", "neck_flexion_deg",
-    "sway_amplitude_deg", "sway_period_s",
-)
-_NUMERIC_DEFAULTS = {
-    "trunk_flexion_deg": 0.0,
-    "trunk_lateral_deg": 0.0,
-    "neck_flexion_deg": 0.0,
-    "sway_amplitude_deg": 0.0,
-    "sway_period_s": 2.0,
-}
-#: Default heading per role: clerks face the customers (+y), customers face the counter (−y).
-_DEFAULT_HEADING_DEG = {"clerk": 90.0, "customer": 270.0, "passerby": 0.0}
 
 
 class ScenarioError(ValueError):
     """A scenario file or dict is malformed; the message names the file and the key path."""
-
-
-def smoothstep(u: float | np.ndarray) -> float | np.ndarray:
-    """3u² − 2u³ for u clipped to [0, 1]: 0 at 0, 1 at 1, ½ at ½, zero slope at both ends (dimensionless)."""
-    u = np.clip(u, 0.0, 1.0)
-    return u * u * (3.0 - 2.0 * u)
-
-
-def _smoothstep_slope(u: float) -> float:
-    """d smoothstep / du at u (0 outside [0, 1])."""
-    if u <= 0.0 or u >= 1.0:
-        return 0.0
-    return 6.0 * u * (1.0 - u)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Validation helpers
-# ---------------------------------------------------------------------------------------------------------------
-
-
-class _V:
-    """Validation context: formats errors as ``source: key.path: message``."""
-
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, path: str, msg: str) -> None:
-        raise ScenarioError(f"{self.source}: {path}: {msg}" if path else f"{self.source}: {msg}")
-
-    def mapping(self, d: Any, path: str, required: tuple[str, ...], optional: tuple[str, ...]) -> dict:
-        if not isinstance(d, dict):
-            self.fail(path, f"expected a mapping, got {_show(d)}")
-        allowed = set(required) | set(optional)
-        for k in d:
-            if k not in allowed:
-                where = f"{path}.{k}" if path else str(k)
-                self.fail(where, f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        for k in required:
-            if k not in d:
-                self.fail(path, f"missing required key {k!r}")
-        return d
-
-    def number(self, v: Any, path: str, *, lo: float | None = None, hi: float | None = None,
-               lo_open: bool = False) -> float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):
-            self.fail(path, f"expected a number, got {_show(v)}")
-        x = float(v)
-        if lo is not None and (x < lo or (lo_open and x <= lo)):
-            self.fail(path, f"expected a number {'>' if lo_open else '>='} {lo:g}, got {x:g}")
-        if hi is not None and x > hi:
-            self.fail(path, f"expected a number <= {hi:g}, got {x:g}")
-        return x
-
-    def integer(self, v: Any, path: str, *, lo: int | None = None) -> int:
-        if isinstance(v, bool) or not isinstance(v, int):
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)
-            else:
-                self.fail(path, f"expected an integer, got {_show(v)}")
-        if lo is not None and v < lo:
-            self.fail(path, f"expected an integer >= {lo}, got {v}")
-        return int(v)
-
-    def string(self, v: Any, path: str) -> str:
-        if not isinstance(v, str) or not v:
-            self.fail(path, f"expected a non-empty string, got {_show(v)}")
-        return v
-
-    def choice(self, v: Any, path: str, choices: tuple[str, ...]) -> str:
-        if not isinstance(v, str) or v not in choices:
-            opts = " or ".join(repr(c) for c in choices) if len(choices) <= 2 else \
-                "one of " + ", ".join(repr(c) for c in choices)
-            self.fail(path, f"expected {opts}, got {_show(v)}")
-        return v
-
-    def vector(self, v: Any, path: str, n: int) -> np.ndarray:
-        if not isinstance(v, (list, tuple)) or len(v) != n:
-            self.fail(path, f"expected a list of {n} numbers, got {_show(v)}")
-        return np.array([self.number(x, f"{path}[{i}]") for i, x in enumerate(v)], dtype=float)
-
-    def listing(self, v: Any, path: str) -> list:
-        if not isinstance(v, list):
-            self.fail(path, f"expected a list, got {_show(v)}")
-        return v
-
-
-def _show(v: Any) -> str:
-    """Short repr of a bad value for an error message."""
-    s = repr(v)
-    return s if len(s) <= 60 else s[:57] + "..."
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -253,58 +149,6 @@ class BodySpec:
 
 
 @dataclass
-class Keyframe:
-    """One key: the fields it sets (None = not set by this key)."""
-
-    t_s: float
-    pos_m: np.ndarray | None = None
-    heading_deg: float | None = None
-    stance: str | None = None
-    transition_s: float | None = None
-    trunk_flexion_deg: float | None = None
-    trunk_lateral_deg: float | None = None
-    neck_flexion_deg: float | None = None
-    arms: str | None = None
-    legs: str | None = None
-    sway_amplitude_deg: float | None = None
-    sway_period_s: float | None = None
-
-
-@dataclass
-class PoseParams:
-    """One person's pose parameters at one time (the script's values after interpolation)."""
-
-    t_s: float
-    pos_m: np.ndarray
-    """(2,) floor position of the pelvis centre (x, y), metres."""
-    heading_deg: float
-    """Facing direction, degrees from +x toward +y (interpolated as written: 90 → 270 turns through 180, 90 → −90
-    through 0; not wrapped)."""
-    stance: str
-    """'sit' when sit_blend ≥ 0.5, else 'stand'."""
-    sit_blend: float
-    """0 = standing, 1 = fully seated, continuous (smoothstep) through transitions."""
-    trunk_flexion_deg: float
-    """Forward bend of the hip→shoulder line from the true vertical, degrees (negative = leaning back)."""
-    trunk_lateral_deg: float
-    """Sideways lean, degrees, positive toward the person's own right."""
-    neck_flexion_deg: float
-    """Head relative to trunk, degrees, positive = chin down."""
-    arms: str
-    legs: str
-    sway_amplitude_deg: float
-    sway_period_s: float
-    sway_offset_deg: float
-    """Instantaneous sway angle = amplitude · sin(2πt / period), degrees, positive toward the person's right."""
-    walk_phase: float
-    """Walk cycle phase in [0, 1): advances by 1 every two steps (2 × STEP_LENGTH_M walked)."""
-    walk_speed_m_s: float
-    """Floor speed of the pelvis centre, m/s."""
-    walk_distance_m: float = 0.0
-    """Path length walked since the start, metres."""
-
-
-@dataclass
 class PersonSpec:
     """One scripted person."""
 
@@ -313,7 +157,7 @@ class PersonSpec:
     body: BodySpec
     appearance: dict
     keyframes: list[Keyframe]
-    _track: "_Track | None" = field(default=None, repr=False, compare=False)
+    _track: KeyframeTrack | None = field(default=None, repr=False, compare=False)
 
     def sample(self, t_s: float) -> PoseParams:
         """This person's pose parameters at time ``t_s`` (seconds).
@@ -324,7 +168,7 @@ class PersonSpec:
         for clerks and 270° for customers, stance stand, arms sides, legs normal.
         """
         if self._track is None:
-            self._track = _Track(self)
+            self._track = KeyframeTrack(self.role, self.keyframes)
         return self._track.sample(float(t_s))
 
 
@@ -370,7 +214,7 @@ class Scenario:
     @classmethod
     def from_dict(cls, d: Any, source: str = "<dict>") -> "Scenario":
         """Validate a scenario mapping (as read from YAML/JSON) and build a Scenario; raises ScenarioError."""
-        return _parse_scenario(d, _V(source))
+        return _parse_scenario(d, StrictReader(source, ScenarioError))
 
     # -- sampling ----------------------------------------------------------------------------------------------
     def times(self) -> np.ndarray:
@@ -397,28 +241,17 @@ class Scenario:
 def load_scenario(path: str | os.PathLike) -> Scenario:
     """Read and validate a scenario file (.yaml/.yml, or .json); raises ScenarioError naming the file and key."""
     path = os.fspath(path)
+    if not path.lower().endswith(".json"):
+        return Scenario.from_dict(read_yaml_file(path, ScenarioError, source=path), source=path)
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as e:
         raise ScenarioError(f"{path}: cannot read scenario file: {e}") from e
-    if path.lower().endswith(".json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ScenarioError(f"{path}: invalid JSON: {e}") from e
-    else:
-        try:
-            import yaml  # noqa: PLC0415 - optional so the module imports under Blender's python without pyyaml
-        except ImportError as e:
-            raise ScenarioError(
-                f"{path}: reading YAML scenarios needs pyyaml (pip install pyyaml); "
-                "alternatively convert the file to .json or call Scenario.from_dict"
-            ) from e
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            raise ScenarioError(f"{path}: invalid YAML: {e}") from e
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ScenarioError(f"{path}: invalid JSON: {e}") from e
     return Scenario.from_dict(data, source=path)
 
 
@@ -432,275 +265,155 @@ _KEY_FIELDS = (
 )
 
 
-def _parse_scenario(d: Any, v: _V) -> Scenario:
-    v.mapping(d, "", ("duration_s", "fps", "camera", "persons"),
-              ("version", "name", "scene", "annotations"))
-    version = v.integer(d.get("version", SCENARIO_VERSION), "version")
+def _parse_scenario(d: Any, v: StrictReader) -> Scenario:
+    v.mapping("", d, ("version", "name", "scene", "annotations"), ("duration_s", "fps", "camera", "persons"))
+    version = v.integer("version", d.get("version", SCENARIO_VERSION))
     if version != SCENARIO_VERSION:
-        v.fail("version", f"unsupported scenario version {version} (this reader knows {SCENARIO_VERSION})")
-    name = v.string(d.get("name", os.path.splitext(os.path.basename(v.source))[0] or "scenario"), "name")
-    duration_s = v.number(d["duration_s"], "duration_s", lo=0.0, lo_open=True)
-    fps = v.number(d["fps"], "fps", lo=0.0, lo_open=True)
+        raise v.fail("version", f"unsupported scenario version {version} (this reader knows {SCENARIO_VERSION})")
+    name = v.text("name", d.get("name", os.path.splitext(os.path.basename(v.source))[0] or "scenario"))
+    duration_s = v.number("duration_s", d["duration_s"], lo=0.0, lo_open=True)
+    fps = v.number("fps", d["fps"], lo=0.0, lo_open=True)
     camera = _parse_camera(d["camera"], v)
     scene = _parse_scene(d.get("scene") or {}, v)
-    persons_raw = v.listing(d["persons"], "persons")
+    persons_raw = v.listing("persons", d["persons"])
     if not persons_raw:
-        v.fail("persons", "expected at least one person")
+        raise v.fail("persons", "expected at least one person")
     persons = [_parse_person(p, f"persons[{i}]", v) for i, p in enumerate(persons_raw)]
     seen: set[str] = set()
     for i, p in enumerate(persons):
         if p.id in seen:
-            v.fail(f"persons[{i}].id", f"duplicate person id {p.id!r}")
+            raise v.fail(f"persons[{i}].id", f"duplicate person id {p.id!r}")
         seen.add(p.id)
     annotations = [_parse_annotation(a, f"annotations[{i}]", v, seen)
-                   for i, a in enumerate(v.listing(d.get("annotations") or [], "annotations"))]
+                   for i, a in enumerate(v.listing("annotations", d.get("annotations") or []))]
     return Scenario(name=name, duration_s=duration_s, fps=fps, camera=camera, scene=scene, persons=persons,
                     annotations=annotations, source=v.source, version=version)
 
 
-def _parse_camera(c: Any, v: _V) -> CameraSpec:
-    v.mapping(c, "camera", ("position_m", "look_at_m", "hfov_deg", "width", "height"), ("roll_deg",))
+def _parse_camera(c: Any, v: StrictReader) -> CameraSpec:
+    v.mapping("camera", c, ("roll_deg",), ("position_m", "look_at_m", "hfov_deg", "width", "height"))
     cam = CameraSpec(
-        position_m=v.vector(c["position_m"], "camera.position_m", 3),
-        look_at_m=v.vector(c["look_at_m"], "camera.look_at_m", 3),
-        hfov_deg=v.number(c["hfov_deg"], "camera.hfov_deg", lo=1.0, hi=179.0),
-        width=v.integer(c["width"], "camera.width", lo=16),
-        height=v.integer(c["height"], "camera.height", lo=16),
-        roll_deg=v.number(c.get("roll_deg", 0.0), "camera.roll_deg"),
+        position_m=v.vector("camera.position_m", c["position_m"], 3),
+        look_at_m=v.vector("camera.look_at_m", c["look_at_m"], 3),
+        hfov_deg=v.number("camera.hfov_deg", c["hfov_deg"], lo=1.0, hi=179.0),
+        width=v.integer("camera.width", c["width"], lo=16),
+        height=v.integer("camera.height", c["height"], lo=16),
+        roll_deg=v.number("camera.roll_deg", c.get("roll_deg", 0.0)),
     )
     if np.linalg.norm(cam.look_at_m - cam.position_m) < 1e-6:
-        v.fail("camera.look_at_m", "must differ from camera.position_m")
+        raise v.fail("camera.look_at_m", "must differ from camera.position_m")
     return cam
 
 
-def _parse_scene(s: Any, v: _V) -> SceneSpec:
+def _parse_scene(s: Any, v: StrictReader) -> SceneSpec:
     if not isinstance(s, dict):
-        v.fail("scene", f"expected a mapping, got {_show(s)}")
+        raise v.fail("scene", f"expected a mapping, got {show(s)}")
     counter = None
     if "counter" in s:
-        c = v.mapping(s["counter"], "scene.counter", ("x0_m", "x1_m", "height_m", "depth_m"),
-                      ("desk_height_m", "edge_m"))
+        c = v.mapping("scene.counter", s["counter"], ("desk_height_m", "edge_m"), ("x0_m", "x1_m", "height_m", "depth_m"))
         counter = CounterSpec(
-            x0_m=v.number(c["x0_m"], "scene.counter.x0_m"),
-            x1_m=v.number(c["x1_m"], "scene.counter.x1_m"),
-            height_m=v.number(c["height_m"], "scene.counter.height_m", lo=0.0, lo_open=True),
-            depth_m=v.number(c["depth_m"], "scene.counter.depth_m", lo=0.0, lo_open=True),
-            desk_height_m=v.number(c.get("desk_height_m", 0.75), "scene.counter.desk_height_m", lo=0.0),
+            x0_m=v.number("scene.counter.x0_m", c["x0_m"]),
+            x1_m=v.number("scene.counter.x1_m", c["x1_m"]),
+            height_m=v.number("scene.counter.height_m", c["height_m"], lo=0.0, lo_open=True),
+            depth_m=v.number("scene.counter.depth_m", c["depth_m"], lo=0.0, lo_open=True),
+            desk_height_m=v.number("scene.counter.desk_height_m", c.get("desk_height_m", 0.75), lo=0.0),
         )
         if counter.x1_m <= counter.x0_m:
-            v.fail("scene.counter.x1_m", f"expected x1_m > x0_m ({counter.x0_m:g}), got {counter.x1_m:g}")
+            raise v.fail("scene.counter.x1_m", f"expected x1_m > x0_m ({counter.x0_m:g}), got {counter.x1_m:g}")
         if "edge_m" in c:
-            pts = v.listing(c["edge_m"], "scene.counter.edge_m")
+            pts = v.listing("scene.counter.edge_m", c["edge_m"])
             if len(pts) < 2:
-                v.fail("scene.counter.edge_m", "expected a polyline of at least 2 points [x, y]")
-            counter.edge_m = np.array([v.vector(p, f"scene.counter.edge_m[{i}]", 2) for i, p in enumerate(pts)])
+                raise v.fail("scene.counter.edge_m", "expected a polyline of at least 2 points [x, y]")
+            counter.edge_m = np.array([v.vector(f"scene.counter.edge_m[{i}]", p, 2) for i, p in enumerate(pts)])
     chair = None
     if "chair" in s:
-        ch = v.mapping(s["chair"], "scene.chair", ("pos_m",), ("height_m", "heading_deg"))
-        chair = v.vector(ch["pos_m"], "scene.chair.pos_m", 2)
+        ch = v.mapping("scene.chair", s["chair"], ("height_m", "heading_deg"), ("pos_m",))
+        chair = v.vector("scene.chair.pos_m", ch["pos_m"], 2)
     extra = {k: val for k, val in s.items() if k not in ("counter", "chair")}
     if "chair" in s:
         extra["chair"] = dict(s["chair"])
     return SceneSpec(counter=counter, chair_pos_m=chair, extra=extra)
 
 
-def _parse_person(p: Any, path: str, v: _V) -> PersonSpec:
-    v.mapping(p, path, ("id", "role", "keyframes"), ("body", "appearance"))
-    pid = v.string(p["id"], f"{path}.id")
-    role = p["role"] if p["role"] in EXTRA_ROLES else v.choice(p["role"], f"{path}.role", ROLES)
-    b = v.mapping(p.get("body") or {"height_m": 1.70}, f"{path}.body", ("height_m",), ("sex",))
-    body = BodySpec(height_m=v.number(b["height_m"], f"{path}.body.height_m", lo=0.5, hi=2.5),
-                    sex=v.choice(b.get("sex", "female"), f"{path}.body.sex", SEXES))
+def _parse_person(p: Any, path: str, v: StrictReader) -> PersonSpec:
+    v.mapping(path, p, ("body", "appearance"), ("id", "role", "keyframes"))
+    pid = v.text(f"{path}.id", p["id"])
+    role = p["role"] if p["role"] in EXTRA_ROLES else v.choice(f"{path}.role", p["role"], ROLES)
+    b = v.mapping(f"{path}.body", p.get("body") or {"height_m": 1.70}, ("sex",), ("height_m",))
+    body = BodySpec(height_m=v.number(f"{path}.body.height_m", b["height_m"], lo=0.5, hi=2.5),
+                    sex=v.choice(f"{path}.body.sex", b.get("sex", "female"), SEXES))
     appearance = p.get("appearance") or {}
     if not isinstance(appearance, dict):
-        v.fail(f"{path}.appearance", f"expected a mapping, got {_show(appearance)}")
-    keys_raw = v.listing(p["keyframes"], f"{path}.keyframes")
+        raise v.fail(f"{path}.appearance", f"expected a mapping, got {show(appearance)}")
+    keys_raw = v.listing(f"{path}.keyframes", p["keyframes"])
     if not keys_raw:
-        v.fail(f"{path}.keyframes", "expected at least one keyframe")
+        raise v.fail(f"{path}.keyframes", "expected at least one keyframe")
     keys = [_parse_key(k, f"{path}.keyframes[{i}]", v) for i, k in enumerate(keys_raw)]
     for i in range(1, len(keys)):
         if keys[i].t_s <= keys[i - 1].t_s:
-            v.fail(f"{path}.keyframes[{i}].t",
+            raise v.fail(f"{path}.keyframes[{i}].t",
                    f"keyframe times must increase, got {keys[i].t_s:g} after {keys[i - 1].t_s:g}")
     if keys[0].pos_m is None:
-        v.fail(f"{path}.keyframes[0]", "the first keyframe must set pos_m")
+        raise v.fail(f"{path}.keyframes[0]", "the first keyframe must set pos_m")
     return PersonSpec(id=pid, role=role, body=body, appearance=dict(appearance), keyframes=keys)
 
 
-def _parse_key(k: Any, path: str, v: _V) -> Keyframe:
-    v.mapping(k, path, ("t",), _KEY_FIELDS[1:])
-    key = Keyframe(t_s=v.number(k["t"], f"{path}.t", lo=0.0))
+def _parse_key(k: Any, path: str, v: StrictReader) -> Keyframe:
+    v.mapping(path, k, _KEY_FIELDS[1:], ("t",))
+    key = Keyframe(t_s=v.number(f"{path}.t", k["t"], lo=0.0))
     if "pos_m" in k:
-        key.pos_m = v.vector(k["pos_m"], f"{path}.pos_m", 2)
+        key.pos_m = v.vector(f"{path}.pos_m", k["pos_m"], 2)
     if "stance" in k:
-        key.stance = v.choice(k["stance"], f"{path}.stance", STANCES)
+        key.stance = v.choice(f"{path}.stance", k["stance"], STANCES)
     if "transition_s" in k:
-        key.transition_s = v.number(k["transition_s"], f"{path}.transition_s", lo=0.0)
+        key.transition_s = v.number(f"{path}.transition_s", k["transition_s"], lo=0.0)
     if "arms" in k:
-        key.arms = v.choice(k["arms"], f"{path}.arms", ARM_STATES)
+        key.arms = v.choice(f"{path}.arms", k["arms"], ARM_STATES)
     if "legs" in k:
-        key.legs = v.choice(k["legs"], f"{path}.legs", LEG_STATES)
+        key.legs = v.choice(f"{path}.legs", k["legs"], LEG_STATES)
     for name in NUMERIC_FIELDS:
         if name in k:
             lo = 0.0 if name == "sway_amplitude_deg" else None
             if name == "sway_period_s":
-                setattr(key, name, v.number(k[name], f"{path}.{name}", lo=0.0, lo_open=True))
+                setattr(key, name, v.number(f"{path}.{name}", k[name], lo=0.0, lo_open=True))
             else:
-                setattr(key, name, v.number(k[name], f"{path}.{name}", lo=lo))
+                setattr(key, name, v.number(f"{path}.{name}", k[name], lo=lo))
     if key.trunk_flexion_deg is not None and not -60.0 <= key.trunk_flexion_deg <= 120.0:
-        v.fail(f"{path}.trunk_flexion_deg", f"expected -60..120 degrees, got {key.trunk_flexion_deg:g}")
+        raise v.fail(f"{path}.trunk_flexion_deg", f"expected -60..120 degrees, got {key.trunk_flexion_deg:g}")
     return key
 
 
-def _parse_annotation(a: Any, path: str, v: _V, person_ids: set[str]) -> Annotation:
+def _parse_annotation(a: Any, path: str, v: StrictReader, person_ids: set[str]) -> Annotation:
     if not isinstance(a, dict):
-        v.fail(path, f"expected a mapping, got {_show(a)}")
-    kind = v.choice(a.get("kind"), f"{path}.kind", ANNOTATION_KINDS)
+        raise v.fail(path, f"expected a mapping, got {show(a)}")
+    kind = v.choice(f"{path}.kind", a.get("kind"), ANNOTATION_KINDS)
     if kind == "clutter":
-        v.mapping(a, path, ("kind", "region", "object", "pos_m"), ("appear_s", "size_m", "disappear_s", "person"))
+        v.mapping(path, a, ("appear_s", "size_m", "disappear_s", "person"), ("kind", "region", "object", "pos_m"))
         ann = Annotation(
             kind=kind,
-            region=v.choice(a["region"], f"{path}.region", CLUTTER_REGIONS),
-            object=v.choice(a["object"], f"{path}.object", CLUTTER_OBJECTS),
-            appear_s=v.number(a.get("appear_s", 0.0), f"{path}.appear_s", lo=0.0),
-            pos_m=v.vector(a["pos_m"], f"{path}.pos_m", 3),
-            size_m=v.vector(a["size_m"], f"{path}.size_m", 3) if "size_m" in a else None,
+            region=v.choice(f"{path}.region", a["region"], CLUTTER_REGIONS),
+            object=v.choice(f"{path}.object", a["object"], CLUTTER_OBJECTS),
+            appear_s=v.number(f"{path}.appear_s", a.get("appear_s", 0.0), lo=0.0),
+            pos_m=v.vector(f"{path}.pos_m", a["pos_m"], 3),
+            size_m=v.vector(f"{path}.size_m", a["size_m"], 3) if "size_m" in a else None,
         )
         ann.start_s = ann.appear_s
         if "disappear_s" in a:
-            ann.end_s = v.number(a["disappear_s"], f"{path}.disappear_s", lo=ann.appear_s)
+            ann.end_s = v.number(f"{path}.disappear_s", a["disappear_s"], lo=ann.appear_s)
         return ann
     optional = {"bow": ("bow_class",), "reach": (), "violation": ()}[kind]
     required = ("kind", "person", "start_s", "end_s") + (("type",) if kind == "violation" else ())
-    v.mapping(a, path, required, optional)
-    person = v.string(a["person"], f"{path}.person")
+    v.mapping(path, a, optional, required)
+    person = v.text(f"{path}.person", a["person"])
     if person not in person_ids:
-        v.fail(f"{path}.person", f"no person with id {person!r} (persons: {', '.join(sorted(person_ids))})")
-    start = v.number(a["start_s"], f"{path}.start_s", lo=0.0)
-    end = v.number(a["end_s"], f"{path}.end_s")
+        raise v.fail(f"{path}.person", f"no person with id {person!r} (persons: {', '.join(sorted(person_ids))})")
+    start = v.number(f"{path}.start_s", a["start_s"], lo=0.0)
+    end = v.number(f"{path}.end_s", a["end_s"])
     if end <= start:
-        v.fail(f"{path}.end_s", f"expected end_s > start_s ({start:g}), got {end:g}")
+        raise v.fail(f"{path}.end_s", f"expected end_s > start_s ({start:g}), got {end:g}")
     ann = Annotation(kind=kind, person=person, start_s=start, end_s=end)
     if kind == "bow":
-        ann.bow_class = v.choice(a.get("bow_class", "none"), f"{path}.bow_class", BOW_CLASSES)
+        ann.bow_class = v.choice(f"{path}.bow_class", a.get("bow_class", "none"), BOW_CLASSES)
     if kind == "violation":
-        ann.type = v.choice(a["type"], f"{path}.type", VIOLATION_TYPES)
+        ann.type = v.choice(f"{path}.type", a["type"], VIOLATION_TYPES)
     return ann
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Interpolation
-# ---------------------------------------------------------------------------------------------------------------
-
-
-class _Track:
-    """Precompiled per-field key lists of one person, for fast sampling."""
-
-    def __init__(self, person: PersonSpec):
-        keys = person.keyframes
-        self.numeric: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for name in NUMERIC_FIELDS:
-            ts = [k.t_s for k in keys if getattr(k, name) is not None]
-            vs = [getattr(k, name) for k in keys if getattr(k, name) is not None]
-            if not ts or ts[0] > keys[0].t_s:
-                # a field the first keyframe leaves unset starts from its default at the first keyframe
-                default = _DEFAULT_HEADING_DEG[person.role] if name == "heading_deg" else _NUMERIC_DEFAULTS[name]
-                ts, vs = [keys[0].t_s, *ts], [default, *vs]
-            self.numeric[name] = (np.array(ts, float), np.array(vs, float))
-        self.pos_t = np.array([k.t_s for k in keys if k.pos_m is not None])
-        self.pos_v = np.array([k.pos_m for k in keys if k.pos_m is not None], dtype=float)
-        seg = np.linalg.norm(np.diff(self.pos_v, axis=0), axis=1) if len(self.pos_v) > 1 else np.zeros(0)
-        self.pos_seg_len = seg
-        self.pos_cum = np.concatenate([[0.0], np.cumsum(seg)])
-        self.discrete: dict[str, tuple[np.ndarray, list[str]]] = {}
-        for name, default in (("arms", "sides"), ("legs", "normal")):
-            ts = [k.t_s for k in keys if getattr(k, name) is not None]
-            vs = [getattr(k, name) for k in keys if getattr(k, name) is not None]
-            if not ts or ts[0] > keys[0].t_s:
-                ts, vs = [keys[0].t_s, *ts], [default, *vs]
-            self.discrete[name] = (np.array(ts, float), vs)
-        stance_keys = [k for k in keys if k.stance is not None]
-        if not stance_keys or stance_keys[0].t_s > keys[0].t_s:
-            stance_keys = [Keyframe(t_s=keys[0].t_s, stance="stand"), *stance_keys]
-        # (transition start, transition end = key time, target blend); a transition never starts before the
-        # previous stance key
-        self.stance_keys: list[tuple[float, float, float]] = []
-        prev_t = -math.inf
-        for k in stance_keys:
-            target = 1.0 if k.stance == "sit" else 0.0
-            tr = DEFAULT_TRANSITION_S if k.transition_s is None else k.transition_s
-            self.stance_keys.append((max(k.t_s - tr, prev_t), k.t_s, target))
-            prev_t = k.t_s
-
-    def _numeric(self, name: str, t: float) -> float:
-        ts, vs = self.numeric[name]
-        return _interp_smooth(ts, vs, t)
-
-    def _discrete(self, name: str, t: float) -> str:
-        ts, vs = self.discrete[name]
-        i = int(np.searchsorted(ts, t, side="right")) - 1
-        return vs[max(i, 0)]  # before the first keyframe: hold its value
-
-    def _sit_blend(self, t: float) -> float:
-        keys = self.stance_keys
-        blend = keys[0][2]  # the first key's stance holds before it (no transition into the first key)
-        for start, end, target in keys[1:]:
-            if t >= end:
-                blend = target
-            elif t > start:
-                blend = blend + (target - blend) * float(smoothstep((t - start) / (end - start)))
-                break
-            else:
-                break
-        return float(blend)
-
-    def _position(self, t: float) -> tuple[np.ndarray, float, float]:
-        """Floor position (m), path length walked (m), and speed (m/s) at t."""
-        ts, ps = self.pos_t, self.pos_v
-        if len(ts) == 1 or t <= ts[0]:
-            return ps[0].copy(), 0.0, 0.0
-        if t >= ts[-1]:
-            return ps[-1].copy(), float(self.pos_cum[-1]), 0.0
-        i = int(np.searchsorted(ts, t, side="right")) - 1
-        dt = ts[i + 1] - ts[i]
-        u = (t - ts[i]) / dt
-        s = float(smoothstep(u))
-        pos = ps[i] + (ps[i + 1] - ps[i]) * s
-        dist = float(self.pos_cum[i] + self.pos_seg_len[i] * s)
-        speed = float(self.pos_seg_len[i] * _smoothstep_slope(u) / dt)
-        return pos, dist, speed
-
-    def sample(self, t: float) -> PoseParams:
-        pos, dist, speed = self._position(t)
-        blend = self._sit_blend(t)
-        amp = self._numeric("sway_amplitude_deg", t)
-        period = self._numeric("sway_period_s", t)
-        return PoseParams(
-            t_s=t,
-            pos_m=pos,
-            heading_deg=self._numeric("heading_deg", t),
-            stance="sit" if blend >= 0.5 else "stand",
-            sit_blend=blend,
-            trunk_flexion_deg=self._numeric("trunk_flexion_deg", t),
-            trunk_lateral_deg=self._numeric("trunk_lateral_deg", t),
-            neck_flexion_deg=self._numeric("neck_flexion_deg", t),
-            arms=self._discrete("arms", t),
-            legs=self._discrete("legs", t),
-            sway_amplitude_deg=amp,
-            sway_period_s=period,
-            sway_offset_deg=amp * math.sin(2.0 * math.pi * t / period),
-            walk_phase=(dist / (2.0 * STEP_LENGTH_M)) % 1.0,
-            walk_speed_m_s=speed,
-            walk_distance_m=dist,
-        )
-
-
-def _interp_smooth(ts: np.ndarray, vs: np.ndarray, t: float) -> float:
-    """Smoothstep interpolation between consecutive keys; holds the end values outside the keyed range."""
-    if len(ts) == 1 or t <= ts[0]:
-        return float(vs[0])
-    if t >= ts[-1]:
-        return float(vs[-1])
-    i = int(np.searchsorted(ts, t, side="right")) - 1
-    u = (t - ts[i]) / (ts[i + 1] - ts[i])
-    return float(vs[i] + (vs[i + 1] - vs[i]) * smoothstep(u))

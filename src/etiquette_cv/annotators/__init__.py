@@ -1,0 +1,1 @@
+"""Annotators: drawing on frames (skeletons, labels, review frames, the calibration overlay). They decide nothing."""

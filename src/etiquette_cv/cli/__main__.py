@@ -1,0 +1,5 @@
+"""``python -m etiquette_cv.cli``."""
+
+from . import app
+
+app()

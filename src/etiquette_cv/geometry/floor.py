@@ -1,0 +1,156 @@
+"""Where people are on the floor: floor positions, distances to the counter, a clerk's body heights, and the
+counter's outline in the image.
+
+Everything here works in the calibration's floor frame (metres, floor z = 0, z up) through a solved
+:class:`~etiquette_cv.geometry.camera.CameraModel`; pixel inputs are full-frame image pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core import Landmark, PersonPose
+from .calibration import Counter, GeometrySettings
+from .camera import CameraModel
+from .polyline import densify_polyline, distance_to_polyline_m
+
+COUNTER_SAMPLE_STEP_M = 0.05
+"""Spacing of the points along the counter edge projected into the image, metres."""
+
+
+@dataclass(frozen=True)
+class FloorPosition:
+    """Where a person stands on the floor."""
+
+    xy_m: np.ndarray
+    """(2,) floor position in metres (between the feet)."""
+    confidence: float
+    """0-1: the method's factor (settings) times the mean visibility of the landmarks used."""
+    method: str
+    """"ankles" | "heels" | "ankle_heel" (one of each) | "one_foot" | "hips_fallback"."""
+    hip_height_m: float | None = None
+    """Measured height of the hip centre above the floor on the vertical line through ``xy_m`` when the position
+    came from the feet and the hips are visible (a tracker can keep it per person and pass it back as
+    ``hip_height_m`` for frames where the feet are hidden); None otherwise."""
+
+
+@dataclass(frozen=True)
+class ClerkHeights:
+    """Heights above the floor (metres) of a clerk's body parts on the vertical line through the clerk's station;
+    None for a part whose landmarks are not visible."""
+
+    shoulder_height_m: float | None
+    """Shoulder centre (midpoint of the visible shoulders)."""
+    head_height_m: float | None
+    """Head: midpoint of the ears when both are visible, else the nose, else one ear."""
+    hip_height_m: float | None
+    """Hip centre (often hidden by the desk)."""
+    head_landmark: str | None
+    """Which landmark(s) gave the head height: "ears" | "nose" | "ear"."""
+
+
+def _usable(pose: PersonPose, camera: CameraModel, threshold: float) -> np.ndarray:
+    """(33,) mask of landmarks visible at ``threshold`` and inside the image."""
+    xy = pose.image_xy_px
+    inside = (np.all(np.isfinite(xy), axis=1) & (xy[:, 0] >= 0) & (xy[:, 0] < camera.image_width)
+              & (xy[:, 1] >= 0) & (xy[:, 1] < camera.image_height))
+    return pose.visible(threshold) & inside
+
+
+def _score(pose: PersonPose, idx: list[int]) -> float:
+    return float(np.mean(np.minimum(pose.visibility[idx], pose.presence[idx])))
+
+
+def person_floor_position(pose: PersonPose, camera: CameraModel, settings: GeometrySettings | None = None, *,
+                          visibility_threshold: float | None = None,
+                          hip_height_m: float | None = None) -> FloorPosition | None:
+    """Floor position (metres) of a person from the landmarks: the midpoint of the two feet, each foot from its
+    ankle ray met with the plane z = ``ankle_height_m`` (else its heel ray with z = ``heel_height_m``); one foot
+    alone when only one is seen; with both feet hidden, the hip midpoint's ray met with the plane at the person's
+    hip height (``hip_height_m`` when given, e.g. measured earlier on the same person, else
+    ``assumed_hip_height_m``; method "hips_fallback", lower confidence). None when nothing usable is visible.
+    ``settings`` defaults to the camera's calibration settings."""
+    s = settings or camera.geometry
+    thr = s.visibility_threshold if visibility_threshold is None else visibility_threshold
+    ok = _usable(pose, camera, thr)
+    hips = [int(i) for i in (Landmark.LEFT_HIP, Landmark.RIGHT_HIP) if ok[i]]
+
+    def measured_hip_height(xy: np.ndarray) -> float | None:
+        if len(hips) != 2:
+            return None
+        z = camera.height_on_vertical_line(pose.image_xy_px[hips].mean(axis=0), xy)
+        return float(z) if np.isfinite(z) else None
+
+    feet: list[tuple[np.ndarray, str, int]] = []
+    for ankle, heel in ((Landmark.LEFT_ANKLE, Landmark.LEFT_HEEL), (Landmark.RIGHT_ANKLE, Landmark.RIGHT_HEEL)):
+        for idx, z, kind in ((ankle, s.ankle_height_m, "ankle"), (heel, s.heel_height_m, "heel")):
+            if ok[idx]:
+                xy = camera.pixel_to_plane_z(pose.image_xy_px[idx], z)
+                if np.all(np.isfinite(xy)):
+                    feet.append((xy, kind, int(idx)))
+                    break
+    if len(feet) == 2:
+        kinds = {f[1] for f in feet}
+        method = "ankles" if kinds == {"ankle"} else "heels" if kinds == {"heel"} else "ankle_heel"
+        factor = 1.0 if method == "ankles" else s.heels_confidence
+        xy = (feet[0][0] + feet[1][0]) / 2.0
+        return FloorPosition(xy, factor * _score(pose, [f[2] for f in feet]), method, measured_hip_height(xy))
+    if len(feet) == 1:
+        return FloorPosition(feet[0][0], s.one_foot_confidence * _score(pose, [feet[0][2]]), "one_foot")
+    if hips:
+        z_hip = s.assumed_hip_height_m if hip_height_m is None else hip_height_m
+        xy = camera.pixel_to_plane_z(pose.image_xy_px[hips].mean(axis=0), z_hip)
+        if np.all(np.isfinite(xy)):
+            return FloorPosition(xy, s.hips_fallback_confidence * _score(pose, hips), "hips_fallback")
+    return None
+
+
+def distance_to_counter_m(pose: PersonPose, camera: CameraModel, counter: Counter,
+                          settings: GeometrySettings | None = None, *,
+                          hip_height_m: float | None = None) -> float | None:
+    """Signed distance in metres from the person's floor position (:func:`person_floor_position`) to the counter
+    edge, positive on the customer side; None when the person's floor position is unknown."""
+    pos = person_floor_position(pose, camera, settings, hip_height_m=hip_height_m)
+    if pos is None:
+        return None
+    return float(distance_to_polyline_m(pos.xy_m, counter.edge_m, counter.customer_side))
+
+
+def clerk_heights(pose: PersonPose, camera: CameraModel, station_xy_m: np.ndarray,
+                  settings: GeometrySettings | None = None) -> ClerkHeights:
+    """Heights above the floor in metres of the clerk's shoulder centre, head and hip centre: each landmark's (or
+    visible pair's midpoint) pixel ray met with the vertical line through the station (closest point)."""
+    s = settings or camera.geometry
+    ok = _usable(pose, camera, s.visibility_threshold)
+    station = np.asarray(station_xy_m, dtype=float)
+
+    def height(indices: list[int]) -> float | None:
+        seen = [i for i in indices if ok[i]]
+        if not seen:
+            return None
+        z = camera.height_on_vertical_line(pose.image_xy_px[seen].mean(axis=0), station)
+        return float(z) if np.isfinite(z) else None
+
+    shoulders = height([Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER])
+    hips = height([Landmark.LEFT_HIP, Landmark.RIGHT_HIP])
+    ears = [int(Landmark.LEFT_EAR), int(Landmark.RIGHT_EAR)]
+    if all(ok[i] for i in ears):
+        head, which = height(ears), "ears"
+    elif ok[Landmark.NOSE]:
+        head, which = height([int(Landmark.NOSE)]), "nose"
+    else:
+        head = height(ears)
+        which = "ear" if head is not None else None
+    return ClerkHeights(shoulders, head, hips, which)
+
+
+def counter_skyline_px(camera: CameraModel, edge_m: np.ndarray, height_m: float,
+                       step_m: float = COUNTER_SAMPLE_STEP_M) -> np.ndarray:
+    """Image points (K, 2) in pixels, sorted by x, of the counter's top front edge (``edge_m`` raised to
+    ``height_m`` metres): below this line (larger y) a person standing behind the counter is hidden by it."""
+    xy = densify_polyline(edge_m, step_m)
+    px = camera.project(np.column_stack([xy, np.full(len(xy), height_m)]))
+    px = px[np.all(np.isfinite(px), axis=1)]
+    return px[np.argsort(px[:, 0])]

@@ -1,0 +1,1 @@
+"""Input and output: video sources, single frames, video sinks and the tracks file format."""

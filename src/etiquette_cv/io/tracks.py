@@ -1,0 +1,299 @@
+"""Pose tracks on disk: a documented, versioned JSON-lines format, written as frames are analysed.
+
+Later stages consume tracks, so grading can be redone without decoding the video again. The writer flushes every
+frame, so a run that is interrupted (a stream that drops, a killed process) keeps everything computed so far; the
+reader accepts a file without its closing line and marks it incomplete.
+
+Format ``etiquette-cv/tracks`` version 2 (one JSON object per line, UTF-8; ``.jsonl`` or gzip-compressed
+``.jsonl.gz``):
+
+1. header: ``{"schema": "etiquette-cv/tracks", "version": 2, "source": str, "image_width": int, "image_height": int,
+   "nominal_fps": float, "analysis_fps": float|null, "model": str, "model_sha256": str|null, "detector": str|null,
+   "calibration": str|null, "landmark_names": [33 names]}``
+2. one line per analysed frame: ``{"frame": int, "t_s": float, "persons": [{"track_id": int, "role": str,
+   "station": str|null, "floor_m": [x, y]|null, "floor_source": str, "box_px": [x0, y0, x1, y1]|null,
+   "landmarks": "mediapipe"|"detector", "xy_px": [[x, y] * 33], "z": [33], "world_m": [[x, y, z] * 33],
+   "visibility": [33], "presence": [33]}]}`` (``xy_px`` full-frame pixels; ``world_m`` MediaPipe world landmarks
+   in metres, camera axes, hip-centred, zeros for detector keypoints; ``floor_m`` calibration floor metres;
+   ``role`` one of clerk / customer / waiting / other / unknown)
+3. footer: ``{"end": true, "frames_decoded": int, "frames_analysed": int, "complete": bool, "problem": str|null}``
+
+Version 1 files (one landmarker per image region, ``region`` instead of ``role``) still load: a person found by the
+``clerk`` region becomes the clerk of the calibration's first station, by the ``customer`` region a customer, and
+the floor points are left to the reader (None).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+import numpy as np
+
+from ..core import LANDMARK_NAMES, NUM_LANDMARKS, FramePoses, PersonPose
+
+TRACKS_SCHEMA = "etiquette-cv/tracks"
+TRACKS_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+
+
+V1_CLERK_STATION = "clerk"
+"""Station name given to the clerk of a version-1 tracks file (v1 had one clerk region and no stations); review
+matches it to the calibration's only station."""
+
+
+class TracksError(Exception):
+    """A tracks file cannot be read; the message names the file, the line and the problem."""
+
+
+@dataclass
+class TracksHeader:
+    """What a tracks file says about the video and the pose run that produced it."""
+
+    source: str
+    image_width: int
+    image_height: int
+    nominal_fps: float
+    analysis_fps: float | None
+    model: str
+    model_sha256: str | None
+    detector: str | None = None
+    calibration: str | None = None
+    version: int = TRACKS_VERSION
+    """The format version the file was written in."""
+
+
+@dataclass
+class TracksFooter:
+    """How the pose run ended."""
+
+    frames_decoded: int
+    frames_analysed: int
+    complete: bool
+    problem: str | None = None
+
+
+@dataclass
+class Tracks:
+    """A whole tracks file in memory: header, analysed frames in time order, and how the run ended."""
+
+    header: TracksHeader
+    frames: list[FramePoses] = field(default_factory=list)
+    footer: TracksFooter | None = None
+
+    @property
+    def complete(self) -> bool:
+        """True when the run that wrote the file read its whole video."""
+        return self.footer is not None and self.footer.complete
+
+
+def _open_text(path: Path, mode: str) -> IO[str]:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8")
+    return open(path, mode, encoding="utf-8")
+
+
+def _round_list(a: np.ndarray | None, digits: int) -> list | None:
+    return None if a is None else np.round(np.asarray(a, float), digits).tolist()
+
+
+def _person_to_json(p: PersonPose) -> dict:
+    return {
+        "track_id": int(p.track_id),
+        "role": p.role,
+        "station": p.station,
+        "floor_m": _round_list(p.floor_xy_m, 4),
+        "floor_source": p.floor_source,
+        "box_px": _round_list(p.box_xyxy_px, 1),
+        "landmarks": p.landmarks_source,
+        "xy_px": np.round(p.image_xy_px.astype(float), 2).tolist(),
+        "z": np.round(p.image_z.astype(float), 4).tolist(),
+        "world_m": np.round(p.world_xyz_m.astype(float), 4).tolist(),
+        "visibility": np.round(p.visibility.astype(float), 3).tolist(),
+        "presence": np.round(p.presence.astype(float), 3).tolist(),
+    }
+
+
+def _array(obj: dict, key: str, shape: tuple[int, ...], where: str) -> np.ndarray:
+    try:
+        arr = np.asarray(obj[key], dtype=np.float32)
+    except KeyError:
+        raise TracksError(f"{where}: missing key {key!r}") from None
+    except (TypeError, ValueError):
+        raise TracksError(f"{where}: {key!r} is not a numeric array") from None
+    if arr.shape != shape:
+        raise TracksError(f"{where}: {key!r} has shape {arr.shape}, expected {shape}")
+    return arr
+
+
+_V1_ROLES = {"clerk": "clerk", "customer": "customer"}
+
+
+def _person_from_json(obj: dict, where: str, version: int) -> PersonPose:
+    n = NUM_LANDMARKS
+    if version == 1:
+        region = str(obj.get("region", ""))
+        extra = dict(role=_V1_ROLES.get(region, "unknown"), station=V1_CLERK_STATION if region == "clerk" else None)
+    else:
+        floor = obj.get("floor_m")
+        box = obj.get("box_px")
+        extra = dict(role=str(obj.get("role", "unknown")), station=obj.get("station"),
+                     floor_xy_m=None if floor is None else _array(obj, "floor_m", (2,), where),
+                     floor_source=str(obj.get("floor_source", "")),
+                     box_xyxy_px=None if box is None else _array(obj, "box_px", (4,), where),
+                     landmarks_source=str(obj.get("landmarks", "mediapipe")))
+    try:
+        return PersonPose(
+            track_id=int(obj.get("track_id", 0)),
+            image_xy_px=_array(obj, "xy_px", (n, 2), where),
+            image_z=_array(obj, "z", (n,), where),
+            world_xyz_m=_array(obj, "world_m", (n, 3), where),
+            visibility=_array(obj, "visibility", (n,), where),
+            presence=_array(obj, "presence", (n,), where),
+            **extra,
+        )
+    except ValueError as exc:
+        raise TracksError(f"{where}: {exc}") from None
+
+
+class TracksWriter:
+    """Writes a tracks file line by line; use as a context manager. Each frame is flushed as it is written."""
+
+    def __init__(self, path: str | Path, header: TracksHeader) -> None:
+        self.path = Path(path)
+        if self.path.suffix not in (".jsonl", ".gz"):
+            raise TracksError(f"{self.path}: tracks are written as .jsonl or .jsonl.gz")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = _open_text(self.path, "w")
+        head = {"schema": TRACKS_SCHEMA, **asdict(header), "version": TRACKS_VERSION}
+        head["landmark_names"] = list(LANDMARK_NAMES)
+        self._write(head)
+        self.frames_written = 0
+
+    def _write(self, obj: dict) -> None:
+        self._fh.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._fh.flush()
+
+    def write_frame(self, poses: FramePoses) -> None:
+        """Append one analysed frame."""
+        self._write({
+            "frame": int(poses.frame_index),
+            "t_s": round(float(poses.timestamp_s), 6),
+            "persons": [_person_to_json(p) for p in poses.persons],
+        })
+        self.frames_written += 1
+
+    def close(self, footer: TracksFooter | None = None) -> None:
+        """Write the footer (when given) and close the file."""
+        if self._fh.closed:
+            return
+        if footer is not None:
+            self._write({"end": True, **asdict(footer)})
+        self._fh.close()
+
+    def __enter__(self) -> "TracksWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def iter_tracks_lines(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, decoded JSON object) for each non-empty line; a damaged last line ends the iteration."""
+    try:
+        fh = _open_text(path, "r")
+    except FileNotFoundError:
+        raise TracksError(f"{path}: no such file") from None
+    with fh:
+        lines = iter(fh)
+        lineno = 0
+        while True:
+            try:
+                line = next(lines)
+            except StopIteration:
+                return
+            except (EOFError, OSError, UnicodeDecodeError) as exc:  # truncated gzip, binary junk
+                if lineno == 0:
+                    raise TracksError(f"{path}: not a tracks file ({exc})") from None
+                return
+            lineno += 1
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line)
+            except json.JSONDecodeError:
+                if lineno == 1:
+                    raise TracksError(f"{path}: line 1 is not JSON: not a tracks file") from None
+                # A run killed mid-write leaves a partial last line: keep what came before it.
+                return
+
+
+def read_tracks(path: str | Path) -> Tracks:
+    """Read a whole tracks file. Raises :class:`TracksError` naming the file and line for malformed content."""
+    path = Path(path)
+    lines = iter_tracks_lines(path)
+    try:
+        _, head = next(lines)
+    except StopIteration:
+        raise TracksError(f"{path}: empty file, not a tracks file") from None
+    if not isinstance(head, dict) or head.get("schema") != TRACKS_SCHEMA:
+        raise TracksError(f"{path}: line 1: not an {TRACKS_SCHEMA} header")
+    version = head.get("version")
+    if version not in READABLE_VERSIONS:
+        raise TracksError(f"{path}: version {version!r} is not supported (this reader knows "
+                          f"{', '.join(map(str, READABLE_VERSIONS))})")
+    try:
+        header = TracksHeader(
+            source=str(head["source"]),
+            image_width=int(head["image_width"]),
+            image_height=int(head["image_height"]),
+            nominal_fps=float(head["nominal_fps"]),
+            analysis_fps=None if head["analysis_fps"] is None else float(head["analysis_fps"]),
+            model=str(head["model"]),
+            model_sha256=head.get("model_sha256"),
+            detector=head.get("detector"),
+            calibration=head.get("calibration"),
+            version=int(version),
+        )
+    except KeyError as exc:
+        raise TracksError(f"{path}: line 1: header is missing {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise TracksError(f"{path}: line 1: bad header value ({exc})") from None
+    tracks = Tracks(header=header)
+    for lineno, obj in lines:
+        where = f"{path}: line {lineno}"
+        if obj.get("end"):
+            tracks.footer = TracksFooter(
+                frames_decoded=int(obj.get("frames_decoded", 0)),
+                frames_analysed=int(obj.get("frames_analysed", 0)),
+                complete=bool(obj.get("complete", False)),
+                problem=obj.get("problem"),
+            )
+            break
+        try:
+            persons = [_person_from_json(p, f"{where}: persons[{i}]", header.version)
+                       for i, p in enumerate(obj["persons"])]
+            tracks.frames.append(FramePoses(
+                frame_index=int(obj["frame"]),
+                timestamp_s=float(obj["t_s"]),
+                image_width=header.image_width,
+                image_height=header.image_height,
+                persons=persons,
+            ))
+        except KeyError as exc:
+            raise TracksError(f"{where}: missing key {exc.args[0]!r}") from None
+    return tracks
+
+
+def write_tracks(path: str | Path, header: TracksHeader, frames: Iterable[FramePoses],
+                 footer: TracksFooter | None = None) -> Path:
+    """Write a whole tracks file at once (the pose stage streams with :class:`TracksWriter` instead)."""
+    with TracksWriter(path, header) as writer:
+        for f in frames:
+            writer.write_frame(f)
+        writer.close(footer)
+    return Path(path)

@@ -1,0 +1,99 @@
+"""One person as seen in one frame by the people stage: a landmarker's result or a detection, with the helpers
+that decide whether two observations are one person (upper-body agreement, clothes' colours)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..core import NUM_LANDMARKS
+from .boxes import iou
+from .floor import FloorEstimate
+from .landmarker import LandmarkResult
+
+if TYPE_CHECKING:
+    from .detector import PersonDetections
+
+#: COCO-17 keypoint index → BlazePose landmark index.
+COCO_TO_BLAZEPOSE = np.array([0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
+
+
+@dataclass
+class Observation:
+    """One person in one frame: where in the image, how sure, which points, and (once located) where on the floor."""
+
+    box: np.ndarray
+    """The person's image box (pixels): the detector's when a detection was merged in, else the landmarks'."""
+    score: float
+    xy: np.ndarray
+    """(33, 2) BlazePose-indexed points."""
+    point_score: np.ndarray
+    owner: int | None = None
+    """Id of the track whose landmarker produced it."""
+    landmarks: LandmarkResult | None = None
+    floor: FloorEstimate | None = None
+    place: tuple[str, str | None] | None = None
+    """(role, station) that the floor point gives (:func:`.floor.role_from_floor`), None without one."""
+    detected: bool = False
+    """A detector box is part of this observation (``box`` is the detector's)."""
+
+
+#: BlazePose indices of the upper body (face, shoulders, elbows, wrists): what two views of one person share even
+#: when the legs are hidden (and invented differently).
+_UPPER_BODY = np.array([0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16])
+
+
+def upper_body_distance(a: Observation, b: Observation, min_score: float = 0.3) -> float:
+    """Mean distance of the upper-body points both observations see, over the larger box height (inf: no overlap
+    or too few common points)."""
+    if iou(a.box, b.box) <= 0.0:
+        return np.inf
+    ok = (a.point_score[_UPPER_BODY] >= min_score) & (b.point_score[_UPPER_BODY] >= min_score)
+    if ok.sum() < 3:
+        return np.inf
+    idx = _UPPER_BODY[ok]
+    d = np.linalg.norm(a.xy[idx] - b.xy[idx], axis=1).mean()
+    height = max(a.box[3] - a.box[1], b.box[3] - b.box[1], 1.0)
+    return float(d / height)
+
+
+def union_box(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest box (pixels) holding boxes ``a`` and ``b``."""
+    return np.array([min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])], np.float32)
+
+
+def from_detection(dets: PersonDetections, i: int) -> Observation:
+    """Detection ``i`` as an observation: its box, score and 17 keypoints placed at their BlazePose indices."""
+    xy = np.zeros((NUM_LANDMARKS, 2), np.float32)
+    sc = np.zeros(NUM_LANDMARKS, np.float32)
+    xy[COCO_TO_BLAZEPOSE] = dets.keypoints_xy_px[i]
+    sc[COCO_TO_BLAZEPOSE] = dets.keypoint_scores[i]
+    return Observation(np.asarray(dets.boxes_xyxy_px[i], np.float32), float(dets.scores[i]), xy, sc)
+
+
+def appearance_histogram(image: np.ndarray, o: Observation, others: list[Observation], overlap_iou: float,
+                         min_score: float) -> np.ndarray | None:
+    """A normalised hue-saturation histogram (16 x 8 bins, sums to 1) of the person's torso (the middle of the box
+    when the shoulders and hips are not seen with ``min_score``); None while another person's box overlaps theirs
+    by more than ``overlap_iou`` (their colours would mix)."""
+    import cv2
+
+    h, w = image.shape[:2]
+    if any(q is not o and iou(o.box, q.box) > overlap_iou for q in others):
+        return None
+    torso = [i for i in (11, 12, 23, 24) if o.point_score[i] >= min_score]
+    if len(torso) == 4:
+        x0, y0 = o.xy[torso].min(axis=0)
+        x1, y1 = o.xy[torso].max(axis=0)
+    else:
+        bw, bh = o.box[2] - o.box[0], o.box[3] - o.box[1]
+        x0, x1, y0, y1 = o.box[0] + 0.3 * bw, o.box[2] - 0.3 * bw, o.box[1] + 0.2 * bh, o.box[1] + 0.5 * bh
+    x0, y0 = int(max(0, np.floor(x0))), int(max(0, np.floor(y0)))
+    x1, y1 = int(min(w, np.ceil(x1))), int(min(h, np.ceil(y1)))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    hsv = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], None, [16, 8], [0, 180, 0, 256]).ravel()
+    return hist / max(float(hist.sum()), 1.0)

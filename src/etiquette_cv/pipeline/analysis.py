@@ -1,0 +1,56 @@
+"""Analysis of one video's pose frames: each station's clerk posture and bends, every customer's distance to the
+counter and approaches, with every setting taken from the rulebook."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..core import FramePoses, clerk_name
+from ..events import Approach, approaches, detect_bends
+from ..geometry.calibration import Calibration
+from ..geometry.camera import CameraModel
+from ..geometry.polyline import side_normal
+from ..posture.clerk import measure_clerk
+from ..posture.customers import CustomerSeries, measure_customers
+from ..rules.observations import ClerkObservations, Observations
+from ..rules.rulebook import Rulebook
+
+
+def _station_of(cs: CustomerSeries, approach: Approach, cal: Calibration) -> str | None:
+    """The station a customer came to: the one nearest to where they stood when closest to the counter."""
+    if not cal.clerk_stations:
+        return None
+    w = (cs.t_s >= approach.first_inside_s) & (cs.t_s <= approach.last_inside_s) & np.isfinite(cs.distance_m)
+    if not w.any():
+        return cal.clerk_stations[0].name
+    k = np.flatnonzero(w)[int(np.argmin(cs.distance_m[w]))]
+    xy = cs.floor_xy_m[k]
+    return min(cal.clerk_stations, key=lambda st: float(np.linalg.norm(st.floor_m - xy))).name
+
+
+def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook, source: str,
+            duration_s: float, problem: str | None = None) -> Observations:
+    """Posture and events of one video's pose frames (from a tracks file or a live run): each station's clerk
+    (posture series, sit/stand changes, bends), every customer's distance to the counter and their approaches
+    within the rulebook's near distance (metres), each assigned to a station."""
+    posture, bow = rb.posture_settings(), rb.bow_settings()
+    clerks = []
+    for station in cal.clerk_stations:
+        facing = side_normal(station.floor_m, cal.counter.edge_m, cal.counter.customer_side)
+        series = measure_clerk(frames, camera, station.floor_m, facing, posture, cal.counter.edge_m,
+                               cal.counter.height_m, station=station.name)
+        bends = detect_bends(series.t_s, series.flexion_deg, series.stance == "stand", series.wrist_asymmetry_m, bow)
+        clerks.append(ClerkObservations(station.name, clerk_name(station.name, len(cal.clerk_stations)), series,
+                                        series.stance_changes, bends))
+    customers = measure_customers(frames, camera, cal.counter)
+    appr = []
+    for cs in customers:
+        for a in approaches(cs.track_id, cs.t_s, cs.distance_m, rb.near_m, rb.measure("customer", "hysteresis_m"),
+                            rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s")):
+            appr.append(replace(a, station=_station_of(cs, a, cal)))
+    h = frames[0].image_height if frames else cal.image_height
+    w = frames[0].image_width if frames else cal.image_width
+    return Observations(source=source, duration_s=duration_s, analysed_frames=len(frames), image_width=w,
+                        image_height=h, clerks=clerks, customers=customers, approaches=appr, problem=problem)

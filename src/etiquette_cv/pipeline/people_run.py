@@ -1,0 +1,137 @@
+"""The people run as a library call: video source → people stage → tracks file (and an optional annotated video).
+
+The CLI is a thin layer over :func:`run_people`. Whatever happens while reading, every analysed frame is already on
+disk (the tracks writer flushes each frame) and the footer records why the run stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..annotators.draw import draw_poses
+from ..core import FramePoses
+from ..geometry.calibration import Calibration
+from ..geometry.solver import solve_camera
+from ..io.sink import VideoSink
+from ..io.tracks import TracksFooter, TracksHeader, TracksWriter
+from ..io.video import VideoSource
+from ..models import pose_model_sha256
+from ..people.floor import FloorModel, RoleSettings
+from ..people.stage import PeopleConfig, PeopleStage, PeopleStats
+
+
+@dataclass
+class PoseRunSummary:
+    """What a people run did: counts, speed, the stage's statistics and how it ended."""
+
+    source: str
+    tracks_path: Path
+    frames_decoded: int
+    frames_analysed: int
+    video_duration_s: float
+    wall_s: float
+    stats: PeopleStats = field(default_factory=PeopleStats)
+    problem: str | None = None
+    annotated_path: Path | None = None
+
+    @property
+    def analysed_fps(self) -> float:
+        """Analysed frames per wall-clock second."""
+        return self.frames_analysed / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def realtime_factor(self) -> float:
+        """Seconds of video processed per wall-clock second (× real time)."""
+        return self.video_duration_s / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def nobody_found(self) -> bool:
+        """True when nobody was found in any analysed frame."""
+        return self.stats.person_frames == 0
+
+
+def floor_model_for(calibration: Calibration | None, roles: RoleSettings | None = None) -> FloorModel | None:
+    """The people stage's floor model of a calibration (solved here), or None without one."""
+    if calibration is None:
+        return None
+    return FloorModel(solve_camera(calibration), calibration, roles or RoleSettings())
+
+
+def run_people(
+    source: VideoSource,
+    tracks_path: str | Path,
+    calibration: Calibration | None = None,
+    config: PeopleConfig | None = None,
+    annotate_path: str | Path | None = None,
+    on_frame: Callable[[FramePoses], None] | None = None,
+) -> PoseRunSummary:
+    """Run the people stage over ``source`` and stream the tracks to ``tracks_path``.
+
+    Without a calibration people are still found and tracked, with the role ``unknown``. ``on_frame`` is called
+    after each analysed frame (progress bars, live consumers). Returns a summary whose ``problem`` is set when the
+    video ended early; the tracks written up to that point are complete and valid.
+    """
+    config = config or PeopleConfig()
+    info = source.info
+    t0 = time.perf_counter()
+    sink = None
+    floor = floor_model_for(calibration, config.roles)
+    rate = source.analysis_fps or info.nominal_fps or 10.0
+    with PeopleStage(info.width, info.height, rate, floor, config) as stage:
+        header = TracksHeader(
+            source=source.name,
+            image_width=info.width,
+            image_height=info.height,
+            nominal_fps=info.nominal_fps,
+            analysis_fps=source.analysis_fps,
+            model=str(config.model),
+            model_sha256=pose_model_sha256(stage.model_path),
+            detector=config.detector,
+            calibration=None if calibration is None else calibration.source,
+        )
+        writer = TracksWriter(tracks_path, header)
+        analysed = 0
+        problem = None
+        try:
+            if annotate_path is not None:
+                sink = VideoSink(annotate_path, rate, info.width, info.height)
+            for frame in source:
+                poses = stage.process(frame)
+                writer.write_frame(poses)
+                analysed += 1
+                if sink is not None:
+                    sink.write(draw_poses(frame.image, poses))
+                if on_frame is not None:
+                    on_frame(poses)
+            problem = source.report.problem
+        except BaseException as exc:
+            problem = f"{source.name}: stopped: {exc}" if not str(exc).startswith(source.name) else str(exc)
+            raise
+        finally:
+            writer.close(TracksFooter(
+                frames_decoded=source.report.frames_decoded,
+                frames_analysed=analysed,
+                complete=problem is None,
+                problem=problem,
+            ))
+            if sink is not None:
+                sink.close()
+        stats = stage.stats
+    wall = time.perf_counter() - t0
+    # Seconds of video covered: from the start to the last decoded frame, plus that frame's own display time.
+    frame_s = 1.0 / info.nominal_fps if info.nominal_fps > 0 else 0.0
+    duration = (source.report.last_timestamp_s - source.start_s + frame_s) if source.report.frames_decoded else 0.0
+    return PoseRunSummary(
+        source=source.name,
+        tracks_path=Path(tracks_path),
+        frames_decoded=source.report.frames_decoded,
+        frames_analysed=analysed,
+        video_duration_s=duration,
+        wall_s=wall,
+        stats=stats,
+        problem=problem,
+        annotated_path=Path(annotate_path) if annotate_path else None,
+    )

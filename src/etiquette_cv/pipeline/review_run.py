@@ -1,0 +1,116 @@
+"""The main job as a library call: video (or tracks) + calibration + rulebook → findings, report, evidence.
+
+video → people (tracks) → posture and events (:mod:`.analysis`) → rules (grading) → reports. The CLI's
+``etiquette review`` is a thin layer over :func:`review`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..core import FramePoses
+from ..geometry.calibration import Calibration, load_calibration
+from ..geometry.solver import solve_camera
+from ..io.tracks import Tracks, read_tracks
+from ..io.video import VideoSource
+from ..people.stage import PeopleConfig
+from ..report.evidence import write_annotated_video, write_keyframes
+from ..report.findings_csv import write_findings_csv
+from ..report.findings_json import write_findings_json
+from ..report.page import write_report_html
+from ..rules.findings import ReviewResult
+from ..rules.grading import grade
+from ..rules.observations import Observations
+from ..rules.rulebook import Rulebook, load_rulebook
+from .analysis import analyse
+from .people_run import run_people
+
+
+@dataclass
+class ReviewOutputs:
+    """Where a review wrote its results."""
+
+    out_dir: Path
+    findings_json: Path
+    findings_csv: Path
+    report_html: Path
+    tracks: Path | None
+    annotated_video: Path | None
+    keyframes: list[Path]
+
+
+NO_CALIBRATION = ("no calibration: the floor is unknown, so nobody's role, distance to the counter or trunk angle "
+                  "from the true vertical can be measured")
+
+
+def review(video: str | Path | None, calibration: str | Path | None, out_dir: str | Path, *,
+           tracks_path: str | Path | None = None, rulebook: str | Path | None = None, lang: str = "zh",
+           fps: float = 10.0, model: str = "full", annotate: str | Path | None = None, blur: bool = True,
+           on_frame: Callable[[FramePoses], None] | None = None) -> tuple[ReviewResult, ReviewOutputs]:
+    """Review a video (people → analysis → grading → reports). With ``tracks_path`` and no ``video``, re-grade an
+    existing tracks file without decoding anything (no keyframes then). Without a calibration people are still
+    found and tracked, and every rule is reported not assessable (:data:`NO_CALIBRATION`)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rb = load_rulebook(rulebook)
+    cal = load_calibration(calibration) if calibration is not None else None
+    camera = solve_camera(cal) if cal is not None else None
+    problem = None
+    if tracks_path is None:
+        if video is None:
+            raise ValueError("review needs a video or a tracks file")
+        source = VideoSource(video, analysis_fps=fps)
+        if cal is not None and (source.info.width, source.info.height) != (cal.image_width, cal.image_height):
+            raise ValueError(f"{calibration}: calibrated for {cal.image_width}x{cal.image_height} images but "
+                             f"{video} is {source.info.width}x{source.info.height}")
+        tracks_path = out / "tracks.jsonl.gz"
+        summary = run_people(source, tracks_path, cal, PeopleConfig(model=model), on_frame=on_frame)
+        problem = summary.problem
+    tracks, problem = _load_tracks(tracks_path, cal, problem)
+    frames = tracks.frames
+    duration = frames[-1].timestamp_s - frames[0].timestamp_s if len(frames) > 1 else 0.0
+    name = str(video or tracks.header.source)
+    if cal is None:
+        obs = Observations(source=name, duration_s=duration, analysed_frames=len(frames),
+                           image_width=tracks.header.image_width, image_height=tracks.header.image_height,
+                           clerks=[], customers=[], approaches=[], problem=problem,
+                           extra_not_assessable={r.id: NO_CALIBRATION for r in rb.rules})
+    else:
+        obs = analyse(frames, cal, camera, rb, name, duration, problem)
+    result = grade(obs, rb)
+    keyframes: list[Path] = []
+    if video is not None:
+        keyframes = write_keyframes(video, result, tracks, camera, cal, rb.near_m, out / "keyframes", blur)
+    annotated = None
+    if annotate is not None and video is not None:
+        annotated = write_annotated_video(video, Path(annotate), result, tracks, camera, cal, rb.near_m, fps, blur)
+    outputs = ReviewOutputs(out, *_write_reports(result, out, rb, lang), tracks=Path(tracks_path),
+                            annotated_video=annotated, keyframes=keyframes)
+    return result, outputs
+
+
+def _load_tracks(tracks_path: str | Path, cal: Calibration | None, problem: str | None) -> tuple[Tracks, str | None]:
+    """The tracks file, and why the review covers only part of the video (the run's problem, or the file's)."""
+    tracks = read_tracks(tracks_path)
+    if tracks.header.version == 1 and cal is not None and len(cal.clerk_stations) == 1:
+        for f in tracks.frames:  # version 1 had one clerk region: it is the only station's clerk
+            for p in f.by_role("clerk"):
+                p.station = cal.clerk_stations[0].name
+    if problem is None and tracks.footer is not None and not tracks.footer.complete:
+        problem = tracks.footer.problem or "the pose run that wrote the tracks did not finish"
+    elif problem is None and tracks.footer is None:
+        problem = "the tracks file has no closing line: the pose run was interrupted"
+    return tracks, problem
+
+
+def _write_reports(result: ReviewResult, out: Path, rb: Rulebook, lang: str) -> tuple[Path, Path, Path]:
+    """findings.json, findings.csv and report.html (its trunk plot with the rulebook's bow bands and angles)."""
+    bands = [(c.name_zh, c.min_deg, c.max_deg) for c in rb.bow_classes]
+    references = [(f"{c.name_zh if lang == 'zh' else c.name} {c.nominal_deg:g}°", c.nominal_deg)
+                  for c in rb.bow_classes]
+    return (write_findings_json(result, out / "findings.json", base_dir=Path.cwd()),
+            write_findings_csv(result, out / "findings.csv", base_dir=Path.cwd()),
+            write_report_html(result, out / "report.html", lang=lang, bow_bands=bands, bow_references=references,
+                              base_dir=Path.cwd()))

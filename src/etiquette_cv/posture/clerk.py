@@ -1,0 +1,302 @@
+"""The clerk's posture series over a whole video: heights, trunk angles, limbs and the sit/stand stance.
+
+Input: the analysed frames (:class:`~etiquette_cv.core.FramePoses`) and a solved camera; output: a
+:class:`ClerkSeries` of arrays aligned on the frames' times (seconds), NaN where not measurable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..core import Landmark, PersonPose
+from ..geometry.camera import CameraModel
+from ..geometry.floor import counter_skyline_px
+from ..timeseries import label_runs
+from .filters import above_own_median, lowpass, rolling_std
+from .limbs import limb_features
+from .stance import StanceChange, StanceSettings, stance_states
+from .trunk_fit import BodyDims, FitSettings, PersonPlace, TrunkFit, TrunkFitter
+
+_LS, _RS = Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER
+MAX_DIMS_SAMPLES = 40
+"""At most about this many upright frames are fitted to learn a person's trunk dimensions."""
+MIN_SEATED_SAMPLES = 5
+"""The seated hip height is learnt from at least this many seated frames (and the baselines from as many)."""
+BASELINE_SEARCH_MARGIN_DEG = 5.0
+"""Frames within a baseline's bound plus this margin of upright vote for the baseline."""
+
+
+@dataclass(frozen=True)
+class PostureSettings:
+    """Settings of the clerk posture measurement; the review builds them from the rulebook's ``measurement.posture``,
+    ``measurement.trunk_fit`` and ``measurement.stance`` sections."""
+
+    fit: FitSettings = field(default_factory=FitSettings)
+    stance: StanceSettings = field(default_factory=StanceSettings)
+    baseline_max_deg: float = 8.0
+    """The per-person upright baseline (MediaPipe's hips and shoulders are not joint centres, which tilts an
+    upright trunk by a few degrees) may correct at most this much."""
+    seated_baseline_max_deg: float = 22.0
+    """The seated baseline's bound: seated hips are where MediaPipe is least reliable."""
+    filter_cutoff_hz: float = 2.0
+    visibility: float = 0.5
+    anchor_upright_deg: float = 6.0
+    """Frames whose first-pass flexion is within this of upright place the hip anchor of their stretch."""
+    anchor_min_frames: int = 5
+    sway_window_s: float = 2.0
+    lateral_max_flexion_deg: float = 10.0
+    pocket_distance_m: float = 0.15
+    """A wrist within this of its own hip (3D) is at the pocket."""
+    crossed_ankle_raise_m: float = 0.15
+    head_flexion_margin_deg: float = 12.0
+    """How much more trunk flexion than the head's drop toward the shoulders implies is believed when correcting the
+    shoulder height for a bow."""
+
+
+
+@dataclass
+class ClerkSeries:
+    """The clerk's measurements over time, aligned on ``t_s`` (NaN where not measurable)."""
+
+    t_s: np.ndarray
+    frame_index: np.ndarray
+    visible: np.ndarray
+    """bool: the clerk's shoulders were found."""
+    shoulder_height_m: np.ndarray
+    """Shoulder-centre height above the floor on the station's vertical line."""
+    upright_shoulder_height_m: np.ndarray
+    """Shoulder height corrected for the trunk's flexion (what it would be upright): tells sitting from standing
+    even during a bow."""
+    head_minus_shoulder_m: np.ndarray
+    flexion_deg: np.ndarray
+    """Trunk flexion from the true vertical, baseline-corrected and low-pass filtered."""
+    flexion_raw_deg: np.ndarray
+    lateral_deg: np.ndarray
+    flexion_assessable: np.ndarray
+    lateral_assessable: np.ndarray
+    hips_seen: np.ndarray
+    knee_angle_deg: np.ndarray
+    """Smaller of the two knee angles (180 = straight) where the legs are visible, else NaN."""
+    stance: np.ndarray
+    """'sit' / 'stand' / '' per sample (from the stance machine)."""
+    wrist_asymmetry_m: np.ndarray = None
+    """Height difference between the two wrists (gravity-aligned world landmarks): one hand far lower than the
+    other marks a reach, not a bow."""
+    hands_in_pockets: np.ndarray = None
+    """1.0 / 0.0 / NaN: each wrist at its own hip, the wrists apart (not folded in front)."""
+    legs_crossed: np.ndarray = None
+    """1.0 / 0.0 / NaN (legs not visible): one ankle raised over the other leg, or the ankles' sides swapped."""
+    heel_raise_m: np.ndarray = None
+    """Height of the heels above the toes (tiptoe), NaN where the feet are hidden."""
+    knee_bend_deg: np.ndarray = None
+    """How much more the knee is bent than this person's own median while standing (degrees): MediaPipe's world
+    legs are biased by 10–40° even on straight legs, so only the change from the person's own posture is used."""
+    heel_raise_rel_m: np.ndarray = None
+    """Heel height above the toes relative to this person's own median while standing (tiptoe), metres."""
+    sway_deg: np.ndarray = None
+    """Standard deviation of the lateral lean over a sliding 2 s window (swaying left-right)."""
+    abs_lateral_deg: np.ndarray = None
+    baseline_deg: float = 0.0
+    seated_baseline_deg: float = 0.0
+    dims: BodyDims = field(default_factory=BodyDims)
+    stance_changes: list[StanceChange] = field(default_factory=list)
+    """The sit/stand transitions the stance machine confirmed."""
+
+
+
+def _clerk_pose(frame, station: str | None) -> PersonPose | None:
+    """The clerk of ``station`` in one frame (with several candidates, one posed by their own landmarker)."""
+    found = frame.by_role("clerk", station)
+    return min(found, key=lambda p: p.landmarks_source != "mediapipe", default=None)
+
+
+def hide_behind_counter(pose: PersonPose, skyline_px: np.ndarray, margin_px: float = 4.0) -> PersonPose:
+    """A copy of a person behind the counter whose landmarks below the counter's top edge in the image get zero
+    visibility: MediaPipe invents hidden hips and legs with confident-looking values, and they must not be used."""
+    if len(skyline_px) < 2:
+        return pose
+    x = pose.image_xy_px[:, 0]
+    inside = (x >= skyline_px[0, 0]) & (x <= skyline_px[-1, 0])
+    line_y = np.interp(x, skyline_px[:, 0], skyline_px[:, 1])
+    hidden = inside & (pose.image_xy_px[:, 1] > line_y + margin_px)
+    if not hidden.any():
+        return pose
+    vis = pose.visibility.copy()
+    vis[hidden] = 0.0
+    return replace(pose, visibility=vis)
+
+
+
+@dataclass
+class _Frames:
+    """Per-frame measurements gathered before the trunk fits (arrays over the analysed frames)."""
+
+    poses: list[PersonPose | None]
+    fitted: np.ndarray
+    """bool: the clerk was posed by their own landmarker (world landmarks: trunk fit and limbs possible)."""
+    visible: np.ndarray
+    shoulder_m: np.ndarray
+    head_m: np.ndarray
+    limbs: np.ndarray
+    """(N, 5): hands in pockets, knee angle, wrist asymmetry, legs crossed, heel raise (see limb_features)."""
+
+
+def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, settings: PostureSettings,
+                    skyline: np.ndarray, station: str | None) -> _Frames:
+    """Shoulder and head heights (metres, on the station's vertical line) and limb features of each frame."""
+    n = len(frames)
+    sh, head = np.full(n, np.nan), np.full(n, np.nan)
+    limbs = np.full((n, 5), np.nan)
+    visible = np.zeros(n, bool)
+    poses: list[PersonPose | None] = [_clerk_pose(f, station) for f in frames]
+    # frames where only the person detector saw the clerk give the shoulder and head heights (sit/stand), not the
+    # trunk fit or the limbs: its 17 keypoints carry no world landmarks and are too coarse for angles
+    fitted = np.array([p is not None and p.landmarks_source == "mediapipe" for p in poses], dtype=bool)
+    poses = [hide_behind_counter(p, skyline) if p is not None and len(skyline) else p for p in poses]
+    xy = place.station_xy_m
+    ears = [Landmark.LEFT_EAR, Landmark.RIGHT_EAR]
+    for i, pose in enumerate(poses):
+        if pose is None:
+            continue
+        idx = [_LS, _RS]
+        if np.any(np.minimum(pose.visibility[idx], pose.presence[idx]) < settings.visibility):
+            continue
+        visible[i] = True
+        sh[i] = float(camera.height_on_vertical_line(pose.image_xy_px[idx].mean(axis=0), xy))
+        head_idx = ears if np.all(pose.visibility[ears] >= settings.visibility) else [Landmark.NOSE]
+        if np.all(pose.visibility[head_idx] >= settings.visibility):
+            head[i] = float(camera.height_on_vertical_line(pose.image_xy_px[head_idx].mean(axis=0), xy)) - sh[i]
+        if fitted[i]:
+            limbs[i] = limb_features(pose, np.asarray(camera.R, float), place, settings.visibility,
+                                     settings.pocket_distance_m, settings.crossed_ankle_raise_m)
+    return _Frames(poses, fitted, visible, sh, head, limbs)
+
+
+def _standing_pass(fitter: TrunkFitter, m: _Frames) -> tuple[np.ndarray, dict[int, TrunkFit]]:
+    """Learn the person's dimensions from the frames that look upright-standing, then fit every frame as
+    standing (its flexion corrects the shoulder height for bows, so a bow is not mistaken for sitting down)."""
+    visible, sh = m.visible, m.shoulder_m
+    tall = visible & (sh > np.nanmedian(sh[visible]) if visible.any() else visible)
+    tall &= m.fitted
+    sample = [m.poses[i] for i in np.flatnonzero(tall)[:: max(1, int(tall.sum()) // MAX_DIMS_SAMPLES)]]
+    if sample:
+        fitter.dims = fitter.learn_dims(sample, "stand")
+    flex_stand = np.full(len(sh), np.nan)
+    stand_fits: dict[int, TrunkFit] = {}
+    prev = None
+    for i in np.flatnonzero(visible & m.fitted):
+        fit = fitter.fit(m.poses[i], "stand", init=prev, quick=True)
+        if fit is not None:
+            flex_stand[i] = fit.flexion_deg
+            stand_fits[i] = prev = fit
+    return flex_stand, stand_fits
+
+
+def _upright_shoulder_height(m: _Frames, flex_stand: np.ndarray, trunk_length_m: float,
+                             settings: PostureSettings) -> np.ndarray:
+    """The shoulder height (metres) the person would have upright: corrected for the first pass's flexion."""
+    head = m.head_m
+    # A seated clerk whose hips are hidden fits the standing model as a deep bow; a real bow also brings the head
+    # down toward the shoulders. So the correction uses no more flexion than the head's drop supports.
+    head_upright = np.nanpercentile(head, 90) if np.isfinite(head).any() else np.nan
+    head_flex = np.degrees(np.arccos(np.clip(head / head_upright, -1.0, 1.0))) if np.isfinite(head_upright) \
+        else np.full(len(head), np.inf)
+    head_flex = np.where(np.isfinite(head_flex), head_flex, np.inf)
+    bow_flex = np.minimum(np.nan_to_num(flex_stand, nan=0.0), head_flex + settings.head_flexion_margin_deg)
+    upright = m.shoulder_m + trunk_length_m * (1.0 - np.cos(np.radians(np.clip(bow_flex, 0, 90))))
+    upright[~m.visible] = np.nan
+    return upright
+
+
+def _stance_pass(fitter: TrunkFitter, m: _Frames, stance: np.ndarray, stand_fits: dict[int, TrunkFit],
+                 settings: PostureSettings) -> tuple[np.ndarray, ...]:
+    """Every frame fitted again, the hips anchored where they were while the person was upright in the same
+    stretch of sitting or standing. Returns flexion and lateral (degrees) and their assessable flags, hips seen."""
+    n = len(stance)
+    flex, lat = np.full(n, np.nan), np.full(n, np.nan)
+    f_ok, l_ok, hips_seen = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    prev = None
+    for a, b in label_runs(stance):
+        st = stance[a] or "stand"
+        idx = [i for i in range(a, b) if m.visible[i] and m.fitted[i]]
+        anchor = None
+        if st == "stand":  # seated hips are mostly hidden or invented: they anchor nothing
+            calm = [stand_fits[i].hip_xyz_m for i in idx if i in stand_fits
+                    and abs(stand_fits[i].flexion_deg) < settings.anchor_upright_deg]
+            anchor = np.median(np.array(calm), axis=0) if len(calm) >= settings.anchor_min_frames else None
+        for i in idx:
+            if st == "stand" and anchor is None:
+                fit = stand_fits.get(i)
+            else:
+                fit = fitter.fit(m.poses[i], st, init=prev, hip_anchor_m=anchor)
+            if fit is None:
+                continue
+            prev = fit
+            flex[i], lat[i] = fit.flexion_deg, fit.lateral_deg
+            f_ok[i], l_ok[i], hips_seen[i] = fit.flexion_assessable, fit.lateral_assessable, fit.hips_seen
+    return flex, lat, f_ok, l_ok, hips_seen
+
+
+def _baselines(flex: np.ndarray, stance: np.ndarray, visible: np.ndarray,
+               settings: PostureSettings) -> dict[str, float]:
+    """Per-stance upright baseline (degrees): MediaPipe's hips and shoulders are not joint centres, and seated
+    (hips at the thigh roots, partly behind the desk) they sit differently than standing; the median of the frames
+    in which the person is near upright is taken as their upright, within a bound per stance."""
+    baseline = {"stand": 0.0, "sit": 0.0}
+    for st_name, bound in (("stand", settings.baseline_max_deg), ("sit", settings.seated_baseline_max_deg)):
+        quiet = visible & (stance == st_name) & np.isfinite(flex) & (np.abs(flex) < bound + BASELINE_SEARCH_MARGIN_DEG)
+        if quiet.sum() >= MIN_SEATED_SAMPLES:
+            baseline[st_name] = float(np.clip(np.median(flex[quiet]), -bound, bound))
+    return baseline
+
+
+def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, facing_xy: np.ndarray,
+                  settings: PostureSettings = PostureSettings(), counter_edge_m: np.ndarray | None = None,
+                  counter_height_m: float = 0.0, station: str | None = None) -> ClerkSeries:
+    """The posture series of the clerk of ``station`` (None: any clerk) from the analysed frames (``FramePoses``)
+    through a solved camera (station and facing in floor metres). Frames where only the person detector saw the
+    clerk give shoulder and head heights (sit/stand) but no trunk fit or limb features (its 17 keypoints carry no
+    world landmarks). With the counter's front edge and height (metres), landmarks hidden behind the counter are
+    not used. The sit/stand machine runs here; the trunk is fitted with the hip-height prior of its stance."""
+    t = np.array([f.timestamp_s for f in frames], dtype=float)
+    place = PersonPlace(np.asarray(station_xy_m, float), np.asarray(facing_xy, float))
+    fitter = TrunkFitter(camera, place, settings=settings.fit)
+    skyline = counter_skyline_px(camera, counter_edge_m, counter_height_m) if counter_edge_m is not None else []
+    m = _measure_frames(frames, camera, place, settings, skyline, station)
+    flex_stand, stand_fits = _standing_pass(fitter, m)
+    L = fitter.dims.trunk_length_m
+    upright = _upright_shoulder_height(m, flex_stand, L, settings)
+    states, changes = stance_states(t, upright, m.head_m, settings.stance)
+    stance = np.asarray(states, dtype=object)
+    # seated frames get the seated hip height, learnt as the seated shoulder height less the trunk length: sitting
+    # upright is the norm, and seated hips are usually hidden by the desk
+    seated = m.visible & (stance == "sit")
+    if seated.sum() >= MIN_SEATED_SAMPLES:
+        fitter.dims = replace(fitter.dims, seated_hip_height_m=float(np.nanmedian(m.shoulder_m[seated]) - L))
+    flex, lat, f_ok, l_ok, hips_seen = _stance_pass(fitter, m, stance, stand_fits, settings)
+    baseline = _baselines(flex, stance, m.visible, settings)
+    offset = np.where(stance == "sit", baseline["sit"], baseline["stand"])
+    flex_c = lowpass(t, flex - offset, settings.filter_cutoff_hz)
+    # A sideways lean is read only while the trunk is near upright: in a bend, the lateral angle of the fit is
+    # poorly observed and mixes with the bend.
+    near_upright = np.abs(flex_c) < settings.lateral_max_flexion_deg
+    lat_c = lowpass(t, lat, settings.filter_cutoff_hz)
+    hands, knee, asym, crossed, heel = m.limbs.T.copy()
+    standing = stance == "stand"
+    return ClerkSeries(
+        t_s=t, frame_index=np.array([f.frame_index for f in frames], dtype=int), visible=m.visible,
+        shoulder_height_m=m.shoulder_m, upright_shoulder_height_m=upright, head_minus_shoulder_m=m.head_m,
+        flexion_deg=flex_c, flexion_raw_deg=flex, lateral_deg=lat_c, flexion_assessable=f_ok,
+        lateral_assessable=l_ok, hips_seen=hips_seen, knee_angle_deg=knee,
+        knee_bend_deg=above_own_median(-knee, standing), stance=stance, wrist_asymmetry_m=asym,
+        hands_in_pockets=hands, legs_crossed=crossed, heel_raise_m=heel,
+        heel_raise_rel_m=above_own_median(heel, standing),
+        abs_lateral_deg=np.where(near_upright, np.abs(lat_c), np.nan),
+        # swaying is measured over stretches of steady upright standing only: sitting down, standing up and bowing
+        # move the trunk sideways too
+        sway_deg=rolling_std(t, np.where(standing & near_upright, lat, np.nan), settings.sway_window_s),
+        baseline_deg=baseline["stand"], seated_baseline_deg=baseline["sit"], dims=fitter.dims,
+        stance_changes=changes,
+    )

@@ -1,0 +1,56 @@
+"""Signal filters of posture series sampled at times ``t_s`` (seconds): zero-phase low-pass, rolling spread."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import butter, filtfilt
+
+from ..timeseries import finite_runs
+
+FILTER_ORDER = 2
+"""Order of the Butterworth low-pass (run forward and backward: zero phase, effective order 4)."""
+MIN_FILTER_SAMPLES = 10
+"""Stretches shorter than this are returned unfiltered (odd-reflection padding needs 9 samples)."""
+PAD_SAMPLES = 9
+
+
+def lowpass(t_s: np.ndarray, values: np.ndarray, cutoff_hz: float = 2.0, max_gap_s: float = 0.35) -> np.ndarray:
+    """Zero-phase Butterworth low-pass (2nd order, ``cutoff_hz``) of a series sampled at times ``t_s`` (s), run
+    separately on each stretch without gaps; stretches too short to filter are returned unchanged. NaN stays NaN."""
+    out = np.array(values, dtype=float)
+    if len(out) < 2:
+        return out
+    dt = float(np.median(np.diff(t_s)))
+    rate_hz = 1.0 / dt if dt > 0 else np.inf
+    if cutoff_hz >= rate_hz / 2:
+        return out
+    b, a = butter(FILTER_ORDER, cutoff_hz, fs=rate_hz)
+    for start, end in finite_runs(t_s, out, max_gap_s):
+        if end - start >= MIN_FILTER_SAMPLES:
+            out[start:end] = filtfilt(b, a, out[start:end], padtype="odd", padlen=PAD_SAMPLES)
+    return out
+
+
+def rolling_std(t_s: np.ndarray, values: np.ndarray, window_s: float, min_fraction: float = 0.8) -> np.ndarray:
+    """Standard deviation of the values within ±window_s/2 of each sample; NaN where fewer than ``min_fraction``
+    of the window's samples (and fewer than 5) are finite."""
+    v = np.asarray(values, dtype=float)
+    out = np.full(len(v), np.nan)
+    lo = np.searchsorted(t_s, t_s - window_s / 2)
+    hi = np.searchsorted(t_s, t_s + window_s / 2, side="right")
+    for i in range(len(v)):
+        seg = v[lo[i]:hi[i]]
+        fin = seg[np.isfinite(seg)]
+        if len(fin) >= max(5, min_fraction * len(seg)) and np.isfinite(v[i]):
+            out[i] = float(np.std(fin))
+    return out
+
+
+
+def above_own_median(values: np.ndarray, mask: np.ndarray, min_samples: int = 10) -> np.ndarray:
+    """``values`` minus their median over ``mask`` (NaN everywhere when fewer than ``min_samples`` are finite)."""
+    v = np.asarray(values, dtype=float)
+    ref = v[mask & np.isfinite(v)]
+    if len(ref) < min_samples:
+        return np.full(len(v), np.nan)
+    return v - float(np.median(ref))

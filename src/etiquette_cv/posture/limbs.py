@@ -1,0 +1,50 @@
+"""Limb features from MediaPipe's world landmarks: hands at the pockets, knee angles, crossed legs, tiptoe."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core import Landmark, PersonPose
+from .trunk_fit import PersonPlace
+
+
+def joint_angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
+    """Angle ABC in degrees at vertex ``b`` between the segments to ``a`` and ``c`` (any dimension)."""
+    u, v = a - b, c - b
+    cosang = float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-12))
+    return float(np.degrees(np.arccos(np.clip(cosang, -1.0, 1.0))))
+
+
+def limb_features(pose: PersonPose, R: np.ndarray, place: PersonPlace, min_visibility: float = 0.5,
+                  pocket_distance_m: float = 0.15, crossed_raise_m: float = 0.15
+                  ) -> tuple[float, float, float, float, float]:
+    """(hands_in_pockets 1/0/NaN, smaller knee angle deg, wrist height asymmetry m, legs crossed 1/0/NaN,
+    heel raise m) from MediaPipe's world landmarks rotated into gravity-aligned world axes (``R`` world→camera).
+    A quantity whose landmarks are not visible is NaN: hidden limbs are invented by MediaPipe, never trusted."""
+    W = np.asarray(pose.world_xyz_m, dtype=float) @ R  # camera axes → world axes (z up)
+    seen = np.minimum(pose.visibility, pose.presence) >= min_visibility
+    L = Landmark
+    nan = float("nan")
+    pockets = knee = asym = crossed = heel = nan
+    wl, wr, hl, hr = L.LEFT_WRIST, L.RIGHT_WRIST, L.LEFT_HIP, L.RIGHT_HIP
+    if seen[[wl, wr]].all():
+        asym = float(abs(W[wl, 2] - W[wr, 2]))
+        if seen[[hl, hr]].all():
+            hip_w = np.linalg.norm(W[hl] - W[hr])
+            near = max(np.linalg.norm(W[wl] - W[hl]), np.linalg.norm(W[wr] - W[hr])) < pocket_distance_m
+            apart = np.linalg.norm(W[wl] - W[wr]) > 0.75 * hip_w
+            pockets = float(near and apart)
+    legs = [hl, L.LEFT_KNEE, L.LEFT_ANKLE, hr, L.RIGHT_KNEE, L.RIGHT_ANKLE]
+    if seen[legs].all():
+        knee = min(joint_angle_deg(W[legs[0]], W[legs[1]], W[legs[2]]),
+                   joint_angle_deg(W[legs[3]], W[legs[4]], W[legs[5]]))
+        _, right = place.axes()
+        side_hips = (W[hr] - W[hl]) @ right
+        side_ankles = (W[L.RIGHT_ANKLE] - W[L.LEFT_ANKLE]) @ right
+        raised = abs(W[L.LEFT_ANKLE, 2] - W[L.RIGHT_ANKLE, 2]) > crossed_raise_m
+        crossed = float(raised or np.sign(side_hips) != np.sign(side_ankles))
+    feet = [L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX]
+    if seen[feet].all():
+        heel = float(np.mean([W[L.LEFT_HEEL, 2] - W[L.LEFT_FOOT_INDEX, 2],
+                              W[L.RIGHT_HEEL, 2] - W[L.RIGHT_FOOT_INDEX, 2]]))
+    return pockets, knee, asym, crossed, heel

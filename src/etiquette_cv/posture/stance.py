@@ -1,0 +1,127 @@
+"""The sit/stand state machine of a clerk, with hysteresis, and the transitions it confirms (rise times).
+
+Input: the upright-equivalent shoulder height (metres, corrected for bows) and the head's height above the
+shoulders (metres), sampled at times ``t_s`` (seconds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StanceSettings:
+    """Sit/stand thresholds (metres, seconds) — configurable defaults of ours, see the rulebook."""
+
+    stand_above_m: float = 1.22
+    """Upright-equivalent shoulder height above which a seated person is standing."""
+    sit_below_m: float = 1.12
+    """… below which a standing person is seated."""
+    head_above_shoulders_m: float = 0.12
+    """A person is only taken as seated when the head is at least this far above the shoulders (a deep bow also
+    lowers the shoulders, but brings the head down to them)."""
+    min_state_s: float = 0.4
+    """A new state must hold this long before it counts."""
+    level_window_s: float = 1.0
+    """The seated and standing levels around a transition are medians over this long, 1 s before and after it."""
+
+
+@dataclass(frozen=True)
+class StanceChange:
+    """A confirmed transition between sitting and standing."""
+
+    t_s: float
+    """The transition's midpoint: when the height crossed halfway between the levels held before and after it
+    (the middle of the hysteresis band when those levels were not seen)."""
+    to_state: str
+    duration_s: float
+    """10 %→90 % rise (or fall) time of the shoulder height, seconds (for 'rising violently'); NaN when the levels
+    before or after were not seen. A smooth 1 s stand-up has a rise time of about 0.6 s."""
+
+
+def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_shoulder_m: np.ndarray,
+                  settings: StanceSettings = StanceSettings(), initial: str | None = None
+                  ) -> tuple[np.ndarray, list[StanceChange]]:
+    """Per-sample stance ('sit', 'stand' or '' while unknown) and the confirmed changes, from the upright-equivalent
+    shoulder height (m) and the head's height above the shoulders (m). NaN heights keep the current state."""
+    n = len(t_s)
+    states = np.array([""] * n, dtype=object)
+    changes: list[StanceChange] = []
+    state = initial
+    mid = 0.5 * (settings.stand_above_m + settings.sit_below_m)
+    pending: str | None = None
+    pending_since = 0
+    for i in range(n):
+        h = shoulder_height_m[i]
+        want = state
+        if np.isfinite(h):
+            if h > settings.stand_above_m:
+                want = "stand"
+            elif h < settings.sit_below_m:
+                head = head_minus_shoulder_m[i]
+                if not np.isfinite(head) or head >= settings.head_above_shoulders_m:
+                    want = "sit"
+            elif state is None:
+                want = "stand" if h >= mid else "sit"
+        if state is None and want is not None:
+            state = want
+        elif want != state and want is not None:
+            if pending != want:
+                pending, pending_since = want, i
+            if t_s[i] - t_s[pending_since] >= settings.min_state_s:
+                cross, duration = _crossing(t_s, shoulder_height_m, pending_since, mid, settings)
+                changes.append(StanceChange(cross, want, duration))
+                # back-date the state from the crossing on
+                for j in range(pending_since, i + 1):
+                    states[j] = want
+                for j in range(i, -1, -1):
+                    if t_s[j] < cross:
+                        break
+                    states[j] = want
+                state, pending = want, None
+        else:
+            pending = None
+        states[i] = state or ""
+    return states, changes
+
+
+def _level_time(t_s: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float) -> float | None:
+    """First time in samples [i0, i1] at which the series crosses ``level`` (linear interpolation), or None."""
+    for k in range(max(i0, 1), min(i1, len(h) - 1) + 1):
+        a, b = h[k - 1], h[k]
+        if np.isfinite(a) and np.isfinite(b) and (a - level) * (b - level) <= 0 and a != b:
+            return float(t_s[k - 1] + (level - a) / (b - a) * (t_s[k] - t_s[k - 1]))
+    return None
+
+
+def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings) -> tuple[float, float]:
+    """Time (s) at which the height crossed ``mid`` before ``confirm_idx``, and the move's 10 %→90 % rise time
+    between the levels held before and after (1 s either side)."""
+    j = confirm_idx
+    while j > 0 and not (np.isfinite(h[j - 1]) and np.isfinite(h[j]) and (h[j - 1] - mid) * (h[j] - mid) <= 0):
+        j -= 1
+    if j == 0:  # the band's middle was never crossed (a person whose level lies inside the band)
+        cross = float(t_s[confirm_idx])
+    else:
+        a, b = h[j - 1], h[j]
+        u = 0.0 if a == b else (mid - a) / (b - a)
+        cross = float(t_s[j - 1] + u * (t_s[j] - t_s[j - 1]))
+    before = h[(t_s >= cross - s.level_window_s - 1.0) & (t_s <= cross - 1.0)]
+    after = h[(t_s >= cross + 1.0) & (t_s <= cross + s.level_window_s + 1.0)]
+    before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+    if len(before) < 3 or len(after) < 3:
+        return cross, float("nan")
+    lo, hi = float(np.median(before)), float(np.median(after))
+    near = (t_s >= cross - 1.5) & (t_s <= cross + 1.5)
+    idx = np.flatnonzero(near)
+    t10 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.1 * (hi - lo))
+    t50 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.5 * (hi - lo))
+    t90 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.9 * (hi - lo))
+    # the midpoint between the person's own levels, not the fixed band's middle (a tall person's shoulders cross
+    # the band's middle early when sitting down and late when standing up)
+    cross = cross if t50 is None else t50
+    if t10 is None or t90 is None:
+        return cross, float("nan")
+    return cross, abs(t90 - t10)

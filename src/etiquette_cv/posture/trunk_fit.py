@@ -1,0 +1,290 @@
+"""The trunk fit: a person's trunk flexion and lateral lean (degrees) from the true vertical, through the camera.
+
+Trunk flexion is measured through the calibrated camera, not read off the image or MediaPipe's world landmarks
+(from an oblique camera pitched down a bow is mostly motion along the line of sight, and both read it far too low).
+A small body model is fitted to the image landmarks of the shoulders and hips:
+
+* the hip centre ``H`` is a point in the world (a weak prior keeps it near the clerk's station and at the
+  stance's hip height);
+* the shoulder centre is ``H + L·d(θ, φ)`` with the person's own trunk length ``L``, flexion ``θ`` toward the
+  direction they face and lateral lean ``φ`` toward their right;
+* shoulders and hips are ``± width/2`` along the person's left-right axis.
+
+The five unknowns (H, θ, φ) are solved by least squares on the reprojection error of the four landmarks, weighted
+by their visibility. The fit works from any view: from the side the tilt shows directly, from the front it shows as
+foreshortening of the known trunk length. How much each angle moves the image (pixels per degree, from the
+Jacobian) says whether it is assessable from this camera: a lean along the line of sight moves nothing and is
+reported as not assessable rather than guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from ..core import Landmark, PersonPose
+from .lm_solver import levenberg_marquardt
+
+_LS, _RS, _LH, _RH = Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP, Landmark.RIGHT_HIP
+_UP = np.array([0.0, 0.0, 1.0])
+
+
+@dataclass(frozen=True)
+class BodyDims:
+    """A person's own dimensions as MediaPipe's landmarks span them (metres); learnt from their upright frames."""
+
+    trunk_length_m: float = 0.50
+    """Hip-centre to shoulder-centre distance."""
+    shoulder_width_m: float = 0.36
+    hip_width_m: float = 0.24
+    head_offset_m: float = 0.20
+    """Shoulder centre to the midpoint of the ears, along the trunk (the neck held in line, as in a bow)."""
+    standing_hip_height_m: float = 0.92
+    seated_hip_height_m: float = 0.55
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """Tolerances of the trunk fit (the rulebook's ``measurement`` section can override them)."""
+
+    station_sigma_m: float = 0.25
+    """How far the hip centre may stray from the station before the prior pushes back (1 sigma)."""
+    hip_height_sigma_m: float = 0.12
+    pixel_sigma_px: float = 2.0
+    hip_anchor_sigma_m: float = 0.04
+    anchored_hip_weight: float = 0.2
+    head_weight: float = 1.0
+    """Weight of the ears' midpoint relative to a shoulder or hip landmark."""
+    flexion_prior_sigma_deg: float = 35.0
+    """A weak prior toward an upright trunk. From a camera in front of the person, a forward bend and a backward
+    lean by twice the camera's elevation angle foreshorten the trunk alike; the prior settles such ties."""
+    continuity_sigma_deg: float = 15.0
+    """Among the fit's local solutions, one far from the previous frame's angle pays this much per sigma."""
+    min_visibility: float = 0.5
+    min_sensitivity_px_per_deg: float = 0.45
+    """An angle that moves the landmarks less than this many pixels per degree cannot be measured from this view.
+    The error budget: MediaPipe's landmarks drift by about 3 px against the true joints (rendered clips), and that
+    must move the angle by less than half the 15° spacing of the bow classes: 3 px / 7° ≈ 0.45 px/deg."""
+    min_hip_height_m: float = 0.05
+    max_hip_height_m: float = 1.6
+    """The fit keeps the hip centre between these heights above the floor …"""
+    min_flexion_deg: float = -60.0
+    max_flexion_deg: float = 120.0
+    """… the flexion between these angles …"""
+    max_lateral_deg: float = 60.0
+    """… and the lateral lean within ± this."""
+    start_bend_deg: float = 35.0
+    """Without a previous frame the fit also starts from a bend this deep …"""
+    start_lean_back_deg: float = -20.0
+    """… and from a lean back this far (a bend and a lean back can foreshorten the trunk alike)."""
+    mirror_below_deg: float = 12.0
+    """With a previous frame flexed less than this, the second start is a bend of ``start_bend_deg`` …"""
+    mirror_back_deg: float = -10.0
+    """… else a lean back this far (the mirror solution of foreshortening)."""
+
+
+@dataclass(frozen=True)
+class PersonPlace:
+    """Where a person is expected to be and which way they face (floor metres, unit vector on the floor)."""
+
+    station_xy_m: np.ndarray
+    facing_xy: np.ndarray
+
+    def axes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(forward, right) unit vectors in world coordinates."""
+        f = np.array([self.facing_xy[0], self.facing_xy[1], 0.0], dtype=float)
+        f /= np.linalg.norm(f)
+        return f, np.cross(f, _UP)
+
+
+@dataclass
+class TrunkFit:
+    """The trunk of one person in one frame."""
+
+    flexion_deg: float
+    """Forward bend of the hip→shoulder line from the true vertical, toward the facing direction (negative = back)."""
+    lateral_deg: float
+    """Sideways lean of the hip→shoulder line from the true vertical, toward the person's right."""
+    hip_xyz_m: np.ndarray
+    shoulder_xyz_m: np.ndarray
+    rms_px: float
+    """Root-mean-square reprojection error of the fitted landmarks."""
+    flexion_sensitivity_px_per_deg: float
+    lateral_sensitivity_px_per_deg: float
+    flexion_assessable: bool
+    lateral_assessable: bool
+    hips_seen: bool
+
+class TrunkFitter:
+    """Fits the trunk model to one person's landmarks through a calibrated camera (see the module docstring).
+
+    ``camera`` needs ``K`` (3×3), ``R`` (world→camera), ``t`` and optionally ``dist``.
+    """
+
+    def __init__(self, camera, place: PersonPlace, dims: BodyDims | None = None,
+                 settings: FitSettings | None = None) -> None:
+        self.K = np.asarray(camera.K, dtype=float)
+        self.R = np.asarray(camera.R, dtype=float)
+        self.t = np.asarray(camera.t, dtype=float).reshape(3)
+        self.dist = np.asarray(getattr(camera, "dist", np.zeros(5)), dtype=float).reshape(-1)
+        self.place = place
+        self.dims = dims or BodyDims()
+        self.settings = settings or FitSettings()
+        self.forward, self.right = place.axes()
+        self.focal_px = float(self.K[0, 0])
+        s = self.settings
+        self._LO = np.array([-np.inf, -np.inf, s.min_hip_height_m, np.radians(s.min_flexion_deg),
+                             np.radians(-s.max_lateral_deg)])
+        self._HI = np.array([np.inf, np.inf, s.max_hip_height_m, np.radians(s.max_flexion_deg),
+                             np.radians(s.max_lateral_deg)])
+
+    def _undistort(self, px: np.ndarray) -> np.ndarray:
+        """Normalised image coordinates (x/z, y/z) of pixels."""
+        if np.any(self.dist):
+            import cv2
+            return cv2.undistortPoints(px.reshape(-1, 1, 2).astype(float), self.K, self.dist).reshape(-1, 2)
+        return np.column_stack([(px[:, 0] - self.K[0, 2]) / self.K[0, 0], (px[:, 1] - self.K[1, 2]) / self.K[1, 1]])
+
+    def model_points(self, params: np.ndarray, dims: BodyDims) -> np.ndarray:
+        """World positions (…, 5, 3) of left/right shoulder, left/right hip and the head (ears' midpoint) for params (…, 5) =
+        (Hx, Hy, Hz, θ, φ) in metres and radians."""
+        P = np.asarray(params, dtype=float)
+        hip = P[..., :3]
+        sf, cf, sl, cl = np.sin(P[..., 3:4]), np.cos(P[..., 3:4]), np.sin(P[..., 4:5]), np.cos(P[..., 4:5])
+        d = sf * cl * self.forward + sl * self.right + cf * cl * _UP
+        shoulder = hip + dims.trunk_length_m * d
+        r_s = self.right - np.sum(self.right * d, axis=-1, keepdims=True) * d
+        r_s /= np.linalg.norm(r_s, axis=-1, keepdims=True)
+        hs, hh = dims.shoulder_width_m / 2, dims.hip_width_m / 2
+        head = shoulder + dims.head_offset_m * d
+        return np.stack([shoulder - hs * r_s, shoulder + hs * r_s, hip - hh * self.right, hip + hh * self.right,
+                         head], axis=-2)
+
+    def _project_norm(self, world: np.ndarray) -> np.ndarray:
+        cam = world @ self.R.T + self.t
+        return cam[..., :2] / cam[..., 2:3]
+
+
+    def _solve(self, residuals, x0: np.ndarray) -> tuple[np.ndarray, float]:
+        return levenberg_marquardt(residuals, x0, self._LO, self._HI)
+
+    def _observe(self, pose: PersonPose) -> tuple[np.ndarray, np.ndarray]:
+        """Normalised image positions (5, 2) of the modelled points and their weights (0 = not visible): the
+        shoulders, the hips and the ears' midpoint (the head's lever arm makes a bow toward the camera visible)."""
+        s = self.settings
+        idx = [_LS, _RS, _LH, _RH]
+        vis = np.minimum(pose.visibility[idx], pose.presence[idx])
+        w = np.where(vis >= s.min_visibility, 1.0, 0.0)
+        ears = [Landmark.LEFT_EAR, Landmark.RIGHT_EAR]
+        ear_ok = np.all(np.minimum(pose.visibility[ears], pose.presence[ears]) >= s.min_visibility)
+        px = np.vstack([pose.image_xy_px[idx], pose.image_xy_px[ears].mean(axis=0, keepdims=True)]).astype(float)
+        return self._undistort(px), np.append(w, s.head_weight if ear_ok else 0.0)
+
+    def fit(self, pose: PersonPose, stance: str = "stand", init: TrunkFit | None = None,
+            dims: BodyDims | None = None, hip_anchor_m: np.ndarray | None = None,
+            quick: bool = False) -> TrunkFit | None:
+        """Fit the trunk to ``pose``; None when the shoulders are not visible. ``stance`` ('stand'/'sit') picks the
+        hip-height prior; ``init`` (usually the previous frame's fit) is one of the starting points.
+
+        ``hip_anchor_m`` (world metres) holds the hip centre where it was while the person was upright in the same
+        stance: a bow pivots at the hips, which stay put, but MediaPipe's hip landmarks drift down and forward with
+        the upper body and would cancel part of the bend. ``quick`` starts only from ``init`` (a first pass)."""
+        s = self.settings
+        dims = dims or self.dims
+        obs, w = self._observe(pose)
+        if w[0] == 0 or w[1] == 0:
+            return None
+        hip_z = dims.seated_hip_height_m if stance == "sit" else dims.standing_hip_height_m
+        station = np.asarray(self.place.station_xy_m, dtype=float)
+        scale = self.focal_px / s.pixel_sigma_px
+        wr = np.repeat(w, 2)
+        prior_centre = np.array([station[0], station[1], hip_z, 0.0])
+        prior_scale = np.array([s.station_sigma_m, s.station_sigma_m, s.hip_height_sigma_m,
+                                np.radians(s.flexion_prior_sigma_deg)])
+        if hip_anchor_m is not None:
+            prior_centre[:3] = hip_anchor_m
+            prior_scale[:3] = s.hip_anchor_sigma_m
+            w = w.copy()
+            w[2:4] *= s.anchored_hip_weight
+
+        def residuals(P: np.ndarray) -> np.ndarray:
+            img = (self._project_norm(self.model_points(P, dims)) - obs).reshape(len(P), 10) * (scale * wr)
+            return np.concatenate([img, (P[:, :4] - prior_centre) / prior_scale], axis=1)
+
+        # From one camera a forward bend and a backward lean can foreshorten the trunk alike: start from the
+        # previous frame and from a clear bend either way, and keep the best fit.
+        base = np.array([*prior_centre[:3], 0.0, 0.0])
+        if init is None:
+            starts = [base, base + [0, 0, 0, np.radians(s.start_bend_deg), 0],
+                      base + [0, 0, 0, np.radians(s.start_lean_back_deg), 0]]
+        else:
+            prev = np.array([*init.hip_xyz_m, np.radians(init.flexion_deg), np.radians(init.lateral_deg)])
+            # the previous frame, and the same pose bent the other way (the mirror solution of foreshortening)
+            other = prev.copy()
+            other[3] = (np.radians(s.start_bend_deg) if init.flexion_deg < s.mirror_below_deg
+                        else np.radians(s.mirror_back_deg))
+            starts = [prev] if quick else [prev, other]
+        p, best = None, np.inf
+        for x0 in starts:
+            x, cost = self._solve(residuals, x0)
+            if init is not None:
+                cost += ((np.degrees(x[3]) - init.flexion_deg) / s.continuity_sigma_deg) ** 2
+            if cost < best - 1e-9:
+                p, best = x, cost
+        n_img = int((w > 0).sum())
+        img_res = residuals(p[None])[0, :10].reshape(5, 2) / scale * self.focal_px
+        rms = float(np.sqrt(np.sum(img_res ** 2) / max(n_img, 1)))
+        # Pixels moved per degree of each angle (finite difference): is the angle observable from this camera?
+        batch = np.stack([p, p + [0, 0, 0, np.radians(1.0), 0], p + [0, 0, 0, 0, np.radians(1.0)]])
+        proj = self._project_norm(self.model_points(batch, dims)) * self.focal_px
+        sens = [float(np.sqrt(np.sum(((proj[k] - proj[0]) ** 2).sum(axis=1) * w) / max(w.sum(), 1)))
+                for k in (1, 2)]
+        pts = self.model_points(p, dims)
+        return TrunkFit(
+            flexion_deg=float(np.degrees(p[3])),
+            lateral_deg=float(np.degrees(p[4])),
+            hip_xyz_m=p[:3].copy(),
+            shoulder_xyz_m=pts[:2].mean(axis=0),
+            rms_px=rms,
+            flexion_sensitivity_px_per_deg=sens[0],
+            lateral_sensitivity_px_per_deg=sens[1],
+            flexion_assessable=sens[0] >= s.min_sensitivity_px_per_deg,
+            lateral_assessable=sens[1] >= s.min_sensitivity_px_per_deg,
+            hips_seen=bool(w[2] and w[3]),
+        )
+
+    def learn_dims(self, poses: list[PersonPose], stance: str = "stand") -> BodyDims:
+        """The person's trunk length and widths from frames in which they stand (or sit) upright: each frame is
+        fitted with the angles held at zero and the dimensions free; the median over frames is returned."""
+        s = self.settings
+        hip_z0 = self.dims.seated_hip_height_m if stance == "sit" else self.dims.standing_hip_height_m
+        station = np.asarray(self.place.station_xy_m, dtype=float)
+        scale = self.focal_px / s.pixel_sigma_px
+        found = []
+        for pose in poses:
+            obs, w = self._observe(pose)
+            if np.any(w[:4] == 0) or w[4] == 0:
+                continue
+
+            def residuals(p: np.ndarray) -> np.ndarray:
+                dims = replace(self.dims, trunk_length_m=p[3], shoulder_width_m=p[4], hip_width_m=p[5],
+                               head_offset_m=p[6])
+                full = np.array([p[0], p[1], p[2], 0.0, 0.0])
+                img = (self._project_norm(self.model_points(full, dims)) - obs).ravel() * scale
+                prior = [(p[0] - station[0]) / s.station_sigma_m, (p[1] - station[1]) / s.station_sigma_m]
+                return np.concatenate([img, prior])
+
+            d0 = self.dims
+            x0 = [station[0], station[1], hip_z0, d0.trunk_length_m, d0.shoulder_width_m, d0.hip_width_m,
+                  d0.head_offset_m]
+            sol = least_squares(residuals, x0, bounds=([-np.inf, -np.inf, 0.1, 0.3, 0.2, 0.1, 0.05],
+                                                       [np.inf, np.inf, 1.5, 0.8, 0.6, 0.5, 0.45]), max_nfev=80)
+            found.append(sol.x)
+        if not found:
+            return self.dims
+        med = np.median(np.array(found), axis=0)
+        hip_key = "seated_hip_height_m" if stance == "sit" else "standing_hip_height_m"
+        return replace(self.dims, trunk_length_m=float(med[3]), shoulder_width_m=float(med[4]),
+                       hip_width_m=float(med[5]), head_offset_m=float(med[6]), **{hip_key: float(med[2])})

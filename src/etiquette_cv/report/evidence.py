@@ -1,0 +1,162 @@
+"""Evidence of a review: one annotated keyframe per finding, and the annotated video.
+
+What each frame shows is decided here (people's names, clerks' trunk angles, customers' distances to the counter,
+captions); the annotators only draw it. Times are seconds; distances metres.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..annotators.review import draw_review_frame
+from ..core import FramePoses, PersonPose, clerk_name
+from ..geometry.calibration import Calibration
+from ..geometry.camera import CameraModel
+from ..geometry.polyline import distance_to_polyline_m, offset_polyline_m
+from ..io.sink import VideoSink
+from ..io.tracks import Tracks
+from ..io.video import VideoSource
+from ..rules.findings import Finding, ReviewResult, Verdict
+from ..rules.grading import trunk_series_name
+
+SEEK_ABOVE_S = 300.0
+"""Videos longer than this get their evidence frames by seeking rather than by one forward pass."""
+SEEK_WINDOW_S = 0.5
+"""A seek decodes this long either side of the evidence time and keeps the nearest frame."""
+KEYFRAME_JPEG_QUALITY = 85
+CAPTION_LEAD_S = 0.2
+"""A finding's caption shows on the annotated video from this long before it starts …"""
+CAPTION_MIN_S = 2.0
+"""… and for at least this long."""
+MAX_CAPTIONS = 4
+
+
+def person_name(p: PersonPose, cal: Calibration | None) -> str:
+    """How findings name a tracked person: their clerk name (``clerk`` or ``clerk@A``) or ``role#id``."""
+    if p.role == "clerk" and p.station is not None and cal is not None:
+        return clerk_name(p.station, len(cal.clerk_stations))
+    return f"{p.role}#{p.track_id}"
+
+
+def review_labels(poses: FramePoses | None, cal: Calibration | None, clerk_angles_deg: dict[str, float]
+                  ) -> dict[int, str]:
+    """Each person's label by track id: their name, with a clerk's trunk angle (``clerk_angles_deg`` by name) or
+    a customer's distance to the counter."""
+    out = {}
+    for p in poses.persons if poses is not None else []:
+        text = person_name(p, cal)
+        angle = clerk_angles_deg.get(text)
+        if p.role == "clerk" and angle is not None and np.isfinite(angle):
+            text += f"  trunk {angle:.0f} deg"
+        elif p.role in ("customer", "waiting") and p.floor_xy_m is not None and cal is not None:
+            d = float(distance_to_polyline_m(np.asarray(p.floor_xy_m, float), cal.counter.edge_m,
+                                             cal.counter.customer_side))
+            text += f"  {d:.2f} m"
+        out[p.track_id] = text
+    return out
+
+
+def _draw(image: np.ndarray, poses: FramePoses | None, camera: CameraModel | None, cal: Calibration | None,
+          near_m: float, angles: dict[str, float], captions: list[str], blur: bool, focus: str | None = None
+          ) -> np.ndarray:
+    edge = cal.counter.edge_m if cal is not None else None
+    near = offset_polyline_m(edge, near_m, cal.counter.customer_side) if cal is not None else None
+    focus_track = None
+    if focus is not None and poses is not None:
+        focus_track = next((p.track_id for p in poses.persons if person_name(p, cal) == focus), None)
+    return draw_review_frame(image, poses, camera, edge, near, review_labels(poses, cal, angles), captions, blur,
+                             focus_track)
+
+
+def _clerk_angles_at(result: ReviewResult, cal: Calibration | None, t_s: float) -> dict[str, float]:
+    """Each clerk's trunk flexion (degrees) at the sample nearest ``t_s``."""
+    out = {}
+    for st in cal.clerk_stations if cal is not None else ():
+        name = clerk_name(st.name, len(cal.clerk_stations))
+        series = next((s for s in result.series if s.name == trunk_series_name(name)), None)
+        if series is not None and len(series.t_s):
+            out[name] = float(series.values[int(np.argmin(np.abs(series.t_s - t_s)))])
+    return out
+
+
+def _finding_caption(f: Finding) -> list[str]:
+    value = "" if f.measured_value is None else f"  measured {f.measured_value:g} {f.measured_unit}".rstrip()
+    return [f"{f.rule_id}: {f.title_en}", f"{f.verdict.value.upper()}{value}",
+            f"t = {f.evidence_t_s:.1f} s  frame {f.evidence_frame_index}"]
+
+
+def _read_frames(video: str | Path, wanted: list[int], by_index: dict[int, FramePoses]) -> dict[int, np.ndarray]:
+    """The images of the wanted frame indices: by seeking in a long recording, by one forward pass in a clip."""
+    images: dict[int, np.ndarray] = {}
+    info = VideoSource(video, analysis_fps=None).info
+    if info.duration_s is not None and info.duration_s > SEEK_ABOVE_S:
+        for idx in wanted:
+            t = by_index[idx].timestamp_s if idx in by_index else None
+            if t is None:
+                continue
+            best = None
+            for frame in VideoSource(video, analysis_fps=None, start_s=max(0.0, t - SEEK_WINDOW_S),
+                                     end_s=t + SEEK_WINDOW_S):
+                if best is None or abs(frame.timestamp_s - t) < abs(best.timestamp_s - t):
+                    best = frame
+            if best is not None:
+                images[idx] = best.image
+        return images
+    want = set(wanted)
+    for frame in VideoSource(video, analysis_fps=None):
+        if frame.index in want:
+            images[frame.index] = frame.image
+            if len(images) == len(want):
+                break
+    return images
+
+
+def write_keyframes(video: str | Path, result: ReviewResult, tracks: Tracks, camera: CameraModel | None,
+                    cal: Calibration | None, near_m: float, out_dir: Path, blur: bool = True) -> list[Path]:
+    """Write one annotated evidence JPEG per finding that has an evidence time, and set its ``evidence_image``;
+    ``near_m`` is the near distance to the counter (metres) drawn as a line."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    by_index = {f.frame_index: f for f in tracks.frames}
+    wanted = sorted({f.evidence_frame_index for f in result.findings if f.evidence_frame_index is not None})
+    images = _read_frames(video, wanted, by_index) if wanted else {}
+    written = []
+    for n, f in enumerate(result.findings):
+        if f.evidence_frame_index is None or f.evidence_frame_index not in images:
+            continue
+        angles = _clerk_angles_at(result, cal, f.evidence_t_s or 0.0)
+        img = _draw(images[f.evidence_frame_index], by_index.get(f.evidence_frame_index), camera, cal, near_m,
+                    angles, _finding_caption(f), blur, f.person)
+        path = out_dir / f"finding_{n + 1:03d}_{f.rule_id}.jpg"
+        cv2.imwrite(str(path), img, [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_JPEG_QUALITY])
+        f.evidence_image = str(path)
+        written.append(path)
+    return written
+
+
+def write_annotated_video(video: str | Path, path: Path, result: ReviewResult, tracks: Tracks,
+                          camera: CameraModel | None, cal: Calibration | None, near_m: float, fps: float,
+                          blur: bool = True) -> Path:
+    """The analysed frames (``fps`` per second) with skeletons, live trunk angle and distances, and findings
+    captioned as they happen."""
+    by_index = {f.frame_index: f for f in tracks.frames}
+    sink = None
+    try:
+        for frame in VideoSource(video, analysis_fps=fps):
+            poses = by_index.get(frame.index)
+            t = frame.timestamp_s
+            active = [f for f in result.findings
+                      if f.start_s - CAPTION_LEAD_S <= t <= max(f.end_s, f.start_s + CAPTION_MIN_S)
+                      and f.verdict not in (Verdict.NOT_APPLICABLE,)]
+            captions = [f"t = {t:6.1f} s"] + [f"{f.title_en}: {f.verdict.value}" for f in active[:MAX_CAPTIONS]]
+            angles = _clerk_angles_at(result, cal, poses.timestamp_s) if poses else {}
+            img = _draw(frame.image, poses, camera, cal, near_m, angles, captions, blur)
+            if sink is None:
+                sink = VideoSink(path, fps, img.shape[1], img.shape[0])
+            sink.write(img)
+    finally:
+        if sink is not None:
+            sink.close()
+    return path

@@ -1,0 +1,1 @@
+"""Rules: the rulebook (model and loading), the graders (one per rule kind), grading, and the findings."""

@@ -1,0 +1,347 @@
+"""The graders: one function per rule kind (the registry :data:`CLERK_GRADERS` / :data:`VISIT_GRADERS`), each
+turning one clerk's observations (or the visits) into findings. Times are seconds, distances metres, angles degrees.
+
+A rule that could not be assessed is reported as such (``not_assessable``) and never counted as compliance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..events import Approach, hysteresis_intervals
+from ..posture.clerk import ClerkSeries
+from .findings import Coverage, Finding, Severity, Verdict, Visit
+from .observations import ClerkObservations
+from .rulebook import GradingSettings, Rule, Rulebook
+
+
+def _finding(rule: Rule, verdict: Verdict, start_s: float, end_s: float, person: str, **kw) -> Finding:
+    return Finding(rule_id=rule.id, clause=rule.clause, wording_zh=rule.wording_zh, title_en=rule.title_en,
+                   title_zh=rule.title_zh, verdict=verdict, severity=Severity(rule.severity), start_s=float(start_s),
+                   end_s=float(end_s), person=person, rule_kind=rule.kind, **kw)
+
+
+def _nearest(t_s: np.ndarray, t: float) -> int:
+    return int(np.clip(np.searchsorted(t_s, t), 0, len(t_s) - 1)) if len(t_s) else 0
+
+
+class _Clerk:
+    """Lookups on one clerk's series: state at a time, visibility in a window, invisible stretches."""
+
+    def __init__(self, c: ClerkSeries, person: str = "clerk", lookback_s: float = 1.0) -> None:
+        self.c = c
+        self.t = c.t_s
+        self.person = person
+        self.lookback_s = lookback_s
+
+    def window(self, t0: float, t1: float) -> np.ndarray:
+        return (self.t >= t0) & (self.t <= t1)
+
+    def visible_in(self, t0: float, t1: float) -> bool:
+        return bool(np.any(self.c.visible[self.window(t0, t1)]))
+
+    def state_at(self, t: float) -> str:
+        """'sit' / 'stand' at time t (the last visible sample at most ``lookback_s`` before t), '' when not seen."""
+        i = int(np.searchsorted(self.t, t, side="right")) - 1
+        while i >= 0 and not self.c.visible[i]:
+            if t - self.t[i] > self.lookback_s:
+                return ""
+            i -= 1
+        if i < 0 or t - self.t[i] > self.lookback_s:
+            return ""
+        return str(self.c.stance[i])
+
+    def invisible_stretch(self, t: float) -> float:
+        """Length in seconds of the run of not-visible samples containing time t (0 when visible at t)."""
+        i = _nearest(self.t, t)
+        if self.c.visible[i]:
+            return 0.0
+        a = b = i
+        while a > 0 and not self.c.visible[a - 1]:
+            a -= 1
+        while b < len(self.t) - 1 and not self.c.visible[b + 1]:
+            b += 1
+        return float(self.t[b] - self.t[a])
+
+    def frame_at(self, t: float) -> int:
+        return int(self.c.frame_index[_nearest(self.t, t)]) if len(self.t) else 0
+
+
+
+@dataclass
+class ClerkContext:
+    """What a clerk rule sees for the clerk of one station."""
+
+    rb: Rulebook
+    clerk: _Clerk
+    obs: ClerkObservations
+    visits: list[Visit]
+    """The visits made to this clerk's station."""
+    approaches: list[Approach]
+    """The approaches to this clerk's station."""
+    coverage: Coverage
+    grading: GradingSettings
+    absent_after_s: float
+    """Unseen this long, the clerk is away from the post (the absent rule's limit)."""
+
+
+def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
+    clerk, changes, absent_after_s, near = ctx.clerk, ctx.obs.stance_changes, ctx.absent_after_s, ctx.rb.near_m
+    allowance = float(rule.value("allowance_s"))
+    early = float(rule.value("early_s"))
+    threshold = f"≤ {allowance:g} s ({'标准' if rule.source('allowance_s') == 'standard' else 'default'})"
+    base = dict(visit_id=visit.visit_id, threshold_text=threshold, threshold_value=allowance,
+                threshold_source=rule.source("allowance_s"), measured_unit="s")
+    if visit.arrive_s is None:
+        t0 = visit.at_counter_s or 0.0
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, clerk.person, note="the customer was first seen already "
+                        f"within {near:g} m: the crossing was not observed", **base)
+    arrive = visit.arrive_s
+    end = visit.leave_s if visit.leave_s is not None else clerk.t[-1]
+    ups = [c for c in changes if c.to_state == "stand" and arrive - early <= c.t_s <= end]
+    # a stand-up before the crossing counts only if the clerk did not sit down again before the crossing
+    sat_again = [c.t_s for c in changes if c.to_state == "sit" and c.t_s <= arrive]
+    ups = [u for u in ups if u.t_s > arrive or not any(u.t_s < s for s in sat_again)]
+    state = clerk.state_at(arrive)
+    if not state:
+        if clerk.invisible_stretch(arrive) >= absent_after_s:
+            return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="clerk absent from the post "
+                            "when the customer arrived (see 离岗)", evidence_t_s=arrive,
+                            evidence_frame_index=clerk.frame_at(arrive), **base)
+        if not ups:
+            return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, clerk.person, note="the clerk was not visible "
+                            f"when the customer crossed {near:g} m", evidence_t_s=arrive,
+                            evidence_frame_index=clerk.frame_at(arrive), **base)
+    if state == "stand" and not any(c.t_s <= arrive for c in ups):
+        return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="the clerk was already standing "
+                        "before the customer approached", evidence_t_s=arrive,
+                        evidence_frame_index=clerk.frame_at(arrive), **base)
+    if not ups:
+        t_ev = min(arrive + allowance, end)
+        return _finding(rule, Verdict.MISSED, arrive, end, clerk.person, note="the clerk did not stand up while the "
+                        f"customer was within {near:g} m", evidence_t_s=t_ev, evidence_frame_index=clerk.frame_at(t_ev),
+                        **base)
+    up = ups[0]
+    delay = up.t_s - arrive
+    verdict = Verdict.MET if delay <= allowance else Verdict.LATE
+    note = (f"stood up {delay:.1f} s after the customer crossed {near:g} m" if delay >= 0
+            else f"stood up {-delay:.1f} s before the customer crossed {near:g} m")
+    return _finding(rule, verdict, arrive, max(up.t_s, arrive), clerk.person, measured_value=round(delay, 2), note=note,
+                    evidence_t_s=up.t_s,
+                    evidence_frame_index=clerk.frame_at(up.t_s + ctx.grading.evidence_after_stand_s), **base)
+
+
+def _send_off(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
+    clerk, absent_after_s = ctx.clerk, ctx.absent_after_s
+    before, after = float(rule.value("before_s")), float(rule.value("after_s"))
+    base = dict(visit_id=visit.visit_id, threshold_text=f"standing within [leave − {before:g} s, leave + {after:g} s]",
+                threshold_source=rule.source("before_s"))
+    if visit.leave_s is None:
+        t0 = visit.at_counter_s or 0.0
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, clerk.person, note=f"the customer's departure across {ctx.rb.near_m:g} m was "
+                        "not observed (lost from view or the video ended)", **base)
+    t0, t1 = visit.leave_s - before, visit.leave_s + after
+    w = clerk.window(t0, t1) & clerk.c.visible
+    if not w.any():
+        absent = clerk.invisible_stretch(visit.leave_s) >= absent_after_s
+        return _finding(rule, Verdict.NOT_APPLICABLE if absent else Verdict.NOT_ASSESSABLE, t0, t1, clerk.person,
+                        note="clerk absent from the post" if absent else "the clerk was not visible at the send-off",
+                        evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
+    standing = w & (clerk.c.stance == "stand")
+    if standing.any():
+        k = int(np.flatnonzero(standing)[0])
+        return _finding(rule, Verdict.MET, t0, t1, clerk.person, note="the clerk stood while the customer left",
+                        evidence_t_s=float(clerk.t[k]), evidence_frame_index=int(clerk.c.frame_index[k]), **base)
+    return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, note="the clerk stayed seated while the customer left",
+                    evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
+
+
+def _band_text(rb: Rulebook) -> str:
+    return ", ".join(f"{c.name_zh} {c.min_deg:g}–{c.max_deg:g}°" for c in rb.bow_classes)
+
+
+def _bow_expected(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
+    rb, clerk, bends = ctx.rb, ctx.clerk, ctx.obs.bends
+    occasion = rule.value("occasion")
+    t_occ = visit.arrive_s if occasion == "arrive" else visit.leave_s
+    expected = next(c for c in rb.bow_classes if c.name == rule.value("expected_class"))
+    base = dict(visit_id=visit.visit_id, measured_unit="deg", threshold_value=expected.nominal_deg,
+                threshold_text=f"{expected.name_zh} {expected.nominal_deg:g}° (band {expected.min_deg:g}–"
+                               f"{expected.max_deg:g}°)", threshold_source=rule.source("expected_class"))
+    if t_occ is None:
+        t = visit.at_counter_s or 0.0
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t, t, clerk.person, note=f"the customer's {occasion} across {rb.near_m:g} m was "
+                        "not observed", **base)
+    t0, t1 = t_occ - float(rule.value("before_s")), t_occ + float(rule.value("after_s"))
+    bows = [b for b in bends if b.kind == "bow" and t0 <= b.peak_t_s <= t1]
+    if bows:
+        b = max(bows, key=lambda x: x.peak_deg)
+        cls = rb.classify_bow(b.peak_deg)
+        hidden = " (the deepest part was hidden: at least this deep)" if b.peak_hidden else ""
+        if cls is not None and cls.name == expected.name:
+            return _finding(rule, Verdict.MET, b.start_s, b.end_s, clerk.person, measured_value=round(b.peak_deg, 1),
+                            note=f"bow peak {b.peak_deg:.0f}°{hidden}", evidence_t_s=b.peak_t_s,
+                            evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
+        what = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow"
+        return _finding(rule, Verdict.MISSED, b.start_s, b.end_s, clerk.person, measured_value=round(b.peak_deg, 1),
+                        note=f"bowed {b.peak_deg:.0f}°{hidden}: {what}, where a {expected.name} bow is expected",
+                        evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
+    w = clerk.window(t0, t1) & clerk.c.visible
+    if not w.any():
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person, note="the clerk was not visible around the "
+                        + ("arrival" if occasion == "arrive" else "send-off"), **base)
+    standing = w & (clerk.c.stance == "stand")
+    if not standing.any():
+        return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, note="no bow: the clerk did not stand",
+                        evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
+    measurable = standing & np.isfinite(clerk.c.flexion_deg) & clerk.c.flexion_assessable
+    if measurable.sum() < 0.5 * standing.sum():
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person, note="a bow of this size cannot be measured "
+                        "from this camera: the trunk's forward bend barely moves the clerk's landmarks in the image",
+                        evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
+    peak = float(np.nanmax(np.where(measurable, clerk.c.flexion_deg, np.nan)))
+    return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, measured_value=round(peak, 1),
+                    note=f"no bow (deepest trunk flexion while standing {peak:.0f}°)", evidence_t_s=t_occ,
+                    evidence_frame_index=clerk.frame_at(t_occ), **base)
+
+
+def _posture_series(c: ClerkSeries, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The named series and the mask of samples where it may be read."""
+    values = np.asarray(getattr(c, name), dtype=float)
+    ok = c.visible.copy()
+    if name == "flexion_deg":
+        ok &= c.flexion_assessable
+    if name in ("abs_lateral_deg", "sway_deg"):
+        ok &= c.lateral_assessable
+    return values, ok
+
+
+def grade_posture(rule: Rule, ctx: ClerkContext) -> list[Finding]:
+    """Violations of a posture rule: stretches where the rule's series passes its thresholds (with hysteresis)."""
+    clerk, coverage = ctx.clerk, ctx.coverage
+    c = clerk.c
+    name = rule.value("series")
+    values, ok = _posture_series(c, name)
+    stance = rule.value("stance")
+    gate = ok & ((c.stance == stance) if stance != "any" else np.ones(len(c.t_s), bool))
+    in_stance = (c.stance == stance) if stance != "any" else c.visible
+    if not np.any(gate & np.isfinite(values)):
+        why = ("the clerk was never seen " + ("standing" if stance == "stand" else "seated")) if not in_stance.any() \
+            else "the body parts it needs are not visible from this camera"
+        key = rule.id if clerk.person == "clerk" else f"{rule.id} ({clerk.person})"
+        coverage.not_assessable_rules[key] = why
+        return []
+    if rule.id not in coverage.assessable_rules:
+        coverage.assessable_rules.append(rule.id)
+    enter, exit_ = float(rule.value("enter")), float(rule.value("exit"))
+    if enter == exit_:  # a 0/1 series
+        exit_ = enter - 1e-6
+    unit = rule.value("unit")
+    out = []
+    for iv in hysteresis_intervals(c.t_s, np.where(gate, values, np.nan), enter, exit_,
+                                   float(rule.value("min_duration_s")),
+                                   max_gap_s=ctx.grading.posture_max_gap_s):
+        value = None if unit == "" else round(iv.peak_value, 3 if unit == "m" else 1)
+        comp = "≥" if enter >= exit_ else "≤"
+        thr = (f"{comp} {enter:g} {unit} for ≥ {float(rule.value('min_duration_s')):g} s" if unit
+               else f"for ≥ {float(rule.value('min_duration_s')):g} s")
+        out.append(_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, clerk.person, measured_value=value,
+                            measured_unit=unit, threshold_text=thr, threshold_value=enter,
+                            threshold_source=rule.source("enter"), evidence_t_s=iv.peak_t_s,
+                            evidence_frame_index=clerk.frame_at(iv.peak_t_s),
+                            note=f"held {iv.duration_s:.1f} s"))
+    return out
+
+
+def _per_visit(grader: Callable[[Rule, ClerkContext, Visit], Finding]) -> Callable[[Rule, ClerkContext], list[Finding]]:
+    """A grader of one visit made a grader of every visit to the clerk's station."""
+    def grade_visits(rule: Rule, ctx: ClerkContext) -> list[Finding]:
+        return [grader(rule, ctx, v) for v in ctx.visits]
+    grade_visits.__doc__ = grader.__doc__
+    return grade_visits
+
+
+def grade_bow_graded(rule: Rule, ctx: ClerkContext) -> list[Finding]:
+    """Every bow, classified into the rulebook's bow classes (information, no verdict)."""
+    out = []
+    for b in ctx.obs.bends:
+        if b.kind != "bow":
+            continue
+        cls = ctx.rb.classify_bow(b.peak_deg)
+        label = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow (between bands)"
+        hidden = "; the deepest part was hidden: at least this deep" if b.peak_hidden else ""
+        out.append(_finding(rule, Verdict.INFO, b.start_s, b.end_s, ctx.clerk.person,
+                            measured_value=round(b.peak_deg, 1), measured_unit="deg",
+                            threshold_text=_band_text(ctx.rb), threshold_source="default",
+                            evidence_t_s=b.peak_t_s, evidence_frame_index=ctx.clerk.frame_at(b.peak_t_s),
+                            note=f"{label}, held {b.hold_s:.1f} s{hidden}"))
+    return out
+
+
+def grade_violent_rise(rule: Rule, ctx: ClerkContext) -> list[Finding]:
+    """Stand-ups whose 10–90 % rise time is shorter than the rule's limit."""
+    limit = float(rule.value("min_rise_s"))
+    return [_finding(rule, Verdict.VIOLATION, ch.t_s - ch.duration_s, ch.t_s, ctx.clerk.person,
+                     measured_value=round(ch.duration_s, 2), measured_unit="s",
+                     threshold_text=f"rise takes ≥ {limit:g} s", threshold_source=rule.source("min_rise_s"),
+                     evidence_t_s=ch.t_s, evidence_frame_index=ctx.clerk.frame_at(ch.t_s))
+            for ch in ctx.obs.stance_changes if ch.to_state == "stand" and ch.duration_s < limit]
+
+
+def grade_absent(rule: Rule, ctx: ClerkContext) -> list[Finding]:
+    """Stretches the clerk was unseen for at least the rule's limit while a customer was near the counter."""
+    clerk, approaches = ctx.clerk, ctx.approaches
+    limit = float(rule.value("min_absent_s"))
+    c = clerk.c
+    out = []
+    gone = np.where(c.visible, 0.0, 1.0)
+    for iv in hysteresis_intervals(c.t_s, gone, 0.5, 0.5 - 1e-6, limit, max_gap_s=np.inf):
+        waiting = [a for a in approaches if a.first_inside_s <= iv.end_s and a.last_inside_s >= iv.start_s]
+        if not waiting:
+            continue
+        out.append(_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, clerk.person,
+                            measured_value=round(iv.duration_s, 1), measured_unit="s",
+                            threshold_text=f"absent ≥ {limit:g} s while a customer is within {ctx.rb.near_m:g} m",
+                            threshold_value=limit, threshold_source=rule.source("min_absent_s"),
+                            evidence_t_s=iv.start_s + iv.duration_s / 2,
+                            evidence_frame_index=clerk.frame_at(iv.start_s + iv.duration_s / 2),
+                            note=f"customer(s) waiting: {', '.join(f'#{a.track_id}' for a in waiting)}"))
+    return out
+
+
+def grade_handling(rule: Rule, visits: list[Visit]) -> list[Finding]:
+    """Each visit's handling time against the rule's limit."""
+    limit = float(rule.value("limit_s"))
+    out = []
+    for v in visits:
+        if v.handling_s is None:
+            continue
+        verdict = Verdict.MET if v.handling_s <= limit else Verdict.VIOLATION
+        out.append(_finding(rule, verdict, v.arrive_s, v.leave_s, v.customer, visit_id=v.visit_id,
+                            measured_value=round(v.handling_s, 1), measured_unit="s",
+                            threshold_text=f"≤ {limit / 60:g} min", threshold_value=limit,
+                            threshold_source=rule.source("limit_s")))
+    return out
+
+
+Grader = Callable[[Rule, ClerkContext], list[Finding]]
+
+#: Clerk rules by kind: each is graded for the clerk of every station.
+CLERK_GRADERS: dict[str, Grader] = {
+    "stand_greet": _per_visit(_stand_greet),
+    "stand_send_off": _per_visit(_send_off),
+    "bow_expected": _per_visit(_bow_expected),
+    "bow_graded": grade_bow_graded,
+    "posture": grade_posture,
+    "violent_rise": grade_violent_rise,
+    "absent": grade_absent,
+}
+#: Rules graded once per visit, whoever the clerk.
+VISIT_GRADERS: dict[str, Callable[[Rule, list[Visit]], list[Finding]]] = {"handling_time": grade_handling}
+#: Rules this version cannot grade, with why.
+UNGRADED: dict[str, str] = {"running": "the clerk's walking path is not tracked by this version"}
+SELF_COVERING = frozenset({"posture"})
+"""Kinds whose grader records itself whether the rule could be assessed (per series and stance)."""

@@ -1,0 +1,116 @@
+"""Grading: one video's observations against the rulebook → findings, visits, timelines and series.
+
+A rule that could not be assessed is reported as such (``not_assessable``) and never counted as compliance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..events import Approach, state_intervals
+from .findings import Coverage, Finding, ReviewResult, Series, StateInterval, Visit
+from .graders import CLERK_GRADERS, SELF_COVERING, UNGRADED, VISIT_GRADERS, ClerkContext, _Clerk
+from .observations import ClerkObservations, Observations
+from .rulebook import Rulebook
+
+NO_CLERK = ("no clerk was graded: the calibration names no clerk station (or there is no calibration, and the clerk "
+            "rules need the floor)")
+
+
+def build_visits(approaches: list[Approach]) -> list[Visit]:
+    """One visit per approach within the near distance, numbered in order of time."""
+    ordered = sorted(approaches, key=lambda a: a.arrive_s if a.arrive_s is not None else a.first_inside_s)
+    return [Visit(i + 1, f"customer#{a.track_id}", a.arrive_s, a.leave_s, at_counter_s=a.first_inside_s,
+                  station=a.station) for i, a in enumerate(ordered)]
+
+
+
+def _grade_clerk(rule, rb: Rulebook, co: ClerkObservations, visits: list[Visit], approaches: list[Approach],
+                 absent_after_s: float, coverage: Coverage) -> list[Finding]:
+    """The findings of one clerk rule for the clerk of one station."""
+    grading = rb.grading_settings()
+    ctx = ClerkContext(rb, _Clerk(co.series, co.person, grading.state_lookback_s), co,
+                       [v for v in visits if v.station == co.station],
+                       [a for a in approaches if a.station == co.station], coverage, grading, absent_after_s)
+    return CLERK_GRADERS[rule.kind](rule, ctx)
+
+
+def grade(obs: Observations, rb: Rulebook) -> ReviewResult:
+    """Grade one video's observations against the rulebook: every clerk rule for the clerk of each station (with
+    the visits made to that station), the visit rules once per visit."""
+    coverage = Coverage()
+    findings: list[Finding] = []
+    visits = build_visits(obs.approaches)
+    absent_rules = rb.of_kind("absent")
+    absent_after = (float(absent_rules[0].value("min_absent_s")) if absent_rules
+                    else rb.grading_settings().absent_after_s)
+    for rule in rb.rules:
+        if rule.kind in VISIT_GRADERS:
+            findings += VISIT_GRADERS[rule.kind](rule, visits)
+        elif rule.kind in UNGRADED:
+            coverage.not_assessable_rules[rule.id] = UNGRADED[rule.kind]
+            continue
+        elif not obs.clerks:
+            coverage.not_assessable_rules[rule.id] = NO_CLERK
+            continue
+        else:
+            for co in obs.clerks:
+                findings += _grade_clerk(rule, rb, co, visits, obs.approaches, absent_after, coverage)
+            if rule.kind in SELF_COVERING:
+                continue
+        coverage.assessable_rules.append(rule.id)
+    coverage.not_assessable_rules.update(obs.extra_not_assessable)
+    coverage.assessable_rules = [r for r in coverage.assessable_rules if r not in coverage.not_assessable_rules]
+    _visible_times(obs, coverage)
+    findings.sort(key=lambda f: (f.start_s, f.rule_id))
+    bows = [(b, co.person) for co in obs.clerks for b in co.bends if b.kind == "bow"]
+    return ReviewResult(
+        source=obs.source, duration_s=obs.duration_s, analysed_frames=obs.analysed_frames,
+        image_width=obs.image_width, image_height=obs.image_height, findings=findings, visits=visits,
+        states=_states(obs, rb.near_m), series=_series(obs),
+        bow_peaks=[(b.peak_t_s, b.peak_deg, rb.classify_bow(b.peak_deg).name if rb.classify_bow(b.peak_deg)
+                    else "none", person) for b, person in bows],
+        coverage=coverage, rulebook_name=rb.name, rulebook_version=rb.version, problem=obs.problem,
+    )
+
+
+def _visible_times(obs: Observations, coverage: Coverage) -> None:
+    """How long (seconds) each clerk and customer was seen."""
+    for co in obs.clerks:
+        t = co.series.t_s
+        dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+        coverage.visible_s[co.person] = float(co.series.visible.sum() * dt)
+    for cs in obs.customers:
+        dt = float(np.median(np.diff(cs.t_s))) if len(cs.t_s) > 1 else 0.0
+        coverage.visible_s[f"customer#{cs.track_id}"] = float(len(cs.t_s) * dt)
+
+
+def _states(obs: Observations, near_m: float) -> list[StateInterval]:
+    out = []
+    for co in obs.clerks:
+        c = co.series
+        labels = np.where(c.visible, c.stance, "absent").astype(object)
+        labels[(labels == "")] = "unknown"
+        out += [StateInterval(co.person, s, a, b) for s, a, b in state_intervals(c.t_s, labels)]
+        out += [StateInterval(co.person, "bow", b.start_s, b.end_s) for b in co.bends if b.kind == "bow"]
+    for cs in obs.customers:
+        near = np.where(np.isfinite(cs.distance_m), np.where(cs.distance_m < near_m, "near", "visible"), "visible")
+        out += [StateInterval(f"customer#{cs.track_id}", s, a, b) for s, a, b in state_intervals(cs.t_s, near)]
+    return out
+
+
+def trunk_series_name(person: str) -> str:
+    """Name of a clerk's trunk-flexion series: ``trunk_flexion_deg`` for the only clerk, else with the person."""
+    return "trunk_flexion_deg" if person == "clerk" else f"trunk_flexion_deg:{person}"
+
+
+def _series(obs: Observations) -> list[Series]:
+    out = []
+    for co in obs.clerks:
+        c = co.series
+        suffix = "" if co.person == "clerk" else f":{co.person}"
+        out += [Series(trunk_series_name(co.person), "deg", c.t_s, c.flexion_deg),
+                Series(f"shoulder_height_m{suffix}", "m", c.t_s, c.shoulder_height_m)]
+    for cs in obs.customers:
+        out.append(Series(f"distance_m:customer#{cs.track_id}", "m", cs.t_s, cs.distance_m))
+    return out

@@ -1,0 +1,40 @@
+"""What the rules consume: each clerk's posture series, stance changes and bends, and the customers' approaches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..events import Approach, Bend
+from ..posture.clerk import ClerkSeries
+from ..posture.customers import CustomerSeries
+from ..posture.stance import StanceChange
+
+
+@dataclass
+class ClerkObservations:
+    """What the events stage produced for the clerk of one station."""
+
+    station: str
+    person: str
+    """How findings name this clerk: ``clerk`` when the counter has one station, else ``clerk@<station>``."""
+    series: ClerkSeries
+    stance_changes: list[StanceChange]
+    bends: list[Bend]
+
+
+@dataclass
+class Observations:
+    """Everything the events stage produced for one video, as the rules consume it."""
+
+    source: str
+    duration_s: float
+    analysed_frames: int
+    image_width: int
+    image_height: int
+    clerks: list[ClerkObservations]
+    customers: list[CustomerSeries]
+    approaches: list[Approach]
+    """Every approach within the near distance, each with the station it was made to (``Approach.station``)."""
+    problem: str | None = None
+    extra_not_assessable: dict[str, str] = field(default_factory=dict)
+

@@ -1,0 +1,301 @@
+"""The rulebook: rules are data. Its model, and loading and validating the YAML file shipped in
+``etiquette_cv/rulebook/``.
+
+Every number carries its source (``standard`` or ``default``); errors name the file, the rule and the key. Every
+threshold, window and band that grading and measuring use comes from here: the ``measurement`` section (stance,
+customer, posture, trunk fit, grading windows), the ``bows`` section and each rule's ``params``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..events import BowSettings
+from ..posture.clerk import PostureSettings
+from ..posture.stance import StanceSettings
+from ..posture.trunk_fit import FitSettings
+from ..strict_yaml import StrictReader, join, read_yaml_file, show
+
+DEFAULT_RULEBOOK = Path(__file__).resolve().parent.parent / "rulebook" / "default.yaml"
+RULEBOOK_VERSION = 1
+SOURCES = ("standard", "default")
+SEVERITIES = ("info", "minor", "major")
+
+#: Parameters each kind of rule needs (name → expected type); the graders registry has one function per kind.
+RULE_KINDS: dict[str, dict[str, type]] = {
+    "stand_greet": {"allowance_s": float, "early_s": float},
+    "stand_send_off": {"before_s": float, "after_s": float},
+    "bow_expected": {"occasion": str, "expected_class": str, "before_s": float, "after_s": float},
+    "bow_graded": {},
+    "posture": {"series": str, "stance": str, "enter": float, "exit": float, "min_duration_s": float, "unit": str},
+    "violent_rise": {"min_rise_s": float},
+    "absent": {"min_absent_s": float},
+    "handling_time": {"limit_s": float},
+    "running": {"speed_m_s": float, "min_duration_s": float},
+}
+POSTURE_SERIES = ("flexion_deg", "abs_lateral_deg", "sway_deg", "hands_in_pockets", "legs_crossed",
+                  "knee_bend_deg", "heel_raise_rel_m")
+BINARY_SERIES = ("hands_in_pockets", "legs_crossed")
+"""0/1 series: their enter and exit thresholds may be equal."""
+
+
+class RulebookError(ValueError):
+    """A rulebook that cannot be used; the message names the file, the rule and the key."""
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    """Windows of the grading itself (seconds), from the rulebook's ``measurement.grading``."""
+
+    state_lookback_s: float = 1.0
+    """The clerk's stance at a moment is that of the last visible sample at most this long before it."""
+    posture_max_gap_s: float = 1.0
+    """A posture violation continues across gaps in its series up to this long."""
+    evidence_after_stand_s: float = 0.3
+    """The evidence frame of a stand-up is taken this long after its midpoint, when the clerk is upright."""
+    absent_after_s: float = 10.0
+    """Unseen for this long, the clerk is away from the post (used when the rulebook has no ``absent`` rule)."""
+
+
+def _setting_fields(cls: type, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name not in skip)
+
+
+#: measurement groups: name → (keys, required?). Optional groups and their keys default to the dataclasses'.
+MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "stance": (("stand_above_m", "sit_below_m", "head_above_shoulders_m", "min_state_s", "level_window_s"), True),
+    "customer": (("near_m", "hysteresis_m", "min_inside_s", "max_gap_s"), True),
+    "posture": (_setting_fields(PostureSettings, ("fit", "stance")), False),
+    "trunk_fit": (_setting_fields(FitSettings), False),
+    "grading": (_setting_fields(GradingSettings), False),
+}
+BOW_KEYS = ("start_deg", "end_deg", "min_duration_s", "max_duration_s", "reach_wrist_asymmetry_m", "max_hidden_s")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A number (or word) of the rulebook and where it comes from."""
+
+    value: Any
+    source: str
+    """``standard`` (written in the source documents) or ``default`` (ours, configurable)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: what it grades, from which clause, with which parameters."""
+
+    id: str
+    kind: str
+    clause: str
+    wording_zh: str
+    title_zh: str
+    title_en: str
+    severity: str
+    params: dict[str, Param] = field(default_factory=dict)
+
+    def value(self, name: str) -> Any:
+        """The value of parameter ``name``."""
+        return self.params[name].value
+
+    def source(self, name: str) -> str:
+        """Where parameter ``name`` comes from (``standard``/``default``)."""
+        return self.params[name].source
+
+
+@dataclass(frozen=True)
+class BowClass:
+    """A bow class with the standard's nominal angle and our tolerance band (degrees)."""
+
+    name: str
+    name_zh: str
+    nominal_deg: float
+    min_deg: float
+    max_deg: float
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """A validated rulebook."""
+
+    source: str
+    name: str
+    version: str
+    measurement: dict[str, dict[str, Param]]
+    bows: dict[str, Param]
+    bow_classes: tuple[BowClass, ...]
+    rules: tuple[Rule, ...]
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with this id."""
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+    def of_kind(self, kind: str) -> list[Rule]:
+        """The rules of one kind, in file order."""
+        return [r for r in self.rules if r.kind == kind]
+
+    def measure(self, group: str, name: str) -> float:
+        """A measurement setting's value."""
+        return float(self.measurement[group][name].value)
+
+    def bow(self, name: str) -> float:
+        """A bow-detection setting's value."""
+        return float(self.bows[name].value)
+
+    def classify_bow(self, peak_deg: float) -> BowClass | None:
+        """The bow class whose band holds ``peak_deg``, or None for a bend in no band (not a recognised bow)."""
+        for c in self.bow_classes:
+            if c.min_deg <= peak_deg <= c.max_deg:
+                return c
+        return None
+
+    @property
+    def near_m(self) -> float:
+        """The customer distance to the counter (metres) that starts a visit and triggers 站接 (2 m in CC-2.6)."""
+        return self.measure("customer", "near_m")
+
+    def _group(self, cls: type, group: str, **extra: Any):
+        values = {name: p.value for name, p in self.measurement.get(group, {}).items()}
+        types = {f.name: f.type for f in fields(cls)}
+        values = {k: int(v) if types[k] in (int, "int") else float(v) for k, v in values.items()}
+        return cls(**values, **extra)
+
+    def stance_settings(self) -> StanceSettings:
+        """The sit/stand state machine's settings."""
+        return self._group(StanceSettings, "stance")
+
+    def posture_settings(self) -> PostureSettings:
+        """The clerk posture measurement's settings (trunk fit and stance machine included)."""
+        return self._group(PostureSettings, "posture", fit=self._group(FitSettings, "trunk_fit"),
+                           stance=self.stance_settings())
+
+    def grading_settings(self) -> GradingSettings:
+        """The grading windows."""
+        return self._group(GradingSettings, "grading")
+
+    def bow_settings(self) -> BowSettings:
+        """The bend detector's settings."""
+        return BowSettings(**{k: self.bow(k) for k in BOW_KEYS})
+
+
+class _Reader(StrictReader):
+    def param(self, where: str, value: Any, kind: type) -> Param:
+        m = self.mapping(where, value, ("value", "source"), ("value", "source"))
+        if m["source"] not in SOURCES:
+            raise self.fail(f"{where}.source", f"expected one of {SOURCES}, got {m['source']!r}")
+        if kind is float:
+            return Param(self.number(f"{where}.value", m["value"]), m["source"])
+        if not isinstance(m["value"], str):
+            raise self.fail(f"{where}.value", f"expected text, got {m['value']!r}")
+        return Param(m["value"], m["source"])
+
+
+def load_rulebook(path: str | Path | None = None) -> Rulebook:
+    """Load and validate a rulebook file (the shipped default when ``path`` is None)."""
+    p = Path(path) if path is not None else DEFAULT_RULEBOOK
+    return rulebook_from_dict(read_yaml_file(p, RulebookError), p.name)
+
+
+def rulebook_from_dict(data: Any, source: str = "<rulebook>") -> Rulebook:
+    """Validate a parsed rulebook mapping; raises :class:`RulebookError` naming the rule and the key."""
+    c = _Reader(source, RulebookError)
+    if data is None:
+        raise c.fail("", "the file is empty")
+    d = c.mapping("", data, ("version", "name", "rulebook_version", "measurement", "bows", "rules"),
+                  ("version", "name", "measurement", "bows", "rules"))
+    if d["version"] != RULEBOOK_VERSION:
+        raise c.fail("version", f"expected {RULEBOOK_VERSION}, got {show(d['version'])}")
+    measurement = _read_measurement(c, d["measurement"])
+    bows, classes = _read_bows(c, d["bows"])
+    if not isinstance(d["rules"], list) or not d["rules"]:
+        raise c.fail("rules", "expected a list of rules")
+    rules, ids = [], set()
+    for i, spec in enumerate(d["rules"]):
+        rule = _read_rule(c, i, spec, {cl.name for cl in classes})
+        if rule.id in ids:
+            raise c.fail(f"rule {rule.id}", "duplicate rule id")
+        ids.add(rule.id)
+        rules.append(rule)
+    return Rulebook(source, c.text("name", d["name"]), str(d.get("rulebook_version", "")), measurement, bows,
+                    tuple(classes), tuple(rules))
+
+
+def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
+    required = tuple(g for g, (_, need) in MEASUREMENT_GROUPS.items() if need)
+    m = c.mapping("measurement", value, tuple(MEASUREMENT_GROUPS), required)
+    measurement = {}
+    for group, spec in m.items():
+        names, need = MEASUREMENT_GROUPS[group]
+        g = c.mapping(f"measurement.{group}", spec, names, names if need else ())
+        measurement[group] = {n: c.param(f"measurement.{group}.{n}", v, float) for n, v in g.items()}
+    st = measurement["stance"]
+    if st["sit_below_m"].value >= st["stand_above_m"].value:
+        raise c.fail("measurement.stance.sit_below_m", "must be below stand_above_m (the hysteresis band)")
+    return measurement
+
+
+def _read_bows(c: _Reader, value: Any) -> tuple[dict[str, Param], list[BowClass]]:
+    b = c.mapping("bows", value, BOW_KEYS + ("classes",), BOW_KEYS + ("classes",))
+    bows = {n: c.param(f"bows.{n}", b[n], float) for n in BOW_KEYS}
+    if bows["end_deg"].value >= bows["start_deg"].value:
+        raise c.fail("bows.end_deg", "must be below start_deg (hysteresis)")
+    if not isinstance(b["classes"], list) or not b["classes"]:
+        raise c.fail("bows.classes", "expected a list of bow classes")
+    classes: list[BowClass] = []
+    for i, cl in enumerate(b["classes"]):
+        where = f"bows.classes[{i}]"
+        keys = ("name", "name_zh", "nominal_deg", "min_deg", "max_deg")
+        cm = c.mapping(where, cl, keys, keys)
+        bc = BowClass(c.text(f"{where}.name", cm["name"]), c.text(f"{where}.name_zh", cm["name_zh"]),
+                      *(c.number(f"{where}.{k}", cm[k]) for k in keys[2:]))
+        if not bc.min_deg <= bc.nominal_deg <= bc.max_deg:
+            raise c.fail(where, f"band {bc.min_deg}-{bc.max_deg}° does not contain the nominal {bc.nominal_deg}°")
+        for other in classes:
+            if bc.min_deg <= other.max_deg and other.min_deg <= bc.max_deg:
+                raise c.fail(f"{where}.min_deg", f"band {bc.name} {bc.min_deg}-{bc.max_deg}° overlaps band "
+                                                 f"{other.name} {other.min_deg}-{other.max_deg}°")
+        classes.append(bc)
+    return bows, classes
+
+
+def _read_rule(c: _Reader, i: int, spec: Any, class_names: set[str]) -> Rule:
+    rid = spec.get("id") if isinstance(spec, dict) else None
+    where = f"rule {rid}" if isinstance(rid, str) else f"rules[{i}]"
+    keys = ("id", "kind", "clause", "wording_zh", "title_zh", "title_en", "severity", "params")
+    r = c.mapping(where, spec, keys, keys[:-1])
+    rid = c.text(f"{where}.id", r["id"])
+    kind = r["kind"]
+    if not isinstance(kind, str) or kind not in RULE_KINDS:
+        close = difflib.get_close_matches(str(kind), tuple(RULE_KINDS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise c.fail(f"{where}.kind", f"unknown kind {kind!r}{hint}")
+    if r["severity"] not in SEVERITIES:
+        raise c.fail(f"{where}.severity", f"expected one of {SEVERITIES}, got {r['severity']!r}")
+    need = RULE_KINDS[kind]
+    pm = c.mapping(f"{where}.params", r.get("params") or {}, tuple(need), tuple(need))
+    params = {n: c.param(join(f"{where}.params", n), pm[n], t) for n, t in need.items()}
+    _check_params(c, where, kind, params, class_names)
+    return Rule(rid, kind, *(c.text(f"{where}.{k}", r[k]) for k in ("clause", "wording_zh", "title_zh", "title_en")),
+                r["severity"], params)
+
+
+def _check_params(c: _Reader, where: str, kind: str, params: dict[str, Param], class_names: set[str]) -> None:
+    if kind == "posture":
+        if params["series"].value not in POSTURE_SERIES:
+            raise c.fail(f"{where}.params.series", f"expected one of {POSTURE_SERIES}, got {params['series'].value!r}")
+        if params["stance"].value not in ("stand", "sit", "any"):
+            raise c.fail(f"{where}.params.stance", f"expected stand, sit or any, got {params['stance'].value!r}")
+        if params["enter"].value == params["exit"].value and params["series"].value not in BINARY_SERIES:
+            raise c.fail(f"{where}.params.exit", "must differ from enter (hysteresis)")
+    if kind == "bow_expected":
+        if params["expected_class"].value not in class_names:
+            raise c.fail(f"{where}.params.expected_class",
+                         f"no bow class {params['expected_class'].value!r} (classes: {sorted(class_names)})")
+        if params["occasion"].value not in ("arrive", "leave"):
+            raise c.fail(f"{where}.params.occasion", f"expected arrive or leave, got {params['occasion'].value!r}")

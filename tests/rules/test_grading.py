@@ -1,0 +1,369 @@
+"""Grading on hand-built observations: every verdict of 站接, 站送, the expected bows and the posture rules.
+
+The observations are built directly (numpy arrays, events objects), so the truth of each case is known by
+construction; the numbers of the rules come from the shipped rulebook, read through its API.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from etiquette_cv.events import Approach, Bend
+from etiquette_cv.posture.stance import StanceChange
+from etiquette_cv.posture.clerk import ClerkSeries
+from etiquette_cv.rules.findings import Finding, ReviewResult, Severity, Verdict
+from etiquette_cv.rules.rulebook import load_rulebook
+from etiquette_cv.rules.grading import grade
+from etiquette_cv.rules.observations import ClerkObservations, Observations
+
+DT = 0.1
+GREET, SEND_OFF = "CC-2.6-stand-greet", "CC-2.6b-stand-send-off"
+BOW_GREET, BOW_THANKS = "DB-6.2-bow-greet", "DB-6.2-bow-thanks"
+STOOP, LEAN = "CC-1.6-stoop", "CC-1.6-lean"
+
+
+@pytest.fixture(scope="module")
+def rb():
+    return load_rulebook()
+
+
+def clerk_series(duration_s: float = 40.0, stance=None, visible=None, flexion=None, lateral=None) -> ClerkSeries:
+    """A clerk series: ``stance``/``visible``/``flexion``/``lateral`` are functions of the time array (or None for
+    seated, always visible, upright, no lean)."""
+    t = np.round(np.arange(0.0, duration_s, DT), 6)
+    n = len(t)
+    st = np.array(stance(t) if stance else ["sit"] * n, dtype=object)
+    vis = np.asarray(visible(t), bool) if visible else np.ones(n, bool)
+    flex = np.asarray(flexion(t), float) if flexion else np.zeros(n)
+    lat = np.asarray(lateral(t), float) if lateral else np.zeros(n)
+    nan = np.full(n, np.nan)
+    flex = np.where(vis, flex, np.nan)
+    st = np.where(vis, st, "")
+    cs = ClerkSeries(
+        t_s=t, frame_index=np.arange(n), visible=vis,
+        shoulder_height_m=np.where(st == "stand", 1.40, 1.0),
+        upright_shoulder_height_m=np.where(st == "stand", 1.40, 1.0),
+        head_minus_shoulder_m=np.full(n, 0.2), flexion_deg=flex, flexion_raw_deg=flex, lateral_deg=lat,
+        flexion_assessable=vis & np.isfinite(flex), lateral_assessable=vis & np.isfinite(lat), hips_seen=vis.copy(),
+        knee_angle_deg=nan.copy(), stance=st,
+        wrist_asymmetry_m=np.zeros(n), hands_in_pockets=np.where(vis, 0.0, np.nan), legs_crossed=nan.copy(),
+        heel_raise_m=nan.copy(), sway_deg=np.where(vis, 0.3, np.nan), abs_lateral_deg=np.abs(lat))
+    for f in dataclasses.fields(ClerkSeries):  # any other per-sample series: not measured
+        if getattr(cs, f.name) is None:
+            setattr(cs, f.name, nan.copy())
+    return cs
+
+
+def stands_between(*spans):
+    """A stance function: standing inside any (start, end) span, seated elsewhere."""
+    def f(t):
+        s = np.array(["sit"] * len(t), dtype=object)
+        for a, b in spans:
+            s[(t >= a) & (t < b)] = "stand"
+        return s
+    return f
+
+
+def obs(clerk: ClerkSeries, changes=(), bends=(), approaches=()) -> Observations:
+    return Observations(source="synthetic", duration_s=float(clerk.t_s[-1]), analysed_frames=len(clerk.t_s),
+                        image_width=1280, image_height=720,
+                        clerks=[ClerkObservations("A", "clerk", clerk, list(changes), list(bends))],
+                        customers=[], approaches=list(approaches))
+
+
+def visit(arrive, leave, track=1, first_inside=None, station="A") -> Approach:
+    first = first_inside if first_inside is not None else (arrive if arrive is not None else 0.0)
+    return Approach(track, arrive, leave, first, leave if leave is not None else 39.9, 0.5, station)
+
+
+def of(result: ReviewResult, rule_id: str) -> list[Finding]:
+    return [f for f in result.findings if f.rule_id == rule_id]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# 站接
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_stand_greet_met_and_late_with_the_delay(rb):
+    allowance = float(rb.rule(GREET).value("allowance_s"))
+    arrive = 5.0
+    for up_at, verdict in ((arrive + 0.4 * allowance, Verdict.MET), (arrive + allowance + 1.5, Verdict.LATE)):
+        c = clerk_series(stance=stands_between((up_at, 30.0)))
+        res = grade(obs(c, [StanceChange(up_at, "stand", 0.9)], approaches=[visit(arrive, 25.0)]), rb)
+        (f,) = of(res, GREET)
+        assert f.verdict == verdict
+        assert f.measured_value == pytest.approx(up_at - arrive, abs=0.01)
+        assert f.measured_unit == "s" and f.visit_id == 1
+        assert f.severity == Severity(rb.rule(GREET).severity)
+        assert f.clause == rb.rule(GREET).clause and f.wording_zh == rb.rule(GREET).wording_zh
+        assert f.evidence_t_s == pytest.approx(up_at)
+
+
+def test_stand_greet_standing_up_shortly_before_the_crossing_counts(rb):
+    early = float(rb.rule(GREET).value("early_s"))
+    up_at = 5.0 - 0.5 * early
+    c = clerk_series(stance=stands_between((up_at, 30.0)))
+    (f,) = of(grade(obs(c, [StanceChange(up_at, "stand", 0.9)], approaches=[visit(5.0, 25.0)]), rb), GREET)
+    assert f.verdict == Verdict.MET and f.measured_value == pytest.approx(-0.5 * early, abs=0.01)
+
+
+def test_stand_greet_an_early_stand_up_undone_before_the_crossing_does_not_count(rb):
+    """The clerk stood up within early_s of the crossing but sat down again before it: seated when the customer
+    came within 2 m, they did not stand to greet (graded MET with a negative delay before the fix)."""
+    early = float(rb.rule(GREET).value("early_s"))
+    allowance = float(rb.rule(GREET).value("allowance_s"))
+    arrive = 8.0
+    up, down = arrive - 0.8 * early, arrive - 0.3 * early
+    changes = [StanceChange(up, "stand", 0.9), StanceChange(down, "sit", 0.9)]
+    c = clerk_series(stance=stands_between((up, down)))
+    (f,) = of(grade(obs(c, changes, approaches=[visit(arrive, 25.0)]), rb), GREET)
+    assert f.verdict == Verdict.MISSED
+    late_up = arrive + allowance + 2.0
+    c = clerk_series(stance=stands_between((up, down), (late_up, 30.0)))
+    (f,) = of(grade(obs(c, changes + [StanceChange(late_up, "stand", 0.9)], approaches=[visit(arrive, 25.0)]), rb),
+              GREET)
+    assert f.verdict == Verdict.LATE and f.measured_value == pytest.approx(late_up - arrive, abs=0.01)
+
+
+def test_stand_greet_missed(rb):
+    c = clerk_series()  # seated throughout
+    (f,) = of(grade(obs(c, approaches=[visit(5.0, 25.0)]), rb), GREET)
+    assert f.verdict == Verdict.MISSED
+    assert f.start_s == pytest.approx(5.0) and f.end_s == pytest.approx(25.0)
+
+
+def test_stand_greet_a_stand_up_after_the_customer_left_does_not_count(rb):
+    c = clerk_series(stance=stands_between((30.0, 40.0)))
+    res = grade(obs(c, [StanceChange(30.0, "stand", 0.9)], approaches=[visit(5.0, 25.0)]), rb)
+    assert of(res, GREET)[0].verdict == Verdict.MISSED
+
+
+def test_stand_greet_not_applicable_when_already_standing(rb):
+    c = clerk_series(stance=stands_between((0.0, 40.0)))
+    (f,) = of(grade(obs(c, approaches=[visit(12.0, 25.0)]), rb), GREET)
+    assert f.verdict == Verdict.NOT_APPLICABLE
+
+
+def test_stand_greet_not_applicable_when_clerk_absent_long_enough(rb):
+    min_absent = float(rb.rule("CC-2.8-absent").value("min_absent_s"))
+    gone = (8.0, 8.0 + min_absent + 2.0)
+    c = clerk_series(visible=lambda t: ~((t >= gone[0]) & (t < gone[1])))
+    res = grade(obs(c, approaches=[visit(10.0, 30.0)]), rb)
+    (f,) = of(res, GREET)
+    assert f.verdict == Verdict.NOT_APPLICABLE
+    # the absence itself is graded by 离岗, with its length
+    (a,) = of(res, "CC-2.8-absent")
+    assert a.verdict == Verdict.VIOLATION and a.measured_value == pytest.approx(gone[1] - gone[0] - DT, abs=0.05)
+
+
+def test_stand_greet_not_assessable_when_the_arrival_was_not_observed(rb):
+    c = clerk_series()
+    (f,) = of(grade(obs(c, approaches=[visit(None, 25.0, first_inside=3.0)]), rb), GREET)
+    assert f.verdict == Verdict.NOT_ASSESSABLE
+    assert f.start_s == pytest.approx(3.0)
+
+
+def test_stand_greet_not_assessable_when_clerk_briefly_not_visible(rb):
+    c = clerk_series(visible=lambda t: ~((t >= 4.0) & (t < 7.0)))  # 3 s, far below min_absent_s
+    (f,) = of(grade(obs(c, approaches=[visit(5.5, 25.0)]), rb), GREET)
+    assert f.verdict == Verdict.NOT_ASSESSABLE
+
+
+# ------------------------------------------------------------------------------------------------------------
+# 站送
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_send_off_met_missed_not_assessable(rb):
+    before = float(rb.rule(SEND_OFF).value("before_s"))
+    leave = 25.0
+    c = clerk_series(stance=stands_between((leave - 0.5 * before, leave + 1.0)))
+    (f,) = of(grade(obs(c, approaches=[visit(5.0, leave)]), rb), SEND_OFF)
+    assert f.verdict == Verdict.MET
+    assert leave - before <= f.evidence_t_s <= leave
+    # standing only before the window opens does not count
+    c = clerk_series(stance=stands_between((leave - before - 3.0, leave - before - 1.0)))
+    (f,) = of(grade(obs(c, approaches=[visit(5.0, leave)]), rb), SEND_OFF)
+    assert f.verdict == Verdict.MISSED
+    # the departure not observed
+    c = clerk_series(stance=stands_between((20.0, 40.0)))
+    (f,) = of(grade(obs(c, approaches=[visit(5.0, None)]), rb), SEND_OFF)
+    assert f.verdict == Verdict.NOT_ASSESSABLE
+    # the clerk not visible around the departure (briefly)
+    c = clerk_series(visible=lambda t: ~((t >= leave - before - 1.0) & (t < leave + 3.0)))
+    (f,) = of(grade(obs(c, approaches=[visit(5.0, leave)]), rb), SEND_OFF)
+    assert f.verdict == Verdict.NOT_ASSESSABLE
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Expected bows
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _bend(peak_t, peak, kind="bow", hidden=False):
+    return Bend(peak_t - 1.0, peak_t + 1.0, peak_t, peak, 1.0, kind, hidden)
+
+
+def test_greeting_bow_met_wrong_class_and_none(rb):
+    greeting = next(c for c in rb.bow_classes if c.name == rb.rule(BOW_GREET).value("expected_class"))
+    other = next(c for c in rb.bow_classes if c.name != greeting.name)
+    arrive = 5.0
+    stand = stands_between((6.0, 30.0))
+    ch = [StanceChange(6.0, "stand", 0.9)]
+
+    def bow_finding(bends, flexion=None):
+        c = clerk_series(stance=stand, flexion=flexion)
+        return of(grade(obs(c, ch, bends, [visit(arrive, 25.0)]), rb), BOW_GREET)[0]
+
+    f = bow_finding([_bend(arrive + 3.0, greeting.nominal_deg)])
+    assert f.verdict == Verdict.MET and f.measured_value == pytest.approx(greeting.nominal_deg)
+    f = bow_finding([_bend(arrive + 3.0, other.nominal_deg)])
+    assert f.verdict == Verdict.MISSED and f.measured_value == pytest.approx(other.nominal_deg)
+    assert other.name in f.note
+    # a reach is not a bow; with the trunk measurable and upright it is "no bow"
+    f = bow_finding([_bend(arrive + 3.0, greeting.nominal_deg, kind="reach")])
+    assert f.verdict == Verdict.MISSED and "no bow" in f.note
+    # a bow outside the window does not count
+    f = bow_finding([_bend(arrive + float(rb.rule(BOW_GREET).value("after_s")) + 2.0, greeting.nominal_deg)])
+    assert f.verdict == Verdict.MISSED
+    # no bow and the trunk not measurable: not assessable, never compliance
+    f = bow_finding([], flexion=lambda t: np.full(len(t), np.nan))
+    assert f.verdict == Verdict.NOT_ASSESSABLE
+
+
+def test_thanks_bow_at_the_send_off(rb):
+    thanks = next(c for c in rb.bow_classes if c.name == rb.rule(BOW_THANKS).value("expected_class"))
+    leave = 25.0
+    c = clerk_series(stance=stands_between((20.0, 30.0)))
+    res = grade(obs(c, [StanceChange(20.0, "stand", 0.9)], [_bend(leave - 2.0, thanks.nominal_deg)],
+                    [visit(5.0, leave)]), rb)
+    (f,) = of(res, BOW_THANKS)
+    assert f.verdict == Verdict.MET
+    # the same bow is graded (info) with its class
+    (g,) = of(res, "DB-6.2-bow")
+    assert g.verdict == Verdict.INFO and thanks.name in g.note
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Posture
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_posture_violation_interval_and_duration(rb):
+    rule = rb.rule(STOOP)
+    enter, min_dur = float(rule.value("enter")), float(rule.value("min_duration_s"))
+    long_span, short_span = (10.0, 10.0 + min_dur + 3.0), (30.0, 30.0 + 0.5 * min_dur)
+
+    def flex(t):
+        f = np.zeros(len(t))
+        for a, b in (long_span, short_span):
+            f[(t >= a) & (t < b)] = enter + 5.0
+        return f
+
+    c = clerk_series(stance=stands_between((0.0, 40.0)), flexion=flex)
+    res = grade(obs(c), rb)
+    found = of(res, STOOP)
+    assert len(found) == 1
+    f = found[0]
+    assert f.verdict == Verdict.VIOLATION
+    assert f.start_s == pytest.approx(long_span[0]) and f.end_s == pytest.approx(long_span[1] - DT)
+    assert f.duration_s == pytest.approx(long_span[1] - long_span[0] - DT)
+    assert f.measured_value == pytest.approx(enter + 5.0) and f.measured_unit == rule.value("unit")
+    assert STOOP in res.coverage.assessable_rules
+    # seated the same flexion is not a standing stoop
+    c = clerk_series(flexion=flex)
+    assert of(grade(obs(c), rb), STOOP) == []
+
+
+def test_rule_with_all_nan_series_is_not_assessable_and_yields_no_finding(rb):
+    c = clerk_series(stance=stands_between((0.0, 40.0)), lateral=lambda t: np.full(len(t), np.nan))
+    res = grade(obs(c, approaches=[visit(5.0, 25.0)]), rb)
+    assert LEAN in res.coverage.not_assessable_rules
+    assert LEAN not in res.coverage.assessable_rules
+    assert of(res, LEAN) == []
+    # the same for the sway rule, which reads the lateral lean too
+    assert "DB-6.2-sway" in res.coverage.not_assessable_rules
+    # and for a seated-only rule when the clerk never sits
+    assert "CC-1.7-lie-on-desk" in res.coverage.not_assessable_rules
+    assert not any(f.verdict == Verdict.MET for f in res.findings
+                   if f.rule_id in res.coverage.not_assessable_rules)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Score
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_score_counts_only_assessed_occasions(rb):
+    # visit 1: greeted in time; visit 2: arrival not observed; visit 3: clerk already standing → n/a
+    c = clerk_series(stance=stands_between((6.0, 14.0), (28.0, 40.0)))
+    res = grade(obs(c, [StanceChange(6.0, "stand", 0.9), StanceChange(28.0, "stand", 0.9)],
+                    approaches=[visit(5.0, 12.0, 1), visit(None, 20.0, 2, first_inside=15.0),
+                                visit(36.0, None, 3)]), rb)
+    graded = [f for f in res.findings
+              if f.verdict in (Verdict.MET, Verdict.LATE, Verdict.MISSED, Verdict.VIOLATION)]
+    assert any(f.verdict == Verdict.NOT_ASSESSABLE for f in res.findings)
+    assert any(f.verdict == Verdict.NOT_APPLICABLE for f in res.findings)
+    expected = 100.0 * sum(f.verdict == Verdict.MET for f in graded) / len(graded)
+    assert res.score == pytest.approx(expected)
+    # by hand: 2 met + 1 late + 1 not assessable + 1 n/a + 1 info → 2 / 3
+    base = dict(clause="c", wording_zh="w", title_en="t", title_zh="t", severity=Severity.MINOR, start_s=0.0,
+                end_s=1.0, person="clerk")
+    verdicts = [Verdict.MET, Verdict.MET, Verdict.LATE, Verdict.NOT_ASSESSABLE, Verdict.NOT_APPLICABLE, Verdict.INFO]
+    r = ReviewResult("x", 1.0, 1, 1, 1, findings=[Finding(rule_id=f"r{i}", verdict=v, **base)
+                                                  for i, v in enumerate(verdicts)])
+    assert r.score == pytest.approx(200.0 / 3.0)
+    only_na = ReviewResult("x", 1.0, 1, 1, 1, findings=[Finding(rule_id="r", verdict=Verdict.NOT_ASSESSABLE,
+                                                                **base)])
+    assert only_na.score is None
+
+
+def test_two_stations_each_clerk_graded_for_their_own_customers(rb):
+    """Two clerks, a customer at each station at the same time: clerk A stands up for theirs, clerk B stays
+    seated; each clerk is graded only for the visit to their own station and named by it."""
+    a = clerk_series(stance=stands_between((5.5, 20.0)))
+    b = clerk_series()
+    o = Observations(source="synthetic", duration_s=40.0, analysed_frames=400, image_width=1280, image_height=720,
+                     clerks=[ClerkObservations("A", "clerk@A", a, [StanceChange(5.5, "stand", 0.9)], []),
+                             ClerkObservations("B", "clerk@B", b, [], [])],
+                     customers=[], approaches=[visit(5.0, 18.0, track=3, station="A"),
+                                               visit(6.0, 19.0, track=4, station="B")])
+    res = grade(o, rb)
+    greet = {f.person: f for f in of(res, GREET)}
+    assert set(greet) == {"clerk@A", "clerk@B"}
+    assert greet["clerk@A"].verdict == Verdict.MET and greet["clerk@B"].verdict == Verdict.MISSED
+    visits = {v.visit_id: v for v in res.visits}
+    assert visits[greet["clerk@A"].visit_id].customer == "customer#3"
+    assert visits[greet["clerk@B"].visit_id].customer == "customer#4"
+    assert {v.station for v in res.visits} == {"A", "B"}
+    assert set(res.coverage.visible_s) >= {"clerk@A", "clerk@B"}
+    assert {s.name for s in res.series} >= {"trunk_flexion_deg:clerk@A", "trunk_flexion_deg:clerk@B"}
+
+
+def test_without_clerks_every_clerk_rule_is_not_assessable_with_the_reason(rb):
+    o = Observations(source="synthetic", duration_s=10.0, analysed_frames=100, image_width=640, image_height=480,
+                     clerks=[], customers=[], approaches=[])
+    res = grade(o, rb)
+    assert not res.findings
+    assert GREET in res.coverage.not_assessable_rules and "station" in res.coverage.not_assessable_rules[GREET]
+    assert GREET not in res.coverage.assessable_rules
+
+
+def test_findings_carry_their_rule_kind(rb):
+    c = clerk_series(stance=stands_between((6.0, 30.0)))
+    res = grade(obs(c, [StanceChange(6.0, "stand", 0.9)], approaches=[visit(5.0, 25.0)]), rb)
+    assert res.findings
+    for f in res.findings:
+        assert f.rule_kind == rb.rule(f.rule_id).kind
+
+
+def test_graders_cover_every_rule_kind():
+    from etiquette_cv.rules.graders import CLERK_GRADERS, UNGRADED, VISIT_GRADERS
+    from etiquette_cv.rules.rulebook import RULE_KINDS
+
+    kinds = [*CLERK_GRADERS, *VISIT_GRADERS, *UNGRADED]
+    assert sorted(kinds) == sorted(RULE_KINDS) and len(set(kinds)) == len(kinds)

@@ -1,0 +1,255 @@
+"""The rulebook file: the shipped one loads and is complete; a broken one fails with a one-line message that
+names the file, the rule and the key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from etiquette_cv.rules.rulebook import (DEFAULT_RULEBOOK, MEASUREMENT_GROUPS, RULE_KINDS, SOURCES, RulebookError,
+                                         load_rulebook, rulebook_from_dict)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict:
+    return yaml.safe_load(DEFAULT_RULEBOOK.read_text(encoding="utf-8"))
+
+
+def test_shipped_rulebook_loads_and_is_complete(shipped):
+    rb = load_rulebook()
+    assert rb.source == DEFAULT_RULEBOOK.name
+    assert len(rb.rules) == len(shipped["rules"]) and len(rb.rules) >= 10
+    assert len({r.id for r in rb.rules}) == len(rb.rules)
+    for rule in rb.rules:
+        for key in ("clause", "wording_zh", "title_zh", "title_en"):
+            assert getattr(rule, key).strip(), (rule.id, key)
+        assert rule.severity in ("info", "minor", "major")
+        assert set(rule.params) == set(RULE_KINDS[rule.kind]), rule.id
+        for name, p in rule.params.items():
+            assert p.source in SOURCES, (rule.id, name)
+    for group in rb.measurement.values():
+        assert all(p.source in SOURCES for p in group.values())
+    assert all(p.source in SOURCES for p in rb.bows.values())
+    # the bow classes carry the standard's nominal angles within their bands, in increasing order
+    noms = [c.nominal_deg for c in rb.bow_classes]
+    assert noms == sorted(noms)
+    for c in rb.bow_classes:
+        assert c.min_deg <= c.nominal_deg <= c.max_deg
+        assert rb.classify_bow(c.nominal_deg) is c
+    # between two bands is not a recognised bow
+    a, b = rb.bow_classes[0], rb.bow_classes[1]
+    if b.min_deg - a.max_deg > 0.2:
+        assert rb.classify_bow(0.5 * (a.max_deg + b.min_deg)) is None
+
+
+def test_shipped_rulebook_via_path_is_the_same(shipped):
+    assert load_rulebook(DEFAULT_RULEBOOK) == load_rulebook()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Errors
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _rule(d: dict, rule_id: str) -> dict:
+    return next(r for r in d["rules"] if r["id"] == rule_id)
+
+
+def _fails(tmp_path: Path, d, *must_contain: str, name: str = "branch.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(d if isinstance(d, str) else yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RulebookError) as e:
+        load_rulebook(path)
+    msg = str(e.value)
+    assert "\n" not in msg, msg
+    assert name in msg, msg
+    for s in must_contain:
+        assert s in msg, (s, msg)
+    return msg
+
+
+GREET = "CC-2.6-stand-greet"
+
+
+def test_typo_in_a_parameter_name_suggests_the_close_match(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    params = _rule(d, GREET)["params"]
+    params["allowence_s"] = params.pop("allowance_s")
+    _fails(tmp_path, d, GREET, "allowence_s", "did you mean 'allowance_s'")
+
+
+def test_typo_in_a_rule_key_suggests_the_close_match(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    r = _rule(d, GREET)
+    r["wordng_zh"] = r.pop("wording_zh")
+    _fails(tmp_path, d, GREET, "wordng_zh", "did you mean 'wording_zh'")
+
+
+def test_missing_key(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    del _rule(d, GREET)["clause"]
+    _fails(tmp_path, d, GREET, "missing required key", "clause")
+    d = copy.deepcopy(shipped)
+    del _rule(d, "CC-1.6-stoop")["params"]["min_duration_s"]
+    _fails(tmp_path, d, "CC-1.6-stoop", "params", "missing required key", "min_duration_s")
+    d = copy.deepcopy(shipped)
+    del _rule(d, GREET)["params"]["early_s"]["source"]
+    _fails(tmp_path, d, GREET, "early_s", "source")
+
+
+def test_wrong_type(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    _rule(d, GREET)["params"]["allowance_s"]["value"] = "three"
+    _fails(tmp_path, d, GREET, "allowance_s.value", "expected a number", "three")
+    d = copy.deepcopy(shipped)
+    _rule(d, GREET)["params"]["allowance_s"]["value"] = True  # a YAML `yes` is not a number
+    _fails(tmp_path, d, GREET, "allowance_s.value", "expected a number")
+    d = copy.deepcopy(shipped)
+    _rule(d, "CC-1.6-stoop")["params"]["series"]["value"] = 5
+    _fails(tmp_path, d, "CC-1.6-stoop", "series.value", "expected text")
+    d = copy.deepcopy(shipped)
+    _rule(d, GREET)["params"]["allowance_s"]["source"] = "folklore"
+    _fails(tmp_path, d, GREET, "allowance_s.source", "folklore")
+    d = copy.deepcopy(shipped)
+    _rule(d, GREET)["clause"] = ""
+    _fails(tmp_path, d, GREET, "clause", "non-empty text")
+
+
+def test_unknown_kind(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    _rule(d, GREET)["kind"] = "stand_gret"
+    _fails(tmp_path, d, GREET, "kind", "stand_gret", "did you mean 'stand_greet'")
+
+
+def test_overlapping_bow_bands(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    classes = d["bows"]["classes"]
+    classes[1]["min_deg"] = classes[0]["max_deg"] - 2.0
+    _fails(tmp_path, d, "bows.classes[1]", "overlaps", classes[0]["name"])
+
+
+def test_band_not_containing_its_nominal(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    c = d["bows"]["classes"][0]
+    c["nominal_deg"] = c["max_deg"] + 3.0
+    _fails(tmp_path, d, "bows.classes[0]", "does not contain the nominal")
+
+
+def test_expected_class_not_a_class(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    _rule(d, "DB-6.2-bow-greet")["params"]["expected_class"]["value"] = "grovel"
+    msg = _fails(tmp_path, d, "DB-6.2-bow-greet", "expected_class", "grovel")
+    for c in shipped["bows"]["classes"]:
+        assert c["name"] in msg  # the message lists the classes there are
+
+
+def test_sit_threshold_not_below_stand_threshold(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    st = d["measurement"]["stance"]
+    st["sit_below_m"]["value"] = st["stand_above_m"]["value"]
+    _fails(tmp_path, d, "measurement.stance.sit_below_m", "stand_above_m")
+    st["sit_below_m"]["value"] = st["stand_above_m"]["value"] + 0.1
+    _fails(tmp_path, d, "measurement.stance.sit_below_m")
+
+
+def test_bow_end_not_below_start(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    d["bows"]["end_deg"]["value"] = d["bows"]["start_deg"]["value"] + 1.0
+    _fails(tmp_path, d, "bows.end_deg", "start_deg")
+
+
+def test_duplicate_rule_id(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    d["rules"].append(copy.deepcopy(_rule(d, GREET)))
+    _fails(tmp_path, d, GREET, "duplicate")
+
+
+def test_empty_file(tmp_path):
+    _fails(tmp_path, "", "empty")
+    _fails(tmp_path, "# only a comment\n", "empty")
+
+
+def test_invalid_yaml(tmp_path):
+    msg = _fails(tmp_path, "version: 1\nname: [unclosed\nrules:\n  - id: x\n", "not valid YAML")
+    assert "line" in msg
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(RulebookError) as e:
+        load_rulebook(path)
+    assert str(path) in str(e.value) and "no such file" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_not_a_mapping_at_the_top(tmp_path):
+    _fails(tmp_path, "- just\n- a list\n", "expected a mapping")
+
+
+def test_rulebook_from_dict_names_the_source(shipped):
+    d = copy.deepcopy(shipped)
+    d["version"] = 99
+    with pytest.raises(RulebookError, match=r"^mine\.yaml: version: expected 1"):
+        rulebook_from_dict(d, "mine.yaml")
+
+
+def test_file_not_in_utf8_is_a_rulebook_error(tmp_path):
+    """A branch saving the file in GBK (common for Chinese text) gets a message, not a UnicodeDecodeError."""
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes(DEFAULT_RULEBOOK.read_text(encoding="utf-8").encode("gbk", errors="replace"))
+    with pytest.raises(RulebookError) as e:
+        load_rulebook(path)
+    assert "gbk.yaml" in str(e.value) and "UTF-8" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_directory_instead_of_a_file_is_a_rulebook_error(tmp_path):
+    with pytest.raises(RulebookError) as e:
+        load_rulebook(tmp_path)
+    assert str(tmp_path) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_kind_that_is_not_text(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    _rule(d, GREET)["kind"] = ["stand_greet"]
+    _fails(tmp_path, d, GREET, "kind", "unknown kind")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Settings built from the rulebook
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_shipped_settings_are_the_documented_defaults():
+    """The shipped rulebook states every measurement setting; they are the settings' documented defaults."""
+    from etiquette_cv.events import BowSettings
+    from etiquette_cv.posture.clerk import PostureSettings
+    from etiquette_cv.rules.rulebook import GradingSettings
+
+    rb = load_rulebook()
+    assert rb.posture_settings() == PostureSettings()
+    assert rb.grading_settings() == GradingSettings()
+    assert rb.bow_settings() == BowSettings(**{k: rb.bow(k) for k in rb.bows})
+    assert rb.near_m == 2.0 and rb.measurement["customer"]["near_m"].source == "standard"
+    for group in ("posture", "trunk_fit", "grading"):
+        assert set(rb.measurement[group]) == set(MEASUREMENT_GROUPS[group][0]), group
+
+
+def test_a_changed_posture_setting_reaches_the_settings(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    d["measurement"]["trunk_fit"]["min_sensitivity_px_per_deg"]["value"] = 0.6
+    d["measurement"]["posture"]["anchor_min_frames"]["value"] = 7
+    path = tmp_path / "branch.yaml"
+    path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    settings = load_rulebook(path).posture_settings()
+    assert settings.fit.min_sensitivity_px_per_deg == 0.6 and settings.anchor_min_frames == 7
+
+
+def test_unknown_or_bad_measurement_setting(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    d["measurement"]["posture"]["filter_cutof_hz"] = d["measurement"]["posture"].pop("filter_cutoff_hz")
+    _fails(tmp_path, d, "measurement.posture.filter_cutof_hz", "did you mean 'filter_cutoff_hz'")
+    d = copy.deepcopy(shipped)
+    d["measurement"]["grading"]["posture_max_gap_s"]["value"] = "long"
+    _fails(tmp_path, d, "measurement.grading.posture_max_gap_s.value", "expected a number")
