@@ -314,3 +314,18 @@ def test_the_transition_time_is_halfway_between_the_persons_own_levels():
     _, changes = stance_states(t, h, np.full(len(t), 0.2), StanceSettings(), initial="sit")
     assert [c.to_state for c in changes] == ["stand"]
     assert changes[0].t_s == pytest.approx(5.5, abs=0.02)
+
+
+def test_a_customer_back_within_the_rejoin_time_continues_the_visit():
+    t = np.arange(0.0, 30.0, DT)
+    d = np.full(len(t), 4.0)
+    d[(t >= 2.0)] = 1.0
+    d[(t >= 10.0) & (t < 11.0)] = 2.5   # one second beyond the band (a floor point wandering, a step back)
+    d[(t >= 18.0)] = 3.0
+    assert len(approaches(1, t, d, NEAR, HYST, MIN_IN, MAX_GAP)) == 2
+    out = approaches(1, t, d, NEAR, HYST, MIN_IN, MAX_GAP, rejoin_s=2.0)
+    assert len(out) == 1
+    assert out[0].arrive_s == pytest.approx(1.9 + DT * (4.0 - 2.0) / (4.0 - 1.0))
+    assert out[0].leave_s == pytest.approx(17.9 + DT * (2.0 - 1.0) / (3.0 - 1.0))
+    d[(t >= 10.0) & (t < 14.0)] = 2.5   # away for four seconds: a new visit
+    assert len(approaches(1, t, d, NEAR, HYST, MIN_IN, MAX_GAP, rejoin_s=2.0)) == 2

@@ -7,7 +7,7 @@ and an exit threshold and a minimum duration.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -176,9 +176,30 @@ def _cross_time(t0: float, d0: float, t1: float, d1: float, level: float) -> flo
 
 
 def approaches(track_id: int, t_s: np.ndarray, distance_m: np.ndarray, near_m: float, hysteresis_m: float,
-               min_inside_s: float, max_gap_s: float) -> list[Approach]:
+               min_inside_s: float, max_gap_s: float, rejoin_s: float = 0.0) -> list[Approach]:
     """Stretches within ``near_m`` of the counter for one customer track, with the interpolated crossing times of
-    ``near_m`` (in and out); leaving needs the distance to exceed ``near_m + hysteresis_m``."""
+    ``near_m`` (in and out); leaving needs the distance to exceed ``near_m + hysteresis_m``. A customer back
+    within ``rejoin_s`` seconds of leaving continues the same stretch (a step back, or a floor point that wanders
+    across the line, is not a new visit)."""
+    return _rejoined(_approach_stretches(track_id, t_s, distance_m, near_m, hysteresis_m, min_inside_s, max_gap_s),
+                     rejoin_s)
+
+
+def _rejoined(stretches: list[Approach], rejoin_s: float) -> list[Approach]:
+    """Consecutive stretches less than ``rejoin_s`` seconds apart merged into one (first arrival, last leave)."""
+    out: list[Approach] = []
+    for a in stretches:
+        prev = out[-1] if out else None
+        if prev is not None and prev.leave_s is not None and a.first_inside_s - prev.last_inside_s <= rejoin_s:
+            out[-1] = replace(prev, leave_s=a.leave_s, last_inside_s=a.last_inside_s,
+                              min_distance_m=min(prev.min_distance_m, a.min_distance_m))
+        else:
+            out.append(a)
+    return out
+
+
+def _approach_stretches(track_id: int, t_s: np.ndarray, distance_m: np.ndarray, near_m: float, hysteresis_m: float,
+                        min_inside_s: float, max_gap_s: float) -> list[Approach]:
     out = []
     ivs = hysteresis_intervals(t_s, distance_m, near_m, near_m + hysteresis_m, min_inside_s, max_gap_s)
     for iv in ivs:

@@ -48,7 +48,8 @@ def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb:
     appr = []
     for cs in customers:
         for a in approaches(cs.track_id, cs.t_s, cs.distance_m, rb.near_m, rb.measure("customer", "hysteresis_m"),
-                            rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s")):
+                            rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s"),
+                            rb.measure("customer", "rejoin_s")):
             appr.append(replace(a, station=_station_of(cs, a, cal)))
     h = frames[0].image_height if frames else cal.image_height
     w = frames[0].image_width if frames else cal.image_width

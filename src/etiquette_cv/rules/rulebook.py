@@ -67,7 +67,7 @@ def _setting_fields(cls: type, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
 #: measurement groups: name → (keys, required?). Optional groups and their keys default to the dataclasses'.
 MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
     "stance": (("stand_above_m", "sit_below_m", "head_above_shoulders_m", "min_state_s", "level_window_s"), True),
-    "customer": (("near_m", "hysteresis_m", "min_inside_s", "max_gap_s"), True),
+    "customer": (("near_m", "hysteresis_m", "min_inside_s", "max_gap_s", "rejoin_s"), True),
     "posture": (_setting_fields(PostureSettings, ("fit", "stance")), False),
     "trunk_fit": (_setting_fields(FitSettings), False),
     "grading": (_setting_fields(GradingSettings), False),
