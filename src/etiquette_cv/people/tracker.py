@@ -35,7 +35,10 @@ class TrackerSettings:
     activation_score: float = 0.25
     """Observations below this score never start a track (they can still continue one)."""
     min_hits: int = 2
-    """Observations a new track needs before it gets an id."""
+    """Observations a new track needs before it gets an id …"""
+    instant_score: float = 0.5
+    """… unless its first observation scores at least this much: a person clearly seen walking in is reported from
+    their first frame (ByteTrack holds every new track back one frame)."""
     relink_s: float = 4.0
     relink_m: float = 0.6
     max_speed_m_s: float = 1.5
@@ -120,9 +123,11 @@ class IdentityTracker:
         dets = sv.Detections(xyxy=boxes.astype(np.float32).reshape(-1, 4),
                              confidence=np.asarray(scores, dtype=np.float32)[ok],
                              data={"obs": index.astype(int)})
+        before = {id(t) for t in self._bt.tracks}
         out = self._bt.update(dets)
         if len(out) == 0:
             return ids
+        self._activate_sure_newcomers(out, before)
         pairs = [(int(o), int(e)) for o, e in zip(np.asarray(out.data["obs"]), np.asarray(out.tracker_id)) if e >= 0]
         taken = {self._ids[e] for _, e in pairs if e in self._ids}
         for obs, ext in pairs:
@@ -151,6 +156,23 @@ class IdentityTracker:
             return old if new is None else new
         w = self.settings.appearance_memory
         return (1.0 - w) * old + w * new
+
+    def _activate_sure_newcomers(self, out, before: set[int]) -> None:
+        """Give the tracks ByteTrack started this frame from an observation scoring ``instant_score`` or more their
+        id at once (in ``out`` and in ByteTrack's own state)."""
+        from trackers.core.bytetrack.kalman_box_tracker import ByteTrackKalmanBoxTracker
+
+        tid = np.asarray(out.tracker_id).astype(int)
+        for t in self._bt.tracks:
+            if id(t) in before or t.tracker_id != -1:
+                continue
+            box = np.asarray(t.get_state_bbox(), float).ravel()[:4]
+            for k in np.flatnonzero(tid < 0):
+                if out.confidence[k] >= self.settings.instant_score and np.allclose(out.xyxy[k], box, atol=1e-3):
+                    t.tracker_id = ByteTrackKalmanBoxTracker.get_next_tracker_id()
+                    tid[k] = t.tracker_id
+                    break
+        out.tracker_id = tid
 
     def _relink(self, here: "_LastSeen", taken: set[int]) -> int | None:
         """The id of a person lost a moment ago whom this new track continues (module docstring), or None."""
