@@ -114,6 +114,9 @@ def test_roi_results_are_in_full_frame_pixels(detector, reception):
     assert len(detector.detect(frame, roi_xywh=(5000, 0, 100, 100))) == 0
     with pytest.raises(ValueError, match="positive width"):
         detector.detect(frame, roi_xywh=(0, 0, 0, 10))
+    # the same ROI enlarged to another input size still finds the customer, in full-frame pixels
+    big = detector.detect(frame, roi_xywh=(x, y, w, h), long_side_px=640)
+    assert len(big) >= 1 and iou(big.boxes_xyxy_px[0], truth_box(record["persons"]["customer1"])) >= 0.5
 
 
 def test_input_checks(detector):
@@ -123,7 +126,10 @@ def test_input_checks(detector):
         detector.detect(np.zeros((64, 64, 3), np.float32))
     assert detector.input_size(1280, 720) == (512, 288, 512, 288)
     assert detector.input_size(960, 541) == (512, 289, 512, 320)  # padded to multiples of 32
+    assert detector.input_size(200, 100, long_side_px=224) == (224, 112, 224, 128)  # a small ROI is enlarged
     assert len(detector.detect(np.zeros((100, 80, 3), np.uint8))) == 0
+    with pytest.raises(ValueError, match="long_side_px"):
+        detector.detect(np.zeros((64, 64, 3), np.uint8), long_side_px=16)
 
 
 def test_detections_validate_shapes():

@@ -115,3 +115,35 @@ def test_role_settings_are_used():
     model = FloorModel(cam, floor_model(cam).calibration, RoleSettings(station_radius_m=0.2))
     est = estimate_floor(model, *observed(cam, body_points(-0.5, -0.75, 90.0)))
     assert role_from_floor(model, est) == ("other", None)  # 0.7 m from station A: beyond a 0.2 m radius
+
+
+@pytest.mark.parametrize("height,pitch,yaw", CAMERAS)
+def test_a_persons_column_holds_their_body_and_their_height_in_pixels(height, pitch, yaw):
+    cam = truth_camera(height, pitch, yaw)
+    model = floor_model(cam)
+    pts = body_points(0.3, 1.2, -90.0)
+    px = cam.project(pts)
+    box = model.column_box_px(np.array([0.3, 1.2]), 1.9, 0.35)
+    assert np.all(px[:, 0] >= box[0]) and np.all(px[:, 0] <= box[2])
+    assert np.all(px[:, 1] >= box[1]) and np.all(px[:, 1] <= box[3])
+    foot, head = cam.project(np.array([[0.3, 1.2, 0.0], [0.3, 1.2, model.settings.standing_head_height_m]]))
+    assert model.person_height_px(np.array([0.3, 1.2])) == pytest.approx(np.linalg.norm(head - foot))
+
+
+@pytest.mark.parametrize("height,pitch,yaw", CAMERAS)
+def test_a_clerks_box_ends_where_the_counter_hides_them_and_a_customers_box_is_whole(height, pitch, yaw):
+    cam = truth_camera(height, pitch, yaw)
+    model = floor_model(cam)
+    clerk = cam.project(body_points(-1.2, -0.35, 90.0))
+    box = np.array([clerk[:, 0].min(), clerk[:, 1].min(), clerk[:, 0].max(), clerk[:, 1].max()])
+    cut = model.visible_box_px(box, np.array([-1.2, -0.35]))
+    assert cut[1] == pytest.approx(box[1], abs=1e-3) and cut[3] < box[3] - 5
+    # just above the cut the clerk is in view, just below it hidden (down the box's centre column)
+    cx = (box[0] + box[2]) / 2
+    for dy, hidden in ((-3.0, False), (3.0, True)):
+        p = np.array([cx, cut[3] + dy])
+        z = cam.height_on_vertical_line(p, np.array([-1.2, -0.35]))
+        assert bool(model.hidden_by_counter(p, z)) == hidden
+    customer = cam.project(body_points(0.3, 1.2, -90.0))
+    whole = np.array([customer[:, 0].min(), customer[:, 1].min(), customer[:, 0].max(), customer[:, 1].max()])
+    assert np.allclose(model.visible_box_px(whole, np.array([0.3, 1.2])), whole, atol=1e-3)

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from .detector import PersonDetections
 
 
-
 @dataclass(frozen=True)
 class PeopleConfig:
     """Settings of the people stage."""
@@ -217,11 +216,11 @@ class PeopleStage:
         if self.floor is None:
             return []
         seen = {o.place[1] for o in obs if o.place is not None and o.place[0] == "clerk"}
-        lost = {t.station for t in self._tracks.values() if t.role == "clerk"}
+        has_clerk = {t.station for t in self._tracks.values() if t.role == "clerk"}
         found = []
         for station in self.floor.calibration.clerk_stations:
             roi = self._station_rois.get(station.name)
-            if station.name in seen or roi is None or not (detected or station.name in lost):
+            if station.name in seen or roi is None or not (detected or station.name in has_clerk):
                 continue
             dets = self._detect(frame, roi, self.config.station_detector_long_side_px)
             # the crop cuts the legs off a customer standing in front of the station, whose floor point then
@@ -258,10 +257,11 @@ class PeopleStage:
             out.append(det)
         return out
 
-    def _crop_box(self, track: _Track, o: Observation, t_s: float) -> np.ndarray | None:
+    def _crop_box(self, track: _Track, o: Observation, t_s: float) -> np.ndarray:
         """Where the track's landmarker looks next (pixels): around the landmarks it saw as visible (not the limbs
-        it invents behind a counter), grown to the detector's box of the last second (MediaPipe's landmarks of a
-        small, partly hidden person can collapse onto a part of them, and a crop that follows them shrinks away)."""
+        it invents behind a counter), grown to the detector's box of the last second and to the image of an
+        upright column at the person's floor point (MediaPipe's landmarks of a small, partly hidden person can
+        collapse onto a part of them, and a crop that follows them shrinks away)."""
         box = o.landmarks.visible_box_xyxy_px() if o.landmarks is not None else np.asarray(o.box, np.float32)
         if track.detector_box is not None and t_s - track.detector_box_s <= self.config.detector_box_memory_s:
             box = union_box(box, track.detector_box)
@@ -327,8 +327,9 @@ class PeopleStage:
         for o in obs:
             # only a detector's box tells where the visible body ends (a landmark box ends where MediaPipe lost
             # the legs)
+            hint = self._behind_hint(o) if o.owner is not None else behind_hint
             o.floor = estimate_floor(floor, o.xy, o.point_score, o.box if o.detected else None,
-                                     self._known_hip_height(o), behind_hint=self._behind_hint(o) if o.owner is not None else behind_hint,
+                                     self._known_hip_height(o), behind_hint=hint,
                                      min_score=None if o.landmarks is not None else floor.settings.detector_keypoint_score)
             o.place = role_from_floor(floor, o.floor) if o.floor is not None else None
             if self._jumped(o, t_s) or self._collapsed(o):
@@ -361,7 +362,9 @@ class PeopleStage:
         if self.floor is not None:
             floor_xy = np.array([self._association_point(o) for o in obs], float).reshape(-1, 2)
         stations = [o.place[1] if o.place is not None and o.place[0] == "clerk" else None for o in obs]
-        ids = self.identity.update(boxes, floor_xy, scores, stations, [appearance_histogram(image, o, obs, self.config.appearance_overlap_iou, self.config.roles.detector_keypoint_score) for o in obs])
+        looks = [appearance_histogram(image, o, obs, self.config.appearance_overlap_iou,
+                                      self.config.roles.detector_keypoint_score) for o in obs]
+        ids = self.identity.update(boxes, floor_xy, scores, stations, looks)
         self.stats.tracker_s += time.perf_counter() - t0
         return ids
 
