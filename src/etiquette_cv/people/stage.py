@@ -130,6 +130,7 @@ class _Track:
     floor_xy_m: np.ndarray | None = None
     floor_s: float = -np.inf
     hip_height_m: float | None = None
+    first_seen_s: float | None = None
 
 
 class PeopleStage:
@@ -379,8 +380,12 @@ class PeopleStage:
                 z = self.floor.camera.height_on_vertical_line(o.xy[[23, 24]].mean(axis=0), o.floor.xy_m)
                 if np.isfinite(z) and 0.3 < z < 1.3:
                     track.hip_height_m = float(z)
-        if track.role == "unknown":
-            track.role, track.station = role, station
+        if track.first_seen_s is None:
+            track.first_seen_s = t_s
+        # a young track's role follows its place (a person walking in is first seen far away, or outside the
+        # approach zone); hysteresis protects the roles of people seen for longer
+        if track.role == "unknown" or t_s - track.first_seen_s < self.config.roles.role_switch_s:
+            track.role, track.station, track.pending = role, station, None
             return
         if (role, station) == (track.role, track.station):
             track.pending = None

@@ -40,7 +40,7 @@ class TrackerSettings:
     """… unless its first observation scores at least this much: a person clearly seen walking in is reported from
     their first frame (ByteTrack holds every new track back one frame)."""
     relink_s: float = 4.0
-    relink_m: float = 0.6
+    relink_m: float = 1.2
     max_speed_m_s: float = 1.5
     """A new track takes over the id of a person lost at most ``relink_s`` ago whose last floor point lies within
     ``relink_m`` plus this speed times the gap (image mode: whose last box overlaps the new one, IoU >= 0.3)."""
@@ -184,6 +184,8 @@ class IdentityTracker:
                 continue
             if _appearance_distance(here.appearance, last.appearance) > s.max_appearance_distance:
                 continue
+            if (here.station is None) != (last.station is None):
+                continue  # never across the counter: a customer at the counter stands a metre from the clerk
             if here.station is not None and here.station == last.station and gap <= s.station_relink_s:
                 cost = 0.0
             elif gap > s.relink_s:
