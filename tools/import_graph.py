@@ -26,6 +26,8 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("posture",),      # filters, trunk fit, limbs, stance, clerk and customer series
     ("events",),       # hysteresis, bends, approaches
     ("rules",),        # rulebook, graders, grading, findings
+    ("scene",),        # scene checks: counter clutter, floor debris, lighting, staff in the waiting area
+    ("service_times",),  # waiting and handling times, DB 表2 averages, queue tickets
     ("annotators",),   # drawing (decides nothing)
     ("report",),       # JSON, CSV, HTML, terminal, evidence keyframes
     ("pipeline",),     # the jobs: people run, analysis, review

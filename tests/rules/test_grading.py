@@ -362,8 +362,24 @@ def test_findings_carry_their_rule_kind(rb):
 
 
 def test_graders_cover_every_rule_kind():
-    from etiquette_cv.rules.graders import CLERK_GRADERS, UNGRADED, VISIT_GRADERS
+    from etiquette_cv.rules.graders import CLERK_GRADERS, GRADED_LATER, UNGRADED, VISIT_GRADERS
     from etiquette_cv.rules.rulebook import RULE_KINDS
 
-    kinds = [*CLERK_GRADERS, *VISIT_GRADERS, *UNGRADED]
+    kinds = [*CLERK_GRADERS, *VISIT_GRADERS, *UNGRADED, *GRADED_LATER]
     assert sorted(kinds) == sorted(RULE_KINDS) and len(set(kinds)) == len(kinds)
+
+
+def test_grade_leaves_the_scene_and_service_time_kinds_to_their_stages(rb):
+    from etiquette_cv.rules.graders import GRADED_LATER
+
+    later = {r.id for r in rb.rules if r.kind in GRADED_LATER}
+    assert later >= {"CC-2.10-counter-clutter", "DB-4-floor-debris", "DB-4-lighting", "CC-2.10-staff-in-waiting",
+                     "DB-5.1-waiting-time"}
+    for clerks in (True, False):   # with a clerk, and with none (no "no clerk was graded" for the scene rules)
+        c = clerk_series(stance=stands_between((6.0, 30.0)))
+        o = obs(c, [StanceChange(6.0, "stand", 0.9)], approaches=[visit(5.0, 25.0)])
+        if not clerks:
+            o = dataclasses.replace(o, clerks=[])
+        res = grade(o, rb)
+        assert not later & {f.rule_id for f in res.findings}
+        assert not later & (set(res.coverage.assessable_rules) | set(res.coverage.not_assessable_rules))

@@ -239,6 +239,16 @@ class VisibilityPass:
         return res
 
 
+def scene_check_zones(c):
+    """World corners of the scene-check zones: the counter top's customer-side surface and the floor strip in front
+    of the counter (0.1-2.0 m)."""
+    y_back = -c.depth_m if c.height_m <= c.desk_height_m + 0.02 else -0.32
+    top = [[c.x0_m, 0.03, c.height_m], [c.x1_m, 0.03, c.height_m], [c.x1_m, y_back, c.height_m],
+           [c.x0_m, y_back, c.height_m]]
+    floor = [[c.x0_m - 0.5, 0.1, 0.0], [c.x1_m + 0.5, 0.1, 0.0], [c.x1_m + 0.5, 2.0, 0.0], [c.x0_m - 0.5, 2.0, 0.0]]
+    return [("counter_top", top), ("floor_check", floor)]
+
+
 def write_calibration(path, sc, cam, scene, stations, chairs):
     """The product's calibration file (calibration/README.md) from the TRUE camera: tape crosses and tile corners in
     view and not hidden by static geometry or a chair, projected and rounded to 0.01 px."""
@@ -302,6 +312,13 @@ def write_calibration(path, sc, cam, scene, stations, chairs):
     L += ["zones:",
           f"  clerk: {{floor_m: {poly([[c.x0_m - 0.3, ry0 + 0.05], [c.x1_m + 0.3, ry0 + 0.05], [c.x1_m + 0.3, -0.05], [c.x0_m - 0.3, -0.05]])}}}",
           f"  customer_approach: {{floor_m: {poly([[rx0 + 0.05, 0.05], [rx1 - 0.05, 0.05], [rx1 - 0.05, ry1 - 0.05], [rx0 + 0.05, ry1 - 0.05]])}}}"]
+    for zname, corners in scene_check_zones(c):   # image polygons of the scene checks, clipped to the frame
+        uv, z = cam.project(np.asarray(corners, float))
+        if (z > 0.1).all():
+            rect = np.float32([[0, 0], [W - 1, 0], [W - 1, H - 1], [0, H - 1]])
+            area, clip = cv2.intersectConvexConvex(uv.astype(np.float32), rect)
+            if area > 400:
+                L.append(f"  {zname}: {{image_px: {poly(clip.reshape(-1, 2))}}}")
     wz = np.asarray(ex.get("waiting_zone_m", np.zeros((0, 2))), float)
     if len(wz):
         uv, z = cam.project(np.array([[wz[:, 0].mean(), wz[:, 1].mean(), 0.0]]))
@@ -351,16 +368,21 @@ def main(argv=None):
     waiting = np.asarray(ex["waiting_zone_m"], float) if "waiting_zone_m" in ex else None
 
     clutter = [a for a in sc.annotations if a.kind == "clutter"]
+    # extension (scene set): per-object colours, a brightness schedule [[t, factor], ...] and camera shake (px)
+    clutter_colours = ex.get("clutter_colours") or [None] * len(clutter)
+    bright_keys = np.asarray(ex.get("brightness_keys", [[0.0, 1.0]]), float)
+    shake_px = float(ex.get("shake_px", 0.0))
+    shake_rng = np.random.default_rng(int(ex.get("noise_seed", 0)) + 7)
 
     def clutter_boxes(t):
         out = []
-        for a in clutter:
-            if a.appear_s <= t + 1e-9 and (getattr(a, "disappear_s", None) is None or t < a.disappear_s):
+        for a, col in zip(clutter, clutter_colours):
+            if a.appear_s <= t + 1e-9 and (a.end_s is None or t < a.end_s):
                 size = a.size_m if a.size_m is not None else np.array([0.1, 0.1, 0.1])
                 lo = np.array(a.pos_m) - [size[0] / 2, size[1] / 2, 0]
                 hi = lo + size
-                colour = {"cup": [0.9, 0.9, 0.92], "bag": [0.55, 0.2, 0.15], "paper": [0.97, 0.97, 0.95],
-                          "box": [0.7, 0.55, 0.35]}[a.object]
+                colour = col or {"cup": [0.9, 0.9, 0.92], "bag": [0.55, 0.2, 0.15], "paper": [0.97, 0.97, 0.95],
+                                 "box": [0.7, 0.55, 0.35]}[a.object]
                 out.append(Box(lo, hi, colour, "clutter_" + a.object, "paper" if a.object == "paper" else None))
         return out
 
@@ -421,6 +443,7 @@ def main(argv=None):
             # extension (walls_closed): a person parked well beyond a wall is not drawn at all
             x, y = pp.pos_m
             present[p.id] = not walls_closed or (rx0 - 0.6 < x < rx1 + 0.6 and ry0 - 0.6 < y < ry1 + 0.6)
+            present[p.id] = present[p.id] and not ex.get("hide_people")   # extension: the empty-scene reference
             if not present[p.id]:
                 continue
             hc = (ps.landmarks[23] + ps.landmarks[24]) / 2
@@ -468,8 +491,12 @@ def main(argv=None):
             idbuf[idx] = j
             written[p.id] = (j, idx)
         img = cv2.resize(np.clip(cbuf, 0, 1), (W, H), interpolation=cv2.INTER_AREA)
-        if brightness != 1.0:
-            img = img * brightness
+        gain = brightness * float(np.interp(t, bright_keys[:, 0], bright_keys[:, 1]))
+        if gain != 1.0:
+            img = np.clip(img * gain, 0, 1)   # a brighter frame saturates; it must not wrap around in uint8
+        if shake_px > 0:   # extension: the whole picture shifted by up to shake_px (camera shake)
+            d = shake_rng.uniform(-shake_px, shake_px, 2)
+            img = cv2.warpAffine(img, np.float32([[1, 0, d[0]], [0, 1, d[1]]]), (W, H), borderMode=cv2.BORDER_REPLICATE)
         if noise_sigma > 0:
             img = img + noise_rng.normal(0.0, noise_sigma / 255.0, img.shape).astype(np.float32)
             img = np.clip(img, 0, 1)
@@ -675,7 +702,7 @@ def derive_events(sc, bodies, frames_gt, cam):
             ev.append({"type": "clutter_appears", "t_s": a.appear_s, "region": a.region, "object": a.object,
                        "box_min_m": r4(lo), "box_max_m": r4(lo + size),
                        "bbox_px": r4([uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(), uv[:, 1].max()]),
-                       "disappear_s": getattr(a, "disappear_s", None)})
+                       "disappear_s": a.end_s})
     ev.sort(key=lambda e: e.get("t_s", e.get("start_s", 0)))
     return ev
 

@@ -38,6 +38,9 @@ def calibrate(
                                                                              "front of the counter, metres (default: "
                                                                              "the rulebook's near distance, 2 m).")]
     = None,
+    reference: Annotated[Optional[Path], typer.Option(
+        "--reference", help="Also save the frame (the empty, tidy scene) as the scene checks' clean reference image "
+        "PNG; list it under reference_frames in the calibration.")] = None,
 ) -> None:
     """Solve a camera calibration, print camera height/pitch/roll and per-point errors, and write an overlay PNG."""
     if out is None:
@@ -78,6 +81,11 @@ def calibrate(
                       f"{loo:.2f}" if np.isfinite(loo) else "-", style=style)
     console.print(table)
 
+    if reference is not None:   # the scene checks' clean reference (etiquette_cv.scene)
+        reference.parent.mkdir(parents=True, exist_ok=True)
+        if not cv2.imwrite(str(reference), image):
+            raise fail(f"{reference.name}: cannot write the reference image ({reference})")
+        console.print(f"reference image written to {reference}: add it to reference_frames in {cal.source}")
     if approach_m is None:
         approach_m = load_rulebook().near_m
     overlay = draw_calibration_overlay(image, cal, cam, approach_m)

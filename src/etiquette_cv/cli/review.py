@@ -34,6 +34,8 @@ def review(
     annotate: Annotated[Optional[Path], typer.Option(help="Also write an annotated video (H.264 MP4).")] = None,
     no_blur: Annotated[bool, typer.Option("--no-blur", help="Do not blur customers' faces in images and video.")]
     = False,
+    tickets: Annotated[Optional[Path], typer.Option(help="Queue-ticket CSV (ticket, issued, called, finished): its "
+                                                         "waiting and handling times prevail (DB 表2 注3).")] = None,
 ) -> None:
     """Grade a counter video against the rulebook: findings.json/.csv, report.html with keyframes, a summary."""
     quiet_mediapipe()
@@ -54,7 +56,7 @@ def review(
 
             result, outputs = run_review(parse_source(video) if video else None, calibration, out, tracks_path=tracks,
                                          rulebook=rulebook, lang=lang, fps=fps, model=model, annotate=annotate,
-                                         blur=not no_blur, on_frame=tick)
+                                         blur=not no_blur, on_frame=tick, tickets=tickets)
     except (VideoError, ModelError, TracksError, CalibrationError, RulebookError, ValueError, OSError) as exc:
         fail(str(exc))
     console.print(summary_table(result, lang))

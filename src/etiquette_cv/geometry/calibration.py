@@ -43,6 +43,9 @@ FLOOR_ZONES = ("clerk", "customer_approach", "waiting")
 #: Zones that are image polygons only (scene checks on the counter top and the floor).
 IMAGE_ZONES = ("counter_top", "floor_check")
 REQUIRED_ZONES = ("clerk",)
+#: Image zones named ``allow_<what>`` (e.g. ``allow_keyboard``) are the clerk's legitimate work items on the counter
+#: top: the clutter check ignores them.
+ALLOW_ZONE_PREFIX = "allow_"
 
 
 class CalibrationError(ValueError):
@@ -388,7 +391,9 @@ def _read_stations(r: StrictReader, value: Any, counter: Counter) -> tuple[Clerk
 
 
 def _read_zones(r: StrictReader, value: Any, width: int, height: int) -> dict[str, Zone]:
-    m = r.mapping("zones", value, FLOOR_ZONES + IMAGE_ZONES, REQUIRED_ZONES)
+    allow = tuple(k for k in value if isinstance(k, str) and k.startswith(ALLOW_ZONE_PREFIX)) \
+        if isinstance(value, dict) else ()   # allow-list regions of the counter-top check (keyboard, tray, …)
+    m = r.mapping("zones", value, FLOOR_ZONES + IMAGE_ZONES + allow, REQUIRED_ZONES)
     zones: dict[str, Zone] = {}
     for name, spec in m.items():
         key = f"zones.{name}"

@@ -1,7 +1,7 @@
 """The main job as a library call: video (or tracks) + calibration + rulebook → findings, report, evidence.
 
-video → people (tracks) → posture and events (:mod:`.analysis`) → rules (grading) → reports. The CLI's
-``etiquette review`` is a thin layer over :func:`review`.
+video → people (tracks) → posture and events (:mod:`.analysis`) → rules (grading) → scene checks and service
+times → reports. The CLI's ``etiquette review`` is a thin layer over :func:`review`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Callable
 
 from ..core import FramePoses
 from ..geometry.calibration import Calibration, load_calibration
+from ..geometry.camera import CameraModel
 from ..geometry.solver import solve_camera
 from ..io.tracks import Tracks, read_tracks
 from ..io.video import VideoSource
@@ -24,6 +25,8 @@ from ..rules.findings import ReviewResult
 from ..rules.grading import grade
 from ..rules.observations import Observations
 from ..rules.rulebook import Rulebook, load_rulebook
+from ..scene import run_scene_checks
+from ..service_times import Ticket, apply_service_times, load_tickets
 from .analysis import analyse
 from .people_run import run_people
 
@@ -48,10 +51,14 @@ NO_CALIBRATION = ("no calibration: the floor is unknown, so nobody's role, dista
 def review(video: str | Path | None, calibration: str | Path | None, out_dir: str | Path, *,
            tracks_path: str | Path | None = None, rulebook: str | Path | None = None, lang: str = "zh",
            fps: float = 10.0, model: str = "full", annotate: str | Path | None = None, blur: bool = True,
-           on_frame: Callable[[FramePoses], None] | None = None) -> tuple[ReviewResult, ReviewOutputs]:
-    """Review a video (people → analysis → grading → reports). With ``tracks_path`` and no ``video``, re-grade an
-    existing tracks file without decoding anything (no keyframes then). Without a calibration people are still
-    found and tracked, and every rule is reported not assessable (:data:`NO_CALIBRATION`)."""
+           on_frame: Callable[[FramePoses], None] | None = None,
+           tickets: str | Path | None = None) -> tuple[ReviewResult, ReviewOutputs]:
+    """Review a video (people → analysis → grading → scene checks and service times → reports). With
+    ``tracks_path`` and no ``video``, re-grade an existing tracks file without decoding anything (no keyframes
+    then, and the image checks are not assessable). Without a calibration people are still found and tracked, and
+    every rule is reported not assessable (:data:`NO_CALIBRATION`). ``tickets``: a queue-ticket CSV whose times
+    prevail over the tracks' (DB 表2 注3)."""
+    ticket_rows = load_tickets(tickets) if tickets is not None else None   # bad input fails before the long run
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rb = load_rulebook(rulebook)
@@ -86,9 +93,26 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
     annotated = None
     if annotate is not None and video is not None:
         annotated = write_annotated_video(video, Path(annotate), result, tracks, camera, cal, rb.near_m, fps, blur)
+    _scene_and_service_times(result, video, frames, cal, camera, rb, out / "keyframes", ticket_rows)
     outputs = ReviewOutputs(out, *_write_reports(result, out, rb, lang), tracks=Path(tracks_path),
                             annotated_video=annotated, keyframes=keyframes)
     return result, outputs
+
+
+def _scene_and_service_times(result: ReviewResult, video: str | Path | None, frames: list[FramePoses],
+                             cal: Calibration | None, camera: CameraModel | None, rb: Rulebook, evidence_dir: Path,
+                             tickets: list[Ticket] | None) -> None:
+    """The rules :func:`grade` leaves to later stages (``rules.graders.GRADED_LATER``): the periodic scene checks on
+    the video (a second decoding pass; evidence JPEGs in ``evidence_dir``) and DB 表2's waiting and handling times
+    from the tracks or the queue tickets. Without a calibration they stay not assessable (:data:`NO_CALIBRATION`),
+    except the tickets' figures."""
+    if cal is not None and camera is not None:
+        scene = run_scene_checks(video, frames, cal, camera, rb, evidence_dir)
+        result.findings += scene.findings
+        result.coverage.assessable_rules += [r for r in scene.assessed if r not in result.coverage.assessable_rules]
+        result.coverage.not_assessable_rules.update(scene.not_assessable)
+    apply_service_times(result, frames, cal, rb, rb.near_m, tickets)
+    result.findings.sort(key=lambda f: (f.start_s, f.rule_id))
 
 
 def _load_tracks(tracks_path: str | Path, cal: Calibration | None, problem: str | None) -> tuple[Tracks, str | None]:

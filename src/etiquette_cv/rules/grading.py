@@ -9,7 +9,7 @@ import numpy as np
 
 from ..events import Approach, state_intervals
 from .findings import Coverage, Finding, ReviewResult, Series, StateInterval, Visit
-from .graders import CLERK_GRADERS, SELF_COVERING, UNGRADED, VISIT_GRADERS, ClerkContext, _Clerk
+from .graders import CLERK_GRADERS, GRADED_LATER, SELF_COVERING, UNGRADED, VISIT_GRADERS, ClerkContext, _Clerk
 from .observations import ClerkObservations, Observations
 from .rulebook import Rulebook
 
@@ -37,7 +37,8 @@ def _grade_clerk(rule, rb: Rulebook, co: ClerkObservations, visits: list[Visit],
 
 def grade(obs: Observations, rb: Rulebook) -> ReviewResult:
     """Grade one video's observations against the rulebook: every clerk rule for the clerk of each station (with
-    the visits made to that station), the visit rules once per visit."""
+    the visits made to that station), the visit rules once per visit. Rules of the kinds in
+    :data:`~.graders.GRADED_LATER` are left to their stage (the scene checks, the service times)."""
     coverage = Coverage()
     findings: list[Finding] = []
     visits = build_visits(obs.approaches)
@@ -45,6 +46,8 @@ def grade(obs: Observations, rb: Rulebook) -> ReviewResult:
     absent_after = (float(absent_rules[0].value("min_absent_s")) if absent_rules
                     else rb.grading_settings().absent_after_s)
     for rule in rb.rules:
+        if rule.kind in GRADED_LATER:
+            continue
         if rule.kind in VISIT_GRADERS:
             findings += VISIT_GRADERS[rule.kind](rule, visits)
         elif rule.kind in UNGRADED:

@@ -33,9 +33,23 @@ RULE_KINDS: dict[str, dict[str, type]] = {
     "posture": {"series": str, "stance": str, "enter": float, "exit": float, "min_duration_s": float, "unit": str},
     "violent_rise": {"min_rise_s": float},
     "absent": {"min_absent_s": float},
-    "handling_time": {"limit_s": float},
+    "handling_time": {"business": str, "life_insurance_s": float, "motor_underwriting_s": float,
+                      "motor_claim_s": float},
     "running": {"speed_m_s": float, "min_duration_s": float},
+    # scene checks and service times (etiquette_cv.scene, etiquette_cv.service_times)
+    "counter_clutter": dict.fromkeys(("period_s", "min_dwell_s", "min_area_cm2", "ratio_threshold", "chroma_threshold",
+                                      "edge_threshold", "max_shift_px", "person_margin", "open_px", "max_misses",
+                                      "match_iou", "min_visible_fraction", "reference_learn_s"), float),
+    "floor_debris": dict.fromkeys(("min_dwell_s", "min_area_cm2", "ratio_threshold", "chroma_threshold",
+                                   "edge_threshold", "person_margin", "open_px", "max_misses", "match_iou",
+                                   "min_visible_fraction"), float),
+    "lighting": {"min_luma": float, "min_ratio": float, "window_s": float},
+    "staff_in_waiting": {"allowance_s": float},
+    "waiting_time": dict.fromkeys(("daily_limit_s", "peak_limit_s", "peak_window_s", "min_wait_s", "link_gap_s",
+                                   "link_distance_m", "queue_speed_m_s", "queue_min_s"), float),
 }
+BUSINESSES = ("life_insurance", "motor_underwriting", "motor_claim")
+"""The businesses of DB21/T 2641-2016 表2 with a handling limit; a ``handling_time`` rule names the counter's."""
 POSTURE_SERIES = ("flexion_deg", "abs_lateral_deg", "sway_deg", "hands_in_pockets", "legs_crossed",
                   "knee_bend_deg", "heel_raise_rel_m")
 BINARY_SERIES = ("hands_in_pockets", "legs_crossed")
@@ -293,6 +307,8 @@ def _check_params(c: _Reader, where: str, kind: str, params: dict[str, Param], c
             raise c.fail(f"{where}.params.stance", f"expected stand, sit or any, got {params['stance'].value!r}")
         if params["enter"].value == params["exit"].value and params["series"].value not in BINARY_SERIES:
             raise c.fail(f"{where}.params.exit", "must differ from enter (hysteresis)")
+    if kind == "handling_time" and params["business"].value not in BUSINESSES:
+        raise c.fail(f"{where}.params.business", f"expected one of {BUSINESSES}, got {params['business'].value!r}")
     if kind == "bow_expected":
         if params["expected_class"].value not in class_names:
             raise c.fail(f"{where}.params.expected_class",

@@ -1,0 +1,105 @@
+"""Foreign objects followed from check to check: a changed blob becomes an object when it stays (minimum dwell),
+so a document handed over for a few seconds is never reported. An object hidden by a person is kept, not ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .change import Blob
+
+
+@dataclass
+class SceneObject:
+    """A foreign object in one region (``counter_top`` or ``floor_check``)."""
+
+    region: str
+    first_s: float
+    """Time of the first check that saw it (its appearance), seconds."""
+    last_s: float
+    """Time of the last check that saw it, seconds."""
+    first_frame_index: int
+    box_xyxy_px: np.ndarray
+    """(4,) image box of the latest sighting, pixels."""
+    area_px: float
+    area_cm2: float = float("nan")
+    """Area on the region's calibrated plane (counter top or floor), cm² (the largest sighting)."""
+    length_cm: float = float("nan")
+    width_cm: float = float("nan")
+    hits: int = 1
+    misses: int = 0
+    """Consecutive checks that saw the place clearly but not the object."""
+    evidence_t_s: float | None = None
+    evidence_frame_index: int | None = None
+    evidence_image: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def duration_s(self) -> float:
+        """How long it stayed, seconds (first to last sighting)."""
+        return self.last_s - self.first_s
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+class ObjectTracker:
+    """Associates each check's blobs with the objects seen before (box overlap) and keeps their dwell."""
+
+    def __init__(self, region: str, min_dwell_s: float, max_misses: int, match_iou: float) -> None:
+        self.region = region
+        self.min_dwell_s = min_dwell_s
+        self.max_misses = max_misses
+        self.match_iou = match_iou
+        self.open: list[SceneObject] = []
+        self.closed: list[SceneObject] = []
+
+    def update(self, t_s: float, frame_index: int, found: list[tuple[Blob, tuple[float, float, float]]],
+               visible: np.ndarray, image: np.ndarray) -> None:
+        """One check: ``found`` = blobs with their (area cm², length cm, width cm); ``visible`` = uint8 mask of the
+        region pixels seen clearly this time (not hidden by anybody); ``image`` the aligned frame (evidence)."""
+        used = set()
+        for obj in self.open:
+            best, best_iou = None, self.match_iou
+            for k, (blob, _) in enumerate(found):
+                if k in used:
+                    continue
+                iou = box_iou(obj.box_xyxy_px, blob.box_xyxy_px)
+                if iou >= best_iou:
+                    best, best_iou = k, iou
+            if best is None:
+                x0, y0, x1, y1 = np.round(obj.box_xyxy_px).astype(int)
+                seen = visible[max(0, y0):y1 + 1, max(0, x0):x1 + 1]
+                if seen.size and np.mean(seen > 0) >= 0.5:
+                    obj.misses += 1
+                continue
+            used.add(best)
+            blob, size = found[best]
+            obj.last_s, obj.hits, obj.misses = t_s, obj.hits + 1, 0
+            obj.box_xyxy_px = blob.box_xyxy_px
+            if np.isfinite(size[0]) and not obj.area_cm2 >= size[0]:
+                obj.area_cm2, obj.length_cm, obj.width_cm = size
+                obj.area_px = blob.area_px
+            if obj.evidence_image is None and obj.duration_s >= self.min_dwell_s:
+                obj.evidence_t_s, obj.evidence_frame_index, obj.evidence_image = t_s, frame_index, image
+        still = []
+        for obj in self.open:
+            (self.closed if obj.misses >= self.max_misses else still).append(obj)
+        self.open = still
+        for k, (blob, size) in enumerate(found):
+            if k not in used:
+                self.open.append(SceneObject(self.region, t_s, t_s, frame_index, blob.box_xyxy_px, blob.area_px,
+                                             *size))
+
+    def finish(self) -> list[SceneObject]:
+        """Every object that stayed at least the minimum dwell, in order of appearance."""
+        every = self.closed + self.open
+        self.closed, self.open = every, []
+        return sorted([o for o in every if o.duration_s >= self.min_dwell_s and o.hits >= 2],
+                      key=lambda o: o.first_s)

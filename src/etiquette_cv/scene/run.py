@@ -1,0 +1,308 @@
+"""The scene checks run periodically over a video: counter-top clutter, floor debris, lighting, staff in the
+waiting area → findings with evidence images (faces pixelated).
+
+:class:`SceneChecker` takes one frame at a time (the review's second pass now, a live camera later);
+:func:`run_scene_checks` drives it over a video file with the tracks' people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..core import FramePoses, PersonPose
+from ..geometry.calibration import ALLOW_ZONE_PREFIX, Calibration
+from ..geometry.camera import CameraModel
+from ..io.video import VideoSource
+from ..rules.findings import Finding, Verdict
+from ..rules.rulebook import Rulebook
+from .change import align, blobs, change_mask, estimate_shift_px, people_mask, person_box_px, plane_size, polygon_mask
+from .hall import LightSample, lighting_findings, region_luma, scene_finding, staff_findings
+from .objects import ObjectTracker, SceneObject
+from .reference import Reference, ReferenceLearner, load_reference
+from .settings import RegionSettings, SceneSettings, scene_settings
+
+MIN_BLOB_PX = 6
+"""Blobs smaller than this many pixels are noise whatever their size on the plane."""
+POSE_MATCH_S = 0.3
+"""A check frame takes the people of the tracks frame nearest in time, when within this."""
+
+
+@dataclass
+class SceneResult:
+    """What the scene checks found: findings, which rules were assessed, and why others were not."""
+
+    findings: list[Finding] = field(default_factory=list)
+    assessed: list[str] = field(default_factory=list)
+    not_assessable: dict[str, str] = field(default_factory=dict)
+    """Rule id → why it could not be assessed."""
+    objects: list[SceneObject] = field(default_factory=list)
+    reference_source: str | None = None
+    checks: int = 0
+
+
+@dataclass
+class _Region:
+    """State of one region check (counter top or floor)."""
+
+    name: str
+    settings: RegionSettings
+    mask: np.ndarray
+    plane_z_m: float
+    tracker: ObjectTracker
+    rect: tuple[int, int, int, int] = (0, 0, 0, 0)
+    """Bounding box (x, y, w, h) of the region's mask, pixels."""
+    assessed_checks: int = 0
+    first_s: float | None = None
+    last_s: float | None = None
+
+
+def pixelate_heads(image: np.ndarray, persons: list[PersonPose]) -> np.ndarray:
+    """A copy of ``image`` with the top fifth of everybody's box (the head) pixelated: personal information."""
+    out = image.copy()
+    h, w = out.shape[:2]
+    for p in persons:
+        x0, y0, x1, y1 = person_box_px(p)
+        if not np.all(np.isfinite([x0, y0, x1, y1])):
+            continue
+        a, b = int(max(0, x0)), int(max(0, y0))
+        c, d = int(min(w, x1 + 1)), int(min(h, y0 + 0.2 * (y1 - y0) + 1))
+        if c - a < 2 or d - b < 2:
+            continue
+        small = cv2.resize(out[b:d, a:c], (max(1, (c - a) // 10), max(1, (d - b) // 10)), interpolation=cv2.INTER_AREA)
+        out[b:d, a:c] = cv2.resize(small, (c - a, d - b), interpolation=cv2.INTER_NEAREST)
+    return out
+
+
+class SceneChecker:
+    """Counter-top clutter, floor debris and lighting from frames handed to :meth:`check` one at a time."""
+
+    def __init__(self, cal: Calibration, camera: CameraModel, settings: SceneSettings,
+                 reference: Reference | None = None) -> None:
+        self.cal, self.camera, self.s = cal, camera, settings
+        self.shape = (cal.image_height, cal.image_width)
+        self.reference = reference
+        self.learner = None if reference is not None else ReferenceLearner(settings.reference_learn_s)
+        allow = [z.image_px for n, z in cal.zones.items() if n.startswith(ALLOW_ZONE_PREFIX)]
+        self.allow = polygon_mask(self.shape, allow)
+        self.regions: list[_Region] = []
+        for name, rs, z in (("counter_top", settings.clutter, cal.counter.height_m), ("floor_check", settings.debris, 0.0)):
+            if rs is not None and name in cal.zones:
+                mask = cv2.bitwise_and(polygon_mask(self.shape, [cal.zones[name].image_px]), cv2.bitwise_not(self.allow))
+                self.regions.append(_Region(name, rs, mask, z, ObjectTracker(name, rs.min_dwell_s, rs.max_misses,
+                                                                              rs.match_iou), cv2.boundingRect(mask)))
+        self.light: list[LightSample] = []
+        self.light_masks = {"frame": np.full(self.shape, 255, np.uint8)}
+        for name in ("counter_top", "floor_check"):
+            if name in cal.zones:
+                self.light_masks[name] = polygon_mask(self.shape, [cal.zones[name].image_px])
+        self.checks = 0
+        self.moved = 0
+        self.t0: float | None = None
+        self.evidence: dict[int, tuple[float, np.ndarray]] = {}
+        """Frame index → (time, pixelated aligned image) of the few frames kept as evidence: the first check of
+        each lighting window and the checks nearest to :attr:`wanted_s`."""
+        self.wanted_s: list[float] = []
+        """Times whose nearest check frame is kept as evidence (e.g. staff in the waiting area)."""
+        self._nearest: dict[float, tuple[float, int]] = {}
+
+    def check(self, t_s: float, frame_index: int, image: np.ndarray, persons: list[PersonPose]) -> None:
+        """One periodic check of a BGR frame of the calibration's size, with the people seen in it."""
+        self.checks += 1
+        self.t0 = t_s if self.t0 is None else self.t0
+        shift = (0.0, 0.0)
+        if self.reference is not None:
+            shift = estimate_shift_px(self.reference.image, image)
+            if np.hypot(*shift) > (self.regions[0].settings.change.max_shift_px if self.regions else 12.0):
+                self.moved += 1
+                return
+        aligned = align(image, shift)
+        hidden_c = align(people_mask(self.shape, persons, self._margin("counter_top")), shift)
+        if self.reference is None:
+            self.reference = self.learner.add(t_s, aligned, hidden_c)
+            return
+        shown = pixelate_heads(aligned, persons)
+        for region in self.regions:
+            self._check_region(region, t_s, frame_index, aligned, shown, persons, shift)
+        grey = cv2.cvtColor(aligned, cv2.COLOR_BGR2GRAY)
+        ref_grey = cv2.cvtColor(self.reference.image, cv2.COLOR_BGR2GRAY)
+        for name, mask in self.light_masks.items():
+            m = cv2.bitwise_and(cv2.bitwise_and(mask, cv2.bitwise_not(hidden_c)), self.reference.valid)
+            luma = region_luma(grey, m)
+            if luma is not None:
+                self.light.append(LightSample(t_s, frame_index, name, luma, region_luma(ref_grey, m)))
+        self._keep_evidence(t_s, frame_index, shown)
+
+    def _keep_evidence(self, t_s: float, frame_index: int, shown: np.ndarray) -> None:
+        window = self.s.lighting.value("window_s") if self.s.lighting is not None else 3600.0
+        keep = not any(int((t - self.t0) // window) == int((t_s - self.t0) // window) for t, _ in self.evidence.values())
+        for w in self.wanted_s:
+            best = self._nearest.get(w)
+            if best is None or abs(t_s - w) < best[0]:
+                if best is not None:
+                    self.evidence.pop(best[1], None)
+                self._nearest[w] = (abs(t_s - w), frame_index)
+                keep = True
+        if keep:
+            self.evidence[frame_index] = (t_s, shown)
+
+    def _margin(self, name: str) -> float:
+        return next((r.settings.change.person_margin for r in self.regions if r.name == name), 0.12)
+
+    def _check_region(self, region: _Region, t_s: float, frame_index: int, aligned: np.ndarray, shown: np.ndarray,
+                      persons: list[PersonPose], shift: tuple[float, float]) -> None:
+        rs = region.settings
+        # the counter top: people's silhouettes (a seated clerk's box would hide the desk in front of them);
+        # the floor: their boxes (feet and shadows)
+        hidden = align(people_mask(self.shape, persons, rs.change.person_margin, region.name == "counter_top"),
+                       shift)
+        valid = cv2.bitwise_and(cv2.bitwise_and(region.mask, cv2.bitwise_not(hidden)), self.reference.valid)
+        if cv2.countNonZero(valid) < rs.min_visible_fraction * max(1, cv2.countNonZero(region.mask)):
+            region.tracker.update(t_s, frame_index, [], valid, shown)
+            return
+        region.assessed_checks += 1
+        region.first_s = t_s if region.first_s is None else region.first_s
+        region.last_s = t_s
+        x, y, w, h = region.rect   # the comparison runs on the region's bounding box only
+        crop = (slice(y, y + h), slice(x, x + w))
+        changed = change_mask(self.reference.image[crop], aligned[crop], valid[crop], rs.change)
+        found = []
+        for blob in blobs(changed, MIN_BLOB_PX, (x, y)):
+            size = plane_size(self.camera, blob.contour_px, region.plane_z_m, blob.area_px)
+            if np.isfinite(size[0]) and size[0] >= rs.min_area_cm2:
+                found.append((blob, size))
+        region.tracker.update(t_s, frame_index, found, valid, shown)
+
+    def finish(self) -> SceneResult:
+        """Findings of every check run so far (no evidence image written: see :func:`write_evidence`)."""
+        res = SceneResult(checks=self.checks, reference_source=self.reference.source if self.reference else None)
+        configured = {"counter_top": self.s.clutter, "floor_check": self.s.debris}
+        for name, rs in configured.items():
+            if rs is None:
+                continue
+            region = next((r for r in self.regions if r.name == name), None)
+            why = self._why_not(name, region)
+            if why:
+                res.not_assessable[rs.rule.id] = why
+                continue
+            res.assessed.append(rs.rule.id)
+            objects = region.tracker.finish()
+            res.objects += objects
+            res.findings += [self._object_finding(rs, o, region) for o in objects]
+            if not objects:
+                res.findings.append(scene_finding(
+                    rs.rule, Verdict.MET, region.first_s, region.last_s, name,
+                    threshold_text=self._threshold(rs), threshold_value=rs.min_area_cm2,
+                    threshold_source=rs.rule.source("min_area_cm2"),
+                    note=f"nothing foreign found in {region.assessed_checks} checks (reference: "
+                         f"{res.reference_source})"))
+        if self.s.lighting is not None:
+            if self.light:
+                res.assessed.append(self.s.lighting.id)
+                res.findings += lighting_findings(self.light, self.s.lighting, self.t0 or 0.0)
+            else:
+                res.not_assessable[self.s.lighting.id] = self._why_not("frame", None) or "no frame was checked"
+        return res
+
+    def _why_not(self, name: str, region: _Region | None) -> str:
+        if name != "frame" and name not in self.cal.zones:
+            return f"{self.cal.source}: no zones.{name}: the region to check is not calibrated"
+        if self.checks == 0:
+            return "no video frame was checked (re-grading a tracks file without the video)"
+        if self.moved == self.checks:
+            return "the camera moved away from its reference view in every check"
+        if self.reference is None:
+            return "no reference: the recording was too short to learn the empty scene"
+        if region is not None and region.assessed_checks == 0:
+            return f"{name} was hidden by people (or somebody stood on it) in every check"
+        return ""
+
+    @staticmethod
+    def _threshold(rs: RegionSettings) -> str:
+        return f"no foreign object ≥ {rs.min_area_cm2:g} cm² staying ≥ {rs.min_dwell_s:g} s"
+
+    def _object_finding(self, rs: RegionSettings, o: SceneObject, region: _Region) -> Finding:
+        x0, y0, x1, y1 = (int(round(v)) for v in o.box_xyxy_px)
+        still = o.last_s >= (region.last_s or o.last_s)
+        plane = "counter-top plane" if region.name == "counter_top" else "floor"
+        return scene_finding(
+            rs.rule, Verdict.VIOLATION, o.first_s, o.last_s, region.name,
+            measured_value=round(o.area_cm2, 1), measured_unit="cm²", threshold_text=self._threshold(rs),
+            threshold_value=rs.min_area_cm2, threshold_source=rs.rule.source("min_area_cm2"),
+            evidence_t_s=o.evidence_t_s, evidence_frame_index=o.evidence_frame_index,
+            note=f"object at image box ({x0}, {y0}, {x1}, {y1}) px, {o.length_cm:.0f} × {o.width_cm:.0f} cm "
+                 f"on the {plane}; appeared at {o.first_s:.1f} s, stayed {o.duration_s:.1f} s"
+                 + (" (still there at the last check)" if still else ""))
+
+
+def write_evidence(result: SceneResult, checker: SceneChecker, out_dir: Path) -> list[Path]:
+    """One JPEG per finding with an evidence frame: the region outlined, the object boxed, heads pixelated."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    objects = {(o.region, o.first_s): o for o in result.objects}
+    written = []
+    for n, f in enumerate(result.findings):
+        if f.evidence_frame_index is None:
+            continue
+        obj = objects.get((f.person, f.start_s))
+        img = obj.evidence_image if obj is not None and obj.evidence_image is not None else \
+            _nearest_evidence(checker, f.evidence_t_s)
+        if img is None:
+            continue
+        img = img.copy()
+        zone = checker.cal.zones.get(f.person.removeprefix("hall:"))
+        if zone is not None and zone.image_px is not None:
+            cv2.polylines(img, [np.round(zone.image_px).astype(np.int32)], True, (0, 220, 255), 1)
+        if obj is not None:
+            x0, y0, x1, y1 = (int(round(v)) for v in obj.box_xyxy_px)
+            cv2.rectangle(img, (x0 - 2, y0 - 2), (x1 + 2, y1 + 2), (0, 0, 255), 2)
+        label = f"{f.rule_id} t={f.evidence_t_s:.1f}s {f.measured_value if f.measured_value is not None else ''}" \
+                f" {f.measured_unit}"
+        cv2.putText(img, label, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(img, label, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+        path = out_dir / f"scene_{n + 1:03d}_{f.rule_id}.jpg"
+        cv2.imwrite(str(path), img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        f.evidence_image = str(path)
+        written.append(path)
+    return written
+
+
+def _nearest_evidence(checker: SceneChecker, t_s: float | None) -> np.ndarray | None:
+    if t_s is None or not checker.evidence:
+        return None
+    return min(checker.evidence.values(), key=lambda e: abs(e[0] - t_s))[1]
+
+
+def _poses_at(frames: list[FramePoses], times: np.ndarray, t_s: float) -> list[PersonPose]:
+    if not len(times):
+        return []
+    k = int(np.argmin(np.abs(times - t_s)))
+    return frames[k].persons if abs(times[k] - t_s) <= POSE_MATCH_S else []
+
+
+def run_scene_checks(video: str | Path | None, frames: list[FramePoses], cal: Calibration, camera: CameraModel,
+                     rb: Rulebook, evidence_dir: Path | None = None) -> SceneResult:
+    """Every scene check of ``rb`` over ``video`` (decoded again at the check period) with the people of
+    ``frames``; staff in the waiting area from the tracks alone. Evidence JPEGs go to ``evidence_dir``."""
+    s = scene_settings(rb)
+    reference = load_reference(cal.reference_frames[0], cal.image_width, cal.image_height) \
+        if cal.reference_frames else None
+    checker = SceneChecker(cal, camera, s, reference)
+    staff = staff_findings(frames, s.staff) if s.staff is not None and "waiting" in cal.zones else []
+    checker.wanted_s = [f.evidence_t_s for f in staff if f.evidence_t_s is not None]
+    times = np.array([f.timestamp_s for f in frames])
+    if video is not None and (s.clutter or s.debris or s.lighting):
+        for frame in VideoSource(video, analysis_fps=1.0 / s.period_s):
+            checker.check(frame.timestamp_s, frame.index, frame.image, _poses_at(frames, times, frame.timestamp_s))
+    result = checker.finish()
+    if s.staff is not None:
+        if "waiting" not in cal.zones:
+            result.not_assessable[s.staff.id] = f"{cal.source}: no zones.waiting: the waiting area is not calibrated"
+        else:
+            result.assessed.append(s.staff.id)
+            result.findings += staff
+    if evidence_dir is not None:
+        write_evidence(result, checker, evidence_dir)
+    return result

@@ -1,0 +1,64 @@
+"""The scene checks' settings, read from the rulebook's rules of kinds ``counter_clutter``, ``floor_debris``,
+``lighting`` and ``staff_in_waiting`` (every number there, with its source)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..rules.rulebook import Rule, Rulebook
+from .change import ChangeSettings
+
+DEFAULT_PERIOD_S = 1.0
+"""Check period when the rulebook has no counter-clutter rule (which carries the period): lighting and debris then
+run once a second."""
+
+
+@dataclass(frozen=True)
+class RegionSettings:
+    """One region check (counter top or floor): change detection, minimum size and dwell."""
+
+    rule: Rule
+    change: ChangeSettings
+    min_dwell_s: float
+    min_area_cm2: float
+    max_misses: int
+    match_iou: float
+    min_visible_fraction: float
+
+
+@dataclass(frozen=True)
+class SceneSettings:
+    """Every scene check of a rulebook; a check whose rule is absent is None (not run)."""
+
+    period_s: float
+    reference_learn_s: float
+    clutter: RegionSettings | None
+    debris: RegionSettings | None
+    lighting: Rule | None
+    staff: Rule | None
+
+
+def _region(rule: Rule, max_shift_px: float) -> RegionSettings:
+    v = lambda name: float(rule.value(name))   # noqa: E731
+    change = ChangeSettings(v("ratio_threshold"), v("chroma_threshold"), v("edge_threshold"), max_shift_px,
+                            v("person_margin"), max(1, int(round(v("open_px")))))
+    return RegionSettings(rule, change, v("min_dwell_s"), v("min_area_cm2"), max(1, int(round(v("max_misses")))),
+                          v("match_iou"), v("min_visible_fraction"))
+
+
+def scene_settings(rb: Rulebook) -> SceneSettings:
+    """The scene checks configured by ``rb``."""
+    clutter = rb.of_kind("counter_clutter")
+    debris = rb.of_kind("floor_debris")
+    lighting = rb.of_kind("lighting")
+    staff = rb.of_kind("staff_in_waiting")
+    c = clutter[0] if clutter else None
+    max_shift = float(c.value("max_shift_px")) if c else 12.0
+    return SceneSettings(
+        period_s=float(c.value("period_s")) if c else DEFAULT_PERIOD_S,
+        reference_learn_s=float(c.value("reference_learn_s")) if c else 3.0,
+        clutter=_region(c, max_shift) if c else None,
+        debris=_region(debris[0], max_shift) if debris else None,
+        lighting=lighting[0] if lighting else None,
+        staff=staff[0] if staff else None,
+    )

@@ -1,0 +1,173 @@
+"""Scene checks on synthetic counters: objects with known sizes are found (area within 20 %), lighting changes,
+a 3 px shake, an arm over the desk and a document handed over for 3 s are not clutter."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from scene_fixtures import COUNTER_Z, H, W, calibration, draw_footprint, person, reference_image
+
+from etiquette_cv.rules.findings import Verdict
+from etiquette_cv.rules.rulebook import load_rulebook
+from etiquette_cv.scene import SceneChecker, SceneError, load_reference, scene_settings
+from etiquette_cv.scene.reference import Reference
+
+RB = load_rulebook()
+CLUTTER = "CC-2.10-counter-clutter"
+DEBRIS = "DB-4-floor-debris"
+LIGHT = "DB-4-lighting"
+
+
+def run(frame_at, duration_s=10.0, persons_at=lambda t: [], cal=None, reference=True):
+    """Run the checks every period over ``frame_at(t)`` images; returns (result, checker)."""
+    cal, cam = cal or calibration()
+    s = scene_settings(RB)
+    ref = Reference(reference_image(), np.full((H, W), 255, np.uint8), "test") if reference else None
+    checker = SceneChecker(cal, cam, s, ref)
+    for k, t in enumerate(np.arange(0.0, duration_s, s.period_s)):
+        checker.check(float(t), k, frame_at(float(t)), persons_at(float(t)))
+    return checker.finish(), checker
+
+
+def violations(res, rule_id):
+    return [f for f in res.findings if f.rule_id == rule_id and f.verdict == Verdict.VIOLATION]
+
+
+def shifted(img, dx, dy):
+    return cv2.warpAffine(img, np.float32([[1, 0, dx], [0, 1, dy]]), (W, H), borderMode=cv2.BORDER_REPLICATE)
+
+
+def test_objects_found_with_their_size_and_appearance_time():
+    ref = reference_image()
+    items = [(-0.45, -0.3, 0.15, 0.10, (30, 30, 200)), (0.35, -0.25, 0.20, 0.08, (200, 120, 20))]
+
+    def frame(t):
+        img = ref
+        for k, (x, y, w, d, col) in enumerate(items):
+            if t >= 2.0 + 1.5 * k:
+                img = draw_footprint(img, x, y, w, d, COUNTER_Z, col)
+        return img
+
+    res, _ = run(frame)
+    found = sorted(violations(res, CLUTTER), key=lambda f: f.start_s)
+    assert len(found) == 2, [f.note for f in res.findings]
+    for f, (x, y, w, d, _), t in zip(found, items, (2.0, 3.5)):
+        assert f.measured_unit == "cm²"
+        assert f.measured_value == pytest.approx(w * d * 1e4, rel=0.2)
+        assert abs(f.start_s - t) <= 0.5 and f.end_s >= 9.0
+        assert "image box" in f.note and f.threshold_text and f.clause.startswith("CC")
+    assert not violations(res, DEBRIS) and not violations(res, LIGHT)
+
+
+def test_lighting_drift_and_a_3px_shake_are_not_clutter():
+    ref = reference_image()
+
+    def frame(t):
+        gain = 1.0 - 0.04 * t   # daylight fading to 0.64
+        img = np.clip(ref.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+        return shifted(img, 3.0 * np.cos(t), -3.0 * np.sin(t))
+
+    res, _ = run(frame)
+    assert not violations(res, CLUTTER) and not violations(res, DEBRIS)
+    assert [f.verdict for f in res.findings if f.rule_id == CLUTTER] == [Verdict.MET]
+
+
+def test_an_object_is_found_through_a_3px_shift():
+    ref = reference_image()
+    res, _ = run(lambda t: shifted(draw_footprint(ref, 0.0, -0.3, 0.12, 0.12, COUNTER_Z, (40, 200, 40))
+                                   if t >= 1.0 else ref, 3.0, 3.0))
+    (f,) = violations(res, CLUTTER)
+    assert f.measured_value == pytest.approx(144, rel=0.2)
+
+
+def test_an_arm_over_the_desk_is_masked_by_the_persons_box():
+    ref = reference_image()
+    arm = np.array([[300, 60], [420, 80], [420, 95], [300, 78]], np.int32)   # a forearm across the counter top
+
+    def frame(t):
+        img = ref.copy()
+        cv2.fillPoly(img, [arm], (120, 150, 200))
+        cv2.rectangle(img, (260, 0), (330, 70), (60, 60, 60), -1)   # the clerk's body behind the counter
+        return img
+
+    box = (255, 0, 425, 100)
+    res, _ = run(frame, persons_at=lambda t: [person(1, box)])
+    assert not violations(res, CLUTTER)
+
+
+def test_a_document_handed_over_for_3s_is_not_clutter():
+    ref = reference_image()
+    res, _ = run(lambda t: draw_footprint(ref, 0.2, -0.2, 0.21, 0.297, COUNTER_Z, (245, 245, 245))
+                 if 3.0 <= t < 6.0 else ref)
+    assert not violations(res, CLUTTER)
+
+
+def test_allow_list_regions_are_ignored():
+    ref = reference_image()
+    cal, cam = calibration()
+    from scene_fixtures import project, virtual_camera
+    tray = project(virtual_camera(), [[0.3, -0.45], [0.7, -0.45], [0.7, -0.15], [0.3, -0.15]], COUNTER_Z)
+    cal2, cam2 = calibration({"allow_tray": {"image_px": tray.round(1).tolist()}})
+    frame = lambda t: draw_footprint(ref, 0.5, -0.3, 0.15, 0.15, COUNTER_Z, (20, 20, 220)) if t >= 1 else ref  # noqa
+    assert violations(run(frame, cal=(cal, cam))[0], CLUTTER)
+    assert not violations(run(frame, cal=(cal2, cam2))[0], CLUTTER)
+
+
+def test_floor_debris_minimum_size_and_nobody_standing_there():
+    ref = reference_image()
+    big = lambda t: draw_footprint(ref, -0.3, 0.5, 0.04, 0.04, 0.0, (240, 240, 240)) if t >= 2 else ref  # noqa
+    small = lambda t: draw_footprint(ref, -0.3, 0.5, 0.015, 0.015, 0.0, (240, 240, 240)) if t >= 2 else ref  # noqa
+    (f,) = violations(run(big)[0], DEBRIS)
+    assert f.measured_value == pytest.approx(16, rel=0.2) and f.measured_unit == "cm²"
+    assert not violations(run(small)[0], DEBRIS)   # 2.25 cm² < 5 cm²
+    # somebody standing on the scrap the whole time: it is never seen, the rest of the floor is checked
+    from scene_fixtures import project, virtual_camera
+    u, v = project(virtual_camera(), [[-0.3, 0.5]], 0.0)[0]
+    standing = person(3, (u - 25, v - 150, u + 25, v + 10), role="customer", floor_xy_m=(-0.3, 0.5))
+    res, _ = run(big, persons_at=lambda t: [standing])
+    assert not violations(res, DEBRIS) and DEBRIS in res.assessed
+    # a crowd over the whole region: the floor cannot be checked
+    crowd = person(4, (0, 0, W - 1, H - 1), role="customer", floor_xy_m=(0.0, 0.5))
+    res, _ = run(big, persons_at=lambda t: [crowd])
+    assert DEBRIS in res.not_assessable and "every check" in res.not_assessable[DEBRIS]
+
+
+def test_dim_hall_is_reported_and_people_passing_are_not():
+    ref = reference_image()
+    dim = lambda t: (ref * 0.3).astype(np.uint8)  # noqa: E731
+    res, _ = run(dim, duration_s=4.0)
+    assert violations(res, LIGHT) and all(f.measured_unit == "grey level 0-255" for f in violations(res, LIGHT))
+
+    def passing(t):   # a dark-clothed person crossing the floor
+        img = ref.copy()
+        x = int(100 + 60 * t)
+        cv2.rectangle(img, (x, 150), (x + 60, 355), (20, 20, 20), -1)
+        return img
+
+    res, _ = run(passing, duration_s=6.0,
+                 persons_at=lambda t: [person(2, (100 + 60 * t, 150, 160 + 60 * t, 355), "customer", (0.0, 2.0))])
+    assert not violations(res, LIGHT) and not violations(res, DEBRIS)
+
+
+def test_reference_learnt_from_the_first_seconds_and_not_assessable_reasons():
+    ref = reference_image()
+    frame = lambda t: draw_footprint(ref, 0.0, -0.3, 0.12, 0.12, COUNTER_Z, (40, 200, 40)) if t >= 5 else ref  # noqa
+    res, _ = run(frame, reference=False)
+    assert len(violations(res, CLUTTER)) == 1 and res.reference_source.startswith("learnt")
+    cal, cam = calibration(with_counter_top=False)
+    res, _ = run(lambda t: ref, cal=(cal, cam))
+    assert "no zones.counter_top" in res.not_assessable[CLUTTER]
+
+
+def test_missing_or_wrong_reference_is_a_one_line_error(tmp_path):
+    with pytest.raises(SceneError, match=r"nope\.png: reference image not found"):
+        load_reference(tmp_path / "nope.png", W, H)
+    small = tmp_path / "small.png"
+    cv2.imwrite(str(small), np.zeros((10, 10, 3), np.uint8))
+    with pytest.raises(SceneError, match=r"small\.png: reference image is 10x10 but the camera is 640x360"):
+        load_reference(small, W, H)
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    with pytest.raises(SceneError, match=r"bad\.png: not a readable image"):
+        load_reference(bad, W, H)
