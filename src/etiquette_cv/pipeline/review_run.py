@@ -26,6 +26,7 @@ from ..rules.observations import Observations
 from ..rules.rulebook import Rulebook, load_rulebook
 from .analysis import analyse
 from .people_run import run_people
+from .refine import RefineSettings, RefineStats, refine_clerks
 
 
 @dataclass
@@ -39,6 +40,8 @@ class ReviewOutputs:
     tracks: Path | None
     annotated_video: Path | None
     keyframes: list[Path]
+    refine: RefineStats | None = None
+    """What the second (expensive) pass re-measured and cost, when it ran."""
 
 
 NO_CALIBRATION = ("no calibration: the floor is unknown, so nobody's role, distance to the counter or trunk angle "
@@ -48,10 +51,15 @@ NO_CALIBRATION = ("no calibration: the floor is unknown, so nobody's role, dista
 def review(video: str | Path | None, calibration: str | Path | None, out_dir: str | Path, *,
            tracks_path: str | Path | None = None, rulebook: str | Path | None = None, lang: str = "zh",
            fps: float = 10.0, model: str = "full", annotate: str | Path | None = None, blur: bool = True,
-           on_frame: Callable[[FramePoses], None] | None = None) -> tuple[ReviewResult, ReviewOutputs]:
+           on_frame: Callable[[FramePoses], None] | None = None, refine: str | None = None
+           ) -> tuple[ReviewResult, ReviewOutputs]:
     """Review a video (people → analysis → grading → reports). With ``tracks_path`` and no ``video``, re-grade an
     existing tracks file without decoding anything (no keyframes then). Without a calibration people are still
-    found and tracked, and every rule is reported not assessable (:data:`NO_CALIBRATION`)."""
+    found and tracked, and every rule is reported not assessable (:data:`NO_CALIBRATION`). ``refine`` (a pose
+    model, e.g. ``"heavy"``) re-measures each clerk's standing intervals with that model (:mod:`.refine`; needs the
+    video)."""
+    if refine is not None and video is None:
+        raise ValueError("--refine re-reads the video: give the video as well as the tracks")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rb = load_rulebook(rulebook)
@@ -79,6 +87,10 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
                            extra_not_assessable={r.id: NO_CALIBRATION for r in rb.rules})
     else:
         obs = analyse(frames, cal, camera, rb, name, duration, problem)
+    refined = None
+    if refine is not None and cal is not None:
+        frames, refined = refine_clerks(video, frames, obs, fps, RefineSettings(model=refine))
+        obs = analyse(frames, cal, camera, rb, name, duration, problem)
     result = grade(obs, rb)
     keyframes: list[Path] = []
     if video is not None:
@@ -87,7 +99,7 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
     if annotate is not None and video is not None:
         annotated = write_annotated_video(video, Path(annotate), result, tracks, camera, cal, rb.near_m, fps, blur)
     outputs = ReviewOutputs(out, *_write_reports(result, out, rb, lang), tracks=Path(tracks_path),
-                            annotated_video=annotated, keyframes=keyframes)
+                            annotated_video=annotated, keyframes=keyframes, refine=refined)
     return result, outputs
 
 
