@@ -43,7 +43,9 @@ def expected_reception(events: list[dict], rb) -> list[tuple[str, float, str]]:
     greet = rb.of_kind("stand_greet")[0]
     send = rb.of_kind("stand_send_off")[0]
     allowance = float(greet.value("allowance_s"))
-    ups = [e["t_s"] for e in events if e["type"] == "stand_up"]
+    # the point of the stand-up the rulebook names (onset = the sidecar's start, midpoint = t_s, complete = end)
+    key = {"onset": "start_s", "midpoint": "t_s", "complete": "end_s"}[str(greet.value("stand_point"))]
+    ups = [e.get(key, e["t_s"]) for e in events if e["type"] == "stand_up"]
     downs = [e["t_s"] for e in events if e["type"] == "sit_down"]
     out = []
     for e in events:
@@ -68,7 +70,13 @@ def main() -> None:
     ap.add_argument("clips", nargs="*")
     ap.add_argument("--cache", default=None, help="folder keeping pose tracks between runs")
     ap.add_argument("--model", default="full", help="pose model: full (default), lite, heavy")
+    ap.add_argument("--refine", default=None, help="second pass over the clerk's standing intervals with this "
+                    "model (e.g. heavy)")
     args = ap.parse_args()
+    import os
+    import platform
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; these sample "
+          "clips are the tuning set of issue 12 (held-out: benchmarks/posture_views.py)")
     cache = Path(args.cache) if args.cache else Path(tempfile.mkdtemp(prefix="etiquette-rvt-"))
     cache.mkdir(parents=True, exist_ok=True)
     rb = load_rulebook()
@@ -83,7 +91,12 @@ def main() -> None:
         if not tracks.exists():
             cal = load_calibration(cal_path)
             run_people(VideoSource(video, analysis_fps=10.0), tracks, cal, PeopleConfig(model=args.model))
-        result, _ = review(None, cal_path, cache / f"{name}.{args.model}", tracks_path=tracks)
+        result, outputs = review(video if args.refine else None, cal_path, cache / f"{name}.{args.model}",
+                                 tracks_path=tracks, refine=args.refine)
+        if outputs.refine is not None:
+            r = outputs.refine
+            print(f"second pass ({args.refine}): {len(r.intervals)} intervals, {r.frames} frames re-measured "
+                  f"({r.replaced} replaced), {r.wall_s:.1f} s wall, {r.landmarker_s:.1f} s in the landmarker")
         events = json.loads(gt_path.read_text())["events"]
         print(f"\n== {name} ==")
         print(f"{'what':<34} {'truth':<28} {'found':<40} ok")

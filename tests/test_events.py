@@ -329,3 +329,25 @@ def test_a_customer_back_within_the_rejoin_time_continues_the_visit():
     assert out[0].leave_s == pytest.approx(17.9 + DT * (2.0 - 1.0) / (3.0 - 1.0))
     d[(t >= 10.0) & (t < 14.0)] = 2.5   # away for four seconds: a new visit
     assert len(approaches(1, t, d, NEAR, HYST, MIN_IN, MAX_GAP, rejoin_s=2.0)) == 2
+
+
+def test_each_transition_carries_its_onset_midpoint_and_completion():
+    sc, t, sh, head = _clerk_heights("reception_min")
+    _, changes = stance_states(t, sh, head)
+    clerk = sc.person("clerk")
+    for c in changes:
+        assert c.at("onset") < c.at("midpoint") == c.t_s < c.at("complete")
+        # the true onset: when the clerk's sit/stand blend left its level
+        ts = np.arange(c.t_s - 2.0, c.t_s, 0.01)
+        blend = np.array([clerk.sample(float(x)).sit_blend for x in ts])
+        onset_true = ts[np.argmax(np.abs(blend - blend[0]) > 0.02)]
+        print(f"{c.to_state:5s} onset {c.at('onset'):6.2f} s, true {onset_true:6.2f} s")
+        assert abs(c.at("onset") - onset_true) <= 0.3
+    with pytest.raises(ValueError, match="unknown transition point"):
+        changes[0].at("start")
+
+
+def test_a_transition_without_levels_around_it_falls_back_to_its_midpoint():
+    from etiquette_cv.posture.stance import StanceChange
+    c = StanceChange(10.0, "stand", float("nan"))
+    assert c.at("onset") == c.at("complete") == c.at("midpoint") == 10.0

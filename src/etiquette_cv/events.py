@@ -98,6 +98,11 @@ class BowSettings:
     min_duration_s: float = 0.6
     max_duration_s: float = 6.0
     reach_wrist_asymmetry_m: float = 0.20
+    reach_min_flexion_deg: float = 55.0
+    reach_hands_ahead_m: float = 0.05
+    """A bend at least ``reach_min_flexion_deg`` deep with both hands at least ``reach_hands_ahead_m`` ahead of the
+    shoulders around its peak is a reach (two-handed, to the floor), not a bow: in a deep bow the hands stay with the
+    body, behind the shoulders. Shallower, MediaPipe puts folded hands as far ahead as a reach's (front views)."""
     max_hidden_s: float = 3.0
     """A bend whose trunk goes out of sight (e.g. behind the counter in a deep bow) for up to this long stays one
     bend, marked ``peak_hidden``."""
@@ -117,6 +122,10 @@ class Bend:
     """``bow`` | ``reach`` | ``long`` (held longer than a bow: a stoop)."""
     peak_hidden: bool
     """The trunk was out of sight during the bend: the true peak may be deeper than ``peak_deg``."""
+    peak_uncertainty_deg: float = float("nan")
+    """± of ``peak_deg`` from the view at the peak (NaN when unknown)."""
+    arms_seen: bool = True
+    """The wrists (or elbows) were seen around the peak: a one-handed reach could have been told apart."""
 
     @property
     def duration_s(self) -> float:
@@ -125,8 +134,11 @@ class Bend:
 
 
 def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
-                 wrist_asymmetry_m: np.ndarray | None = None, settings: BowSettings = BowSettings()) -> list[Bend]:
-    """Forward bends of a standing person from the trunk-flexion series (degrees), with hysteresis."""
+                 wrist_asymmetry_m: np.ndarray | None = None, settings: BowSettings = BowSettings(),
+                 uncertainty_deg: np.ndarray | None = None, hands_ahead_m: np.ndarray | None = None
+                 ) -> list[Bend]:
+    """Forward bends of a standing person from the trunk-flexion series (degrees), with hysteresis; each with the
+    ± of its peak from ``uncertainty_deg`` (per sample) when given."""
     out = []
     for iv in hysteresis_intervals(t_s, flexion_deg, settings.start_deg, settings.end_deg,
                                    settings.min_duration_s, max_gap_s=settings.max_hidden_s, allowed=standing):
@@ -137,13 +149,23 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
         dt = np.median(np.diff(t_s)) if len(t_s) > 1 else 0.1
         hold = float(near_peak.sum() * dt)
         kind = "bow"
+        arms_seen = wrist_asymmetry_m is not None
         if iv.duration_s > settings.max_duration_s:
             kind = "long"
         elif wrist_asymmetry_m is not None:
             asym = wrist_asymmetry_m[inside & (flexion_deg >= 0.5 * iv.peak_value)]
+            arms_seen = bool(np.isfinite(asym).mean() >= 0.5) if len(asym) else False
             if np.isfinite(asym).any() and np.nanmax(asym) > settings.reach_wrist_asymmetry_m:
                 kind = "reach"
-        out.append(Bend(iv.start_s, iv.end_s, iv.peak_t_s, iv.peak_value, hold, kind, hidden))
+        if kind == "bow" and hands_ahead_m is not None and iv.peak_value >= settings.reach_min_flexion_deg:
+            ahead = hands_ahead_m[inside & (flexion_deg >= 0.8 * iv.peak_value)]
+            if np.isfinite(ahead).any() and np.nanmedian(ahead) >= settings.reach_hands_ahead_m:
+                kind = "reach"
+        unc = float("nan")
+        if uncertainty_deg is not None:
+            k = int(np.argmin(np.abs(t_s - iv.peak_t_s)))
+            unc = float(uncertainty_deg[k])
+        out.append(Bend(iv.start_s, iv.end_s, iv.peak_t_s, iv.peak_value, hold, kind, hidden, unc, arms_seen))
     return out
 
 

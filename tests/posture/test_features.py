@@ -13,7 +13,7 @@ import pytest
 from etiquette_cv.geometry.polyline import side_normal
 from etiquette_cv.posture.clerk import hide_behind_counter
 from etiquette_cv.posture.filters import lowpass, rolling_std
-from etiquette_cv.posture.limbs import limb_features
+from etiquette_cv.posture.limbs import ELBOW_LEVER, hands_ahead_m, limb_features
 from etiquette_cv.posture.trunk_fit import PersonPlace, TrunkFitter
 from etiquette_cv.geometry.polyline import distance_to_polyline_m
 from etiquette_cv.sim.body import Body, joint_positions_m
@@ -286,10 +286,14 @@ def test_limb_features_hidden_limbs_are_nan_never_a_value():
         return limb_features(replace(pose, visibility=vis), cam.R, place)
 
     L = Landmark
+    elbows = [L.LEFT_ELBOW, L.RIGHT_ELBOW]
+    true_elbows = ELBOW_LEVER * abs(joints[L.LEFT_ELBOW, 2] - joints[L.RIGHT_ELBOW, 2])
     for wrist in (L.LEFT_WRIST, L.RIGHT_WRIST):
-        p, k, a, c, h = hidden([wrist])
-        assert np.isnan(a) and np.isnan(p), wrist
+        p, k, a, c, h = hidden([wrist])  # the hand hidden: its elbow tells the reach (half the lever)
+        assert np.isnan(p) and a == pytest.approx(true_elbows, abs=0.01), wrist
         assert np.isfinite(k) and np.isfinite(c)  # the legs do not depend on the wrists
+        p, k, a, c, h = hidden([wrist, *elbows])
+        assert np.isnan(a) and np.isnan(p), wrist
     p, k, a, c, h = hidden([L.LEFT_HIP, L.RIGHT_HIP])
     assert np.isnan(p) and np.isnan(k) and np.isnan(c) and np.isfinite(a)
     p, k, a, c, h = hidden([L.RIGHT_ANKLE])
@@ -298,7 +302,7 @@ def test_limb_features_hidden_limbs_are_nan_never_a_value():
     assert np.isnan(h) and np.isfinite(k)
     # low presence hides as well as low visibility
     pres = pose.presence.copy()
-    pres[L.LEFT_WRIST] = 0.1
+    pres[[L.LEFT_WRIST, L.LEFT_ELBOW]] = 0.1
     assert np.isnan(limb_features(replace(pose, presence=pres), cam.R, place)[2])
 
 
@@ -328,3 +332,22 @@ def test_facing_from_counter_points_to_the_customer_side(edge, seg, side):
     d1 = float(distance_to_polyline_m(station + 0.1 * n, edge, side))
     assert d0 < 0 and d1 - d0 == pytest.approx(0.1, abs=1e-6)
     assert float(distance_to_polyline_m(station + 2.0 * n, edge, side)) > 0
+
+
+def test_hands_ahead_of_the_shoulders_in_a_reach_behind_them_in_a_deep_bow():
+    place = PersonPlace(STATION, FACING)
+    cam = _camera(90.0, 20.0)
+    ahead = {}
+    for arms in ("reach_down", "sides"):
+        sc = _scenario([{"t": 0.0, "pos_m": list(STATION), "heading_deg": 90, "stance": "stand", "arms": arms,
+                         "trunk_flexion_deg": 70}], 1.0)
+        pose = synthesize(sc, cam, noise_px=0.0, occluders=[], seed=1, times_s=[0.5])[0].by_role("clerk")[0]
+        ahead[arms] = hands_ahead_m(pose, cam.R, place)
+    # the sim's reach_down moves one hand (the other hangs along the trunk): the lesser of the two is behind
+    sc = _scenario([{"t": 0.0, "pos_m": list(STATION), "heading_deg": 90, "stance": "stand", "arms": "sides",
+                     "trunk_flexion_deg": 0}], 1.0)
+    upright = synthesize(sc, cam, noise_px=0.0, occluders=[], seed=1, times_s=[0.5])[0].by_role("clerk")[0]
+    assert ahead["sides"] < 0.0 < hands_ahead_m(upright, cam.R, place) + 0.1
+    vis = upright.visibility.copy()
+    vis[[Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST]] = 0.1
+    assert np.isnan(hands_ahead_m(replace(upright, visibility=vis), cam.R, place))

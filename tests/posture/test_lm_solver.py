@@ -72,9 +72,10 @@ def test_trunk_fit_with_scipy_gives_the_same_angles(monkeypatch, bow_deg, azimut
     pose = synthesize(sc, cam, noise_px=1.0, occluders=[], seed=5, times_s=np.array([0.5]))[0].by_role("clerk")[0]
     ours = TrunkFitter(cam, PersonPlace(STATION, FACING)).fit(pose, "stand")
 
-    def scipy_solve(self, residuals, x0):
-        sol = least_squares(lambda x: residuals(x[None])[0], np.clip(x0, self._LO, self._HI),
-                            bounds=(self._LO, self._HI), xtol=1e-10, ftol=1e-10)
+    def scipy_solve(self, residuals, x0, stance="sit"):
+        lo, hi = self.bounds(stance)
+        sol = least_squares(lambda x: residuals(x[None])[0], np.clip(x0, lo, hi),
+                            bounds=(lo, hi), xtol=1e-10, ftol=1e-10)
         return sol.x, float(2 * sol.cost)
 
     monkeypatch.setattr(TrunkFitter, "_solve", scipy_solve)

@@ -383,3 +383,41 @@ def test_grade_leaves_the_scene_and_service_time_kinds_to_their_stages(rb):
         res = grade(o, rb)
         assert not later & {f.rule_id for f in res.findings}
         assert not later & (set(res.coverage.assessable_rules) | set(res.coverage.not_assessable_rules))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The point of a stand-up, a missed bow's quoted value, the uncertainty of a bow
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_stand_greet_measures_the_delay_to_the_point_the_rulebook_names(rb):
+    point = rb.rule(GREET).value("stand_point")
+    arrive = 5.0
+    up = StanceChange(9.0, "stand", 0.6, onset_s=8.4, complete_s=9.6)
+    c = clerk_series(stance=stands_between((9.0, 30.0)))
+    (f,) = of(grade(obs(c, [up], approaches=[visit(arrive, 25.0)]), rb), GREET)
+    assert f.measured_value == pytest.approx(up.at(point) - arrive, abs=0.01)
+    assert point in f.threshold_text and "onset/midpoint/complete 8.4/9.0/9.6 s" in f.note
+
+
+def test_a_missed_bow_quotes_the_window_s_own_standing_flexion_not_the_rise(rb):
+    arrive = 5.0
+    up = StanceChange(6.0, "stand", 0.6, onset_s=5.6, complete_s=6.4)
+    # the rise reads 15° for a moment (mid-transition), the standing spell after it at most 4°
+    flex = lambda t: np.where(np.abs(t - 6.0) < 0.3, 15.0, np.where(t > 7.0, 4.0 * (t < 9.0), 0.0))  # noqa: E731
+    c = clerk_series(stance=stands_between((6.0, 30.0)), flexion=flex)
+    (f,) = of(grade(obs(c, [up], approaches=[visit(arrive, 25.0)]), rb), BOW_GREET)
+    assert f.verdict == Verdict.MISSED
+    assert f.measured_value == pytest.approx(4.0) and "15" not in f.note
+    assert f"no bow in {arrive - 1.0:.1f}–" in f.note
+
+
+def test_a_bow_carries_its_uncertainty_and_says_when_it_straddles_a_band_edge(rb):
+    greeting = next(cl for cl in rb.bow_classes if cl.name == "greeting")
+    c = clerk_series(stance=stands_between((0.0, 40.0)))
+    sure = dataclasses.replace(_bend(10.0, greeting.nominal_deg), peak_uncertainty_deg=1.5)
+    edge = dataclasses.replace(_bend(20.0, greeting.max_deg - 0.5), peak_uncertainty_deg=2.0)
+    res = grade(obs(c, [], [sure, edge]), rb)
+    a, b = sorted(of(res, "DB-6.2-bow"), key=lambda f: f.start_s)
+    assert a.measured_uncertainty == 1.5 and "± 1.5°" in a.note and "straddles" not in a.note
+    assert b.measured_uncertainty == 2.0 and "straddles the band edge" in b.note and f"{greeting.max_deg:g}°" in b.note

@@ -253,3 +253,11 @@ def test_unknown_or_bad_measurement_setting(tmp_path, shipped):
     d = copy.deepcopy(shipped)
     d["measurement"]["grading"]["posture_max_gap_s"]["value"] = "long"
     _fails(tmp_path, d, "measurement.grading.posture_max_gap_s.value", "expected a number")
+
+
+def test_the_stand_up_point_of_the_greeting_is_named_and_checked(tmp_path, shipped):
+    rb = load_rulebook()
+    assert rb.rule(GREET).value("stand_point") in ("onset", "midpoint", "complete")
+    d = copy.deepcopy(shipped)
+    _rule(d, GREET)["params"]["stand_point"]["value"] = "halfway"
+    _fails(tmp_path, d, GREET, "stand_point", "onset")

@@ -32,6 +32,8 @@ def review(
     fps: Annotated[float, typer.Option(help="Analysis rate in frames per second.")] = 10.0,
     model: Annotated[str, typer.Option(help="Pose model: lite, full, or a path to a .task bundle.")] = "full",
     annotate: Annotated[Optional[Path], typer.Option(help="Also write an annotated video (H.264 MP4).")] = None,
+    refine: Annotated[Optional[str], typer.Option(help="Second pass: re-measure the clerk's standing intervals with "
+                      "this pose model (e.g. heavy, built by tools/build_models.py).")] = None,
     no_blur: Annotated[bool, typer.Option("--no-blur", help="Do not blur customers' faces in images and video.")]
     = False,
     tickets: Annotated[Optional[Path], typer.Option(help="Queue-ticket CSV (ticket, issued, called, finished): its "
@@ -56,7 +58,7 @@ def review(
 
             result, outputs = run_review(parse_source(video) if video else None, calibration, out, tracks_path=tracks,
                                          rulebook=rulebook, lang=lang, fps=fps, model=model, annotate=annotate,
-                                         blur=not no_blur, on_frame=tick, tickets=tickets)
+                                         blur=not no_blur, on_frame=tick, tickets=tickets, refine=refine)
     except (VideoError, ModelError, TracksError, CalibrationError, RulebookError, ValueError, OSError) as exc:
         fail(str(exc))
     console.print(summary_table(result, lang))

@@ -41,7 +41,8 @@ def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb:
         facing = side_normal(station.floor_m, cal.counter.edge_m, cal.counter.customer_side)
         series = measure_clerk(frames, camera, station.floor_m, facing, posture, cal.counter.edge_m,
                                cal.counter.height_m, station=station.name)
-        bends = detect_bends(series.t_s, series.flexion_deg, series.stance == "stand", series.wrist_asymmetry_m, bow)
+        bends = detect_bends(series.t_s, series.flexion_deg, series.stance == "stand", series.wrist_asymmetry_m, bow,
+                             series.flexion_uncertainty_deg, series.hands_ahead_m)
         clerks.append(ClerkObservations(station.name, clerk_name(station.name, len(cal.clerk_stations)), series,
                                         series.stance_changes, bends))
     customers = measure_customers(frames, camera, cal.counter)

@@ -29,6 +29,7 @@ from ..scene import run_scene_checks
 from ..service_times import Ticket, apply_service_times, load_tickets
 from .analysis import analyse
 from .people_run import run_people
+from .refine import RefineSettings, RefineStats, refine_clerks
 
 
 @dataclass
@@ -42,6 +43,8 @@ class ReviewOutputs:
     tracks: Path | None
     annotated_video: Path | None
     keyframes: list[Path]
+    refine: RefineStats | None = None
+    """What the second (expensive) pass re-measured and cost, when it ran."""
 
 
 NO_CALIBRATION = ("no calibration: the floor is unknown, so nobody's role, distance to the counter or trunk angle "
@@ -52,12 +55,15 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
            tracks_path: str | Path | None = None, rulebook: str | Path | None = None, lang: str = "zh",
            fps: float = 10.0, model: str = "full", annotate: str | Path | None = None, blur: bool = True,
            on_frame: Callable[[FramePoses], None] | None = None,
-           tickets: str | Path | None = None) -> tuple[ReviewResult, ReviewOutputs]:
+           tickets: str | Path | None = None, refine: str | None = None) -> tuple[ReviewResult, ReviewOutputs]:
     """Review a video (people → analysis → grading → scene checks and service times → reports). With
     ``tracks_path`` and no ``video``, re-grade an existing tracks file without decoding anything (no keyframes
     then, and the image checks are not assessable). Without a calibration people are still found and tracked, and
     every rule is reported not assessable (:data:`NO_CALIBRATION`). ``tickets``: a queue-ticket CSV whose times
-    prevail over the tracks' (DB 表2 注3)."""
+    prevail over the tracks' (DB 表2 注3). ``refine`` (a pose model, e.g. ``"heavy"``) re-measures each clerk's
+    standing intervals with that model (:mod:`.refine`; needs the video)."""
+    if refine is not None and video is None:
+        raise ValueError("--refine re-reads the video: give the video as well as the tracks")
     ticket_rows = load_tickets(tickets) if tickets is not None else None   # bad input fails before the long run
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -86,6 +92,10 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
                            extra_not_assessable={r.id: NO_CALIBRATION for r in rb.rules})
     else:
         obs = analyse(frames, cal, camera, rb, name, duration, problem)
+    refined = None
+    if refine is not None and cal is not None:
+        frames, refined = refine_clerks(video, frames, obs, fps, RefineSettings(model=refine))
+        obs = analyse(frames, cal, camera, rb, name, duration, problem)
     result = grade(obs, rb)
     keyframes: list[Path] = []
     if video is not None:
@@ -95,7 +105,7 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
         annotated = write_annotated_video(video, Path(annotate), result, tracks, camera, cal, rb.near_m, fps, blur)
     _scene_and_service_times(result, video, frames, cal, camera, rb, out / "keyframes", ticket_rows)
     outputs = ReviewOutputs(out, *_write_reports(result, out, rb, lang), tracks=Path(tracks_path),
-                            annotated_video=annotated, keyframes=keyframes)
+                            annotated_video=annotated, keyframes=keyframes, refine=refined)
     return result, outputs
 
 

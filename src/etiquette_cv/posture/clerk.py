@@ -15,17 +15,17 @@ from ..geometry.camera import CameraModel
 from ..geometry.floor import counter_skyline_px
 from ..timeseries import label_runs
 from .filters import above_own_median, lowpass, rolling_std
-from .limbs import limb_features
+from .limbs import hands_ahead_m, limb_features
 from .stance import StanceChange, StanceSettings, stance_states
 from .trunk_fit import BodyDims, FitSettings, PersonPlace, TrunkFit, TrunkFitter
+from .upright import (UprightReference, UprightSettings, quiet_frames, standing_reference_series,
+                      upright_reference)
 
 _LS, _RS = Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER
 MAX_DIMS_SAMPLES = 40
 """At most about this many upright frames are fitted to learn a person's trunk dimensions."""
 MIN_SEATED_SAMPLES = 5
 """The seated hip height is learnt from at least this many seated frames (and the baselines from as many)."""
-BASELINE_SEARCH_MARGIN_DEG = 5.0
-"""Frames within a baseline's bound plus this margin of upright vote for the baseline."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,28 @@ class PostureSettings:
     lateral_max_flexion_deg: float = 10.0
     pocket_distance_m: float = 0.15
     """A wrist within this of its own hip (3D) is at the pocket."""
+    landmark_error_px: float = 3.0
+    """How far MediaPipe's shoulder/hip/ear landmarks sit from the true joints (rendered clips: about 3 px): over
+    the pixels one degree of flexion moves them, the uncertainty of a measured angle."""
     crossed_ankle_raise_m: float = 0.15
     head_flexion_margin_deg: float = 12.0
     """How much more trunk flexion than the head's drop toward the shoulders implies is believed when correcting the
     shoulder height for a bow."""
+    upright_quiet_window_s: float = 1.0
+    upright_quiet_std_deg: float = 1.5
+    upright_transition_guard_s: float = 1.0
+    upright_band_deg: float = 4.0
+    upright_window_s: float = 6.0
+    upright_spell_tolerance_deg: float = 6.0
+    """The upright reference's evidence (see :mod:`.upright`): quiet over the window, below the spread, this far
+    from a sit/stand transition, standing within the band of the lowest quiet level within the window either side
+    and within the tolerance of the person's overall standing upright."""
+
+    def upright(self) -> UprightSettings:
+        """The upright reference's settings."""
+        return UprightSettings(self.upright_quiet_window_s, self.upright_quiet_std_deg,
+                               self.upright_transition_guard_s, self.upright_band_deg, self.upright_window_s,
+                               self.upright_spell_tolerance_deg, MIN_SEATED_SAMPLES)
 
 
 
@@ -81,6 +99,8 @@ class ClerkSeries:
     """Smaller of the two knee angles (180 = straight) where the legs are visible, else NaN."""
     stance: np.ndarray
     """'sit' / 'stand' / '' per sample (from the stance machine)."""
+    hands_ahead_m: np.ndarray = None
+    """How far both hands are ahead of the shoulders, metres (a reach to the floor, not a bow, when deep)."""
     wrist_asymmetry_m: np.ndarray = None
     """Height difference between the two wrists (gravity-aligned world landmarks): one hand far lower than the
     other marks a reach, not a bow."""
@@ -103,6 +123,10 @@ class ClerkSeries:
     dims: BodyDims = field(default_factory=BodyDims)
     stance_changes: list[StanceChange] = field(default_factory=list)
     """The sit/stand transitions the stance machine confirmed."""
+    flexion_uncertainty_deg: np.ndarray = None
+    """± of the flexion (degrees) from the view: the landmarks' error over the pixels one degree moves them."""
+    upright_refs: dict[str, UprightReference] = field(default_factory=dict)
+    """Per stance: what upright read for this person and the evidence (the baselines above)."""
 
 
 
@@ -141,6 +165,8 @@ class _Frames:
     head_m: np.ndarray
     limbs: np.ndarray
     """(N, 5): hands in pockets, knee angle, wrist asymmetry, legs crossed, heel raise (see limb_features)."""
+    hands_ahead: np.ndarray
+    """How far both hands are ahead of the shoulders (metres, see hands_ahead_m)."""
 
 
 def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, settings: PostureSettings,
@@ -149,6 +175,7 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
     n = len(frames)
     sh, head = np.full(n, np.nan), np.full(n, np.nan)
     limbs = np.full((n, 5), np.nan)
+    ahead = np.full(n, np.nan)
     visible = np.zeros(n, bool)
     poses: list[PersonPose | None] = [_clerk_pose(f, station) for f in frames]
     # frames where only the person detector saw the clerk give the shoulder and head heights (sit/stand), not the
@@ -169,9 +196,10 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
         if np.all(pose.visibility[head_idx] >= settings.visibility):
             head[i] = float(camera.height_on_vertical_line(pose.image_xy_px[head_idx].mean(axis=0), xy)) - sh[i]
         if fitted[i]:
+            ahead[i] = hands_ahead_m(pose, np.asarray(camera.R, float), place, settings.visibility)
             limbs[i] = limb_features(pose, np.asarray(camera.R, float), place, settings.visibility,
                                      settings.pocket_distance_m, settings.crossed_ankle_raise_m)
-    return _Frames(poses, fitted, visible, sh, head, limbs)
+    return _Frames(poses, fitted, visible, sh, head, limbs, ahead)
 
 
 def _standing_pass(fitter: TrunkFitter, m: _Frames) -> tuple[np.ndarray, dict[int, TrunkFit]]:
@@ -213,9 +241,10 @@ def _upright_shoulder_height(m: _Frames, flex_stand: np.ndarray, trunk_length_m:
 def _stance_pass(fitter: TrunkFitter, m: _Frames, stance: np.ndarray, stand_fits: dict[int, TrunkFit],
                  settings: PostureSettings) -> tuple[np.ndarray, ...]:
     """Every frame fitted again, the hips anchored where they were while the person was upright in the same
-    stretch of sitting or standing. Returns flexion and lateral (degrees) and their assessable flags, hips seen."""
+    stretch of sitting or standing. Returns flexion and lateral (degrees) and their assessable flags, hips seen and
+    the flexion's sensitivity (pixels per degree)."""
     n = len(stance)
-    flex, lat = np.full(n, np.nan), np.full(n, np.nan)
+    flex, lat, sens = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     f_ok, l_ok, hips_seen = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
     prev = None
     for a, b in label_runs(stance):
@@ -236,20 +265,23 @@ def _stance_pass(fitter: TrunkFitter, m: _Frames, stance: np.ndarray, stand_fits
             prev = fit
             flex[i], lat[i] = fit.flexion_deg, fit.lateral_deg
             f_ok[i], l_ok[i], hips_seen[i] = fit.flexion_assessable, fit.lateral_assessable, fit.hips_seen
-    return flex, lat, f_ok, l_ok, hips_seen
+            sens[i] = fit.flexion_sensitivity_px_per_deg
+    return flex, lat, f_ok, l_ok, hips_seen, sens
 
 
-def _baselines(flex: np.ndarray, stance: np.ndarray, visible: np.ndarray,
-               settings: PostureSettings) -> dict[str, float]:
-    """Per-stance upright baseline (degrees): MediaPipe's hips and shoulders are not joint centres, and seated
-    (hips at the thigh roots, partly behind the desk) they sit differently than standing; the median of the frames
-    in which the person is near upright is taken as their upright, within a bound per stance."""
-    baseline = {"stand": 0.0, "sit": 0.0}
-    for st_name, bound in (("stand", settings.baseline_max_deg), ("sit", settings.seated_baseline_max_deg)):
-        quiet = visible & (stance == st_name) & np.isfinite(flex) & (np.abs(flex) < bound + BASELINE_SEARCH_MARGIN_DEG)
-        if quiet.sum() >= MIN_SEATED_SAMPLES:
-            baseline[st_name] = float(np.clip(np.median(flex[quiet]), -bound, bound))
-    return baseline
+def _baselines(t: np.ndarray, flex: np.ndarray, stance: np.ndarray, visible: np.ndarray,
+               changes: list[StanceChange], settings: PostureSettings
+               ) -> tuple[dict[str, UprightReference], np.ndarray]:
+    """Per-stance upright reference (degrees) from the frames that show the person upright (:mod:`.upright`):
+    MediaPipe's hips and shoulders are not joint centres, and seated (hips at the thigh roots, partly behind the
+    desk) they sit differently than standing. Returns the per-stance summaries and the per-sample offset."""
+    us = settings.upright()
+    quiet = quiet_frames(t, flex, stance, visible, [c.t_s for c in changes], us)
+    refs = {"stand": upright_reference(t, flex, quiet, stance, "stand", settings.baseline_max_deg, us),
+            "sit": upright_reference(t, flex, quiet, stance, "sit", settings.seated_baseline_max_deg, us)}
+    offset = np.where(stance == "sit", refs["sit"].value_deg, refs["stand"].value_deg)
+    standing = standing_reference_series(t, flex, quiet, stance, refs["stand"], settings.baseline_max_deg, us)
+    return refs, np.where(np.isfinite(standing), standing, offset)
 
 
 def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, facing_xy: np.ndarray,
@@ -275,9 +307,9 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     seated = m.visible & (stance == "sit")
     if seated.sum() >= MIN_SEATED_SAMPLES:
         fitter.dims = replace(fitter.dims, seated_hip_height_m=float(np.nanmedian(m.shoulder_m[seated]) - L))
-    flex, lat, f_ok, l_ok, hips_seen = _stance_pass(fitter, m, stance, stand_fits, settings)
-    baseline = _baselines(flex, stance, m.visible, settings)
-    offset = np.where(stance == "sit", baseline["sit"], baseline["stand"])
+    flex, lat, f_ok, l_ok, hips_seen, sens = _stance_pass(fitter, m, stance, stand_fits, settings)
+    refs, offset = _baselines(t, flex, stance, m.visible, changes, settings)
+    baseline = {k: r.value_deg for k, r in refs.items()}
     flex_c = lowpass(t, flex - offset, settings.filter_cutoff_hz)
     # A sideways lean is read only while the trunk is near upright: in a bend, the lateral angle of the fit is
     # poorly observed and mixes with the bend.
@@ -291,6 +323,7 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
         flexion_deg=flex_c, flexion_raw_deg=flex, lateral_deg=lat_c, flexion_assessable=f_ok,
         lateral_assessable=l_ok, hips_seen=hips_seen, knee_angle_deg=knee,
         knee_bend_deg=above_own_median(-knee, standing), stance=stance, wrist_asymmetry_m=asym,
+        hands_ahead_m=m.hands_ahead,
         hands_in_pockets=hands, legs_crossed=crossed, heel_raise_m=heel,
         heel_raise_rel_m=above_own_median(heel, standing),
         abs_lateral_deg=np.where(near_upright, np.abs(lat_c), np.nan),
@@ -298,5 +331,6 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
         # move the trunk sideways too
         sway_deg=rolling_std(t, np.where(standing & near_upright, lat, np.nan), settings.sway_window_s),
         baseline_deg=baseline["stand"], seated_baseline_deg=baseline["sit"], dims=fitter.dims,
-        stance_changes=changes,
+        stance_changes=changes, upright_refs=refs,
+        flexion_uncertainty_deg=settings.landmark_error_px / np.where(sens > 0, sens, np.nan),
     )

@@ -7,6 +7,10 @@ import numpy as np
 from ..core import Landmark, PersonPose
 from .trunk_fit import PersonPlace
 
+ELBOW_LEVER = 2.0
+"""The wrists' height difference is read as this times the elbows' when the hands are hidden: an arm hanging from
+the shoulder moves the elbow half as far as the wrist."""
+
 
 def joint_angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
     """Angle ABC in degrees at vertex ``b`` between the segments to ``a`` and ``c`` (any dimension)."""
@@ -15,10 +19,26 @@ def joint_angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip(cosang, -1.0, 1.0))))
 
 
+def hands_ahead_m(pose: PersonPose, R: np.ndarray, place: PersonPlace, min_visibility: float = 0.5) -> float:
+    """How far the hands are ahead of their shoulders along the way the person faces (metres; the lesser of the
+    hands seen: a side view sees one), from MediaPipe's world landmarks in gravity-aligned axes; NaN when no hand
+    is seen with its shoulder. In a
+    bow the hands stay with the body (at the sides, or folded at the belly) and end up behind the shoulders in a deep
+    bend; reaching down to the floor puts them ahead of the shoulders."""
+    L = Landmark
+    seen = np.minimum(pose.visibility, pose.presence) >= min_visibility
+    W = np.asarray(pose.world_xyz_m, dtype=float) @ R
+    fwd, _ = place.axes()
+    ahead = [float((W[w] - W[s]) @ fwd) for w, s in ((L.LEFT_WRIST, L.LEFT_SHOULDER), (L.RIGHT_WRIST, L.RIGHT_SHOULDER))
+             if seen[w] and seen[s]]
+    return min(ahead) if ahead else float("nan")
+
+
 def limb_features(pose: PersonPose, R: np.ndarray, place: PersonPlace, min_visibility: float = 0.5,
                   pocket_distance_m: float = 0.15, crossed_raise_m: float = 0.15
                   ) -> tuple[float, float, float, float, float]:
-    """(hands_in_pockets 1/0/NaN, smaller knee angle deg, wrist height asymmetry m, legs crossed 1/0/NaN,
+    """(hands_in_pockets 1/0/NaN, smaller knee angle deg, wrist height asymmetry m (from the elbows when the hands
+    are hidden), legs crossed 1/0/NaN,
     heel raise m) from MediaPipe's world landmarks rotated into gravity-aligned world axes (``R`` world→camera).
     A quantity whose landmarks are not visible is NaN: hidden limbs are invented by MediaPipe, never trusted."""
     W = np.asarray(pose.world_xyz_m, dtype=float) @ R  # camera axes → world axes (z up)
@@ -27,6 +47,9 @@ def limb_features(pose: PersonPose, R: np.ndarray, place: PersonPlace, min_visib
     nan = float("nan")
     pockets = knee = asym = crossed = heel = nan
     wl, wr, hl, hr = L.LEFT_WRIST, L.RIGHT_WRIST, L.LEFT_HIP, L.RIGHT_HIP
+    if not seen[[wl, wr]].all() and seen[[L.LEFT_ELBOW, L.RIGHT_ELBOW]].all():
+        # the hands hidden (behind the counter, in a bend): the elbows, halfway down the arm, drop half as far
+        asym = ELBOW_LEVER * float(abs(W[L.LEFT_ELBOW, 2] - W[L.RIGHT_ELBOW, 2]))
     if seen[[wl, wr]].all():
         asym = float(abs(W[wl, 2] - W[wr, 2]))
         if seen[[hl, hr]].all():

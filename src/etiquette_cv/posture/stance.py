@@ -39,6 +39,23 @@ class StanceChange:
     duration_s: float
     """10 %→90 % rise (or fall) time of the shoulder height, seconds (for 'rising violently'); NaN when the levels
     before or after were not seen. A smooth 1 s stand-up has a rise time of about 0.6 s."""
+    onset_s: float = float("nan")
+    """When the move began: its 10 %→90 % line extrapolated back to the level before (a smooth move leaves its
+    level slowly, so the 10 % point alone is 0.2 s late on a 1 s stand-up)."""
+    complete_s: float = float("nan")
+    """When the move was complete: the same line extrapolated forward to the level after."""
+
+    def at(self, point: str) -> float:
+        """The time of one point of the move: ``onset``, ``midpoint`` or ``complete`` (the midpoint when the
+        levels around the move were not seen and the onset or completion is unknown)."""
+        if point not in TRANSITION_POINTS:
+            raise ValueError(f"unknown transition point {point!r}; expected one of {TRANSITION_POINTS}")
+        t = {"onset": self.onset_s, "midpoint": self.t_s, "complete": self.complete_s}[point]
+        return float(t) if np.isfinite(t) else self.t_s
+
+
+TRANSITION_POINTS = ("onset", "midpoint", "complete")
+"""The points of a sit/stand move a rule may name (rulebook ``stand_point``)."""
 
 
 def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_shoulder_m: np.ndarray,
@@ -71,8 +88,8 @@ def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_sho
             if pending != want:
                 pending, pending_since = want, i
             if t_s[i] - t_s[pending_since] >= settings.min_state_s:
-                cross, duration = _crossing(t_s, shoulder_height_m, pending_since, mid, settings)
-                changes.append(StanceChange(cross, want, duration))
+                cross, duration, t10, t90 = _crossing(t_s, shoulder_height_m, pending_since, mid, settings)
+                changes.append(StanceChange(cross, want, duration, t10, t90))
                 # back-date the state from the crossing on
                 for j in range(pending_since, i + 1):
                     states[j] = want
@@ -87,18 +104,22 @@ def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_sho
     return states, changes
 
 
-def _level_time(t_s: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float) -> float | None:
-    """First time in samples [i0, i1] at which the series crosses ``level`` (linear interpolation), or None."""
-    for k in range(max(i0, 1), min(i1, len(h) - 1) + 1):
+def _level_time(t_s: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float, last: bool = False) -> float | None:
+    """First (or ``last``) time in samples [i0, i1] at which the series crosses ``level`` (linear interpolation),
+    or None."""
+    ks = range(max(i0, 1), min(i1, len(h) - 1) + 1)
+    for k in (reversed(ks) if last else ks):
         a, b = h[k - 1], h[k]
         if np.isfinite(a) and np.isfinite(b) and (a - level) * (b - level) <= 0 and a != b:
             return float(t_s[k - 1] + (level - a) / (b - a) * (t_s[k] - t_s[k - 1]))
     return None
 
 
-def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings) -> tuple[float, float]:
-    """Time (s) at which the height crossed ``mid`` before ``confirm_idx``, and the move's 10 %→90 % rise time
-    between the levels held before and after (1 s either side)."""
+def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings) -> tuple[float, float, float, float]:
+    """Time (s) at which the height crossed halfway between the levels held before and after (1 s either side;
+    ``mid`` when they were not seen) before ``confirm_idx``, the move's 10 %→90 % rise time, and its onset and
+    completion (see :class:`StanceChange`; NaN when unknown)."""
+    nan = float("nan")
     j = confirm_idx
     while j > 0 and not (np.isfinite(h[j - 1]) and np.isfinite(h[j]) and (h[j - 1] - mid) * (h[j] - mid) <= 0):
         j -= 1
@@ -112,16 +133,20 @@ def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings) -> tuple[
     after = h[(t_s >= cross + 1.0) & (t_s <= cross + s.level_window_s + 1.0)]
     before, after = before[np.isfinite(before)], after[np.isfinite(after)]
     if len(before) < 3 or len(after) < 3:
-        return cross, float("nan")
+        return cross, nan, nan, nan
     lo, hi = float(np.median(before)), float(np.median(after))
     near = (t_s >= cross - 1.5) & (t_s <= cross + 1.5)
     idx = np.flatnonzero(near)
-    t10 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.1 * (hi - lo))
     t50 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.5 * (hi - lo))
-    t90 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.9 * (hi - lo))
     # the midpoint between the person's own levels, not the fixed band's middle (a tall person's shoulders cross
     # the band's middle early when sitting down and late when standing up)
     cross = cross if t50 is None else t50
+    # the 10 % point is the last crossing before the midpoint, the 90 % point the first after it (a noisy height,
+    # e.g. from the person detector's keypoints, crosses a level more than once)
+    k50 = int(np.searchsorted(t_s, cross))
+    t10 = _level_time(t_s, h, idx[0], k50, lo + 0.1 * (hi - lo), last=True)
+    t90 = _level_time(t_s, h, k50, idx[-1], lo + 0.9 * (hi - lo))
     if t10 is None or t90 is None:
-        return cross, float("nan")
-    return cross, abs(t90 - t10)
+        return cross, nan, nan, nan
+    span = t90 - t10  # the 10 %→90 % line reaches 0 % and 100 % an eighth of its span beyond its ends
+    return cross, abs(span), t10 - span / 8.0, t90 + span / 8.0

@@ -73,6 +73,11 @@ class FitSettings:
     min_flexion_deg: float = -60.0
     max_flexion_deg: float = 120.0
     """… the flexion between these angles …"""
+    min_standing_flexion_deg: float = -20.0
+    """… and, standing, no further back than this: nobody stands leaning back 20°, but from a camera in front a bow
+    foreshortens the trunk like a lean back of about twice the camera's elevation, and a model whose landmarks
+    favour that mirror solution (the heavy model on a near-frontal clip read 15° and 30° bows as −25° and −46°)
+    must not be allowed it."""
     max_lateral_deg: float = 60.0
     """… and the lateral lean within ± this."""
     start_bend_deg: float = 35.0
@@ -167,8 +172,16 @@ class TrunkFitter:
         return cam[..., :2] / cam[..., 2:3]
 
 
-    def _solve(self, residuals, x0: np.ndarray) -> tuple[np.ndarray, float]:
-        return levenberg_marquardt(residuals, x0, self._LO, self._HI)
+    def bounds(self, stance: str) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds of (Hx, Hy, Hz, θ, φ) for a stance (standing: no lean back beyond the bound)."""
+        lo = self._LO.copy()
+        if stance == "stand":
+            lo[3] = max(lo[3], np.radians(self.settings.min_standing_flexion_deg))
+        return lo, self._HI
+
+    def _solve(self, residuals, x0: np.ndarray, stance: str = "sit") -> tuple[np.ndarray, float]:
+        lo, hi = self.bounds(stance)
+        return levenberg_marquardt(residuals, np.clip(x0, lo, hi), lo, hi)
 
     def _observe(self, pose: PersonPose) -> tuple[np.ndarray, np.ndarray]:
         """Normalised image positions (5, 2) of the modelled points and their weights (0 = not visible): the
@@ -228,7 +241,7 @@ class TrunkFitter:
             starts = [prev] if quick else [prev, other]
         p, best = None, np.inf
         for x0 in starts:
-            x, cost = self._solve(residuals, x0)
+            x, cost = self._solve(residuals, x0, stance)
             if init is not None:
                 cost += ((np.degrees(x[3]) - init.flexion_deg) / s.continuity_sigma_deg) ** 2
             if cost < best - 1e-9:

@@ -10,7 +10,8 @@ from .findings_json import finding_to_dict
 from .format import csv_number, threshold_display
 
 CSV_COLUMNS = ["rule_id", "clause", "title_zh", "title_en", "verdict", "severity", "person", "visit_id", "start_s",
-               "end_s", "duration_s", "measured_value", "measured_unit", "threshold", "threshold_source",
+               "end_s", "duration_s", "measured_value", "measured_unit", "measured_uncertainty",
+               "threshold", "threshold_source",
                "evidence_t_s", "evidence_frame_index", "evidence_image", "note", "wording_zh"]
 
 
@@ -28,7 +29,8 @@ def write_findings_csv(result: ReviewResult, path: str | Path, *, base_dir: str 
             nd_measured = {"deg": 1, "s": 2, "m": 2}.get(f.measured_unit, 3)
             row = {k: ("" if doc.get(k) is None else doc[k]) for k in CSV_COLUMNS if k in doc}
             row.update({k: csv_number(getattr(f, k), 2) for k in ("start_s", "end_s", "duration_s", "evidence_t_s")})
-            row.update(measured_value=csv_number(f.measured_value, nd_measured), threshold=threshold_display(f, "en"))
+            row.update(measured_value=csv_number(f.measured_value, nd_measured), threshold=threshold_display(f, "en"),
+                       measured_uncertainty=csv_number(f.measured_uncertainty, nd_measured))
             writer.writerow(row)
     return path
 

@@ -48,6 +48,9 @@ class Finding:
     measured_value: float | None = None
     measured_unit: str = ""
     """``deg``, ``s``, ``m`` or empty."""
+    measured_uncertainty: float | None = None
+    """± of the measured value (same unit) from what the view resolves: the landmarks' error over how far the
+    quantity moves them (pixels per degree); None when not estimated."""
     threshold_text: str = ""
     """The threshold applied, for people, e.g. ``≤ 3.0 s`` or ``15° ± 5°``."""
     threshold_value: float | None = None

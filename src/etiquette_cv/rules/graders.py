@@ -92,7 +92,9 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
     clerk, changes, absent_after_s, near = ctx.clerk, ctx.obs.stance_changes, ctx.absent_after_s, ctx.rb.near_m
     allowance = float(rule.value("allowance_s"))
     early = float(rule.value("early_s"))
-    threshold = f"≤ {allowance:g} s ({'标准' if rule.source('allowance_s') == 'standard' else 'default'})"
+    point = str(rule.value("stand_point"))
+    threshold = (f"≤ {allowance:g} s to the stand-up's {point} "
+                 f"({'标准' if rule.source('allowance_s') == 'standard' else 'default'})")
     base = dict(visit_id=visit.visit_id, threshold_text=threshold, threshold_value=allowance,
                 threshold_source=rule.source("allowance_s"), measured_unit="s")
     if visit.arrive_s is None:
@@ -125,11 +127,15 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
                         f"customer was within {near:g} m", evidence_t_s=t_ev, evidence_frame_index=clerk.frame_at(t_ev),
                         **base)
     up = ups[0]
-    delay = up.t_s - arrive
+    t_up = up.at(point)
+    delay = t_up - arrive
     verdict = Verdict.MET if delay <= allowance else Verdict.LATE
-    note = (f"stood up {delay:.1f} s after the customer crossed {near:g} m" if delay >= 0
-            else f"stood up {-delay:.1f} s before the customer crossed {near:g} m")
-    return _finding(rule, verdict, arrive, max(up.t_s, arrive), clerk.person, measured_value=round(delay, 2), note=note,
+    seen = np.isfinite({"onset": up.onset_s, "midpoint": up.t_s, "complete": up.complete_s}[point])
+    when = (f"(stand-up {point}; onset/midpoint/complete {up.at('onset'):.1f}/{up.t_s:.1f}/{up.at('complete'):.1f} s)"
+            if seen else f"(the stand-up's {point} was not seen: its midpoint {up.t_s:.1f} s is used)")
+    note = (f"stood up {delay:.1f} s after the customer crossed {near:g} m {when}" if delay >= 0
+            else f"stood up {-delay:.1f} s before the customer crossed {near:g} m {when}")
+    return _finding(rule, verdict, arrive, max(t_up, arrive), clerk.person, measured_value=round(delay, 2), note=note,
                     evidence_t_s=up.t_s,
                     evidence_frame_index=clerk.frame_at(up.t_s + ctx.grading.evidence_after_stand_s), **base)
 
@@ -159,6 +165,22 @@ def _send_off(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
                     evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
 
 
+def _unc(b) -> float | None:
+    return round(b.peak_uncertainty_deg, 1) if np.isfinite(b.peak_uncertainty_deg) else None
+
+
+def _uncertainty_text(rb: Rulebook, b) -> str:
+    """`` ± 1.8°`` and, when the peak's ± interval crosses a band edge, which edge: the class is then uncertain."""
+    u = b.peak_uncertainty_deg
+    if not np.isfinite(u):
+        return ""
+    lo, hi = b.peak_deg - u, b.peak_deg + u
+    edges = sorted({e for c in rb.bow_classes for e in (c.min_deg, c.max_deg) if lo < e < hi})
+    straddle = (f" (the ± interval straddles the band edge{'s' if len(edges) > 1 else ''} "
+                f"{', '.join(f'{e:g}°' for e in edges)}: the class is uncertain)") if edges else ""
+    return f" ± {u:.1f}°{straddle}"
+
+
 def _band_text(rb: Rulebook) -> str:
     return ", ".join(f"{c.name_zh} {c.min_deg:g}–{c.max_deg:g}°" for c in rb.bow_classes)
 
@@ -181,13 +203,15 @@ def _bow_expected(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
         b = max(bows, key=lambda x: x.peak_deg)
         cls = rb.classify_bow(b.peak_deg)
         hidden = " (the deepest part was hidden: at least this deep)" if b.peak_hidden else ""
+        unc = _uncertainty_text(rb, b)
         if cls is not None and cls.name == expected.name:
             return _finding(rule, Verdict.MET, b.start_s, b.end_s, clerk.person, measured_value=round(b.peak_deg, 1),
-                            note=f"bow peak {b.peak_deg:.0f}°{hidden}", evidence_t_s=b.peak_t_s,
-                            evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
+                            measured_uncertainty=_unc(b), note=f"bow peak {b.peak_deg:.0f}°{unc}{hidden}",
+                            evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
         what = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow"
         return _finding(rule, Verdict.MISSED, b.start_s, b.end_s, clerk.person, measured_value=round(b.peak_deg, 1),
-                        note=f"bowed {b.peak_deg:.0f}°{hidden}: {what}, where a {expected.name} bow is expected",
+                        measured_uncertainty=_unc(b),
+                        note=f"bowed {b.peak_deg:.0f}°{unc}{hidden}: {what}, where a {expected.name} bow is expected",
                         evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
     w = clerk.window(t0, t1) & clerk.c.visible
     if not w.any():
@@ -199,13 +223,48 @@ def _bow_expected(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
                         evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
     measurable = standing & np.isfinite(clerk.c.flexion_deg) & clerk.c.flexion_assessable
     if measurable.sum() < 0.5 * standing.sum():
-        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person, note="a bow of this size cannot be measured "
-                        "from this camera: the trunk's forward bend barely moves the clerk's landmarks in the image",
+        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person, note=_why_unmeasurable(clerk.c, standing),
                         evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
-    peak = float(np.nanmax(np.where(measurable, clerk.c.flexion_deg, np.nan)))
+    return _no_bow(rule, ctx, t0, t1, measurable, t_occ, base)
+
+
+def _why_unmeasurable(c: ClerkSeries, standing: np.ndarray) -> str:
+    """Why the trunk's bend could not be measured while the clerk stood: no pose landmarks (the person detector's
+    keypoints only), or a view in which a bend barely moves the landmarks (with the measured pixels per degree)."""
+    posed = np.isfinite(c.flexion_raw_deg) & standing
+    if posed.sum() < 0.5 * standing.sum():
+        return ("the clerk's trunk was not measured while standing: the pose model did not find the clerk (only "
+                "the person detector's keypoints, too coarse for an angle)")
+    unc = c.flexion_uncertainty_deg[posed] if c.flexion_uncertainty_deg is not None else np.array([])
+    worst = f" (± {np.nanmedian(unc):.0f}° from this view)" if len(unc) and np.isfinite(unc).any() else ""
+    return ("a bow of this size cannot be measured from this camera: the trunk's forward bend barely moves the "
+            f"clerk's landmarks in the image{worst}")
+
+
+def _no_bow(rule: Rule, ctx: ClerkContext, t0: float, t1: float, measurable: np.ndarray, t_occ: float,
+            base: dict) -> Finding:
+    """A missed bow, quoting the deepest standing flexion of the graded window itself — never one read while the
+    clerk was rising or sitting down (between a transition's onset and completion, with a margin) — and what the
+    bends in the window were instead (a reach, a lean on the counter, a stoop)."""
+    clerk = ctx.clerk
+    c = clerk.c
+    steady = measurable.copy()
+    margin = ctx.grading.transition_margin_s
+    for ch in ctx.obs.stance_changes:
+        steady &= ~((c.t_s >= ch.at("onset") - margin) & (c.t_s <= ch.at("complete") + margin))
+    others = [b for b in ctx.obs.bends if b.kind != "bow" and t0 <= b.peak_t_s <= t1]
+    what = "".join(f"; the bend at {b.peak_t_s:.1f} s ({b.peak_deg:.0f}°) was a {b.kind}, not a bow" for b in others)
+    if not steady.any():
+        return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, evidence_t_s=t_occ,
+                        evidence_frame_index=clerk.frame_at(t_occ),
+                        note=f"no bow in {t0:.1f}–{t1:.1f} s: the clerk was standing only while rising or sitting "
+                             f"down{what}", **base)
+    k = int(np.nanargmax(np.where(steady, c.flexion_deg, -np.inf)))
+    peak, t_peak = float(c.flexion_deg[k]), float(c.t_s[k])
     return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, measured_value=round(peak, 1),
-                    note=f"no bow (deepest trunk flexion while standing {peak:.0f}°)", evidence_t_s=t_occ,
-                    evidence_frame_index=clerk.frame_at(t_occ), **base)
+                    note=f"no bow in {t0:.1f}–{t1:.1f} s: deepest standing trunk flexion {peak:.0f}° at "
+                         f"{t_peak:.1f} s (a bow starts at {ctx.rb.bow('start_deg'):g}°){what}",
+                    evidence_t_s=t_peak, evidence_frame_index=clerk.frame_at(t_peak), **base)
 
 
 def _posture_series(c: ClerkSeries, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -273,11 +332,14 @@ def grade_bow_graded(rule: Rule, ctx: ClerkContext) -> list[Finding]:
         cls = ctx.rb.classify_bow(b.peak_deg)
         label = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow (between bands)"
         hidden = "; the deepest part was hidden: at least this deep" if b.peak_hidden else ""
+        hidden += "" if b.arms_seen else "; the arms were hidden: a reach cannot be ruled out"
         out.append(_finding(rule, Verdict.INFO, b.start_s, b.end_s, ctx.clerk.person,
                             measured_value=round(b.peak_deg, 1), measured_unit="deg",
+                            measured_uncertainty=_unc(b),
                             threshold_text=_band_text(ctx.rb), threshold_source="default",
                             evidence_t_s=b.peak_t_s, evidence_frame_index=ctx.clerk.frame_at(b.peak_t_s),
-                            note=f"{label}, held {b.hold_s:.1f} s{hidden}"))
+                            note=f"{b.peak_deg:.0f}°{_uncertainty_text(ctx.rb, b)}: {label}, held {b.hold_s:.1f} s"
+                                 f"{hidden}"))
     return out
 
 

@@ -17,6 +17,7 @@ from ..events import BowSettings
 from ..posture.clerk import PostureSettings
 from ..posture.stance import StanceSettings
 from ..posture.trunk_fit import FitSettings
+from ..posture.stance import TRANSITION_POINTS
 from ..strict_yaml import StrictReader, join, read_yaml_file, show
 
 DEFAULT_RULEBOOK = Path(__file__).resolve().parent.parent / "rulebook" / "default.yaml"
@@ -26,7 +27,7 @@ SEVERITIES = ("info", "minor", "major")
 
 #: Parameters each kind of rule needs (name → expected type); the graders registry has one function per kind.
 RULE_KINDS: dict[str, dict[str, type]] = {
-    "stand_greet": {"allowance_s": float, "early_s": float},
+    "stand_greet": {"allowance_s": float, "early_s": float, "stand_point": str},
     "stand_send_off": {"before_s": float, "after_s": float},
     "bow_expected": {"occasion": str, "expected_class": str, "before_s": float, "after_s": float},
     "bow_graded": {},
@@ -72,6 +73,8 @@ class GradingSettings:
     """The evidence frame of a stand-up is taken this long after its midpoint, when the clerk is upright."""
     absent_after_s: float = 10.0
     """Unseen for this long, the clerk is away from the post (used when the rulebook has no ``absent`` rule)."""
+    transition_margin_s: float = 0.5
+    """A missed bow's note never quotes a flexion read within this of a sit/stand move (onset to completion)."""
 
 
 def _setting_fields(cls: type, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -86,7 +89,8 @@ MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
     "trunk_fit": (_setting_fields(FitSettings), False),
     "grading": (_setting_fields(GradingSettings), False),
 }
-BOW_KEYS = ("start_deg", "end_deg", "min_duration_s", "max_duration_s", "reach_wrist_asymmetry_m", "max_hidden_s")
+BOW_KEYS = ("start_deg", "end_deg", "min_duration_s", "max_duration_s", "reach_wrist_asymmetry_m", "max_hidden_s",
+            "reach_min_flexion_deg", "reach_hands_ahead_m")
 
 
 @dataclass(frozen=True)
@@ -309,6 +313,9 @@ def _check_params(c: _Reader, where: str, kind: str, params: dict[str, Param], c
             raise c.fail(f"{where}.params.exit", "must differ from enter (hysteresis)")
     if kind == "handling_time" and params["business"].value not in BUSINESSES:
         raise c.fail(f"{where}.params.business", f"expected one of {BUSINESSES}, got {params['business'].value!r}")
+    if kind == "stand_greet" and params["stand_point"].value not in TRANSITION_POINTS:
+        raise c.fail(f"{where}.params.stand_point",
+                     f"expected one of {TRANSITION_POINTS}, got {params['stand_point'].value!r}")
     if kind == "bow_expected":
         if params["expected_class"].value not in class_names:
             raise c.fail(f"{where}.params.expected_class",
