@@ -14,8 +14,8 @@ Runs the product's people stage (`etiquette_cv.pipeline.run_people`) on the rand
 * ms per analysed frame for the detector, the tracker and the pose landmarkers (wall-clock sums / frames);
 * the review on the same tracks: every 2 m crossing of the truth (customer, station) against the visits found,
   and the 站接 (stand-to-greet) verdict of that station's clerk against the truth's (met / late / missed / not
-  applicable, from the truth's stand-up events and the clerk's stance at the crossing, with the rulebook's
-  allowance and early window).
+  applicable, from the truth's stand-up events at the point the rulebook's ``stand_point`` names and the clerk's
+  stance at the crossing, with the rulebook's allowance and early window).
 
     python benchmarks/people.py                 # both splits + real footage
     python benchmarks/people.py --split tuning  # only the tuning clips
@@ -68,6 +68,8 @@ def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None
     """(crossing time s, station, verdict, stand-up delay s) of every customer's 2 m crossing in the truth."""
     rule = rb.rule(GREET_RULE)
     allowance, early = float(rule.value("allowance_s")), float(rule.value("early_s"))
+    # the stand-up time the rulebook grades: the sidecar's start_s (onset), t_s (pose blend 0.5) or end_s
+    point = {"onset": "start_s", "midpoint": "t_s", "complete": "end_s"}[str(rule.value("stand_point"))]
     ev = truth["events"]
     clerk_of = {st["name"]: st.get("clerk", "clerk") for st in truth.get("stations", [])}
     times = np.array([f["t_s"] for f in truth["frames"]])
@@ -79,7 +81,7 @@ def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None
         clerk = clerk_of.get(station, "clerk")
         leave = next((x["t_s"] for x in ev if x["type"] == "cross_2m" and x["direction"] == "out"
                       and x["person"] == e["person"] and x["t_s"] > t), times[-1])
-        ups = [x["t_s"] for x in ev if x["type"] == "stand_up" and x["person"] == clerk and t - early <= x["t_s"] <= leave]
+        ups = [x[point] for x in ev if x["type"] == "stand_up" and x["person"] == clerk and t - early <= x[point] <= leave]
         downs = [x["t_s"] for x in ev if x["type"] == "sit_down" and x["person"] == clerk and x["t_s"] <= t]
         ups = [u for u in ups if u > t or not any(u < d for d in downs)]
         stance = truth["frames"][int(np.argmin(np.abs(times - t)))]["persons"].get(clerk, {}).get("stance")
