@@ -117,3 +117,12 @@ def test_a_new_track_in_other_clothes_does_not_take_a_lost_persons_id():
             _nobody(tr)
         again = [tr.update(box, np.array([[0.2, 1.0]]), np.array([0.9]), None, [looks])[0] for _ in range(5)][-1]
         assert first > 0 and again > 0 and (again == first) == same
+
+
+def test_a_new_clerk_at_one_station_never_takes_the_id_of_the_other_stations_clerk():
+    tr = IdentityTracker(TrackerSettings(lost_s=1.0, relink_s=3.0, relink_m=3.0), frame_rate_hz=10.0, use_floor=True)
+    a = [_one_person(tr, [0.0, -1.0], "A") for _ in range(10)][-1]
+    for _ in range(5):
+        _nobody(tr)
+    b = [_one_person(tr, [1.5, -1.0], "B") for _ in range(5)][-1]   # within reach of A's last place, but at B
+    assert a > 0 and b > 0 and b != a

@@ -43,7 +43,9 @@ class TrackerSettings:
     relink_m: float = 1.2
     max_speed_m_s: float = 1.5
     """A new track takes over the id of a person lost at most ``relink_s`` ago whose last floor point lies within
-    ``relink_m`` plus this speed times the gap (image mode: whose last box overlaps the new one, IoU >= 0.3)."""
+    ``relink_m`` plus this speed times the gap …"""
+    relink_iou: float = 0.3
+    """… (without a calibration: whose last image box overlaps the new one at least this much)."""
     station_relink_s: float = 600.0
     """A new track at a clerk station takes over the id of that station's clerk lost at most this long ago."""
     max_appearance_distance: float = 0.45
@@ -184,9 +186,10 @@ class IdentityTracker:
                 continue
             if _appearance_distance(here.appearance, last.appearance) > s.max_appearance_distance:
                 continue
-            if (here.station is None) != (last.station is None):
-                continue  # never across the counter: a customer at the counter stands a metre from the clerk
-            if here.station is not None and here.station == last.station and gap <= s.station_relink_s:
+            if here.station != last.station and (here.station is not None or last.station is not None):
+                continue  # never across the counter (a customer at it stands a metre from the clerk), nor between
+                # two stations' clerks
+            if here.station is not None and gap <= s.station_relink_s:
                 cost = 0.0
             elif gap > s.relink_s:
                 continue
@@ -197,7 +200,7 @@ class IdentityTracker:
                 cost = d
             else:
                 overlap = iou(here.box_xyxy_px, last.box_xyxy_px)
-                if overlap < 0.3:
+                if overlap < s.relink_iou:
                     continue
                 cost = 1.0 - overlap
             if cost < best_cost:
