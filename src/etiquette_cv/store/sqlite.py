@@ -1,0 +1,31 @@
+"""The branch's own store: one SQLite file in WAL mode (readers never block the writer; a crash loses at most the
+transaction being written)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from .base import SqlEventStore
+from .events import StoreError
+
+
+class SqliteEventStore(SqlEventStore):
+    """An event store in one SQLite file (created with its folder when missing)."""
+
+    def __init__(self, path: str | Path) -> None:
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=30.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a committed transaction survives a process crash (kill -9); only an OS crash or
+            # power cut can lose the last commits.
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{path}: cannot open the event store: {exc}") from None
+        try:
+            super().__init__(conn, str(path))
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{path}: not an event store: {exc}") from None

@@ -1,0 +1,114 @@
+"""The SQLite event store: idempotent writes, queries, retention, migrations, bad files, kill -9."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from etiquette_cv.rules.findings import Finding, ReviewResult, Severity, StateInterval, Verdict, Visit
+from etiquette_cv.store import StoredEvent, StoreError, events_from_review, open_store, span_event
+from etiquette_cv.store.schema import SCHEMA_VERSION
+
+T0 = 1_795_000_000.0  # 2026-11-18 UTC
+
+
+def _result() -> ReviewResult:
+    f = Finding("CC-2.6-stand-greet", "CC ㈡6", "站接", "Stand to greet", "站接", Verdict.LATE, Severity.MINOR,
+                12.0, 16.5, "clerk", measured_value=4.5, measured_unit="s", threshold_text="≤ 3.0 s",
+                threshold_value=3.0, rule_kind="stand_greet")
+    g = Finding("DB-4-bow", "DB 表4", "鞠躬", "Bow", "鞠躬", Verdict.MET, Severity.INFO, 70.0, 71.0, "clerk",
+                measured_value=float("nan"), measured_unit="deg")
+    return ReviewResult("cam.mp4", 100.0, 1000, 1280, 720, findings=[f, g],
+                        visits=[Visit(1, "customer#3", 10.0, 80.0, station="A")],
+                        states=[StateInterval("clerk@A", "stand", 11.0, 40.0)])
+
+
+def test_events_from_review_are_absolute_and_keep_only_their_window():
+    ev = events_from_review(_result(), branch="B1", camera="c1", origin_epoch_s=T0)
+    kinds = sorted(e.kind for e in ev)
+    assert kinds == ["finding", "finding", "state", "visit"]
+    late = next(e for e in ev if e.rule_id == "CC-2.6-stand-greet")
+    assert late.start_epoch_s == T0 + 12.0 and late.end_epoch_s == T0 + 16.5 and late.value == 4.5
+    assert next(e for e in ev if e.rule_id == "DB-4-bow").value is None   # NaN is not stored as a number
+    assert next(e for e in ev if e.kind == "state").station == "A"
+    own = events_from_review(_result(), branch="B1", camera="c1", origin_epoch_s=T0, own_from_s=11.0,
+                             own_to_s=60.0)
+    assert sorted(e.kind for e in own) == ["finding", "state"]
+
+
+def test_adding_twice_stores_once_and_queries_filter(tmp_path):
+    with open_store(tmp_path / "s" / "branch.db") as store:
+        ev = events_from_review(_result(), branch="B1", camera="c1", origin_epoch_s=T0)
+        assert store.add(ev) == 4
+        assert store.add(ev) == 0
+        assert store.add(events_from_review(_result(), branch="B1", camera="c2", origin_epoch_s=T0)) == 4
+        store.add([span_event("gap", branch="B1", camera="c1", start_epoch_s=T0 + 100, end_epoch_s=T0 + 130,
+                              reason="stream dropped")])
+        assert len(store.events(camera="c1")) == 5
+        gaps = store.events(kinds=["gap"])
+        assert len(gaps) == 1 and gaps[0].duration_s == 30.0 and gaps[0].payload["reason"] == "stream dropped"
+        assert [e.kind for e in store.events(camera="c1", start_epoch_s=T0 + 75, end_epoch_s=T0 + 101)] == \
+            ["visit", "gap"]
+        assert store.delete_before(T0 + 50) == 4   # both cameras' stand-greet findings and state stretches
+        assert len(store.events()) == 5
+
+
+def test_a_newer_schema_and_a_foreign_file_are_refused(tmp_path):
+    path = tmp_path / "s.db"
+    open_store(path).close()
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+    con.execute("UPDATE schema_version SET version = 99")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match=r"s\.db: .*version 99, newer"):
+        open_store(path)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match=r"junk\.db: "):
+        open_store(junk)
+    with pytest.raises(StoreError, match="unknown store address"):
+        open_store("ftp://x/y")
+
+
+def test_bad_events_are_refused():
+    with pytest.raises(StoreError, match="unknown event kind"):
+        StoredEvent("B", "c", "bogus", T0)
+    with pytest.raises(StoreError, match="ends before"):
+        StoredEvent("B", "c", "gap", T0, T0 - 1)
+    with pytest.raises(StoreError, match="finite start"):
+        StoredEvent("B", "c", "gap", math.nan)
+    with pytest.raises(StoreError, match="plain JSON"):
+        StoredEvent("B", "c", "gap", T0, payload={"x": object()})
+
+
+def test_kill_9_loses_nothing_committed(tmp_path):
+    """A writer killed mid-stream: every batch it committed is there, and writing them again adds nothing."""
+    path = tmp_path / "k.db"
+    script = textwrap.dedent(f"""
+        import sys, time
+        from etiquette_cv.store import open_store, span_event
+        s = open_store({str(path)!r})
+        for i in range(100000):
+            s.add([span_event("coverage", branch="B", camera="c", start_epoch_s={T0} + i, end_epoch_s={T0} + i + 1)])
+            print(i, flush=True)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    last = -1
+    for line in proc.stdout:
+        last = int(line)
+        if last >= 200:
+            proc.kill()
+            break
+    proc.wait()
+    with open_store(path) as store:
+        stored = store.events()
+        assert len(stored) >= last + 1          # every acknowledged commit survived
+        again = [span_event("coverage", branch="B", camera="c", start_epoch_s=T0 + i, end_epoch_s=T0 + i + 1)
+                 for i in range(last + 1)]
+        assert store.add(again) == 0
