@@ -9,7 +9,8 @@ Format ``etiquette-cv/tracks`` version 2 (one JSON object per line, UTF-8; ``.js
 
 1. header: ``{"schema": "etiquette-cv/tracks", "version": 2, "source": str, "image_width": int, "image_height": int,
    "nominal_fps": float, "analysis_fps": float|null, "model": str, "model_sha256": str|null, "detector": str|null,
-   "calibration": str|null, "landmark_names": [33 names]}``
+   "calibration": str|null, "start_epoch_s": float|null, "landmark_names": [33 names]}`` (``start_epoch_s``: the
+   wall-clock time of t = 0, seconds since the Unix epoch, when known — live runs write it)
 2. one line per analysed frame: ``{"frame": int, "t_s": float, "persons": [{"track_id": int, "role": str,
    "station": str|null, "floor_m": [x, y]|null, "floor_source": str, "box_px": [x0, y0, x1, y1]|null,
    "landmarks": "mediapipe"|"detector", "xy_px": [[x, y] * 33], "z": [33], "world_m": [[x, y, z] * 33],
@@ -63,6 +64,8 @@ class TracksHeader:
     model_sha256: str | None
     detector: str | None = None
     calibration: str | None = None
+    start_epoch_s: float | None = None
+    """Wall-clock time (seconds since the Unix epoch, UTC) of the file's t = 0, when known (live runs)."""
     version: int = TRACKS_VERSION
     """The format version the file was written in."""
 
@@ -257,6 +260,7 @@ def read_tracks(path: str | Path) -> Tracks:
             model_sha256=head.get("model_sha256"),
             detector=head.get("detector"),
             calibration=head.get("calibration"),
+            start_epoch_s=None if head.get("start_epoch_s") is None else float(head["start_epoch_s"]),
             version=int(version),
         )
     except KeyError as exc:
