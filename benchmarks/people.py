@@ -11,7 +11,8 @@ Runs the product's people stage (`etiquette_cv.pipeline.run_people`) on the rand
 * role accuracy per matched person-frame: a clerk must be the clerk of their own station; a customer must be a
   customer (or waiting); a passer-by must not be a clerk;
 * floor point error (cm) of the matched person-frames against the truth's pelvis floor point;
-* ms per analysed frame for the detector, the tracker and the pose landmarkers (wall-clock sums / frames);
+* ms per analysed frame for the detector, the tracker and the pose landmarkers (wall-clock sums / frames), and
+  the share of sampled frames the adaptive rate analysed;
 * the review on the same tracks: every 2 m crossing of the truth (customer, station) against the visits found,
   and the 站接 (stand-to-greet) verdict of that station's clerk against the truth's (met / late / missed / not
   applicable, from the truth's stand-up events at the point the rulebook's ``stand_point`` names and the clerk's
@@ -40,6 +41,7 @@ sys.path.insert(0, str(REPO / "src"))
 from etiquette_cv.geometry.calibration import load_calibration  # noqa: E402
 from etiquette_cv.models import quiet_mediapipe  # noqa: E402
 from etiquette_cv.people.boxes import iou_matrix  # noqa: E402
+from etiquette_cv.people.rate import RateSettings  # noqa: E402
 from etiquette_cv.people.stage import PeopleConfig  # noqa: E402
 from etiquette_cv.pipeline import run_people  # noqa: E402
 from etiquette_cv.io.tracks import read_tracks  # noqa: E402
@@ -136,6 +138,7 @@ class Score:
     landmarker_s: float = 0.0
     wall_s: float = 0.0
     video_s: float = 0.0
+    sampled: int = 0
     crossings: int = 0
     visits_found: int = 0
     greet_right: int = 0
@@ -156,7 +159,8 @@ class Score:
                 f"ID sw {self.id_switches} ({per5:.2f}/person/5 min)  role {role:5.1f}%  "
                 f"floor med {med:4.1f} cm p95 {p95:5.1f} cm  ms/frame det {1000 * self.detector_s / f:4.1f} "
                 f"trk {1000 * self.tracker_s / f:4.1f} pose {1000 * self.landmarker_s / f:5.1f}  "
-                f"{self.video_s / self.wall_s if self.wall_s else 0:.2f}x real time"
+                f"{self.video_s / self.wall_s if self.wall_s else 0:.2f}x real time, analysed "
+                f"{100.0 * self.frames / max(self.sampled, 1):.0f}% of sampled frames"
                 + (f"  | crossings {self.crossings}: visit found {self.visits_found}, 站接 right {self.greet_right}"
                    if self.crossings else ""))
 
@@ -224,6 +228,7 @@ def _add_cost(sc: Score, summary) -> None:
     s = summary.stats
     sc.frames, sc.detector_s, sc.tracker_s, sc.landmarker_s = s.frames, s.detector_s, s.tracker_s, s.landmarker_s
     sc.wall_s, sc.video_s = summary.wall_s, summary.video_duration_s
+    sc.sampled = summary.rate.frames_seen
 
 
 def score_real(name: str, config: PeopleConfig, tmp: Path) -> Score | None:
@@ -264,11 +269,15 @@ def main(argv=None) -> None:
     ap.add_argument("--verbose", action="store_true", help="print every 站接 row")
     ap.add_argument("--model", default="full")
     ap.add_argument("--detect-every", type=int, default=PeopleConfig().detect_every_n_frames)
+    ap.add_argument("--quiet-every", type=int, default=PeopleConfig().rate.quiet_every_n,
+                    help="adaptive rate: one sampled frame in N analysed while quiet (1 = every frame)")
     args = ap.parse_args(argv)
     quiet_mediapipe()
-    config = PeopleConfig(model=args.model, detect_every_n_frames=args.detect_every)
+    config = PeopleConfig(model=args.model, detect_every_n_frames=args.detect_every,
+                          rate=RateSettings(quiet_every_n=args.quiet_every))
     print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} "
-          f"cores, Python {platform.python_version()}; model {args.model}, detector every {args.detect_every} frames")
+          f"cores, Python {platform.python_version()}; model {args.model}, detector every {args.detect_every} frames, "
+          f"quiet: 1 frame in {args.quiet_every}")
     from etiquette_cv.rules.rulebook import load_rulebook
 
     rb = load_rulebook()

@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from etiquette_cv.geometry.calibration import load_calibration  # noqa: E402
 from etiquette_cv.rules.findings import Verdict  # noqa: E402
+from etiquette_cv.people.rate import RateSettings  # noqa: E402
 from etiquette_cv.people.stage import PeopleConfig  # noqa: E402
 from etiquette_cv.pipeline import run_people  # noqa: E402
 from etiquette_cv.pipeline.review_run import review  # noqa: E402
@@ -65,11 +66,21 @@ def expected_reception(events: list[dict], rb) -> list[tuple[str, float, str]]:
     return out
 
 
+def people_config(args: argparse.Namespace) -> PeopleConfig:
+    """The people stage's settings for this run (model, adaptive rate)."""
+    if args.quiet_every is None:
+        return PeopleConfig(model=args.model)
+    return PeopleConfig(model=args.model, rate=RateSettings(quiet_every_n=args.quiet_every))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("clips", nargs="*")
     ap.add_argument("--cache", default=None, help="folder keeping pose tracks between runs")
     ap.add_argument("--model", default="full", help="pose model: full (default), lite, heavy")
+    ap.add_argument("--quiet-every", type=int, default=None,
+                    help="adaptive rate: analyse one sampled frame in N while quiet (1 = every frame; default: "
+                         "the people stage's default)")
     ap.add_argument("--refine", default=None, help="second pass over the clerk's standing intervals with this "
                     "model (e.g. heavy)")
     args = ap.parse_args()
@@ -90,7 +101,7 @@ def main() -> None:
         tracks = cache / f"{name}.{args.model}.tracks.jsonl.gz"
         if not tracks.exists():
             cal = load_calibration(cal_path)
-            run_people(VideoSource(video, analysis_fps=10.0), tracks, cal, PeopleConfig(model=args.model))
+            run_people(VideoSource(video, analysis_fps=10.0), tracks, cal, people_config(args))
         result, outputs = review(video if args.refine else None, cal_path, cache / f"{name}.{args.model}",
                                  tracks_path=tracks, refine=args.refine)
         if outputs.refine is not None:

@@ -1,17 +1,22 @@
 """Throughput of the whole review on a sample video: × real time, frames/s, memory, and where the time goes.
 
     python benchmarks/throughput.py [VIDEO] [--calibration CAL] [--model full] [--fps 10] [--loop-minutes M]
+    python benchmarks/throughput.py --day-hours 8     # a synthetic camera day: idle stretches and visits
 
 Prints decoded and analysed frames/s, × real time for the pose stage and for the whole review, the time spent in
 bare landmarker calls on the same crops in the same run (so pipeline overhead is visible as a ratio), the time of
 the analysis (features, events, rules) and of the reports, and the peak resident memory. ``--loop-minutes`` first
-writes the clip looped to that length (to check that memory stays flat over a long video).
+writes the clip looped to that length (to check that memory stays flat over a long video). ``--day-hours`` builds
+a synthetic camera day from the reception sample (:func:`synthetic_day`) and also prints the share of sampled
+frames the adaptive rate analysed.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import subprocess
 import platform
 import resource
 import sys
@@ -58,6 +63,45 @@ def loop_video(src: Path, minutes: float, out: Path) -> Path:
     return out
 
 
+DAY_VISIT_CLIPS_PER_8H = 30
+"""Reception-sample clips per 8 hours in the synthetic day (2 customer visits each: 60 visits)."""
+IDLE_FROM_S, IDLE_TO_S = 25.2, 26.9
+"""Stretch of the reception sample with the clerk seated and nobody else in view (the sit-down ends at 25.0 s,
+customer 2 enters at 27.0 s): the day's idle footage is this stretch played forward and backward (no cut), looped."""
+IDLE_BLOCK_S = 60.0
+
+
+def _x264(args: list[str], out: Path) -> None:
+    """Run ffmpeg, encoding H.264 at 10 fps with fixed settings so that segments can be joined without re-encoding."""
+    cmd = ["ffmpeg", "-loglevel", "error", "-y", *args, "-an", "-c:v", "libx264", "-preset", "ultrafast",
+           "-pix_fmt", "yuv420p", "-r", "10", "-g", "50", "-video_track_timescale", "10240", str(out)]
+    subprocess.run(cmd, check=True)
+
+
+def synthetic_day(sample: Path, hours: float, folder: Path) -> Path:
+    """An H.264 camera day of ``hours``: the sample clip (two visits) every so often, the idle stretch between."""
+    clips = max(1, round(DAY_VISIT_CLIPS_PER_8H * hours / 8))
+    visit_s = VideoSource(sample).info.duration_s or 38.0
+    idle_s = max(0.0, (hours * 3600 - clips * visit_s) / clips)
+    visit, idle, pingpong = folder / "visit.mp4", folder / "idle.mp4", folder / "pingpong.mp4"
+    _x264(["-i", str(sample)], visit)
+    _x264(["-ss", str(IDLE_FROM_S), "-t", str(IDLE_TO_S - IDLE_FROM_S), "-i", str(sample), "-filter_complex",
+           "[0:v]split[a][b];[b]reverse[r];[a][r]concat=n=2:v=1"], pingpong)
+    # one idle block of whole ping-pong periods, listed as often as needed (joining is a copy, not an encode)
+    period_s = 2 * (IDLE_TO_S - IDLE_FROM_S)
+    block_s = period_s * max(1, round(IDLE_BLOCK_S / period_s))
+    _x264(["-stream_loop", str(round(block_s / period_s) - 1), "-i", str(pingpong)], idle)
+    blocks = max(0, round(idle_s / block_s))
+    idle_s = blocks * block_s
+    listing = folder / "day.txt"
+    listing.write_text("".join(f"file '{visit}'\n" + f"file '{idle}'\n" * blocks for _ in range(clips)))
+    day = folder / f"day_{hours:g}h.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+                    "-c", "copy", str(day)], check=True)
+    print(f"synthetic day: {day.name}: {clips} sample clips ({2 * clips} visits) with {idle_s:.0f} s idle after each")
+    return day
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("video", nargs="?", default=str(REPO / "sample_videos" / "reception.mp4"))
@@ -65,6 +109,7 @@ def main() -> None:
     ap.add_argument("--model", default="full")
     ap.add_argument("--fps", type=float, default=10.0)
     ap.add_argument("--loop-minutes", type=float, default=0.0)
+    ap.add_argument("--day-hours", type=float, default=0.0)
     args = ap.parse_args()
     quiet_mediapipe()
     video = Path(args.video)
@@ -73,6 +118,8 @@ def main() -> None:
         t = time.perf_counter()
         video = loop_video(video, args.loop_minutes, tmp / "looped.avi")
         print(f"looped clip: {video} ({args.loop_minutes:g} min) written in {time.perf_counter() - t:.0f} s")
+    if args.day_hours > 0:
+        video = synthetic_day(video, args.day_hours, tmp)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.platform()}")
@@ -105,6 +152,10 @@ def main() -> None:
     st = summary.stats
     print(f"people stage: {summary.frames_analysed} analysed frames in {summary.wall_s:.2f} s = "
           f"{summary.analysed_fps:.1f} frames/s, {summary.realtime_factor:.2f}× real time")
+    rs = summary.rate
+    print(f"  adaptive rate: analysed {rs.frames_analysed} of {rs.frames_seen} sampled frames "
+          f"({100 * rs.analysed_share:.1f} %), {rs.motion_triggers} motion triggers, motion check "
+          f"{1000 * rs.motion_check_s / max(1, rs.frames_seen - rs.frames_analysed):.2f} ms per skipped frame")
     f = max(st.frames, 1)
     print(f"  per analysed frame: detector {1000 * st.detector_s / f:.1f} ms ({st.detector_runs} runs, "
           f"{1000 * st.detector_s / max(st.detector_runs, 1):.0f} ms each), landmarkers "

@@ -171,3 +171,27 @@ def test_missing_or_wrong_reference_is_a_one_line_error(tmp_path):
     bad.write_text("not an image")
     with pytest.raises(SceneError, match=r"bad\.png: not a readable image"):
         load_reference(bad, W, H)
+
+
+def test_an_unchanged_scene_repeats_the_last_full_check_with_the_same_findings():
+    """Frames where nothing but people changed repeat the last full check: the same objects with the same times
+    and sizes as comparing every frame in full, and an object that appears still starts a full check at once."""
+    ref = reference_image()
+
+    def frame(t):
+        return draw_footprint(ref, -0.45, -0.3, 0.15, 0.10, COUNTER_Z, (30, 30, 200)) if t >= 2.0 else ref
+
+    fast, fast_checker = run(frame)
+    cal, cam = calibration()
+    full_settings = scene_settings(RB)
+    object.__setattr__(full_settings, "unchanged_grey_level", 0.0)
+    full_checker = SceneChecker(cal, cam, full_settings,
+                                Reference(ref, np.full((H, W), 255, np.uint8), "test"))
+    for k, t in enumerate(np.arange(0.0, 10.0, full_settings.period_s)):
+        full_checker.check(float(t), k, frame(float(t)), [])
+    full = full_checker.finish()
+    assert fast_checker.repeated >= 0.8 * fast_checker.checks and full_checker.repeated == 0
+    (a,), (b,) = violations(fast, CLUTTER), violations(full, CLUTTER)
+    assert (a.start_s, a.end_s, a.measured_value) == (b.start_s, b.end_s, b.measured_value)
+    assert abs(a.start_s - 2.0) <= 0.5
+    assert len(fast_checker.light) == len(full_checker.light)

@@ -12,8 +12,7 @@ from rich.table import Table
 from ..io.tracks import TracksError
 from ..io.video import VideoError, VideoSource, parse_source
 from ..models import ModelError, quiet_mediapipe
-from ..people.stage import PeopleConfig
-from ..pipeline.people_run import run_people
+from ..pipeline.people_run import people_config, run_people
 from .common import console, err_console, fail, load_checked_calibration, make_progress
 from .exit_codes import EXIT_INCOMPLETE, EXIT_NOBODY
 
@@ -27,6 +26,10 @@ def pose(
     fps: Annotated[float, typer.Option(help="Analysis rate in frames per second.")] = 10.0,
     model: Annotated[str, typer.Option(help="Pose model: lite, full, or a path to a PoseLandmarker .task bundle.")] = "full",
     annotate: Annotated[Optional[Path], typer.Option(help="Also write a video with the skeletons drawn.")] = None,
+    quiet_every: Annotated[Optional[int], typer.Option(
+        "--quiet-every", min=1, help="While nothing happens (nobody near the counter, the clerk seated and still) "
+        "analyse one sampled frame in N; motion brings every frame back at once. 1 = analyse every sampled frame "
+        "(default 4).")] = None,
     start: Annotated[float, typer.Option(help="Start at this time (s).")] = 0.0,
     end: Annotated[Optional[float], typer.Option(help="Stop at this time (s).")] = None,
 ) -> None:
@@ -47,12 +50,14 @@ def pose(
         t0 = time.perf_counter()
         count = [0]
 
-        def tick(_poses) -> None:
+        def tick(poses) -> None:
             count[0] += 1
-            progress.update(task, advance=1, rate=count[0] / max(time.perf_counter() - t0, 1e-9))
+            # progress by video time: the adaptive rate skips sampled frames where nothing happens
+            done = int((poses.timestamp_s - start) * fps) + 1
+            progress.update(task, completed=done, rate=count[0] / max(time.perf_counter() - t0, 1e-9))
 
         try:
-            summary = run_people(source, out, cal, PeopleConfig(model=model), annotate, on_frame=tick)
+            summary = run_people(source, out, cal, people_config(model, quiet_every), annotate, on_frame=tick)
         except (VideoError, ModelError, TracksError, OSError) as exc:
             fail(f"{exc} (frames analysed so far are in {out})")
     _print_pose_summary(summary)
@@ -75,6 +80,7 @@ def _print_pose_summary(summary) -> None:
     console.print(table)
     console.print(
         f"frames read {summary.frames_decoded}, analysed {summary.frames_analysed} "
+        f"({100 * summary.rate.analysed_share:.0f} % of the sampled: the adaptive rate) "
         f"in {summary.wall_s:.1f} s ({summary.analysed_fps:.1f} frames/s, {summary.realtime_factor:.2f}× real time)"
         f"\ntracks: {summary.tracks_path}" + (f"\nannotated video: {summary.annotated_path}" if summary.annotated_path else ""),
         highlight=False,

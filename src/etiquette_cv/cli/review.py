@@ -34,6 +34,10 @@ def review(
     annotate: Annotated[Optional[Path], typer.Option(help="Also write an annotated video (H.264 MP4).")] = None,
     refine: Annotated[Optional[str], typer.Option(help="Second pass: re-measure the clerk's standing intervals with "
                       "this pose model (e.g. heavy, built by tools/build_models.py).")] = None,
+    quiet_every: Annotated[Optional[int], typer.Option(
+        "--quiet-every", min=1, help="While nothing happens (nobody near the counter, the clerk seated and still) "
+        "analyse one sampled frame in N; motion brings every frame back at once. 1 = analyse every sampled frame "
+        "(default 4).")] = None,
     no_blur: Annotated[bool, typer.Option("--no-blur", help="Do not blur customers' faces in images and video.")]
     = False,
     tickets: Annotated[Optional[Path], typer.Option(help="Queue-ticket CSV (ticket, issued, called, finished): its "
@@ -58,7 +62,8 @@ def review(
 
             result, outputs = run_review(parse_source(video) if video else None, calibration, out, tracks_path=tracks,
                                          rulebook=rulebook, lang=lang, fps=fps, model=model, annotate=annotate,
-                                         blur=not no_blur, on_frame=tick, tickets=tickets, refine=refine)
+                                         blur=not no_blur, on_frame=tick, tickets=tickets, refine=refine,
+                                         quiet_every=quiet_every)
     except (VideoError, ModelError, TracksError, CalibrationError, RulebookError, ValueError, OSError) as exc:
         fail(str(exc))
     console.print(summary_table(result, lang))

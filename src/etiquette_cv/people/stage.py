@@ -27,6 +27,7 @@ from .boxes import iou
 from .floor import FloorModel, RoleSettings, estimate_floor, role_from_floor
 from .landmarker import LandmarkerSettings, TrackLandmarker
 from .observation import Observation, appearance_histogram, from_detection, union_box, upper_body_distance
+from .rate import RateSettings
 from .tracker import IdentityTracker, TrackerSettings
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ class PeopleConfig:
     landmarks: LandmarkerSettings = field(default_factory=LandmarkerSettings)
     tracking: TrackerSettings = field(default_factory=TrackerSettings)
     roles: RoleSettings = field(default_factory=RoleSettings)
+    rate: RateSettings = field(default_factory=RateSettings)
+    """Which sampled frames are analysed (:mod:`.rate`): all while something happens, fewer while quiet."""
     threads: int = 2
 
 

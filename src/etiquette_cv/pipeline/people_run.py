@@ -20,6 +20,7 @@ from ..io.tracks import TracksFooter, TracksHeader, TracksWriter
 from ..io.video import VideoSource
 from ..models import pose_model_sha256
 from ..people.floor import FloorModel, RoleSettings
+from ..people.rate import AnalysisRate, RateSettings, RateStats
 from ..people.stage import PeopleConfig, PeopleStage, PeopleStats
 
 
@@ -34,6 +35,8 @@ class PoseRunSummary:
     video_duration_s: float
     wall_s: float
     stats: PeopleStats = field(default_factory=PeopleStats)
+    rate: RateStats = field(default_factory=RateStats)
+    """How many sampled frames the adaptive rate let through (``frames_analysed`` of ``frames_seen``)."""
     problem: str | None = None
     annotated_path: Path | None = None
 
@@ -60,6 +63,14 @@ def floor_model_for(calibration: Calibration | None, roles: RoleSettings | None 
     return FloorModel(solve_camera(calibration), calibration, roles or RoleSettings())
 
 
+def people_config(model: str = "full", quiet_every: int | None = None) -> PeopleConfig:
+    """The people stage's settings for a pose model and an adaptive-rate choice (None: the default rate; 1: analyse
+    every sampled frame)."""
+    if quiet_every is None:
+        return PeopleConfig(model=model)
+    return PeopleConfig(model=model, rate=RateSettings(quiet_every_n=quiet_every))
+
+
 def run_people(
     source: VideoSource,
     tracks_path: str | Path,
@@ -80,6 +91,7 @@ def run_people(
     sink = None
     floor = floor_model_for(calibration, config.roles)
     rate = source.analysis_fps or info.nominal_fps or 10.0
+    chooser = AnalysisRate(info.width, info.height, floor, config.rate)
     with PeopleStage(info.width, info.height, rate, floor, config) as stage:
         header = TracksHeader(
             source=source.name,
@@ -98,14 +110,17 @@ def run_people(
         try:
             if annotate_path is not None:
                 sink = VideoSink(annotate_path, rate, info.width, info.height)
+            poses = None
             for frame in source:
-                poses = stage.process(frame)
-                writer.write_frame(poses)
-                analysed += 1
-                if sink is not None:
-                    sink.write(draw_poses(frame.image, poses))
-                if on_frame is not None:
-                    on_frame(poses)
+                if chooser.should_analyse(frame.image, frame.timestamp_s):
+                    poses = stage.process(frame)
+                    chooser.observe(frame.image, poses)
+                    writer.write_frame(poses)
+                    analysed += 1
+                    if on_frame is not None:
+                        on_frame(poses)
+                if sink is not None:  # a skipped frame shows the last analysed people
+                    sink.write(draw_poses(frame.image, poses) if poses is not None else frame.image)
             problem = source.report.problem
         except BaseException as exc:
             problem = f"{source.name}: stopped: {exc}" if not str(exc).startswith(source.name) else str(exc)
@@ -132,6 +147,7 @@ def run_people(
         video_duration_s=duration,
         wall_s=wall,
         stats=stats,
+        rate=chooser.stats,
         problem=problem,
         annotated_path=Path(annotate_path) if annotate_path else None,
     )

@@ -16,7 +16,6 @@ from ..geometry.camera import CameraModel
 from ..geometry.solver import solve_camera
 from ..io.tracks import Tracks, read_tracks
 from ..io.video import VideoSource
-from ..people.stage import PeopleConfig
 from ..report.evidence import write_annotated_video, write_keyframes
 from ..report.findings_csv import write_findings_csv
 from ..report.findings_json import write_findings_json
@@ -28,7 +27,7 @@ from ..rules.rulebook import Rulebook, load_rulebook
 from ..scene import run_scene_checks
 from ..service_times import Ticket, apply_service_times, load_tickets
 from .analysis import analyse
-from .people_run import run_people
+from .people_run import people_config, run_people
 from .refine import RefineSettings, RefineStats, refine_clerks
 
 
@@ -55,13 +54,16 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
            tracks_path: str | Path | None = None, rulebook: str | Path | None = None, lang: str = "zh",
            fps: float = 10.0, model: str = "full", annotate: str | Path | None = None, blur: bool = True,
            on_frame: Callable[[FramePoses], None] | None = None,
-           tickets: str | Path | None = None, refine: str | None = None) -> tuple[ReviewResult, ReviewOutputs]:
+           tickets: str | Path | None = None, refine: str | None = None,
+           quiet_every: int | None = None) -> tuple[ReviewResult, ReviewOutputs]:
     """Review a video (people → analysis → grading → scene checks and service times → reports). With
     ``tracks_path`` and no ``video``, re-grade an existing tracks file without decoding anything (no keyframes
     then, and the image checks are not assessable). Without a calibration people are still found and tracked, and
     every rule is reported not assessable (:data:`NO_CALIBRATION`). ``tickets``: a queue-ticket CSV whose times
     prevail over the tracks' (DB 表2 注3). ``refine`` (a pose model, e.g. ``"heavy"``) re-measures each clerk's
-    standing intervals with that model (:mod:`.refine`; needs the video)."""
+    standing intervals with that model (:mod:`.refine`; needs the video). ``quiet_every``: while nothing happens
+    analyse one sampled frame in this many (:mod:`..people.rate`; 1 analyses every sampled frame; None: the
+    default)."""
     if refine is not None and video is None:
         raise ValueError("--refine re-reads the video: give the video as well as the tracks")
     ticket_rows = load_tickets(tickets) if tickets is not None else None   # bad input fails before the long run
@@ -79,7 +81,7 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
             raise ValueError(f"{calibration}: calibrated for {cal.image_width}x{cal.image_height} images but "
                              f"{video} is {source.info.width}x{source.info.height}")
         tracks_path = out / "tracks.jsonl.gz"
-        summary = run_people(source, tracks_path, cal, PeopleConfig(model=model), on_frame=on_frame)
+        summary = run_people(source, tracks_path, cal, people_config(model, quiet_every), on_frame=on_frame)
         problem = summary.problem
     tracks, problem = _load_tracks(tracks_path, cal, problem)
     frames = tracks.frames

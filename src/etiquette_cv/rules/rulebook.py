@@ -40,7 +40,8 @@ RULE_KINDS: dict[str, dict[str, type]] = {
     # scene checks and service times (etiquette_cv.scene, etiquette_cv.service_times)
     "counter_clutter": dict.fromkeys(("period_s", "min_dwell_s", "min_area_cm2", "ratio_threshold", "chroma_threshold",
                                       "edge_threshold", "max_shift_px", "person_margin", "open_px", "max_misses",
-                                      "match_iou", "min_visible_fraction", "reference_learn_s"), float),
+                                      "match_iou", "min_visible_fraction", "reference_learn_s",
+                                      "unchanged_grey_level"), float),
     "floor_debris": dict.fromkeys(("min_dwell_s", "min_area_cm2", "ratio_threshold", "chroma_threshold",
                                    "edge_threshold", "person_margin", "open_px", "max_misses", "match_iou",
                                    "min_visible_fraction"), float),

@@ -58,6 +58,9 @@ class _Region:
     assessed_checks: int = 0
     first_s: float | None = None
     last_s: float | None = None
+    last_update: tuple | None = None
+    """The arguments of the last full check's tracker update (found, visible mask, image) and whether it assessed
+    the region: an unchanged frame repeats them."""
 
 
 def pixelate_heads(image: np.ndarray, persons: list[PersonPose]) -> np.ndarray:
@@ -101,6 +104,10 @@ class SceneChecker:
                 self.light_masks[name] = polygon_mask(self.shape, [cal.zones[name].image_px])
         self.checks = 0
         self.moved = 0
+        self.repeated = 0
+        """Checks that repeated the last full check's result: nothing but people changed since it."""
+        self._last_full: tuple[np.ndarray, list[np.ndarray], list[LightSample], np.ndarray] | None = None
+        """(quarter-size grey frame, people's boxes, light samples, shown image) of the last full check."""
         self.t0: float | None = None
         self.evidence: dict[int, tuple[float, np.ndarray]] = {}
         """Frame index → (time, pixelated aligned image) of the few frames kept as evidence: the first check of
@@ -113,6 +120,10 @@ class SceneChecker:
         """One periodic check of a BGR frame of the calibration's size, with the people seen in it."""
         self.checks += 1
         self.t0 = t_s if self.t0 is None else self.t0
+        small = self._small_grey(image)
+        if self._unchanged(small, persons):
+            self._repeat_last(t_s, frame_index)
+            return
         shift = (0.0, 0.0)
         if self.reference is not None:
             shift = estimate_shift_px(self.reference.image, image)
@@ -129,11 +140,53 @@ class SceneChecker:
             self._check_region(region, t_s, frame_index, aligned, shown, persons, shift)
         grey = cv2.cvtColor(aligned, cv2.COLOR_BGR2GRAY)
         ref_grey = cv2.cvtColor(self.reference.image, cv2.COLOR_BGR2GRAY)
+        light = []
         for name, mask in self.light_masks.items():
             m = cv2.bitwise_and(cv2.bitwise_and(mask, cv2.bitwise_not(hidden_c)), self.reference.valid)
             luma = region_luma(grey, m)
             if luma is not None:
-                self.light.append(LightSample(t_s, frame_index, name, luma, region_luma(ref_grey, m)))
+                light.append(LightSample(t_s, frame_index, name, luma, region_luma(ref_grey, m)))
+        self.light += light
+        self._keep_evidence(t_s, frame_index, shown)
+        if np.hypot(*shift) < 1.0:   # a shaken frame is not a good base for repeating
+            self._last_full = (small, [person_box_px(p) for p in persons], light, shown)
+
+    def _small_grey(self, image: np.ndarray) -> np.ndarray:
+        h, w = self.shape
+        return cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (max(1, w // 4), max(1, h // 4)),
+                          interpolation=cv2.INTER_AREA)
+
+    def _unchanged(self, small: np.ndarray, persons: list[PersonPose]) -> bool:
+        """Whether nothing but people changed since the last full check: no pixel of the quarter-size grey frame
+        outside everybody's boxes (then and now, grown by the person margin) moved more than the setting."""
+        level = self.s.unchanged_grey_level
+        if level <= 0 or self._last_full is None or self.reference is None:
+            return False
+        last_small, last_boxes, _, _ = self._last_full
+        keep = np.full(small.shape, 255, np.uint8)
+        margin = self._margin("counter_top")
+        for box in last_boxes + [person_box_px(p) for p in persons]:
+            if not np.all(np.isfinite(box)):
+                return False
+            x0, y0, x1, y1 = box / 4.0
+            gx, gy = margin * (x1 - x0) + 2, margin * (y1 - y0) + 2
+            cv2.rectangle(keep, (int(x0 - gx), int(y0 - gy)), (int(x1 + gx), int(y1 + gy)), 0, -1)
+        diff = cv2.absdiff(small, last_small)
+        return not np.any((diff > level) & (keep > 0))
+
+    def _repeat_last(self, t_s: float, frame_index: int) -> None:
+        """Count this check as the last full one again, at this time: same objects, same light."""
+        self.repeated += 1
+        _, _, light, shown = self._last_full
+        self.light += [LightSample(t_s, frame_index, s.region, s.luma, s.reference_luma) for s in light]
+        for region in self.regions:
+            if region.last_update is None:
+                continue
+            found, visible, assessed = region.last_update
+            if assessed:
+                region.assessed_checks += 1
+                region.last_s = t_s
+            region.tracker.update(t_s, frame_index, found, visible, shown)
         self._keep_evidence(t_s, frame_index, shown)
 
     def _keep_evidence(self, t_s: float, frame_index: int, shown: np.ndarray) -> None:
@@ -162,6 +215,7 @@ class SceneChecker:
         valid = cv2.bitwise_and(cv2.bitwise_and(region.mask, cv2.bitwise_not(hidden)), self.reference.valid)
         if cv2.countNonZero(valid) < rs.min_visible_fraction * max(1, cv2.countNonZero(region.mask)):
             region.tracker.update(t_s, frame_index, [], valid, shown)
+            region.last_update = ([], valid, False)
             return
         region.assessed_checks += 1
         region.first_s = t_s if region.first_s is None else region.first_s
@@ -175,6 +229,7 @@ class SceneChecker:
             if np.isfinite(size[0]) and size[0] >= rs.min_area_cm2:
                 found.append((blob, size))
         region.tracker.update(t_s, frame_index, found, valid, shown)
+        region.last_update = (found, valid, True)
 
     def finish(self) -> SceneResult:
         """Findings of every check run so far (no evidence image written: see :func:`write_evidence`)."""

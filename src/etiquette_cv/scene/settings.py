@@ -32,6 +32,10 @@ class SceneSettings:
 
     period_s: float
     reference_learn_s: float
+    unchanged_grey_level: float
+    """A check whose frame differs from the last full check's by no more than this (grey levels, 0-255, on a
+    quarter-size image, people's boxes left out) repeats that check's result instead of comparing in full; 0 turns
+    the shortcut off."""
     clutter: RegionSettings | None
     debris: RegionSettings | None
     lighting: Rule | None
@@ -57,6 +61,7 @@ def scene_settings(rb: Rulebook) -> SceneSettings:
     return SceneSettings(
         period_s=float(c.value("period_s")) if c else DEFAULT_PERIOD_S,
         reference_learn_s=float(c.value("reference_learn_s")) if c else 3.0,
+        unchanged_grey_level=float(c.value("unchanged_grey_level")) if c else 0.0,
         clutter=_region(c, max_shift) if c else None,
         debris=_region(debris[0], max_shift) if debris else None,
         lighting=lighting[0] if lighting else None,
