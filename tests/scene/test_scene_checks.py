@@ -195,3 +195,21 @@ def test_an_unchanged_scene_repeats_the_last_full_check_with_the_same_findings()
     assert (a.start_s, a.end_s, a.measured_value) == (b.start_s, b.end_s, b.measured_value)
     assert abs(a.start_s - 2.0) <= 0.5
     assert len(fast_checker.light) == len(full_checker.light)
+
+
+@pytest.mark.parametrize("frames", [1, 2, 5, 8])
+def test_learnt_reference_median_equals_numpy_nanmedian(frames):
+    import warnings
+
+    from etiquette_cv.scene.reference import _nan_median_first_axis
+
+    rng = np.random.default_rng(frames)
+    stack = rng.integers(0, 255, (frames, 24, 32, 3)).astype(np.float32)
+    seen = rng.random((frames, 24, 32)) > 0.4
+    stack[~seen] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanmedian(stack, axis=0)
+    got = _nan_median_first_axis(stack, seen.sum(axis=0))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_allclose(got[~np.isnan(got)], expected[~np.isnan(expected)])
