@@ -80,3 +80,38 @@ def test_pose_truncated_video_writes_what_was_read_and_exits_3(tmp_path):
 def test_help_lists_commands():
     proc = run_cli("--help")
     assert proc.returncode == 0 and "pose" in proc.stdout
+
+
+@pytest.mark.slow
+def test_pose_killed_mid_run_resumes_where_it_stopped(tmp_path):
+    """kill -9 during a pose run, then --resume: the frames written before the kill are kept, the rest of the
+    video is analysed once, people found after the restart get new ids, and the file ends complete."""
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / "t.jsonl"
+    args = ["pose", str(repo / "sample_videos" / "reception.mp4"), "--out", str(out), "--calibration",
+            str(repo / "calibration" / "reception.yaml"), "--end", "6", "--quiet-every", "1"]
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-m", "etiquette_cv.cli", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import time
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.read_text(encoding="utf-8").count('"frame"') >= 15:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    first = read_tracks(out)
+    assert first.footer is None and 15 <= len(first.frames) < 60
+    old_ids = {p.track_id for f in first.frames for p in f.persons}
+    done = run_cli(*args, "--resume")
+    assert done.returncode == 0, done.stderr
+    back = read_tracks(out)
+    idx = [f.frame_index for f in back.frames]
+    assert back.complete and idx == sorted(set(idx)) and idx[: len(first.frames)] == [f.frame_index for f in
+                                                                                      first.frames]
+    assert len(idx) == 61 and back.frames[-1].timestamp_s == pytest.approx(6.0, abs=0.05)
+    new_ids = {p.track_id for f in back.frames[len(first.frames):] for p in f.persons}
+    assert new_ids and min(new_ids) > max(old_ids)
+    again = run_cli(*args, "--resume")   # a complete file: nothing to do, nothing changed
+    assert again.returncode == 0 and len(read_tracks(out).frames) == 61

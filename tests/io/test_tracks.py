@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from etiquette_cv.io.tracks import TracksError, TracksFooter, TracksHeader, TracksWriter, read_tracks, write_tracks
+from etiquette_cv.io.tracks import (TracksError, TracksFooter, TracksHeader, TracksWriter, prepare_resume,
+                                    read_tracks, write_tracks)
 from etiquette_cv.core import FramePoses, PersonPose
 
 
@@ -141,3 +142,32 @@ def test_unknown_role_is_a_one_line_error(tmp_path):
     path.write_text(text)
     with pytest.raises(TracksError, match=r"t.jsonl: line 2: persons\[1\]: role 'cashier' is not one of"):
         read_tracks(path)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_a_truncated_file_is_made_clean_and_continued(tmp_path, suffix):
+    """A run killed mid-write: prepare_resume keeps every readable frame, says where it stopped, and the file can
+    be continued (a new gzip member for .gz) and read whole, footer included."""
+    path = write_tracks(tmp_path / f"t{suffix}", header(), frames(40), TracksFooter(40, 40, True))
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * 0.6)])
+    kept = len(read_tracks(path).frames)
+    point = prepare_resume(path)
+    assert not point.complete and point.frames == kept and 0 < kept < 40
+    assert point.last_t_s == pytest.approx((kept - 1) * 0.1) and point.last_frame_index == (kept - 1) * 3
+    assert point.max_track_id == 2 and point.header.source == "clip.mp4"
+    rng = np.random.default_rng(9)
+    with TracksWriter(path, point.header, append=True) as w:
+        w.write_frame(FramePoses(999, 99.0, 1280, 720, [make_person(rng, point.max_track_id + 1)]))
+        w.close(TracksFooter(50, kept + 1, True))
+    back = read_tracks(path)
+    assert back.complete and len(back.frames) == kept + 1
+    assert back.frames[-1].frame_index == 999 and back.frames[-1].persons[0].track_id == 3
+    assert not list(tmp_path.glob("*resume-tmp*"))
+
+
+def test_a_complete_file_is_not_touched_by_prepare_resume(tmp_path):
+    path = write_tracks(tmp_path / "t.jsonl", header(), frames(3), TracksFooter(9, 3, True))
+    before = path.read_bytes()
+    point = prepare_resume(path)
+    assert point.complete and point.frames == 3 and path.read_bytes() == before

@@ -30,6 +30,9 @@ def pose(
         "--quiet-every", min=1, help="While nothing happens (nobody near the counter, the clerk seated and still) "
         "analyse one sampled frame in N; motion brings every frame back at once. 1 = analyse every sampled frame "
         "(default 4).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the tracks an interrupted run left (a crash, a "
+                                         "kill): the frames already analysed are kept, the video is read on from "
+                                         "after the last of them.")] = False,
     start: Annotated[float, typer.Option(help="Start at this time (s).")] = 0.0,
     end: Annotated[Optional[float], typer.Option(help="Stop at this time (s).")] = None,
 ) -> None:
@@ -57,9 +60,14 @@ def pose(
             progress.update(task, completed=done, rate=count[0] / max(time.perf_counter() - t0, 1e-9))
 
         try:
-            summary = run_people(source, out, cal, people_config(model, quiet_every), annotate, on_frame=tick)
-        except (VideoError, ModelError, TracksError, OSError) as exc:
+            summary = run_people(source, out, cal, people_config(model, quiet_every), annotate, on_frame=tick,
+                                 resume=resume)
+        except (VideoError, ModelError, TracksError, OSError, ValueError) as exc:
             fail(f"{exc} (frames analysed so far are in {out})")
+    if summary.already_complete:
+        console.print(f"{out}: already complete ({summary.frames_analysed} frames): nothing to resume",
+                      highlight=False)
+        return
     _print_pose_summary(summary)
     if summary.problem:
         fail(f"{summary.problem}; the {summary.frames_analysed} frames analysed are written to {out}", EXIT_INCOMPLETE)

@@ -38,6 +38,9 @@ def review(
         "--quiet-every", min=1, help="While nothing happens (nobody near the counter, the clerk seated and still) "
         "analyse one sampled frame in N; motion brings every frame back at once. 1 = analyse every sampled frame "
         "(default 4).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the tracks an interrupted run left (a crash, a "
+                                         "kill): the frames already analysed are kept, the video is read on from "
+                                         "after the last of them.")] = False,
     no_blur: Annotated[bool, typer.Option("--no-blur", help="Do not blur customers' faces in images and video.")]
     = False,
     tickets: Annotated[Optional[Path], typer.Option(help="Queue-ticket CSV (ticket, issued, called, finished): its "
@@ -63,7 +66,7 @@ def review(
             result, outputs = run_review(parse_source(video) if video else None, calibration, out, tracks_path=tracks,
                                          rulebook=rulebook, lang=lang, fps=fps, model=model, annotate=annotate,
                                          blur=not no_blur, on_frame=tick, tickets=tickets, refine=refine,
-                                         quiet_every=quiet_every)
+                                         quiet_every=quiet_every, resume=resume)
     except (VideoError, ModelError, TracksError, CalibrationError, RulebookError, ValueError, OSError) as exc:
         fail(str(exc))
     console.print(summary_table(result, lang))

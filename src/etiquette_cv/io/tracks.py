@@ -29,6 +29,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Iterable, Iterator
@@ -164,17 +165,20 @@ def _person_from_json(obj: dict, where: str, version: int) -> PersonPose:
 
 
 class TracksWriter:
-    """Writes a tracks file line by line; use as a context manager. Each frame is flushed as it is written."""
+    """Writes a tracks file line by line; use as a context manager. Each frame is flushed as it is written.
+    ``append=True`` continues a file :func:`prepare_resume` left clean (no header written; a ``.gz`` file gets a
+    new gzip member, which readers take as the same stream)."""
 
-    def __init__(self, path: str | Path, header: TracksHeader) -> None:
+    def __init__(self, path: str | Path, header: TracksHeader, append: bool = False) -> None:
         self.path = Path(path)
         if self.path.suffix not in (".jsonl", ".gz"):
             raise TracksError(f"{self.path}: tracks are written as .jsonl or .jsonl.gz")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = _open_text(self.path, "w")
-        head = {"schema": TRACKS_SCHEMA, **asdict(header), "version": TRACKS_VERSION}
-        head["landmark_names"] = list(LANDMARK_NAMES)
-        self._write(head)
+        self._fh = _open_text(self.path, "a" if append else "w")
+        if not append:
+            head = {"schema": TRACKS_SCHEMA, **asdict(header), "version": TRACKS_VERSION}
+            head["landmark_names"] = list(LANDMARK_NAMES)
+            self._write(head)
         self.frames_written = 0
 
     def _write(self, obj: dict) -> None:
@@ -235,14 +239,68 @@ def iter_tracks_lines(path: Path) -> Iterator[tuple[int, dict]]:
                 return
 
 
-def read_tracks(path: str | Path) -> Tracks:
-    """Read a whole tracks file. Raises :class:`TracksError` naming the file and line for malformed content."""
+@dataclass
+class ResumePoint:
+    """Where an interrupted people run stopped, from its tracks file."""
+
+    header: TracksHeader
+    frames: int
+    """Analysed frames already in the file."""
+    last_t_s: float | None
+    """Time of the last frame written (None when none was)."""
+    last_frame_index: int
+    max_track_id: int
+    """The largest track id used so far: a resumed run numbers its people above it."""
+    frames_decoded: int = 0
+    """Frames the interrupted run had decoded, when its footer says (0 when it has none)."""
+    complete: bool = False
+    """True when the file already ends with a complete footer: nothing to resume."""
+
+
+def prepare_resume(path: str | Path) -> ResumePoint:
+    """Make an interrupted tracks file ready to be continued: its readable lines (header and frames, up to a damaged
+    last line or truncated gzip member) are rewritten into a clean file that replaces it atomically, without the
+    footer of a run that ended early. Returns where it stopped; a complete file is left untouched."""
+    path = Path(path)
+    header = read_tracks_header(path)
+    tmp = path.with_name(path.name + ".resume-tmp" + (".gz" if path.suffix == ".gz" else ""))
+    point = ResumePoint(header, 0, None, -1, 0)
+    with _open_text(tmp, "w") as out:
+        for lineno, obj in iter_tracks_lines(path):
+            if lineno > 1 and obj.get("end"):
+                point.complete = bool(obj.get("complete", False))
+                point.frames_decoded = int(obj.get("frames_decoded", 0))
+                break
+            if lineno > 1:
+                try:
+                    point.last_t_s, point.last_frame_index = float(obj["t_s"]), int(obj["frame"])
+                    ids = [int(p.get("track_id", 0)) for p in obj["persons"]]
+                except (KeyError, TypeError, ValueError):
+                    break   # a damaged frame ends what can be kept
+                point.frames += 1
+                point.max_track_id = max([point.max_track_id, *ids])
+            out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+    if point.complete:
+        tmp.unlink()
+        return point
+    os.replace(tmp, path)
+    return point
+
+
+def read_tracks_header(path: str | Path) -> TracksHeader:
+    """Only the header of a tracks file (see :func:`read_tracks` for its checks)."""
     path = Path(path)
     lines = iter_tracks_lines(path)
     try:
         _, head = next(lines)
     except StopIteration:
         raise TracksError(f"{path}: empty file, not a tracks file") from None
+    finally:
+        lines.close()
+    return _header_from_json(path, head)
+
+
+def _header_from_json(path: Path, head: object) -> TracksHeader:
     if not isinstance(head, dict) or head.get("schema") != TRACKS_SCHEMA:
         raise TracksError(f"{path}: line 1: not an {TRACKS_SCHEMA} header")
     version = head.get("version")
@@ -250,7 +308,7 @@ def read_tracks(path: str | Path) -> Tracks:
         raise TracksError(f"{path}: version {version!r} is not supported (this reader knows "
                           f"{', '.join(map(str, READABLE_VERSIONS))})")
     try:
-        header = TracksHeader(
+        return TracksHeader(
             source=str(head["source"]),
             image_width=int(head["image_width"]),
             image_height=int(head["image_height"]),
@@ -267,6 +325,17 @@ def read_tracks(path: str | Path) -> Tracks:
         raise TracksError(f"{path}: line 1: header is missing {exc.args[0]!r}") from None
     except (TypeError, ValueError) as exc:
         raise TracksError(f"{path}: line 1: bad header value ({exc})") from None
+
+
+def read_tracks(path: str | Path) -> Tracks:
+    """Read a whole tracks file. Raises :class:`TracksError` naming the file and line for malformed content."""
+    path = Path(path)
+    lines = iter_tracks_lines(path)
+    try:
+        _, head = next(lines)
+    except StopIteration:
+        raise TracksError(f"{path}: empty file, not a tracks file") from None
+    header = _header_from_json(path, head)
     tracks = Tracks(header=header)
     for lineno, obj in lines:
         where = f"{path}: line {lineno}"

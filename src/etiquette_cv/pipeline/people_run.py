@@ -16,7 +16,7 @@ from ..core import FramePoses
 from ..geometry.calibration import Calibration
 from ..geometry.solver import solve_camera
 from ..io.sink import VideoSink
-from ..io.tracks import TracksFooter, TracksHeader, TracksWriter
+from ..io.tracks import ResumePoint, TracksFooter, TracksHeader, TracksWriter, prepare_resume
 from ..io.video import VideoSource
 from ..models import pose_model_sha256
 from ..people.floor import FloorModel, RoleSettings
@@ -39,6 +39,8 @@ class PoseRunSummary:
     """How many sampled frames the adaptive rate let through (``frames_analysed`` of ``frames_seen``)."""
     problem: str | None = None
     annotated_path: Path | None = None
+    already_complete: bool = False
+    """Set by a resume of a tracks file that was already complete: nothing was run."""
 
     @property
     def analysed_fps(self) -> float:
@@ -52,8 +54,8 @@ class PoseRunSummary:
 
     @property
     def nobody_found(self) -> bool:
-        """True when nobody was found in any analysed frame."""
-        return self.stats.person_frames == 0
+        """True when nobody was found in any analysed frame (of this run)."""
+        return self.stats.person_frames == 0 and not self.already_complete
 
 
 def floor_model_for(calibration: Calibration | None, roles: RoleSettings | None = None) -> FloorModel | None:
@@ -71,6 +73,22 @@ def people_config(model: str = "full", quiet_every: int | None = None) -> People
     return PeopleConfig(model=model, rate=RateSettings(quiet_every_n=quiet_every))
 
 
+def _resume_point(source: VideoSource, tracks_path: str | Path, annotate_path) -> ResumePoint | None:
+    """Where to continue an interrupted run's tracks (the source is moved past its last frame), or None when there
+    is no file to continue."""
+    if annotate_path is not None:
+        raise ValueError("--resume cannot write an annotated video (it would cover only the resumed part)")
+    if not Path(tracks_path).exists():
+        return None
+    point = prepare_resume(tracks_path)
+    if point.header.source != source.name:
+        raise ValueError(f"{tracks_path}: these tracks are of {point.header.source}, not {source.name}: "
+                         "remove the file or give the same video to resume")
+    if point.last_t_s is not None and not point.complete:
+        source.start_s = max(source.start_s, point.last_t_s + 1e-3)
+    return point
+
+
 def run_people(
     source: VideoSource,
     tracks_path: str | Path,
@@ -78,14 +96,21 @@ def run_people(
     config: PeopleConfig | None = None,
     annotate_path: str | Path | None = None,
     on_frame: Callable[[FramePoses], None] | None = None,
+    resume: bool = False,
 ) -> PoseRunSummary:
     """Run the people stage over ``source`` and stream the tracks to ``tracks_path``.
 
     Without a calibration people are still found and tracked, with the role ``unknown``. ``on_frame`` is called
     after each analysed frame (progress bars, live consumers). Returns a summary whose ``problem`` is set when the
-    video ended early; the tracks written up to that point are complete and valid.
+    video ended early; the tracks written up to that point are complete and valid. ``resume``: when
+    ``tracks_path`` holds the tracks of an interrupted run of the same video, continue after its last frame
+    (people found from there on get new track ids, above the file's); a complete file is left as it is.
     """
     config = config or PeopleConfig()
+    resume_at = _resume_point(source, tracks_path, annotate_path) if resume else None
+    if resume_at is not None and resume_at.complete:
+        return PoseRunSummary(source.name, Path(tracks_path), resume_at.frames_decoded, resume_at.frames,
+                              0.0, 0.0, problem=None, already_complete=True)
     info = source.info
     t0 = time.perf_counter()
     sink = None
@@ -104,8 +129,11 @@ def run_people(
             detector=config.detector,
             calibration=None if calibration is None else calibration.source,
         )
-        writer = TracksWriter(tracks_path, header)
-        analysed = 0
+        if resume_at is not None:
+            header = resume_at.header
+        writer = TracksWriter(tracks_path, header, append=resume_at is not None)
+        id_offset = 0 if resume_at is None else resume_at.max_track_id
+        analysed = 0 if resume_at is None else resume_at.frames
         problem = None
         try:
             if annotate_path is not None:
@@ -114,6 +142,8 @@ def run_people(
             for frame in source:
                 if chooser.should_analyse(frame.image, frame.timestamp_s):
                     poses = stage.process(frame)
+                    for p in poses.persons:
+                        p.track_id += id_offset
                     chooser.observe(frame.image, poses)
                     writer.write_frame(poses)
                     analysed += 1
@@ -127,7 +157,7 @@ def run_people(
             raise
         finally:
             writer.close(TracksFooter(
-                frames_decoded=source.report.frames_decoded,
+                frames_decoded=source.report.frames_decoded + (0 if resume_at is None else resume_at.frames_decoded),
                 frames_analysed=analysed,
                 complete=problem is None,
                 problem=problem,
