@@ -78,8 +78,9 @@ def _x264(args: list[str], out: Path) -> None:
     subprocess.run(cmd, check=True)
 
 
-def synthetic_day(sample: Path, hours: float, folder: Path) -> Path:
-    """An H.264 camera day of ``hours``: the sample clip (two visits) every so often, the idle stretch between."""
+def synthetic_day(sample: Path, hours: float, folder: Path) -> tuple[Path, list[float], Path]:
+    """An H.264 camera day of ``hours``: the sample clip (two visits) every so often, the idle stretch between.
+    Returns the file, the start time (s) of each copy of the sample in it, and the re-encoded sample itself."""
     clips = max(1, round(DAY_VISIT_CLIPS_PER_8H * hours / 8))
     visit_s = VideoSource(sample).info.duration_s or 38.0
     idle_s = max(0.0, (hours * 3600 - clips * visit_s) / clips)
@@ -99,7 +100,34 @@ def synthetic_day(sample: Path, hours: float, folder: Path) -> Path:
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
                     "-c", "copy", str(day)], check=True)
     print(f"synthetic day: {day.name}: {clips} sample clips ({2 * clips} visits) with {idle_s:.0f} s idle after each")
-    return day
+    visit_len = VideoSource(visit).info.duration_s or visit_s
+    return day, [k * (visit_len + idle_s) for k in range(clips)], visit
+
+
+GRADED_KINDS = ("stand_greet", "stand_send_off", "bow_expected", "bow_graded", "absent")
+"""The per-visit clerk rules compared between the day and the sample reviewed alone."""
+
+
+def verdicts(result, start_s: float, end_s: float) -> list[tuple[str, str, float]]:
+    """(rule id, verdict, start relative to ``start_s``) of the per-visit findings starting in [start_s, end_s)."""
+    return sorted((f.rule_id, f.verdict.value, round(f.start_s - start_s, 1)) for f in result.findings
+                  if f.rule_kind in GRADED_KINDS and start_s <= f.start_s < end_s)
+
+
+def compare_day(day_result, offsets: list[float], sample: Path, calibration: str, tmp: Path) -> None:
+    """Per copy of the sample in the day: the same per-visit verdicts as the sample (re-encoded as in the day)
+    reviewed alone, every sampled frame analysed? (Speed, and a long video, must not change them.)"""
+    alone, _ = review(sample, calibration, tmp / "alone", quiet_every=1)
+    length = VideoSource(sample).info.duration_s or 38.0
+    want = [(r, v) for r, v, _ in verdicts(alone, 0.0, length)]
+    same = 0
+    for k, off in enumerate(offsets):
+        got = [(r, v) for r, v, _ in verdicts(day_result, off, off + length)]
+        same += got == want
+        if got != want:
+            print(f"  copy {k + 1} at {off:.0f} s: {got} (alone: {want})")
+    print(f"per-visit verdicts (站接, 站送, bows, absence) as the sample reviewed alone at every frame: "
+          f"{same} of {len(offsets)} copies ({len(want)} verdicts each)")
 
 
 def main() -> None:
@@ -118,8 +146,9 @@ def main() -> None:
         t = time.perf_counter()
         video = loop_video(video, args.loop_minutes, tmp / "looped.avi")
         print(f"looped clip: {video} ({args.loop_minutes:g} min) written in {time.perf_counter() - t:.0f} s")
+    offsets: list[float] = []
     if args.day_hours > 0:
-        video = synthetic_day(video, args.day_hours, tmp)
+        video, offsets, visit_clip = synthetic_day(video, args.day_hours, tmp)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.platform()}")
@@ -181,6 +210,8 @@ def main() -> None:
           f"{summary.video_duration_s / total:.2f}× real time")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {peak:.0f} MB")
+    if offsets:
+        compare_day(result, offsets, visit_clip, args.calibration, tmp)
 
 
 if __name__ == "__main__":
