@@ -63,8 +63,12 @@ def loop_video(src: Path, minutes: float, out: Path) -> Path:
     return out
 
 
-DAY_VISIT_CLIPS_PER_8H = 30
-"""Reception-sample clips per 8 hours in the synthetic day (2 customer visits each: 60 visits)."""
+DAY_VISIT_CLIPS_PER_8H = 60
+"""Visits per 8 hours in the synthetic day."""
+VISIT_TO_S = 25.2
+"""The visit cut from the reception sample: customer 1 walks in (in view from the first frame), the clerk stands,
+greets with a 15° bow, sits, stands again, bows 30° as the customer leaves, and is seated again at 25.0 s — where
+the idle stretch begins, so the day has no jump but the customer popping in at the image edge."""
 IDLE_FROM_S, IDLE_TO_S = 25.2, 26.9
 """Stretch of the reception sample with the clerk seated and nobody else in view (the sit-down ends at 25.0 s,
 customer 2 enters at 27.0 s): the day's idle footage is this stretch played forward and backward (no cut), looped."""
@@ -79,13 +83,13 @@ def _x264(args: list[str], out: Path) -> None:
 
 
 def synthetic_day(sample: Path, hours: float, folder: Path) -> tuple[Path, list[float], Path]:
-    """An H.264 camera day of ``hours``: the sample clip (two visits) every so often, the idle stretch between.
+    """An H.264 camera day of ``hours``: a visit cut from the sample every so often, the idle stretch between.
     Returns the file, the start time (s) of each copy of the sample in it, and the re-encoded sample itself."""
     clips = max(1, round(DAY_VISIT_CLIPS_PER_8H * hours / 8))
-    visit_s = VideoSource(sample).info.duration_s or 38.0
+    visit_s = VISIT_TO_S
     idle_s = max(0.0, (hours * 3600 - clips * visit_s) / clips)
     visit, idle, pingpong = folder / "visit.mp4", folder / "idle.mp4", folder / "pingpong.mp4"
-    _x264(["-i", str(sample)], visit)
+    _x264(["-i", str(sample), "-t", str(VISIT_TO_S)], visit)
     _x264(["-ss", str(IDLE_FROM_S), "-t", str(IDLE_TO_S - IDLE_FROM_S), "-i", str(sample), "-filter_complex",
            "[0:v]split[a][b];[b]reverse[r];[a][r]concat=n=2:v=1"], pingpong)
     # one idle block of whole ping-pong periods, listed as often as needed (joining is a copy, not an encode)
@@ -99,7 +103,7 @@ def synthetic_day(sample: Path, hours: float, folder: Path) -> tuple[Path, list[
     day = folder / f"day_{hours:g}h.mp4"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
                     "-c", "copy", str(day)], check=True)
-    print(f"synthetic day: {day.name}: {clips} sample clips ({2 * clips} visits) with {idle_s:.0f} s idle after each")
+    print(f"synthetic day: {day.name}: {clips} visits of {visit_s:g} s, each followed by {idle_s:.0f} s idle")
     visit_len = VideoSource(visit).info.duration_s or visit_s
     return day, [k * (visit_len + idle_s) for k in range(clips)], visit
 
@@ -118,7 +122,7 @@ def compare_day(day_result, offsets: list[float], sample: Path, calibration: str
     """Per copy of the sample in the day: the same per-visit verdicts as the sample (re-encoded as in the day)
     reviewed alone, every sampled frame analysed? (Speed, and a long video, must not change them.)"""
     alone, _ = review(sample, calibration, tmp / "alone", quiet_every=1)
-    length = VideoSource(sample).info.duration_s or 38.0
+    length = VideoSource(sample).info.duration_s or VISIT_TO_S
     want = [(r, v) for r, v, _ in verdicts(alone, 0.0, length)]
     same = 0
     for k, off in enumerate(offsets):

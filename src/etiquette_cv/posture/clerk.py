@@ -202,12 +202,17 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
     return _Frames(poses, fitted, visible, sh, head, limbs, ahead)
 
 
-def _standing_pass(fitter: TrunkFitter, m: _Frames) -> tuple[np.ndarray, dict[int, TrunkFit]]:
+def _standing_pass(fitter: TrunkFitter, m: _Frames, stand_above_m: float) -> tuple[np.ndarray, dict[int, TrunkFit]]:
     """Learn the person's dimensions from the frames that look upright-standing, then fit every frame as
-    standing (its flexion corrects the shoulder height for bows, so a bow is not mistaken for sitting down)."""
+    standing (its flexion corrects the shoulder height for bows, so a bow is not mistaken for sitting down).
+    Upright-standing = shoulders above the person's median height and above ``stand_above_m`` (the sit/stand
+    machine's standing level): a camera day is mostly seated, and the upper half of seated frames would teach a
+    standing body with seated hips."""
     visible, sh = m.visible, m.shoulder_m
-    tall = visible & (sh > np.nanmedian(sh[visible]) if visible.any() else visible)
-    tall &= m.fitted
+    level = np.nanmedian(sh[visible]) if visible.any() else np.nan
+    tall = visible & m.fitted & (sh > np.fmax(level, stand_above_m))
+    if tall.sum() < MIN_SEATED_SAMPLES:   # never seen standing: the upper half of what was seen
+        tall = visible & m.fitted & (sh > level)
     sample = [m.poses[i] for i in np.flatnonzero(tall)[:: max(1, int(tall.sum()) // MAX_DIMS_SAMPLES)]]
     if sample:
         fitter.dims = fitter.learn_dims(sample, "stand")
@@ -297,7 +302,7 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     fitter = TrunkFitter(camera, place, settings=settings.fit)
     skyline = counter_skyline_px(camera, counter_edge_m, counter_height_m) if counter_edge_m is not None else []
     m = _measure_frames(frames, camera, place, settings, skyline, station)
-    flex_stand, stand_fits = _standing_pass(fitter, m)
+    flex_stand, stand_fits = _standing_pass(fitter, m, settings.stance.stand_above_m)
     L = fitter.dims.trunk_length_m
     upright = _upright_shoulder_height(m, flex_stand, L, settings)
     states, changes = stance_states(t, upright, m.head_m, settings.stance)
