@@ -102,17 +102,3 @@ def test_bad_settings_are_refused():
         RateSettings(quiet_every_n=0)
     with pytest.raises(ValueError, match="hold_s"):
         RateSettings(hold_s=-1.0)
-
-
-def test_quiet_state_follows_busy_people_and_motion():
-    rate = AnalysisRate(W, H, FLOOR, RateSettings(quiet_every_n=4, hold_s=1.0))
-    assert not rate.quiet(0.0)                       # nothing seen yet
-    img = scene()
-    rate.should_analyse(img, 0.0)
-    rate.observe(img, FramePoses(0, 0.0, W, H, [person("clerk", (-1.2, -0.75), sitting=True)]))
-    assert rate.quiet(0.1)
-    moved = img.copy()
-    moved[600:700, 1100:1180] = 250
-    assert rate.should_analyse(moved, 0.1) and not rate.quiet(0.5) and rate.quiet(1.2)
-    rate.observe(img, FramePoses(1, 1.2, W, H, [person("customer", (0.5, 1.5), facing=-90.0)]))
-    assert not rate.quiet(1.3)

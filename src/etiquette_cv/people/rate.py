@@ -110,12 +110,6 @@ class AnalysisRate:
         n_out = int(outside.sum())
         return n_out > 0 and changed[outside].sum() > s.outside_changed_fraction * n_out
 
-    def quiet(self, t_s: float) -> bool:
-        """Whether the scene is quiet at ``t_s``: nobody keeps the full rate and no motion was seen lately (the
-        people stage then skips its periodic whole-frame detection: motion brings arrivals back at once)."""
-        return (self.settings.quiet_every_n > 1 and not self._busy and self._reference is not None
-                and t_s >= self._full_until_s)
-
     def should_analyse(self, image: np.ndarray, t_s: float) -> bool:
         """Whether the sampled frame ``image`` at ``t_s`` seconds is analysed (cheap: ~1 ms at 720p)."""
         self.stats.frames_seen += 1

@@ -495,13 +495,10 @@ class PeopleStage:
             floor_source="" if o.floor is None else o.floor.source,
             box_xyxy_px=self._visible_box(o), landmarks_source=src)
 
-    def process(self, frame: Frame, quiet: bool = False) -> FramePoses:
-        """Every person found in ``frame``, with their track id, role, floor point and landmarks. ``quiet``: nothing
-        is happening (:mod:`.rate`): the periodic whole-frame detection is skipped while everybody tracked has a
-        landmarker that finds them."""
+    def process(self, frame: Frame) -> FramePoses:
+        """Every person found in ``frame``, with their track id, role, floor point and landmarks."""
         t = frame.timestamp_s
-        periodic = (self._frame_no % max(1, self.config.detect_every_n_frames) == 0 and not quiet) \
-            or self._detector_only
+        periodic = self._frame_no % max(1, self.config.detect_every_n_frames) == 0 or self._detector_only
         self._frame_no += 1
         self.stats.frames += 1
         future = self._pool.submit(self._detect, frame) if periodic and self._pool is not None else None

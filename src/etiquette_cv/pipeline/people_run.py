@@ -141,7 +141,7 @@ def run_people(
             poses = None
             for frame in source:
                 if chooser.should_analyse(frame.image, frame.timestamp_s):
-                    poses = stage.process(frame, quiet=chooser.quiet(frame.timestamp_s))
+                    poses = stage.process(frame)
                     for p in poses.persons:
                         p.track_id += id_offset
                     chooser.observe(frame.image, poses)
