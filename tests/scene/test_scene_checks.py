@@ -213,3 +213,23 @@ def test_learnt_reference_median_equals_numpy_nanmedian(frames):
     got = _nan_median_first_axis(stack, seen.sum(axis=0))
     np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
     np.testing.assert_allclose(got[~np.isnan(got)], expected[~np.isnan(expected)])
+
+
+def test_an_object_put_down_in_front_of_a_seated_clerk_is_found_though_their_box_covers_it():
+    """The shortcut must look where the full check looks: the desk in front of a seated clerk is inside their box
+    but outside their silhouette."""
+    ref = reference_image()
+    with_obj = draw_footprint(ref, 0.0, -0.3, 0.12, 0.12, COUNTER_Z, (40, 200, 40))
+    ys, xs = np.nonzero(np.any(with_obj != ref, axis=2))
+    ox0, oy0, ox1, oy1 = xs.min(), ys.min(), xs.max(), ys.max()
+    clerk = person(1, (ox0 - 60, oy0 - 120, ox1 + 60, oy1 + 10))
+    clerk.landmarks_source = "mediapipe"
+    cx = (ox0 + ox1) / 2
+    head_y = oy0 - 100
+    for k, xy in {11: (cx - 25, head_y + 30), 12: (cx + 25, head_y + 30), 23: (cx - 15, head_y + 70),
+                  24: (cx + 15, head_y + 70), 0: (cx, head_y)}.items():
+        clerk.image_xy_px[k] = xy
+        clerk.presence[k] = clerk.visibility[k] = 0.9
+    res, checker = run(lambda t: with_obj if t >= 2.0 else ref, persons_at=lambda t: [clerk])
+    (f,) = violations(res, CLUTTER)
+    assert abs(f.start_s - 2.0) <= 0.5 and checker.repeated > 0

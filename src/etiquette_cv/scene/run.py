@@ -106,8 +106,8 @@ class SceneChecker:
         self.moved = 0
         self.repeated = 0
         """Checks that repeated the last full check's result: nothing but people changed since it."""
-        self._last_full: tuple[np.ndarray, list[np.ndarray], list[LightSample], np.ndarray] | None = None
-        """(quarter-size grey frame, people's boxes, light samples, shown image) of the last full check."""
+        self._last_full: tuple[np.ndarray, np.ndarray, list[LightSample], np.ndarray] | None = None
+        """(quarter-size grey frame, quarter-size people mask, light samples, shown image) of the last full check."""
         self.t0: float | None = None
         self.evidence: dict[int, tuple[float, np.ndarray]] = {}
         """Frame index → (time, pixelated aligned image) of the few frames kept as evidence: the first check of
@@ -149,7 +149,7 @@ class SceneChecker:
         self.light += light
         self._keep_evidence(t_s, frame_index, shown)
         if np.hypot(*shift) < 1.0:   # a shaken frame is not a good base for repeating
-            self._last_full = (small, [person_box_px(p) for p in persons], light, shown)
+            self._last_full = (small, self._people_small(persons), light, shown)
 
     def _small_grey(self, image: np.ndarray) -> np.ndarray:
         h, w = self.shape
@@ -158,21 +158,22 @@ class SceneChecker:
 
     def _unchanged(self, small: np.ndarray, persons: list[PersonPose]) -> bool:
         """Whether nothing but people changed since the last full check: no pixel of the quarter-size grey frame
-        outside everybody's boxes (then and now, grown by the person margin) moved more than the setting."""
+        outside everybody (then and now; a clerk's silhouette, as the counter-top check masks them, so the desk in
+        front of a seated clerk stays watched) moved more than the setting."""
         level = self.s.unchanged_grey_level
         if level <= 0 or self._last_full is None or self.reference is None:
             return False
-        last_small, last_boxes, _, _ = self._last_full
-        keep = np.full(small.shape, 255, np.uint8)
-        margin = self._margin("counter_top")
-        for box in last_boxes + [person_box_px(p) for p in persons]:
-            if not np.all(np.isfinite(box)):
-                return False
-            x0, y0, x1, y1 = box / 4.0
-            gx, gy = margin * (x1 - x0) + 2, margin * (y1 - y0) + 2
-            cv2.rectangle(keep, (int(x0 - gx), int(y0 - gy)), (int(x1 + gx), int(y1 + gy)), 0, -1)
+        last_small, last_people, _, _ = self._last_full
+        hidden = cv2.bitwise_or(last_people, self._people_small(persons))
         diff = cv2.absdiff(small, last_small)
-        return not np.any((diff > level) & (keep > 0))
+        return not np.any((diff > level) & (hidden == 0))
+
+    def _people_small(self, persons: list[PersonPose]) -> np.ndarray:
+        """Quarter-size mask of the people as the counter-top check hides them, grown by one small pixel."""
+        mask = people_mask(self.shape, persons, self._margin("counter_top"), silhouettes=True)
+        h, w = self.shape
+        small = cv2.resize(mask, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+        return cv2.dilate((small > 0).astype(np.uint8) * 255, np.ones((3, 3), np.uint8))
 
     def _repeat_last(self, t_s: float, frame_index: int) -> None:
         """Count this check as the last full one again, at this time: same objects, same light."""
