@@ -28,6 +28,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("rules",),        # rulebook, graders, grading, findings
     ("scene",),        # scene checks: counter clutter, floor debris, lighting, staff in the waiting area
     ("service_times",),  # waiting and handling times, DB 表2 averages, queue tickets
+    ("training",),     # trainer mode: scenarios, the trainee's events, scoring, comparing attempts
     ("store",),        # the event store (SQLite, PostgreSQL): visits, findings, states, coverage gaps
     ("annotators",),   # drawing (decides nothing)
     ("report",),       # JSON, CSV, HTML, terminal, evidence keyframes

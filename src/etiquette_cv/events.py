@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .posture.gestures import GestureFrames, GestureSettings
 from .timeseries import label_runs
 
 
@@ -250,3 +251,74 @@ def _approach_stretches(track_id: int, t_s: np.ndarray, distance_m: np.ndarray, 
                 leave = _cross_time(t_s[p], distance_m[p], t_s[m], distance_m[m], near_m)
         out.append(Approach(track_id, arrive, leave, iv.start_s, iv.end_s, iv.peak_value))
     return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Arm gestures (trainer mode): indicating, two-handed hand-over, farewell wave
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gesture:
+    """One gesture: ``indicate`` | ``hand_over`` | ``wave``, from ``start_s`` to ``end_s`` (seconds)."""
+
+    kind: str
+    start_s: float
+    end_s: float
+    turns: int = 0
+    """For a wave: how many side-to-side moves were counted."""
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.end_s - self.start_s
+
+
+def _flag_intervals(t_s: np.ndarray, flag: np.ndarray, min_s: float, max_gap_s: float) -> list[Interval]:
+    """Stretches where a 0/1/NaN flag is 1, gaps up to ``max_gap_s`` bridged, at least ``min_s`` long."""
+    return hysteresis_intervals(t_s, np.asarray(flag, float), 0.5, 0.5, min_s, max_gap_s)
+
+
+def _turns(values: np.ndarray, min_swing: float) -> int:
+    """How many moves of at least ``min_swing`` between turning points a series makes (a zigzag count), after a
+    3-sample mean (one noisy frame is no turn)."""
+    v = values[np.isfinite(values)]
+    if len(v) < 3:
+        return 0
+    v = np.convolve(v, np.ones(3) / 3, mode="valid")
+    lo = hi = extreme = v[0]
+    direction, turns = 0, 0
+    for x in v[1:]:
+        if direction == 0:
+            lo, hi = min(lo, x), max(hi, x)
+            if hi - x >= min_swing or x - lo >= min_swing:
+                direction, extreme, turns = (-1 if hi - x >= min_swing else 1), x, 1
+        elif (x - extreme) * direction > 0:
+            extreme = x
+        elif abs(x - extreme) >= min_swing:
+            direction, extreme, turns = -direction, x, turns + 1
+    return turns
+
+
+def detect_gestures(frames: GestureFrames, settings: GestureSettings) -> list[Gesture]:
+    """Gestures from per-frame features (:class:`~etiquette_cv.posture.gestures.GestureFrames`) with the rulebook's
+    :class:`~etiquette_cv.posture.gestures.GestureSettings`: indicating and hand-over held at least their minimum
+    time, a wave where the raised forearm's wrist swung side to side at least ``wave_min_turns`` times by at least
+    ``wave_min_swing_m`` each, a handshake where a hand stayed at another person's (its duration is the event's)."""
+    t, s = frames.t_s, settings
+    out = [Gesture("indicate", iv.start_s, iv.end_s)
+           for iv in _flag_intervals(t, frames.indicate, s.indicate_min_s, s.max_gap_s)]
+    out += [Gesture("hand_over", iv.start_s, iv.end_s)
+            for iv in _flag_intervals(t, frames.hand_over, s.handover_min_s, s.max_gap_s)]
+    if frames.hand_contact is not None:
+        out += [Gesture("handshake", iv.start_s, iv.end_s)
+                for iv in _flag_intervals(t, frames.hand_contact, s.handshake_min_s, s.max_gap_s)]
+    for arm in range(frames.wave_lateral_m.shape[1]):
+        lateral = frames.wave_lateral_m[:, arm]
+        raised = np.where(np.isfinite(lateral), 1.0, 0.0)
+        for iv in _flag_intervals(t, raised, s.wave_min_s, s.max_gap_s):
+            inside = (t >= iv.start_s) & (t <= iv.end_s)
+            n = _turns(lateral[inside], s.wave_min_swing_m)
+            if n >= s.wave_min_turns:
+                out.append(Gesture("wave", iv.start_s, iv.end_s, n))
+    return sorted(out, key=lambda g: g.start_s)

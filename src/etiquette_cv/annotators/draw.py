@@ -155,23 +155,25 @@ def caption_box(image: np.ndarray, lines: list[str], origin: tuple[int, int] = (
 
 
 def add_inset(image: np.ndarray, box_px: tuple[float, float, float, float], max_height_frac: float = 0.45,
-              margin: float = 0.25) -> None:
+              margin: float = 0.25) -> tuple[int, int, int, int] | None:
     """Paste, in place, an enlarged copy of ``box_px`` (x0, y0, x1, y1, grown by ``margin``) into the top-right
-    corner, framed, so a small person far from the camera can be judged on the evidence image."""
+    corner, framed, so a small person far from the camera can be judged on the evidence image; returns the inset's
+    box (x0, y0, x1, y1) in pixels, or None when nothing was pasted."""
     h, w = image.shape[:2]
     x0, y0, x1, y1 = box_px
     bw, bh = x1 - x0, y1 - y0
     x0, x1 = int(max(0, x0 - margin * bw)), int(min(w, x1 + margin * bw))
     y0, y1 = int(max(0, y0 - margin * bh)), int(min(h, y1 + margin * bh))
     if x1 - x0 < 4 or y1 - y0 < 4:
-        return
+        return None
     crop = image[y0:y1, x0:x1].copy()
     scale = min(max_height_frac * h / crop.shape[0], 0.4 * w / crop.shape[1])
     if scale <= 1.05:
-        return
+        return None
     big = cv2.resize(crop, (int(crop.shape[1] * scale), int(crop.shape[0] * scale)), interpolation=cv2.INTER_CUBIC)
     bh2, bw2 = big.shape[:2]
     ox, oy = w - bw2 - 8, 8
     image[oy:oy + bh2, ox:ox + bw2] = big
     cv2.rectangle(image, (ox - 1, oy - 1), (ox + bw2, oy + bh2), (255, 255, 255), 2)
     cv2.rectangle(image, (x0, y0), (x1, y1), (255, 255, 255), 1)
+    return ox - 2, oy - 2, ox + bw2 + 2, oy + bh2 + 2

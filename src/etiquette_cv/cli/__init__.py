@@ -11,11 +11,14 @@ from __future__ import annotations
 import typer
 
 from .calibrate import calibrate
+from .compare import compare
 from .pose import pose
 from .review import review
+from .score import score
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Service-counter etiquette inspector: pose tracks, calibration, review against the rulebook.")
+                  help="Service-counter etiquette inspector: pose tracks, calibration, review against the rulebook, "
+                       "trainer mode (score a role-play against a scenario, compare attempts).")
 
 
 @app.callback()
@@ -26,6 +29,8 @@ def _main() -> None:
 app.command("pose")(pose)
 app.command("review")(review)
 app.command("calibrate")(calibrate)
+app.command("score")(score)
+app.command("compare")(compare)
 
 
 def main() -> None:  # pragma: no cover - console-script entry

@@ -105,7 +105,8 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
         keyframes = write_keyframes(video, result, tracks, camera, cal, rb.near_m, out / "keyframes", blur)
     annotated = None
     if annotate is not None and video is not None:
-        annotated = write_annotated_video(video, Path(annotate), result, tracks, camera, cal, rb.near_m, fps, blur)
+        annotated = write_annotated_video(video, Path(annotate), result, tracks, camera, cal, rb.near_m, fps, blur,
+                                          lang)
     _scene_and_service_times(result, video, frames, cal, camera, rb, out / "keyframes", ticket_rows)
     outputs = ReviewOutputs(out, *_write_reports(result, out, rb, lang), tracks=Path(tracks_path),
                             annotated_video=annotated, keyframes=keyframes, refine=refined)

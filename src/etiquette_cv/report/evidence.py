@@ -6,21 +6,26 @@ captions); the annotators only draw it. Times are seconds; distances metres.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from ..annotators.draw import blur_faces
 from ..annotators.review import draw_review_frame
 from ..core import FramePoses, PersonPose, clerk_name
 from ..geometry.calibration import Calibration
 from ..geometry.camera import CameraModel
+from ..geometry.floor import counter_skyline_px
 from ..geometry.polyline import distance_to_polyline_m, offset_polyline_m
 from ..io.sink import VideoSink
 from ..io.tracks import Tracks
 from ..io.video import VideoSource
+from ..posture.clerk import hide_behind_counter
 from ..rules.findings import Finding, ReviewResult, Verdict
 from ..rules.grading import trunk_series_name
+from .i18n import verdict_label
 
 SEEK_ABOVE_S = 300.0
 """Videos longer than this get their evidence frames by seeking rather than by one forward pass."""
@@ -32,6 +37,30 @@ CAPTION_LEAD_S = 0.2
 CAPTION_MIN_S = 2.0
 """… and for at least this long."""
 MAX_CAPTIONS = 4
+SHOWN_VISIBILITY = 0.5
+"""Landmarks less visible than this are not drawn (the posture stage does not use them either)."""
+BEHIND_COUNTER_ROLES = ("clerk", "other")
+"""Roles of people behind the counter: their landmarks below its top edge in the image are hidden."""
+
+
+def seen_only(pose: PersonPose, skyline_px: np.ndarray | None, visibility: float = SHOWN_VISIBILITY) -> PersonPose:
+    """A copy of the pose without the landmarks the product treats as hidden — below the counter's top edge in the
+    image for a person behind it (``skyline_px``, when the counter is known), or less visible than
+    ``visibility`` — so they are not drawn as seen (their presence is set to 0)."""
+    if skyline_px is not None and len(skyline_px) >= 2 and pose.role in BEHIND_COUNTER_ROLES:
+        pose = hide_behind_counter(pose, skyline_px)
+    return replace(pose, presence=np.where(pose.visibility >= visibility, pose.presence, 0.0))
+
+
+def shown_poses(poses: FramePoses | None, camera: CameraModel | None, cal: Calibration | None
+                ) -> FramePoses | None:
+    """The frame's poses as drawn: every person :func:`seen_only`."""
+    if poses is None:
+        return None
+    skyline = None
+    if camera is not None and cal is not None:
+        skyline = np.asarray(counter_skyline_px(camera, cal.counter.edge_m, cal.counter.height_m))
+    return replace(poses, persons=[seen_only(p, skyline) for p in poses.persons])
 
 
 def person_name(p: PersonPose, cal: Calibration | None) -> str:
@@ -50,7 +79,7 @@ def review_labels(poses: FramePoses | None, cal: Calibration | None, clerk_angle
         text = person_name(p, cal)
         angle = clerk_angles_deg.get(text)
         if p.role == "clerk" and angle is not None and np.isfinite(angle):
-            text += f"  trunk {angle:.0f} deg"
+            text += f"  trunk {angle:.0f}°"
         elif p.role in ("customer", "waiting") and p.floor_xy_m is not None and cal is not None:
             d = float(distance_to_polyline_m(np.asarray(p.floor_xy_m, float), cal.counter.edge_m,
                                              cal.counter.customer_side))
@@ -67,8 +96,11 @@ def _draw(image: np.ndarray, poses: FramePoses | None, camera: CameraModel | Non
     focus_track = None
     if focus is not None and poses is not None:
         focus_track = next((p.track_id for p in poses.persons if person_name(p, cal) == focus), None)
-    return draw_review_frame(image, poses, camera, edge, near, review_labels(poses, cal, angles), captions, blur,
-                             focus_track)
+    if blur and poses is not None:  # faces from every landmark, seen or not: hiding a landmark must not unblur a face
+        image = image.copy()
+        blur_faces(image, poses.persons)
+    return draw_review_frame(image, shown_poses(poses, camera, cal), camera, edge, near,
+                             review_labels(poses, cal, angles), captions, False, focus_track)
 
 
 def _clerk_angles_at(result: ReviewResult, cal: Calibration | None, t_s: float) -> dict[str, float]:
@@ -138,9 +170,9 @@ def write_keyframes(video: str | Path, result: ReviewResult, tracks: Tracks, cam
 
 def write_annotated_video(video: str | Path, path: Path, result: ReviewResult, tracks: Tracks,
                           camera: CameraModel | None, cal: Calibration | None, near_m: float, fps: float,
-                          blur: bool = True) -> Path:
+                          blur: bool = True, lang: str = "en") -> Path:
     """The analysed frames (``fps`` per second) with skeletons, live trunk angle and distances, and findings
-    captioned as they happen."""
+    captioned as they happen (titles in ``lang``, zh or en)."""
     by_index = {f.frame_index: f for f in tracks.frames}
     sink = None
     try:
@@ -150,7 +182,8 @@ def write_annotated_video(video: str | Path, path: Path, result: ReviewResult, t
             active = [f for f in result.findings
                       if f.start_s - CAPTION_LEAD_S <= t <= max(f.end_s, f.start_s + CAPTION_MIN_S)
                       and f.verdict not in (Verdict.NOT_APPLICABLE,)]
-            captions = [f"t = {t:6.1f} s"] + [f"{f.title_en}: {f.verdict.value}" for f in active[:MAX_CAPTIONS]]
+            captions = [f"t = {t:6.1f} s"] + [f"{f.title_zh if lang == 'zh' else f.title_en}: "
+                                              f"{verdict_label(f.verdict.value, lang)}" for f in active[:MAX_CAPTIONS]]
             angles = _clerk_angles_at(result, cal, poses.timestamp_s) if poses else {}
             img = _draw(frame.image, poses, camera, cal, near_m, angles, captions, blur)
             if sink is None:

@@ -15,8 +15,10 @@ from typing import Any
 
 from ..events import BowSettings
 from ..posture.clerk import PostureSettings
+from ..posture.gestures import GestureSettings
 from ..posture.stance import StanceSettings
 from ..posture.trunk_fit import FitSettings
+from ..posture.uncalibrated import UncalibratedSettings
 from ..posture.stance import TRANSITION_POINTS
 from ..strict_yaml import StrictReader, join, read_yaml_file, show
 
@@ -89,6 +91,8 @@ MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
     "posture": (_setting_fields(PostureSettings, ("fit", "stance")), False),
     "trunk_fit": (_setting_fields(FitSettings), False),
     "grading": (_setting_fields(GradingSettings), False),
+    "uncalibrated": (_setting_fields(UncalibratedSettings), False),
+    "gestures": (_setting_fields(GestureSettings), False),
 }
 BOW_KEYS = ("start_deg", "end_deg", "min_duration_s", "max_duration_s", "reach_wrist_asymmetry_m", "max_hidden_s",
             "reach_min_flexion_deg", "reach_hands_ahead_m")
@@ -197,6 +201,14 @@ class Rulebook:
     def grading_settings(self) -> GradingSettings:
         """The grading windows."""
         return self._group(GradingSettings, "grading")
+
+    def uncalibrated_settings(self) -> UncalibratedSettings:
+        """The assumptions of the measurement without a floor calibration (trainer mode)."""
+        return self._group(UncalibratedSettings, "uncalibrated")
+
+    def gesture_settings(self) -> GestureSettings:
+        """The arm gestures' thresholds (trainer mode)."""
+        return self._group(GestureSettings, "gestures")
 
     def bow_settings(self) -> BowSettings:
         """The bend detector's settings."""

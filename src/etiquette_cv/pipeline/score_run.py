@@ -1,0 +1,123 @@
+"""Trainer mode as a library call: a recorded role-play (or its tracks) + a scenario → score.json, score.html.
+
+video → people (tracks) → the trainee's posture and events → the scenario's steps scored → the score sheet with each
+step's keyframe and the trunk-angle curve. With a floor calibration the trainee is the clerk and everything the
+review measures is available (the 2 m cue included); without one the trainee is chosen from the people seen
+(:mod:`etiquette_cv.training.trainee`), sit/stand comes from the image (:mod:`etiquette_cv.posture.uncalibrated`),
+and the steps that need the floor or a true-vertical angle are reported not assessable with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..core import FramePoses
+from ..geometry.calibration import Calibration, load_calibration
+from ..io.tracks import read_tracks
+from ..io.video import VideoSource
+from ..people.stage import PeopleConfig
+from ..report.score_keyframes import write_step_keyframes
+from ..report.score_page import write_score_html
+from ..report.score_video import write_score_video
+from ..rules.rulebook import Rulebook, load_rulebook
+from ..training.results import ScoreResult
+from ..training.results_json import write_score_json
+from ..training.scenario import Scenario, load_scenario
+from ..training.scoring import score_attempt
+from .people_run import run_people
+from .score_live import LiveScorer
+from .trainee_events import scored_events, skyline_px
+
+INCOMPLETE = ("the pose run did not finish: only the part of the recording that was read is scored",
+              "姿态分析未完成：只评定了已读取的部分")
+CURVE_NOTE = ("the trunk-angle curve is the tilt from the image vertical with the camera assumed level: shown, not "
+              "graded", "躯干角度曲线按画面竖直方向估计（假定相机水平），仅供参考，不用于评分")
+
+
+@dataclass
+class ScoreOutputs:
+    """Where trainer mode wrote its results."""
+
+    out_dir: Path
+    score_json: Path
+    score_html: Path
+    tracks: Path
+    keyframes: list[Path]
+    coaching_video: Path | None = None
+
+
+def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | Path, *,
+                calibration: str | Path | None = None, tracks_path: str | Path | None = None,
+                rulebook: str | Path | None = None, lang: str = "zh", fps: float = 10.0, model: str = "full",
+                annotate: str | Path | None = None, on_frame: Callable[[FramePoses], None] | None = None,
+                live: Callable[[str], None] | None = None, live_every_s: float = 2.0
+                ) -> tuple[ScoreResult, ScoreOutputs]:
+    """Score a role-play recording (or its tracks file) against a scenario (a path or a shipped name): the
+    trainee's events, each step's verdict and points, score.json and score.html (with keyframes when the video is
+    given) in ``out_dir``; ``annotate``: also write the coaching video there (needs the video). ``live``: while the
+    video is read, every ``live_every_s`` seconds of it, the lines of :class:`~.score_live.LiveScorer` (the live
+    angle, the next step, each step's verdict once decided) are passed to this callable."""
+    if annotate is not None and video is None:
+        raise ValueError("--annotate draws on the video: give the video as well as the tracks")
+    rb = load_rulebook(rulebook)
+    sc = load_scenario(scenario, rb)          # bad input fails before the long run
+    cal = load_calibration(calibration) if calibration is not None else None
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if tracks_path is None:
+        if video is None:
+            raise ValueError("score needs a video or a tracks file")
+        source = VideoSource(video, analysis_fps=fps)
+        if cal is not None and (source.info.width, source.info.height) != (cal.image_width, cal.image_height):
+            raise ValueError(f"{calibration}: calibrated for {cal.image_width}x{cal.image_height} images but "
+                             f"{video} is {source.info.width}x{source.info.height}")
+        tracks_path = out / "tracks.jsonl.gz"
+        run_people(source, tracks_path, cal, PeopleConfig(model=model),
+                   on_frame=_live_hook(on_frame, live, sc, rb, cal, lang, live_every_s))
+    tracks = read_tracks(tracks_path)
+    frames = tracks.frames
+    name = str(video or tracks_path)
+    events, trainee = scored_events(frames, cal, rb, name)
+    skyline = skyline_px(cal)
+    result = score_attempt(sc, events, name)
+    result.notes.insert(0, trainee.how_en if trainee else "nobody was posed in the recording")
+    result.notes_zh.insert(0, trainee.how_zh if trainee else "录像中未检测到人")
+    if cal is None and len(events.t_s):
+        result.notes.append(CURVE_NOTE[0])
+        result.notes_zh.append(CURVE_NOTE[1])
+    if tracks.footer is None or not tracks.footer.complete:
+        result.notes.append(INCOMPLETE[0])
+        result.notes_zh.append(INCOMPLETE[1])
+    keyframes: list[Path] = []
+    coaching = None
+    if video is not None and trainee is not None:
+        vis = rb.measure("posture", "visibility")
+        keyframes = write_step_keyframes(video, result, frames, trainee.track_id, out / "keyframes", skyline, vis)
+        if annotate is not None:
+            coaching = write_score_video(video, Path(annotate), result, events, frames, trainee.track_id, skyline,
+                                         fps, lang, vis)
+    return result, ScoreOutputs(out, write_score_json(result, events, out / "score.json"),
+                                write_score_html(result, events, out / "score.html", lang, _bands(rb)),
+                                Path(tracks_path), keyframes, coaching)
+
+
+def _live_hook(on_frame: Callable[[FramePoses], None] | None, live: Callable[[str], None] | None, sc: Scenario,
+               rb: Rulebook, cal: Calibration | None, lang: str, every_s: float
+               ) -> Callable[[FramePoses], None] | None:
+    """``on_frame`` extended with the live scorer's lines sent to ``live`` (itself when ``live`` is None)."""
+    if live is None:
+        return on_frame
+    scorer = LiveScorer(sc, rb, cal, lang, every_s)
+
+    def hook(poses: FramePoses) -> None:
+        if on_frame is not None:
+            on_frame(poses)
+        for line in scorer.add(poses):
+            live(line)
+    return hook
+
+
+def _bands(rb: Rulebook) -> list[tuple[str, float, float]]:
+    return [(c.name_zh, c.min_deg, c.max_deg) for c in rb.bow_classes]

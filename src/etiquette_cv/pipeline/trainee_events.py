@@ -1,0 +1,119 @@
+"""The trainee's event stream from the analysed frames of a recording: who the trainee is, their stance changes,
+bows, upright spells and gestures, and the customer cues — with a floor calibration (the clerk, everything the
+review measures) or without one (:mod:`etiquette_cv.posture.uncalibrated`; the cues and bow classes not
+assessable, with the reason)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core import FramePoses
+from ..events import detect_bends, detect_gestures
+from ..geometry.calibration import Calibration
+from ..geometry.floor import counter_skyline_px
+from ..geometry.solver import solve_camera
+from ..posture.clerk import hide_behind_counter
+from ..posture.gestures import measure_gestures, measure_hand_contact
+from ..posture.uncalibrated import measure_uncalibrated
+from ..rules.rulebook import Rulebook
+from ..training.stream import (TraineeEvents, approach_cues, bow_events, gesture_events, stance_events,
+                               standing_holds)
+from ..training.trainee import Trainee, choose_trainee
+from .analysis import analyse
+
+NO_CUE_ZH = "无标定：客户到柜台的距离未知，无法确定客户走到2米处的时刻（请用 --calibration，或标出2米线并标定）"
+NO_BOW_ANGLE_ZH = ("无标定：仅凭画面（假定相机水平）估计的躯干角度不够可靠，不能判定鞠躬类别（随附样例中鞠躬被漏检、"
+                   "合并或少读达28°，见 README“Trainer mode”）")
+NOBODY = ("nobody was posed in the recording", "录像中未检测到人")
+NO_STATION = ("the calibration has no clerk station", "标定文件中没有柜员工位")
+NO_CUE = ("no floor calibration: the customer's distance to the counter is unknown, so the 2 m cue cannot be "
+          "timed (give --calibration, or mark the 2 m line and calibrate)")
+NO_BOW_ANGLE = ("no floor calibration: the trunk angle from the image alone (camera assumed level) is not reliable "
+                "enough to grade a bow class (bundled samples: bows missed, merged or read up to 28° shallow from a "
+                "front or pitched camera, README \"Trainer mode\")")
+def skyline_px(cal: Calibration | None) -> np.ndarray | None:
+    """The counter's top front edge in the image (pixels), None without a calibration."""
+    if cal is None:
+        return None
+    return np.asarray(counter_skyline_px(solve_camera(cal), cal.counter.edge_m, cal.counter.height_m))
+
+
+def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Rulebook, name: str
+                  ) -> tuple[TraineeEvents, Trainee | None]:
+    """The trainee's event stream (seconds, degrees) from the analysed frames: with a calibration the clerk's
+    (and the customer cues), without one the most-present person's; gestures in both cases."""
+    duration = frames[-1].timestamp_s - frames[0].timestamp_s if len(frames) > 1 else 0.0
+    if cal is not None:
+        events, trainee = _calibrated_events(frames, cal, rb, name, duration)
+    else:
+        events, trainee = _uncalibrated_events(frames, rb, duration)
+    if trainee is not None:
+        events.events += _gestures(frames, trainee.track_id, rb, skyline_px(cal))
+    return events, trainee
+
+
+def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np.ndarray | None) -> list:
+    """The trainee's indicating, hand-over, wave and handshake gestures (landmarks hidden by the counter not
+    used)."""
+    poses = []
+    for f in frames:
+        p = next((q for q in f.persons if q.track_id == track_id and q.landmarks_source == "mediapipe"), None)
+        if p is not None and skyline is not None and len(skyline) >= 2:
+            p = hide_behind_counter(p, skyline)
+        poses.append(p)
+    t = np.array([f.timestamp_s for f in frames], float)
+    settings = rb.gesture_settings()
+    features = measure_gestures(t, poses, settings)
+    features.hand_contact = measure_hand_contact(frames, track_id, settings)
+    return gesture_events(detect_gestures(features, settings))
+
+
+def _calibrated_events(frames: list[FramePoses], cal, rb: Rulebook, name: str, duration: float
+                       ) -> tuple[TraineeEvents, Trainee | None]:
+    """The clerk's events (the station's clerk seen longest is the trainee) and the customer cues, in seconds."""
+    camera = solve_camera(cal)
+    obs = analyse(frames, cal, camera, rb, name, duration)
+    if not obs.clerks:
+        return TraineeEvents([], duration, not_measured={"*": NO_STATION[0]},
+                             reasons_zh={NO_STATION[0]: NO_STATION[1]}), None
+    clerk = max(obs.clerks, key=lambda c: int(np.sum(c.series.visible)))
+    s = clerk.series
+    stand_point = rb.of_kind("stand_greet")[0].value("stand_point") if rb.of_kind("stand_greet") else "onset"
+    standing = s.stance == "stand"
+    ev = stance_events(clerk.stance_changes, stand_point) + bow_events(clerk.bends)
+    ev += standing_holds(s.t_s, standing, s.flexion_deg, rb.bow("start_deg"))
+    track = _track_of_station(frames, clerk.station)
+    trainee = Trainee(track, clerk.person, f"the trainee is the clerk at station {clerk.station!r} (track #{track})",
+                      f"学员为柜台工位“{clerk.station}”的柜员（#{track}）")
+    return TraineeEvents(ev, duration, cues=approach_cues(obs.approaches), t_s=s.t_s, flexion_deg=s.flexion_deg,
+                         standing=standing), trainee
+
+
+def _track_of_station(frames: list[FramePoses], station: str) -> int:
+    """The track id seen most often as the clerk of ``station``."""
+    counts: dict[int, int] = {}
+    for f in frames:
+        for p in f.by_role("clerk", station):
+            counts[p.track_id] = counts.get(p.track_id, 0) + 1
+    return max(counts, key=counts.get) if counts else -1
+
+
+def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
+                         ) -> tuple[TraineeEvents, Trainee | None]:
+    """The trainee's sit/stand events from the image alone; the cues and bow classes are not assessable."""
+    problems = {"customer_near": NO_CUE, "customer_leave": NO_CUE}
+    zh = {NO_CUE: NO_CUE_ZH, NO_BOW_ANGLE: NO_BOW_ANGLE_ZH, NOBODY[0]: NOBODY[1]}
+    trainee = choose_trainee(frames)
+    if trainee is None:
+        return TraineeEvents([], duration, cue_problems=problems, reasons_zh=zh,
+                             not_measured={k: NOBODY[0] for k in
+                                           ("stand_up", "sit_down", "bow", "hold_posture")}), None
+    s = measure_uncalibrated(frames, trainee.track_id, rb.stance_settings(), rb.uncalibrated_settings())
+    standing = s.stance == "stand"
+    stand_point = rb.of_kind("stand_greet")[0].value("stand_point") if rb.of_kind("stand_greet") else "onset"
+    ev = stance_events(s.stance_changes, stand_point)
+    ev += standing_holds(s.t_s, standing, s.tilt_deg, rb.bow("start_deg"))
+    ev += bow_events(detect_bends(s.t_s, s.tilt_deg, standing, settings=rb.bow_settings()))
+    return TraineeEvents(ev, duration, cue_problems=problems, not_measured={"bow": NO_BOW_ANGLE}, reasons_zh=zh,
+                         t_s=s.t_s,
+                         flexion_deg=s.tilt_deg, standing=standing), trainee

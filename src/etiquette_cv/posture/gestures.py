@@ -1,0 +1,160 @@
+"""Arm gestures' per-frame features from MediaPipe's world landmarks, in the person's own body axes (DB 表4).
+
+The body axes need no calibration: up is the hip centre → shoulder centre direction, left the right → left
+shoulder direction made square to it, forward their cross product (the way the chest faces). Per frame and arm:
+
+* **indicating** — the arm extended (elbow angle ≥ ``indicate_min_elbow_deg``), raised away from the body by
+  ``indicate_min_elevation_deg``–90° (the hand below the shoulder) both from the body's down and from the camera's
+  down (in a bow the hanging arms leave the bent body but not the vertical), and not both hands forward together;
+* **two-handed hand-over** — both wrists at least ``handover_min_forward_m`` ahead of the shoulders and at most
+  ``handover_max_gap_m`` apart, below the shoulders, the trunk within ``handover_max_tilt_deg`` of the camera's
+  vertical (in a bow, hands folded in front are ahead of the bent body);
+* **wave** — the forearm raised (wrist at least ``wave_min_raise_m`` above the elbow): the wrist's sideways offset
+  from the elbow is kept, for the events stage to count its oscillation;
+* **hand contact** (a handshake) — in the image, since each person's world landmarks have their own origin: one of
+  the person's wrists within ``handshake_max_gap_shoulders`` of their own shoulder width of another person's wrist.
+  Two hands that only line up in the image (one far behind the other) count too: without a calibration there is no
+  depth to tell them apart.
+
+What is measured here is the geometry of MediaPipe's arm landmarks; fingers and palm orientation (fingers
+together, palm obliquely up or out) are not measured (that needs the hand model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core import PersonPose
+
+_SH, _EL, _WR, _HIP = (11, 12), (13, 14), (15, 16), (23, 24)
+
+
+@dataclass(frozen=True)
+class GestureSettings:
+    """Gesture thresholds (rulebook ``measurement.gestures``): metres, degrees, seconds."""
+
+    visibility: float = 0.5
+    indicate_min_elbow_deg: float = 140.0
+    indicate_min_elevation_deg: float = 35.0
+    indicate_min_s: float = 0.6
+    handover_min_forward_m: float = 0.25
+    handover_max_gap_m: float = 0.30
+    handover_min_s: float = 0.5
+    handover_max_tilt_deg: float = 25.0
+    wave_min_raise_m: float = 0.05
+    wave_min_swing_m: float = 0.10
+    """A side-to-side move of the wrist counts when it travels at least this far from the last turning point."""
+    wave_min_turns: float = 3.0
+    """… and a wave has at least this many such moves (left-right-left)."""
+    wave_min_s: float = 0.8
+    handshake_max_gap_shoulders: float = 0.5
+    handshake_min_s: float = 0.5
+    max_gap_s: float = 0.3
+    """A gesture's frames may be interrupted this long (a missed or noisy frame)."""
+
+
+@dataclass
+class GestureFrames:
+    """Per-frame gesture features of one person, aligned on ``t_s`` (NaN where the arm is not seen)."""
+
+    t_s: np.ndarray
+    indicate: np.ndarray
+    """1.0 / 0.0 / NaN: one arm indicating."""
+    hand_over: np.ndarray
+    """1.0 / 0.0 / NaN: both hands forward together."""
+    wave_lateral_m: np.ndarray
+    """(N, 2) per arm (left, right): the wrist's sideways offset from the elbow while the forearm is raised (m),
+    NaN otherwise."""
+    hand_contact: np.ndarray | None = None
+    """1.0 / 0.0 / NaN: a wrist of the person at another person's wrist in the image (None: not measured)."""
+
+
+def body_axes(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(left, up, forward) unit vectors of the body from world landmarks (33, 3); None when degenerate."""
+    sh = w[list(_SH)]
+    up = sh.mean(axis=0) - w[list(_HIP)].mean(axis=0)
+    left = sh[0] - sh[1]
+    if np.linalg.norm(up) < 1e-6 or np.linalg.norm(left) < 1e-6:
+        return None
+    up = up / np.linalg.norm(up)
+    left = left - (left @ up) * up
+    if np.linalg.norm(left) < 1e-6:
+        return None
+    left = left / np.linalg.norm(left)
+    return left, up, np.cross(left, up)
+
+
+def _angle_deg(u: np.ndarray, v: np.ndarray) -> float:
+    c = float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-12))
+    return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))
+
+
+def frame_features(pose: PersonPose, s: GestureSettings) -> tuple[float, float, float, float]:
+    """(indicate, hand_over, left wave lateral m, right wave lateral m) of one frame (NaN where not seen)."""
+    nan = float("nan")
+    w = np.asarray(pose.world_xyz_m, float)
+    seen = np.minimum(pose.visibility, pose.presence) >= s.visibility
+    axes = body_axes(w) if seen[list(_SH + _HIP)].all() and pose.landmarks_source == "mediapipe" else None
+    if axes is None:
+        return nan, nan, nan, nan
+    left, up, fwd = axes
+    down_cam = np.array([0.0, 1.0, 0.0])  # MediaPipe's world y: the camera's down (the vertical for a level camera)
+    upright = _angle_deg(up, -down_cam) <= s.handover_max_tilt_deg
+    arm_ok = [bool(seen[[a, b, c]].all()) for a, b, c in zip(_SH, _EL, _WR)]
+    ahead = [float((w[wr] - w[sh]) @ fwd) for sh, wr in zip(_SH, _WR)]
+    below = [float((w[wr] - w[sh]) @ up) < 0 for sh, wr in zip(_SH, _WR)]
+    together = float(np.linalg.norm(w[_WR[0]] - w[_WR[1]]))
+    hand_over = nan
+    if all(arm_ok):
+        hand_over = float(min(ahead) >= s.handover_min_forward_m and together <= s.handover_max_gap_m
+                          and all(below) and upright)
+    indicate = nan if not any(arm_ok) else 0.0
+    lateral = [nan, nan]
+    for k, (sh, el, wr) in enumerate(zip(_SH, _EL, _WR)):
+        if not arm_ok[k]:
+            continue
+        elbow = 180.0 - _angle_deg(w[el] - w[sh], w[wr] - w[el])
+        elevation = min(_angle_deg(w[wr] - w[sh], -up), _angle_deg(w[wr] - w[sh], down_cam))
+        if elbow >= s.indicate_min_elbow_deg and s.indicate_min_elevation_deg <= elevation <= 90.0 \
+                and hand_over != 1.0:
+            indicate = 1.0
+        if float((w[wr] - w[el]) @ up) >= s.wave_min_raise_m:
+            lateral[k] = float((w[wr] - w[el]) @ left)
+    return indicate, hand_over, lateral[0], lateral[1]
+
+
+def measure_gestures(t_s: np.ndarray, poses: list[PersonPose | None], settings: GestureSettings = GestureSettings()
+                     ) -> GestureFrames:
+    """Per-frame gesture features of one person over time (``poses`` aligned on ``t_s``, None where unseen)."""
+    rows = np.array([frame_features(p, settings) if p is not None else (np.nan,) * 4 for p in poses], float)
+    rows = rows.reshape(len(poses), 4)
+    return GestureFrames(np.asarray(t_s, float), rows[:, 0], rows[:, 1], rows[:, 2:4])
+
+
+def hand_contact(person: PersonPose, others: list[PersonPose], settings: GestureSettings) -> float:
+    """1.0 when one of ``person``'s wrists is within ``handshake_max_gap_shoulders`` of their shoulder width (image
+    pixels) of another person's wrist, 0.0 when not, NaN when their wrists or shoulders are not seen."""
+    seen = np.minimum(person.visibility, person.presence) >= settings.visibility
+    if not seen[list(_SH)].all() or not seen[list(_WR)].any():
+        return float("nan")
+    xy = person.image_xy_px
+    reach = settings.handshake_max_gap_shoulders * float(np.linalg.norm(xy[_SH[0]] - xy[_SH[1]]))
+    mine = [xy[k] for k in _WR if seen[k]]
+    for o in others:
+        o_seen = np.minimum(o.visibility, o.presence) >= settings.visibility
+        for k in _WR:
+            if o_seen[k] and any(float(np.linalg.norm(m - o.image_xy_px[k])) <= reach for m in mine):
+                return 1.0
+    return 0.0
+
+
+def measure_hand_contact(frames: list, track_id: int, settings: GestureSettings = GestureSettings()) -> np.ndarray:
+    """Per frame (``FramePoses``), whether the person ``track_id`` has a hand at another person's hand (1/0/NaN)."""
+    out = np.full(len(frames), np.nan)
+    for i, f in enumerate(frames):
+        me = next((p for p in f.persons if p.track_id == track_id), None)
+        if me is not None:
+            out[i] = hand_contact(me, [p for p in f.persons if p.track_id != track_id], settings)
+    return out

@@ -1,0 +1,142 @@
+"""The scoring engine: a scenario's steps matched, in order, against the trainee's event stream.
+
+Each step gets one verdict — ``done``, ``late``, ``wrong_class``, ``wrong_form``, ``out_of_order``, ``missing`` or
+``not_assessable`` — with the measured value and the threshold applied, its points (partial credit from the
+scenario) and what to tell the trainee in Chinese and English. A bow outside the step's band is ``wrong_class``,
+never ``done``. A step whose window hangs on a cue the recording cannot measure (the customer crossing 2 m without
+a floor calibration) is ``not_assessable``; the event it expects is still looked for, so later steps can be timed
+from it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .results import ScoreResult, StepResult
+from .scenario import Scenario, Step
+from .stream import TraineeEvent, TraineeEvents
+from .texts import step_message
+
+VERDICTS = ("done", "late", "wrong_class", "wrong_form", "out_of_order", "missing", "not_assessable")
+TIME_EPS_S = 1e-6
+"""Durations are compared with this tolerance: 20 frames at 0.1 s are 2 s, not 1.999999999999993 s."""
+ISSUE_ORDER = ("wrong_class", "wrong_form", "out_of_order", "late")
+"""When an event has several problems, the verdict names the first of these; the credit multiplies them all."""
+
+
+def _anchor(step: Step, ev: TraineeEvents, prev_anchor: float) -> tuple[float | None, str]:
+    """The time (s) the step's window is measured from, or None with the reason it is unknown."""
+    after = step.window.after
+    if after == "start":
+        return 0.0, ""
+    if after == "previous":
+        return prev_anchor, ""
+    if after in ev.cue_problems:
+        return None, ev.cue_problems[after]
+    t = ev.cues.get(after)
+    if t is None:
+        what = "the customer never came within the near distance" if after == "customer_near" else \
+            "the customer never walked away past the near distance"
+        return None, f"{after}: {what} in the recording"
+    return float(t), ""
+
+
+def _cue_reason_zh(after: str) -> str:
+    """The Chinese of a cue that did not happen in the recording."""
+    return {"customer_near": "录像中客户未走到距柜台2米处", "customer_leave": "录像中客户未离开2米范围"}.get(after, "")
+
+
+def _issues(step: Step, band: tuple[float, float] | None, e: TraineeEvent, on_time_end_s: float) -> list[str]:
+    """The problems of one candidate event for a step."""
+    out = []
+    if band is not None and not (band[0] <= e.peak_angle_deg <= band[1]):
+        out.append("wrong_class")
+    hold = step.value("min_hold_s")
+    if hold is not None and not (e.hold_s >= hold - TIME_EPS_S):
+        out.append("wrong_form")
+    lo, hi = step.value("min_duration_s"), step.value("max_duration_s")
+    if (lo is not None and e.duration_s < lo - TIME_EPS_S) or (hi is not None and e.duration_s > hi + TIME_EPS_S):
+        if "wrong_form" not in out:
+            out.append("wrong_form")
+    if e.t_s > on_time_end_s:
+        out.append("late")
+    return out
+
+
+def _credit(step: Step, issues: list[str]) -> float:
+    """Fraction of the step's points earned with these issues (their credits multiplied)."""
+    c = 1.0
+    for i in issues:
+        c *= float(step.credit[i].value)
+    return c
+
+
+def _verdict(issues: list[str]) -> str:
+    return next((i for i in ISSUE_ORDER if i in issues), "done")
+
+
+def score_attempt(scenario: Scenario, ev: TraineeEvents, source: str = "") -> ScoreResult:
+    """Score one attempt: each step's verdict, points (scenario credits) and texts, steps matched in order."""
+    used: set[int] = set()
+    prev_anchor, floor_s = 0.0, 0.0
+    results: list[StepResult] = []
+    for step in scenario.steps:
+        r = _score_step(step, scenario.bands.get(step.id), ev, used, prev_anchor, floor_s)
+        r.nominal_deg, r.own_band = scenario.nominal_deg.get(step.id), step.band_deg is not None
+        step_message(step, r)
+        results.append(r)
+        if r.event is not None and r.verdict != "out_of_order":
+            prev_anchor = r.event.t_s
+            floor_s = max(floor_s, r.event.start_s)
+        elif r.anchor_s is not None and step.window.after != "previous":
+            prev_anchor = r.anchor_s
+    return ScoreResult(scenario.name, scenario.title_zh, scenario.title_en, source, ev.duration_s, results)
+
+
+def _score_step(step: Step, band: tuple[float, float] | None, ev: TraineeEvents, used: set[int],
+                prev_anchor: float, floor_s: float) -> StepResult:
+    """One step against the unused events of its kind (``used`` holds the ids of the events already matched)."""
+    r = StepResult(step.id, step.expect, step.title_zh, step.title_en, "missing", 0.0, step.points, band_deg=band,
+                   min_hold_s=step.value("min_hold_s"),
+                   duration_bounds_s=(step.value("min_duration_s"), step.value("max_duration_s")))
+    cands = [e for e in ev.of_kind(step.expect) if id(e) not in used]
+    anchor, problem = _anchor(step, ev, prev_anchor)
+    unmeasured = ev.not_measured.get(step.expect) or ev.not_measured.get("*")
+    if anchor is None or unmeasured:
+        # the step cannot be graded; the event is still looked for (the first after the previous step), shown, and
+        # times the steps that follow it
+        r.verdict, r.reason, r.anchor_s = "not_assessable", unmeasured or problem, anchor
+        r.reason_zh = ev.reasons_zh.get(r.reason, _cue_reason_zh(step.window.after) if r.reason == problem
+                                        and step.window.after not in ev.cue_problems else "")
+        r.waiting_for_cue = anchor is None and step.window.after not in ev.cue_problems and not unmeasured
+        later = [e for e in cands if e.t_s >= floor_s]
+        if later:
+            r.event = later[0]
+            used.add(id(later[0]))
+        return r
+    r.anchor_s = anchor
+    w = step.window
+    lo, hi = anchor + float(w.from_s.value), anchor + float(w.to_s.value)
+    late_end = hi + float(w.late_s.value)
+    r.window_s = (lo, hi, late_end)
+    inside = [e for e in cands if lo <= e.t_s <= late_end]
+    if inside:
+        scored = [(_credit(step, _issues(step, band, e, hi)), -e.t_s, e) for e in inside]
+        credit, _, best = max(scored, key=lambda x: (x[0], x[1]))
+        issues = _issues(step, band, best, hi)
+        r.event, r.issues, r.verdict = best, tuple(issues), _verdict(issues)
+        r.points_awarded = step.points * credit
+        used.add(id(best))
+        return r
+    before = [e for e in cands if e.t_s < lo]
+    if before:  # done, but before the step it should follow
+        best = min(before, key=lambda e: lo - e.t_s)
+        issues = ["out_of_order"] + [i for i in _issues(step, band, best, math.inf) if i != "late"]
+        r.event, r.issues, r.verdict = best, tuple(issues), _verdict(issues)
+        r.points_awarded = step.points * _credit(step, issues)
+        used.add(id(best))
+        return r
+    after = [e for e in cands if e.t_s > late_end]
+    if after:
+        r.reason = f"too_late:{after[0].t_s:.1f}"
+    return r

@@ -1,0 +1,121 @@
+"""The trainee's event stream: what the scoring engine reads, built from the pipeline's events (stance changes,
+bends, customer approaches) or written by hand in tests.
+
+Everything is in seconds from the start of the recording and degrees from the vertical.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..events import Approach, Bend, Gesture
+from ..posture.stance import StanceChange
+
+EVENT_KINDS = ("stand_up", "sit_down", "bow", "indicate", "hand_over", "wave", "handshake", "hold_posture")
+
+
+@dataclass(frozen=True)
+class TraineeEvent:
+    """One thing the trainee did."""
+
+    kind: str
+    """One of :data:`EVENT_KINDS`."""
+    t_s: float
+    """The time windows are checked against: a stand-up's onset (rulebook ``stand_point``), a bow's or gesture's
+    start."""
+    start_s: float
+    end_s: float
+    peak_angle_deg: float = math.nan
+    """A bow's deepest trunk flexion."""
+    peak_t_s: float = math.nan
+    angle_uncertainty_deg: float = math.nan
+    """± of ``peak_angle_deg`` from the view (NaN when unknown)."""
+    hold_s: float = math.nan
+    """A bow's time within 20 % of its peak; a held posture's length."""
+    peak_hidden: bool = False
+    """The trunk was out of sight at the bow's peak: it may have been deeper."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(f"event kind {self.kind!r} is not one of {EVENT_KINDS}")
+        if not self.start_s <= self.end_s:
+            raise ValueError(f"{self.kind} event ends ({self.end_s} s) before it starts ({self.start_s} s)")
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.end_s - self.start_s
+
+
+@dataclass
+class TraineeEvents:
+    """Everything the scoring engine needs about one recording."""
+
+    events: list[TraineeEvent]
+    duration_s: float
+    cues: dict[str, float | None] = field(default_factory=dict)
+    """``customer_near`` / ``customer_leave``: when the customer crossed the near distance in / out (None: it did
+    not happen in the recording)."""
+    cue_problems: dict[str, str] = field(default_factory=dict)
+    """Cues that cannot be measured, and why (e.g. no floor calibration)."""
+    not_measured: dict[str, str] = field(default_factory=dict)
+    """Event kinds this recording cannot show, and why (e.g. no gesture detector, the trunk not observable)."""
+    reasons_zh: dict[str, str] = field(default_factory=dict)
+    """The Chinese of the reasons above (``cue_problems`` and ``not_measured`` values), by their English text."""
+    t_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flexion_deg: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """The trainee's trunk-angle curve (for the score sheet)."""
+    standing: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    def of_kind(self, kind: str) -> list[TraineeEvent]:
+        """The events of one kind, in time order."""
+        return sorted((e for e in self.events if e.kind == kind), key=lambda e: e.t_s)
+
+
+def stance_events(changes: list[StanceChange], stand_point: str) -> list[TraineeEvent]:
+    """Stand-ups and sit-downs from the stance machine's confirmed changes, timed at ``stand_point``."""
+    out = []
+    for c in changes:
+        start = c.at("onset")
+        end = max(c.at("complete"), start)
+        out.append(TraineeEvent("stand_up" if c.to_state == "stand" else "sit_down", c.at(stand_point), start, end))
+    return out
+
+
+def bow_events(bends: list[Bend]) -> list[TraineeEvent]:
+    """Bows from the bend detector (reaches and long stoops are not bows)."""
+    return [TraineeEvent("bow", b.start_s, b.start_s, b.end_s, b.peak_deg, b.peak_t_s, b.peak_uncertainty_deg,
+                         b.hold_s, b.peak_hidden) for b in bends if b.kind == "bow"]
+
+
+def standing_holds(t_s: np.ndarray, standing: np.ndarray, flexion_deg: np.ndarray, upright_below_deg: float
+                   ) -> list[TraineeEvent]:
+    """Stretches of upright standing (standing, trunk flexion below ``upright_below_deg``) as ``hold_posture``
+    events, their length in ``hold_s``."""
+    ok = np.asarray(standing, bool) & np.nan_to_num(np.asarray(flexion_deg, float) < upright_below_deg)
+    out, start = [], None
+    for i in range(len(ok) + 1):
+        if i < len(ok) and ok[i]:
+            start = i if start is None else start
+        elif start is not None:
+            a, b = float(t_s[start]), float(t_s[i - 1])
+            out.append(TraineeEvent("hold_posture", a, a, b, hold_s=b - a))
+            start = None
+    return out
+
+
+def approach_cues(approaches: list[Approach]) -> dict[str, float | None]:
+    """The first customer's crossing of the near distance in (``customer_near``) and the first crossing out after
+    it (``customer_leave``), seconds."""
+    near = [a.arrive_s for a in approaches if a.arrive_s is not None]
+    t_near = min(near) if near else None
+    leaves = [a.leave_s for a in approaches if a.leave_s is not None and (t_near is None or a.leave_s > t_near)]
+    return {"customer_near": t_near, "customer_leave": min(leaves) if leaves else None}
+
+
+def gesture_events(gestures: list[Gesture]) -> list[TraineeEvent]:
+    """Indicating, hand-over and wave gestures as trainee events, timed at their start."""
+    return [TraineeEvent(g.kind, g.start_s, g.start_s, g.end_s) for g in gestures]

@@ -1,0 +1,73 @@
+"""Arm gestures from synthetic world-landmark sequences with known truth (sim/gestures.py): each gesture found
+where it was made, and none of the distractors (hands folded, a forearm raised and still, one hand forward, an
+arm slightly out) read as one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from etiquette_cv.core import PersonPose
+from etiquette_cv.events import detect_gestures
+from etiquette_cv.posture.gestures import GestureSettings, body_axes, measure_gestures
+from etiquette_cv.sim.gestures import Segment, gesture_sequence
+
+S = GestureSettings()
+
+
+def _detect(segments, seed=0, noise_m=0.015, hide=()):
+    t, world = gesture_sequence(segments, noise_m=noise_m, seed=seed)
+    vis = np.ones(33)
+    vis[list(hide)] = 0.0
+    poses = [PersonPose(1, "unknown", np.zeros((33, 2)), np.zeros(33), w, vis, np.ones(33)) for w in world]
+    return detect_gestures(measure_gestures(t, poses, S), S)
+
+
+def test_body_axes_of_a_person_facing_the_camera():
+    _, world = gesture_sequence([Segment("rest", 0, 1)], noise_m=0.0)
+    left, up, fwd = body_axes(world[0])
+    assert np.allclose(left, [1, 0, 0], atol=1e-6) and np.allclose(up, [0, -1, 0], atol=1e-6)
+    assert np.allclose(fwd, [0, 0, -1], atol=1e-6)     # toward the camera
+
+
+@pytest.mark.parametrize("kind", ["indicate", "hand_over", "wave"])
+@pytest.mark.parametrize("side", [-1, 1])
+def test_each_gesture_is_found_where_it_was_made(kind, side):
+    found = _detect([Segment(kind, 1.0, 4.0, side)], seed=side + 5)
+    assert [g.kind for g in found] == [kind]
+    assert abs(found[0].start_s - 1.0) <= 0.5 and abs(found[0].end_s - 4.0) <= 0.3
+
+
+@pytest.mark.parametrize("kind", ["rest", "folded", "static_raise", "one_arm_forward", "reach_down"])
+def test_distractors_are_no_gesture(kind):
+    assert _detect([Segment(kind, 1.0, 5.0, -1)], seed=3) == []
+
+
+def test_a_wave_needs_the_swing_and_a_short_indication_is_none():
+    assert [g.kind for g in _detect([Segment("wave", 1.0, 3.0)])] == ["wave"]
+    assert _detect([Segment("indicate", 1.0, 1.4)]) == []           # 0.4 s < indicate_min_s
+    assert _detect([Segment("wave", 1.0, 4.0)], hide=(15, 16)) == []  # wrists not seen: nothing claimed
+
+
+def _person(track_id, wrist_xy, shoulders=((500, 300), (580, 300))):
+    xy = np.zeros((33, 2))
+    xy[11], xy[12] = shoulders
+    xy[15] = xy[16] = wrist_xy
+    return PersonPose(track_id, "unknown", xy, np.zeros(33), np.zeros((33, 3)), np.ones(33), np.ones(33))
+
+
+def test_a_handshake_is_a_hand_at_another_persons_hand_and_its_duration_is_measured():
+    from etiquette_cv.core import FramePoses
+    from etiquette_cv.posture.gestures import GestureFrames, measure_hand_contact
+    t = np.arange(0, 8, 0.1)
+    frames = []
+    for i, ti in enumerate(t):
+        near = 2.0 <= ti < 5.5                       # 3.5 s of hands together (20 px apart), else 200 px apart
+        other = _person(2, (660, 420) if near else (840, 420), ((700, 300), (780, 300)))
+        frames.append(FramePoses(i, float(ti), 1280, 720, [_person(1, (640, 420)), other]))
+    contact = measure_hand_contact(frames, 1, S)
+    f = GestureFrames(t, np.zeros(len(t)), np.zeros(len(t)), np.full((len(t), 2), np.nan), contact)
+    shakes = [g for g in detect_gestures(f, S) if g.kind == "handshake"]
+    assert len(shakes) == 1 and abs(shakes[0].duration_s - 3.4) < 0.15
+    alone = measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [_person(1, (640, 420))])], 1, S)
+    assert alone.tolist() == [0.0]

@@ -1,0 +1,170 @@
+"""The scoring engine on synthetic event streams: all right, one late, a wrong bow class, one missing, out of
+order, a cue the recording cannot measure."""
+
+from __future__ import annotations
+
+import pytest
+
+from etiquette_cv.rules.rulebook import load_rulebook
+from etiquette_cv.training.scenario import load_scenario
+from etiquette_cv.training.scoring import score_attempt
+from etiquette_cv.training.stream import TraineeEvent, TraineeEvents
+
+RB = load_rulebook()
+RECEPTION = load_scenario("reception", RB)
+APOLOGY = load_scenario("apology", RB)
+
+
+def stand(t):
+    return TraineeEvent("stand_up", t, t - 0.1, t + 0.9)
+
+
+def bow(t, deg, hold=1.2):
+    return TraineeEvent("bow", t, t, t + 3.0, peak_angle_deg=deg, peak_t_s=t + 1.5, hold_s=hold)
+
+
+def indicate(t):
+    return TraineeEvent("indicate", t, t, t + 1.5)
+
+
+def stream(*events, near=3.8):
+    return TraineeEvents(list(events), 40.0, cues={"customer_near": near, "customer_leave": None})
+
+
+def verdicts(res):
+    return [s.verdict for s in res.steps]
+
+
+def test_all_steps_right_scores_full_marks():
+    res = score_attempt(RECEPTION, stream(stand(4.3), bow(5.5, 15.0), indicate(10.0)))
+    assert verdicts(res) == ["done", "done", "done"]
+    assert res.score_pct == pytest.approx(100.0)
+    assert "bow 15°" in res.steps[1].message_en and "band 9–22°" in res.steps[1].message_en
+    assert res.steps[1].coaching_en == ""
+
+
+def test_a_late_stand_up_gets_the_late_credit():
+    res = score_attempt(RECEPTION, stream(stand(9.0), bow(10.0, 15.0), indicate(14.0)))
+    assert verdicts(res) == ["late", "done", "done"]
+    assert res.steps[0].points_awarded == pytest.approx(30 * 0.5)
+    assert res.steps[0].delay_s == pytest.approx(5.2)
+    assert "stand-up at 9.0 s — late; 5.2 s after the customer crossing 2 m; window -5 to 3 s" in res.steps[0].message_en
+    assert res.steps[0].coaching_zh  # the coaching text is given for a step not done right
+
+
+@pytest.mark.parametrize("deg", [30.0, 22.5, 5.0, 60.0])
+def test_a_wrong_bow_class_is_never_done(deg):
+    res = score_attempt(RECEPTION, stream(stand(4.3), bow(5.5, deg), indicate(10.0)))
+    assert res.steps[1].verdict == "wrong_class"
+    assert res.steps[1].points_awarded == pytest.approx(40 * 0.25)
+    assert f"bow {deg:.0f}°, expected 15°: band 9–22°" in res.steps[1].message_en
+
+
+def test_the_right_bow_is_preferred_to_a_wrong_one_in_the_same_window():
+    res = score_attempt(RECEPTION, stream(stand(4.3), bow(5.0, 30.0), bow(9.0, 16.0), indicate(14.0)))
+    assert res.steps[1].verdict == "done" and res.steps[1].event.peak_angle_deg == 16.0
+
+
+def test_a_missing_step_scores_nothing_and_the_next_is_timed_from_the_last_found():
+    res = score_attempt(RECEPTION, stream(stand(4.3), indicate(12.0)))
+    assert verdicts(res) == ["done", "missing", "done"]
+    assert res.steps[1].points_awarded == 0
+    assert "no bow between 3.3 and 16.3 s" in res.steps[1].message_en
+    assert res.score_pct == pytest.approx(60.0)
+
+
+def test_steps_out_of_order():
+    # the bow came before the stand-up (and before the customer reached 2 m)
+    res = score_attempt(RECEPTION, stream(bow(1.0, 15.0), stand(4.3), indicate(9.0)))
+    assert verdicts(res) == ["done", "out_of_order", "done"]
+    assert "at 1.0 s, held 1.2 s, 3.3 s before the previous step" in res.steps[1].message_en
+    assert res.steps[1].points_awarded == pytest.approx(40 * 0.5)
+
+
+def test_a_bow_after_the_late_allowance_is_missing_with_a_note():
+    res = score_attempt(RECEPTION, stream(stand(4.3), bow(25.0, 15.0)))
+    assert res.steps[1].verdict == "missing"
+    assert "the one at 25.0 s came too late to count" in res.steps[1].message_en
+
+
+def test_without_the_2m_cue_the_step_is_not_assessable_but_later_steps_are_timed_from_it():
+    ev = TraineeEvents([stand(4.3), bow(5.5, 15.0), indicate(10.0)], 40.0,
+                       cue_problems={"customer_near": "no floor calibration: the 2 m cue needs one"},
+                       not_measured={"indicate": "no gesture detector"})
+    res = score_attempt(RECEPTION, ev)
+    assert verdicts(res) == ["not_assessable", "done", "not_assessable"]
+    assert "no floor calibration" in res.steps[0].message_en and "stand-up at 4.3 s" in res.steps[0].message_en
+    assert res.points_possible == 40 and res.score_pct == pytest.approx(100.0)
+
+
+def test_apology_bow_held_too_short_is_wrong_form_and_a_shallow_one_wrong_class():
+    hold = TraineeEvent("hold_posture", 0.5, 0.5, 4.0, hold_s=3.5)
+    res = score_attempt(APOLOGY, TraineeEvents([hold, bow(4.5, 60.0, hold=1.0)], 20.0))
+    assert verdicts(res) == ["done", "wrong_form"]
+    assert "held ≥ 2 s" in res.steps[1].message_en
+    res = score_attempt(APOLOGY, TraineeEvents([hold, bow(4.5, 40.0, hold=2.5)], 20.0))
+    assert res.steps[1].verdict == "wrong_class"
+    assert "bow 40°" in res.steps[1].message_en and "band 45–90°" in res.steps[1].message_en
+
+
+def test_the_coaching_video_captions_steps_in_order_as_they_are_decided():
+    from etiquette_cv.report.score_video import step_captions
+    res = score_attempt(RECEPTION, stream(stand(4.3), bow(5.5, 30.0), indicate(10.0)))
+    assert step_captions(res, 2.0, "en") == ["1. Stand to greet (站接): rise when the customer is 2 m from the counter …"]
+    assert step_captions(res, 6.0, "en")[-1] == "2. Greeting bow 15° …"
+    assert step_captions(res, 9.0, "zh")[1:] == ["2. 迎客行15°致意式鞠躬: 鞠躬类别不对", "3. 以手势示意客户就座 …"]
+
+
+def test_a_handshake_step_grades_its_duration():
+    import yaml
+
+    from etiquette_cv.training.scenario import scenario_from_dict
+    p = {"value": 0.5, "source": "default"}
+    doc = yaml.safe_load("""
+version: 1
+name: shake
+title_zh: 握手
+title_en: Handshake
+steps:
+  - id: shake
+    expect: handshake
+    title_zh: 握手3–5秒
+    title_en: Handshake 3–5 s
+    window: {after: start, from_s: {value: 0, source: default}, to_s: {value: 20, source: default},
+             late_s: {value: 0, source: default}}
+    min_duration_s: {value: 3.0, source: standard}
+    max_duration_s: {value: 5.0, source: standard}
+    points: 10
+""")
+    doc["steps"][0]["credit"] = {k: p for k in ("late", "wrong_class", "wrong_form", "out_of_order")}
+    sc = scenario_from_dict(doc, "shake.yaml", RB)
+    ok = score_attempt(sc, TraineeEvents([TraineeEvent("handshake", 2.0, 2.0, 6.0)], 20.0))
+    long = score_attempt(sc, TraineeEvents([TraineeEvent("handshake", 2.0, 2.0, 9.0)], 20.0))
+    assert ok.steps[0].verdict == "done" and long.steps[0].verdict == "wrong_form"
+    assert "handshake 7.0 s, lasting 3–5 s" in long.steps[0].message_en
+
+
+def test_a_step_waiting_for_its_cue_is_not_decided_while_live():
+    from etiquette_cv.report.score_video import decided_at
+    res = score_attempt(RECEPTION, stream(near=None))
+    assert res.steps[0].verdict == "not_assessable" and res.steps[0].waiting_for_cue
+    assert decided_at(res.steps[0]) == float("inf")
+    ev = TraineeEvents([], 40.0, cue_problems={"customer_near": "no floor calibration"})
+    assert not score_attempt(RECEPTION, ev).steps[0].waiting_for_cue   # never coming: decided at once
+
+
+def test_reasons_are_given_in_chinese_too():
+    ev = TraineeEvents([], 40.0, cue_problems={"customer_near": "no floor calibration"},
+                       reasons_zh={"no floor calibration": "无标定"})
+    assert score_attempt(RECEPTION, ev).steps[0].message_zh.startswith("无法评定：无标定")
+    res = score_attempt(RECEPTION, stream(near=None))
+    assert "录像中客户未走到距柜台2米处" in res.steps[0].message_zh
+    assert "customer_near: the customer never came within the near distance" in res.steps[0].message_en
+
+
+def test_a_hold_of_exactly_the_minimum_counts_despite_float_sums():
+    hold = TraineeEvent("hold_posture", 0.5, 0.5, 4.0, hold_s=3.5)
+    two_s = 20 * 0.09999999999999964             # 20 frames at a median dt read from float times
+    assert two_s < 2.0
+    res = score_attempt(APOLOGY, TraineeEvents([hold, bow(4.5, 60.0, hold=two_s)], 20.0))
+    assert res.steps[1].verdict == "done"

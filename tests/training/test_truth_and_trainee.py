@@ -1,0 +1,80 @@
+"""The sidecar's truth as an event stream; choosing the trainee without roles; sit/stand without a calibration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from etiquette_cv.core import FramePoses, PersonPose
+from etiquette_cv.posture.stance import StanceSettings
+from etiquette_cv.posture.uncalibrated import measure_uncalibrated
+from etiquette_cv.training.scoring import score_attempt
+from etiquette_cv.training.trainee import choose_trainee
+from etiquette_cv.training.truth import truth_events
+
+from .test_scoring import RECEPTION
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
+
+
+def test_truth_of_the_reception_sample_scores_the_reception_scenario():
+    ev = truth_events(SAMPLES / "reception.gt.json")
+    assert [round(e.t_s, 2) for e in ev.of_kind("stand_up")] == [3.81, 18.21, 32.41]
+    assert [e.peak_angle_deg for e in ev.of_kind("bow")] == [15.0, 30.0, 15.0]
+    assert ev.cues == {"customer_near": 3.7801, "customer_leave": 21.7547}
+    res = score_attempt(RECEPTION, ev)
+    assert [s.verdict for s in res.steps] == ["done", "done", "not_assessable"]
+
+
+def _pose(track_id: int, cx: float, shoulder_y: float, tilt_deg: float = 0.0) -> PersonPose:
+    xy = np.zeros((33, 2))
+    xy[11], xy[12] = (cx - 40, shoulder_y), (cx + 40, shoulder_y)
+    xy[23], xy[24] = (cx - 25, shoulder_y + 110), (cx + 25, shoulder_y + 110)
+    xy[7], xy[8] = (cx - 10, shoulder_y - 50), (cx + 10, shoulder_y - 50)
+    world = np.zeros((33, 3))
+    a = np.radians(tilt_deg)
+    world[[11, 12], 1] = -0.5 * np.cos(a)
+    world[[11, 12], 2] = -0.5 * np.sin(a)
+    world[11, 0], world[12, 0] = -0.18, 0.18
+    return PersonPose(track_id, "unknown", xy, np.zeros(33), world, np.ones(33), np.ones(33))
+
+
+def test_the_most_present_person_is_the_trainee_and_ties_go_to_the_centre():
+    frames = [FramePoses(i, i / 10, 1280, 720, [_pose(1, 300, 300)] + ([_pose(2, 640, 300)] if i < 50 else []))
+              for i in range(100)]
+    t = choose_trainee(frames)
+    assert t.track_id == 1 and "seen longest" in t.how_en
+    frames = [FramePoses(i, i / 10, 1280, 720, [_pose(1, 200, 300), _pose(2, 660, 300)]) for i in range(100)]
+    t = choose_trainee(frames)
+    assert t.track_id == 2 and "nearest the image centre" in t.how_en
+
+
+def test_sit_stand_from_the_image_without_a_calibration():
+    # seated (shoulders 100 px lower: 0.45 m at 80 px per 0.36 m) for 3 s, standing 4 s, seated again
+    t = np.arange(0, 10, 0.1)
+    y = np.where((t >= 3) & (t < 7), 300.0, 400.0)
+    frames = [FramePoses(i, float(ti), 1280, 720, [_pose(1, 640, float(yi))]) for i, (ti, yi) in enumerate(zip(t, y))]
+    s = measure_uncalibrated(frames, 1, StanceSettings())
+    assert [c.to_state for c in s.stance_changes] == ["stand", "sit"]
+    assert abs(s.stance_changes[0].t_s - 3.0) < 0.2 and abs(s.stance_changes[1].t_s - 7.0) < 0.2
+    assert np.nanmax(np.abs(s.tilt_deg)) < 1.0
+
+
+def test_live_scoring_gives_each_verdict_once_it_is_decided():
+    from etiquette_cv.pipeline.score_live import LiveScorer
+    from etiquette_cv.rules.rulebook import load_rulebook
+    from etiquette_cv.training.scenario import load_scenario
+    rb = load_rulebook()
+    live = LiveScorer(load_scenario("apology", rb), rb, None, "en", every_s=1.0)
+    t = np.arange(0, 6, 0.1)
+    y = np.full(len(t), 300.0)                  # standing upright throughout
+    shown = []
+    for i, (ti, yi) in enumerate(zip(t, y)):
+        for line in live.add(FramePoses(i, float(ti), 1280, 720, [_pose(1, 640, float(yi))])):
+            shown.append((round(float(ti), 1), line))
+    verdicts = [(ti, line) for ti, line in shown if line.startswith("[")]
+    assert verdicts and verdicts[0][1].startswith("[done] 1. upright")   # the stand held ≥ 1 s
+    assert verdicts[0][0] >= 1.0                                          # … told once held 1 s …
+    assert [line[:19] for _, line in verdicts] == ["[done] 1. upright 1", "[not assessable] 2."]  # … and only once
+    assert live.result is not None and live.result.steps[1].verdict == "not_assessable"   # no calibration
