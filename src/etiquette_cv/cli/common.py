@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -12,6 +13,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..geometry.calibration import Calibration, CalibrationError, load_calibration
 from ..geometry.solver import solve_camera
 from .exit_codes import EXIT_BAD_INPUT
+
+QuietEveryOption = Annotated[Optional[int], typer.Option(
+    "--quiet-every", min=1, help="While nothing happens (nobody near the counter, the clerk seated and still) "
+    "analyse one sampled frame in N; motion brings every frame back at once. 1 = analyse every sampled frame "
+    "(default 4).")]
+ResumeOption = Annotated[bool, typer.Option(
+    "--resume", help="Continue the tracks an interrupted run left (a crash, a kill): the frames already analysed "
+    "are kept, the video is read on from after the last of them.")]
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)

@@ -13,7 +13,8 @@ from ..io.tracks import TracksError
 from ..io.video import VideoError, VideoSource, parse_source
 from ..models import ModelError, quiet_mediapipe
 from ..pipeline.people_run import people_config, run_people
-from .common import console, err_console, fail, load_checked_calibration, make_progress
+from .common import (QuietEveryOption, ResumeOption, console, err_console, fail, load_checked_calibration,
+                     make_progress)
 from .exit_codes import EXIT_INCOMPLETE, EXIT_NOBODY
 
 
@@ -26,13 +27,8 @@ def pose(
     fps: Annotated[float, typer.Option(help="Analysis rate in frames per second.")] = 10.0,
     model: Annotated[str, typer.Option(help="Pose model: lite, full, or a path to a PoseLandmarker .task bundle.")] = "full",
     annotate: Annotated[Optional[Path], typer.Option(help="Also write a video with the skeletons drawn.")] = None,
-    quiet_every: Annotated[Optional[int], typer.Option(
-        "--quiet-every", min=1, help="While nothing happens (nobody near the counter, the clerk seated and still) "
-        "analyse one sampled frame in N; motion brings every frame back at once. 1 = analyse every sampled frame "
-        "(default 4).")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the tracks an interrupted run left (a crash, a "
-                                         "kill): the frames already analysed are kept, the video is read on from "
-                                         "after the last of them.")] = False,
+    quiet_every: QuietEveryOption = None,
+    resume: ResumeOption = False,
     start: Annotated[float, typer.Option(help="Start at this time (s).")] = 0.0,
     end: Annotated[Optional[float], typer.Option(help="Stop at this time (s).")] = None,
 ) -> None:

@@ -15,7 +15,7 @@ from ..models import ModelError, quiet_mediapipe
 from ..pipeline.review_run import review as run_review
 from ..report.terminal import summary_table
 from ..rules.rulebook import RulebookError
-from .common import console, err_console, fail, make_progress
+from .common import QuietEveryOption, ResumeOption, console, err_console, fail, make_progress
 from .exit_codes import EXIT_INCOMPLETE, EXIT_NOBODY
 
 
@@ -34,13 +34,8 @@ def review(
     annotate: Annotated[Optional[Path], typer.Option(help="Also write an annotated video (H.264 MP4).")] = None,
     refine: Annotated[Optional[str], typer.Option(help="Second pass: re-measure the clerk's standing intervals with "
                       "this pose model (e.g. heavy, built by tools/build_models.py).")] = None,
-    quiet_every: Annotated[Optional[int], typer.Option(
-        "--quiet-every", min=1, help="While nothing happens (nobody near the counter, the clerk seated and still) "
-        "analyse one sampled frame in N; motion brings every frame back at once. 1 = analyse every sampled frame "
-        "(default 4).")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the tracks an interrupted run left (a crash, a "
-                                         "kill): the frames already analysed are kept, the video is read on from "
-                                         "after the last of them.")] = False,
+    quiet_every: QuietEveryOption = None,
+    resume: ResumeOption = False,
     no_blur: Annotated[bool, typer.Option("--no-blur", help="Do not blur customers' faces in images and video.")]
     = False,
     tickets: Annotated[Optional[Path], typer.Option(help="Queue-ticket CSV (ticket, issued, called, finished): its "
