@@ -11,8 +11,11 @@ from __future__ import annotations
 import typer
 
 from .calibrate import calibrate
+from .daily import daily, headoffice
 from .pose import pose
+from .regrade import regrade
 from .review import review
+from .store import store_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Service-counter etiquette inspector: pose tracks, calibration, review against the rulebook.")
@@ -26,6 +29,10 @@ def _main() -> None:
 app.command("pose")(pose)
 app.command("review")(review)
 app.command("calibrate")(calibrate)
+app.add_typer(store_app, name="store")
+app.command("daily")(daily)
+app.command("headoffice")(headoffice)
+app.command("regrade")(regrade)
 
 
 def main() -> None:  # pragma: no cover - console-script entry
