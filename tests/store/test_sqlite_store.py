@@ -1,4 +1,5 @@
-"""The SQLite event store: idempotent writes, queries, retention, migrations, bad files, kill -9."""
+"""The event store on both backends (SQLite and a real PostgreSQL server): idempotent writes, queries, retention,
+migrations; SQLite's bad files and kill -9."""
 
 from __future__ import annotations
 
@@ -41,8 +42,8 @@ def test_events_from_review_are_absolute_and_keep_only_their_window():
     assert sorted(e.kind for e in own) == ["finding", "state"]
 
 
-def test_adding_twice_stores_once_and_queries_filter(tmp_path):
-    with open_store(tmp_path / "s" / "branch.db") as store:
+def test_adding_twice_stores_once_and_queries_filter(store_url):
+    with open_store(store_url) as store:
         ev = events_from_review(_result(), branch="B1", camera="c1", origin_epoch_s=T0)
         assert store.add(ev) == 4
         assert store.add(ev) == 0
@@ -56,6 +57,36 @@ def test_adding_twice_stores_once_and_queries_filter(tmp_path):
             ["visit", "gap"]
         assert store.delete_before(T0 + 50) == 4   # both cameras' stand-greet findings and state stretches
         assert len(store.events()) == 5
+        assert store.branches() == ["B1"] and store.count() == 5
+    with open_store(store_url) as again:     # reopened: committed, and the migrations are not re-applied
+        assert again.count() == 5 and again.schema_version == SCHEMA_VERSION
+
+
+def test_sequence_numbers_rise_and_sync_marks_persist(store_url):
+    """Every stored row gets a larger local sequence number than the rows stored before it, duplicates take
+    none, and a target's sync mark survives reopening."""
+    with open_store(store_url) as store:
+        store.add(events_from_review(_result(), branch="B1", camera="c1", origin_epoch_s=T0))
+        store.add(events_from_review(_result(), branch="B1", camera="c1", origin_epoch_s=T0))   # all duplicates
+        store.add([span_event("gap", branch="B1", camera="c1", start_epoch_s=T0, end_epoch_s=T0 + 5)])
+        rows = store.events_after(-1, 100)
+        seqs = [s for s, _ in rows]
+        assert len(rows) == 5 and seqs == sorted(set(seqs)) and rows[-1][1].kind == "gap"
+        assert [e.key for _, e in store.events_after(seqs[2], 100)] == [e.key for _, e in rows[3:]]
+        assert store.sync_mark("hq") == -1
+        store.set_sync_mark("hq", seqs[3])
+        store.set_sync_mark("hq", seqs[4])
+    with open_store(store_url) as store:
+        assert store.sync_mark("hq") == seqs[4] and store.sync_mark("other") == -1
+
+
+def test_a_newer_schema_is_refused(store_url):
+    open_store(store_url).close()
+    with open_store(store_url) as store:
+        store.conn.cursor().execute("UPDATE schema_version SET version = 99")
+        store.conn.commit()
+    with pytest.raises(StoreError, match=r"version 99, newer"):
+        open_store(store_url)
 
 
 def test_a_newer_schema_and_a_foreign_file_are_refused(tmp_path):
@@ -85,6 +116,8 @@ def test_bad_events_are_refused():
         StoredEvent("B", "c", "gap", math.nan)
     with pytest.raises(StoreError, match="plain JSON"):
         StoredEvent("B", "c", "gap", T0, payload={"x": object()})
+    with pytest.raises(StoreError, match="'evidence_image' holds inline data: the store keeps no images"):
+        StoredEvent("B", "c", "finding", T0, payload={"evidence_image": "data:image/jpeg;base64,/9j/4AAQ"})
 
 
 def test_kill_9_loses_nothing_committed(tmp_path):
@@ -112,3 +145,51 @@ def test_kill_9_loses_nothing_committed(tmp_path):
         again = [span_event("coverage", branch="B", camera="c", start_epoch_s=T0 + i, end_epoch_s=T0 + i + 1)
                  for i in range(last + 1)]
         assert store.add(again) == 0
+
+
+def test_a_version_1_store_is_migrated_and_its_old_rows_are_synced(tmp_path):
+    """A store written before the sequence numbers existed: opening it migrates in place, the old rows get
+    sequence 0 and a target that never synced receives them along with the new ones."""
+    from etiquette_cv.store.schema import COLUMNS, MIGRATIONS
+    from etiquette_cv.store.sync import push
+
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    con.execute("INSERT INTO schema_version VALUES (1)")
+    for statement in MIGRATIONS[0]:
+        con.execute(statement)
+    old = span_event("coverage", branch="B", camera="c", start_epoch_s=T0, end_epoch_s=T0 + 60)
+    con.execute(f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                (old.key, "B", "c", "coverage", T0, T0 + 60, None, None, None, None, None, 60.0, "s",
+                 '{"reason": ""}', T0))
+    con.commit()
+    con.close()
+    with open_store(path) as store, open_store(tmp_path / "hq.db") as hq:
+        assert store.schema_version == SCHEMA_VERSION
+        new = span_event("gap", branch="B", camera="c", start_epoch_s=T0 + 60, end_epoch_s=T0 + 90)
+        assert store.add([old, new]) == 1
+        assert [s for s, _ in store.events_after(-1, 10)] == [0, 2]
+        report = push(store, hq)
+        assert (report.sent, report.added) == (2, 2) and sorted(e.kind for e in hq.events()) == ["coverage", "gap"]
+
+
+def test_replace_swaps_a_span_of_graded_events_in_one_transaction(store_url):
+    """Re-grading: the camera's findings, visits and states starting in the span go, the new ones come in; other
+    cameras, other times, coverage and gaps stay."""
+    with open_store(store_url) as store:
+        store.add(events_from_review(_result(), branch="B1", camera="c1", origin_epoch_s=T0))
+        store.add(events_from_review(_result(), branch="B1", camera="c2", origin_epoch_s=T0))
+        store.add(events_from_review(_result(), branch="B1", camera="c1", origin_epoch_s=T0 + 1000))
+        store.add([span_event("gap", branch="B1", camera="c1", start_epoch_s=T0 + 50, end_epoch_s=T0 + 55)])
+        regraded = _result()
+        regraded.findings = regraded.findings[:1]
+        new = events_from_review(regraded, branch="B1", camera="c1", origin_epoch_s=T0)
+        assert store.replace(new, branch="B1", camera="c1", start_epoch_s=T0, end_epoch_s=T0 + 100) == (4, 3)
+        c1 = store.events(camera="c1")
+        assert len(c1) == 3 + 1 + 4 and len(store.events(camera="c2")) == 4
+        assert [e.rule_id for e in c1 if e.kind == "finding" and e.start_epoch_s < T0 + 100] == [
+            "CC-2.6-stand-greet"]
+        before = sorted(e.key for e in store.events())
+        assert store.replace(new, branch="B1", camera="c1", start_epoch_s=T0, end_epoch_s=T0 + 100) == (3, 3)
+        assert sorted(e.key for e in store.events()) == before      # the same re-grade again: the same store

@@ -12,13 +12,17 @@ import typer
 
 from .calibrate import calibrate
 from .compare import compare
+from .daily import daily, headoffice
 from .pose import pose
+from .regrade import regrade
 from .review import review
 from .score import score
+from .store import store_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Service-counter etiquette inspector: pose tracks, calibration, review against the rulebook, "
-                       "trainer mode (score a role-play against a scenario, compare attempts).")
+                       "trainer mode (score a role-play against a scenario, compare attempts), the branch's event store, "
+                       "daily and head-office reports, fleet re-grading.")
 
 
 @app.callback()
@@ -31,6 +35,10 @@ app.command("review")(review)
 app.command("calibrate")(calibrate)
 app.command("score")(score)
 app.command("compare")(compare)
+app.add_typer(store_app, name="store")
+app.command("daily")(daily)
+app.command("headoffice")(headoffice)
+app.command("regrade")(regrade)
 
 
 def main() -> None:  # pragma: no cover - console-script entry

@@ -14,7 +14,7 @@ from .events import KINDS, StoredEvent, StoreError, event_key, events_from_revie
 from .sqlite import SqliteEventStore
 
 __all__ = ["KINDS", "SqlEventStore", "SqliteEventStore", "StoredEvent", "StoreError", "event_key",
-           "events_from_review", "open_store", "span_event"]
+           "events_from_review", "open_existing_store", "open_store", "span_event"]
 
 
 def open_store(url: str | Path) -> SqlEventStore:
@@ -29,3 +29,14 @@ def open_store(url: str | Path) -> SqlEventStore:
     elif "://" in text:
         raise StoreError(f"{text}: unknown store address (use a file path, sqlite:///path or postgresql://...)")
     return SqliteEventStore(text)
+
+
+def open_existing_store(url: str | Path) -> SqlEventStore:
+    """Like :func:`open_store`, but a SQLite file that does not exist is an error instead of a new empty store
+    (for commands that read a store: a mistyped path must not look like an empty day)."""
+    text = str(url)
+    if "://" not in text or text.startswith("sqlite:///"):
+        path = Path(text[len("sqlite:///"):] if text.startswith("sqlite:///") else text)
+        if not path.is_file():
+            raise StoreError(f"{path}: no such store")
+    return open_store(url)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..rules.findings import ReviewResult
@@ -60,6 +60,10 @@ class StoredEvent:
             json.dumps(self.payload, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise StoreError(f"{self.kind} event payload is not plain JSON: {exc}") from None
+        for name, value in self.payload.items():   # privacy: images (face crops, keyframes) stay out of the store
+            if isinstance(value, str) and value[:5].lower() == "data:":
+                raise StoreError(f"{self.kind} event payload {name!r} holds inline data: the store keeps no "
+                                 "images, only paths")
         if not self.key:
             object.__setattr__(self, "key", event_key(self.branch, self.camera, self.kind, self.rule_id, self.person,
                                                       self.start_epoch_s))
@@ -118,6 +122,21 @@ def events_from_review(result: ReviewResult, *, branch: str, camera: str, origin
             branch=branch, camera=camera, kind="state", start_epoch_s=origin_epoch_s + s.start_s,
             end_epoch_s=origin_epoch_s + max(s.end_s, s.start_s), station=_station_of(s.person), person=s.person,
             rule_id=f"state:{s.state}", verdict=s.state))
+    return _distinct_keys(out)
+
+
+def _distinct_keys(events: list[StoredEvent]) -> list[StoredEvent]:
+    """Two occasions of one review can share what identifies them (the waiting time's daily and peak averages: one
+    rule, "all customers", t = 0); the second and later get the key of their rank among those (stable: a review
+    lists its findings in a fixed order), so none is taken for a duplicate of the other."""
+    seen: dict[str, int] = {}
+    out = []
+    for e in events:
+        n = seen.get(e.key, 0)
+        seen[e.key] = n + 1
+        if n:
+            e = replace(e, key=hashlib.sha256(f"{e.key}\x1f#{n}".encode()).hexdigest()[:32])
+        out.append(e)
     return out
 
 

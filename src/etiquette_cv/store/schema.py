@@ -29,8 +29,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX events_branch_time ON events (branch, start_epoch_s)",
         "CREATE INDEX events_camera_time ON events (camera, start_epoch_s)",
     ),
+    (
+        # 2: a local sequence number per stored row, so a sync can remember how far each target got. Rows stored
+        # before this migration get 0 (a target that never synced gets every row with seq >= 0).
+        "ALTER TABLE events ADD COLUMN seq BIGINT",
+        "UPDATE events SET seq = 0 WHERE seq IS NULL",
+        "CREATE INDEX events_seq ON events (seq)",
+        "CREATE TABLE seq_counter (last_seq BIGINT NOT NULL)",
+        "INSERT INTO seq_counter (last_seq) VALUES (0)",
+        """CREATE TABLE sync_state (
+            target TEXT PRIMARY KEY,
+            last_seq BIGINT NOT NULL,
+            synced_epoch_s DOUBLE PRECISION NOT NULL
+        )""",
+    ),
 )
 
 COLUMNS = ("key", "branch", "camera", "kind", "start_epoch_s", "end_epoch_s", "station", "person", "rule_id",
            "verdict", "severity", "value", "unit", "payload", "stored_epoch_s")
+SEQ_COLUMN = "seq"
+"""Not in :data:`COLUMNS` (which :class:`StoredEvent` mirrors): the local order rows were stored in (migration 2),
+strictly increasing across :meth:`add` calls; what a sync pushes past."""
 SCHEMA_VERSION = len(MIGRATIONS)
