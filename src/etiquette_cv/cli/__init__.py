@@ -13,6 +13,7 @@ import typer
 from .calibrate import calibrate
 from .pose import pose
 from .review import review
+from .watch import watch
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Service-counter etiquette inspector: pose tracks, calibration, review against the rulebook.")
@@ -26,6 +27,7 @@ def _main() -> None:
 app.command("pose")(pose)
 app.command("review")(review)
 app.command("calibrate")(calibrate)
+app.command("watch")(watch)
 
 
 def main() -> None:  # pragma: no cover - console-script entry
