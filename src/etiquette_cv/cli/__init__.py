@@ -18,11 +18,12 @@ from .regrade import regrade
 from .review import review
 from .score import score
 from .store import store_app
+from .watch import watch
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Service-counter etiquette inspector: pose tracks, calibration, review against the rulebook, "
-                       "trainer mode (score a role-play against a scenario, compare attempts), the branch's event store, "
-                       "daily and head-office reports, fleet re-grading.")
+                       "trainer mode (score a role-play against a scenario, compare attempts), live cameras into the "
+                       "branch's event store, daily and head-office reports, fleet re-grading.")
 
 
 @app.callback()
@@ -35,6 +36,7 @@ app.command("review")(review)
 app.command("calibrate")(calibrate)
 app.command("score")(score)
 app.command("compare")(compare)
+app.command("watch")(watch)
 app.add_typer(store_app, name="store")
 app.command("daily")(daily)
 app.command("headoffice")(headoffice)
