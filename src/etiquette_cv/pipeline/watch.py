@@ -33,6 +33,7 @@ from ..geometry.solver import solve_camera
 from ..io.live import LiveFrame, LiveSettings, LiveSource, Outage, OutageStarted, SourceEnded
 from ..io.tracks import TracksFooter, TracksHeader, TracksWriter
 from ..models import pose_model_sha256, resolve_pose_model
+from ..people.rate import AnalysisRate
 from ..people.stage import PeopleConfig, PeopleStage
 from ..rules.rulebook import Rulebook, load_rulebook
 from ..store import StoredEvent, StoreError, events_from_review, open_store, span_event
@@ -211,6 +212,7 @@ class _Segment:
         self.origin = origin_epoch_s
         self.w = watcher
         self.stage = PeopleStage(watcher.width, watcher.height, fps, watcher.floor, watcher.config)
+        self.chooser = AnalysisRate(watcher.width, watcher.height, watcher.floor, watcher.config.rate)
         self.frames: deque[FramePoses] = deque()
         self.index = 0
         self.end_epoch_s = watcher.settings.windows.window_end_epoch_s(origin_epoch_s)
@@ -230,13 +232,18 @@ class _Segment:
                               start_epoch_s=self.origin)
         self.writer = TracksWriter(path, header)
 
-    def add(self, frame: LiveFrame) -> None:
-        """Analyse one frame (people stage) and write it to the window's tracks."""
-        poses = self.stage.process(Frame(index=self.count, timestamp_s=frame.epoch_s - self.origin,
-                                         image=frame.image))
+    def add(self, frame: LiveFrame) -> bool:
+        """Analyse one frame (people stage) and write it to the window's tracks; False when the adaptive rate
+        (:mod:`..people.rate`) skipped it because nothing is happening."""
+        t_s = frame.epoch_s - self.origin
+        if not self.chooser.should_analyse(frame.image, t_s):
+            return False
+        poses = self.stage.process(Frame(index=self.count, timestamp_s=t_s, image=frame.image))
+        self.chooser.observe(frame.image, poses)
         self.count += 1
         self.writer.write_frame(poses)
         self.frames.append(poses)
+        return True
 
     def close_window(self, final: bool, problem: str | None = None, next_epoch_s: float | None = None) -> _Job:
         """Close the current window's file; the grading job for it (``final``: the segment ends here). The next
@@ -428,12 +435,12 @@ class CameraWatcher:
             cov.start(frame.epoch_s, self.source.stats.frames_decoded, self.source.stats.frames_dropped)
         elif frame.epoch_s >= seg.end_epoch_s:
             self._jobs.put(seg.close_window(final=False, next_epoch_s=frame.epoch_s))
-        seg.add(frame)
-        self.summary.frames_analysed += 1
+        analysed = seg.add(frame)
+        self.summary.frames_analysed += int(analysed)
         if self._first_epoch_s is None:
             self._first_epoch_s = frame.epoch_s
         self.summary.streamed_s = frame.epoch_s - self._first_epoch_s
-        cov.frame(frame.epoch_s)
+        cov.frame(frame.epoch_s, analysed)
         self._flush_coverage(cov)
         new = self.rate.observe(time.perf_counter() - t, self.source.stats.frames_dropped)
         self.summary.min_analysis_fps = min(self.summary.min_analysis_fps, self.rate.fps)
@@ -485,10 +492,11 @@ class _Coverage:
         self.start_epoch_s, self.last_epoch_s, self.frames = epoch_s, epoch_s, 0
         self.decoded0, self.dropped0 = decoded0, dropped0
 
-    def frame(self, epoch_s: float) -> None:
-        """An analysed frame at ``epoch_s``."""
+    def frame(self, epoch_s: float, analysed: bool = True) -> None:
+        """A frame at ``epoch_s``, analysed or skipped by the adaptive rate (covered either way: it was looked
+        at)."""
         self.last_epoch_s = epoch_s
-        self.frames += 1
+        self.frames += int(analysed)
 
 
 def _safe(name: str) -> str:
