@@ -54,6 +54,6 @@ def test_a_calibration_of_another_image_size_is_refused(tmp_path):
 
 
 def test_the_shipped_sample_camera_file_loads():
-    cam = load_camera_file(REPO / "calibration" / "reception_camera.yaml")
+    cam = load_camera_file(REPO / "cameras" / "reception.yaml")
     assert cam.is_file and cam.loop and Path(cam.source).resolve() == RECEPTION.resolve()
     assert cam.calibration_path.resolve() == RECEPTION_CAL.resolve()
