@@ -26,6 +26,8 @@ MAX_DIMS_SAMPLES = 40
 """At most about this many upright frames are fitted to learn a person's trunk dimensions."""
 MIN_SEATED_SAMPLES = 5
 """The seated hip height is learnt from at least this many seated frames (and the baselines from as many)."""
+MIN_STANDING_SAMPLES = 5
+"""The standing body is learnt from frames above the standing level when there are at least this many."""
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ def _standing_pass(fitter: TrunkFitter, m: _Frames, stand_above_m: float) -> tup
     visible, sh = m.visible, m.shoulder_m
     level = np.nanmedian(sh[visible]) if visible.any() else np.nan
     tall = visible & m.fitted & (sh > np.fmax(level, stand_above_m))
-    if tall.sum() < MIN_SEATED_SAMPLES:   # never seen standing: the upper half of what was seen
+    if tall.sum() < MIN_STANDING_SAMPLES:   # never seen standing: the upper half of what was seen
         tall = visible & m.fitted & (sh > level)
     sample = [m.poses[i] for i in np.flatnonzero(tall)[:: max(1, int(tall.sum()) // MAX_DIMS_SAMPLES)]]
     if sample:
