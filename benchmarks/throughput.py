@@ -1,7 +1,7 @@
 """Throughput of the whole review on a sample video: × real time, frames/s, memory, and where the time goes.
 
     python benchmarks/throughput.py [VIDEO] [--calibration CAL] [--model full] [--fps 10] [--loop-minutes M]
-    python benchmarks/throughput.py --day-hours 8     # a synthetic camera day: idle stretches and visits
+    python benchmarks/throughput.py --day-hours 8 --quiet-every 4   # a synthetic camera day, adaptive rate
 
 Prints decoded and analysed frames/s, × real time for the pose stage and for the whole review, the time spent in
 bare landmarker calls on the same crops in the same run (so pipeline overhead is visible as a ratio), the time of
@@ -32,8 +32,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 from etiquette_cv.geometry.calibration import load_calibration  # noqa: E402
 from etiquette_cv.models import quiet_mediapipe  # noqa: E402
-from etiquette_cv.people.stage import PeopleConfig  # noqa: E402
 from etiquette_cv.pipeline import run_people  # noqa: E402
+from etiquette_cv.pipeline.people_run import people_config  # noqa: E402
 from etiquette_cv.pipeline.review_run import review  # noqa: E402
 from etiquette_cv.io.video import VideoSource  # noqa: E402
 
@@ -142,6 +142,8 @@ def main() -> None:
     ap.add_argument("--fps", type=float, default=10.0)
     ap.add_argument("--loop-minutes", type=float, default=0.0)
     ap.add_argument("--day-hours", type=float, default=0.0)
+    ap.add_argument("--quiet-every", type=int, default=None,
+                    help="adaptive rate: one sampled frame in N analysed while quiet (default: the product's, 1)")
     args = ap.parse_args()
     quiet_mediapipe()
     video = Path(args.video)
@@ -179,7 +181,7 @@ def main() -> None:
     sampler = threading.Thread(target=sample_memory, daemon=True)
     sampler.start()
     summary = run_people(VideoSource(video, analysis_fps=args.fps), tmp / "tracks.jsonl.gz", cal,
-                         PeopleConfig(model=args.model))
+                         people_config(args.model, args.quiet_every))
     stop.set()
     sampler.join()
     st = summary.stats

@@ -15,9 +15,9 @@ from ..geometry.solver import solve_camera
 from .exit_codes import EXIT_BAD_INPUT
 
 QuietEveryOption = Annotated[Optional[int], typer.Option(
-    "--quiet-every", min=1, help="While nothing happens (nobody near the counter, the clerk seated and still) "
-    "analyse one sampled frame in N; motion brings every frame back at once. 1 = analyse every sampled frame "
-    "(default 4).")]
+    "--quiet-every", min=1, help="Adaptive rate: while nothing happens (nobody near the counter, the clerk seated "
+    "and still) analyse one sampled frame in N; motion brings every frame back at once. Default 1 (every sampled "
+    "frame); 4 reviews a mostly idle camera day ~3x faster at a measured cost (README).")]
 ResumeOption = Annotated[bool, typer.Option(
     "--resume", help="Continue the tracks an interrupted run left (a crash, a kill): the frames already analysed "
     "are kept, the video is read on from after the last of them.")]

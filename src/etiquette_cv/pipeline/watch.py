@@ -33,7 +33,7 @@ from ..geometry.solver import solve_camera
 from ..io.live import LiveFrame, LiveSettings, LiveSource, Outage, OutageStarted, SourceEnded
 from ..io.tracks import TracksFooter, TracksHeader, TracksWriter
 from ..models import pose_model_sha256, resolve_pose_model
-from ..people.rate import AnalysisRate
+from ..people.rate import LIVE_QUIET_EVERY_N, AnalysisRate, RateSettings
 from ..people.stage import PeopleConfig, PeopleStage
 from ..rules.rulebook import Rulebook, load_rulebook
 from ..store import StoredEvent, StoreError, events_from_review, open_store, span_event
@@ -63,6 +63,8 @@ class WatchSettings:
     coverage_every_s: float = 1.0
     """Coverage is committed this often (seconds): what a ``kill -9`` can lose."""
     model: str = "full"
+    quiet_every_n: int = LIVE_QUIET_EVERY_N
+    """Adaptive rate: while nothing happens one frame in this many is analysed (1 = every frame)."""
     rulebook: Path | None = None
     keep_tracks: bool = False
     """Keep each window's tracks file (in ``work_dir/<camera>/kept``) instead of deleting it once graded."""
@@ -279,7 +281,7 @@ class CameraWatcher:
         self.cal: Calibration = load_camera_calibration(cam, self.width, self.height)
         self.camera_model: CameraModel = solve_camera(self.cal)
         self.rulebook: Rulebook = load_rulebook(settings.rulebook)
-        self.config = PeopleConfig(model=settings.model)
+        self.config = PeopleConfig(model=settings.model, rate=RateSettings(quiet_every_n=settings.quiet_every_n))
         self.floor = floor_model_for(self.cal, self.config.roles)
         self.model_sha256 = pose_model_sha256(resolve_pose_model(settings.model))
         self.folder = Path(settings.work_dir) / _safe(cam.branch) / _safe(cam.camera)
