@@ -156,6 +156,7 @@ def test_a_truncated_file_is_made_clean_and_continued(tmp_path, suffix):
     assert not point.complete and point.frames == kept and 0 < kept < 40
     assert point.last_t_s == pytest.approx((kept - 1) * 0.1) and point.last_frame_index == (kept - 1) * 3
     assert point.max_track_id == 2 and point.header.source == "clip.mp4"
+    assert point.person_frames == sum(2 if i % 2 == 0 else 1 for i in range(kept))
     rng = np.random.default_rng(9)
     with TracksWriter(path, point.header, append=True) as w:
         w.write_frame(FramePoses(999, 99.0, 1280, 720, [make_person(rng, point.max_track_id + 1)]))

@@ -251,6 +251,8 @@ class ResumePoint:
     last_frame_index: int
     max_track_id: int
     """The largest track id used so far: a resumed run numbers its people above it."""
+    person_frames: int = 0
+    """People found in those frames, summed over frames."""
     frames_decoded: int = 0
     """Frames the interrupted run had decoded, when its footer says (0 when it has none)."""
     complete: bool = False
@@ -278,6 +280,7 @@ def prepare_resume(path: str | Path) -> ResumePoint:
                 except (KeyError, TypeError, ValueError):
                     break   # a damaged frame ends what can be kept
                 point.frames += 1
+                point.person_frames += len(ids)
                 point.max_track_id = max([point.max_track_id, *ids])
             out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
     if point.complete:

@@ -41,6 +41,8 @@ class PoseRunSummary:
     annotated_path: Path | None = None
     already_complete: bool = False
     """Set by a resume of a tracks file that was already complete: nothing was run."""
+    resumed_person_frames: int = 0
+    """People (summed over frames) already in the tracks file a resumed run continued."""
 
     @property
     def analysed_fps(self) -> float:
@@ -54,8 +56,8 @@ class PoseRunSummary:
 
     @property
     def nobody_found(self) -> bool:
-        """True when nobody was found in any analysed frame (of this run)."""
-        return self.stats.person_frames == 0 and not self.already_complete
+        """True when nobody was found in any analysed frame (of this run, or of the file it resumed)."""
+        return self.stats.person_frames == 0 and self.resumed_person_frames == 0 and not self.already_complete
 
 
 def floor_model_for(calibration: Calibration | None, roles: RoleSettings | None = None) -> FloorModel | None:
@@ -110,7 +112,8 @@ def run_people(
     resume_at = _resume_point(source, tracks_path, annotate_path) if resume else None
     if resume_at is not None and resume_at.complete:
         return PoseRunSummary(source.name, Path(tracks_path), resume_at.frames_decoded, resume_at.frames,
-                              0.0, 0.0, problem=None, already_complete=True)
+                              0.0, 0.0, problem=None, already_complete=True,
+                              resumed_person_frames=resume_at.person_frames)
     info = source.info
     t0 = time.perf_counter()
     sink = None
@@ -179,5 +182,6 @@ def run_people(
         stats=stats,
         rate=chooser.stats,
         problem=problem,
+        resumed_person_frames=0 if resume_at is None else resume_at.person_frames,
         annotated_path=Path(annotate_path) if annotate_path else None,
     )
