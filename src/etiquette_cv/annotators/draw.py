@@ -139,21 +139,6 @@ def draw_world_polyline(image: np.ndarray, camera, points_xyz_m: np.ndarray, col
                           cv2.LINE_AA)
 
 
-def caption_box(image: np.ndarray, lines: list[str], origin: tuple[int, int] = (10, 10),
-                colour=(255, 255, 255)) -> None:
-    """Write lines of ASCII text on a dark translucent panel at ``origin``."""
-    if not lines:
-        return
-    scale = max(0.5, image.shape[0] / 1100)
-    th = int(24 * scale / 0.6)
-    width = int(max(len(t) for t in lines) * 11 * scale / 0.6) + 16
-    x, y = origin
-    panel = image[y:y + th * len(lines) + 10, x:x + width]
-    panel[:] = (panel * 0.35).astype(image.dtype)
-    for i, text in enumerate(lines):
-        put_label(image, text, (x + 8, y + th * (i + 1) - 4), colour, scale)
-
-
 def add_inset(image: np.ndarray, box_px: tuple[float, float, float, float], max_height_frac: float = 0.45,
               margin: float = 0.25) -> tuple[int, int, int, int] | None:
     """Paste, in place, an enlarged copy of ``box_px`` (x0, y0, x1, y1, grown by ``margin``) into the top-right
