@@ -12,8 +12,10 @@ from ..io.video import VideoError
 from ..models import ModelError, quiet_mediapipe
 from ..pipeline.camera_file import CameraFileError
 from ..pipeline.watch import WatchSettings
+from ..pipeline.daily_job import DailyJobSettings
 from ..pipeline.watch_run import watch_cameras
 from ..pipeline.windows import WindowSettings
+from ..report.daily import DailyError, day_window, previous_local_day
 from ..rules.rulebook import RulebookError
 from ..store import StoreError
 from .common import console, fail
@@ -43,6 +45,13 @@ def watch(
     run_for_s: Annotated[Optional[float], typer.Option(help="Stop by itself after this many seconds.")] = None,
     processes: Annotated[bool, typer.Option(help="One process per camera instead of one thread per camera.")]
     = False,
+    reports_dir: Annotated[Optional[Path], typer.Option(help="Where the previous day's report is written after "
+                                                             "local midnight (default: beside the store, "
+                                                             "<store>.reports).")] = None,
+    tz: Annotated[str, typer.Option(help="The branch's time zone (IANA name): when a day starts and ends.")]
+    = "Asia/Shanghai",
+    no_daily_report: Annotated[bool, typer.Option("--no-daily-report", help="Do not write daily reports.")]
+    = False,
 ) -> None:
     """Watch cameras until SIGINT/SIGTERM: reconnects dropped streams (recording the gaps), grades each window and
     commits its events, and commits coverage about every second (kill -9 loses at most the last second)."""
@@ -55,9 +64,14 @@ def watch(
             store=store, work_dir=work_dir or _default_work_dir(store),
             windows=WindowSettings(window_s, margin_s), analysis_fps=fps, min_analysis_fps=min_fps,
             watchdog_s=watchdog_s, backoff_max_s=backoff_max_s, model=model, rulebook=rulebook,
-            keep_tracks=keep_tracks, retention_days=retention_days, run_for_s=run_for_s)
+            keep_tracks=keep_tracks, retention_days=retention_days, run_for_s=run_for_s,
+            daily=None if no_daily_report else DailyJobSettings(
+                reports_dir or _default_work_dir(store).with_suffix(".reports"), tz,
+                grace_s=window_s + margin_s + 60.0))
+        day_window(previous_local_day(0.0, "UTC"), tz)   # an unknown time zone fails here, before anything runs
         summaries = watch_cameras(cameras, settings, processes=processes)
-    except (CameraFileError, VideoError, StoreError, ModelError, RulebookError, ValueError, OSError) as exc:
+    except (CameraFileError, VideoError, StoreError, ModelError, RulebookError, DailyError, ValueError,
+            OSError) as exc:
         fail(str(exc))
     for s in summaries:
         console.print(f"{s.camera}: {s.frames_analysed} frames analysed of {s.frames_decoded} "

@@ -38,6 +38,7 @@ from ..people.stage import PeopleConfig, PeopleStage
 from ..rules.rulebook import Rulebook, load_rulebook
 from ..store import StoredEvent, StoreError, events_from_review, open_store, span_event
 from .camera_file import CameraFile, load_camera_calibration
+from .daily_job import DailyJobSettings
 from .people_run import floor_model_for
 from .windows import (WindowSettings, grade_frames, leftover_segments, remove_files, state_path, window_path,
                       write_state)
@@ -74,6 +75,8 @@ class WatchSettings:
     """Stop by itself after this many seconds (benchmarks, tests); None runs until stopped."""
     log_level: str = "INFO"
     """Logging level of camera processes (rate changes and outages are WARNING)."""
+    daily: DailyJobSettings | None = None
+    """Where and in which time zone the previous day's report is written after midnight (None: not written)."""
 
 
 @dataclass

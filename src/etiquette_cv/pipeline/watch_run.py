@@ -15,13 +15,16 @@ import logging
 import multiprocessing as mp
 import signal
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
 from ..io.live import LiveSource
 from ..models import quiet_mediapipe
+from ..rules.rulebook import load_rulebook
 from ..store import open_store
 from .camera_file import CameraFile, CameraFileError, load_camera_calibration, load_camera_file
+from .daily_job import DailyJob
 from .watch import CameraWatcher, WatchSettings, WatchSummary
 
 log = logging.getLogger("etiquette_cv.watch")
@@ -56,14 +59,48 @@ def _restore(previous: dict) -> None:
         signal.signal(sig, old)
 
 
+@contextmanager
+def _daily_reports(settings: WatchSettings, stop: threading.Event):
+    """While the cameras run, a thread writes the previous day's report once it is due (``settings.daily``)."""
+    if settings.daily is None:
+        yield None
+        return
+    job = DailyJob(settings.store, load_rulebook(settings.rulebook), settings.daily)
+    done = threading.Event()
+
+    def loop() -> None:
+        while True:
+            try:
+                job.tick()
+            except Exception:  # noqa: BLE001 - a failed report must not stop the cameras
+                log.exception("daily report failed")
+            if done.wait(settings.daily.check_every_s) or stop.is_set():
+                return
+
+    thread = threading.Thread(target=loop, name="daily-report", daemon=True)
+    thread.start()
+    try:
+        yield job
+    finally:
+        done.set()
+        thread.join(10.0)
+
+
 def watch_cameras(paths: Sequence[str | Path], settings: WatchSettings, stop: threading.Event | None = None,
                   processes: bool = False) -> list[WatchSummary]:
     """Watch the cameras of ``paths`` until stopped (SIGINT/SIGTERM, ``stop``, or ``settings.run_for_s``), as
     threads of this process or (``processes``) one process each; returns each camera's counts. Bad input fails
     before anything runs (see :func:`check_cameras`)."""
     cams = check_cameras(paths, settings)
-    in_main = threading.current_thread() is threading.main_thread()
     stop = stop or threading.Event()
+    with _daily_reports(settings, stop):
+        return _watch(cams, settings, stop, processes)
+
+
+def _watch(cams: list[CameraFile], settings: WatchSettings, stop: threading.Event,
+           processes: bool) -> list[WatchSummary]:
+    """The cameras as threads or processes until stopped (see :func:`watch_cameras`)."""
+    in_main = threading.current_thread() is threading.main_thread()
     if len(cams) == 1 or not processes:
         watchers = [CameraWatcher(cam, settings) for cam in cams]  # opens each source: bad input fails here
         previous = _install_stop(stop) if in_main else {}
