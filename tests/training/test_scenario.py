@@ -15,7 +15,10 @@ RB = load_rulebook()
 
 
 def test_the_scenarios_ship_with_their_steps_and_bands():
-    assert shipped_scenarios() == ["apology", "documents", "farewell", "reception"]
+    assert shipped_scenarios() == ["apology", "documents", "farewell", "handshake", "reception"]
+    hs = load_scenario("handshake", RB)
+    assert [s.expect for s in hs.steps] == ["stand_up", "handshake"]
+    assert (hs.step("handshake").value("min_duration_s"), hs.step("handshake").value("max_duration_s")) == (3.0, 5.0)
     assert [s.expect for s in load_scenario("documents", RB).steps] == ["hand_over", "hand_over"]
     rec = load_scenario("reception", RB)
     assert [s.expect for s in rec.steps] == ["stand_up", "bow", "indicate"]

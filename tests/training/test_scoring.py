@@ -168,3 +168,13 @@ def test_a_hold_of_exactly_the_minimum_counts_despite_float_sums():
     assert two_s < 2.0
     res = score_attempt(APOLOGY, TraineeEvents([hold, bow(4.5, 60.0, hold=two_s)], 20.0))
     assert res.steps[1].verdict == "done"
+
+
+def test_the_shipped_handshake_scenario_wants_a_stand_up_then_3_to_5_s():
+    sc = load_scenario("handshake", RB)
+    good = score_attempt(sc, stream(stand(4.0), TraineeEvent("handshake", 7.0, 7.0, 11.0)))
+    short = score_attempt(sc, stream(stand(4.0), TraineeEvent("handshake", 7.0, 7.0, 8.5)))
+    seated = score_attempt(sc, stream(TraineeEvent("handshake", 7.0, 7.0, 11.0)))
+    assert verdicts(good) == ["done", "done"]
+    assert verdicts(short) == ["done", "wrong_form"]
+    assert verdicts(seated)[0] == "missing"
