@@ -233,3 +233,15 @@ def test_an_object_put_down_in_front_of_a_seated_clerk_is_found_though_their_box
     res, checker = run(lambda t: with_obj if t >= 2.0 else ref, persons_at=lambda t: [clerk])
     (f,) = violations(res, CLUTTER)
     assert abs(f.start_s - 2.0) <= 0.5 and checker.repeated > 0
+
+
+def test_an_object_left_behind_by_a_person_who_walks_away_is_found_when_they_leave():
+    """The object is put down while a customer's box hides it; when they leave, the shortcut must check in full."""
+    ref = reference_image()
+    with_obj = draw_footprint(ref, 0.3, -0.3, 0.12, 0.12, COUNTER_Z, (40, 200, 40))
+    ys, xs = np.nonzero(np.any(with_obj != ref, axis=2))
+    box = (xs.min() - 30, ys.min() - 60, xs.max() + 30, ys.max() + 20)
+    res, checker = run(lambda t: with_obj if t >= 1.0 else ref, duration_s=14.0,
+                       persons_at=lambda t: [person(2, box, role="customer")] if t < 6.0 else [])
+    (f,) = violations(res, CLUTTER)
+    assert f.start_s <= 6.5 and checker.repeated > 0

@@ -157,16 +157,18 @@ class SceneChecker:
                           interpolation=cv2.INTER_AREA)
 
     def _unchanged(self, small: np.ndarray, persons: list[PersonPose]) -> bool:
-        """Whether nothing but people changed since the last full check: no pixel of the quarter-size grey frame
-        outside everybody (then and now; a clerk's silhouette, as the counter-top check masks them, so the desk in
-        front of a seated clerk stays watched) moved more than the setting."""
+        """Whether nothing but people changed since the last full check: nobody uncovered anything they hid then, and
+        no pixel of the quarter-size grey frame outside everybody (a clerk's silhouette, as the counter-top check
+        masks them, so the desk in front of a seated clerk stays watched) moved more than the setting."""
         level = self.s.unchanged_grey_level
         if level <= 0 or self._last_full is None or self.reference is None:
             return False
         last_small, last_people, _, _ = self._last_full
-        hidden = cv2.bitwise_or(last_people, self._people_small(persons))
+        people = self._people_small(persons)
+        if np.any((last_people > 0) & (people == 0)):
+            return False   # somebody moved away: what they hid at the last full check is in view now
         diff = cv2.absdiff(small, last_small)
-        return not np.any((diff > level) & (hidden == 0))
+        return not np.any((diff > level) & (people == 0))
 
     def _people_small(self, persons: list[PersonPose]) -> np.ndarray:
         """Quarter-size mask of the people as the counter-top check hides them, grown by one small pixel."""
