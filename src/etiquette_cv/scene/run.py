@@ -108,6 +108,7 @@ class SceneChecker:
         """Checks that repeated the last full check's result: nothing but people changed since it."""
         self._last_full: tuple[np.ndarray, np.ndarray, list[LightSample], np.ndarray] | None = None
         """(quarter-size grey frame, quarter-size people mask, light samples, shown image) of the last full check."""
+        self._reference_small: np.ndarray | None = None
         self.t0: float | None = None
         self.evidence: dict[int, tuple[float, np.ndarray]] = {}
         """Frame index → (time, pixelated aligned image) of the few frames kept as evidence: the first check of
@@ -157,16 +158,21 @@ class SceneChecker:
                           interpolation=cv2.INTER_AREA)
 
     def _unchanged(self, small: np.ndarray, persons: list[PersonPose]) -> bool:
-        """Whether nothing but people changed since the last full check: nobody uncovered anything they hid then, and
-        no pixel of the quarter-size grey frame outside everybody (a clerk's silhouette, as the counter-top check
+        """Whether nothing but people changed since the last full check: what anybody uncovered since is the clean
+        reference, and no pixel of the quarter-size grey frame outside everybody (a clerk's silhouette, as the counter-top check
         masks them, so the desk in front of a seated clerk stays watched) moved more than the setting."""
         level = self.s.unchanged_grey_level
         if level <= 0 or self._last_full is None or self.reference is None:
             return False
         last_small, last_people, _, _ = self._last_full
         people = self._people_small(persons)
-        if np.any((last_people > 0) & (people == 0)):
-            return False   # somebody moved away: what they hid at the last full check is in view now
+        revealed = (last_people > 0) & (people == 0)
+        if revealed.any():
+            # what somebody hid at the last full check is in view now: unchanged only if it is the clean scene
+            if self._reference_small is None:
+                self._reference_small = self._small_grey(self.reference.image)
+            if np.any((cv2.absdiff(small, self._reference_small) > level) & revealed):
+                return False
         diff = cv2.absdiff(small, last_small)
         return not np.any((diff > level) & (people == 0))
 
