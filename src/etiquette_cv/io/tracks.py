@@ -290,17 +290,21 @@ def prepare_resume(path: str | Path) -> ResumePoint:
     return point
 
 
-def read_tracks_header(path: str | Path) -> TracksHeader:
-    """Only the header of a tracks file (see :func:`read_tracks` for its checks)."""
-    path = Path(path)
+def _header_and_lines(path: Path) -> tuple[TracksHeader, Iterator[tuple[int, dict]]]:
+    """The checked header of a tracks file and the iterator over its remaining lines."""
     lines = iter_tracks_lines(path)
     try:
         _, head = next(lines)
     except StopIteration:
         raise TracksError(f"{path}: empty file, not a tracks file") from None
-    finally:
-        lines.close()
-    return _header_from_json(path, head)
+    return _header_from_json(path, head), lines
+
+
+def read_tracks_header(path: str | Path) -> TracksHeader:
+    """Only the header of a tracks file (see :func:`read_tracks` for its checks)."""
+    header, lines = _header_and_lines(Path(path))
+    lines.close()
+    return header
 
 
 def _header_from_json(path: Path, head: object) -> TracksHeader:
@@ -333,12 +337,7 @@ def _header_from_json(path: Path, head: object) -> TracksHeader:
 def read_tracks(path: str | Path) -> Tracks:
     """Read a whole tracks file. Raises :class:`TracksError` naming the file and line for malformed content."""
     path = Path(path)
-    lines = iter_tracks_lines(path)
-    try:
-        _, head = next(lines)
-    except StopIteration:
-        raise TracksError(f"{path}: empty file, not a tracks file") from None
-    header = _header_from_json(path, head)
+    header, lines = _header_and_lines(path)
     tracks = Tracks(header=header)
     for lineno, obj in lines:
         where = f"{path}: line {lineno}"

@@ -75,6 +75,17 @@ def people_config(model: str = "full", quiet_every: int | None = None) -> People
     return PeopleConfig(model=model, rate=RateSettings(quiet_every_n=quiet_every))
 
 
+def open_video_for(video: str | Path, cal: Calibration | None, calibration: str | Path | None,
+                   fps: float) -> VideoSource:
+    """The video sampled at ``fps`` frames per second, checked against the calibration's image size (a one-line
+    ``ValueError`` naming both files when they differ)."""
+    source = VideoSource(video, analysis_fps=fps)
+    if cal is not None and (source.info.width, source.info.height) != (cal.image_width, cal.image_height):
+        raise ValueError(f"{calibration}: calibrated for {cal.image_width}x{cal.image_height} images but "
+                         f"{video} is {source.info.width}x{source.info.height}")
+    return source
+
+
 def _resume_point(source: VideoSource, tracks_path: str | Path, annotate_path) -> ResumePoint | None:
     """Where to continue an interrupted run's tracks (the source is moved past its last frame), or None when there
     is no file to continue."""

@@ -15,7 +15,6 @@ from ..geometry.calibration import Calibration, load_calibration
 from ..geometry.camera import CameraModel
 from ..geometry.solver import solve_camera
 from ..io.tracks import Tracks, read_tracks
-from ..io.video import VideoSource
 from ..report.evidence import write_annotated_video, write_keyframes
 from ..report.findings_csv import write_findings_csv
 from ..report.findings_json import write_findings_json
@@ -27,7 +26,7 @@ from ..rules.rulebook import Rulebook, load_rulebook
 from ..scene import run_scene_checks
 from ..service_times import Ticket, apply_service_times, load_tickets
 from .analysis import analyse
-from .people_run import people_config, run_people
+from .people_run import open_video_for, people_config, run_people
 from .refine import RefineSettings, RefineStats, refine_clerks
 
 
@@ -76,10 +75,7 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
     if tracks_path is None:
         if video is None:
             raise ValueError("review needs a video or a tracks file")
-        source = VideoSource(video, analysis_fps=fps)
-        if cal is not None and (source.info.width, source.info.height) != (cal.image_width, cal.image_height):
-            raise ValueError(f"{calibration}: calibrated for {cal.image_width}x{cal.image_height} images but "
-                             f"{video} is {source.info.width}x{source.info.height}")
+        source = open_video_for(video, cal, calibration, fps)
         tracks_path = out / "tracks.jsonl.gz"
         summary = run_people(source, tracks_path, cal, people_config(model, quiet_every), on_frame=on_frame,
                              resume=resume)

@@ -16,7 +16,6 @@ from typing import Callable
 from ..core import FramePoses
 from ..geometry.calibration import Calibration, load_calibration
 from ..io.tracks import read_tracks
-from ..io.video import VideoSource
 from ..people.stage import PeopleConfig
 from ..report.score_keyframes import write_step_keyframes
 from ..report.score_page import write_score_html
@@ -26,7 +25,7 @@ from ..training.results import ScoreResult
 from ..training.results_json import write_score_json
 from ..training.scenario import Scenario, load_scenario
 from ..training.scoring import score_attempt
-from .people_run import run_people
+from .people_run import open_video_for, run_people
 from .score_live import LiveScorer
 from .trainee_events import scored_events, skyline_px
 
@@ -69,10 +68,7 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
     if tracks_path is None:
         if video is None:
             raise ValueError("score needs a video or a tracks file")
-        source = VideoSource(video, analysis_fps=fps)
-        if cal is not None and (source.info.width, source.info.height) != (cal.image_width, cal.image_height):
-            raise ValueError(f"{calibration}: calibrated for {cal.image_width}x{cal.image_height} images but "
-                             f"{video} is {source.info.width}x{source.info.height}")
+        source = open_video_for(video, cal, calibration, fps)
         tracks_path = out / "tracks.jsonl.gz"
         run_people(source, tracks_path, cal, PeopleConfig(model=model),
                    on_frame=_live_hook(on_frame, live, sc, rb, cal, lang, live_every_s))
