@@ -24,7 +24,7 @@ from .exit_codes import EXIT_NOBODY
 def score(
     video: Annotated[Optional[str], typer.Argument(help="Video of the role-play (omit with --tracks).")] = None,
     scenario: Annotated[str, typer.Option("--scenario", "-s", help="Scenario YAML, or a shipped one: reception, "
-                                          "farewell, apology.")] = "reception",
+                                          "farewell, apology, documents, handshake.")] = "reception",
     calibration: Annotated[Optional[Path], typer.Option(
         "--calibration", "-c", help="Camera calibration YAML (without one, the 2 m cue and bow classes are not "
         "assessable; sit/stand is read from the image).")] = None,
