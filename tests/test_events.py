@@ -185,6 +185,40 @@ def test_a_short_dip_is_not_a_state_change():
     assert changes == []
 
 
+def _smooth_rise(t, t0, rise_s, lo, hi):
+    u = np.clip((t - t0) / rise_s, 0.0, 1.0)
+    return lo + (hi - lo) * u * u * (3.0 - 2.0 * u)
+
+
+def test_a_sit_down_seen_after_a_gap_is_not_dated_back_to_a_wild_frame_long_before():
+    """t101 of the people set: a standing clerk read 1.38 m for 10 s with one wild frame at 0.94 m early on, then
+    hidden while sitting down; the sit-down was dated back to the wild frame (8 s early), so the clerk read as
+    seated while serving. The change is now placed across the gap, where the height passed the band's middle."""
+    t = np.arange(0.0, 20.0, DT)
+    h = np.where(t < 17.6, 1.38, 1.02)
+    h[(t > 9.45) & (t < 9.55)] = 0.94
+    h[(t > 17.15) & (t < 18.05)] = np.nan  # hidden by a customer while sitting down
+    states, changes = stance_states(t, h, np.full(len(t), 0.18), initial="stand")
+    assert [c.to_state for c in changes] == ["sit"]
+    assert 17.1 <= changes[0].t_s <= 18.1
+    assert set(states[t < 17.1]) == {"stand"}
+
+
+def test_stand_up_onset_is_found_when_the_seated_level_was_hidden_for_a_moment():
+    """The seated level is taken from further back when the person was hidden in the second before the move."""
+    t = np.arange(0.0, 12.0, DT)
+    h = _smooth_rise(t, 6.5, 1.0, 1.02, 1.38)
+    h[(t > 4.95) & (t < 6.45)] = np.nan  # a customer walked in front of the clerk …
+    h[(t > 6.65) & (t < 6.75)] = np.nan  # … and once more mid-rise
+    _, changes = stance_states(t, h, np.full(len(t), 0.18), initial="sit")
+    assert [c.to_state for c in changes] == ["stand"]
+    assert np.isfinite(changes[0].onset_s)
+    assert changes[0].onset_s == pytest.approx(6.5, abs=0.15)
+    # control: the same move with the seated level seen has the same onset
+    _, seen = stance_states(t, _smooth_rise(t, 6.5, 1.0, 1.02, 1.38), np.full(len(t), 0.18), initial="sit")
+    assert seen[0].onset_s == pytest.approx(changes[0].onset_s, abs=0.1)
+
+
 # ------------------------------------------------------------------------------------------------------------
 # detect_bends
 # ------------------------------------------------------------------------------------------------------------

@@ -77,3 +77,33 @@ def test_a_far_seated_clerk_the_whole_frame_detector_misses_is_found_by_the_stat
             ids.add(match[0].track_id)
     print(f"clerk A found as clerk@A in {seen} of {len(frames)} frames, ids {sorted(ids)}")
     assert seen >= 0.75 * len(frames) and len(ids) == 1
+
+
+@pytest.mark.slow
+def test_a_fresh_landmarker_result_that_disagrees_with_the_detector_is_not_used(tmp_path, monkeypatch):
+    """A landmarker's first result whose upper body lies away from the detector's keypoints of the same person
+    (somebody else in the crop, or a collapsed pose) is dropped: the person keeps the detector's points."""
+    from etiquette_cv.people import landmarker
+
+    name = "t104_side_one_station"
+    cal = load_calibration(SET / f"{name}.yaml")
+
+    def run(tag):
+        out = tmp_path / f"{tag}.jsonl"
+        summary = run_people(VideoSource(SET / f"{name}.mp4", analysis_fps=10.0, end_s=2.0), out, cal)
+        sources = {p.landmarks_source for f in read_tracks(out).frames for p in f.persons}
+        return summary, sources
+
+    summary, sources = run("real")
+    assert "mediapipe" in sources and summary.stats.landmarker_rejected == 0
+    real_detect = landmarker.TrackLandmarker.detect
+
+    def displaced(self, image, t_s, box):
+        res = real_detect(self, image, t_s, box)
+        if res is not None:
+            res.image_xy_px = res.image_xy_px + np.float32(0.5 * (box[3] - box[1]))  # half a body away
+        return res
+
+    monkeypatch.setattr(landmarker.TrackLandmarker, "detect", displaced)
+    summary, sources = run("displaced")
+    assert sources == {"detector"} and summary.stats.landmarker_rejected > 0

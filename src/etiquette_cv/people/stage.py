@@ -106,6 +106,8 @@ class PeopleStats:
     tracker_s: float = 0.0
     tracks: int = 0
     landmarkers_opened: int = 0
+    landmarker_rejected: int = 0
+    """Fresh landmarkers whose first result disagreed with the detector's keypoints of the person (closed)."""
     restarts: int = 0
     person_frames: int = 0
 
@@ -413,9 +415,18 @@ class PeopleStage:
             res = track.landmarker.detect(frame.image, frame.timestamp_s, o.box)
             self.stats.landmarker_calls += 1
             self.stats.landmarker_s += track.landmarker.landmarker_s - before
-            if res is not None:
-                o.landmarks, o.owner = res, track.id
-                o.xy, o.point_score = res.image_xy_px, np.minimum(res.visibility, res.presence)
+            if res is None:
+                continue
+            posed = Observation(o.box, o.score, res.image_xy_px, np.minimum(res.visibility, res.presence))
+            if o.detected and upper_body_distance(posed, o) > self.config.merge_keypoint_distance:
+                # a fresh landmarker's first result that disagrees with the detector's keypoints of the same
+                # person is somebody else in the crop or a collapsed pose (seen: a standing clerk read as leaning
+                # back 80° with the shoulders 0.4 m low): keep the detector's points and try again later
+                self.stats.landmarker_rejected += 1
+                self._close_landmarker(track, frame.timestamp_s)
+                continue
+            o.landmarks, o.owner = res, track.id
+            o.xy, o.point_score = posed.xy, posed.point_score
 
     def _one_per_person(self, obs: list[Observation], ids: np.ndarray, t_s: float
                         ) -> tuple[list[Observation], np.ndarray]:

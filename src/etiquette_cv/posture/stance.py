@@ -25,7 +25,11 @@ class StanceSettings:
     min_state_s: float = 0.4
     """A new state must hold this long before it counts."""
     level_window_s: float = 1.0
-    """The seated and standing levels around a transition are medians over this long, 1 s before and after it."""
+    """The seated and standing levels around a transition are medians over this long, 1 s before and after it …"""
+    level_lookback_s: float = 3.0
+    """… widened up to this long while the person was hidden for most of it."""
+    crossing_lookback_s: float = 3.0
+    """How far back from its confirmation a transition's crossing of the band's middle is looked for."""
 
 
 @dataclass(frozen=True)
@@ -105,33 +109,42 @@ def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_sho
 
 
 def _level_time(t_s: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float, last: bool = False) -> float | None:
-    """First (or ``last``) time in samples [i0, i1] at which the series crosses ``level`` (linear interpolation),
-    or None."""
-    ks = range(max(i0, 1), min(i1, len(h) - 1) + 1)
-    for k in (reversed(ks) if last else ks):
-        a, b = h[k - 1], h[k]
-        if np.isfinite(a) and np.isfinite(b) and (a - level) * (b - level) <= 0 and a != b:
-            return float(t_s[k - 1] + (level - a) / (b - a) * (t_s[k] - t_s[k - 1]))
+    """First (or ``last``) time in samples [i0, i1] at which the series crosses ``level`` (linear interpolation
+    between consecutive *finite* samples: a frame where the person was hidden does not break the line), or None."""
+    k = np.flatnonzero(np.isfinite(h[max(i0, 0):min(i1, len(h) - 1) + 1])) + max(i0, 0)
+    pairs = range(1, len(k))
+    for j in (reversed(pairs) if last else pairs):
+        a, b = h[k[j - 1]], h[k[j]]
+        if (a - level) * (b - level) <= 0 and a != b:
+            ta, tb = t_s[k[j - 1]], t_s[k[j]]
+            return float(ta + (level - a) / (b - a) * (tb - ta))
     return None
+
+
+def _level_before(t_s: np.ndarray, h: np.ndarray, t: float, s: StanceSettings, after: bool = False) -> np.ndarray:
+    """The finite heights of the level held before (``after``: after) time ``t``: those of the window 1 s beyond
+    ``t``, widened up to ``level_lookback_s`` while it holds fewer than three (the person hidden for a moment)."""
+    sign = 1.0 if after else -1.0
+    for reach in np.arange(s.level_window_s, s.level_lookback_s + 1e-9, 0.5):
+        lo, hi = sorted((t + sign * 1.0, t + sign * (1.0 + reach)))
+        v = h[(t_s >= lo) & (t_s <= hi)]
+        v = v[np.isfinite(v)]
+        if len(v) >= 3:
+            return v
+    return v
 
 
 def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings) -> tuple[float, float, float, float]:
     """Time (s) at which the height crossed halfway between the levels held before and after (1 s either side;
     ``mid`` when they were not seen) before ``confirm_idx``, the move's 10 %→90 % rise time, and its onset and
-    completion (see :class:`StanceChange`; NaN when unknown)."""
+    completion (see :class:`StanceChange`; NaN when unknown). The band's middle is searched for at most
+    ``crossing_lookback_s`` back, over the finite samples (a single wild frame long before is not the move)."""
     nan = float("nan")
-    j = confirm_idx
-    while j > 0 and not (np.isfinite(h[j - 1]) and np.isfinite(h[j]) and (h[j - 1] - mid) * (h[j] - mid) <= 0):
-        j -= 1
-    if j == 0:  # the band's middle was never crossed (a person whose level lies inside the band)
+    first = int(np.searchsorted(t_s, t_s[confirm_idx] - s.crossing_lookback_s))
+    cross = _level_time(t_s, h, first, confirm_idx, mid, last=True)
+    if cross is None:  # the band's middle was never crossed (a person whose level lies inside the band)
         cross = float(t_s[confirm_idx])
-    else:
-        a, b = h[j - 1], h[j]
-        u = 0.0 if a == b else (mid - a) / (b - a)
-        cross = float(t_s[j - 1] + u * (t_s[j] - t_s[j - 1]))
-    before = h[(t_s >= cross - s.level_window_s - 1.0) & (t_s <= cross - 1.0)]
-    after = h[(t_s >= cross + 1.0) & (t_s <= cross + s.level_window_s + 1.0)]
-    before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+    before, after = _level_before(t_s, h, cross, s), _level_before(t_s, h, cross, s, after=True)
     if len(before) < 3 or len(after) < 3:
         return cross, nan, nan, nan
     lo, hi = float(np.median(before)), float(np.median(after))
@@ -145,7 +158,7 @@ def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings) -> tuple[
     # e.g. from the person detector's keypoints, crosses a level more than once)
     k50 = int(np.searchsorted(t_s, cross))
     t10 = _level_time(t_s, h, idx[0], k50, lo + 0.1 * (hi - lo), last=True)
-    t90 = _level_time(t_s, h, k50, idx[-1], lo + 0.9 * (hi - lo))
+    t90 = _level_time(t_s, h, k50 - 1, idx[-1], lo + 0.9 * (hi - lo))
     if t10 is None or t90 is None:
         return cross, nan, nan, nan
     span = t90 - t10  # the 10 %→90 % line reaches 0 % and 100 % an eighth of its span beyond its ends

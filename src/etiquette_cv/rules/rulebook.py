@@ -86,7 +86,7 @@ def _setting_fields(cls: type, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
 
 #: measurement groups: name → (keys, required?). Optional groups and their keys default to the dataclasses'.
 MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
-    "stance": (("stand_above_m", "sit_below_m", "head_above_shoulders_m", "min_state_s", "level_window_s"), True),
+    "stance": (_setting_fields(StanceSettings), True),
     "customer": (("near_m", "hysteresis_m", "min_inside_s", "max_gap_s", "rejoin_s"), True),
     "posture": (_setting_fields(PostureSettings, ("fit", "stance")), False),
     "trunk_fit": (_setting_fields(FitSettings), False),
@@ -94,6 +94,10 @@ MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
     "uncalibrated": (_setting_fields(UncalibratedSettings), False),
     "gestures": (_setting_fields(GestureSettings), False),
 }
+#: the keys a required group must give (the others default to the dataclasses'; rulebooks written before they
+#: existed stay valid)
+REQUIRED_KEYS = {"stance": ("stand_above_m", "sit_below_m", "head_above_shoulders_m", "min_state_s",
+                            "level_window_s")}
 BOW_KEYS = ("start_deg", "end_deg", "min_duration_s", "max_duration_s", "reach_wrist_asymmetry_m", "max_hidden_s",
             "reach_min_flexion_deg", "reach_hands_ahead_m")
 
@@ -263,7 +267,7 @@ def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
     measurement = {}
     for group, spec in m.items():
         names, need = MEASUREMENT_GROUPS[group]
-        g = c.mapping(f"measurement.{group}", spec, names, names if need else ())
+        g = c.mapping(f"measurement.{group}", spec, names, REQUIRED_KEYS.get(group, names) if need else ())
         measurement[group] = {n: c.param(f"measurement.{group}.{n}", v, float) for n, v in g.items()}
     st = measurement["stance"]
     if st["sit_below_m"].value >= st["stand_above_m"].value:
