@@ -111,6 +111,25 @@ def test_stand_greet_standing_up_shortly_before_the_crossing_counts(rb):
     assert f.verdict == Verdict.MET and f.measured_value == pytest.approx(-0.5 * early, abs=0.01)
 
 
+def test_stand_greet_early_window_is_measured_to_the_rulebooks_stand_point(rb):
+    """A stand-up whose midpoint lies inside early_s before the crossing but whose onset (the point the rulebook
+    grades) lies outside it is not a greeting: the clerk was already standing (not applicable). Before the fix the
+    window used the midpoint and the delay the onset, reporting "met, stood up 5.05 s before"."""
+    rule = rb.rule(GREET)
+    assert str(rule.value("stand_point")) == "onset"
+    early, arrive = float(rule.value("early_s")), 10.0
+    onset, mid = arrive - early - 0.3, arrive - early + 0.3
+    c = clerk_series(stance=stands_between((mid, 30.0)))
+    change = StanceChange(mid, "stand", 0.9, onset_s=onset, complete_s=mid + 0.4)
+    (f,) = of(grade(obs(c, [change], approaches=[visit(arrive, 25.0)]), rb), GREET)
+    assert f.verdict == Verdict.NOT_APPLICABLE
+    # control: the same move 0.6 s later has its onset inside the window and counts, with the onset's delay
+    later = StanceChange(mid + 0.6, "stand", 0.9, onset_s=onset + 0.6, complete_s=mid + 1.0)
+    c = clerk_series(stance=stands_between((mid + 0.6, 30.0)))
+    (f,) = of(grade(obs(c, [later], approaches=[visit(arrive, 25.0)]), rb), GREET)
+    assert f.verdict == Verdict.MET and f.measured_value == pytest.approx(onset + 0.6 - arrive, abs=0.01)
+
+
 def test_stand_greet_an_early_stand_up_undone_before_the_crossing_does_not_count(rb):
     """The clerk stood up within early_s of the crossing but sat down again before it: seated when the customer
     came within 2 m, they did not stand to greet (graded MET with a negative delay before the fix)."""

@@ -39,6 +39,12 @@ class LandmarkerSettings:
     min_tracking_confidence: float = 0.5
 
 
+CROWN_ABOVE_NOSE = 0.57
+"""Height of the crown above the nose, in nose-to-shoulder-centre distances (adult proportions)."""
+SHOULDER_FLESH = 0.15
+"""Breadth of the shoulders' outline beyond each shoulder joint, in shoulder-joint widths."""
+
+
 @dataclass
 class LandmarkResult:
     """One person's landmarks in one frame, in full-frame pixels."""
@@ -58,6 +64,22 @@ class LandmarkResult:
         pts = self.image_xy_px[mask] if mask.sum() >= 4 else self.image_xy_px
         return np.array([pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()], dtype=np.float32)
 
+
+    def outline_box_xyxy_px(self, threshold: float = 0.3) -> np.ndarray:
+        """(4,) box in pixels of the person's outline, not of their joint centres: :meth:`box_xyxy_px` raised to the
+        top of the head and widened by the flesh beyond the shoulder joints. Anthropometric proportions (adults):
+        the crown lies about 0.57 of the nose-to-shoulder-centre distance above the nose (≈ 0.12 of ≈ 0.21 m), the
+        shoulders' outline about 0.15 of the shoulder-joint width beyond each joint (≈ 0.05 of ≈ 0.34 m). A seated
+        clerk seen over a counter is mostly head and shoulders, whose joint box is half the height of what is seen."""
+        box = self.box_xyxy_px(threshold)
+        seen = self.presence >= threshold
+        nose, ls, rs = self.image_xy_px[0], self.image_xy_px[11], self.image_xy_px[12]
+        if not (seen[0] and seen[11] and seen[12]):
+            return box
+        centre = 0.5 * (ls + rs)
+        crown_y = float(nose[1] - CROWN_ABOVE_NOSE * np.linalg.norm(nose - centre))
+        pad_x = SHOULDER_FLESH * float(np.linalg.norm(ls - rs))
+        return np.array([box[0] - pad_x, min(box[1], crown_y), box[2] + pad_x, box[3]], dtype=np.float32)
 
     def visible_box_xyxy_px(self, threshold: float = 0.5) -> np.ndarray:
         """(4,) box in pixels of the landmarks MediaPipe reports as visible (not of the limbs it invents behind a

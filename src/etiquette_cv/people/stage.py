@@ -177,7 +177,7 @@ class PeopleStage:
                 continue
             track.misses = 0
             score = float(np.mean(res.presence[[11, 12, 23, 24]]))
-            obs.append(Observation(res.box_xyxy_px(), max(score, self.config.tracking.activation_score),
+            obs.append(Observation(res.outline_box_xyxy_px(), max(score, self.config.tracking.activation_score),
                                     res.image_xy_px, np.minimum(res.visibility, res.presence), track.id, res))
         return obs
 

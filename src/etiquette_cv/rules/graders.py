@@ -103,7 +103,8 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
                         f"within {near:g} m: the crossing was not observed", **base)
     arrive = visit.arrive_s
     end = visit.leave_s if visit.leave_s is not None else clerk.t[-1]
-    ups = [c for c in changes if c.to_state == "stand" and arrive - early <= c.t_s <= end]
+    # the early window is measured to the same point of the stand-up as the delay (the rulebook's stand_point)
+    ups = [c for c in changes if c.to_state == "stand" and arrive - early <= c.at(point) <= end]
     # a stand-up before the crossing counts only if the clerk did not sit down again before the crossing
     sat_again = [c.t_s for c in changes if c.to_state == "sit" and c.t_s <= arrive]
     ups = [u for u in ups if u.t_s > arrive or not any(u.t_s < s for s in sat_again)]
