@@ -10,7 +10,8 @@ Per clip: the product's people stage (cached in --out), then the scene checks an
   when its box overlaps the truth's pixel box (IoU ≥ 0.1, or its centre inside the truth box grown by 8 px);
   precision, recall, and the appearance-time error of matched objects;
 * lighting: a dim clip (a lamp out) must get a lighting violation, the others none;
-* waiting: per customer, truth = first to last frame inside the waiting zone; the visit whose track is nearest the
+* waiting: per customer, truth = first to last frame inside the waiting zone up to their arrival within 2 m of the
+  counter (frames in the zone on the way out are not waiting); the visit whose track is nearest the
   truth customer at the 2 m crossing gives the measured wait; handling = time within 2 m of the counter.
 """
 
@@ -61,8 +62,11 @@ def truth_waits(gt: dict) -> dict[str, tuple[float | None, float | None, float |
         rows = [(f["t_s"], f["persons"][pid]) for f in gt["frames"] if pid in f["persons"]]
         inz = [t for t, r in rows if r["in_waiting_zone"]]
         near = [t for t, r in rows if r["distance_to_counter_m"] < 2.0 and r["in_room"]]
-        wait = (inz[-1] - inz[0]) if inz else 0.0
         arrive = near[0] if near else None
+        # waiting ends when the customer is called to the counter (DB 表2: ticket to call): frames in the zone
+        # after they reached the counter (leaving through the waiting area) are not waiting
+        inz = [t for t in inz if arrive is None or t <= arrive]
+        wait = (inz[-1] - inz[0]) if inz else 0.0
         out[pid] = (wait, arrive, (near[-1] - near[0]) if near else None)
     return out
 
