@@ -250,6 +250,19 @@ def test_bow_versus_long_stoop_versus_reach():
     assert [b.kind for b in detect_bends(t, flex, standing, None)] == ["bow", "long", "bow"]
 
 
+def test_one_frames_low_wrist_at_the_peak_does_not_make_a_bow_a_reach():
+    # a rendered clerk's 29° bow: a half-visible wrist read 0.21 m below the other on the peak frame only (people
+    # set, tuning t103); a reach holds one hand low for as long as the trunk is down
+    t = np.arange(0.0, 10.0, DT)
+    flex = _bend_profile(t, 2.0, 0.5, 0.1, 0.5, 29.0)
+    asym = np.full(len(t), 0.03)
+    asym[np.argmin(np.abs(t - 2.5))] = 0.21
+    standing = np.ones(len(t), bool)
+    assert [b.kind for b in detect_bends(t, flex, standing, asym)] == ["bow"]
+    asym[(t >= 2.3) & (t <= 2.8)] = 0.21  # held low through the deepest part: a reach
+    assert [b.kind for b in detect_bends(t, flex, standing, asym)] == ["reach"]
+
+
 def test_bends_only_while_standing():
     t = np.arange(0.0, 10.0, DT)
     flex = _bend_profile(t, 2.0, 0.8, 1.0, 0.8, 30.0)

@@ -156,7 +156,10 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
         elif wrist_asymmetry_m is not None:
             asym = wrist_asymmetry_m[inside & (flexion_deg >= 0.5 * iv.peak_value)]
             arms_seen = bool(np.isfinite(asym).mean() >= 0.5) if len(asym) else False
-            if np.isfinite(asym).any() and np.nanmax(asym) > settings.reach_wrist_asymmetry_m:
+            # a reach holds one hand low for as long as the trunk is down: the median of the deepest part, as for
+            # the hands ahead below (one frame's wrist, e.g. a half-visible hand at the peak, is not a reach)
+            low = wrist_asymmetry_m[inside & (flexion_deg >= 0.8 * iv.peak_value)]
+            if np.isfinite(low).any() and np.nanmedian(low) > settings.reach_wrist_asymmetry_m:
                 kind = "reach"
         if kind == "bow" and hands_ahead_m is not None and iv.peak_value >= settings.reach_min_flexion_deg:
             ahead = hands_ahead_m[inside & (flexion_deg >= 0.8 * iv.peak_value)]

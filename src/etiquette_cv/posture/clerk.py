@@ -18,8 +18,8 @@ from .filters import above_own_median, lowpass, rolling_std
 from .limbs import hands_ahead_m, limb_features
 from .stance import StanceChange, StanceSettings, stance_states
 from .trunk_fit import BodyDims, FitSettings, PersonPlace, TrunkFit, TrunkFitter
-from .upright import (UprightReference, UprightSettings, quiet_frames, standing_reference_series,
-                      upright_reference)
+from .upright import (UprightReference, UprightSettings, quiet_frames, settled_frames,
+                      standing_reference_series, upright_reference)
 
 _LS, _RS = Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER
 MAX_DIMS_SAMPLES = 40
@@ -60,13 +60,14 @@ class PostureSettings:
     shoulder height for a bow."""
     upright_quiet_window_s: float = 1.0
     upright_quiet_std_deg: float = 1.5
-    upright_transition_guard_s: float = 1.0
+    upright_transition_guard_s: float = 0.3
     upright_band_deg: float = 4.0
     upright_window_s: float = 6.0
     upright_spell_tolerance_deg: float = 6.0
     """The upright reference's evidence (see :mod:`.upright`): quiet over the window, below the spread, this far
-    from a sit/stand transition, standing within the band of the lowest quiet level within the window either side
-    and within the tolerance of the person's overall standing upright."""
+    from a sit/stand move (its onset to its completion), standing within the band of the lowest level any settled
+    standing frame holds within the window either side and within the tolerance of the person's overall standing
+    upright."""
 
     def upright(self) -> UprightSettings:
         """The upright reference's settings."""
@@ -283,11 +284,13 @@ def _baselines(t: np.ndarray, flex: np.ndarray, stance: np.ndarray, visible: np.
     MediaPipe's hips and shoulders are not joint centres, and seated (hips at the thigh roots, partly behind the
     desk) they sit differently than standing. Returns the per-stance summaries and the per-sample offset."""
     us = settings.upright()
-    quiet = quiet_frames(t, flex, stance, visible, [c.t_s for c in changes], us)
-    refs = {"stand": upright_reference(t, flex, quiet, stance, "stand", settings.baseline_max_deg, us),
+    settled = settled_frames(t, flex, stance, visible, [(c.onset_s, c.t_s, c.complete_s) for c in changes], us)
+    quiet = quiet_frames(t, flex, settled, us)
+    refs = {"stand": upright_reference(t, flex, quiet, stance, "stand", settings.baseline_max_deg, us, settled),
             "sit": upright_reference(t, flex, quiet, stance, "sit", settings.seated_baseline_max_deg, us)}
     offset = np.where(stance == "sit", refs["sit"].value_deg, refs["stand"].value_deg)
-    standing = standing_reference_series(t, flex, quiet, stance, refs["stand"], settings.baseline_max_deg, us)
+    standing = standing_reference_series(t, flex, quiet, stance, refs["stand"], settings.baseline_max_deg, us,
+                                         settled)
     return refs, np.where(np.isfinite(standing), standing, offset)
 
 

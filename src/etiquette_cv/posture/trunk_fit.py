@@ -54,7 +54,11 @@ class FitSettings:
     hip_height_sigma_m: float = 0.12
     pixel_sigma_px: float = 2.0
     hip_anchor_sigma_m: float = 0.04
-    anchored_hip_weight: float = 0.2
+    anchored_hip_weight: float = 0.5
+    """With the hips anchored, the hip landmarks' weight in the image residuals: MediaPipe's hips drift down with a
+    bow (3-11 px on the rendered bows clips) and jump on single frames (14 px on the reception sample, shoulders and
+    ears still), so the anchor must be able to hold them; fully ignored, the shoulders' and ears' own drift in a
+    frontal bow is no longer balanced (the full model then read bows_front's deep bows 20-30 % deep)."""
     head_weight: float = 1.0
     """Weight of the ears' midpoint relative to a shoulder or hip landmark."""
     flexion_prior_sigma_deg: float = 35.0
@@ -212,7 +216,6 @@ class TrunkFitter:
         hip_z = dims.seated_hip_height_m if stance == "sit" else dims.standing_hip_height_m
         station = np.asarray(self.place.station_xy_m, dtype=float)
         scale = self.focal_px / s.pixel_sigma_px
-        wr = np.repeat(w, 2)
         prior_centre = np.array([station[0], station[1], hip_z, 0.0])
         prior_scale = np.array([s.station_sigma_m, s.station_sigma_m, s.hip_height_sigma_m,
                                 np.radians(s.flexion_prior_sigma_deg)])
@@ -221,6 +224,9 @@ class TrunkFitter:
             prior_scale[:3] = s.hip_anchor_sigma_m
             w = w.copy()
             w[2:4] *= s.anchored_hip_weight
+        # the image weights after the anchor's: an anchored fit trusts the hip landmarks less (they drift with a
+        # bend, and MediaPipe's hips jump by 10+ px between frames where the shoulders and ears stay put)
+        wr = np.repeat(w, 2)
 
         def residuals(P: np.ndarray) -> np.ndarray:
             img = (self._project_norm(self.model_points(P, dims)) - obs).reshape(len(P), 10) * (scale * wr)

@@ -4,17 +4,26 @@ The trunk fit measures flexion from the true vertical, but MediaPipe's shoulders
 an upright person reads a few degrees off, by an amount that depends on the model, the body and the view. The
 reading of upright is therefore learnt per person and stance, and only from frames that show the person upright:
 
-* **quiet** — the flexion barely moves over ``quiet_window_s`` (a person held still, not rising, sitting down or
-  passing through a bow), and not within ``transition_guard_s`` of a sit/stand transition;
+* **settled** — visible, measured and not within ``transition_guard_s`` of a sit/stand move (from its onset to
+  its completion; a move whose onset or completion was not seen is taken as its midpoint ± ``half_move_s``);
+* **quiet** — settled, and the flexion barely moves over ``quiet_window_s`` (a person held still, not rising,
+  sitting down or passing through a bow);
 * **standing: the low end of the quiet spells** — a standing clerk bends forward (bows, reaches, leaning on the
   counter) but does not lean back, so of the quiet standing spells the upright ones are those near the lowest
-  quiet level (within ``upright_band_deg``). The median of all standing frames, which mostly belong to bows and
-  rises in a counter clip, read upright 3–6° too far forward and made 15° bows read 7–9°;
+  level the person reads nearby (within ``upright_band_deg``). The median of all standing frames, which mostly
+  belong to bows and rises in a counter clip, read upright 3–6° too far forward and made 15° bows read 7–9°. The
+  lowest level is that of *every* settled standing frame (a rolling median over ``quiet_window_s``, so a single
+  frame's glitch does not count), not only of the quiet ones: a clerk who stands up, bows and sits down again is
+  upright for well under a second either side of the bow, too briefly to be quiet, and the bow's hold — the only
+  quiet stretch of such a spell — was then taken as upright (on the reception sample the first 15° bow's hold,
+  read +10°, made up a third of the standing reference's evidence and pulled it 3° forward);
 * **local in time** — what upright reads changes within a video when the arms change (MediaPipe's shoulder
   landmarks move with them: hands folded in front read up to 5° further forward than arms at the sides), so each
   standing spell (a run of standing between two transitions) is referenced to its own upright frames, interpolated
-  in time between them (within ``spell_tolerance_deg`` of the reference of all standing spells: a spell whose
-  only quiet frames are a bow's hold has no upright of its own); a spell without any takes that reference;
+  in time between them (within ``spell_tolerance_deg`` of the reference of all standing spells). A spell too brief
+  for enough quiet upright frames (stand up, bow, sit down) takes the median of its settled frames at its own low
+  level (the upright moments either side of the bow: on the reception sample its upright read 3° further back
+  than the other spells'), and a spell without either takes the reference of all standing spells;
 * **seated: the median of the quiet spells** — a seated clerk leans both ways (toward the desk, back in the
   chair), so no end can be assumed; the quiet seated median is the upright reading.
 
@@ -39,8 +48,8 @@ class UprightSettings:
     quiet_window_s: float = 1.0
     quiet_std_deg: float = 1.5
     """A frame is quiet when the raw flexion's standard deviation over ``quiet_window_s`` is below this."""
-    transition_guard_s: float = 1.0
-    """Frames this close to a sit/stand transition are never upright evidence."""
+    transition_guard_s: float = 0.3
+    """Frames this close to a sit/stand move (its onset to its completion) are never upright evidence."""
     upright_band_deg: float = 4.0
     """Standing: quiet frames within this of the lowest quiet level nearby are upright …"""
     upright_window_s: float = 6.0
@@ -49,6 +58,8 @@ class UprightSettings:
     """A standing spell's own upright may differ from the person's overall standing upright by at most this (the
     arms move MediaPipe's upright reading by up to 5°); quiet frames further forward are a held bend, not upright."""
     min_frames: int = 5
+    half_move_s: float = 0.5
+    """A sit/stand move whose onset or completion was not seen spans its midpoint ± this (a 1 s stand-up)."""
 
 
 @dataclass(frozen=True)
@@ -66,25 +77,35 @@ class UprightReference:
 
 
 
-def quiet_frames(t_s: np.ndarray, flex_raw: np.ndarray, stance: np.ndarray, visible: np.ndarray,
-                 change_times_s: list[float], s: UprightSettings) -> np.ndarray:
-    """bool per sample: visible, measured, held still and away from every sit/stand transition."""
-    spread = rolling_std(t_s, flex_raw, s.quiet_window_s)
-    quiet = visible & np.isfinite(flex_raw) & (spread < s.quiet_std_deg)
-    for tc in change_times_s:
-        quiet &= np.abs(t_s - tc) > s.transition_guard_s
-    return quiet & (stance != "")
+def settled_frames(t_s: np.ndarray, flex_raw: np.ndarray, stance: np.ndarray, visible: np.ndarray,
+                   moves_s: list[tuple[float, float, float]], s: UprightSettings) -> np.ndarray:
+    """bool per sample: visible, measured, in a known stance and farther than ``transition_guard_s`` from every
+    sit/stand move, each given as its (onset, midpoint, completion) times in seconds (onset or completion NaN:
+    not seen, the midpoint ± ``half_move_s`` is used)."""
+    ok = visible & np.isfinite(flex_raw) & (stance != "")
+    for onset, mid, complete in moves_s:
+        lo = onset if np.isfinite(onset) else mid - s.half_move_s
+        hi = complete if np.isfinite(complete) else mid + s.half_move_s
+        ok &= (t_s < lo - s.transition_guard_s) | (t_s > hi + s.transition_guard_s)
+    return ok
+
+
+def quiet_frames(t_s: np.ndarray, flex_raw: np.ndarray, settled: np.ndarray, s: UprightSettings) -> np.ndarray:
+    """bool per sample: settled (:func:`settled_frames`) and held still over ``quiet_window_s``."""
+    return settled & (rolling_std(t_s, flex_raw, s.quiet_window_s) < s.quiet_std_deg)
 
 
 def upright_reference(t_s: np.ndarray, flex_raw: np.ndarray, quiet: np.ndarray, stance: np.ndarray, stance_name: str,
-                      max_deg: float, s: UprightSettings) -> UprightReference:
-    """The upright reading of ``stance_name`` ('stand' or 'sit') from the quiet frames (see the module docstring)."""
+                      max_deg: float, s: UprightSettings, settled: np.ndarray | None = None) -> UprightReference:
+    """The upright reading of ``stance_name`` ('stand' or 'sit') from the quiet frames (see the module docstring);
+    standing, the lowest level nearby is that of the ``settled`` frames (default: the quiet ones)."""
     q = quiet & (stance == stance_name)
     vals = flex_raw[q]
     if len(vals) < s.min_frames:
         return UprightReference(0.0, 0, float("nan"))
     if stance_name == "stand":
-        vals = flex_raw[_upright_mask(t_s, flex_raw, q, s)]
+        level = (quiet if settled is None else settled) & (stance == stance_name)
+        vals = flex_raw[_upright_mask(t_s, flex_raw, q, level, s)]
     if len(vals) < s.min_frames:
         return UprightReference(0.0, 0, float("nan"))
     ref = float(np.median(vals))
@@ -92,37 +113,72 @@ def upright_reference(t_s: np.ndarray, flex_raw: np.ndarray, quiet: np.ndarray, 
     return UprightReference(float(np.clip(ref, -max_deg, max_deg)), int(len(vals)), float(np.std(vals)), clipped)
 
 
-def _upright_mask(t_s: np.ndarray, flex_raw: np.ndarray, quiet: np.ndarray, s: UprightSettings) -> np.ndarray:
-    """The quiet frames within ``upright_band_deg`` of the lowest quiet level within ``upright_window_s`` either
-    side: local, because the upright reading moves with the arms. (Quiet frames are held still, so the lowest of
-    them is not a single-frame outlier.) Longer than any bow or the stoop rule's duration, the window keeps a
-    held bend from calibrating itself as upright."""
+def _level(t_s: np.ndarray, flex_raw: np.ndarray, ok: np.ndarray, window_s: float) -> np.ndarray:
+    """Rolling median (degrees) of the ``ok`` frames over ``window_s`` centred on each of them (NaN elsewhere, and
+    where fewer than half the window's frames are ``ok``): the level the trunk holds there, a single frame's
+    glitch left out."""
+    out = np.full(len(t_s), np.nan)
+    lo = np.searchsorted(t_s, t_s - window_s / 2)
+    hi = np.searchsorted(t_s, t_s + window_s / 2, side="right")
+    for i in np.flatnonzero(ok):
+        seg = ok[lo[i]:hi[i]]
+        if seg.sum() * 2 >= len(seg):
+            out[i] = float(np.median(flex_raw[lo[i]:hi[i]][seg]))
+    return out
+
+
+def _upright_mask(t_s: np.ndarray, flex_raw: np.ndarray, quiet: np.ndarray, settled: np.ndarray,
+                  s: UprightSettings) -> np.ndarray:
+    """The quiet frames within ``upright_band_deg`` of the lowest level the ``settled`` frames hold within
+    ``upright_window_s`` either side: local, because the upright reading moves with the arms. Longer than any
+    bow or the stoop rule's duration, the window keeps a held bend from calibrating itself as upright — also
+    when the upright frames around the bend are too brief to be quiet."""
     out = np.zeros(len(t_s), bool)
     idx = np.flatnonzero(quiet)
     if not len(idx):
         return out
-    tq, vq = t_s[idx], flex_raw[idx]
-    lo = np.searchsorted(tq, tq - s.upright_window_s)
-    hi = np.searchsorted(tq, tq + s.upright_window_s, side="right")
+    level = _level(t_s, flex_raw, settled | quiet, s.quiet_window_s)
+    fin = np.flatnonzero(np.isfinite(level))
+    tl, vl = t_s[fin], level[fin]
+    lo = np.searchsorted(tl, t_s[idx] - s.upright_window_s)
+    hi = np.searchsorted(tl, t_s[idx] + s.upright_window_s, side="right")
     for k, i in enumerate(idx):
-        out[i] = vq[k] <= float(np.min(vq[lo[k]:hi[k]])) + s.upright_band_deg
+        low = float(np.min(vl[lo[k]:hi[k]])) if hi[k] > lo[k] else flex_raw[i]
+        out[i] = flex_raw[i] <= min(low, flex_raw[i]) + s.upright_band_deg
     return out
 
 
+def _spell_upright(t_s: np.ndarray, flex_raw: np.ndarray, candidates: np.ndarray, settled: np.ndarray,
+                   whole: UprightReference, s: UprightSettings) -> np.ndarray:
+    """The candidate frames of one standing spell that show it upright: near the lowest level nearby and, when the
+    person's overall standing upright is known, within ``spell_tolerance_deg`` of it."""
+    up = _upright_mask(t_s, flex_raw, candidates, settled, s)
+    if whole.frames:
+        up &= np.abs(flex_raw - whole.value_deg) <= s.spell_tolerance_deg
+    return up
+
+
 def standing_reference_series(t_s: np.ndarray, flex_raw: np.ndarray, quiet: np.ndarray, stance: np.ndarray,
-                              whole: UprightReference, max_deg: float, s: UprightSettings) -> np.ndarray:
+                              whole: UprightReference, max_deg: float, s: UprightSettings,
+                              settled: np.ndarray | None = None) -> np.ndarray:
     """Per-sample upright reference (degrees) while standing: each standing spell interpolated in time between its
-    own upright frames (clipped to ``max_deg``); spells without enough of them take ``whole``. NaN elsewhere."""
+    own upright frames (clipped to ``max_deg``): its quiet ones or, in a spell too brief for enough of them (stand
+    up, bow, sit down), its settled frames at the lowest level nearby; spells without either take ``whole``. NaN
+    elsewhere."""
     out = np.full(len(t_s), np.nan)
+    settled = quiet if settled is None else settled
     for a, b in label_runs(stance):
         if stance[a] != "stand":
             continue
         sl = slice(a, b)
-        up = _upright_mask(t_s[sl], flex_raw[sl], quiet[sl] & (stance[sl] == "stand"), s)
-        if whole.frames:
-            up &= np.abs(flex_raw[sl] - whole.value_deg) <= s.spell_tolerance_deg
-        if up.sum() < s.min_frames:
-            out[sl] = whole.value_deg
+        st = settled[sl] & (stance[sl] == "stand")
+        up = _spell_upright(t_s[sl], flex_raw[sl], quiet[sl] & (stance[sl] == "stand"), st, whole, s)
+        if up.sum() >= s.min_frames:
+            out[sl] = np.clip(np.interp(t_s[sl], t_s[sl][up], flex_raw[sl][up]), -max_deg, max_deg)
             continue
-        out[sl] = np.clip(np.interp(t_s[sl], t_s[sl][up], flex_raw[sl][up]), -max_deg, max_deg)
+        # too brief to be quiet: the median of the settled frames at the spell's low level (not interpolated:
+        # unsettled frames are noisier, and one level per spell is all they can tell)
+        up = _spell_upright(t_s[sl], flex_raw[sl], st, st, whole, s)
+        ref = float(np.median(flex_raw[sl][up])) if up.sum() >= s.min_frames else whole.value_deg
+        out[sl] = np.clip(ref, -max_deg, max_deg)
     return out
