@@ -219,6 +219,34 @@ def test_stand_up_onset_is_found_when_the_seated_level_was_hidden_for_a_moment()
     assert seen[0].onset_s == pytest.approx(changes[0].onset_s, abs=0.1)
 
 
+def test_one_wild_sample_does_not_hold_a_sit_down_back():
+    """t105 of the people set (its measured heights): while the clerk sat down, two single collapsed poses (read
+    as deep bows, the head below the shoulders) each restarted the sit-down's confirmation, and the change was
+    dated to the first one's fall (2.9 s for a sit-down through the band's middle at 1.9 s)."""
+    t = np.round(np.arange(0.1, 3.5, DT), 2)
+    h = np.array([1.25] * 16 + [1.25, 1.21, 1.17, 1.14, 1.04, 1.01, 1.0, 1.0, 1.41, 1.0, 0.99, 0.99, 0.99, 1.27,
+                                0.99, 0.99, 0.99, 0.99])
+    head = np.where(h > 1.3, -0.05, 0.16)
+    head[t == 3.0] = 0.05
+    _, changes = stance_states(t, h, head, initial="stand")
+    assert [c.to_state for c in changes] == ["sit"]
+    assert 1.8 <= changes[0].t_s <= 2.1
+    # control: without the median the wild samples hold the change back (here past the end of the series)
+    _, raw = stance_states(t, h, head, StanceSettings(spike_samples=1), initial="stand")
+    assert not raw or raw[0].t_s > 2.4
+
+
+def test_a_change_is_never_dated_before_the_previous_one():
+    """A stand-up confirmed soon after a sit-down looked back across the sit-down's own fall (any direction) and
+    was dated before it: the changes came out of order."""
+    t = np.arange(0.0, 8.0, DT)
+    h = np.where(t < 2.0, 1.25, np.where(t < 3.0, 0.99, 1.27))
+    states, changes = stance_states(t, h, np.full(len(t), 0.16), initial="stand")
+    assert [c.to_state for c in changes] == ["sit", "stand"]
+    assert changes[0].t_s < changes[1].t_s
+    assert 1.9 <= changes[0].t_s <= 2.0 and 2.9 <= changes[1].t_s <= 3.0
+
+
 # ------------------------------------------------------------------------------------------------------------
 # detect_bends
 # ------------------------------------------------------------------------------------------------------------

@@ -30,6 +30,10 @@ class StanceSettings:
     """… widened up to this long while the person was hidden for most of it."""
     crossing_lookback_s: float = 3.0
     """How far back from its confirmation a transition's crossing of the band's middle is looked for."""
+    spike_samples: int = 3
+    """The heights go through a running median of this many consecutive measured samples (1: none): a single wild
+    pose (a collapsed landmarker result read as a 99° bow, the head below the shoulders) is no sit/stand move,
+    which takes a second; two such frames held a sit-down back by 0.8 s."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_sho
                   ) -> tuple[np.ndarray, list[StanceChange]]:
     """Per-sample stance ('sit', 'stand' or '' while unknown) and the confirmed changes, from the upright-equivalent
     shoulder height (m) and the head's height above the shoulders (m). NaN heights keep the current state."""
+    shoulder_height_m = despike(shoulder_height_m, settings.spike_samples)
+    head_minus_shoulder_m = despike(head_minus_shoulder_m, settings.spike_samples)
     n = len(t_s)
     states = np.array([""] * n, dtype=object)
     changes: list[StanceChange] = []
@@ -92,7 +98,9 @@ def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_sho
             if pending != want:
                 pending, pending_since = want, i
             if t_s[i] - t_s[pending_since] >= settings.min_state_s:
-                cross, duration, t10, t90 = _crossing(t_s, shoulder_height_m, pending_since, mid, settings)
+                after = changes[-1].t_s if changes else -np.inf
+                cross, duration, t10, t90 = _crossing(t_s, shoulder_height_m, pending_since, mid, settings,
+                                                      rising=want == "stand", after_s=after)
                 changes.append(StanceChange(cross, want, duration, t10, t90))
                 # back-date the state from the crossing on
                 for j in range(pending_since, i + 1):
@@ -108,13 +116,33 @@ def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_sho
     return states, changes
 
 
-def _level_time(t_s: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float, last: bool = False) -> float | None:
+def despike(h: np.ndarray, samples: int) -> np.ndarray:
+    """Running median (metres in, metres out) over ``samples`` consecutive finite samples, NaN kept where it was;
+    the ends keep their own values."""
+    h = np.asarray(h, float)
+    k = np.flatnonzero(np.isfinite(h))
+    if samples <= 1 or len(k) < samples:
+        return h
+    from scipy.signal import medfilt
+
+    out = h.copy()
+    filtered = medfilt(h[k], samples)
+    half = samples // 2
+    out[k[half:len(k) - half]] = filtered[half:len(k) - half]
+    return out
+
+
+def _level_time(t_s: np.ndarray, h: np.ndarray, i0: int, i1: int, level: float, last: bool = False,
+                rising: bool | None = None) -> float | None:
     """First (or ``last``) time in samples [i0, i1] at which the series crosses ``level`` (linear interpolation
-    between consecutive *finite* samples: a frame where the person was hidden does not break the line), or None."""
+    between consecutive *finite* samples: a frame where the person was hidden does not break the line), upward
+    only when ``rising``, downward only when ``rising`` is False; or None."""
     k = np.flatnonzero(np.isfinite(h[max(i0, 0):min(i1, len(h) - 1) + 1])) + max(i0, 0)
     pairs = range(1, len(k))
     for j in (reversed(pairs) if last else pairs):
         a, b = h[k[j - 1]], h[k[j]]
+        if rising is not None and (b > a) != rising:
+            continue
         if (a - level) * (b - level) <= 0 and a != b:
             ta, tb = t_s[k[j - 1]], t_s[k[j]]
             return float(ta + (level - a) / (b - a) * (tb - ta))
@@ -134,31 +162,33 @@ def _level_before(t_s: np.ndarray, h: np.ndarray, t: float, s: StanceSettings, a
     return v
 
 
-def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings) -> tuple[float, float, float, float]:
+def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings, rising: bool = True,
+              after_s: float = -np.inf) -> tuple[float, float, float, float]:
     """Time (s) at which the height crossed halfway between the levels held before and after (1 s either side;
     ``mid`` when they were not seen) before ``confirm_idx``, the move's 10 %→90 % rise time, and its onset and
     completion (see :class:`StanceChange`; NaN when unknown). The band's middle is searched for at most
-    ``crossing_lookback_s`` back, over the finite samples (a single wild frame long before is not the move)."""
+    ``crossing_lookback_s`` back and not before the previous change (``after_s``), over the finite samples, in the
+    move's direction (upward when ``rising``): a single wild frame long before, or the previous move, is not it."""
     nan = float("nan")
-    first = int(np.searchsorted(t_s, t_s[confirm_idx] - s.crossing_lookback_s))
-    cross = _level_time(t_s, h, first, confirm_idx, mid, last=True)
+    first = int(np.searchsorted(t_s, max(t_s[confirm_idx] - s.crossing_lookback_s, after_s), side="right"))
+    cross = _level_time(t_s, h, first, confirm_idx, mid, last=True, rising=rising)
     if cross is None:  # the band's middle was never crossed (a person whose level lies inside the band)
         cross = float(t_s[confirm_idx])
     before, after = _level_before(t_s, h, cross, s), _level_before(t_s, h, cross, s, after=True)
     if len(before) < 3 or len(after) < 3:
         return cross, nan, nan, nan
     lo, hi = float(np.median(before)), float(np.median(after))
-    near = (t_s >= cross - 1.5) & (t_s <= cross + 1.5)
+    near = (t_s >= max(cross - 1.5, after_s)) & (t_s <= cross + 1.5)
     idx = np.flatnonzero(near)
-    t50 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.5 * (hi - lo))
+    t50 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.5 * (hi - lo), rising=rising)
     # the midpoint between the person's own levels, not the fixed band's middle (a tall person's shoulders cross
     # the band's middle early when sitting down and late when standing up)
     cross = cross if t50 is None else t50
     # the 10 % point is the last crossing before the midpoint, the 90 % point the first after it (a noisy height,
     # e.g. from the person detector's keypoints, crosses a level more than once)
     k50 = int(np.searchsorted(t_s, cross))
-    t10 = _level_time(t_s, h, idx[0], k50, lo + 0.1 * (hi - lo), last=True)
-    t90 = _level_time(t_s, h, k50 - 1, idx[-1], lo + 0.9 * (hi - lo))
+    t10 = _level_time(t_s, h, idx[0], k50, lo + 0.1 * (hi - lo), last=True, rising=rising)
+    t90 = _level_time(t_s, h, k50 - 1, idx[-1], lo + 0.9 * (hi - lo), rising=rising)
     if t10 is None or t90 is None:
         return cross, nan, nan, nan
     span = t90 - t10  # the 10 %→90 % line reaches 0 % and 100 % an eighth of its span beyond its ends
