@@ -172,3 +172,29 @@ def test_two_cameras_watched_as_threads_fill_one_store(tmp_path):
             assert sum(c.duration_s for c in coverage) > 3.0
             _assert_no_overlap(coverage, f"{name} coverage")
             assert s.events(camera=name, kinds=["state"])  # its windows were graded
+
+
+@pytest.mark.slow
+def test_a_visit_longer_than_the_windows_is_stored_whole(tmp_path):
+    """The reception sample played as live with 4 s windows (1 s margin): its first customer stays 18 s within 2 m,
+    across four window ends. The visit is stored once, with its departure and its handling time (the truth's
+    crossings in and out, from the sample's sidecar); before, a visit was owned by the window where it started
+    and stored cut at that window's end."""
+    import json
+
+    truth = json.loads(RECEPTION.with_suffix("").with_suffix(".gt.json").read_text())
+    crossings = {e["direction"]: e["t_s"] for e in truth["events"]
+                 if e["type"] == "cross_2m" and e["person"] == "customer1"}
+    camfile = load_camera_file(write_camera_file(tmp_path / "cam.yaml", str(RECEPTION)))
+    store_path = tmp_path / "branch.db"
+    settings = WatchSettings(store=str(store_path), work_dir=tmp_path / "work", windows=WindowSettings(4.0, 1.0))
+    watcher = CameraWatcher(camfile, settings)
+    stop = threading.Event()
+    threading.Timer(crossings["out"] + 6.0, stop.set).start()
+    watcher.run(stop)
+    with open_store(store_path) as store:
+        visits = store.events(kinds=["visit"])
+    first = [v for v in visits if v.start_epoch_s - visits[0].start_epoch_s < 1.0]
+    assert len(first) == 1, visits
+    handling = crossings["out"] - crossings["in"]
+    assert first[0].end_epoch_s is not None and abs(first[0].value - handling) < 1.5, (first[0], handling)

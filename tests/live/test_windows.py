@@ -118,3 +118,50 @@ def test_two_camera_files_with_the_same_name_are_refused(tmp_path):
     b = write_camera_file(tmp_path / "b.yaml", str(RECEPTION))
     with pytest.raises(CameraFileError, match="b.yaml: camera 'reception' of branch 'test-branch' is also in a.yaml"):
         check_cameras([a, b], WatchSettings(store=str(tmp_path / "s.db"), work_dir=tmp_path / "w"))
+
+
+# --- a visit still open when its window closes -------------------------------------------------------------------
+def _visit_frames(inside_from_s: float, inside_to_s: float | None, end_s: float, step_s: float = 0.5):
+    """Frames of one customer standing 5 m from the counter, within 1 m of it from ``inside_from_s`` until
+    ``inside_to_s`` (None: still there at ``end_s``), on the reception sample's calibration."""
+    from etiquette_cv.core import NUM_LANDMARKS, PersonPose
+    from etiquette_cv.geometry.calibration import load_calibration
+    from etiquette_cv.geometry.polyline import side_normal
+    from etiquette_cv.geometry.solver import solve_camera
+
+    cal = load_calibration(RECEPTION.parents[1] / "calibration" / "reception.yaml")
+    edge = np.asarray(cal.counter.edge_m, float)
+    mid = edge.mean(axis=0)
+    out = side_normal(mid, edge, cal.counter.customer_side)
+    frames = []
+    for i, t in enumerate(np.arange(0.0, end_s, step_s)):
+        inside = t >= inside_from_s and (inside_to_s is None or t < inside_to_s)
+        xy = mid + out * (1.0 if inside else 5.0)
+        zeros = np.zeros(NUM_LANDMARKS, np.float32)
+        p = PersonPose(track_id=7, role="customer", image_xy_px=np.zeros((NUM_LANDMARKS, 2), np.float32),
+                       image_z=zeros, world_xyz_m=np.zeros((NUM_LANDMARKS, 3), np.float32), visibility=zeros,
+                       presence=zeros, floor_xy_m=xy.astype(np.float32), floor_source="feet")
+        frames.append(FramePoses(frame_index=i, timestamp_s=float(t), image_width=1280, image_height=720,
+                                 persons=[p]))
+    return frames, cal, solve_camera(cal)
+
+
+def test_a_window_leaves_a_visit_still_open_at_its_end_to_a_later_window():
+    """A 5-minute window closing while a customer is still at the counter: it owns occasions only up to that
+    visit's start, so a later window (which keeps the frames from a margin before it) stores the visit whole. Before,
+    every visit longer than the margin that crossed a window's end was stored cut (handling time and 站送 lost)."""
+    from etiquette_cv.pipeline.windows import owned_until_s
+    from etiquette_cv.rules.rulebook import load_rulebook
+
+    rb, w = load_rulebook(), WindowSettings(300.0, 60.0, max_defer_s=1800.0)
+    frames, cal, camera = _visit_frames(200.0, None, 300.0)
+    own_to = owned_until_s(frames, cal, camera, rb, w, -math.inf, 300.0)
+    assert 195.0 <= own_to <= 200.0  # the crossing into 2 m, interpolated between samples
+    # a visit that ended before the window's end does not hold it back
+    frames, cal, camera = _visit_frames(200.0, 250.0, 300.0)
+    assert owned_until_s(frames, cal, camera, rb, w, -math.inf, 300.0) == 240.0
+    # nor one open longer than max_defer_s, nor does ownership move back before what is stored
+    frames, cal, camera = _visit_frames(200.0, None, 300.0)
+    assert owned_until_s(frames, cal, camera, rb, WindowSettings(300.0, 60.0, max_defer_s=30.0), -math.inf,
+                         300.0) == 240.0
+    assert owned_until_s(frames, cal, camera, rb, w, 220.0, 300.0) == 220.0

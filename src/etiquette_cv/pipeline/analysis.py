@@ -30,6 +30,20 @@ def _station_of(cs: CustomerSeries, approach: Approach, cal: Calibration) -> str
     return min(cal.clerk_stations, key=lambda st: float(np.linalg.norm(st.floor_m - xy))).name
 
 
+def customer_approaches(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook
+                        ) -> tuple[list[CustomerSeries], list[Approach]]:
+    """Every customer's distance series (metres) and their approaches within the rulebook's near distance, each
+    assigned to a station."""
+    customers = measure_customers(frames, camera, cal.counter)
+    appr = []
+    for cs in customers:
+        for a in approaches(cs.track_id, cs.t_s, cs.distance_m, rb.near_m, rb.measure("customer", "hysteresis_m"),
+                            rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s"),
+                            rb.measure("customer", "rejoin_s")):
+            appr.append(replace(a, station=_station_of(cs, a, cal)))
+    return customers, appr
+
+
 def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook, source: str,
             duration_s: float, problem: str | None = None) -> Observations:
     """Posture and events of one video's pose frames (from a tracks file or a live run): each station's clerk
@@ -45,13 +59,7 @@ def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb:
                              series.flexion_uncertainty_deg, series.hands_ahead_m)
         clerks.append(ClerkObservations(station.name, clerk_name(station.name, len(cal.clerk_stations)), series,
                                         series.stance_changes, bends))
-    customers = measure_customers(frames, camera, cal.counter)
-    appr = []
-    for cs in customers:
-        for a in approaches(cs.track_id, cs.t_s, cs.distance_m, rb.near_m, rb.measure("customer", "hysteresis_m"),
-                            rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s"),
-                            rb.measure("customer", "rejoin_s")):
-            appr.append(replace(a, station=_station_of(cs, a, cal)))
+    customers, appr = customer_approaches(frames, cal, camera, rb)
     h = frames[0].image_height if frames else cal.image_height
     w = frames[0].image_width if frames else cal.image_width
     return Observations(source=source, duration_s=duration_s, analysed_frames=len(frames), image_width=w,

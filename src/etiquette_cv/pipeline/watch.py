@@ -8,7 +8,9 @@ on restart from where the store stopped (idempotent keys: nothing is counted twi
 
 When the box cannot keep up, the analysis rate is lowered (down to ``min_analysis_fps``), then frames are dropped;
 both are logged and recorded in the coverage spans. The watcher never falls further behind real time: the source
-keeps only the latest frames. Memory is bounded by one window plus its margins of pose frames.
+keeps only the latest frames. Memory is bounded by one window plus its margins of pose frames, and, while a
+customer's visit is still open at a window's end, the frames since its start (up to ``windows.max_defer_s``): the
+visit is stored whole by a later window.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ from ..store import StoredEvent, StoreError, events_from_review, open_store, spa
 from .camera_file import CameraFile, load_camera_calibration
 from .daily_job import DailyJobSettings
 from .people_run import floor_model_for
-from .windows import (WindowSettings, grade_frames, leftover_segments, remove_files, state_path, window_path,
-                      write_state)
+from .windows import (WindowSettings, grade_frames, leftover_segments, owned_until_s, remove_files, state_path,
+                      window_path, write_state)
 
 log = logging.getLogger("etiquette_cv.watch")
 
@@ -224,12 +226,15 @@ class _Segment:
         self.stored_until_s = -math.inf
         self.count = 0
         self.files: list[Path] = []
+        self.file_starts_s: list[float] = []
+        """Segment seconds from which each of ``files`` holds frames (a file ends where the next one starts)."""
         write_state(watcher.folder, origin_epoch_s, self.stored_until_s)
         self._open_writer()
 
     def _open_writer(self) -> None:
         path = window_path(self.w.folder, self.origin, self.index)
         self.files.append(path)
+        self.file_starts_s.append(self.frames[-1].timestamp_s if self.frames else -math.inf)
         header = TracksHeader(source=self.w.cam.camera, image_width=self.w.width, image_height=self.w.height,
                               nominal_fps=self.w.source.nominal_fps, analysis_fps=self.w.rate.fps,
                               model=str(self.w.config.model), model_sha256=self.w.model_sha256,
@@ -254,20 +259,28 @@ class _Segment:
         """Close the current window's file; the grading job for it (``final``: the segment ends here). The next
         window is the one holding ``next_epoch_s`` (a stall may skip whole windows)."""
         self.writer.close(TracksFooter(self.count, self.count, complete=problem is None, problem=problem))
-        margin = self.w.settings.windows.margin_s
+        windows = self.w.settings.windows
         end_s = self.end_epoch_s - self.origin
-        own_to = math.inf if final else end_s - margin
+        if final:
+            own_to = math.inf
+        else:  # a visit still open is left to a later window, which sees it whole
+            own_to = owned_until_s(list(self.frames), self.w.cal, self.w.camera_model, self.w.rulebook, windows,
+                                   self.stored_until_s, end_s)
+        # the frames (and files) the next window needs: margin before what it will own, and its own margin
+        keep_from = min(end_s - 2 * windows.margin_s, own_to - windows.margin_s)
+        done = [i for i in range(len(self.files) - 1) if self.file_starts_s[i + 1] < keep_from]
         job = _Job(list(self.frames), self.origin, self.stored_until_s, own_to,
-                   list(self.files) if final else self.files[:-1])
+                   list(self.files) if final else [self.files[i] for i in done])
         self.stored_until_s = own_to
         if final:
             self.stage.close()
             return job
-        while self.frames and self.frames[0].timestamp_s < end_s - 2 * margin:
+        while self.frames and self.frames[0].timestamp_s < keep_from:
             self.frames.popleft()
-        self.files = self.files[-1:]
+        self.files = [f for i, f in enumerate(self.files) if i not in done]
+        self.file_starts_s = [t for i, t in enumerate(self.file_starts_s) if i not in done]
         self.index += 1
-        self.end_epoch_s = self.w.settings.windows.window_end_epoch_s(max(next_epoch_s or 0.0, self.end_epoch_s))
+        self.end_epoch_s = windows.window_end_epoch_s(max(next_epoch_s or 0.0, self.end_epoch_s))
         self._open_writer()
         return job
 
@@ -314,7 +327,7 @@ class CameraWatcher:
                 log.exception("%s: grading a window failed: %s", self.cam.camera, exc)
 
     def _grade(self, job: _Job) -> None:
-        if not job.frames:
+        if not job.frames or job.own_to_s <= job.own_from_s:  # nothing to store (an open visit holds it back)
             self._writer.put([], then=lambda: self._retire(job))
             return
         result = grade_frames(job.frames, self.cal, self.camera_model, self.rulebook, self.cam.camera)

@@ -7,7 +7,9 @@ functions, and the occasions starting in ``[E_prev - margin, E - margin)`` are s
 time without overlap (each occasion is stored by exactly one window), every owned occasion has at least
 ``margin`` seconds of frames before its start (so one that began before the analysed stretch, seen truncated at its
 start, is never owned) and ``margin`` seconds after it (visits and stand-ups crossing a boundary are seen whole up
-to that length). The last window of a segment owns everything to its end.
+to that length). A visit still open when its window closes moves that window's ownership back to the visit's
+start (:func:`owned_until_s`, up to ``max_defer_s``): the next window keeps the frames from a margin before it and
+stores it whole. The last window of a segment owns everything to its end.
 
 Each window's tracks are written to ``DIR/<origin ms>-<k>.jsonl`` (flushed per frame) and a state file
 ``DIR/<origin ms>.state.json`` records up to where the segment's occasions are stored; after a crash, the files left
@@ -31,7 +33,7 @@ from ..rules.grading import grade
 from ..rules.rulebook import Rulebook
 from ..scene import run_scene_checks
 from ..service_times import apply_service_times
-from .analysis import analyse
+from .analysis import analyse, customer_approaches
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,16 @@ class WindowSettings:
 
     window_s: float = 300.0
     margin_s: float = 60.0
+    max_defer_s: float = 1800.0
+    """A visit still open when its window closes holds the window's ownership back (it is stored by a later
+    window, which sees it whole) up to this long: DB 表2's longest handling limit, 30 min."""
 
     def __post_init__(self) -> None:
         if not (self.window_s > 0 and self.margin_s >= 0 and math.isfinite(self.window_s)):
             raise ValueError(f"window settings: window {self.window_s} s and margin {self.margin_s} s must be "
                              "positive")
+        if not self.max_defer_s >= 0:
+            raise ValueError(f"window settings: max_defer_s {self.max_defer_s} s must be 0 or more")
         if self.window_s < 2 * self.margin_s:
             raise ValueError(f"window settings: the window ({self.window_s:g} s) must be at least twice the margin "
                              f"({self.margin_s:g} s)")
@@ -67,6 +74,31 @@ def grade_frames(frames: list[FramePoses], cal: Calibration, camera: CameraModel
     _cut_at(result, frames[-1].timestamp_s if frames else 0.0)
     result.findings.sort(key=lambda f: (f.start_s, f.rule_id))
     return result
+
+
+def open_visit_start_s(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook) -> float | None:
+    """The earliest start (seconds) of the visits still open at the last frame — customers within the near distance
+    whose stretch had not ended (lost from view for less than the rulebook's ``max_gap_s``) — or None."""
+    if not frames:
+        return None
+    last_s = frames[-1].timestamp_s
+    max_gap = rb.measure("customer", "max_gap_s")
+    _, appr = customer_approaches(frames, cal, camera, rb)
+    starts = [a.arrive_s if a.arrive_s is not None else a.first_inside_s for a in appr
+              if a.leave_s is None and a.last_inside_s >= last_s - max_gap]
+    return min(starts) if starts else None
+
+
+def owned_until_s(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook,
+                  settings: WindowSettings, stored_until_s: float, window_end_s: float) -> float:
+    """Up to where (seconds) a window that ends at ``window_end_s`` owns occasions: ``margin`` before its end, or
+    the start of a visit still open then (a later window stores it whole), but never back before what is already
+    stored, and a visit open longer than ``max_defer_s`` is not waited for."""
+    own_to = window_end_s - settings.margin_s
+    start = open_visit_start_s(frames, cal, camera, rb)
+    if start is not None and own_to - start <= settings.max_defer_s:
+        own_to = max(stored_until_s, min(own_to, start))
+    return own_to
 
 
 CUT_NOTE = "the analysed stretch ends at {t:.1f} s (stream lost, watcher stopped or window edge) before this " \
