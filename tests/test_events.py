@@ -426,3 +426,13 @@ def test_a_transition_without_levels_around_it_falls_back_to_its_midpoint():
     from etiquette_cv.posture.stance import StanceChange
     c = StanceChange(10.0, "stand", float("nan"))
     assert c.at("onset") == c.at("complete") == c.at("midpoint") == 10.0
+
+
+def test_a_move_hidden_for_longer_than_the_level_windows_keeps_only_its_crossing():
+    """Seated until 2 s, hidden 4 s, standing after: the change lies in the gap; no onset can be claimed."""
+    t = np.arange(0.0, 12.0, DT)
+    h = np.where(t < 2.0, 1.0, 1.38)
+    h[(t >= 2.0) & (t < 6.0)] = np.nan
+    _, changes = stance_states(t, h, np.full(len(t), 0.16), initial="sit")
+    assert [c.to_state for c in changes] == ["stand"]
+    assert 1.9 <= changes[0].t_s <= 6.0 and np.isnan(changes[0].onset_s)

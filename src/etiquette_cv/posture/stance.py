@@ -153,7 +153,8 @@ def _level_before(t_s: np.ndarray, h: np.ndarray, t: float, s: StanceSettings, a
     """The finite heights of the level held before (``after``: after) time ``t``: those of the window 1 s beyond
     ``t``, widened up to ``level_lookback_s`` while it holds fewer than three (the person hidden for a moment)."""
     sign = 1.0 if after else -1.0
-    for reach in np.arange(s.level_window_s, s.level_lookback_s + 1e-9, 0.5):
+    v = np.empty(0)
+    for reach in np.arange(s.level_window_s, max(s.level_lookback_s, s.level_window_s) + 1e-9, 0.5):
         lo, hi = sorted((t + sign * 1.0, t + sign * (1.0 + reach)))
         v = h[(t_s >= lo) & (t_s <= hi)]
         v = v[np.isfinite(v)]
@@ -180,6 +181,8 @@ def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings, rising: b
     lo, hi = float(np.median(before)), float(np.median(after))
     near = (t_s >= max(cross - 1.5, after_s)) & (t_s <= cross + 1.5)
     idx = np.flatnonzero(near)
+    if len(idx) < 2:  # hidden for the whole move: only the band's crossing is known
+        return cross, nan, nan, nan
     t50 = _level_time(t_s, h, idx[0], idx[-1], lo + 0.5 * (hi - lo), rising=rising)
     # the midpoint between the person's own levels, not the fixed band's middle (a tall person's shoulders cross
     # the band's middle early when sitting down and late when standing up)
