@@ -278,8 +278,16 @@ class Gesture:
 
 
 def _flag_intervals(t_s: np.ndarray, flag: np.ndarray, min_s: float, max_gap_s: float) -> list[Interval]:
-    """Stretches where a 0/1/NaN flag is 1, gaps up to ``max_gap_s`` bridged, at least ``min_s`` long."""
-    return hysteresis_intervals(t_s, np.asarray(flag, float), 0.5, 0.5, min_s, max_gap_s)
+    """Stretches where a 0/1/NaN flag is 1, gaps up to ``max_gap_s`` bridged — unmeasured (NaN) frames and frames
+    read 0 alike (one noisy frame does not split a gesture) — at least ``min_s`` long."""
+    merged: list[Interval] = []
+    for iv in hysteresis_intervals(t_s, np.asarray(flag, float), 0.5, 0.5, 0.0, max_gap_s):
+        if merged and iv.start_s - merged[-1].end_s <= max_gap_s + 1e-9:
+            last = merged[-1]
+            merged[-1] = Interval(last.start_s, iv.end_s, max(last.peak_value, iv.peak_value), last.peak_t_s, 1.0)
+        else:
+            merged.append(iv)
+    return [iv for iv in merged if iv.duration_s >= min_s]
 
 
 def _turns(values: np.ndarray, min_swing: float) -> int:
@@ -303,11 +311,23 @@ def _turns(values: np.ndarray, min_swing: float) -> int:
     return turns
 
 
+def _oscillates(values: np.ndarray, max_lag: int = 6, max_corr: float = -0.4) -> bool:
+    """Whether a series swings back and forth regularly: its autocorrelation (mean removed) falls to ``max_corr`` or
+    below at some lag of 2 to ``max_lag`` samples (half a period of a 0.8–2.5 Hz wave at 10 frames/s). A hand held
+    up still with jittery landmarks makes turns too, but no regular swing."""
+    v = values[np.isfinite(values)]
+    v = v - v.mean() if len(v) else v
+    energy = float(v @ v)
+    if len(v) <= max_lag or energy <= 0.0:
+        return False
+    return min(float(v[:-k] @ v[k:]) / energy for k in range(2, max_lag + 1)) <= max_corr
+
+
 def detect_gestures(frames: GestureFrames, settings: GestureSettings) -> list[Gesture]:
     """Gestures from per-frame features (:class:`~etiquette_cv.posture.gestures.GestureFrames`) with the rulebook's
     :class:`~etiquette_cv.posture.gestures.GestureSettings`: indicating and hand-over held at least their minimum
     time, a wave where the raised forearm's wrist swung side to side at least ``wave_min_turns`` times by at least
-    ``wave_min_swing_m`` each, a handshake where a hand stayed at another person's (its duration is the event's)."""
+    ``wave_min_swing_deg`` each, a handshake where a hand stayed at another person's (its duration is the event's)."""
     t, s = frames.t_s, settings
     out = [Gesture("indicate", iv.start_s, iv.end_s)
            for iv in _flag_intervals(t, frames.indicate, s.indicate_min_s, s.max_gap_s)]
@@ -316,12 +336,12 @@ def detect_gestures(frames: GestureFrames, settings: GestureSettings) -> list[Ge
     if frames.hand_contact is not None:
         out += [Gesture("handshake", iv.start_s, iv.end_s)
                 for iv in _flag_intervals(t, frames.hand_contact, s.handshake_min_s, s.max_gap_s)]
-    for arm in range(frames.wave_lateral_m.shape[1]):
-        lateral = frames.wave_lateral_m[:, arm]
+    for arm in range(frames.wave_swing_deg.shape[1]):
+        lateral = frames.wave_swing_deg[:, arm]
         raised = np.where(np.isfinite(lateral), 1.0, 0.0)
         for iv in _flag_intervals(t, raised, s.wave_min_s, s.max_gap_s):
             inside = (t >= iv.start_s) & (t <= iv.end_s)
-            n = _turns(lateral[inside], s.wave_min_swing_m)
-            if n >= s.wave_min_turns:
+            n = _turns(lateral[inside], s.wave_min_swing_deg)
+            if n >= s.wave_min_turns and _oscillates(lateral[inside], max_corr=s.wave_max_autocorr):
                 out.append(Gesture("wave", iv.start_s, iv.end_s, n))
     return sorted(out, key=lambda g: g.start_s)

@@ -71,3 +71,19 @@ def test_a_handshake_is_a_hand_at_another_persons_hand_and_its_duration_is_measu
     assert len(shakes) == 1 and abs(shakes[0].duration_s - 3.4) < 0.15
     alone = measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [_person(1, (640, 420))])], 1, S)
     assert alone.tolist() == [0.0]
+
+
+def test_one_frame_read_zero_does_not_split_a_gesture():
+    from etiquette_cv.events import _flag_intervals
+    t = np.arange(0.0, 3.0, 0.1)
+    flag = np.where((t >= 0.5) & (t < 2.5), 1.0, 0.0)
+    flag[12] = 0.0                                       # one noisy frame in the middle
+    (iv,) = _flag_intervals(t, flag, 0.6, 0.3)
+    assert iv.start_s == pytest.approx(0.5) and iv.end_s == pytest.approx(2.4)
+
+
+def test_a_wave_swings_regularly_and_jitter_does_not():
+    from etiquette_cv.events import _oscillates
+    t = np.arange(0.0, 2.0, 0.1)
+    assert _oscillates(20.0 * np.sin(2 * np.pi * 1.5 * t))
+    assert not _oscillates(np.random.default_rng(3).normal(0.0, 10.0, len(t)))

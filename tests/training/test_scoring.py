@@ -178,3 +178,13 @@ def test_the_shipped_handshake_scenario_wants_a_stand_up_then_3_to_5_s():
     assert verdicts(good) == ["done", "done"]
     assert verdicts(short) == ["done", "wrong_form"]
     assert verdicts(seated)[0] == "missing"
+
+
+def test_a_not_assessable_step_is_timed_only_by_an_event_in_its_window():
+    # bows not measured (no calibration): the stray bend at 30 s is not the greeting bow, so the indicating is timed
+    # from the stand-up (on time), not found "out of order" before the stray bend
+    ev = TraineeEvents([stand(4.3), bow(30.0, 15.0), indicate(10.0)], 40.0, cues={"customer_near": 3.8},
+                       not_measured={"bow": "no calibration"})
+    res = score_attempt(RECEPTION, ev)
+    assert verdicts(res) == ["done", "not_assessable", "done"]
+    assert res.steps[1].event is None and res.steps[2].anchor_s == pytest.approx(4.3)

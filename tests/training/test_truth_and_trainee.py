@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -78,3 +79,25 @@ def test_live_scoring_gives_each_verdict_once_it_is_decided():
     assert verdicts[0][0] >= 1.0                                          # … told once held 1 s …
     assert [line[:19] for _, line in verdicts] == ["[done] 1. upright 1", "[not assessable] 2."]  # … and only once
     assert live.result is not None and live.result.steps[1].verdict == "not_assessable"   # no calibration
+
+
+def _sidecar(tmp_path: Path, events: list[dict], annotated: bool = True) -> Path:
+    frames = [{"t_s": k / 10, "persons": {"clerk": {"trunk_flexion_deg": 0.0, "stance": "stand"}}}
+              for k in range(120)]
+    d = {"schema": "etiquette-cv/ground-truth", "duration_s": 12.0, "events": events, "frames": frames}
+    if annotated:
+        d["gestures_annotated"] = True
+    path = tmp_path / "clip.gt.json"
+    path.write_text(json.dumps(d))
+    return path
+
+
+def test_gesture_events_of_the_sidecar_are_the_truth_of_gesture_steps(tmp_path):
+    events = [{"type": "gesture", "gesture": "wave", "person": "clerk", "start_s": 4.0, "end_s": 6.0},
+              {"type": "gesture", "gesture": "handshake", "person": "customer", "start_s": 1.0, "end_s": 5.0}]
+    ev = truth_events(_sidecar(tmp_path, events))
+    (wave,) = ev.of_kind("wave")
+    assert (wave.t_s, wave.start_s, wave.end_s) == (4.0, 4.0, 6.0)
+    assert ev.of_kind("handshake") == [] and ev.not_measured == {}   # the customer's is not the clerk's
+    old = truth_events(_sidecar(tmp_path, events, annotated=False))
+    assert old.of_kind("wave") == [] and set(old.not_measured) == {"indicate", "hand_over", "wave", "handshake"}

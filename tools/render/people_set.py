@@ -51,6 +51,21 @@ def clip_name(split, seed, family, opts):
     return f"{split[0]}{seed}_{family}_{opts['layout']}"
 
 
+def clip_files(split, name):
+    """A clip's files, relative to the set's folder."""
+    return {k: f"{split}/{name}{ext}" for k, ext in (("video", ".mp4"), ("truth", ".gt.json"), ("calibration", ".yaml"),
+                                                     ("scenario", ".scenario.yaml"))}
+
+
+def keep_measured(rows, man, keys):
+    """Copy the measured ``keys`` (render times, sizes) of each clip from the manifest ``man`` already written."""
+    old = {r["name"]: r for r in json.load(open(man))["clips"]} if os.path.exists(man) else {}
+    for r in rows:
+        for k in keys:
+            if k in old.get(r["name"], {}):
+                r[k] = old[r["name"]][k]
+
+
 def check_split(rows):
     tun = [r for r in rows if r["split"] == "tuning"]
     held = [r for r in rows if r["split"] == "heldout"]
@@ -92,18 +107,10 @@ def scenarios():
                      "n_passersby": roles.count("passerby"), "queue": meta["queue"],
                      "duration_s": d["duration_s"], "fps": d["fps"],
                      "camera_noise_sigma": d["scene"]["camera_noise_sigma"], "video_crf": d["scene"]["video_crf"],
-                     "files": {k: f"{split}/{name}{ext}" for k, ext in (("video", ".mp4"), ("truth", ".gt.json"),
-                                                                        ("calibration", ".yaml"),
-                                                                        ("scenario", ".scenario.yaml"))}})
+                     "files": clip_files(split, name)})
     check_split(rows)
     man = os.path.join(SET, "manifest.json")
-    old = {}
-    if os.path.exists(man):
-        old = {r["name"]: r for r in json.load(open(man))["clips"]}
-    for r in rows:   # keep measured render times
-        for k in ("render_s", "mean_s_per_frame", "video_bytes"):
-            if k in old.get(r["name"], {}):
-                r[k] = old[r["name"]][k]
+    keep_measured(rows, man, ("render_s", "mean_s_per_frame", "video_bytes"))
     with open(man, "w") as f:
         json.dump({"set": "people_set", "generator": "tools/render/people_set.py", "width": 1280, "height": 720,
                    "split_rule": "held-out clips use other seeds than tuning clips, and only held-out clips have the "

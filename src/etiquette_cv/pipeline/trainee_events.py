@@ -48,13 +48,20 @@ def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Ruleboo
     else:
         events, trainee = _uncalibrated_events(frames, rb, duration)
     if trainee is not None:
-        events.events += _gestures(frames, trainee.track_id, rb, skyline_px(cal))
+        moves = [(e.start_s, e.end_s) for e in events.events if e.kind in ("stand_up", "sit_down")]
+        events.events += _gestures(frames, trainee.track_id, rb, skyline_px(cal), events.t_s, events.standing, moves)
     return events, trainee
 
 
-def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np.ndarray | None) -> list:
+def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np.ndarray | None,
+              stance_t_s: np.ndarray | None = None, standing: np.ndarray | None = None,
+              moves: list[tuple[float, float]] = ()) -> list:
     """The trainee's indicating, hand-over, wave and handshake gestures (landmarks hidden by the counter not
-    used)."""
+    used). A two-handed hand-over is looked for only while the trainee stands (when the stance is known): seated,
+    forearms resting on the desk put both hands forward together at waist height — the hand-over's geometry —
+    for as long as the clerk works (tuning role-play t301: a false hand-over for the 3 s the clerk sat typing) — and
+    not within 0.5 s of a stand-up or sit-down (``moves``: onset to completion), when the hands push on the desk
+    (tuning role-play t303 and the bundled reception clip: 0.5–0.7 s false hand-overs at each rise)."""
     poses = []
     for f in frames:
         p = next((q for q in f.persons if q.track_id == track_id and q.landmarks_source == "mediapipe"), None)
@@ -65,6 +72,13 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
     settings = rb.gesture_settings()
     features = measure_gestures(t, poses, settings)
     features.hand_contact = measure_hand_contact(frames, track_id, settings)
+    if standing is not None and stance_t_s is not None and len(stance_t_s):
+        k = np.clip(np.searchsorted(stance_t_s, t), 0, len(stance_t_s) - 1)
+        seated = ~np.asarray(standing, bool)[k]
+        features.hand_over = np.where(seated & np.isfinite(features.hand_over), 0.0, features.hand_over)
+    for a, b in moves:
+        rising = (t >= a - 0.5) & (t <= b + 0.5) & np.isfinite(features.hand_over)
+        features.hand_over = np.where(rising, 0.0, features.hand_over)
     return gesture_events(detect_gestures(features, settings))
 
 

@@ -9,8 +9,10 @@ shoulder direction made square to it, forward their cross product (the way the c
 * **two-handed hand-over** — both wrists at least ``handover_min_forward_m`` ahead of the shoulders and at most
   ``handover_max_gap_m`` apart, below the shoulders, the trunk within ``handover_max_tilt_deg`` of the camera's
   vertical (in a bow, hands folded in front are ahead of the bent body);
-* **wave** — the forearm raised (wrist at least ``wave_min_raise_m`` above the elbow): the wrist's sideways offset
-  from the elbow is kept, for the events stage to count its oscillation;
+* **wave** — the forearm raised (wrist at least ``wave_min_raise_m`` above the elbow): its sideways tilt from the
+  body's up (degrees, toward the body's left positive) is kept, for the events stage to count its oscillation. An
+  angle, not the wrist's offset in metres: MediaPipe's world landmarks shrink or grow a person (tuning role-play
+  t302, seen 30°–60° from the side: a forearm of 0.25 m read 0.19–0.20 m long, a ±25° wave ±0.06 m);
 * **hand contact** (a handshake) — in the image, since each person's world landmarks have their own origin: one of
   the person's wrists within ``handshake_max_gap_shoulders`` of their own shoulder width of another person's wrist.
   Two hands that only line up in the image (one far behind the other) count too: without a calibration there is no
@@ -44,11 +46,15 @@ class GestureSettings:
     handover_min_s: float = 0.5
     handover_max_tilt_deg: float = 25.0
     wave_min_raise_m: float = 0.05
-    wave_min_swing_m: float = 0.10
-    """A side-to-side move of the wrist counts when it travels at least this far from the last turning point."""
+    wave_min_swing_deg: float = 15.0
+    """A side-to-side move of the raised forearm counts when it turns at least this far (degrees) from the last
+    turning point."""
     wave_min_turns: float = 3.0
     """… and a wave has at least this many such moves (left-right-left)."""
     wave_min_s: float = 0.8
+    wave_max_autocorr: float = -0.4
+    """… and swings regularly: the swing's autocorrelation falls to this at a lag of 0.2–0.6 s (a hand held up still
+    with jittery landmarks makes turns too: synthetic sequences with 3 cm noise, 11 false waves without it)."""
     handshake_max_gap_shoulders: float = 0.5
     handshake_min_s: float = 0.5
     max_gap_s: float = 0.3
@@ -64,9 +70,9 @@ class GestureFrames:
     """1.0 / 0.0 / NaN: one arm indicating."""
     hand_over: np.ndarray
     """1.0 / 0.0 / NaN: both hands forward together."""
-    wave_lateral_m: np.ndarray
-    """(N, 2) per arm (left, right): the wrist's sideways offset from the elbow while the forearm is raised (m),
-    NaN otherwise."""
+    wave_swing_deg: np.ndarray
+    """(N, 2) per arm (left, right): the raised forearm's sideways tilt from the body's up (degrees, toward the
+    body's left positive), NaN when the forearm is not raised."""
     hand_contact: np.ndarray | None = None
     """1.0 / 0.0 / NaN: a wrist of the person at another person's wrist in the image (None: not measured)."""
 
@@ -92,7 +98,7 @@ def _angle_deg(u: np.ndarray, v: np.ndarray) -> float:
 
 
 def frame_features(pose: PersonPose, s: GestureSettings) -> tuple[float, float, float, float]:
-    """(indicate, hand_over, left wave lateral m, right wave lateral m) of one frame (NaN where not seen)."""
+    """(indicate, hand_over, left forearm swing °, right forearm swing °) of one frame (NaN where not seen)."""
     nan = float("nan")
     w = np.asarray(pose.world_xyz_m, float)
     seen = np.minimum(pose.visibility, pose.presence) >= s.visibility
@@ -120,8 +126,9 @@ def frame_features(pose: PersonPose, s: GestureSettings) -> tuple[float, float, 
         if elbow >= s.indicate_min_elbow_deg and s.indicate_min_elevation_deg <= elevation <= 90.0 \
                 and hand_over != 1.0:
             indicate = 1.0
-        if float((w[wr] - w[el]) @ up) >= s.wave_min_raise_m:
-            lateral[k] = float((w[wr] - w[el]) @ left)
+        fore = w[wr] - w[el]
+        if float(fore @ up) >= s.wave_min_raise_m:
+            lateral[k] = float(np.degrees(np.arctan2(float(fore @ left), float(fore @ up))))
     return indicate, hand_over, lateral[0], lateral[1]
 
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arm_gestures import GESTURE_ARM_STATES, blended_arm, thumb_direction
 from .scenario import BodySpec, PoseParams
 
 __all__ = ["Body", "joint_positions_m", "trunk_angles_deg", "DEFAULT_DESK_HEIGHT_M"]
@@ -325,10 +326,21 @@ def _arms(p: PoseParams, body: Body, bl: float, walk: float, phase: float, hip_c
             arms = "desk" if bl >= 0.5 else "sides"
         if arms == "reach_down" and side == +1:
             arms = "sides"  # only the right hand reaches down
-        elbow, wrist = _arm(arms, side, s, body, frame, hips, hip_c, walk, phase, desk_height_m)
+        gesture = blended_arm(p.arms, p.arms_prev, p.arms_blend, -side, p.arms_since_s, p.gesture_hz or None)
+        if gesture is not None:  # a DB 表4 gesture (shared geometry, chest axes right/forward/up)
+            t_up, t_fwd, t_left = frame
+            to_local = np.stack([-t_left, t_fwd, t_up], axis=1)
+            upper, fore, palm, _ = (to_local @ v for v in gesture)
+            elbow = s + body.upper_arm_m * upper
+            wrist = elbow + body.forearm_m * fore
+        else:
+            arms = "sides" if arms in GESTURE_ARM_STATES else arms  # the arm a one-handed gesture leaves hanging
+            elbow, wrist = _arm(arms, side, s, body, frame, hips, hip_c, walk, phase, desk_height_m)
         pts[i_el], pts[i_wr] = elbow, wrist
         hand = _unit(wrist - elbow)
         thumb_side = _perp_unit(_F - side * 0.3 * _L, hand, _U)
+        if gesture is not None:  # the hand turned as the gesture's palm says
+            thumb_side = thumb_direction(palm, hand, -side)
         i_pinky, i_index, i_thumb = (L_PINKY, L_INDEX, L_THUMB) if side == +1 else (R_PINKY, R_INDEX, R_THUMB)
         pts[i_index] = wrist + body.hand_m * (0.45 * hand + 0.10 * thumb_side)
         pts[i_pinky] = wrist + body.hand_m * (0.40 * hand - 0.25 * thumb_side)

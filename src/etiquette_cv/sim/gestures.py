@@ -5,7 +5,8 @@ the hips; the person's left is +x, up is −y, forward is −z). Each segment of
 gesture (``indicate``, ``hand_over``, ``wave``) or a distractor that must not be read as one (``rest``,
 ``folded``: hands together at the belly; ``static_raise``: a forearm raised and held still, as when touching the
 hair; ``one_arm_forward``: one hand forward, the other down; ``reach_down``: one arm slightly out, low) — with
-transitions blended over 0.3 s and Gaussian noise on every landmark.
+transitions blended over 0.3 s and Gaussian noise on every landmark. Indicating and waving use the DB 表4 geometry of
+:mod:`.arm_gestures` (the scenario body's and the renderer's), mirrored to whichever arm the segment names.
 
 This is the material the gesture detectors are tested and benchmarked on: made by this module, not measured on
 people, so it tells that the detectors do what their definitions say, not how MediaPipe sees real arms.
@@ -16,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from .arm_gestures import gesture_arm
 
 UPPER_ARM_M, FOREARM_M = 0.28, 0.26
 SHOULDER_Y_M, HALF_SHOULDER_M = -0.47, 0.18
@@ -50,13 +53,10 @@ def _arm_dirs(kind: str, t: float, this_side: bool, side: int) -> tuple[np.ndarr
         return _unit(down + 0.15 * FWD), _unit(FWD * 0.5 - out * 1.0 + 0.2 * down)
     if not this_side:
         return rest
-    if kind == "indicate":
-        d = _unit(np.cos(np.radians(50)) * down + np.sin(np.radians(50)) * _unit(0.8 * out + 0.6 * FWD))
-        return d, d
-    if kind == "wave":
-        swing = np.radians(28) * np.sin(2 * np.pi * 1.6 * t)
-        fore = _unit(np.cos(swing) * UP + np.sin(swing) * out)
-        return _unit(0.6 * out + 0.5 * FWD + 0.35 * down), fore
+    if kind in ("indicate", "wave"):   # DB 表4 geometry shared with the scenario body and the renderer
+        upper, fore, _, _ = gesture_arm(kind, 1, t)
+        to_mp = np.stack([out, FWD, UP], axis=1)   # chest axes (out = this arm's side, forward, up) → MediaPipe
+        return _unit(to_mp @ upper), _unit(to_mp @ fore)
     if kind == "static_raise":
         return _unit(0.6 * out + 0.5 * FWD + 0.35 * down), _unit(UP + 0.2 * out - 0.3 * out)
     if kind == "one_arm_forward":

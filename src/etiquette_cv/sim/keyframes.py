@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arm_gestures import RAISE_S as GESTURE_RAISE_S
+
 STEP_LENGTH_M = 0.7
 """Length of one walking step; a full walk cycle (walk_phase 0 → 1) is two steps."""
 DEFAULT_TRANSITION_S = 1.0
@@ -18,7 +20,7 @@ DEFAULT_TRANSITION_S = 1.0
 #: Numeric keyframe fields interpolated with a smoothstep, and their defaults when no key ever sets them.
 NUMERIC_FIELDS = (
     "heading_deg", "trunk_flexion_deg", "trunk_lateral_deg", "neck_flexion_deg",
-    "sway_amplitude_deg", "sway_period_s",
+    "sway_amplitude_deg", "sway_period_s", "gesture_hz",
 )
 _NUMERIC_DEFAULTS = {
     "trunk_flexion_deg": 0.0,
@@ -26,6 +28,7 @@ _NUMERIC_DEFAULTS = {
     "neck_flexion_deg": 0.0,
     "sway_amplitude_deg": 0.0,
     "sway_period_s": 2.0,
+    "gesture_hz": 0.0,
 }
 #: Default heading per role: clerks face the customers (+y), customers face the counter (−y).
 _DEFAULT_HEADING_DEG = {"clerk": 90.0, "customer": 270.0, "passerby": 0.0}
@@ -60,6 +63,7 @@ class Keyframe:
     legs: str | None = None
     sway_amplitude_deg: float | None = None
     sway_period_s: float | None = None
+    gesture_hz: float | None = None
 
 
 @dataclass
@@ -94,6 +98,14 @@ class PoseParams:
     """Floor speed of the pelvis centre, m/s."""
     walk_distance_m: float = 0.0
     """Path length walked since the start, metres."""
+    arms_prev: str = "sides"
+    """The arms state before the current one (the first keyframe's state before any change)."""
+    arms_since_s: float = math.inf
+    """Seconds since the key that set the current arms state (the oscillation phase of a wave or handshake)."""
+    arms_blend: float = 1.0
+    """0 → 1 (linear) over ``sim.arm_gestures.RAISE_S`` after that key: an arm moving between hanging and a gesture."""
+    gesture_hz: float = 0.0
+    """Oscillation frequency of a wave or a handshake's pumping, Hz (0: the gesture's default)."""
 
 
 class KeyframeTrack:
@@ -143,6 +155,15 @@ class KeyframeTrack:
         i = int(np.searchsorted(ts, t, side="right")) - 1
         return vs[max(i, 0)]  # before the first keyframe: hold its value
 
+    def _arms_change(self, t: float) -> tuple[str, float]:
+        """The arms state before the current one and the seconds since the current one was set (inf: never
+        changed)."""
+        ts, vs = self.discrete["arms"]
+        i = int(np.searchsorted(ts, t, side="right")) - 1
+        if i <= 0:
+            return vs[0], math.inf
+        return vs[i - 1], float(t - ts[i])
+
     def _sit_blend(self, t: float) -> float:
         keys = self.stance_keys
         blend = keys[0][2]  # the first key's stance holds before it (no transition into the first key)
@@ -178,6 +199,7 @@ class KeyframeTrack:
         blend = self._sit_blend(t)
         amp = self._numeric("sway_amplitude_deg", t)
         period = self._numeric("sway_period_s", t)
+        arms_prev, since = self._arms_change(t)
         return PoseParams(
             t_s=t,
             pos_m=pos,
@@ -195,6 +217,10 @@ class KeyframeTrack:
             walk_phase=(dist / (2.0 * STEP_LENGTH_M)) % 1.0,
             walk_speed_m_s=speed,
             walk_distance_m=dist,
+            arms_prev=arms_prev,
+            arms_since_s=since,
+            arms_blend=min(1.0, since / GESTURE_RAISE_S),
+            gesture_hz=self._numeric("gesture_hz", t),
         )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..strict_yaml import StrictReader, read_yaml_file, show
+from .arm_gestures import GESTURE_ARM_STATES
 from .keyframes import (NUMERIC_FIELDS, STEP_LENGTH_M, Keyframe, KeyframeTrack, PoseParams,
                         smoothstep)
 
@@ -41,6 +42,7 @@ __all__ = [
     "ROLES",
     "EXTRA_ROLES",
     "ANNOTATION_KINDS",
+    "GESTURE_TYPES",
     "BOW_CLASSES",
     "VIOLATION_TYPES",
     "STEP_LENGTH_M",
@@ -48,14 +50,18 @@ __all__ = [
 
 SCENARIO_VERSION = 1
 STANCES = ("sit", "stand")
-ARM_STATES = ("sides", "front_folded", "pockets", "desk", "reach_down", "reach_forward", "phone_shoulder")
+ARM_STATES = ("sides", "front_folded", "pockets", "desk", "reach_down", "reach_forward", "phone_shoulder") \
+    + GESTURE_ARM_STATES
+"""Arm states; the last four are DB 表4 gestures with exact geometry (:mod:`.arm_gestures`)."""
 LEG_STATES = ("normal", "crossed", "bent_knee", "tiptoe")
 ROLES = ("clerk", "customer")
 #: Roles accepted in addition to ROLES (renderer extension, docs/scenario.md): someone who crosses the room and never
 #: approaches the counter. Kept out of ROLES so error messages and role checks of version-1 readers stay unchanged.
 EXTRA_ROLES = ("passerby",)
 SEXES = ("female", "male")
-ANNOTATION_KINDS = ("bow", "reach", "violation", "clutter")
+ANNOTATION_KINDS = ("bow", "reach", "violation", "clutter", "gesture")
+GESTURE_TYPES = GESTURE_ARM_STATES
+"""A ``gesture`` annotation's ``type``: the arms state the person holds from ``start_s`` to ``end_s``."""
 BOW_CLASSES = ("greeting", "thanks", "apology", "none")
 VIOLATION_TYPES = (
     "stoop", "lean_on_counter", "bent_leg", "tiptoe", "sway", "hands_in_pockets", "lie_on_desk", "lean_back",
@@ -177,14 +183,14 @@ class Annotation:
     """A label from the script author: a bow, a reach, a violation interval, or a clutter object."""
 
     kind: str
-    """bow | reach | violation | clutter"""
+    """bow | reach | violation | clutter | gesture"""
     person: str | None = None
     start_s: float | None = None
     end_s: float | None = None
     bow_class: str | None = None
     """greeting | thanks | apology | none (kind bow)."""
     type: str | None = None
-    """Violation type (kind violation)."""
+    """Violation type (kind violation); gesture type (kind gesture: indicate | wave | hand_over | handshake)."""
     region: str | None = None
     """counter_top | floor (kind clutter)."""
     object: str | None = None
@@ -261,7 +267,7 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
 
 _KEY_FIELDS = (
     "t", "pos_m", "heading_deg", "stance", "transition_s", "trunk_flexion_deg", "trunk_lateral_deg",
-    "neck_flexion_deg", "arms", "legs", "sway_amplitude_deg", "sway_period_s",
+    "neck_flexion_deg", "arms", "legs", "sway_amplitude_deg", "sway_period_s", "gesture_hz",
 )
 
 
@@ -373,7 +379,7 @@ def _parse_key(k: Any, path: str, v: StrictReader) -> Keyframe:
         key.legs = v.choice(f"{path}.legs", k["legs"], LEG_STATES)
     for name in NUMERIC_FIELDS:
         if name in k:
-            lo = 0.0 if name == "sway_amplitude_deg" else None
+            lo = 0.0 if name in ("sway_amplitude_deg", "gesture_hz") else None
             if name == "sway_period_s":
                 setattr(key, name, v.number(f"{path}.{name}", k[name], lo=0.0, lo_open=True))
             else:
@@ -401,8 +407,8 @@ def _parse_annotation(a: Any, path: str, v: StrictReader, person_ids: set[str]) 
         if "disappear_s" in a:
             ann.end_s = v.number(f"{path}.disappear_s", a["disappear_s"], lo=ann.appear_s)
         return ann
-    optional = {"bow": ("bow_class",), "reach": (), "violation": ()}[kind]
-    required = ("kind", "person", "start_s", "end_s") + (("type",) if kind == "violation" else ())
+    optional = {"bow": ("bow_class",), "reach": (), "violation": (), "gesture": ()}[kind]
+    required = ("kind", "person", "start_s", "end_s") + (("type",) if kind in ("violation", "gesture") else ())
     v.mapping(path, a, optional, required)
     person = v.text(f"{path}.person", a["person"])
     if person not in person_ids:
@@ -416,4 +422,6 @@ def _parse_annotation(a: Any, path: str, v: StrictReader, person_ids: set[str]) 
         ann.bow_class = v.choice(f"{path}.bow_class", a.get("bow_class", "none"), BOW_CLASSES)
     if kind == "violation":
         ann.type = v.choice(f"{path}.type", a["type"], VIOLATION_TYPES)
+    if kind == "gesture":
+        ann.type = v.choice(f"{path}.type", a["type"], GESTURE_TYPES)
     return ann

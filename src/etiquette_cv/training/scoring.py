@@ -110,6 +110,10 @@ def _score_step(step: Step, band: tuple[float, float] | None, ev: TraineeEvents,
                                         and step.window.after not in ev.cue_problems else "")
         r.waiting_for_cue = anchor is None and step.window.after not in ev.cue_problems and not unmeasured
         later = [e for e in cands if e.t_s >= floor_s]
+        if anchor is not None:  # timed from a known anchor: only an event in the step's window (with its late
+            w = step.window     # allowance) stands for it — not a stray one long after (tuning role-play t302)
+            later = [e for e in later if anchor + float(w.from_s.value) <= e.t_s
+                     <= anchor + float(w.to_s.value) + float(w.late_s.value)]
         if later:
             r.event = later[0]
             used.add(id(later[0]))

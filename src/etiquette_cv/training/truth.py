@@ -5,8 +5,10 @@ Truth → events: a stand-up or sit-down at its ``start_s`` (the onset, as the r
 to ``end_s``; a bow from its ``start_s`` with its true peak angle and ``hold_s`` measured on the true per-frame
 trunk flexion the way the bend detector measures it (time within 20 % of the peak); upright standing stretches
 (``hold_posture``) from the true per-frame stance and flexion by the same function as the measured ones; the
-customer cues are the first ``cross_2m`` in and the first out after it. Gestures are not annotated in the rendered samples: their kinds are
-``not_measured`` in the truth stream.
+customer cues are the first ``cross_2m`` in and the first out after it. Gestures are the sidecar's ``gesture``
+events (``gesture``: indicate / wave / hand_over / handshake, ``start_s``–``end_s``: the scripted arms state, see
+``sim.arm_gestures``), timed at their start; a sidecar without ``gestures_annotated`` (rendered before gestures
+existed) leaves their kinds ``not_measured``.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ def truth_events(path: str | Path, person: str = "clerk", upright_below_deg: flo
         raise TruthError(f"{p}: not a ground-truth sidecar (schema is not {TRUTH_SCHEMA!r})")
     duration = float(d["duration_s"])
     t, flex, standing = _series(d, person)
-    moves, bows = [], []
+    moves, bows, gestures = [], [], []
+    annotated = bool(d.get("gestures_annotated"))
     near = leave = None
     for e in d["events"]:
         kind = e["type"]
@@ -66,10 +69,13 @@ def truth_events(path: str | Path, person: str = "clerk", upright_below_deg: flo
             continue
         elif kind in ("stand_up", "sit_down"):
             moves.append(TraineeEvent(kind, float(e["start_s"]), float(e["start_s"]), float(e["end_s"])))
+        elif kind == "gesture" and annotated:
+            gestures.append(TraineeEvent(e["gesture"], float(e["start_s"]), float(e["start_s"]), float(e["end_s"])))
         elif kind == "bow_peak":
             a, b, peak = float(e["start_s"]), float(e["end_s"]), float(e["angle_deg"])
             bows.append(TraineeEvent("bow", a, a, b, peak, float(e["t_s"]), 0.0, _hold_s(t, flex, a, b, peak)))
     holds = standing_holds(t, standing, flex, upright_below_deg)
-    return TraineeEvents(moves + bows + holds, duration, cues={"customer_near": near, "customer_leave": leave},
-                         not_measured={k: "gestures are not annotated in this sidecar" for k in GESTURE_KINDS},
+    unannotated = {} if annotated else {k: "gestures are not annotated in this sidecar" for k in GESTURE_KINDS}
+    return TraineeEvents(moves + bows + holds + gestures, duration,
+                         cues={"customer_near": near, "customer_leave": leave}, not_measured=unannotated,
                          t_s=t, flexion_deg=flex, standing=standing)

@@ -1,0 +1,138 @@
+"""Trainer mode on the rendered role-play set (benchmarks/roleplay_set/, tools/render/roleplay_set.py): per-step
+verdicts on the truth sidecar and on what the pipeline measured, their agreement, gesture precision/recall, and
+wrong bow classes scored as done — tuning and held-out apart. Used by ``benchmarks/score.py --set roleplay``.
+
+Truth: each clip's scenario scored on the sidecar's true event stream (``training.truth.truth_events``: the
+clerk's true stand-ups, bows with their true peak angles, upright stretches, the customer's 2 m crossings, and the
+scripted gestures). Measured: ``etiquette score`` on the clip's tracks, without a floor calibration (the product's
+trainer-mode default: a phone on a tripod) or, with ``calibrated=True``, with the true camera's calibration.
+
+A gesture found is right when it overlaps a true gesture of its kind with IoU ≥ 0.3 (each truth matched once).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from etiquette_cv.geometry.calibration import load_calibration
+from etiquette_cv.io.tracks import read_tracks
+from etiquette_cv.io.video import VideoSource
+from etiquette_cv.people.stage import PeopleConfig
+from etiquette_cv.pipeline import run_people
+from etiquette_cv.pipeline.score_run import score_video
+from etiquette_cv.pipeline.trainee_events import scored_events
+from etiquette_cv.rules.rulebook import Rulebook
+from etiquette_cv.training.scenario import load_scenario
+from etiquette_cv.training.scoring import score_attempt
+from etiquette_cv.training.truth import GESTURE_KINDS, truth_events
+
+SET = Path(__file__).resolve().parent / "roleplay_set"
+
+
+def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union > 0 else 0.0
+
+
+def _tracks(clip: dict, cache: Path, calibrated: bool) -> Path:
+    """The clip's tracks file (pose run once, cached)."""
+    path = cache / f"roleplay_{clip['name']}_{'cal' if calibrated else 'nocal'}.jsonl.gz"
+    if not path.exists():
+        cal = load_calibration(SET / clip["files"]["calibration"]) if calibrated else None
+        run_people(VideoSource(SET / clip["files"]["video"], analysis_fps=10.0), path, cal, PeopleConfig(model="full"))
+    return path
+
+
+def _match(truth: list[tuple[float, float]], found: list[tuple[float, float]]) -> tuple[int, int, int]:
+    """(true positives, false positives, false negatives) of found intervals against true ones."""
+    used: set[int] = set()
+    tp = fp = 0
+    for g in found:
+        k = next((i for i, tr in enumerate(truth) if i not in used and _iou(tr, g) >= 0.3), None)
+        if k is None:
+            fp += 1
+        else:
+            used.add(k)
+            tp += 1
+    return tp, fp, len(truth) - len(used)
+
+
+def _trainee_is_clerk(frames: list, track_id: int, gt: dict) -> bool:
+    """Whether the measured trainee is the true clerk: their median nose pixel within 40 px of the clerk's."""
+    nose_m, nose_t = [], []
+    for f, g in zip(frames, gt["frames"]):
+        p = next((q for q in f.persons if q.track_id == track_id), None)
+        if p is not None and "clerk" in g["persons"]:
+            nose_m.append(p.image_xy_px[0])
+            nose_t.append(g["persons"]["clerk"]["landmarks_px"][0])
+    if not nose_m:
+        return False
+    return bool(np.median(np.linalg.norm(np.array(nose_m) - np.array(nose_t), axis=1)) < 40.0)
+
+
+def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None:
+    """Print the per-step table and the summary figures of one split (``tuning``, ``heldout`` or ``all``)."""
+    clips = [c for c in json.loads((SET / "manifest.json").read_text())["clips"]
+             if split in ("all", c["split"]) and (SET / c["files"]["truth"]).exists()]
+    stats: dict[str, dict] = {}
+    print(f"{'clip':<42} {'step':<17} {'truth':<15} {'measured':<15} agree  measured detail")
+    for clip in clips:
+        s = stats.setdefault(clip["split"], {"agree": 0, "total": 0, "assessed": 0, "assessed_agree": 0,
+                                             "wrong_class_done": 0, "wrong_class": 0, "trainee_ok": 0, "clips": 0,
+                                             "g": {k: [0, 0, 0] for k in GESTURE_KINDS}})
+        gt_path = SET / clip["files"]["truth"]
+        gt = json.loads(gt_path.read_text())
+        truth = truth_events(gt_path, upright_below_deg=rb.bow("start_deg"))
+        tracks = _tracks(clip, cache, calibrated)
+        cal = SET / clip["files"]["calibration"] if calibrated else None
+        sc = load_scenario(clip["scenario"], rb)
+        expected = score_attempt(sc, truth)
+        measured, _ = score_video(None, clip["scenario"], cache / f"out_{clip['name']}", calibration=cal,
+                                  tracks_path=tracks, lang="en")
+        s["clips"] += 1
+        for t, m in zip(expected.steps, measured.steps):
+            ok = t.verdict == m.verdict
+            s["total"] += 1
+            s["agree"] += ok
+            if m.verdict != "not_assessable":
+                s["assessed"] += 1
+                s["assessed_agree"] += ok
+            if t.verdict == "wrong_class":
+                s["wrong_class"] += 1
+                s["wrong_class_done"] += m.verdict == "done"
+            print(f"{clip['name']:<42} {t.step_id:<17} {t.verdict:<15} {m.verdict:<15} {'yes' if ok else 'NO':<6} "
+                  f"{m.message_en[:80]}")
+        frames = read_tracks(tracks).frames
+        events, trainee = scored_events(frames, load_calibration(cal) if cal else None, rb, clip["name"])
+        is_clerk = trainee is not None and _trainee_is_clerk(frames, trainee.track_id, gt)
+        s["trainee_ok"] += is_clerk
+        if not is_clerk:
+            print(f"{clip['name']:<42} the trainee chosen is not the clerk ({trainee.how_en if trainee else 'nobody'})")
+        for kind in GESTURE_KINDS:
+            tr = [(e.start_s, e.end_s) for e in truth.of_kind(kind)]
+            found = [(e.start_s, e.end_s) for e in events.of_kind(kind)]
+            for i, n in enumerate(_match(tr, found)):
+                s["g"][kind][i] += n
+            if tr or found:
+                print(f"{'':<42} gesture {kind:<9} truth {[(round(a, 1), round(b, 1)) for a, b in tr]} "
+                      f"found {[(round(a, 1), round(b, 1)) for a, b in found]}")
+    for name, s in stats.items():
+        _summary(name, s, calibrated)
+
+
+def _summary(name: str, s: dict, calibrated: bool) -> None:
+    pct = 100.0 * s["agree"] / s["total"] if s["total"] else float("nan")
+    apct = 100.0 * s["assessed_agree"] / s["assessed"] if s["assessed"] else float("nan")
+    print(f"\n[{name}] {s['clips']} clips, {'true-camera calibration' if calibrated else 'no calibration'}: "
+          f"per-step agreement {s['agree']}/{s['total']} = {pct:.0f} %; of the {s['assessed']} steps the product "
+          f"graded, {s['assessed_agree']} agree ({apct:.0f} %); {s['total'] - s['assessed']} not assessable; "
+          f"wrong bow class scored as done: {s['wrong_class_done']} of {s['wrong_class']}; trainee = the clerk in "
+          f"{s['trainee_ok']}/{s['clips']} clips")
+    for kind, (tp, fp, fn) in s["g"].items():
+        p = tp / (tp + fp) if tp + fp else float("nan")
+        r = tp / (tp + fn) if tp + fn else float("nan")
+        print(f"[{name}] gesture {kind:<10} precision {p:.2f} recall {r:.2f} (tp {tp}, fp {fp}, fn {fn})")

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Generate (and render) the trainer-mode role-play set benchmarks/roleplay_set/ (see its README.md).
+
+    python tools/render/roleplay_set.py scenarios            # write every NAME.scenario.yaml + manifest.json
+    python tools/render/roleplay_set.py render [NAME ...]    # render NAME.mp4 / .gt.json / .yaml, one at a time
+
+Run with the renderer's venv (tools/render/.venv/bin/python). The clip list below is the set's definition; the
+split rule is checked here: held-out clips use other seeds than tuning clips, and only held-out clips have the far
+distance band (camera 3.4–4.0 m from the clerk). Renders run one after another (the box has 2 shared cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+SET = os.path.join(REPO, "benchmarks", "roleplay_set")
+sys.path.insert(0, HERE)
+
+import roleplay  # noqa: E402
+from people_set import clip_files, keep_measured  # noqa: E402
+
+# (split, seed, scenario, variation, camera family, distance band)
+CLIPS = [
+    ("tuning", 301, "reception", "ok", "front", "near"),
+    ("tuning", 302, "farewell", "late", "oblique", "near"),
+    ("tuning", 303, "apology", "wrong_form", "front", "near"),
+    ("tuning", 304, "documents", "missing", "oblique", "near"),
+    ("tuning", 305, "handshake", "ok", "oblique", "near"),
+    ("tuning", 306, "reception", "missing", "oblique", "near"),
+    ("tuning", 307, "farewell", "wrong_class", "front", "near"),
+    ("tuning", 308, "handshake", "wrong_form", "oblique", "near"),
+    ("heldout", 401, "reception", "ok", "front", "far"),
+    ("heldout", 402, "farewell", "ok", "oblique", "near"),
+    ("heldout", 403, "apology", "late", "oblique", "far"),
+    ("heldout", 404, "documents", "ok", "front", "near"),
+    ("heldout", 405, "handshake", "wrong_form", "oblique", "near"),
+    ("heldout", 406, "reception", "wrong_class", "oblique", "far"),
+    ("heldout", 407, "farewell", "missing", "front", "far"),
+    ("heldout", 408, "apology", "wrong_class", "front", "near"),
+]
+
+
+def clip_name(split, seed, scenario, variation, family, distance):
+    return f"{split[0]}{seed}_{scenario}_{variation}_{family}_{distance}"
+
+
+def check_split(rows):
+    tun = [r for r in rows if r["split"] == "tuning"]
+    held = [r for r in rows if r["split"] == "heldout"]
+    assert not {r["seed"] for r in tun} & {r["seed"] for r in held}, "a seed is in both splits"
+    assert all(r["distance"] == "near" for r in tun), "the far band is held-out only"
+    assert any(r["distance"] == "far" for r in held)
+
+
+def scenarios():
+    rows = []
+    for split, seed, scen, var, fam, dist in CLIPS:
+        name = clip_name(split, seed, scen, var, fam, dist)
+        d, meta = roleplay.make(seed, scen, var, fam, dist, name)
+        line = (f"--seed {seed} --scenario {scen} --variation {var} --family {fam} --distance {dist} --name {name} "
+                f"--out benchmarks/roleplay_set/{split}")
+        roleplay.write(d, meta, os.path.join(SET, split), line)
+        rows.append({"name": name, "split": split, **meta, "duration_s": d["duration_s"], "fps": d["fps"],
+                     "camera_height_m": d["camera"]["position_m"][2],
+                     "gestures": [(a["type"], a["start_s"], a["end_s"]) for a in d["annotations"]
+                                  if a["kind"] == "gesture"],
+                     "files": clip_files(split, name)})
+    check_split(rows)
+    man = os.path.join(SET, "manifest.json")
+    keep_measured(rows, man, ("render_s", "mean_s_per_frame", "video_bytes", "truth_bytes"))
+    with open(man, "w") as f:
+        json.dump({"set": "roleplay_set", "generator": "tools/render/roleplay_set.py", "width": roleplay.W,
+                   "height": roleplay.H, "fps": roleplay.FPS,
+                   "split_rule": "held-out clips use other seeds than tuning clips, and only held-out clips have the "
+                                 "far distance band (camera 3.4-4.0 m from the clerk); no floor calibration is used "
+                                 "by the benchmark (the .yaml is the true camera's, for a calibrated comparison)",
+                   "clips": rows}, f, indent=1)
+    print(f"wrote {len(rows)} scenarios and {man}")
+
+
+def render(names):
+    man_path = os.path.join(SET, "manifest.json")
+    todo = [r for r in json.load(open(man_path))["clips"] if not names or r["name"] in names]
+    py = os.path.join(HERE, ".venv", "bin", "python")
+    for r in todo:   # one at a time
+        out = os.path.join(SET, r["split"])
+        t0 = time.time()
+        with open(os.path.join("/tmp", r["name"] + ".render.log"), "w") as log:
+            rc = subprocess.call([py, os.path.join(HERE, "render.py"), os.path.join(out, r["name"] + ".scenario.yaml"),
+                                  "--out", out, "--calib"], stdout=log, stderr=subprocess.STDOUT)
+        print(f"{r['name']}: rc {rc}, {time.time() - t0:.0f} s", flush=True)
+        if rc:
+            continue
+        rows = json.load(open(man_path))
+        for m in rows["clips"]:
+            if m["name"] == r["name"]:
+                gt = json.load(open(os.path.join(SET, m["files"]["truth"])))
+                m["render_s"] = round(time.time() - t0, 1)
+                m["mean_s_per_frame"] = gt["renderer"]["mean_s_per_frame"]
+                m["video_bytes"] = os.path.getsize(os.path.join(SET, m["files"]["video"]))
+                m["truth_bytes"] = os.path.getsize(os.path.join(SET, m["files"]["truth"]))
+        with open(man_path, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=("scenarios", "render"))
+    ap.add_argument("names", nargs="*")
+    a = ap.parse_args()
+    if a.cmd == "scenarios":
+        scenarios()
+    else:
+        render(a.names)
+
+
+if __name__ == "__main__":
+    main()
