@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from etiquette_cv.core import FramePoses
 from etiquette_cv.io.tracks import TracksFooter, TracksHeader, TracksWriter
 from etiquette_cv.pipeline.watch import RateController
-from etiquette_cv.pipeline.windows import (WindowSettings, _cut_at, leftover_segments, window_path,
-                                           write_state)
+from etiquette_cv.pipeline.windows import (WindowBuffer, WindowSettings, _cut_at, leftover_segments,
+                                           window_path, write_state)
 from etiquette_cv.rules.findings import Finding, ReviewResult, Severity, Verdict
 
 from live_parts import RECEPTION, free_port, write_camera_file
@@ -30,6 +30,20 @@ def test_windows_end_on_wall_clock_multiples_and_need_twice_the_margin():
 def _frames(ts):
     return [FramePoses(frame_index=i, timestamp_s=t, image_width=64, image_height=48, persons=[])
             for i, t in enumerate(ts)]
+
+
+def test_a_window_buffer_hands_over_each_window_with_its_margins_and_ownership_tiling_time():
+    buf = WindowBuffer(WindowSettings(10.0, 2.0), end_s=10.0)
+    cuts = []
+    for f in _frames([k * 0.5 for k in range(60)]):   # 0-29.5 s
+        if f.timestamp_s >= buf.end_s:
+            cuts.append(buf.close(False))
+        buf.add(f)
+    cuts.append(buf.close(True))
+    assert [(c.own_from_s, c.own_to_s) for c in cuts] == [(-math.inf, 8.0), (8.0, 18.0), (18.0, math.inf)]
+    assert [(c.frames[0].timestamp_s, c.frames[-1].timestamp_s) for c in cuts] == [(0.0, 9.5), (6.0, 19.5),
+                                                                                   (16.0, 29.5)]
+    assert cuts[1].owns(8.0) and not cuts[1].owns(18.0) and cuts[2].owns(1e9)
 
 
 def test_a_killed_runs_windows_are_found_joined_and_resumed_from_the_stored_point(tmp_path):

@@ -21,7 +21,6 @@ import resource
 import shutil
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -40,8 +39,8 @@ from ..store import StoredEvent, StoreError, events_from_review, open_store, spa
 from .camera_file import CameraFile, load_camera_calibration
 from .daily_job import DailyJobSettings
 from .people_run import floor_model_for
-from .windows import (WindowSettings, grade_frames, leftover_segments, remove_files, state_path, window_path,
-                      write_state)
+from .windows import (WindowBuffer, WindowSettings, grade_frames, leftover_segments, remove_files, state_path,
+                      window_path, write_state)
 
 log = logging.getLogger("etiquette_cv.watch")
 
@@ -218,13 +217,12 @@ class _Segment:
         self.w = watcher
         self.stage = PeopleStage(watcher.width, watcher.height, fps, watcher.floor, watcher.config)
         self.chooser = AnalysisRate(watcher.width, watcher.height, watcher.floor, watcher.config.rate)
-        self.frames: deque[FramePoses] = deque()
         self.index = 0
         self.end_epoch_s = watcher.settings.windows.window_end_epoch_s(origin_epoch_s)
-        self.stored_until_s = -math.inf
+        self.buffer = WindowBuffer(watcher.settings.windows, self.end_epoch_s - origin_epoch_s)
         self.count = 0
         self.files: list[Path] = []
-        write_state(watcher.folder, origin_epoch_s, self.stored_until_s)
+        write_state(watcher.folder, origin_epoch_s, self.buffer.own_from_s)
         self._open_writer()
 
     def _open_writer(self) -> None:
@@ -247,27 +245,24 @@ class _Segment:
         self.chooser.observe(frame.image, poses)
         self.count += 1
         self.writer.write_frame(poses)
-        self.frames.append(poses)
+        self.buffer.add(poses)
         return True
 
     def close_window(self, final: bool, problem: str | None = None, next_epoch_s: float | None = None) -> _Job:
         """Close the current window's file; the grading job for it (``final``: the segment ends here). The next
         window is the one holding ``next_epoch_s`` (a stall may skip whole windows)."""
         self.writer.close(TracksFooter(self.count, self.count, complete=problem is None, problem=problem))
-        margin = self.w.settings.windows.margin_s
-        end_s = self.end_epoch_s - self.origin
-        own_to = math.inf if final else end_s - margin
-        job = _Job(list(self.frames), self.origin, self.stored_until_s, own_to,
+        next_end = None if final else \
+            self.w.settings.windows.window_end_epoch_s(max(next_epoch_s or 0.0, self.end_epoch_s))
+        cut = self.buffer.close(final, None if next_end is None else next_end - self.origin)
+        job = _Job(cut.frames, self.origin, cut.own_from_s, cut.own_to_s,
                    list(self.files) if final else self.files[:-1])
-        self.stored_until_s = own_to
         if final:
             self.stage.close()
             return job
-        while self.frames and self.frames[0].timestamp_s < end_s - 2 * margin:
-            self.frames.popleft()
         self.files = self.files[-1:]
         self.index += 1
-        self.end_epoch_s = self.w.settings.windows.window_end_epoch_s(max(next_epoch_s or 0.0, self.end_epoch_s))
+        self.end_epoch_s = next_end
         self._open_writer()
         return job
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,50 @@ class WindowSettings:
     def window_end_epoch_s(self, epoch_s: float) -> float:
         """The end (epoch s) of the wall-clock window that contains ``epoch_s``."""
         return (math.floor(epoch_s / self.window_s) + 1) * self.window_s
+
+
+@dataclass
+class WindowCut:
+    """One closed window: the frames it analyses and the occasions it owns, ``[own_from_s, own_to_s)`` (segment
+    seconds; -inf / inf at a segment's ends)."""
+
+    frames: list[FramePoses]
+    own_from_s: float
+    own_to_s: float
+
+    def owns(self, t_s: float) -> bool:
+        """Whether an occasion starting at ``t_s`` (s) is this window's."""
+        return self.own_from_s <= t_s < self.own_to_s
+
+
+class WindowBuffer:
+    """The frames still needed as they arrive in time order, cut into windows (module docstring): closing the
+    window that ends at ``end_s`` hands over its frames and ownership range, then keeps only the frames of the
+    next window's leading ``2 · margin``. Times are segment seconds."""
+
+    def __init__(self, settings: WindowSettings, end_s: float) -> None:
+        self.settings = settings
+        self.end_s = end_s
+        """End (s) of the window being filled."""
+        self.frames: deque[FramePoses] = deque()
+        self.own_from_s = -math.inf
+
+    def add(self, frame: FramePoses) -> None:
+        """One more frame (later than every frame before it)."""
+        self.frames.append(frame)
+
+    def close(self, final: bool, next_end_s: float | None = None) -> WindowCut:
+        """Close the window being filled (``final``: the segment ends with it, it owns everything to its end); the
+        next window ends at ``next_end_s`` (default: one window later)."""
+        margin = self.settings.margin_s
+        own_to = math.inf if final else self.end_s - margin
+        cut = WindowCut(list(self.frames), self.own_from_s, own_to)
+        self.own_from_s = own_to
+        if not final:
+            while self.frames and self.frames[0].timestamp_s < self.end_s - 2 * margin:
+                self.frames.popleft()
+            self.end_s = next_end_s if next_end_s is not None else self.end_s + self.settings.window_s
+        return cut
 
 
 def grade_frames(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook, name: str,
