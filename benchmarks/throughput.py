@@ -2,13 +2,16 @@
 
     python benchmarks/throughput.py [VIDEO] [--calibration CAL] [--model full] [--fps 10] [--loop-minutes M]
     python benchmarks/throughput.py --day-hours 8 --quiet-every 4   # a synthetic camera day, adaptive rate
+    python benchmarks/throughput.py --memory --quiet-every 4        # + peak memory at 10 min, 1 h, 8 h
 
 Prints decoded and analysed frames/s, × real time for the pose stage and for the whole review, the time spent in
 bare landmarker calls on the same crops in the same run (so pipeline overhead is visible as a ratio), the time of
 the analysis (features, events, rules) and of the reports, and the peak resident memory. ``--loop-minutes`` first
 writes the clip looped to that length (to check that memory stays flat over a long video). ``--day-hours`` builds
 a synthetic camera day from the reception sample (:func:`synthetic_day`) and also prints the share of sampled
-frames the adaptive rate analysed.
+frames the adaptive rate analysed. ``--memory`` then prints the peak memory of the review of a synthetic day of
+10 minutes, 1 hour and 8 hours (:mod:`memory_days`: the 8-hour day's tracks are laid out from a pose run on its
+pieces, not from 8 hours of pose).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from etiquette_cv.pipeline import run_people  # noqa: E402
 from etiquette_cv.pipeline.people_run import people_config  # noqa: E402
 from etiquette_cv.pipeline.review_run import review  # noqa: E402
 from etiquette_cv.io.video import VideoSource  # noqa: E402
+from memory_days import memory_days  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -82,21 +86,28 @@ def _x264(args: list[str], out: Path) -> None:
     subprocess.run(cmd, check=True)
 
 
+def day_layout(hours: float) -> tuple[int, int, float]:
+    """How :func:`synthetic_day` fills ``hours``: visits, idle blocks after each, and the block's length (s)."""
+    clips = max(1, round(DAY_VISIT_CLIPS_PER_8H * hours / 8))
+    idle_s = max(0.0, (hours * 3600 - clips * VISIT_TO_S) / clips)
+    period_s = 2 * (IDLE_TO_S - IDLE_FROM_S)
+    block_s = period_s * max(1, round(IDLE_BLOCK_S / period_s))
+    return clips, max(0, round(idle_s / block_s)), block_s
+
+
 def synthetic_day(sample: Path, hours: float, folder: Path) -> tuple[Path, list[float], Path]:
     """An H.264 camera day of ``hours``: a visit cut from the sample every so often, the idle stretch between.
     Returns the file, the start time (s) of each copy of the sample in it, and the re-encoded sample itself."""
-    clips = max(1, round(DAY_VISIT_CLIPS_PER_8H * hours / 8))
+    folder.mkdir(parents=True, exist_ok=True)
+    clips, blocks, block_s = day_layout(hours)
     visit_s = VISIT_TO_S
-    idle_s = max(0.0, (hours * 3600 - clips * visit_s) / clips)
     visit, idle, pingpong = folder / "visit.mp4", folder / "idle.mp4", folder / "pingpong.mp4"
     _x264(["-i", str(sample), "-t", str(VISIT_TO_S)], visit)
     _x264(["-ss", str(IDLE_FROM_S), "-t", str(IDLE_TO_S - IDLE_FROM_S), "-i", str(sample), "-filter_complex",
            "[0:v]split[a][b];[b]reverse[r];[a][r]concat=n=2:v=1"], pingpong)
     # one idle block of whole ping-pong periods, listed as often as needed (joining is a copy, not an encode)
     period_s = 2 * (IDLE_TO_S - IDLE_FROM_S)
-    block_s = period_s * max(1, round(IDLE_BLOCK_S / period_s))
     _x264(["-stream_loop", str(round(block_s / period_s) - 1), "-i", str(pingpong)], idle)
-    blocks = max(0, round(idle_s / block_s))
     idle_s = blocks * block_s
     listing = folder / "day.txt"
     listing.write_text("".join(f"file '{visit}'\n" + f"file '{idle}'\n" * blocks for _ in range(clips)))
@@ -144,6 +155,8 @@ def main() -> None:
     ap.add_argument("--day-hours", type=float, default=0.0)
     ap.add_argument("--quiet-every", type=int, default=None,
                     help="adaptive rate: one sampled frame in N analysed while quiet (default: the product's, 1)")
+    ap.add_argument("--memory", action="store_true",
+                    help="also: peak memory of the review of a synthetic day of 10 min, 1 h and 8 h (memory_days.py)")
     args = ap.parse_args()
     quiet_mediapipe()
     video = Path(args.video)
@@ -218,6 +231,9 @@ def main() -> None:
     print(f"peak memory (max RSS): {peak:.0f} MB")
     if offsets:
         compare_day(result, offsets, visit_clip, args.calibration, tmp)
+    if args.memory:
+        memory_days(Path(args.video), args.calibration, args.model, args.quiet_every, tmp, synthetic_day, day_layout,
+                    cal)
 
 
 if __name__ == "__main__":

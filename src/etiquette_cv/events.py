@@ -147,7 +147,8 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
         vals = flexion_deg[inside]
         hidden = bool(np.any(~np.isfinite(vals)))
         near_peak = inside & (flexion_deg >= 0.8 * iv.peak_value)
-        dt = np.median(np.diff(t_s)) if len(t_s) > 1 else 0.1
+        t_in = t_s[inside]   # the bend's own sampling interval (an adaptive rate mixes rates)
+        dt = np.median(np.diff(t_in)) if len(t_in) > 1 else np.median(np.diff(t_s)) if len(t_s) > 1 else 0.1
         hold = float(near_peak.sum() * dt)
         kind = "bow"
         arms_seen = wrist_asymmetry_m is not None

@@ -12,9 +12,11 @@ Times are seconds from the start of the video (tracks) or, for tickets, clock ti
 from __future__ import annotations
 
 import csv
+from array import array
 from dataclasses import dataclass
 from datetime import datetime, time as dtime
 from pathlib import Path
+from typing import Iterable
 
 import cv2
 import numpy as np
@@ -172,14 +174,38 @@ class _Track:
     role: np.ndarray
 
 
-def _tracks(frames: list[FramePoses]) -> dict[int, _Track]:
-    rows: dict[int, list] = {}
-    for f in frames:
-        for p in f.persons:
+class FloorTracks:
+    """The floor points of the customers and of the people in the waiting zone, from frames handed to :meth:`add`
+    in time order, kept compactly per track (what the waiting times need of the tracks: a few numbers per
+    person and frame, not their landmarks)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[array, array, array, list[str]]] = {}
+
+    def add(self, frame: FramePoses) -> None:
+        """One frame's people."""
+        for p in frame.persons:
             if p.floor_xy_m is not None and p.role in ("customer", "waiting"):
-                rows.setdefault(p.track_id, []).append((f.timestamp_s, *np.asarray(p.floor_xy_m, float), p.role))
-    return {tid: _Track(np.array([r[0] for r in rs]), np.array([[r[1], r[2]] for r in rs]),
-                        np.array([r[3] for r in rs])) for tid, rs in rows.items()}
+                t, x, y, role = self._rows.setdefault(p.track_id, (array("d"), array("d"), array("d"), []))
+                xy = np.asarray(p.floor_xy_m, float)
+                t.append(frame.timestamp_s)
+                x.append(float(xy[0]))
+                y.append(float(xy[1]))
+                role.append(p.role)
+
+    def tracks(self) -> dict[int, _Track]:
+        """Each track's samples as arrays (times s, floor points m, roles)."""
+        return {tid: _Track(np.array(t), np.stack([np.array(x), np.array(y)], axis=1), np.array(role))
+                for tid, (t, x, y, role) in self._rows.items()}
+
+
+def _tracks(frames: Iterable[FramePoses] | FloorTracks) -> dict[int, _Track]:
+    if isinstance(frames, FloorTracks):
+        return frames.tracks()
+    collector = FloorTracks()
+    for f in frames:
+        collector.add(f)
+    return collector.tracks()
 
 
 def _predecessor(tracks: dict[int, _Track], tid: int, gap_s: float, dist_m: float, taken: set[int]) -> int | None:
@@ -227,7 +253,7 @@ def _queueing(tr: _Track, cal: Calibration, near_m: float, rule: Rule) -> np.nda
     return waiting | queue
 
 
-def track_times(frames: list[FramePoses], visits: list[Visit], cal: Calibration, near_m: float,
+def track_times(frames: Iterable[FramePoses] | FloorTracks, visits: list[Visit], cal: Calibration, near_m: float,
                 rule: Rule) -> list[CustomerTimes]:
     """Per visit: time waited before it (waiting zone or queue, on the visit's track and the tracks it continues)
     and its handling time (within the near distance of the counter)."""
@@ -334,10 +360,11 @@ def handling_findings(times: list[CustomerTimes], stats: ServiceStats, rule: Rul
     return out
 
 
-def apply_service_times(result: ReviewResult, frames: list[FramePoses], cal: Calibration | None, rb: Rulebook,
-                        near_m: float, tickets: list[Ticket] | None = None) -> ServiceStats | None:
-    """Set each visit's ``wait_s`` from the tracks and add the waiting/handling findings of DB 表2 to ``result``;
-    with ``tickets`` (note 3) those replace the tracks' figures and each transaction is graded from its ticket."""
+def apply_service_times(result: ReviewResult, frames: Iterable[FramePoses] | FloorTracks, cal: Calibration | None,
+                        rb: Rulebook, near_m: float, tickets: list[Ticket] | None = None) -> ServiceStats | None:
+    """Set each visit's ``wait_s`` from the tracks (their frames, or a streamed review's :class:`FloorTracks`) and
+    add the waiting/handling findings of DB 表2 to ``result``; with ``tickets`` (note 3) those replace the tracks'
+    figures and each transaction is graded from its ticket."""
     wait_rules, handling_rules = rb.of_kind("waiting_time"), rb.of_kind("handling_time")
     if not wait_rules:
         return None

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from etiquette_cv.io.tracks import (TracksError, TracksFooter, TracksHeader, TracksWriter, prepare_resume,
-                                    read_tracks, write_tracks)
+from etiquette_cv.io.tracks import (TracksError, TracksFooter, TracksHeader, TracksStream, TracksWriter,
+                                    prepare_resume, read_tracks, write_tracks)
 from etiquette_cv.core import FramePoses, PersonPose
 
 
@@ -55,6 +55,16 @@ def test_round_trip_keeps_every_value_to_its_rounding(tmp_path, suffix):
             np.testing.assert_allclose(q.image_xy_px, p.image_xy_px, atol=0.006)
             np.testing.assert_allclose(q.world_xyz_m, p.world_xyz_m, atol=6e-5)
             np.testing.assert_allclose(q.visibility, p.visibility, atol=6e-4)
+
+
+def test_a_stream_reads_one_frame_at_a_time_and_the_footer_at_its_end(tmp_path):
+    path = write_tracks(tmp_path / "t.jsonl.gz", header(), frames(4), TracksFooter(12, 4, True))
+    stream = TracksStream(path)
+    assert stream.header.source == "clip.mp4" and stream.footer is None
+    it = iter(stream)
+    assert next(it).frame_index == 0 and stream.footer is None   # nothing read ahead
+    assert [f.frame_index for f in it] == [3, 6, 9] and stream.footer.complete
+    assert [f.frame_index for f in read_tracks(path).frames] == [0, 3, 6, 9]
 
 
 def test_interrupted_run_keeps_frames_written_before_the_crash(tmp_path):

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from etiquette_cv.core import FramePoses
 from etiquette_cv.io.tracks import TracksFooter, TracksHeader, TracksWriter
 from etiquette_cv.pipeline.watch import RateController
-from etiquette_cv.pipeline.windows import (WindowSettings, _cut_at, leftover_segments, window_path,
-                                           write_state)
+from etiquette_cv.pipeline.windows import (WindowBuffer, WindowSettings, _cut_at, leftover_segments,
+                                           window_path, write_state)
 from etiquette_cv.rules.findings import Finding, ReviewResult, Severity, Verdict
 
 from live_parts import RECEPTION, free_port, write_camera_file
@@ -30,6 +30,20 @@ def test_windows_end_on_wall_clock_multiples_and_need_twice_the_margin():
 def _frames(ts):
     return [FramePoses(frame_index=i, timestamp_s=t, image_width=64, image_height=48, persons=[])
             for i, t in enumerate(ts)]
+
+
+def test_a_window_buffer_hands_over_each_window_with_its_margins_and_ownership_tiling_time():
+    buf = WindowBuffer(WindowSettings(10.0, 2.0), end_s=10.0)
+    cuts = []
+    for f in _frames([k * 0.5 for k in range(60)]):   # 0-29.5 s
+        if f.timestamp_s >= buf.end_s:
+            cuts.append(buf.close(False))
+        buf.add(f)
+    cuts.append(buf.close(True))
+    assert [(c.own_from_s, c.own_to_s) for c in cuts] == [(-math.inf, 8.0), (8.0, 18.0), (18.0, math.inf)]
+    assert [(c.frames[0].timestamp_s, c.frames[-1].timestamp_s) for c in cuts] == [(0.0, 9.5), (6.0, 19.5),
+                                                                                   (16.0, 29.5)]
+    assert cuts[1].owns(8.0) and not cuts[1].owns(18.0) and cuts[2].owns(1e9)
 
 
 def test_a_killed_runs_windows_are_found_joined_and_resumed_from_the_stored_point(tmp_path):
@@ -148,20 +162,28 @@ def _visit_frames(inside_from_s: float, inside_to_s: float | None, end_s: float,
 
 def test_a_window_leaves_a_visit_still_open_at_its_end_to_a_later_window():
     """A 5-minute window closing while a customer is still at the counter: it owns occasions only up to that
-    visit's start, so a later window (which keeps the frames from a margin before it) stores the visit whole. Before,
+    visit's start and keeps the frames from a margin before it, so a later window stores the visit whole. Before,
     every visit longer than the margin that crossed a window's end was stored cut (handling time and 站送 lost)."""
-    from etiquette_cv.pipeline.windows import owned_until_s
+    from etiquette_cv.pipeline.windows import WindowBuffer, open_visit_start_s
     from etiquette_cv.rules.rulebook import load_rulebook
 
-    rb, w = load_rulebook(), WindowSettings(300.0, 60.0, max_defer_s=1800.0)
-    frames, cal, camera = _visit_frames(200.0, None, 300.0)
-    own_to = owned_until_s(frames, cal, camera, rb, w, -math.inf, 300.0)
-    assert 195.0 <= own_to <= 200.0  # the crossing into 2 m, interpolated between samples
+    rb = load_rulebook()
+
+    def close(inside_to_s, settings=WindowSettings(300.0, 60.0, max_defer_s=1800.0), stored_until_s=-math.inf):
+        frames, cal, camera = _visit_frames(200.0, inside_to_s, 300.0)
+        buffer = WindowBuffer(settings, 300.0)
+        buffer.own_from_s = stored_until_s
+        for f in frames:
+            buffer.add(f)
+        cut = buffer.close(False, None, open_visit_start_s(frames, cal, camera, rb))
+        return cut, buffer
+
+    cut, buffer = close(None)
+    assert 195.0 <= cut.own_to_s <= 200.0  # the crossing into 2 m, interpolated between samples
+    assert buffer.keep_from_s == pytest.approx(cut.own_to_s - 60.0) and buffer.frames[0].timestamp_s >= 135.0
+    assert buffer.own_from_s == cut.own_to_s and buffer.end_s == 600.0
     # a visit that ended before the window's end does not hold it back
-    frames, cal, camera = _visit_frames(200.0, 250.0, 300.0)
-    assert owned_until_s(frames, cal, camera, rb, w, -math.inf, 300.0) == 240.0
+    assert close(250.0)[0].own_to_s == 240.0
     # nor one open longer than max_defer_s, nor does ownership move back before what is stored
-    frames, cal, camera = _visit_frames(200.0, None, 300.0)
-    assert owned_until_s(frames, cal, camera, rb, WindowSettings(300.0, 60.0, max_defer_s=30.0), -math.inf,
-                         300.0) == 240.0
-    assert owned_until_s(frames, cal, camera, rb, w, 220.0, 300.0) == 220.0
+    assert close(None, WindowSettings(300.0, 60.0, max_defer_s=30.0))[0].own_to_s == 240.0
+    assert close(None, stored_until_s=220.0)[0].own_to_s == 220.0

@@ -334,34 +334,48 @@ def _header_from_json(path: Path, head: object) -> TracksHeader:
         raise TracksError(f"{path}: line 1: bad header value ({exc})") from None
 
 
+class TracksStream:
+    """A tracks file read one frame at a time, in bounded memory: :attr:`header` at once, the frames by iterating
+    (once), :attr:`footer` when the iteration has reached it (None for a file without its closing line). Raises
+    :class:`TracksError` naming the file and line for malformed content."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.header, self._lines = _header_and_lines(self.path)
+        self.footer: TracksFooter | None = None
+
+    def __iter__(self) -> Iterator[FramePoses]:
+        for lineno, obj in self._lines:
+            where = f"{self.path}: line {lineno}"
+            if obj.get("end"):
+                self.footer = TracksFooter(
+                    frames_decoded=int(obj.get("frames_decoded", 0)),
+                    frames_analysed=int(obj.get("frames_analysed", 0)),
+                    complete=bool(obj.get("complete", False)),
+                    problem=obj.get("problem"),
+                )
+                break
+            try:
+                persons = [_person_from_json(p, f"{where}: persons[{i}]", self.header.version)
+                           for i, p in enumerate(obj["persons"])]
+                yield FramePoses(frame_index=int(obj["frame"]), timestamp_s=float(obj["t_s"]),
+                                 image_width=self.header.image_width, image_height=self.header.image_height,
+                                 persons=persons)
+            except KeyError as exc:
+                raise TracksError(f"{where}: missing key {exc.args[0]!r}") from None
+        self._lines.close()
+
+    def close(self) -> None:
+        """Close the file before the end of the iteration."""
+        self._lines.close()
+
+
 def read_tracks(path: str | Path) -> Tracks:
-    """Read a whole tracks file. Raises :class:`TracksError` naming the file and line for malformed content."""
-    path = Path(path)
-    header, lines = _header_and_lines(path)
-    tracks = Tracks(header=header)
-    for lineno, obj in lines:
-        where = f"{path}: line {lineno}"
-        if obj.get("end"):
-            tracks.footer = TracksFooter(
-                frames_decoded=int(obj.get("frames_decoded", 0)),
-                frames_analysed=int(obj.get("frames_analysed", 0)),
-                complete=bool(obj.get("complete", False)),
-                problem=obj.get("problem"),
-            )
-            break
-        try:
-            persons = [_person_from_json(p, f"{where}: persons[{i}]", header.version)
-                       for i, p in enumerate(obj["persons"])]
-            tracks.frames.append(FramePoses(
-                frame_index=int(obj["frame"]),
-                timestamp_s=float(obj["t_s"]),
-                image_width=header.image_width,
-                image_height=header.image_height,
-                persons=persons,
-            ))
-        except KeyError as exc:
-            raise TracksError(f"{where}: missing key {exc.args[0]!r}") from None
-    return tracks
+    """Read a whole tracks file into memory (:class:`TracksStream` reads it a frame at a time). Raises
+    :class:`TracksError` naming the file and line for malformed content."""
+    stream = TracksStream(path)
+    frames = list(stream)
+    return Tracks(header=stream.header, frames=frames, footer=stream.footer)
 
 
 def write_tracks(path: str | Path, header: TracksHeader, frames: Iterable[FramePoses],

@@ -25,11 +25,9 @@ from ..geometry.calibration import CalibrationError, load_calibration
 from ..geometry.solver import solve_camera
 from ..io.tracks import TracksError
 from ..rules.findings import ReviewResult
-from ..rules.grading import grade
 from ..rules.rulebook import RulebookError, load_rulebook
 from ..store import SqlEventStore, StoredEvent, events_from_review, span_event
-from .analysis import analyse
-from .review_run import _load_tracks, _scene_and_service_times
+from .review_run import grade_tracks_file, scene_and_service_times
 
 TRACKS_SUFFIXES = (".jsonl.gz", ".jsonl")
 
@@ -101,13 +99,9 @@ def grade_tracks(tracks_path: Path, calibration: Path, rulebook: Path | None) ->
     rb = load_rulebook(rulebook)
     cal = load_calibration(calibration)
     camera = solve_camera(cal)
-    tracks, problem = _load_tracks(tracks_path, cal, None)
-    frames = tracks.frames
-    duration = frames[-1].timestamp_s - frames[0].timestamp_s if len(frames) > 1 else 0.0
-    obs = analyse(frames, cal, camera, rb, str(tracks.header.source), duration, problem)
-    result = grade(obs, rb)
-    _scene_and_service_times(result, None, frames, cal, camera, rb, None, None)   # no images written
-    return result, tracks.header.start_epoch_s
+    graded = grade_tracks_file(tracks_path, cal, camera, rb)   # a long file window by window, in bounded memory
+    scene_and_service_times(graded, None, cal, camera, rb, None, None)   # no images written
+    return graded.result, graded.header.start_epoch_s
 
 
 def regrade_file(job: RegradeJob) -> RegradeOutcome:

@@ -23,7 +23,6 @@ import resource
 import shutil
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -42,8 +41,8 @@ from ..store import StoredEvent, StoreError, events_from_review, open_store, spa
 from .camera_file import CameraFile, load_camera_calibration
 from .daily_job import DailyJobSettings
 from .people_run import floor_model_for
-from .windows import (WindowSettings, grade_frames, leftover_segments, owned_until_s, remove_files, state_path,
-                      window_path, write_state)
+from .windows import (WindowBuffer, WindowSettings, grade_frames, leftover_segments, open_visit_start_s,
+                      remove_files, state_path, window_path, write_state)
 
 log = logging.getLogger("etiquette_cv.watch")
 
@@ -220,21 +219,20 @@ class _Segment:
         self.w = watcher
         self.stage = PeopleStage(watcher.width, watcher.height, fps, watcher.floor, watcher.config)
         self.chooser = AnalysisRate(watcher.width, watcher.height, watcher.floor, watcher.config.rate)
-        self.frames: deque[FramePoses] = deque()
         self.index = 0
         self.end_epoch_s = watcher.settings.windows.window_end_epoch_s(origin_epoch_s)
-        self.stored_until_s = -math.inf
+        self.buffer = WindowBuffer(watcher.settings.windows, self.end_epoch_s - origin_epoch_s)
         self.count = 0
         self.files: list[Path] = []
         self.file_starts_s: list[float] = []
         """Segment seconds from which each of ``files`` holds frames (a file ends where the next one starts)."""
-        write_state(watcher.folder, origin_epoch_s, self.stored_until_s)
+        write_state(watcher.folder, origin_epoch_s, self.buffer.own_from_s)
         self._open_writer()
 
     def _open_writer(self) -> None:
         path = window_path(self.w.folder, self.origin, self.index)
         self.files.append(path)
-        self.file_starts_s.append(self.frames[-1].timestamp_s if self.frames else -math.inf)
+        self.file_starts_s.append(self.buffer.frames[-1].timestamp_s if self.buffer.frames else -math.inf)
         header = TracksHeader(source=self.w.cam.camera, image_width=self.w.width, image_height=self.w.height,
                               nominal_fps=self.w.source.nominal_fps, analysis_fps=self.w.rate.fps,
                               model=str(self.w.config.model), model_sha256=self.w.model_sha256,
@@ -252,7 +250,7 @@ class _Segment:
         self.chooser.observe(frame.image, poses)
         self.count += 1
         self.writer.write_frame(poses)
-        self.frames.append(poses)
+        self.buffer.add(poses)
         return True
 
     def close_window(self, final: bool, problem: str | None = None, next_epoch_s: float | None = None) -> _Job:
@@ -260,27 +258,23 @@ class _Segment:
         window is the one holding ``next_epoch_s`` (a stall may skip whole windows)."""
         self.writer.close(TracksFooter(self.count, self.count, complete=problem is None, problem=problem))
         windows = self.w.settings.windows
-        end_s = self.end_epoch_s - self.origin
-        if final:
-            own_to = math.inf
-        else:  # a visit still open is left to a later window, which sees it whole
-            own_to = owned_until_s(list(self.frames), self.w.cal, self.w.camera_model, self.w.rulebook, windows,
-                                   self.stored_until_s, end_s)
-        # the frames (and files) the next window needs: margin before what it will own, and its own margin
-        keep_from = min(end_s - 2 * windows.margin_s, own_to - windows.margin_s)
-        done = [i for i in range(len(self.files) - 1) if self.file_starts_s[i + 1] < keep_from]
-        job = _Job(list(self.frames), self.origin, self.stored_until_s, own_to,
+        next_end = None if final else windows.window_end_epoch_s(max(next_epoch_s or 0.0, self.end_epoch_s))
+        # a visit still open is left to a later window, which sees it whole
+        open_start = None if final else open_visit_start_s(list(self.buffer.frames), self.w.cal,
+                                                           self.w.camera_model, self.w.rulebook)
+        cut = self.buffer.close(final, None if next_end is None else next_end - self.origin, open_start)
+        # the files the next window no longer needs: those that end before the frames it keeps
+        done = [] if final else [i for i in range(len(self.files) - 1)
+                                 if self.file_starts_s[i + 1] < self.buffer.keep_from_s]
+        job = _Job(cut.frames, self.origin, cut.own_from_s, cut.own_to_s,
                    list(self.files) if final else [self.files[i] for i in done])
-        self.stored_until_s = own_to
         if final:
             self.stage.close()
             return job
-        while self.frames and self.frames[0].timestamp_s < keep_from:
-            self.frames.popleft()
         self.files = [f for i, f in enumerate(self.files) if i not in done]
         self.file_starts_s = [t for i, t in enumerate(self.file_starts_s) if i not in done]
         self.index += 1
-        self.end_epoch_s = windows.window_end_epoch_s(max(next_epoch_s or 0.0, self.end_epoch_s))
+        self.end_epoch_s = next_end
         self._open_writer()
         return job
 

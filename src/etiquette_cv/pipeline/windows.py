@@ -8,7 +8,7 @@ time without overlap (each occasion is stored by exactly one window), every owne
 ``margin`` seconds of frames before its start (so one that began before the analysed stretch, seen truncated at its
 start, is never owned) and ``margin`` seconds after it (visits and stand-ups crossing a boundary are seen whole up
 to that length). A visit still open when its window closes moves that window's ownership back to the visit's
-start (:func:`owned_until_s`, up to ``max_defer_s``): the next window keeps the frames from a margin before it and
+start (:meth:`WindowBuffer.close`, up to ``max_defer_s``): the next window keeps the frames from a margin before it and
 stores it whole. The last window of a segment owns everything to its end.
 
 Each window's tracks are written to ``DIR/<origin ms>-<k>.jsonl`` (flushed per frame) and a state file
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,59 @@ class WindowSettings:
         return (math.floor(epoch_s / self.window_s) + 1) * self.window_s
 
 
+@dataclass
+class WindowCut:
+    """One closed window: the frames it analyses and the occasions it owns, ``[own_from_s, own_to_s)`` (segment
+    seconds; -inf / inf at a segment's ends)."""
+
+    frames: list[FramePoses]
+    own_from_s: float
+    own_to_s: float
+
+    def owns(self, t_s: float) -> bool:
+        """Whether an occasion starting at ``t_s`` (s) is this window's."""
+        return self.own_from_s <= t_s < self.own_to_s
+
+
+class WindowBuffer:
+    """The frames still needed as they arrive in time order, cut into windows (module docstring): closing the
+    window that ends at ``end_s`` hands over its frames and ownership range, then keeps only the frames of the
+    next window's leading ``2 · margin``. Times are segment seconds."""
+
+    def __init__(self, settings: WindowSettings, end_s: float) -> None:
+        self.settings = settings
+        self.end_s = end_s
+        """End (s) of the window being filled."""
+        self.frames: deque[FramePoses] = deque()
+        self.own_from_s = -math.inf
+        self.keep_from_s = -math.inf
+        """Segment seconds from which the frames are still needed (after the last close)."""
+
+    def add(self, frame: FramePoses) -> None:
+        """One more frame (later than every frame before it)."""
+        self.frames.append(frame)
+
+    def close(self, final: bool, next_end_s: float | None = None, open_visit_start_s: float | None = None
+              ) -> WindowCut:
+        """Close the window being filled (``final``: the segment ends with it, it owns everything to its end); the
+        next window ends at ``next_end_s`` (default: one window later). ``open_visit_start_s``: the start of a visit
+        still open at the window's end (:func:`open_visit_start_s`): ownership stops there (a later window, which
+        keeps the frames from a margin before it, stores the visit whole), up to ``max_defer_s``."""
+        margin = self.settings.margin_s
+        own_to = math.inf if final else self.end_s - margin
+        if (not final and open_visit_start_s is not None
+                and own_to - open_visit_start_s <= self.settings.max_defer_s):
+            own_to = max(self.own_from_s, min(own_to, open_visit_start_s))
+        cut = WindowCut(list(self.frames), self.own_from_s, own_to)
+        self.own_from_s = own_to
+        if not final:
+            self.keep_from_s = min(self.end_s - 2 * margin, own_to - margin)
+            while self.frames and self.frames[0].timestamp_s < self.keep_from_s:
+                self.frames.popleft()
+            self.end_s = next_end_s if next_end_s is not None else self.end_s + self.settings.window_s
+        return cut
+
+
 def grade_frames(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook, name: str,
                  problem: str | None = None) -> ReviewResult:
     """Posture, events, rules and the tracks-only scene checks and service times of a stretch of pose frames
@@ -87,18 +141,6 @@ def open_visit_start_s(frames: list[FramePoses], cal: Calibration, camera: Camer
     starts = [a.arrive_s if a.arrive_s is not None else a.first_inside_s for a in appr
               if a.leave_s is None and a.last_inside_s >= last_s - max_gap]
     return min(starts) if starts else None
-
-
-def owned_until_s(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook,
-                  settings: WindowSettings, stored_until_s: float, window_end_s: float) -> float:
-    """Up to where (seconds) a window that ends at ``window_end_s`` owns occasions: ``margin`` before its end, or
-    the start of a visit still open then (a later window stores it whole), but never back before what is already
-    stored, and a visit open longer than ``max_defer_s`` is not waited for."""
-    own_to = window_end_s - settings.margin_s
-    start = open_visit_start_s(frames, cal, camera, rb)
-    if start is not None and own_to - start <= settings.max_defer_s:
-        own_to = max(stored_until_s, min(own_to, start))
-    return own_to
 
 
 CUT_NOTE = "the analysed stretch ends at {t:.1f} s (stream lost, watcher stopped or window edge) before this " \

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from ..core import Landmark, PersonPose
 from .lm_solver import levenberg_marquardt
@@ -277,6 +276,8 @@ class TrunkFitter:
     def learn_dims(self, poses: list[PersonPose], stance: str = "stand") -> BodyDims:
         """The person's trunk length and widths from frames in which they stand (or sit) upright: each frame is
         fitted with the angles held at zero and the dimensions free; the median over frames is returned."""
+        from scipy.optimize import least_squares  # ~50 MB: loaded when grading, not while the models run
+
         s = self.settings
         hip_z0 = self.dims.seated_hip_height_m if stance == "sit" else self.dims.standing_hip_height_m
         station = np.asarray(self.place.station_xy_m, dtype=float)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Iterable, Iterator, Mapping
 
 import cv2
 import numpy as np
@@ -120,13 +121,14 @@ def _finding_caption(f: Finding) -> list[str]:
             f"t = {f.evidence_t_s:.1f} s  frame {f.evidence_frame_index}"]
 
 
-def _read_frames(video: str | Path, wanted: list[int], by_index: dict[int, FramePoses]) -> dict[int, np.ndarray]:
-    """The images of the wanted frame indices: by seeking in a long recording, by one forward pass in a clip."""
-    images: dict[int, np.ndarray] = {}
+def _frames_at(video: str | Path, wanted: list[int], times_s: dict[int, float]
+               ) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, image) of the wanted frame indices in order, one at a time (only one image is held): by seeking in
+    a long recording (``times_s``: each index's time, s), by one forward pass in a clip."""
     info = VideoSource(video, analysis_fps=None).info
     if info.duration_s is not None and info.duration_s > SEEK_ABOVE_S:
         for idx in wanted:
-            t = by_index[idx].timestamp_s if idx in by_index else None
+            t = times_s.get(idx)
             if t is None:
                 continue
             best = None
@@ -135,49 +137,57 @@ def _read_frames(video: str | Path, wanted: list[int], by_index: dict[int, Frame
                 if best is None or abs(frame.timestamp_s - t) < abs(best.timestamp_s - t):
                     best = frame
             if best is not None:
-                images[idx] = best.image
-        return images
+                yield idx, best.image
+        return
     want = set(wanted)
     for frame in VideoSource(video, analysis_fps=None):
         if frame.index in want:
-            images[frame.index] = frame.image
-            if len(images) == len(want):
+            yield frame.index, frame.image
+            want.discard(frame.index)
+            if not want:
                 break
-    return images
 
 
-def write_keyframes(video: str | Path, result: ReviewResult, tracks: Tracks, camera: CameraModel | None,
-                    cal: Calibration | None, near_m: float, out_dir: Path, blur: bool = True) -> list[Path]:
+def write_keyframes(video: str | Path, result: ReviewResult, poses: Tracks | Mapping[int, FramePoses],
+                    camera: CameraModel | None, cal: Calibration | None, near_m: float, out_dir: Path,
+                    blur: bool = True) -> list[Path]:
     """Write one annotated evidence JPEG per finding that has an evidence time, and set its ``evidence_image``;
-    ``near_m`` is the near distance to the counter (metres) drawn as a line."""
+    ``poses``: the tracks, or the frames of the findings' evidence by frame index (a streamed review keeps only
+    those); ``near_m`` is the near distance to the counter (metres) drawn as a line. Each image is written as
+    soon as it is decoded, so memory does not grow with the number of findings."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    by_index = {f.frame_index: f for f in tracks.frames}
-    wanted = sorted({f.evidence_frame_index for f in result.findings if f.evidence_frame_index is not None})
-    images = _read_frames(video, wanted, by_index) if wanted else {}
-    written = []
+    by_index = {f.frame_index: f for f in poses.frames} if isinstance(poses, Tracks) else poses
+    of_frame: dict[int, list[int]] = {}
     for n, f in enumerate(result.findings):
-        if f.evidence_frame_index is None or f.evidence_frame_index not in images:
-            continue
-        angles = _clerk_angles_at(result, cal, f.evidence_t_s or 0.0)
-        img = _draw(images[f.evidence_frame_index], by_index.get(f.evidence_frame_index), camera, cal, near_m,
-                    angles, _finding_caption(f), blur, f.person)
-        path = out_dir / f"finding_{n + 1:03d}_{f.rule_id}.jpg"
-        cv2.imwrite(str(path), img, [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_JPEG_QUALITY])
-        f.evidence_image = str(path)
-        written.append(path)
-    return written
+        if f.evidence_frame_index is not None:
+            of_frame.setdefault(f.evidence_frame_index, []).append(n)
+    wanted = sorted(of_frame)
+    times = {i: by_index[i].timestamp_s for i in wanted if i in by_index}
+    written: dict[int, Path] = {}
+    for idx, image in _frames_at(video, wanted, times) if wanted else ():
+        for n in of_frame[idx]:
+            f = result.findings[n]
+            angles = _clerk_angles_at(result, cal, f.evidence_t_s or 0.0)
+            img = _draw(image, by_index.get(idx), camera, cal, near_m, angles, _finding_caption(f), blur, f.person)
+            path = out_dir / f"finding_{n + 1:03d}_{f.rule_id}.jpg"
+            cv2.imwrite(str(path), img, [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_JPEG_QUALITY])
+            f.evidence_image = str(path)
+            written[n] = path
+    return [written[n] for n in sorted(written)]
 
 
-def write_annotated_video(video: str | Path, path: Path, result: ReviewResult, tracks: Tracks,
-                          camera: CameraModel | None, cal: Calibration | None, near_m: float, fps: float,
-                          blur: bool = True, lang: str = "en") -> Path:
+def write_annotated_video(video: str | Path, path: Path, result: ReviewResult,
+                          tracks: Tracks | Iterable[FramePoses], camera: CameraModel | None,
+                          cal: Calibration | None, near_m: float, fps: float, blur: bool = True,
+                          lang: str = "en") -> Path:
     """The analysed frames (``fps`` per second) with skeletons, live trunk angle and distances, and findings
-    captioned as they happen (titles in ``lang``, zh or en)."""
-    by_index = {f.frame_index: f for f in tracks.frames}
+    captioned as they happen (titles in ``lang``, zh or en). ``tracks``: the tracks, or their frames in order
+    (streamed alongside the video)."""
+    poses_of = _PosesByIndex(tracks.frames if isinstance(tracks, Tracks) else tracks)
     sink = None
     try:
         for frame in VideoSource(video, analysis_fps=fps):
-            poses = by_index.get(frame.index)
+            poses = poses_of.get(frame.index)
             t = frame.timestamp_s
             active = [f for f in result.findings
                       if f.start_s - CAPTION_LEAD_S <= t <= max(f.end_s, f.start_s + CAPTION_MIN_S)
@@ -193,3 +203,17 @@ def write_annotated_video(video: str | Path, path: Path, result: ReviewResult, t
         if sink is not None:
             sink.close()
     return path
+
+
+class _PosesByIndex:
+    """The tracks frame of each video frame index asked in increasing order, from frames streamed in order."""
+
+    def __init__(self, frames: Iterable[FramePoses]) -> None:
+        self._frames = iter(frames)
+        self._next: FramePoses | None = next(self._frames, None)
+
+    def get(self, index: int) -> FramePoses | None:
+        """The frame analysed at video frame ``index``, or None when that frame was not analysed."""
+        while self._next is not None and self._next.frame_index < index:
+            self._next = next(self._frames, None)
+        return self._next if self._next is not None and self._next.frame_index == index else None

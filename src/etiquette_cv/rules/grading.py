@@ -13,6 +13,9 @@ from .graders import CLERK_GRADERS, GRADED_LATER, SELF_COVERING, UNGRADED, VISIT
 from .observations import ClerkObservations, Observations
 from .rulebook import Rulebook
 
+MAX_SAMPLE_S = 1.0
+"""A sample stands for the time to the next one up to this long (s): beyond it the person was not being watched
+(the adaptive rate's slowest pace is well below it)."""
 NO_CLERK = ("no clerk was graded: the calibration names no clerk station (or there is no calibration, and the clerk "
             "rules need the floor)")
 
@@ -77,15 +80,23 @@ def grade(obs: Observations, rb: Rulebook) -> ReviewResult:
     )
 
 
+def sample_durations_s(t_s: np.ndarray) -> np.ndarray:
+    """How long each sample of a series stands for (s): the time to the next sample, at most
+    :data:`MAX_SAMPLE_S` (a gap is not time seen), the last sample as long as the one before. An adaptive analysis
+    rate mixes intervals; each sample counts its own."""
+    t = np.asarray(t_s, dtype=float)
+    if len(t) < 2:
+        return np.zeros(len(t))
+    d = np.diff(t)
+    return np.minimum(np.append(d, d[-1]), MAX_SAMPLE_S)
+
+
 def _visible_times(obs: Observations, coverage: Coverage) -> None:
     """How long (seconds) each clerk and customer was seen."""
     for co in obs.clerks:
-        t = co.series.t_s
-        dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
-        coverage.visible_s[co.person] = float(co.series.visible.sum() * dt)
+        coverage.visible_s[co.person] = float(sample_durations_s(co.series.t_s)[co.series.visible].sum())
     for cs in obs.customers:
-        dt = float(np.median(np.diff(cs.t_s))) if len(cs.t_s) > 1 else 0.0
-        coverage.visible_s[f"customer#{cs.track_id}"] = float(len(cs.t_s) * dt)
+        coverage.visible_s[f"customer#{cs.track_id}"] = float(sample_durations_s(cs.t_s).sum())
 
 
 def _states(obs: Observations, near_m: float) -> list[StateInterval]:

@@ -5,9 +5,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from .change import Blob
+
+EVIDENCE_JPEG_QUALITY = 95
+"""An object's evidence frame is held JPEG-compressed (about a tenth of the raw frame) until its evidence image is
+written: a day has an object or two per visit, and raw frames would make memory grow with the day's length."""
+
+
+def pack_image(image: np.ndarray) -> bytes:
+    """A BGR image compressed for keeping (JPEG, :data:`EVIDENCE_JPEG_QUALITY`)."""
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, EVIDENCE_JPEG_QUALITY])
+    if not ok:
+        raise ValueError("an evidence frame could not be compressed")
+    return buf.tobytes()
+
+
+def unpack_image(data: bytes) -> np.ndarray:
+    """The BGR image :func:`pack_image` kept."""
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
 
 @dataclass
@@ -32,7 +50,8 @@ class SceneObject:
     """Consecutive checks that saw the place clearly but not the object."""
     evidence_t_s: float | None = None
     evidence_frame_index: int | None = None
-    evidence_image: np.ndarray | None = field(default=None, repr=False)
+    evidence_image: bytes | None = field(default=None, repr=False)
+    """The evidence frame, compressed (:func:`unpack_image`)."""
 
     @property
     def duration_s(self) -> float:
@@ -87,7 +106,8 @@ class ObjectTracker:
                 obj.area_cm2, obj.length_cm, obj.width_cm = size
                 obj.area_px = blob.area_px
             if obj.evidence_image is None and obj.duration_s >= self.min_dwell_s:
-                obj.evidence_t_s, obj.evidence_frame_index, obj.evidence_image = t_s, frame_index, image
+                obj.evidence_t_s, obj.evidence_frame_index = t_s, frame_index
+                obj.evidence_image = pack_image(image)
         still = []
         for obj in self.open:
             (self.closed if obj.misses >= self.max_misses else still).append(obj)

@@ -48,6 +48,10 @@ def _nan_median_first_axis(stack: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.where(n > 0, 0.5 * (lo + hi), np.nan)
 
 
+MEDIAN_BAND_ROWS = 64
+"""The learnt reference's median is taken over bands of this many image rows (bounded memory, same result)."""
+
+
 class ReferenceLearner:
     """Per-pixel median of the frames of the first seconds, each pixel over the frames where nobody hid it."""
 
@@ -73,10 +77,15 @@ class ReferenceLearner:
         """The reference from what was added so far (None when nothing was)."""
         if not self.images:
             return None
-        stack = np.stack(self.images).astype(np.float32)
-        seen = np.stack(self.masks)
-        stack[~seen] = np.nan
-        med = _nan_median_first_axis(stack, seen.sum(axis=0))
-        valid = np.where(seen.any(axis=0), 255, 0).astype(np.uint8)
-        img = np.nan_to_num(med, nan=0.0).clip(0, 255).astype(np.uint8)
+        h = self.images[0].shape[0]
+        img = np.empty_like(self.images[0])
+        valid = np.empty(self.masks[0].shape, np.uint8)
+        for top in range(0, h, MEDIAN_BAND_ROWS):  # a band at a time: the float stack of every frame is 30x a frame
+            rows = slice(top, min(h, top + MEDIAN_BAND_ROWS))
+            stack = np.stack([im[rows] for im in self.images]).astype(np.float32)
+            seen = np.stack([m[rows] for m in self.masks])
+            stack[~seen] = np.nan
+            med = _nan_median_first_axis(stack, seen.sum(axis=0))
+            valid[rows] = np.where(seen.any(axis=0), 255, 0)
+            img[rows] = np.nan_to_num(med, nan=0.0).clip(0, 255).astype(np.uint8)
         return Reference(img, valid, f"learnt from {self.t0:.1f}-{self.t1:.1f} s")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import cv2
 import numpy as np
@@ -21,7 +22,7 @@ from ..rules.findings import Finding, Verdict
 from ..rules.rulebook import Rulebook
 from .change import align, blobs, change_mask, estimate_shift_px, people_mask, person_box_px, plane_size, polygon_mask
 from .hall import LightSample, lighting_findings, region_luma, scene_finding, staff_findings
-from .objects import ObjectTracker, SceneObject
+from .objects import ObjectTracker, SceneObject, unpack_image
 from .reference import Reference, ReferenceLearner, load_reference
 from .settings import RegionSettings, SceneSettings, scene_settings
 
@@ -135,6 +136,8 @@ class SceneChecker:
         hidden_c = align(people_mask(self.shape, persons, self._margin("counter_top")), shift)
         if self.reference is None:
             self.reference = self.learner.add(t_s, aligned, hidden_c)
+            if self.reference is not None:
+                self.learner = None   # its frames are not needed any more
             return
         shown = pixelate_heads(aligned, persons)
         for region in self.regions:
@@ -311,7 +314,7 @@ def write_evidence(result: SceneResult, checker: SceneChecker, out_dir: Path) ->
         if f.evidence_frame_index is None:
             continue
         obj = objects.get((f.person, f.start_s))
-        img = obj.evidence_image if obj is not None and obj.evidence_image is not None else \
+        img = unpack_image(obj.evidence_image) if obj is not None and obj.evidence_image is not None else \
             _nearest_evidence(checker, f.evidence_t_s)
         if img is None:
             continue
@@ -339,27 +342,44 @@ def _nearest_evidence(checker: SceneChecker, t_s: float | None) -> np.ndarray | 
     return min(checker.evidence.values(), key=lambda e: abs(e[0] - t_s))[1]
 
 
-def _poses_at(frames: list[FramePoses], times: np.ndarray, t_s: float) -> list[PersonPose]:
-    if not len(times):
-        return []
-    k = int(np.argmin(np.abs(times - t_s)))
-    return frames[k].persons if abs(times[k] - t_s) <= POSE_MATCH_S else []
+class _NearestPoses:
+    """The people of the tracks frame nearest in time to each check (within :data:`POSE_MATCH_S`), from frames
+    streamed in time order for checks asked in time order (only two frames are held)."""
+
+    def __init__(self, frames: Iterable[FramePoses]) -> None:
+        self._frames = iter(frames)
+        self._before: FramePoses | None = None
+        self._after: FramePoses | None = next(self._frames, None)
+
+    def at(self, t_s: float) -> list[PersonPose]:
+        """The people at ``t_s`` (s); empty when no frame is near enough."""
+        while self._after is not None and self._after.timestamp_s <= t_s:
+            self._before, self._after = self._after, next(self._frames, None)
+        near = [f for f in (self._before, self._after) if f is not None]
+        if not near:
+            return []
+        best = min(near, key=lambda f: abs(f.timestamp_s - t_s))   # a tie: the earlier frame
+        return best.persons if abs(best.timestamp_s - t_s) <= POSE_MATCH_S else []
 
 
-def run_scene_checks(video: str | Path | None, frames: list[FramePoses], cal: Calibration, camera: CameraModel,
-                     rb: Rulebook, evidence_dir: Path | None = None) -> SceneResult:
+def run_scene_checks(video: str | Path | None, frames: Iterable[FramePoses], cal: Calibration, camera: CameraModel,
+                     rb: Rulebook, evidence_dir: Path | None = None, staff: list[Finding] | None = None
+                     ) -> SceneResult:
     """Every scene check of ``rb`` over ``video`` (decoded again at the check period) with the people of
-    ``frames``; staff in the waiting area from the tracks alone. Evidence JPEGs go to ``evidence_dir``."""
+    ``frames`` (any time-ordered iterable, streamed); staff in the waiting area from the tracks alone (``staff``:
+    those findings already made by a streamed review, else made here from ``frames``, then a list). Evidence JPEGs
+    go to ``evidence_dir``."""
     s = scene_settings(rb)
     reference = load_reference(cal.reference_frames[0], cal.image_width, cal.image_height) \
         if cal.reference_frames else None
     checker = SceneChecker(cal, camera, s, reference)
-    staff = staff_findings(frames, s.staff) if s.staff is not None and "waiting" in cal.zones else []
+    if staff is None:
+        staff = staff_findings(frames, s.staff) if s.staff is not None and "waiting" in cal.zones else []
     checker.wanted_s = [f.evidence_t_s for f in staff if f.evidence_t_s is not None]
-    times = np.array([f.timestamp_s for f in frames])
     if video is not None and (s.clutter or s.debris or s.lighting):
+        people = _NearestPoses(frames)
         for frame in VideoSource(video, analysis_fps=1.0 / s.period_s):
-            checker.check(frame.timestamp_s, frame.index, frame.image, _poses_at(frames, times, frame.timestamp_s))
+            checker.check(frame.timestamp_s, frame.index, frame.image, people.at(frame.timestamp_s))
     result = checker.finish()
     if s.staff is not None:
         if "waiting" not in cal.zones:
