@@ -261,3 +261,23 @@ def test_the_stand_up_point_of_the_greeting_is_named_and_checked(tmp_path, shipp
     d = copy.deepcopy(shipped)
     _rule(d, GREET)["params"]["stand_point"]["value"] = "halfway"
     _fails(tmp_path, d, GREET, "stand_point", "onset")
+
+
+@pytest.mark.parametrize("key, value, expect", [
+    ("spike_samples", 2, "must be an odd whole number of samples"),
+    ("spike_samples", 0, "must be an odd whole number of samples"),
+    ("crossing_lookback_s", 0, "must be positive seconds"),
+])
+def test_stance_median_and_lookbacks_are_checked_on_load(tmp_path, shipped, key, value, expect):
+    d = copy.deepcopy(shipped)
+    d["measurement"]["stance"][key] = {"value": value, "source": "default"}
+    _fails(tmp_path, d, f"measurement.stance.{key}", expect)
+
+
+def test_a_rulebook_written_before_the_stance_lookbacks_still_loads(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    for key in ("level_lookback_s", "crossing_lookback_s", "spike_samples"):
+        d["measurement"]["stance"].pop(key)
+    path = tmp_path / "old.yaml"
+    path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    assert load_rulebook(path).stance_settings().spike_samples == 3

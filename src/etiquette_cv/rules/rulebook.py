@@ -272,6 +272,13 @@ def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
     st = measurement["stance"]
     if st["sit_below_m"].value >= st["stand_above_m"].value:
         raise c.fail("measurement.stance.sit_below_m", "must be below stand_above_m (the hysteresis band)")
+    spike = st.get("spike_samples")
+    if spike is not None and not (float(spike.value).is_integer() and spike.value >= 1 and spike.value % 2 == 1):
+        raise c.fail("measurement.stance.spike_samples", f"must be an odd whole number of samples (1 = no median), "
+                     f"got {spike.value:g}")
+    for key in ("level_lookback_s", "crossing_lookback_s"):
+        if key in st and not st[key].value > 0:
+            raise c.fail(f"measurement.stance.{key}", f"must be positive seconds, got {st[key].value:g}")
     return measurement
 
 
