@@ -13,6 +13,20 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_videos"
 
 
+def write_scenario_calibration(scenario_path: Path, path: Path):
+    """The calibration file of a sim scenario's camera written to ``path``; returns (scenario, camera)."""
+    import yaml
+
+    from etiquette_cv.sim.calibrate import calibration_dict
+    from etiquette_cv.sim.camera import VirtualCamera
+    from etiquette_cv.sim.scenario import load_scenario
+
+    sc = load_scenario(scenario_path)
+    cam = VirtualCamera.from_spec(sc.camera)
+    path.write_text(yaml.safe_dump(calibration_dict(sc, cam), allow_unicode=True), encoding="utf-8")
+    return sc, cam
+
+
 def write_cfr_video(path: Path, n_frames: int = 50, fps: float = 25.0, size=(160, 120), fourcc: str = "mp4v") -> Path:
     """A constant-rate video whose frame i shows the number i and has grey level 4*i."""
     w, h = size

@@ -17,7 +17,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import yaml
 
 from etiquette_cv.core import FramePoses
 from etiquette_cv.geometry.calibration import load_calibration
@@ -26,10 +25,9 @@ from etiquette_cv.io.tracks import TracksFooter, TracksHeader, TracksWriter
 from etiquette_cv.pipeline.review_run import grade_tracks_file, scene_and_service_times
 from etiquette_cv.pipeline.windows import WindowSettings
 from etiquette_cv.rules.rulebook import load_rulebook
-from etiquette_cv.sim.calibrate import calibration_dict
-from etiquette_cv.sim.camera import VirtualCamera
 from etiquette_cv.sim.landmarks import synthesize
-from etiquette_cv.sim.scenario import load_scenario
+
+from conftest import write_scenario_calibration
 
 SCENARIO = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "reception_min.yaml"
 VISIT_S = 31.0
@@ -50,10 +48,8 @@ MAX_GROWTH = 1.3
 def day(tmp_path_factory):
     """Where to write the days, their calibration file, the visit's frames (10 fps) and the image size."""
     root = tmp_path_factory.mktemp("day")
-    sc = load_scenario(SCENARIO)
-    cam = VirtualCamera.from_spec(sc.camera)
     cal = root / "counter.calibration.yaml"
-    cal.write_text(yaml.safe_dump(calibration_dict(sc, cam), allow_unicode=True), encoding="utf-8")
+    sc, cam = write_scenario_calibration(SCENARIO, cal)
     visit = synthesize(sc, cam, noise_px=1.0, seed=1, times_s=[k / 10 for k in range(int(VISIT_S * 10))])
     return root, cal, visit, (cam.width, cam.height)
 

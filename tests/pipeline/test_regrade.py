@@ -13,11 +13,10 @@ from typer.testing import CliRunner
 from etiquette_cv.cli import app
 from etiquette_cv.io.tracks import TracksFooter, TracksHeader, write_tracks
 from etiquette_cv.pipeline.regrade import RegradeJob, regrade, tracks_files
-from etiquette_cv.sim.calibrate import calibration_dict
-from etiquette_cv.sim.camera import VirtualCamera
 from etiquette_cv.sim.landmarks import synthesize
-from etiquette_cv.sim.scenario import load_scenario
 from etiquette_cv.store import open_store
+
+from conftest import write_scenario_calibration
 
 SCENARIO = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "reception_min.yaml"
 T0 = 1_795_000_000.0
@@ -28,10 +27,8 @@ FILES = 3
 def archive(tmp_path_factory):
     """Three tracks files of one camera on three days (different noise), and its calibration."""
     root = tmp_path_factory.mktemp("archive")
-    sc = load_scenario(SCENARIO)
-    cam = VirtualCamera.from_spec(sc.camera)
     cal = root / "counter1.calibration.yaml"
-    cal.write_text(yaml.safe_dump(calibration_dict(sc, cam), allow_unicode=True), encoding="utf-8")
+    sc, cam = write_scenario_calibration(SCENARIO, cal)
     folder = root / "tracks"
     for day in range(FILES):
         frames = synthesize(sc, cam, noise_px=1.0 + 0.3 * day, seed=day)
