@@ -97,3 +97,23 @@ def appearance_histogram(image: np.ndarray, o: Observation, others: list[Observa
     hsv = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
     hist = cv2.calcHist([hsv], [0, 1], None, [16, 8], [0, 180, 0, 256]).ravel()
     return hist / max(float(hist.sum()), 1.0)
+
+
+def posed_observation(o: Observation, res: LandmarkResult) -> Observation:
+    """Observation ``o`` as a landmarker's result ``res`` places it (its box and score kept)."""
+    return Observation(o.box, o.score, res.image_xy_px, np.minimum(res.visibility, res.presence))
+
+
+def others_greyed(image: np.ndarray, o: Observation, obs: list[Observation]) -> np.ndarray:
+    """A copy of ``image`` with every other observation's box greyed out, except where it overlaps ``o``'s."""
+    out = image.copy()
+    h, w = out.shape[:2]
+    x0, y0, x1, y1 = (max(int(v), 0) for v in np.round(np.asarray(o.box, float)))
+    keep = image[y0:y1, x0:x1]
+    for other in obs:
+        if other is o or other.box is None:
+            continue
+        a0, b0, a1, b1 = (int(round(v)) for v in other.box)
+        out[max(b0, 0):min(b1, h), max(a0, 0):min(a1, w)] = 128
+    out[y0:y1, x0:x1] = keep
+    return out

@@ -25,8 +25,9 @@ from ..core import NUM_LANDMARKS, Frame, FramePoses, PersonPose
 from ..models import resolve_pose_model
 from .boxes import iou
 from .floor import FloorModel, RoleSettings, estimate_floor, role_from_floor
-from .landmarker import LandmarkerSettings, TrackLandmarker
-from .observation import Observation, appearance_histogram, from_detection, union_box, upper_body_distance
+from .landmarker import LandmarkerSettings, LandmarkResult, TrackLandmarker
+from .observation import (Observation, appearance_histogram, from_detection, others_greyed, posed_observation,
+                          union_box, upper_body_distance)
 from .rate import RateSettings
 from .tracker import IdentityTracker, TrackerSettings
 
@@ -411,16 +412,19 @@ class PeopleStage:
             track.landmarker = TrackLandmarker(self.model_path, self.config.landmarks, self.image_width,
                                                self.image_height)
             self.stats.landmarkers_opened += 1
-            before = track.landmarker.landmarker_s
-            res = track.landmarker.detect(frame.image, frame.timestamp_s, o.box)
-            self.stats.landmarker_calls += 1
-            self.stats.landmarker_s += track.landmarker.landmarker_s - before
+            res = self._landmarker_call(track, frame.image, frame.timestamp_s, o.box)
             if res is None:
                 continue
-            posed = Observation(o.box, o.score, res.image_xy_px, np.minimum(res.visibility, res.presence))
-            if o.detected and upper_body_distance(posed, o) > self.config.merge_keypoint_distance:
-                res, posed = self._masked_retry(frame, track, o, obs)
-            if o.detected and upper_body_distance(posed, o) > self.config.merge_keypoint_distance:
+            posed = posed_observation(o, res)
+            if self._disagrees(posed, o):
+                # the first result fell on somebody else in the crop (tuning role-play t305: a customer shaking the
+                # clerk's hand filled half the clerk's square crop): once more, with the others greyed out, so the
+                # person is the only one it can find; tracking then follows them on the unmasked frames
+                track.landmarker.restart()
+                res = self._landmarker_call(track, others_greyed(frame.image, o, obs), frame.timestamp_s + 1e-3,
+                                            o.box)
+                posed = None if res is None else posed_observation(o, res)
+            if posed is None or self._disagrees(posed, o):
                 # a fresh landmarker's first result that disagrees with the detector's keypoints of the same
                 # person is somebody else in the crop or a collapsed pose (seen: a standing clerk read as leaning
                 # back 80° with the shoulders 0.4 m low): keep the detector's points and try again later
@@ -430,30 +434,18 @@ class PeopleStage:
             o.landmarks, o.owner = res, track.id
             o.xy, o.point_score = posed.xy, posed.point_score
 
-    def _masked_retry(self, frame: Frame, track: _Track, o: Observation, obs: list[Observation]
-                      ) -> tuple[object, Observation]:
-        """A fresh landmarker's first result that fell on somebody else in its crop, tried once more on the frame
-        with the other people's boxes (outside the person's own) greyed out, so the person is the only one it can
-        find; tracking then follows them on the unmasked frames (tuning role-play t305: a customer shaking the
-        clerk's hand filled half the clerk's square crop, and every fresh landmarker took the customer)."""
-        image = frame.image.copy()
-        h, w = image.shape[:2]
-        own = np.round(np.asarray(o.box, float)).astype(int)
-        keep = image[max(own[1], 0):max(own[3], 0), max(own[0], 0):max(own[2], 0)].copy()
-        for other in obs:
-            if other is o or other.box is None:
-                continue
-            x0, y0, x1, y1 = (int(round(v)) for v in other.box)
-            image[max(y0, 0):min(y1, h), max(x0, 0):min(x1, w)] = 128
-        image[max(own[1], 0):max(own[3], 0), max(own[0], 0):max(own[2], 0)] = keep
-        track.landmarker.restart()
+    def _landmarker_call(self, track: _Track, image: np.ndarray, t_s: float, box: np.ndarray
+                         ) -> LandmarkResult | None:
+        """One call of the track's landmarker, counted in the stats; its result (None: nobody found)."""
         before = track.landmarker.landmarker_s
-        res = track.landmarker.detect(image, frame.timestamp_s + 1e-3, o.box)
+        res = track.landmarker.detect(image, t_s, box)
         self.stats.landmarker_calls += 1
         self.stats.landmarker_s += track.landmarker.landmarker_s - before
-        if res is None:
-            return None, Observation(o.box, o.score, np.full((33, 2), np.inf, np.float32), np.zeros(33, np.float32))
-        return res, Observation(o.box, o.score, res.image_xy_px, np.minimum(res.visibility, res.presence))
+        return res
+
+    def _disagrees(self, posed: Observation, o: Observation) -> bool:
+        """A landmarker's result whose upper body lies away from the detector's keypoints of the same person."""
+        return o.detected and upper_body_distance(posed, o) > self.config.merge_keypoint_distance
 
     def _one_per_person(self, obs: list[Observation], ids: np.ndarray, t_s: float
                         ) -> tuple[list[Observation], np.ndarray]:
