@@ -83,7 +83,8 @@ def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None
     for clip in clips:
         s = stats.setdefault(clip["split"], {"agree": 0, "total": 0, "assessed": 0, "assessed_agree": 0,
                                              "wrong_class_done": 0, "wrong_class": 0, "trainee_ok": 0, "clips": 0,
-                                             "g": {k: [0, 0, 0] for k in GESTURE_KINDS}})
+                                             "g": {k: [0, 0, 0] for k in GESTURE_KINDS}, "bows": [],
+                                             "bows_unmeasured": 0})
         gt_path = SET / clip["files"]["truth"]
         gt = json.loads(gt_path.read_text())
         truth = truth_events(gt_path, upright_below_deg=rb.bow("start_deg"))
@@ -120,8 +121,27 @@ def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None
             if tr or found:
                 print(f"{'':<42} gesture {kind:<9} truth {[(round(a, 1), round(b, 1)) for a, b in tr]} "
                       f"found {[(round(a, 1), round(b, 1)) for a, b in found]}")
+        _bow_angles(truth, events, s)
     for name, s in stats.items():
         _summary(name, s, calibrated)
+
+
+def _bow_angles(truth, events, s: dict) -> None:
+    """Each true bow against the measured bow overlapping it: peak angle (degrees), its ±, or why unmeasured."""
+    unmeasured = events.not_measured.get("bow")
+    for b in truth.of_kind("bow"):
+        m = max((e for e in events.of_kind("bow") if e.start_s <= b.end_s and e.end_s >= b.start_s),
+                key=lambda e: e.peak_angle_deg, default=None)
+        if unmeasured:
+            s["bows_unmeasured"] += 1
+            print(f"{'':<42} bow angle  truth {b.peak_angle_deg:.1f}° — not measured ({unmeasured[:60]}…)")
+        elif m is None:
+            s["bows"].append((b.peak_angle_deg, float("nan"), float("nan")))
+            print(f"{'':<42} bow angle  truth {b.peak_angle_deg:.1f}° — no bow found")
+        else:
+            s["bows"].append((b.peak_angle_deg, m.peak_angle_deg, m.angle_uncertainty_deg))
+            print(f"{'':<42} bow angle  truth {b.peak_angle_deg:.1f}° measured {m.peak_angle_deg:.1f}° "
+                  f"± {m.angle_uncertainty_deg:.1f}°")
 
 
 def _summary(name: str, s: dict, calibrated: bool) -> None:
@@ -132,6 +152,15 @@ def _summary(name: str, s: dict, calibrated: bool) -> None:
           f"graded, {s['assessed_agree']} agree ({apct:.0f} %); {s['total'] - s['assessed']} not assessable; "
           f"wrong bow class scored as done: {s['wrong_class_done']} of {s['wrong_class']}; trainee = the clerk in "
           f"{s['trainee_ok']}/{s['clips']} clips")
+    if s["bows"] or s["bows_unmeasured"]:
+        b = np.array(s["bows"], float).reshape(-1, 3)
+        found = np.isfinite(b[:, 1])
+        err = np.abs(b[found, 1] - b[found, 0])
+        inside = int(np.sum(err <= b[found, 2] + 1e-9))
+        print(f"[{name}] bow angle: {int(found.sum())} of {len(b) + s['bows_unmeasured']} true bows measured "
+              f"({s['bows_unmeasured']} not measurable from the view, {int((~found).sum())} not found); "
+              f"MAE {np.mean(err) if len(err) else float('nan'):.1f}°, max {np.max(err) if len(err) else float('nan'):.1f}°; "
+              f"truth within the stated ± for {inside} of {int(found.sum())}")
     for kind, (tp, fp, fn) in s["g"].items():
         p = tp / (tp + fp) if tp + fp else float("nan")
         r = tp / (tp + fn) if tp + fn else float("nan")

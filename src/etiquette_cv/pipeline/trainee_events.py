@@ -1,7 +1,7 @@
 """The trainee's event stream from the analysed frames of a recording: who the trainee is, their stance changes,
 bows, upright spells and gestures, and the customer cues — with a floor calibration (the clerk, everything the
-review measures) or without one (:mod:`etiquette_cv.posture.uncalibrated`; the cues and bow classes not
-assessable, with the reason)."""
+review measures) or without one (:mod:`etiquette_cv.posture.uncalibrated`: the cues not assessable, bow classes only
+when the trainee is seen from the side enough, each with the reason)."""
 
 from __future__ import annotations
 
@@ -22,15 +22,24 @@ from ..training.trainee import Trainee, choose_trainee
 from .analysis import analyse
 
 NO_CUE_ZH = "无标定：客户到柜台的距离未知，无法确定客户走到2米处的时刻（请用 --calibration，或标出2米线并标定）"
-NO_BOW_ANGLE_ZH = ("无标定：仅凭画面（假定相机水平）估计的躯干角度不够可靠，不能判定鞠躬类别（随附样例中鞠躬被漏检、"
-                   "合并或少读达28°，见 README“Trainer mode”）")
 NOBODY = ("nobody was posed in the recording", "录像中未检测到人")
 NO_STATION = ("the calibration has no clerk station", "标定文件中没有柜员工位")
 NO_CUE = ("no floor calibration: the customer's distance to the counter is unknown, so the 2 m cue cannot be "
           "timed (give --calibration, or mark the 2 m line and calibrate)")
-NO_BOW_ANGLE = ("no floor calibration: the trunk angle from the image alone (camera assumed level) is not reliable "
-                "enough to grade a bow class (bundled samples: bows missed, merged or read up to 28° shallow from a "
-                "front or pitched camera, README \"Trainer mode\")")
+
+
+def facing_camera_reason(turned_deg: float, min_turned_deg: float) -> tuple[str, str]:
+    """Why no bow class is graded without a calibration when the trainee faces the camera (English, Chinese)."""
+    seen = "never seen standing upright with hips and shoulders" if not np.isfinite(turned_deg) else \
+        f"turned {turned_deg:.0f}° from the camera"
+    seen_zh = "未见其直立站姿（肩与髋）" if not np.isfinite(turned_deg) else f"学员朝向与镜头仅成{turned_deg:.0f}°"
+    return (f"no floor calibration and the trainee {seen}: a bow toward the camera does not show in the image (the "
+            f"angle is measured from the image when the trainee is turned at least {min_turned_deg:.0f}° from the "
+            "camera) — put the phone at the trainee's side, 40°–90° off their front, or calibrate",
+            f"无标定且{seen_zh}：朝向镜头的鞠躬在画面中看不出角度（学员侧对镜头至少{min_turned_deg:.0f}°时才按画面测量）"
+            "——请把手机放在学员侧面（偏离正前方40°–90°），或进行标定")
+
+
 def skyline_px(cal: Calibration | None) -> np.ndarray | None:
     """The counter's top front edge in the image (pixels), None without a calibration."""
     if cal is None:
@@ -114,20 +123,31 @@ def _track_of_station(frames: list[FramePoses], station: str) -> int:
 
 def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
                          ) -> tuple[TraineeEvents, Trainee | None]:
-    """The trainee's sit/stand events from the image alone; the cues and bow classes are not assessable."""
+    """The trainee's sit/stand events from the image alone, and bows when seen from the side; the cues are not
+    assessable."""
     problems = {"customer_near": NO_CUE, "customer_leave": NO_CUE}
-    zh = {NO_CUE: NO_CUE_ZH, NO_BOW_ANGLE: NO_BOW_ANGLE_ZH, NOBODY[0]: NOBODY[1]}
+    zh = {NO_CUE: NO_CUE_ZH, NOBODY[0]: NOBODY[1]}
     trainee = choose_trainee(frames)
     if trainee is None:
         return TraineeEvents([], duration, cue_problems=problems, reasons_zh=zh,
                              not_measured={k: NOBODY[0] for k in
                                            ("stand_up", "sit_down", "bow", "hold_posture")}), None
-    s = measure_uncalibrated(frames, trainee.track_id, rb.stance_settings(), rb.uncalibrated_settings())
+    settings = rb.uncalibrated_settings()
+    s = measure_uncalibrated(frames, trainee.track_id, rb.stance_settings(), settings)
     standing = s.stance == "stand"
     stand_point = rb.of_kind("stand_greet")[0].value("stand_point") if rb.of_kind("stand_greet") else "onset"
     ev = stance_events(s.stance_changes, stand_point)
-    ev += standing_holds(s.t_s, standing, s.tilt_deg, rb.bow("start_deg"))
-    ev += bow_events(detect_bends(s.t_s, s.tilt_deg, standing, settings=rb.bow_settings()))
-    return TraineeEvents(ev, duration, cue_problems=problems, not_measured={"bow": NO_BOW_ANGLE}, reasons_zh=zh,
-                         t_s=s.t_s,
-                         flexion_deg=s.tilt_deg, standing=standing), trainee
+    not_measured = {}
+    if s.bow_measurable:
+        curve = s.bow_deg
+        bends = detect_bends(s.t_s, curve, standing, settings=rb.bow_settings(), uncertainty_deg=s.bow_uncertainty_deg)
+    else:
+        # the bend is still looked for (and shown, later steps timed from it) on the world-landmark tilt
+        curve = s.tilt_deg
+        bends = detect_bends(s.t_s, curve, standing, settings=rb.bow_settings())
+        en, zh_reason = facing_camera_reason(s.turned_deg, float(np.degrees(np.arcsin(settings.min_side_share))))
+        not_measured, zh[en] = {"bow": en}, zh_reason
+    ev += standing_holds(s.t_s, standing, curve, rb.bow("start_deg"))
+    ev += bow_events(bends)
+    return TraineeEvents(ev, duration, cue_problems=problems, not_measured=not_measured, reasons_zh=zh, t_s=s.t_s,
+                         flexion_deg=curve, standing=standing), trainee

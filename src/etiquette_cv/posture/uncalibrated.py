@@ -2,12 +2,18 @@
 
 Nothing of the floor is known, so the camera is **assumed level** (its image vertical is the true vertical):
 
-* **trunk angle** — the tilt of the shoulder centre over the hip centre from the vertical, in MediaPipe's world
-  landmarks (metric, camera axes: y down). A camera pitched by p° reads an upright person p° tilted; the person's
-  own upright reading (the low end of their quiet standing frames, bounded) is subtracted, which removes a constant
-  pitch to first order. The tilt has no direction (forward and sideways alike), and MediaPipe's depth is its weakest
-  axis: a bow seen from the front or from a camera pitched down reads shallow or not at all (measured on the
-  bundled samples, README "Trainer mode"), so trainer mode shows this curve but grades no bow angle from it.
+* **trunk tilt** — the tilt of the shoulder centre over the hip centre from the vertical, in MediaPipe's world
+  landmarks (metric, camera axes: y down), less the person's own upright reading. MediaPipe's depth is its weakest
+  axis: a bow seen from the front reads shallow or not at all (a 15° bow reads 5°–7°, README "Trainer mode"), so no
+  bow angle is graded from it; it serves the upright holds of a person facing the camera.
+* **bow angle from the side** — a bow tilts the trunk toward the person's front. Seen from the side it shows whole
+  in the image; turned φ from the camera, its image tilt θ obeys tan θ = sin φ · tan b. φ comes from the image: the
+  shoulder-to-shoulder over shoulder-to-hip length of the person standing upright, against the same ratio of an
+  adult facing the camera (``frontal_shoulder_ratio``); θ is the image tilt of the hip-to-shoulder line from the
+  person's own upright image tilt (a constant camera roll or pitch drops out), signed toward the side the nose points
+  to. So b = atan2(sin θ, sin φ · cos θ), with a ± from the assumed ratio (``ratio_uncertainty``) and the image
+  tilt's noise (``tilt_noise_deg``). Below ``min_side_share`` (sin φ) the bow goes along the camera's axis and the
+  angle is not measured (:attr:`UncalibratedSeries.bow_measurable`).
 * **sit / stand** — the shoulder centre's image height, in metres through an assumed shoulder width (rulebook
   ``shoulder_width_m``), below the highest level the person held (taken as standing upright at the rulebook's
   ``standing_shoulder_height_m``), corrected for the trunk's tilt; then the same sit/stand machine and thresholds
@@ -27,6 +33,8 @@ from .stance import StanceChange, StanceSettings, stance_states
 _SH = [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
 _HIP = [Landmark.LEFT_HIP, Landmark.RIGHT_HIP]
 _EARS = [Landmark.LEFT_EAR, Landmark.RIGHT_EAR]
+_UPRIGHT_HALF_WIDTH_DEG = 4.0   # the upright image tilt: the densest 8° of the standing frames' tilts
+_FACING_MIN_NOSE = 0.05         # nose this far ahead of the shoulder centre (× trunk length): facing side known
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,16 @@ class UncalibratedSettings:
     baseline_max_deg: float = 25.0
     """The upright reading corrects at most this much (a camera pitched more is not assumed level)."""
     filter_cutoff_hz: float = 2.0
+    frontal_shoulder_ratio: float = 0.70
+    """MediaPipe's shoulder-to-shoulder distance over its shoulder-centre-to-hip-centre length, of an adult standing
+    upright and facing the camera (image pixels); a smaller ratio says how far the person is turned away."""
+    min_side_share: float = 0.5
+    """The bow angle is measured only when sin φ (φ: the person's facing against the camera's axis) is at least
+    this; facing the camera more squarely, a bow goes along the depth the image does not show."""
+    ratio_uncertainty: float = 0.10
+    """Relative ± of ``frontal_shoulder_ratio`` between adults (the bow angle's ± from φ)."""
+    tilt_noise_deg: float = 2.0
+    """± of the image tilt of the hip-to-shoulder line (degrees; the bow angle's ± from the landmarks)."""
 
 
 @dataclass
@@ -63,14 +81,35 @@ class UncalibratedSeries:
     stance: np.ndarray
     stance_changes: list[StanceChange] = field(default_factory=list)
     upright_deg: float = 0.0
+    bow_deg: np.ndarray | None = None
+    """Forward bend from the image tilt seen from the side (degrees, low-pass filtered; negative leans back; NaN
+    where the hips or shoulders were not seen)."""
+    bow_uncertainty_deg: np.ndarray | None = None
+    """± of ``bow_deg`` per sample (degrees)."""
+    side_share: float = float("nan")
+    """sin φ of the person standing upright (0 facing the camera, 1 seen from the side; NaN when never seen upright
+    with hips and shoulders)."""
+    min_side_share: float = 0.5
+
+    @property
+    def bow_measurable(self) -> bool:
+        """The person was turned far enough from the camera for the bow angle to show in the image."""
+        return bool(np.isfinite(self.side_share) and self.side_share >= self.min_side_share)
+
+    @property
+    def turned_deg(self) -> float:
+        """φ: how far the person's facing is turned from the camera's axis (degrees; NaN when unknown)."""
+        return float(np.degrees(np.arcsin(np.clip(self.side_share, 0.0, 1.0))))
 
 
-def _frame_measures(pose, vis: float, trunk_ratio: float) -> tuple[float, float, float, float]:
+def _frame_measures(pose, vis: float, trunk_ratio: float) -> tuple[float, ...]:
     """Raw tilt (degrees), shoulder-centre image y, the larger of the shoulder width and ``trunk_ratio`` × the
-    image trunk length (pixels), head above shoulders (pixels)."""
+    image trunk length (pixels), head above shoulders (pixels); then, with the hips seen, the image tilt of the
+    hip-to-shoulder line (degrees, + toward image right), the shoulder width over the trunk length and the nose's
+    offset ahead of the shoulder centre (× trunk length, + toward image right; NaN when the nose is not seen)."""
     nan = float("nan")
     if np.any(np.minimum(pose.visibility[_SH], pose.presence[_SH]) < vis) or pose.landmarks_source != "mediapipe":
-        return nan, nan, nan, nan
+        return nan, nan, nan, nan, nan, nan, nan
     w = pose.world_xyz_m
     trunk = w[_SH].mean(axis=0) - w[_HIP].mean(axis=0)
     norm = float(np.linalg.norm(trunk))
@@ -80,9 +119,17 @@ def _frame_measures(pose, vis: float, trunk_ratio: float) -> tuple[float, float,
     if np.all(pose.visibility[_EARS] >= vis):
         head = float(sh[:, 1].mean() - pose.image_xy_px[_EARS, 1].mean())
     width = float(np.linalg.norm(sh[0] - sh[1]))
+    img_tilt = ratio = nose = nan
     if np.all(pose.visibility[_HIP] >= vis):
-        width = max(width, trunk_ratio * float(np.linalg.norm(sh.mean(axis=0) - pose.image_xy_px[_HIP].mean(axis=0))))
-    return tilt, float(sh[:, 1].mean()), width, head
+        trunk_px = sh.mean(axis=0) - pose.image_xy_px[_HIP].mean(axis=0)
+        length = float(np.linalg.norm(trunk_px))
+        width = max(width, trunk_ratio * length)
+        if length > 1e-6:
+            img_tilt = float(np.degrees(np.arctan2(trunk_px[0], -trunk_px[1])))
+            ratio = float(np.linalg.norm(sh[0] - sh[1])) / length
+            if pose.visibility[Landmark.NOSE] >= vis:
+                nose = float(pose.image_xy_px[Landmark.NOSE, 0] - sh[:, 0].mean()) / length
+    return tilt, float(sh[:, 1].mean()), width, head, img_tilt, ratio, nose
 
 
 def measure_uncalibrated(frames: list[FramePoses], track_id: int, stance: StanceSettings,
@@ -92,13 +139,13 @@ def measure_uncalibrated(frames: list[FramePoses], track_id: int, stance: Stance
     camera assumed level; ``stance`` holds the sit/stand thresholds (metres) and ``trunk_length_m`` the assumed
     hip-to-shoulder length for the tilt correction of the shoulder height."""
     n = len(frames)
-    raw = np.full((n, 4), np.nan)
+    raw = np.full((n, 7), np.nan)
     for i, f in enumerate(frames):
         pose = next((p for p in f.persons if p.track_id == track_id), None)
         if pose is not None:
             raw[i] = _frame_measures(pose, settings.visibility, settings.shoulder_width_m / trunk_length_m)
     t = np.array([f.timestamp_s for f in frames], float)
-    tilt, y_px, width_px, head_px = raw.T
+    tilt, y_px, width_px, head_px, img_tilt, ratio, nose = raw.T
     px_per_m = np.nanmedian(width_px) / settings.shoulder_width_m if np.isfinite(width_px).any() else np.nan
     top = np.nanpercentile(y_px, settings.level_percentile) if np.isfinite(y_px).any() else np.nan
     height = settings.standing_shoulder_height_m - (y_px - top) / px_per_m
@@ -109,5 +156,49 @@ def measure_uncalibrated(frames: list[FramePoses], track_id: int, stance: Stance
     upright = float(np.clip(np.percentile(tilt[standing], settings.upright_percentile), 0, settings.baseline_max_deg)
                     ) if standing.sum() >= 5 else 0.0
     tilt_c = lowpass(t, tilt - upright, settings.filter_cutoff_hz)
+    bow, bow_unc, side = _side_view_bow(img_tilt, ratio, nose, states == "stand", settings)
     return UncalibratedSeries(track_id, t, np.array([f.frame_index for f in frames], int), tilt_c, tilt, height,
-                              states, changes, upright)
+                              states, changes, upright, lowpass(t, bow, settings.filter_cutoff_hz), bow_unc, side,
+                              settings.min_side_share)
+
+
+def _upright_frames(img_tilt: np.ndarray, standing: np.ndarray) -> np.ndarray:
+    """The standing frames whose image tilt lies in the densest 8° of all standing frames' tilts: the person
+    upright (bows and turns are shorter and spread over many angles)."""
+    ok = standing & np.isfinite(img_tilt)
+    if ok.sum() < 5:
+        return np.zeros(len(img_tilt), bool)
+    v = img_tilt[ok]
+    grid = np.arange(np.floor(v.min()), np.ceil(v.max()) + 0.5, 0.5)
+    counts = np.array([(np.abs(v - g) <= _UPRIGHT_HALF_WIDTH_DEG).sum() for g in grid])
+    centre = float(np.mean(grid[counts == counts.max()]))
+    return ok & (np.abs(img_tilt - centre) <= _UPRIGHT_HALF_WIDTH_DEG)
+
+
+def _bend_from_image_tilt(dtheta_deg: np.ndarray, side_share: float) -> np.ndarray:
+    """Trunk bend b (degrees) whose image tilt is ``dtheta_deg`` for a person turned sin φ = ``side_share`` from
+    the camera: tan θ = sin φ · tan b."""
+    d = np.radians(dtheta_deg)
+    return np.degrees(np.arctan2(np.sin(d), max(side_share, 1e-3) * np.cos(d)))
+
+
+def _side_view_bow(img_tilt: np.ndarray, ratio: np.ndarray, nose: np.ndarray, standing: np.ndarray,
+                   settings: UncalibratedSettings) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per-sample forward bend (degrees) and its ± from the image tilt, and sin φ of the person standing upright."""
+    nan_series = np.full(len(img_tilt), np.nan)
+    upright = _upright_frames(img_tilt, np.asarray(standing, bool))
+    if not upright.any():
+        return nan_series, nan_series.copy(), float("nan")
+    cos_phi = float(np.nanmedian(ratio[upright])) / settings.frontal_shoulder_ratio
+    side = float(np.sqrt(1.0 - min(cos_phi, 1.0) ** 2))
+    ahead = float(np.nanmedian(nose[upright])) if np.isfinite(nose[upright]).any() else 0.0
+    dtheta = (img_tilt - float(np.median(img_tilt[upright])) + 180.0) % 360.0 - 180.0
+    # signed toward the side the person faces; facing unknown (square to the camera): any tilt counts
+    dtheta = dtheta * np.sign(ahead) if abs(ahead) >= _FACING_MIN_NOSE else np.abs(dtheta)
+    bend = _bend_from_image_tilt(dtheta, side)
+    spread = []
+    for rel in (1.0 - settings.ratio_uncertainty, 1.0 + settings.ratio_uncertainty):
+        s = float(np.sqrt(1.0 - min(cos_phi / rel, 1.0) ** 2))
+        for dn in (-settings.tilt_noise_deg, settings.tilt_noise_deg):
+            spread.append(np.abs(_bend_from_image_tilt(dtheta + dn, s) - bend))
+    return bend, np.max(spread, axis=0), side
