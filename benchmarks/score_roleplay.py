@@ -4,8 +4,12 @@ wrong bow classes scored as done — tuning and held-out apart. Used by ``benchm
 
 Truth: each clip's scenario scored on the sidecar's true event stream (``training.truth.truth_events``: the
 clerk's true stand-ups, bows with their true peak angles, upright stretches, the customer's 2 m crossings, and the
-scripted gestures). Measured: ``etiquette score`` on the clip's tracks, without a floor calibration (the product's
-trainer-mode default: a phone on a tripod) or, with ``calibrated=True``, with the true camera's calibration.
+scripted gestures). Measured: ``etiquette score`` on the clip's tracks. Clips the manifest marks ``calibrated``
+(camera family ``tripod_high``: a phone on a tall tripod, pitched down, that sees the floor in front of the counter)
+are scored with their floor calibration ``NAME.yaml``, as a trainer who calibrates would; the others (phones at chest
+height, which see no floor) without one (the product's trainer-mode default), or, with ``calibrated=True``, with the
+true camera's calibration too. Each split is summed three times: the chest-height clips, the calibrated clips, and
+the whole split.
 
 A gesture found is right when it overlaps a true gesture of its kind with IoU ≥ 0.3 (each truth matched once).
 """
@@ -74,22 +78,42 @@ def _trainee_is_clerk(frames: list, track_id: int, gt: dict) -> bool:
     return bool(np.median(np.linalg.norm(np.array(nose_m) - np.array(nose_t), axis=1)) < 40.0)
 
 
+GROUPS = (("chest", "no calibration (chest-height phone)"), ("tripod", "calibrated (tall tripod)"),
+          ("all", "whole split"))
+
+
+def _new_stats() -> dict:
+    return {"agree": 0, "total": 0, "assessed": 0, "assessed_agree": 0, "wrong_class_done": 0, "wrong_class": 0,
+            "trainee_ok": 0, "clips": 0, "g": {k: [0, 0, 0] for k in GESTURE_KINDS}, "bows": [], "bows_unmeasured": 0}
+
+
+def _add(into: dict, s: dict) -> None:
+    for k, v in s.items():
+        if k == "g":
+            for kind, n in v.items():
+                into["g"][kind] = [a + b for a, b in zip(into["g"][kind], n)]
+        else:
+            into[k] += v
+
+
 def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None:
-    """Print the per-step table and the summary figures of one split (``tuning``, ``heldout`` or ``all``)."""
+    """Print the per-step table and the summary figures of one split (``tuning``, ``heldout`` or ``all``): the clips
+    without a calibration (phones at chest height), the calibrated clips (the manifest's ``calibrated``: a tall
+    tripod that sees the floor, scored with its ``NAME.yaml``) and the whole split. ``calibrated=True`` scores the
+    chest-height clips with their true camera's calibration too."""
     clips = [c for c in json.loads((SET / "manifest.json").read_text())["clips"]
              if split in ("all", c["split"]) and (SET / c["files"]["truth"]).exists()]
-    stats: dict[str, dict] = {}
-    print(f"{'clip':<42} {'step':<17} {'truth':<15} {'measured':<15} agree  measured detail")
+    stats: dict[tuple[str, str], dict] = {}
+    print(f"{'clip':<46} {'cal':<4} {'step':<17} {'truth':<15} {'measured':<15} agree  measured detail")
     for clip in clips:
-        s = stats.setdefault(clip["split"], {"agree": 0, "total": 0, "assessed": 0, "assessed_agree": 0,
-                                             "wrong_class_done": 0, "wrong_class": 0, "trainee_ok": 0, "clips": 0,
-                                             "g": {k: [0, 0, 0] for k in GESTURE_KINDS}, "bows": [],
-                                             "bows_unmeasured": 0})
+        s = _new_stats()
+        tripod = bool(clip.get("calibrated", False))
+        use_cal = tripod or calibrated
         gt_path = SET / clip["files"]["truth"]
         gt = json.loads(gt_path.read_text())
         truth = truth_events(gt_path, upright_below_deg=rb.bow("start_deg"))
-        tracks = _tracks(clip, cache, calibrated)
-        cal = SET / clip["files"]["calibration"] if calibrated else None
+        tracks = _tracks(clip, cache, use_cal)
+        cal = SET / clip["files"]["calibration"] if use_cal else None
         sc = load_scenario(clip["scenario"], rb)
         expected = score_attempt(sc, truth)
         measured, _ = score_video(None, clip["scenario"], cache / f"out_{clip['name']}", calibration=cal,
@@ -105,25 +129,31 @@ def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None
             if t.verdict == "wrong_class":
                 s["wrong_class"] += 1
                 s["wrong_class_done"] += m.verdict == "done"
-            print(f"{clip['name']:<42} {t.step_id:<17} {t.verdict:<15} {m.verdict:<15} {'yes' if ok else 'NO':<6} "
-                  f"{m.message_en[:80]}")
+            print(f"{clip['name']:<46} {'yes' if use_cal else 'no':<4} {t.step_id:<17} {t.verdict:<15} "
+                  f"{m.verdict:<15} {'yes' if ok else 'NO':<6} {m.message_en[:80]}")
         frames = read_tracks(tracks).frames
         events, trainee = scored_events(frames, load_calibration(cal) if cal else None, rb, clip["name"])
         is_clerk = trainee is not None and _trainee_is_clerk(frames, trainee.track_id, gt)
         s["trainee_ok"] += is_clerk
         if not is_clerk:
-            print(f"{clip['name']:<42} the trainee chosen is not the clerk ({trainee.how_en if trainee else 'nobody'})")
+            print(f"{clip['name']:<46} the trainee chosen is not the clerk ({trainee.how_en if trainee else 'nobody'})")
         for kind in GESTURE_KINDS:
             tr = [(e.start_s, e.end_s) for e in truth.of_kind(kind)]
             found = [(e.start_s, e.end_s) for e in events.of_kind(kind)]
             for i, n in enumerate(_match(tr, found)):
                 s["g"][kind][i] += n
             if tr or found:
-                print(f"{'':<42} gesture {kind:<9} truth {[(round(a, 1), round(b, 1)) for a, b in tr]} "
+                print(f"{'':<46} gesture {kind:<9} truth {[(round(a, 1), round(b, 1)) for a, b in tr]} "
                       f"found {[(round(a, 1), round(b, 1)) for a, b in found]}")
         _bow_angles(truth, events, s)
-    for name, s in stats.items():
-        _summary(name, s, calibrated)
+        for group in ("tripod" if tripod else "chest", "all"):
+            _add(stats.setdefault((clip["split"], group), _new_stats()), s)
+    for name in dict.fromkeys(c["split"] for c in clips):
+        for group, label in GROUPS:
+            if (name, group) in stats:
+                if group == "chest" and calibrated:
+                    label = "true-camera calibration (chest-height phone)"
+                _summary(f"{name}, {label}", stats[(name, group)])
 
 
 def _bow_angles(truth, events, s: dict) -> None:
@@ -144,10 +174,10 @@ def _bow_angles(truth, events, s: dict) -> None:
                   f"± {m.angle_uncertainty_deg:.1f}°")
 
 
-def _summary(name: str, s: dict, calibrated: bool) -> None:
+def _summary(name: str, s: dict) -> None:
     pct = 100.0 * s["agree"] / s["total"] if s["total"] else float("nan")
     apct = 100.0 * s["assessed_agree"] / s["assessed"] if s["assessed"] else float("nan")
-    print(f"\n[{name}] {s['clips']} clips, {'true-camera calibration' if calibrated else 'no calibration'}: "
+    print(f"\n[{name}] {s['clips']} clips: "
           f"per-step agreement {s['agree']}/{s['total']} = {pct:.0f} %; of the {s['assessed']} steps the product "
           f"graded, {s['assessed_agree']} agree ({apct:.0f} %); {s['total'] - s['assessed']} not assessable; "
           f"wrong bow class scored as done: {s['wrong_class_done']} of {s['wrong_class']}; trainee = the clerk in "

@@ -15,10 +15,17 @@ greeting, 15° for the thanks, 30° for the apology); ``missing`` (one step left
 wave, the documents handed back, the handshake, the bow for the apology); ``wrong_form`` (an apology bow held
 1 s instead of ≥ 2 s; a handshake of 1.8 s or 6.5 s instead of 3–5 s).
 
-Camera families (a phone on a tripod, no floor calibration needed): ``front`` — at chest height (1.2–1.5 m), in
-front of the clerk within ±8°; ``oblique`` — 30°–60° to the clerk's left or right (the side away from where the
-customer stands, so the customer does not hide the trainee), at 1.2–1.6 m. Distance from the
-clerk: ``near`` 2.5–3.4 m, ``far`` 3.4–4.0 m (the far band is only in the held-out split, roleplay_set.py).
+Camera families (a phone on a tripod): ``front`` — at chest height (1.2–1.5 m), in front of the clerk within ±8°;
+``oblique`` — 30°–60° to the clerk's left or right (the side away from where the customer stands, so the customer
+does not hide the trainee), at 1.2–1.6 m. Distance from the clerk: ``near`` 2.5–3.4 m, ``far`` 3.4–4.0 m (the far
+band is only in the held-out split, roleplay_set.py). These see no floor (no floor calibration needed, or possible).
+``tripod_high`` — a phone on a tall tripod on the customer's side, 1.9–2.4 m high, pitched down 15°–30°, 0°–40° from
+straight in front of the clerk toward the side away from the customer, aimed between the clerk and the customer's
+way in (up to 30° off the clerk), so that the clerk is wholly in view and so are the floor in front of the counter
+out past 2.3 m and the customer where they cross 2 m (for a floor calibration: ``CALIBRATED``). It stands farther
+off: ``near`` 4.4–5.2 m, ``far`` 5.2–6.0 m from the clerk — a camera 2.5–4.0 m away stands on or next to the 2 m line
+itself, and cannot see the clerk and the customer crossing that line in one picture (rejection sampling finds no
+camera 2.5–3.4 m away for any of the set's 8 scripts; 3.4–4.0 m: about 1 placement in 1000 passes, 4.4–5.2 m: 4 %).
 """
 
 from __future__ import annotations
@@ -41,8 +48,11 @@ from etiquette_cv.sim.scenario import BodySpec, Scenario  # noqa: E402
 
 SCENARIOS = ("reception", "farewell", "apology", "documents", "handshake")
 VARIATIONS = ("ok", "late", "wrong_class", "missing", "wrong_form")
-FAMILIES = ("front", "oblique")
+FAMILIES = ("front", "oblique", "tripod_high")
+CALIBRATED = ("tripod_high",)   # families whose clips the benchmark scores with their floor calibration
 DISTANCES = {"near": (2.5, 3.4), "far": (3.4, 4.0)}
+# tripod_high stands farther off: to see the 2 m line it must be well beyond it (see _tripod_camera)
+TRIPOD_DISTANCES = {"near": (4.4, 5.2), "far": (5.2, 6.0)}
 W, H, FPS = 960, 540, 10
 ALLOWED = {"reception": ("ok", "late", "wrong_class", "missing"), "farewell": ("ok", "late", "wrong_class", "missing"),
            "apology": ("ok", "late", "wrong_class", "missing", "wrong_form"),
@@ -129,6 +139,53 @@ def _camera(rng, family, dist, target, side):
     raise SystemExit("no camera found")
 
 
+def _positions(cust_keys, spec, times):
+    """The customer's floor position (m) at ``times`` (s) in the script."""
+    d = {"version": 1, "duration_s": 60.0, "fps": 10, "camera": {"position_m": [0, 5, 1.4],
+                                                                 "look_at_m": [0, 0, 1], "hfov_deg": 60,
+                                                                 "width": W, "height": H},
+         "persons": [{"id": "c", "role": "customer", "body": spec, "keyframes": cust_keys}]}
+    p = Scenario.from_dict(d).persons[0]
+    return [np.asarray(p.sample(float(t)).pos_m[:2], float) for t in times]
+
+
+def _tripod_camera(rng, dist, target, side, cust_keys, cust_spec, crossings):
+    """``tripod_high``: a phone on a tall tripod on the customer's side, 1.9-2.4 m high, pitched down 15-30°, within
+    40° of straight in front of the clerk (toward the side away from the customer), aimed between the clerk and the
+    customer's way in, so that the clerk is wholly in view and so are the customer at each 2 m crossing
+    (``crossings``, s; feet and head, at the crossing and 0.5 s either side) and the floor in front of the counter
+    out to 2.3 m over at least 2 m (the crossings, and the floor points of the calibration). Rejection-sampled from
+    ``TRIPOD_DISTANCES`` (nearer than about 4 m the tripod stands on the 2 m line: module docstring)."""
+    # the customer's feet and head at each crossing and 0.5 s either side of it
+    path = _positions(cust_keys, cust_spec, [t + dt for t in crossings for dt in (-0.5, 0.0, 0.5)])
+    body_pts = [[p[0], p[1], z] for p in path for z in (0.02, cust_spec["height_m"] + 0.03)]
+    at_line = [[p[0], 2.3, 0.0] for p in _positions(cust_keys, cust_spec, crossings)]
+    need = [[target[0], target[1], 0.45], [target[0], target[1], 1.85], [target[0] + 0.6, target[1] + 0.3, 1.2],
+            [target[0] - 0.6, target[1] + 0.3, 1.2]]
+    xs = np.arange(-3.0, 3.01, 0.1)
+    for _ in range(20000):
+        d = rng.uniform(*TRIPOD_DISTANCES[dist])
+        hfov = rng.uniform(55, 68)
+        az = 90 + side * rng.uniform(0, 40)   # the side away from the customer, as ``oblique`` (or straight in front)
+        z = rng.uniform(1.9, 2.4)
+        pitch = rng.uniform(15, 30)
+        swing = side * rng.uniform(0, 30)      # aimed this far (deg) from the clerk toward the customer's way in
+        a = math.radians(az)
+        pos = np.array([target[0] + d * math.cos(a), target[1] + d * math.sin(a), z])
+        yaw = math.atan2(target[1] - pos[1], target[0] - pos[0]) + math.radians(swing)
+        p = math.radians(pitch)
+        f = np.array([math.cos(yaw) * math.cos(p), math.sin(yaw) * math.cos(p), -math.sin(p)])
+        look = pos + f * (d / math.cos(p))
+        cam = Camera(pos, look, hfov)
+        if not (in_view(cam, need, 0.03) and in_view(cam, body_pts + at_line, 0.02)):
+            continue
+        # the floor 2.3 m out from the counter edge in view over at least 2 m (where the customer crosses it too)
+        if sum(in_view(cam, [[x, 2.3, 0.0]], 0.02) for x in xs) * 0.1 < 2.0:
+            continue
+        return {"position_m": r3(pos), "look_at_m": r3(look), "hfov_deg": r3(hfov), "width": W, "height": H}
+    raise SystemExit("no tripod_high camera found")
+
+
 def make(seed, scenario, variation, family, distance="near", name=None):
     if scenario not in SCENARIOS or variation not in ALLOWED[scenario]:
         raise SystemExit(f"{scenario!r} has no variation {variation!r} (it has {', '.join(ALLOWED[scenario])})")
@@ -146,7 +203,8 @@ def make(seed, scenario, variation, family, distance="near", name=None):
         side = 1
     clerk_b, clerk_ap = body(rng, clerk=True)
     cust_b, cust_ap = body(rng)
-    camera = _camera(rng, family, distance, standp, side)
+    # tripod_high is placed once the customer's walk is known (its own random stream: the others' are unchanged)
+    camera = _camera(rng, family, distance, standp, side) if family not in CALIBRATED else None
 
     # ---- the customer: walks in from the far side of the room past 2 m to the counter; farewell: leaves again
     speed = rng.uniform(0.85, 1.05)
@@ -225,6 +283,10 @@ def make(seed, scenario, variation, family, distance="near", name=None):
             t = clerk.bow(t + rng.uniform(1.8, 2.5), angle, hold, "thanks" if variation == "wrong_class" else "apology")
         duration = t + 2.0
     duration = float(round(min(duration, 30.0), 1))
+    if camera is None:
+        crossings = [t for t in _crossing(cust.out(), cust_b) if t < duration]
+        camera = _tripod_camera(np.random.default_rng([seed, 20261203, 1]), distance, standp, side, cust.out(),
+                                cust_b, crossings)
 
     floor = np.array([0.62, 0.6, 0.56]) * rng.uniform(0.7, 1.25) + rng.uniform(-0.08, 0.08, 3)
     wall = np.clip(rng.uniform(0.7, 0.95) + rng.uniform(-0.08, 0.08, 3), 0, 1)

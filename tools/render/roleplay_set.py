@@ -6,7 +6,10 @@
 
 Run with the renderer's venv (tools/render/.venv/bin/python). The clip list below is the set's definition; the
 split rule is checked here: held-out clips use other seeds than tuning clips, and only held-out clips have the far
-distance band (camera 3.4–4.0 m from the clerk). Renders run one after another (the box has 2 shared cores).
+distance band of their camera family (front / oblique: 3.4–4.0 m from the clerk; tripod_high: 5.2–6.0 m). Clips of
+the ``tripod_high`` family (a phone on a tall tripod that sees the floor) are marked ``calibrated`` in the manifest:
+the benchmark scores them with their floor calibration NAME.yaml. Renders run one after another (the box has 2
+shared cores).
 """
 
 from __future__ import annotations
@@ -44,6 +47,15 @@ CLIPS = [
     ("heldout", 406, "reception", "wrong_class", "oblique", "far"),
     ("heldout", 407, "farewell", "missing", "front", "far"),
     ("heldout", 408, "apology", "wrong_class", "front", "near"),
+    # a phone on a tall tripod that sees the floor in front of the counter: scored with the floor calibration
+    ("tuning", 309, "reception", "late", "tripod_high", "near"),
+    ("tuning", 310, "farewell", "wrong_class", "tripod_high", "near"),
+    ("tuning", 311, "handshake", "ok", "tripod_high", "near"),
+    ("tuning", 312, "documents", "missing", "tripod_high", "near"),
+    ("heldout", 409, "reception", "wrong_class", "tripod_high", "far"),
+    ("heldout", 410, "farewell", "late", "tripod_high", "near"),
+    ("heldout", 411, "handshake", "late", "tripod_high", "far"),
+    ("heldout", 412, "documents", "ok", "tripod_high", "near"),
 ]
 
 
@@ -55,8 +67,9 @@ def check_split(rows):
     tun = [r for r in rows if r["split"] == "tuning"]
     held = [r for r in rows if r["split"] == "heldout"]
     assert not {r["seed"] for r in tun} & {r["seed"] for r in held}, "a seed is in both splits"
-    assert all(r["distance"] == "near" for r in tun), "the far band is held-out only"
+    assert all(r["distance"] == "near" for r in tun), "the far band (of any camera family) is held-out only"
     assert any(r["distance"] == "far" for r in held)
+    assert any(r["distance"] == "far" and r["calibrated"] for r in held), "a calibrated held-out clip in the far band"
 
 
 def scenarios():
@@ -67,7 +80,8 @@ def scenarios():
         line = (f"--seed {seed} --scenario {scen} --variation {var} --family {fam} --distance {dist} --name {name} "
                 f"--out benchmarks/roleplay_set/{split}")
         roleplay.write(d, meta, os.path.join(SET, split), line)
-        rows.append({"name": name, "split": split, **meta, "duration_s": d["duration_s"], "fps": d["fps"],
+        rows.append({"name": name, "split": split, **meta, "calibrated": fam in roleplay.CALIBRATED,
+                     "duration_s": d["duration_s"], "fps": d["fps"],
                      "camera_height_m": d["camera"]["position_m"][2],
                      "gestures": [(a["type"], a["start_s"], a["end_s"]) for a in d["annotations"]
                                   if a["kind"] == "gesture"],
@@ -79,8 +93,11 @@ def scenarios():
         json.dump({"set": "roleplay_set", "generator": "tools/render/roleplay_set.py", "width": roleplay.W,
                    "height": roleplay.H, "fps": roleplay.FPS,
                    "split_rule": "held-out clips use other seeds than tuning clips, and only held-out clips have the "
-                                 "far distance band (camera 3.4-4.0 m from the clerk); no floor calibration is used "
-                                 "by the benchmark (the .yaml is the true camera's, for a calibrated comparison)",
+                                 "far distance band of their camera family (front / oblique: camera 3.4-4.0 m from "
+                                 "the clerk; tripod_high: 5.2-6.0 m); clips with calibrated = false (phones at chest "
+                                 "height) are scored without a floor calibration (their .yaml is the true camera's, "
+                                 "for a calibrated comparison), clips with calibrated = true (tripod_high: a phone "
+                                 "on a tall tripod that sees the floor) with their .yaml",
                    "clips": rows}, f, indent=1)
     print(f"wrote {len(rows)} scenarios and {man}")
 
