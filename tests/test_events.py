@@ -436,3 +436,39 @@ def test_a_move_hidden_for_longer_than_the_level_windows_keeps_only_its_crossing
     _, changes = stance_states(t, h, np.full(len(t), 0.16), initial="sit")
     assert [c.to_state for c in changes] == ["stand"]
     assert 1.9 <= changes[0].t_s <= 6.0 and np.isnan(changes[0].onset_s)
+
+
+def test_a_short_clerk_standing_below_the_fixed_height_is_standing():
+    """Tall-tripod role-play t311: a 1.57 m clerk stands with the shoulders at 1.25 m, read 1.20 m (under
+    ``stand_above_m`` 1.22) from a seated 0.94 m: the rise from the level held is the stand-up."""
+    t = np.arange(0.0, 10.0, DT)
+    rng = np.random.default_rng(3)
+    h = _smooth_rise(t, 4.0, 1.0, 0.94, 1.20) + rng.normal(0.0, 0.01, len(t))
+    _, changes = stance_states(t, h, np.full(len(t), 0.18), initial="sit")
+    assert [c.to_state for c in changes] == ["stand"]
+    assert changes[0].onset_s == pytest.approx(4.0, abs=0.2)
+    # control: by the fixed heights alone she never stands
+    _, fixed = stance_states(t, h, np.full(len(t), 0.18), StanceSettings(move_m=0.0), initial="sit")
+    assert fixed == []
+
+
+def test_a_tall_clerk_sitting_in_a_high_chair_is_seated():
+    """Shoulders from 1.50 m standing to 1.16 m seated: above ``sit_below_m`` but 0.34 m below the level held."""
+    t = np.arange(0.0, 10.0, DT)
+    h = _smooth_rise(t, 4.0, 1.0, 1.50, 1.16)
+    states, changes = stance_states(t, h, np.full(len(t), 0.18), initial="stand")
+    assert [c.to_state for c in changes] == ["sit"] and states[-1] == "sit"
+    _, fixed = stance_states(t, h, np.full(len(t), 0.18), StanceSettings(move_m=0.0), initial="stand")
+    assert fixed == []
+
+
+def test_seated_fidgeting_within_the_move_is_no_stand_up():
+    """A seated clerk leaning back and forth (shoulders 1.00–1.15 m, within 0.2 m of the level held) stays seated;
+    so does one slowly sitting up straighter over many seconds (the level held follows)."""
+    t = np.arange(0.0, 20.0, DT)
+    h = 1.05 + 0.07 * np.sin(2 * np.pi * t / 3.0)
+    _, changes = stance_states(t, h, np.full(len(t), 0.18), initial="sit")
+    assert changes == []
+    slow = 0.95 + 0.012 * t        # 0.24 m over 20 s: never 0.2 m above the last second's level
+    _, changes = stance_states(t, slow, np.full(len(t), 0.18), initial="sit")
+    assert changes == []

@@ -34,6 +34,12 @@ class StanceSettings:
     """The heights go through a running median of this many consecutive measured samples (1: none): a single wild
     pose (a collapsed landmarker result read as a 99° bow, the head below the shoulders) is no sit/stand move,
     which takes a second; two such frames held a sit-down back by 0.8 s."""
+    move_m: float = 0.20
+    """A rise (fall) of the shoulders by at least this from the level the person held in their state (the median
+    over ``level_window_s`` ending ``level_window_s`` ago) is also a stand-up (sit-down) once past the hysteresis band's near edge
+    (above ``sit_below_m``; below ``stand_above_m``). Fixed heights alone miss short and tall people: a 1.56 m
+    clerk stands with the shoulders at 1.24 m (read 1.20–1.21 m, under ``stand_above_m``), a tall one in a high
+    chair sits at 1.15 m. A stand-up moves the shoulders 0.3–0.45 m. 0 = fixed heights only."""
 
 
 @dataclass(frozen=True)
@@ -80,16 +86,21 @@ def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_sho
     mid = 0.5 * (settings.stand_above_m + settings.sit_below_m)
     pending: str | None = None
     pending_since = 0
+    held = _HeldLevel(settings.level_window_s)
     for i in range(n):
         h = shoulder_height_m[i]
         want = state
         if np.isfinite(h):
-            if h > settings.stand_above_m:
+            level = held.level(float(t_s[i]))
+            moved = settings.move_m > 0 and np.isfinite(level)
+            head = head_minus_shoulder_m[i]
+            head_ok = not np.isfinite(head) or head >= settings.head_above_shoulders_m
+            if h > settings.stand_above_m or (state == "sit" and moved and h > settings.sit_below_m
+                                              and h - level >= settings.move_m):
                 want = "stand"
-            elif h < settings.sit_below_m:
-                head = head_minus_shoulder_m[i]
-                if not np.isfinite(head) or head >= settings.head_above_shoulders_m:
-                    want = "sit"
+            elif head_ok and (h < settings.sit_below_m or (state == "stand" and moved and h < settings.stand_above_m
+                                                           and level - h >= settings.move_m)):
+                want = "sit"
             elif state is None:
                 want = "stand" if h >= mid else "sit"
         if state is None and want is not None:
@@ -110,10 +121,40 @@ def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_sho
                         break
                     states[j] = want
                 state, pending = want, None
+                held.reset()
         else:
             pending = None
+        if np.isfinite(h):
+            held.add(float(t_s[i]), float(h))
         states[i] = state or ""
     return states, changes
+
+
+class _HeldLevel:
+    """The level (metres) the person held in their current state: the median height of the samples between
+    ``2 × window_s`` and ``window_s`` seconds ago (a second back, so the move itself — a stand-up takes about a
+    second — is not part of the level it is measured from)."""
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s = window_s
+        self._t: list[float] = []
+        self._h: list[float] = []
+
+    def add(self, t_s: float, h_m: float) -> None:
+        self._t.append(t_s)
+        self._h.append(h_m)
+        while self._t and self._t[0] < t_s - 2.0 * self.window_s:
+            self._t.pop(0)
+            self._h.pop(0)
+
+    def level(self, t_s: float) -> float:
+        """The held level at time ``t_s``, NaN until three samples of that window were held."""
+        v = [h for t, h in zip(self._t, self._h) if t_s - 2.0 * self.window_s <= t <= t_s - self.window_s]
+        return float(np.median(v)) if len(v) >= 3 else float("nan")
+
+    def reset(self) -> None:
+        self._t.clear()
+        self._h.clear()
 
 
 def despike(h: np.ndarray, samples: int) -> np.ndarray:

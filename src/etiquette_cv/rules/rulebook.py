@@ -279,6 +279,8 @@ def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
     for key in ("level_lookback_s", "crossing_lookback_s"):
         if key in st and not st[key].value > 0:
             raise c.fail(f"measurement.stance.{key}", f"must be positive seconds, got {st[key].value:g}")
+    if "move_m" in st and not st["move_m"].value >= 0:
+        raise c.fail("measurement.stance.move_m", f"must be zero (off) or positive metres, got {st['move_m'].value:g}")
     return measurement
 
 
