@@ -29,6 +29,7 @@ from .landmarker import LandmarkerSettings, LandmarkResult, TrackLandmarker
 from .observation import (Observation, appearance_histogram, from_detection, others_greyed, posed_observation,
                           union_box, upper_body_distance)
 from .rate import RateSettings
+from .stats import PeopleStats
 from .tracker import IdentityTracker, TrackerSettings
 
 if TYPE_CHECKING:
@@ -93,24 +94,6 @@ class PeopleConfig:
     rate: RateSettings = field(default_factory=RateSettings)
     """Which sampled frames are analysed (:mod:`.rate`): all while something happens, fewer while quiet."""
     threads: int = 2
-
-
-@dataclass
-class PeopleStats:
-    """What the people stage did during a run (for benchmarks and the CLI summary)."""
-
-    frames: int = 0
-    detector_runs: int = 0
-    detector_s: float = 0.0
-    landmarker_calls: int = 0
-    landmarker_s: float = 0.0
-    tracker_s: float = 0.0
-    tracks: int = 0
-    landmarkers_opened: int = 0
-    landmarker_rejected: int = 0
-    """Fresh landmarkers whose first result disagreed with the detector's keypoints of the person (closed)."""
-    restarts: int = 0
-    person_frames: int = 0
 
 
 @dataclass

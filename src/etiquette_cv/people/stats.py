@@ -1,0 +1,23 @@
+"""What the people stage did during a run: counts and seconds, for the benchmarks and the CLI summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class PeopleStats:
+    """What the people stage did during a run (for benchmarks and the CLI summary)."""
+
+    frames: int = 0
+    detector_runs: int = 0
+    detector_s: float = 0.0
+    landmarker_calls: int = 0
+    landmarker_s: float = 0.0
+    tracker_s: float = 0.0
+    tracks: int = 0
+    landmarkers_opened: int = 0
+    landmarker_rejected: int = 0
+    """Fresh landmarkers whose first result disagreed with the detector's keypoints of the person (closed)."""
+    restarts: int = 0
+    person_frames: int = 0
