@@ -51,3 +51,15 @@ def test_score_the_reception_sample_with_and_without_a_calibration(tmp_path):
     # the stand-up is still found from the image: within 0.5 s of the truth's onset (3.81 s)
     assert abs(steps["stand_up"]["event"]["t_s"] - 3.81) < 0.5
     assert "seen longest" in doc["notes"][0]
+
+    # the trainer names the trainee: by place, or by the number a sheet showed; a number nobody has is one line
+    out3 = tmp_path / "named"
+    tracks = out2 / "tracks.jsonl.gz"
+    res = CliRunner().invoke(app, ["score", "--tracks", str(tracks), "--scenario", "reception", "--out", str(out3),
+                                   "--trainee", "centre"])
+    assert res.exit_code == 0, res.output
+    assert "--trainee centre" in json.loads((out3 / "score.json").read_text(encoding="utf-8"))["notes"][0]
+    res = CliRunner().invoke(app, ["score", "--tracks", str(tracks), "--scenario", "reception", "--out", str(out3),
+                                   "--trainee", "#99"])
+    assert res.exit_code != 0
+    assert "--trainee #99: no person #99 was posed" in res.output and len(res.output.strip().splitlines()) == 1

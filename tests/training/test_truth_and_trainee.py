@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from etiquette_cv.core import FramePoses, PersonPose
 from etiquette_cv.posture.stance import StanceSettings
@@ -101,3 +102,23 @@ def test_gesture_events_of_the_sidecar_are_the_truth_of_gesture_steps(tmp_path):
     assert ev.of_kind("handshake") == [] and ev.not_measured == {}   # the customer's is not the clerk's
     old = truth_events(_sidecar(tmp_path, events, annotated=False))
     assert old.of_kind("wave") == [] and set(old.not_measured) == {"indicate", "hand_over", "wave", "handshake"}
+
+
+def test_the_trainer_names_the_trainee_by_place_or_number():
+    from etiquette_cv.training.trainee import parse_trainee_hint
+    assert [parse_trainee_hint(t) for t in ("auto", "LEFT", "center", "#3", "3", "A")] == \
+        ["auto", "left", "centre", 3, 3, "A"]
+    with pytest.raises(ValueError, match="whole number"):
+        parse_trainee_hint("#x")
+    # the customer (#2, right, seen in every frame) is posed longer than the clerk (#1, left, 60 % of the frames)
+    frames = [FramePoses(i, i / 10, 1280, 720, ([_pose(1, 300, 300)] if i < 60 else []) + [_pose(2, 900, 300)])
+              for i in range(100)]
+    assert choose_trainee(frames).track_id == 2
+    assert choose_trainee(frames, hint="left").track_id == 1
+    assert choose_trainee(frames, hint="right").track_id == 2
+    assert choose_trainee(frames, hint=1).track_id == 1 and "as named" in choose_trainee(frames, hint=1).how_en
+    with pytest.raises(ValueError, match="no person #7 was posed"):
+        choose_trainee(frames, hint=7)
+    # somebody seen for a moment is no candidate for a place
+    brief = frames + [FramePoses(100, 10.0, 1280, 720, [_pose(3, 50, 300)])]
+    assert choose_trainee(brief, hint="left").track_id == 1

@@ -17,6 +17,7 @@ from ..pipeline.score_run import score_video
 from ..rules.rulebook import RulebookError
 from ..training.scenario import ScenarioError
 from ..training.texts import verdict_text
+from ..training.trainee import parse_trainee_hint
 from .common import console, err_console, fail, make_progress
 from .exit_codes import EXIT_NOBODY
 
@@ -26,8 +27,11 @@ def score(
     scenario: Annotated[str, typer.Option("--scenario", "-s", help="Scenario YAML, or a shipped one: reception, "
                                           "farewell, apology, documents, handshake.")] = "reception",
     calibration: Annotated[Optional[Path], typer.Option(
-        "--calibration", "-c", help="Camera calibration YAML (without one, the 2 m cue and bow classes are not "
-        "assessable; sit/stand is read from the image).")] = None,
+        "--calibration", "-c", help="Camera calibration YAML (without one, the 2 m cue is not assessable, bow classes "
+        "only when the trainee is seen turned ≥ 30° from the camera; sit/stand is read from the image).")] = None,
+    trainee: Annotated[str, typer.Option(help="Who the trainee is when the automatic choice is wrong: left, right, "
+                                         "centre (in the image), #N (the person number a score sheet showed), or "
+                                         "with a calibration the clerk's station name.")] = "auto",
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for score.json, score.html, keyframes.")]
     = Path("out/score"),
     rulebook: Annotated[Optional[Path], typer.Option(help="Rulebook YAML (default: the shipped one).")] = None,
@@ -48,6 +52,10 @@ def score(
         fail(f"--lang: expected zh or en, got {lang!r}")
     if video is None and tracks is None:
         fail("give a video, or --tracks to score a tracks file")
+    try:
+        who = parse_trainee_hint(trainee)
+    except ValueError as exc:
+        fail(str(exc))
     progress = make_progress() if not live else None
     t0 = time.perf_counter()
     count = [0]
@@ -64,7 +72,7 @@ def score(
                                           calibration=calibration, tracks_path=tracks, rulebook=rulebook, lang=lang,
                                           fps=fps, model=model, annotate=annotate, on_frame=tick,
                                           live=(lambda line: console.print(line, highlight=False, markup=False))
-                                          if live else None, live_every_s=live_every)
+                                          if live else None, live_every_s=live_every, trainee=who)
     except (VideoError, ModelError, TracksError, CalibrationError, RulebookError, ScenarioError, ValueError,
             OSError) as exc:
         fail(str(exc))

@@ -33,6 +33,9 @@ class LiveScorer:
     calibration: Calibration | None = None
     lang: str = "zh"
     every_s: float = 1.0
+    trainee_hint: str | int = "auto"
+    """Who the trainee is (:func:`~etiquette_cv.training.trainee.parse_trainee_hint`); until that person has been
+    seen, the automatic choice."""
     frames: list[FramePoses] = field(default_factory=list)
     announced: set[str] = field(default_factory=set)
     last_s: float = -1e9
@@ -52,7 +55,10 @@ class LiveScorer:
         if len(self.frames) < 2:
             return []
         now = self.frames[-1].timestamp_s
-        events, _ = scored_events(self.frames, self.calibration, self.rulebook, "live")
+        try:
+            events, _ = scored_events(self.frames, self.calibration, self.rulebook, "live", self.trainee_hint)
+        except ValueError:   # the person named has not been seen yet
+            events, _ = scored_events(self.frames, self.calibration, self.rulebook, "live")
         self.result = score_attempt(self.scenario, events, "live")
         zh = self.lang == "zh"
         lines = []

@@ -31,9 +31,6 @@ from .trainee_events import scored_events, skyline_px
 
 INCOMPLETE = ("the pose run did not finish: only the part of the recording that was read is scored",
               "姿态分析未完成：只评定了已读取的部分")
-CURVE_NOTE = ("the trunk-angle curve is the tilt from the image vertical with the camera assumed level: shown, not "
-              "graded", "躯干角度曲线按画面竖直方向估计（假定相机水平），仅供参考，不用于评分")
-
 
 @dataclass
 class ScoreOutputs:
@@ -51,13 +48,14 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
                 calibration: str | Path | None = None, tracks_path: str | Path | None = None,
                 rulebook: str | Path | None = None, lang: str = "zh", fps: float = 10.0, model: str = "full",
                 annotate: str | Path | None = None, on_frame: Callable[[FramePoses], None] | None = None,
-                live: Callable[[str], None] | None = None, live_every_s: float = 2.0
+                live: Callable[[str], None] | None = None, live_every_s: float = 2.0, trainee: str | int = "auto"
                 ) -> tuple[ScoreResult, ScoreOutputs]:
     """Score a role-play recording (or its tracks file) against a scenario (a path or a shipped name): the
     trainee's events, each step's verdict and points, score.json and score.html (with keyframes when the video is
     given) in ``out_dir``; ``annotate``: also write the coaching video there (needs the video). ``live``: while the
     video is read, every ``live_every_s`` seconds of it, the lines of :class:`~.score_live.LiveScorer` (the live
-    angle, the next step, each step's verdict once decided) are passed to this callable."""
+    angle, the next step, each step's verdict once decided) are passed to this callable. ``trainee``: who the trainee
+    is when the automatic choice is wrong (:func:`~etiquette_cv.training.trainee.parse_trainee_hint`)."""
     if annotate is not None and video is None:
         raise ValueError("--annotate draws on the video: give the video as well as the tracks")
     rb = load_rulebook(rulebook)
@@ -71,28 +69,28 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
         source = open_video_for(video, cal, calibration, fps)
         tracks_path = out / "tracks.jsonl.gz"
         run_people(source, tracks_path, cal, PeopleConfig(model=model),
-                   on_frame=_live_hook(on_frame, live, sc, rb, cal, lang, live_every_s))
+                   on_frame=_live_hook(on_frame, live, sc, rb, cal, lang, live_every_s, trainee))
     tracks = read_tracks(tracks_path)
     frames = tracks.frames
     name = str(video or tracks_path)
-    events, trainee = scored_events(frames, cal, rb, name)
+    events, chosen = scored_events(frames, cal, rb, name, trainee)
     skyline = skyline_px(cal)
     result = score_attempt(sc, events, name)
-    result.notes.insert(0, trainee.how_en if trainee else "nobody was posed in the recording")
-    result.notes_zh.insert(0, trainee.how_zh if trainee else "录像中未检测到人")
-    if cal is None and len(events.t_s):
-        result.notes.append(CURVE_NOTE[0])
-        result.notes_zh.append(CURVE_NOTE[1])
+    result.notes.insert(0, chosen.how_en if chosen else "nobody was posed in the recording")
+    result.notes_zh.insert(0, chosen.how_zh if chosen else "录像中未检测到人")
+    if events.curve_note is not None and len(events.t_s):
+        result.notes.append(events.curve_note[0])
+        result.notes_zh.append(events.curve_note[1])
     if tracks.footer is None or not tracks.footer.complete:
         result.notes.append(INCOMPLETE[0])
         result.notes_zh.append(INCOMPLETE[1])
     keyframes: list[Path] = []
     coaching = None
-    if video is not None and trainee is not None:
+    if video is not None and chosen is not None:
         vis = rb.measure("posture", "visibility")
-        keyframes = write_step_keyframes(video, result, frames, trainee.track_id, out / "keyframes", skyline, vis)
+        keyframes = write_step_keyframes(video, result, frames, chosen.track_id, out / "keyframes", skyline, vis)
         if annotate is not None:
-            coaching = write_score_video(video, Path(annotate), result, events, frames, trainee.track_id, skyline,
+            coaching = write_score_video(video, Path(annotate), result, events, frames, chosen.track_id, skyline,
                                          fps, lang, vis)
     return result, ScoreOutputs(out, write_score_json(result, events, out / "score.json"),
                                 write_score_html(result, events, out / "score.html", lang, _bands(rb)),
@@ -100,12 +98,12 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
 
 
 def _live_hook(on_frame: Callable[[FramePoses], None] | None, live: Callable[[str], None] | None, sc: Scenario,
-               rb: Rulebook, cal: Calibration | None, lang: str, every_s: float
+               rb: Rulebook, cal: Calibration | None, lang: str, every_s: float, trainee: str | int = "auto"
                ) -> Callable[[FramePoses], None] | None:
     """``on_frame`` extended with the live scorer's lines sent to ``live`` (itself when ``live`` is None)."""
     if live is None:
         return on_frame
-    scorer = LiveScorer(sc, rb, cal, lang, every_s)
+    scorer = LiveScorer(sc, rb, cal, lang, every_s, trainee)
 
     def hook(poses: FramePoses) -> None:
         if on_frame is not None:

@@ -28,6 +28,17 @@ NO_CUE = ("no floor calibration: the customer's distance to the counter is unkno
           "timed (give --calibration, or mark the 2 m line and calibrate)")
 
 
+TILT_CURVE = ("the trunk-angle curve is the tilt from the image vertical with the camera assumed level: shown, not "
+              "graded", "躯干角度曲线按画面竖直方向估计（假定相机水平），仅供参考，不用于评分")
+
+
+def side_curve_note(turned_deg: float) -> tuple[str, str]:
+    """The note on a trunk-angle curve read from the image tilt of a trainee seen from the side (English, Chinese)."""
+    return (f"no floor calibration: the trunk angle is read from the image tilt of the trainee seen from the side "
+            f"(turned {turned_deg:.0f}° from the camera) and graded with its ±",
+            f"无标定：躯干角度由学员侧身（与镜头成{turned_deg:.0f}°）时画面中的倾斜计算，按其误差范围评定")
+
+
 def facing_camera_reason(turned_deg: float, min_turned_deg: float) -> tuple[str, str]:
     """Why no bow class is graded without a calibration when the trainee faces the camera (English, Chinese)."""
     seen = "never seen standing upright with hips and shoulders" if not np.isfinite(turned_deg) else \
@@ -47,15 +58,17 @@ def skyline_px(cal: Calibration | None) -> np.ndarray | None:
     return np.asarray(counter_skyline_px(solve_camera(cal), cal.counter.edge_m, cal.counter.height_m))
 
 
-def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Rulebook, name: str
-                  ) -> tuple[TraineeEvents, Trainee | None]:
+def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Rulebook, name: str,
+                  trainee_hint: str | int = "auto") -> tuple[TraineeEvents, Trainee | None]:
     """The trainee's event stream (seconds, degrees) from the analysed frames: with a calibration the clerk's
-    (and the customer cues), without one the most-present person's; gestures in both cases."""
+    (and the customer cues), without one the most-present person's; gestures in both cases. ``trainee_hint``
+    (:func:`~etiquette_cv.training.trainee.parse_trainee_hint`) names who the trainee is when the automatic choice
+    is wrong."""
     duration = frames[-1].timestamp_s - frames[0].timestamp_s if len(frames) > 1 else 0.0
     if cal is not None:
-        events, trainee = _calibrated_events(frames, cal, rb, name, duration)
+        events, trainee = _calibrated_events(frames, cal, rb, name, duration, trainee_hint)
     else:
-        events, trainee = _uncalibrated_events(frames, rb, duration)
+        events, trainee = _uncalibrated_events(frames, rb, duration, trainee_hint)
     if trainee is not None:
         moves = [(e.start_s, e.end_s) for e in events.events if e.kind in ("stand_up", "sit_down")]
         events.events += _gestures(frames, trainee.track_id, rb, skyline_px(cal), events.t_s, events.standing, moves)
@@ -91,15 +104,23 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
     return gesture_events(detect_gestures(features, settings))
 
 
-def _calibrated_events(frames: list[FramePoses], cal, rb: Rulebook, name: str, duration: float
-                       ) -> tuple[TraineeEvents, Trainee | None]:
-    """The clerk's events (the station's clerk seen longest is the trainee) and the customer cues, in seconds."""
+def _calibrated_events(frames: list[FramePoses], cal, rb: Rulebook, name: str, duration: float,
+                       trainee_hint: str | int = "auto") -> tuple[TraineeEvents, Trainee | None]:
+    """The clerk's events (the station's clerk seen longest is the trainee, or the station ``trainee_hint`` names)
+    and the customer cues, in seconds."""
     camera = solve_camera(cal)
     obs = analyse(frames, cal, camera, rb, name, duration)
     if not obs.clerks:
         return TraineeEvents([], duration, not_measured={"*": NO_STATION[0]},
                              reasons_zh={NO_STATION[0]: NO_STATION[1]}), None
     clerk = max(obs.clerks, key=lambda c: int(np.sum(c.series.visible)))
+    if trainee_hint != "auto":
+        named = [c for c in obs.clerks if c.station == str(trainee_hint)]
+        if not named:
+            seen = ", ".join(sorted(c.station for c in obs.clerks))
+            raise ValueError(f"--trainee {trainee_hint}: with a calibration the trainee is named by their station; "
+                             f"no clerk was seen at a station {trainee_hint!r} (seen: {seen})")
+        clerk = named[0]
     s = clerk.series
     stand_point = rb.of_kind("stand_greet")[0].value("stand_point") if rb.of_kind("stand_greet") else "onset"
     standing = s.stance == "stand"
@@ -121,13 +142,13 @@ def _track_of_station(frames: list[FramePoses], station: str) -> int:
     return max(counts, key=counts.get) if counts else -1
 
 
-def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
+def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float, trainee_hint: str | int = "auto"
                          ) -> tuple[TraineeEvents, Trainee | None]:
     """The trainee's sit/stand events from the image alone, and bows when seen from the side; the cues are not
     assessable."""
     problems = {"customer_near": NO_CUE, "customer_leave": NO_CUE}
     zh = {NO_CUE: NO_CUE_ZH, NOBODY[0]: NOBODY[1]}
-    trainee = choose_trainee(frames)
+    trainee = choose_trainee(frames, hint=trainee_hint)
     if trainee is None:
         return TraineeEvents([], duration, cue_problems=problems, reasons_zh=zh,
                              not_measured={k: NOBODY[0] for k in
@@ -137,9 +158,9 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
     standing = s.stance == "stand"
     stand_point = rb.of_kind("stand_greet")[0].value("stand_point") if rb.of_kind("stand_greet") else "onset"
     ev = stance_events(s.stance_changes, stand_point)
-    not_measured = {}
+    not_measured, note = {}, TILT_CURVE
     if s.bow_measurable:
-        curve = s.bow_deg
+        curve, note = s.bow_deg, side_curve_note(s.turned_deg)
         bends = detect_bends(s.t_s, curve, standing, settings=rb.bow_settings(), uncertainty_deg=s.bow_uncertainty_deg)
     else:
         # the bend is still looked for (and shown, later steps timed from it) on the world-landmark tilt
@@ -150,4 +171,4 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
     ev += standing_holds(s.t_s, standing, curve, rb.bow("start_deg"))
     ev += bow_events(bends)
     return TraineeEvents(ev, duration, cue_problems=problems, not_measured=not_measured, reasons_zh=zh, t_s=s.t_s,
-                         flexion_deg=curve, standing=standing), trainee
+                         flexion_deg=curve, standing=standing, curve_note=note), trainee

@@ -69,6 +69,8 @@ class TraineeEvents:
     flexion_deg: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """The trainee's trunk-angle curve (for the score sheet)."""
     standing: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    curve_note: tuple[str, str] | None = None
+    """How the trunk-angle curve was measured, when that needs saying (English, Chinese)."""
 
     def of_kind(self, kind: str) -> list[TraineeEvent]:
         """The events of one kind, in time order."""

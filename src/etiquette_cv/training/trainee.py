@@ -2,7 +2,10 @@
 
 With a floor calibration the trainee is the clerk of a station (the one seen longest). Without one nobody has a
 role, so the trainee is the person posed by their own landmarker in the most frames; when another person comes
-within ``tie_fraction`` of that count, the one whose median position is nearest the image centre.
+within ``tie_fraction`` of that count, the one whose median position is nearest the image centre. When that is the
+wrong person (a customer standing in view longer than the seated clerk), the trainer names the trainee: ``left``,
+``right`` or ``centre`` (among the people posed in at least ``min_share`` of the frames of the most-posed one), or
+``#N``, the person number a previous score sheet showed (with a calibration: the clerk's station name).
 """
 
 from __future__ import annotations
@@ -24,8 +27,27 @@ class Trainee:
     how_zh: str
 
 
-def choose_trainee(frames: list[FramePoses], tie_fraction: float = 0.9) -> Trainee | None:
-    """The trainee among the tracked people of a recording without roles (None when nobody was posed)."""
+PLACES = ("left", "right", "centre")
+
+
+def parse_trainee_hint(text: str) -> str | int:
+    """``auto``, a place (``left``, ``right``, ``centre``; ``center`` accepted), a person number (``#3`` or ``3``:
+    int), or else a station name (str, for a calibrated recording)."""
+    t = str(text).strip()
+    if t.lower() in ("auto", "") + PLACES or t.lower() == "center":
+        return "centre" if t.lower() == "center" else (t.lower() or "auto")
+    digits = t[1:] if t.startswith("#") else t
+    if digits.isdigit() and int(digits) > 0:
+        return int(digits)
+    if t.startswith("#"):
+        raise ValueError(f"--trainee {t}: a person number is # and a whole number above 0, e.g. #3")
+    return t
+
+
+def choose_trainee(frames: list[FramePoses], tie_fraction: float = 0.9, hint: str | int = "auto",
+                   min_share: float = 0.25) -> Trainee | None:
+    """The trainee among the tracked people of a recording without roles (None when nobody was posed); ``hint``
+    from :func:`parse_trainee_hint` overrides the automatic choice (ValueError when it names nobody seen)."""
     counts: dict[int, int] = {}
     centres: dict[int, list[np.ndarray]] = {}
     w = h = 1
@@ -38,7 +60,11 @@ def choose_trainee(frames: list[FramePoses], tie_fraction: float = 0.9) -> Train
             x0, y0, x1, y1 = p.bbox_px()
             centres.setdefault(p.track_id, []).append(np.array([(x0 + x1) / 2, (y0 + y1) / 2]))
     if not counts:
+        if hint != "auto":
+            raise ValueError(f"--trainee {hint}: nobody was posed in the recording")
         return None
+    if hint != "auto":
+        return _named_trainee(hint, counts, centres, w, min_share)
     top = max(counts.values())
     close = [tid for tid, n in counts.items() if n >= tie_fraction * top]
     n_frames = max(len(frames), 1)
@@ -58,3 +84,29 @@ def choose_trainee(frames: list[FramePoses], tie_fraction: float = 0.9) -> Train
               f"#{tid}, the one nearest the image centre")
         zh = f"无标定，无法区分角色：{len(close)}人出现时间相近，取最靠近画面中央的人（#{tid}）为学员"
     return Trainee(tid, f"person#{tid}", en, zh)
+
+
+def _named_trainee(hint: str | int, counts: dict[int, int], centres: dict[int, list[np.ndarray]], width: int,
+                   min_share: float) -> Trainee:
+    """The person the trainer named (a number or a place in the image), with how they were chosen."""
+    seen = ", ".join(f"#{t}" for t in sorted(counts))
+    if isinstance(hint, int):
+        if hint not in counts:
+            raise ValueError(f"--trainee #{hint}: no person #{hint} was posed in the recording (posed: {seen})")
+        return Trainee(hint, f"person#{hint}", f"the trainee is person #{hint}, as named (--trainee)",
+                       f"按指定（--trainee）取#{hint}为学员")
+    if hint not in PLACES:
+        raise ValueError(f"--trainee {hint}: without a calibration name the trainee by place (left, right, centre) "
+                         f"or number (posed: {seen})")
+    top = max(counts.values())
+    among = [t for t, n in counts.items() if n >= min_share * top]
+    x = {t: float(np.median(np.array(centres[t])[:, 0])) for t in among}
+    pick = {"left": min(among, key=lambda t: x[t]), "right": max(among, key=lambda t: x[t]),
+            "centre": min(among, key=lambda t: abs(x[t] - width / 2))}[hint]
+    zh = {"left": "最左", "right": "最右", "centre": "最靠近画面中央"}[hint]
+    return Trainee(pick, f"person#{pick}",
+                   f"the trainee is person #{pick}, the one furthest {hint} in the image of the {len(among)} people "
+                   f"seen for long (--trainee {hint})" if hint != "centre" else
+                   f"the trainee is person #{pick}, the one nearest the image centre of the {len(among)} people seen "
+                   f"for long (--trainee centre)",
+                   f"按指定（--trainee {hint}）取久留画面的{len(among)}人中{zh}的#{pick}为学员")
