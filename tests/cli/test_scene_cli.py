@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_cli import error_lines, run_cli
 
@@ -49,3 +50,28 @@ def test_bundled_clutter_sample_reports_every_object_with_evidence(tmp_path):
             assert f["measured_unit"] == "cm²" and f["evidence_image"]
             assert (out / f["evidence_image"]).is_file()
     assert "CC-2.10-counter-clutter" in (out / "report.html").read_text(encoding="utf-8")
+
+    # a privacy mask over the cup: it is neither looked at nor shown — the review from the same tracks reports the
+    # other two counter objects, and every evidence image has the mask's region flat grey
+    import cv2
+    import yaml
+    cup = next(e for e in truth if e["object"] == "cup")["bbox_px"]
+    x0, y0, x1, y1 = cup[0] - 12, cup[1] - 12, cup[2] + 12, cup[3] + 12
+    d = yaml.safe_load(CAL.read_text(encoding="utf-8"))
+    d["reference_frames"] = [str(CAL.parent / r) for r in d["reference_frames"]]
+    d["privacy_masks"] = [{"name": "cup", "image_px": [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]}]
+    masked_cal = tmp_path / "masked.yaml"
+    masked_cal.write_text(yaml.safe_dump(d), encoding="utf-8")
+    out2 = tmp_path / "masked"
+    proc = run_cli("review", str(VIDEO), "-c", str(masked_cal), "--tracks", str(out / "tracks.jsonl.gz"),
+                   "--out", str(out2), "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((out2 / "findings.json").read_text(encoding="utf-8"))
+    counter = [f for f in doc["findings"] if f["rule_id"] == "CC-2.10-counter-clutter" and f["verdict"] == "violation"]
+    assert len(counter) == 2 and all(abs(f["start_s"] - 2.0) > 1.0 for f in counter)
+    images = [out2 / f["evidence_image"] for f in doc["findings"] if f.get("evidence_image")]
+    assert images
+    for path in images:
+        patch = cv2.imread(str(path))[int(y0) + 3:int(y1) - 2, int(x0) + 3:int(x1) - 2].astype(float)
+        # flat grey within JPEG noise (a zone outline may be drawn across it)
+        assert np.median(np.abs(patch - 64)) <= 4, path.name

@@ -339,6 +339,11 @@ BAD = [
     (_set("geometry", {"ankle_hieght_m": 0.1}), "geometry.ankle_hieght_m: unknown key (did you mean 'ankle_height_m'?)"),
     (lambda d: d.update(refine_focal=True, floor_points=d["floor_points"][:5]), "refine_focal: true needs at least 6"),
     (_set("reference_frames", ["nowhere.png"]), "bad.yaml: reference_frames[0]: file not found"),
+    (_set("privacy_masks", {"image_px": [[0, 0], [10, 0], [10, 10]]}), "bad.yaml: privacy_masks: expected a list"),
+    (_set("privacy_masks", [{"image_px": [[0, 0], [1300, 0], [10, 10]]}]),
+     "bad.yaml: privacy_masks[0].image_px[1]: [1300, 0] lies outside the 1280x720 image"),
+    (_set("privacy_masks", [{"image_px": [[0, 0], [10, 0], [20, 0]]}]), "privacy_masks[0].image_px: the polygon has no area"),
+    (_set("privacy_masks", [{"pixels": [[0, 0], [10, 0], [10, 10]]}]), "privacy_masks[0].pixels: unknown key"),
 ]
 
 
@@ -482,3 +487,19 @@ def test_sample_calibrations_load_and_solve(path):
     cam = solve_camera(cal)
     assert 1.0 < cam.height_m < 6.0
     assert np.max(cam.reprojection_errors_px) <= cal.max_reprojection_error_px
+
+
+def test_cli_covers_the_privacy_masks_in_what_it_writes(tmp_path):
+    d = good_dict()
+    d["privacy_masks"] = [{"name": "pin_pad", "image_px": [[1000, 50], [1200, 50], [1200, 200], [1000, 200]]}]
+    assert calibration_from_dict(d, "x.yaml").privacy_masks[0].name == "pin_pad"
+    yml, frame = _write_case(tmp_path, d)
+    out, ref = tmp_path / "overlay.png", tmp_path / "reference.png"
+    res = CliRunner().invoke(_app(), ["calibrate", str(yml), "--frame", str(frame), "--out", str(out),
+                                      "--reference", str(ref)])
+    assert res.exit_code == 0, res.output
+    for path in (out, ref):
+        img = cv2.imread(str(path))
+        inside, outside = img[60:190, 1010:1190], img[60:190, 700:900]
+        assert np.all(inside == 64), path.name            # covered with the flat privacy grey
+        assert np.any(outside != 64), path.name

@@ -19,6 +19,7 @@ from ..annotators.calibration import draw_calibration_overlay
 from ..geometry.calibration import CalibrationError, load_calibration
 from ..geometry.solver import check_camera, solve_camera
 from ..io.frames import read_frame_at
+from ..io.privacy import cover_private
 from ..io.video import VideoError
 from ..rules.rulebook import load_rulebook
 from .common import fail
@@ -81,6 +82,8 @@ def calibrate(
                       f"{loo:.2f}" if np.isfinite(loo) else "-", style=style)
     console.print(table)
 
+    image = image.copy()   # what is under the privacy masks is never written, not even here
+    cover_private(image, [m.image_px for m in cal.privacy_masks])
     if reference is not None:   # the scene checks' clean reference (etiquette_cv.scene)
         reference.parent.mkdir(parents=True, exist_ok=True)
         if not cv2.imwrite(str(reference), image):

@@ -157,6 +157,9 @@ class Calibration:
     exist: well conditioned), "true" (also from floor points alone: about 1-3 degrees of hfov at 1 px click noise with
     8 points) or "false"."""
     geometry: GeometrySettings = field(default_factory=GeometrySettings)
+    privacy_masks: tuple[Zone, ...] = ()
+    """Image polygons (pixels) covered in every image the product writes (a PIN pad, a customer's screen) and left
+    out of the scene checks."""
 
     def error(self, key: str, problem: str) -> CalibrationError:
         """A CalibrationError naming this file and ``key``."""
@@ -188,7 +191,7 @@ class Calibration:
 
 _TOP_KEYS = ("version", "name", "image_size", "intrinsics", "hfov_deg", "floor_points", "height_points", "counter",
              "clerk_stations", "zones", "reference_frames", "max_reprojection_error_px", "max_floor_error_m",
-             "refine_focal", "geometry", "notes")
+             "refine_focal", "geometry", "notes", "privacy_masks")
 _TOP_REQUIRED = ("version", "image_size", "floor_points", "counter", "clerk_stations", "zones")
 
 
@@ -245,13 +248,14 @@ def calibration_from_dict(data: Any, source: str = "<calibration>", base_dir: st
         raise r.fail("refine_focal", "true applies to hfov_deg only; explicit intrinsics are used as given")
 
     geometry = _read_geometry(r, d.get("geometry", {}))
+    masks = _read_privacy_masks(r, d.get("privacy_masks", []), width, height)
 
     return Calibration(
         source=source, path=path, name=name, image_width=width, image_height=height, intrinsics=intrinsics,
         hfov_deg=hfov_deg, floor_pixels_px=floor_px, floor_points_m=floor_m, floor_labels=floor_labels,
         height_pixels_px=height_px, height_points_m=height_m, height_labels=height_labels, counter=counter,
         clerk_stations=stations, zones=zones, reference_frames=frames, max_reprojection_error_px=max_px,
-        max_floor_error_m=max_m, refine_focal=refine, geometry=geometry,
+        max_floor_error_m=max_m, refine_focal=refine, geometry=geometry, privacy_masks=masks,
     )
 
 
@@ -415,6 +419,23 @@ def _read_zones(r: StrictReader, value: Any, width: int, height: int) -> dict[st
                 raise r.fail(f"{key}.image_px", "the polygon has no area")
             zones[name] = Zone(name, image_px=poly)
     return zones
+
+
+def _read_privacy_masks(r: StrictReader, value: Any, width: int, height: int) -> tuple[Zone, ...]:
+    if not isinstance(value, list):
+        raise r.fail("privacy_masks", f"expected a list of {{name, image_px}}, got {show(value)}")
+    masks = []
+    for i, spec in enumerate(value):
+        key = f"privacy_masks[{i}]"
+        m = r.mapping(key, spec, ("name", "image_px"), ("image_px",))
+        name = r.text(f"{key}.name", m["name"]) if "name" in m else f"mask{i + 1}"
+        poly = r.points(f"{key}.image_px", m["image_px"], ("u", "v"), 3)
+        for j, p in enumerate(poly):
+            _check_inside(r, f"{key}.image_px[{j}]", p, width, height)
+        if abs(polygon_area(poly)) < 1.0:
+            raise r.fail(f"{key}.image_px", "the polygon has no area")
+        masks.append(Zone(name, image_px=poly))
+    return tuple(masks)
 
 
 def _read_reference_frames(r: StrictReader, value: Any, base_dir: Path) -> tuple[Path, ...]:

@@ -88,10 +88,12 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
     coaching = None
     if video is not None and chosen is not None:
         vis = rb.measure("posture", "visibility")
-        keyframes = write_step_keyframes(video, result, frames, chosen.track_id, out / "keyframes", skyline, vis)
+        private = None if cal is None else ([m.image_px for m in cal.privacy_masks], (cal.image_width, cal.image_height))
+        keyframes = write_step_keyframes(video, result, frames, chosen.track_id, out / "keyframes", skyline, vis,
+                                         private)
         if annotate is not None:
             coaching = write_score_video(video, Path(annotate), result, events, frames, chosen.track_id, skyline,
-                                         fps, lang, vis)
+                                         fps, lang, vis, private)
     return result, ScoreOutputs(out, write_score_json(result, events, out / "score.json"),
                                 write_score_html(result, events, out / "score.html", lang, _bands(rb)),
                                 Path(tracks_path), keyframes, coaching)

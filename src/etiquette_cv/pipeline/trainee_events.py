@@ -43,7 +43,7 @@ def facing_camera_reason(turned_deg: float, min_turned_deg: float) -> tuple[str,
     """Why no bow class is graded without a calibration when the trainee faces the camera (English, Chinese)."""
     seen = "never seen standing upright with hips and shoulders" if not np.isfinite(turned_deg) else \
         f"turned {turned_deg:.0f}° from the camera"
-    seen_zh = "未见其直立站姿（肩与髋）" if not np.isfinite(turned_deg) else f"学员朝向与镜头仅成{turned_deg:.0f}°"
+    seen_zh = "未见其直立站姿" if not np.isfinite(turned_deg) else f"学员朝向与镜头仅成{turned_deg:.0f}°"
     return (f"no floor calibration and the trainee {seen}: a bow toward the camera does not show in the image (the "
             f"angle is measured from the image when the trainee is turned at least {min_turned_deg:.0f}° from the "
             "camera) — put the phone at the trainee's side, 40°–90° off their front, or calibrate",

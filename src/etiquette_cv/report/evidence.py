@@ -20,6 +20,7 @@ from ..geometry.calibration import Calibration
 from ..geometry.camera import CameraModel
 from ..geometry.floor import counter_skyline_px
 from ..geometry.polyline import distance_to_polyline_m, offset_polyline_m
+from ..io.privacy import cover_private
 from ..io.sink import VideoSink
 from ..io.tracks import Tracks
 from ..io.video import VideoSource
@@ -97,9 +98,12 @@ def _draw(image: np.ndarray, poses: FramePoses | None, camera: CameraModel | Non
     focus_track = None
     if focus is not None and poses is not None:
         focus_track = next((p.track_id for p in poses.persons if person_name(p, cal) == focus), None)
-    if blur and poses is not None:  # faces from every landmark, seen or not: hiding a landmark must not unblur a face
+    if (blur and poses is not None) or (cal is not None and cal.privacy_masks):
         image = image.copy()
+    if blur and poses is not None:  # faces from every landmark, seen or not: hiding a landmark must not unblur a face
         blur_faces(image, poses.persons)
+    if cal is not None:
+        cover_private(image, [m.image_px for m in cal.privacy_masks], (cal.image_width, cal.image_height))
     return draw_review_frame(image, shown_poses(poses, camera, cal), camera, edge, near,
                              review_labels(poses, cal, angles), captions, False, focus_track)
 

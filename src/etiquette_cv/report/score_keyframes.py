@@ -11,6 +11,7 @@ import numpy as np
 
 from ..annotators.draw import blur_faces, draw_person
 from ..core import FramePoses
+from ..io.privacy import cover_private
 from ..io.video import VideoSource
 from ..training.results import ScoreResult
 from .evidence import seen_only
@@ -36,10 +37,11 @@ def _crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarr
 
 
 def write_step_keyframes(video: str | Path, result: ScoreResult, frames: list[FramePoses], trainee_track: int,
-                         out_dir: Path, skyline_px: np.ndarray | None = None, visibility: float = 0.5
-                         ) -> list[Path]:
+                         out_dir: Path, skyline_px: np.ndarray | None = None, visibility: float = 0.5,
+                         private: tuple[list[np.ndarray], tuple[int, int]] | None = None) -> list[Path]:
     """One JPEG per step with an evidence time, cropped around the trainee with only the landmarks seen drawn
-    (:func:`seen_only`); the page finds them by step id (``step_<id>.jpg``)."""
+    (:func:`seen_only`); the page finds them by step id (``step_<id>.jpg``). ``private``: the calibration's privacy
+    masks (polygons in pixels, the calibrated (width, height)), covered."""
     by_step = {s.step_id: _nearest(frames, s.evidence_t_s) for s in result.steps
                if s.evidence_t_s is not None and frames}
     if not by_step:
@@ -59,6 +61,8 @@ def write_step_keyframes(video: str | Path, result: ScoreResult, frames: list[Fr
         img = images[poses.frame_index].copy()
         trainee = next((p for p in poses.persons if p.track_id == trainee_track), None)
         blur_faces(img, [p for p in poses.persons if p.track_id != trainee_track], keep_roles=())
+        if private is not None:
+            cover_private(img, *private)
         if trainee is not None:
             shown = seen_only(trainee, skyline_px, visibility)
             draw_person(img, shown, TRAINEE_COLOUR, visibility)

@@ -10,6 +10,7 @@ import numpy as np
 from ..annotators.draw import blur_faces
 from ..annotators.review import draw_review_frame
 from ..core import FramePoses
+from ..io.privacy import cover_private
 from ..io.sink import VideoSink
 from ..io.video import VideoSource
 from ..training.results import ScoreResult, StepResult
@@ -47,8 +48,10 @@ def step_captions(result: ScoreResult, t_s: float, lang: str) -> list[str]:
 
 def write_score_video(video: str | Path, path: Path, result: ScoreResult, events: TraineeEvents,
                       frames: list[FramePoses], trainee_track: int, skyline_px: np.ndarray | None, fps: float,
-                      lang: str = "zh", visibility: float = 0.5) -> Path:
-    """Write the coaching video (H.264 MP4, ``fps`` frames per second) and return its path."""
+                      lang: str = "zh", visibility: float = 0.5,
+                      private: tuple[list[np.ndarray], tuple[int, int]] | None = None) -> Path:
+    """Write the coaching video (H.264 MP4, ``fps`` frames per second) and return its path; ``private``: the
+    calibration's privacy masks (polygons in pixels, the calibrated (width, height)), covered."""
     by_index = {f.frame_index: f for f in frames}
     t_curve, v_curve = np.asarray(events.t_s, float), np.asarray(events.flexion_deg, float)
     who = "学员" if lang == "zh" else "trainee"
@@ -66,6 +69,8 @@ def write_score_video(video: str | Path, path: Path, result: ScoreResult, events
                     label += f"  {trunk} {v_curve[k]:.0f}°"
             image = frame.image.copy()
             blur_faces(image, [p for p in (poses.persons if poses else []) if p.track_id != trainee_track], ())
+            if private is not None:
+                cover_private(image, *private)
             shown = FramePoses(frame.index, frame.timestamp_s, image.shape[1], image.shape[0], persons)
             captions = [f"t = {frame.timestamp_s:5.1f} s"] + step_captions(result, frame.timestamp_s, lang)
             img = draw_review_frame(image, shown, None, None, None, {trainee_track: label}, captions,

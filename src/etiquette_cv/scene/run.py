@@ -17,6 +17,7 @@ import numpy as np
 from ..core import FramePoses, PersonPose
 from ..geometry.calibration import ALLOW_ZONE_PREFIX, Calibration
 from ..geometry.camera import CameraModel
+from ..io.privacy import cover_private
 from ..io.video import VideoSource
 from ..rules.findings import Finding, Verdict
 from ..rules.rulebook import Rulebook
@@ -91,7 +92,9 @@ class SceneChecker:
         self.reference = reference
         self.learner = None if reference is not None else ReferenceLearner(settings.reference_learn_s)
         allow = [z.image_px for n, z in cal.zones.items() if n.startswith(ALLOW_ZONE_PREFIX)]
-        self.allow = polygon_mask(self.shape, allow)
+        # the privacy masks are never looked at: like the allow-list, out of every region
+        private = cv2.bitwise_not(polygon_mask(self.shape, [m.image_px for m in cal.privacy_masks]))
+        self.allow = polygon_mask(self.shape, allow + [m.image_px for m in cal.privacy_masks])
         self.regions: list[_Region] = []
         for name, rs, z in (("counter_top", settings.clutter, cal.counter.height_m), ("floor_check", settings.debris, 0.0)):
             if rs is not None and name in cal.zones:
@@ -99,10 +102,10 @@ class SceneChecker:
                 self.regions.append(_Region(name, rs, mask, z, ObjectTracker(name, rs.min_dwell_s, rs.max_misses,
                                                                               rs.match_iou), cv2.boundingRect(mask)))
         self.light: list[LightSample] = []
-        self.light_masks = {"frame": np.full(self.shape, 255, np.uint8)}
+        self.light_masks = {"frame": private}
         for name in ("counter_top", "floor_check"):
             if name in cal.zones:
-                self.light_masks[name] = polygon_mask(self.shape, [cal.zones[name].image_px])
+                self.light_masks[name] = cv2.bitwise_and(polygon_mask(self.shape, [cal.zones[name].image_px]), private)
         self.checks = 0
         self.moved = 0
         self.repeated = 0
@@ -319,6 +322,8 @@ def write_evidence(result: SceneResult, checker: SceneChecker, out_dir: Path) ->
         if img is None:
             continue
         img = img.copy()
+        cover_private(img, [m.image_px for m in checker.cal.privacy_masks],
+                      (checker.cal.image_width, checker.cal.image_height))
         zone = checker.cal.zones.get(f.person.removeprefix("hall:"))
         if zone is not None and zone.image_px is not None:
             cv2.polylines(img, [np.round(zone.image_px).astype(np.int32)], True, (0, 220, 255), 1)
