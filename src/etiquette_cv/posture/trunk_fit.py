@@ -57,7 +57,18 @@ class FitSettings:
     """With the hips anchored, the hip landmarks' weight in the image residuals: MediaPipe's hips drift down with a
     bow (3-11 px on the rendered bows clips) and jump on single frames (14 px on the reception sample, shoulders and
     ears still), so the anchor must be able to hold them; fully ignored, the shoulders' and ears' own drift in a
-    frontal bow is no longer balanced (the full model then read bows_front's deep bows 20-30 % deep)."""
+    frontal bow is no longer balanced (the full model then read bows_front's deep bows 20-30 % deep). Applies while
+    a knee is seen; see ``hidden_legs_hip_weight``."""
+    hidden_legs_hip_weight: float = 0.3
+    """With the hips anchored and both knees hidden (behind the counter, or not seen), the hip landmarks' weight:
+    MediaPipe then places the hips from the upper body alone and they follow a bow down and forward. Tuning renders,
+    full model, hold against the upright after the bow, relative to the true joints: 3.5-4.9 cm in the 15° bows and
+    8.3 cm in the 30° bow where the counter hides the legs (reception sample, tall-tripod role-plays t309/t310),
+    1.2-1.4 cm at 15° and 1.3-1.7 cm at 30° where they are seen (bows_front, bows_side). Weighed as when the legs are
+    seen they pull the anchored hip centre along and cancel part of the bend (t309/t310 read their 15° bows 9.6° and
+    11.0°; 12.1°/14.0° with the bent trunk's lean held, see ``posture.clerk._stance_pass``; 13.2°/14.7° at 0.3).
+    Their error ratio (about 3x) would give 0.05; at 0.1 MediaPipe's ears, which drop 2-5 cm further than the true
+    ears in a bow, are no longer balanced and reception's 30° bow read 37.8-38° (no class), so 0.3."""
     head_weight: float = 1.0
     """Weight of the ears' midpoint relative to a shoulder or hip landmark."""
     flexion_prior_sigma_deg: float = 35.0
@@ -124,6 +135,9 @@ class TrunkFit:
     flexion_assessable: bool
     lateral_assessable: bool
     hips_seen: bool
+    cost: float = float("nan")
+    """The least-squares cost of the fit (image residuals in units of ``pixel_sigma_px``, weighted, plus the priors'
+    terms): what freeing an angle gains is a chi-square of one degree of freedom."""
 
 class TrunkFitter:
     """Fits the trunk model to one person's landmarks through a calibrated camera (see the module docstring).
@@ -198,15 +212,21 @@ class TrunkFitter:
         px = np.vstack([pose.image_xy_px[idx], pose.image_xy_px[ears].mean(axis=0, keepdims=True)]).astype(float)
         return self._undistort(px), np.append(w, s.head_weight if ear_ok else 0.0)
 
+    def legs_seen(self, pose: PersonPose) -> bool:
+        """Whether a knee is seen (visible and present): if not, MediaPipe's hips are inferred from the upper body."""
+        knees = [Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE]
+        return bool(np.max(np.minimum(pose.visibility[knees], pose.presence[knees])) >= self.settings.min_visibility)
+
     def fit(self, pose: PersonPose, stance: str = "stand", init: TrunkFit | None = None,
             dims: BodyDims | None = None, hip_anchor_m: np.ndarray | None = None,
-            quick: bool = False) -> TrunkFit | None:
+            quick: bool = False, lateral_deg: float | None = None) -> TrunkFit | None:
         """Fit the trunk to ``pose``; None when the shoulders are not visible. ``stance`` ('stand'/'sit') picks the
         hip-height prior; ``init`` (usually the previous frame's fit) is one of the starting points.
 
         ``hip_anchor_m`` (world metres) holds the hip centre where it was while the person was upright in the same
         stance: a bow pivots at the hips, which stay put, but MediaPipe's hip landmarks drift down and forward with
-        the upper body and would cancel part of the bend. ``quick`` starts only from ``init`` (a first pass)."""
+        the upper body and would cancel part of the bend. ``quick`` starts only from ``init`` (a first pass).
+        ``lateral_deg`` holds the lateral lean at that angle (only the flexion and the hip centre are fitted)."""
         s = self.settings
         dims = dims or self.dims
         obs, w = self._observe(pose)
@@ -222,12 +242,16 @@ class TrunkFitter:
             prior_centre[:3] = hip_anchor_m
             prior_scale[:3] = s.hip_anchor_sigma_m
             w = w.copy()
-            w[2:4] *= s.anchored_hip_weight
+            w[2:4] *= s.anchored_hip_weight if self.legs_seen(pose) else s.hidden_legs_hip_weight
         # the image weights after the anchor's: an anchored fit trusts the hip landmarks less (they drift with a
         # bend, and MediaPipe's hips jump by 10+ px between frames where the shoulders and ears stay put)
         wr = np.repeat(w, 2)
 
+        held = None if lateral_deg is None else np.radians(lateral_deg)
+
         def residuals(P: np.ndarray) -> np.ndarray:
+            if held is not None:  # the lean does not move the model: its Jacobian column is zero, its step too
+                P = np.concatenate([P[:, :4], np.full((len(P), 1), held)], axis=1)
             img = (self._project_norm(self.model_points(P, dims)) - obs).reshape(len(P), 10) * (scale * wr)
             return np.concatenate([img, (P[:, :4] - prior_centre) / prior_scale], axis=1)
 
@@ -244,6 +268,8 @@ class TrunkFitter:
             other[3] = (np.radians(s.start_bend_deg) if init.flexion_deg < s.mirror_below_deg
                         else np.radians(s.mirror_back_deg))
             starts = [prev] if quick else [prev, other]
+        if held is not None:
+            starts = [np.append(x0[:4], held) for x0 in starts]
         p, best = None, np.inf
         for x0 in starts:
             x, cost = self._solve(residuals, x0, stance)
@@ -252,7 +278,8 @@ class TrunkFitter:
             if cost < best - 1e-9:
                 p, best = x, cost
         n_img = int((w > 0).sum())
-        img_res = residuals(p[None])[0, :10].reshape(5, 2) / scale * self.focal_px
+        res = residuals(p[None])[0]
+        img_res = res[:10].reshape(5, 2) / scale * self.focal_px
         rms = float(np.sqrt(np.sum(img_res ** 2) / max(n_img, 1)))
         # Pixels moved per degree of each angle (finite difference): is the angle observable from this camera?
         batch = np.stack([p, p + [0, 0, 0, np.radians(1.0), 0], p + [0, 0, 0, 0, np.radians(1.0)]])
@@ -271,6 +298,7 @@ class TrunkFitter:
             flexion_assessable=sens[0] >= s.min_sensitivity_px_per_deg,
             lateral_assessable=sens[1] >= s.min_sensitivity_px_per_deg,
             hips_seen=bool(w[2] and w[3]),
+            cost=float(res @ res),
         )
 
     def learn_dims(self, poses: list[PersonPose], stance: str = "stand") -> BodyDims:
