@@ -189,7 +189,7 @@ def _summary(name: str, s: dict) -> None:
         inside = int(np.sum(err <= b[found, 2] + 1e-9))
         print(f"[{name}] bow angle: {int(found.sum())} of {len(b) + s['bows_unmeasured']} true bows measured "
               f"({s['bows_unmeasured']} not measurable from the view, {int((~found).sum())} not found); "
-              f"MAE {np.mean(err) if len(err) else float('nan'):.1f}°, max {np.max(err) if len(err) else float('nan'):.1f}°; "
+              f"MAE {np.mean(err) if len(err) else np.nan:.1f}°, max {np.max(err) if len(err) else np.nan:.1f}°; "
               f"truth within the stated ± for {inside} of {int(found.sum())}")
     for kind, (tp, fp, fn) in s["g"].items():
         p = tp / (tp + fp) if tp + fp else float("nan")
