@@ -207,12 +207,13 @@ def _bow_expected(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
         unc = _uncertainty_text(rb, b)
         if cls is not None and cls.name == expected.name:
             return _finding(rule, Verdict.MET, b.start_s, b.end_s, clerk.person, measured_value=round(b.peak_deg, 1),
-                            measured_uncertainty=_unc(b), note=f"bow peak {b.peak_deg:.0f}°{unc}{hidden}",
+                            measured_uncertainty=_unc(b), note=f"bow peak {round(b.peak_deg, 1):.0f}°{unc}{hidden}",
                             evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
         what = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow"
         return _finding(rule, Verdict.MISSED, b.start_s, b.end_s, clerk.person, measured_value=round(b.peak_deg, 1),
                         measured_uncertainty=_unc(b),
-                        note=f"bowed {b.peak_deg:.0f}°{unc}{hidden}: {what}, where a {expected.name} bow is expected",
+                        note=f"bowed {round(b.peak_deg, 1):.0f}°{unc}{hidden}: {what}, where a {expected.name} bow is "
+                             "expected",
                         evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
     w = clerk.window(t0, t1) & clerk.c.visible
     if not w.any():
@@ -334,12 +335,13 @@ def grade_bow_graded(rule: Rule, ctx: ClerkContext) -> list[Finding]:
         label = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow (between bands)"
         hidden = "; the deepest part was hidden: at least this deep" if b.peak_hidden else ""
         hidden += "" if b.arms_seen else "; the arms were hidden: a reach cannot be ruled out"
+        peak = round(b.peak_deg, 1)   # the note quotes the value reported, not one a hair off it
         out.append(_finding(rule, Verdict.INFO, b.start_s, b.end_s, ctx.clerk.person,
-                            measured_value=round(b.peak_deg, 1), measured_unit="deg",
+                            measured_value=peak, measured_unit="deg",
                             measured_uncertainty=_unc(b),
                             threshold_text=_band_text(ctx.rb), threshold_source="default",
                             evidence_t_s=b.peak_t_s, evidence_frame_index=ctx.clerk.frame_at(b.peak_t_s),
-                            note=f"{b.peak_deg:.0f}°{_uncertainty_text(ctx.rb, b)}: {label}, held {b.hold_s:.1f} s"
+                            note=f"{peak:.0f}°{_uncertainty_text(ctx.rb, b)}: {label}, held {b.hold_s:.1f} s"
                                  f"{hidden}"))
     return out
 
