@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from etiquette_cv.geometry.calibration import load_calibration
+from etiquette_cv.geometry.calibration import CalibrationError, load_calibration
 from etiquette_cv.io.tracks import read_tracks
 from etiquette_cv.io.video import VideoSource
 from etiquette_cv.people.stage import PeopleConfig
@@ -109,6 +109,12 @@ def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None
         s = _new_stats()
         tripod = bool(clip.get("calibrated", False))
         use_cal = tripod or calibrated
+        if use_cal and not tripod:
+            try:   # a chest-height camera sees few floor points, often too few to calibrate from
+                load_calibration(SET / clip["files"]["calibration"])
+            except CalibrationError as exc:
+                print(f"{clip['name']:<46} skipped: its true camera cannot be calibrated from the floor ({exc})")
+                continue
         gt_path = SET / clip["files"]["truth"]
         gt = json.loads(gt_path.read_text())
         truth = truth_events(gt_path, upright_below_deg=rb.bow("start_deg"))
