@@ -198,3 +198,15 @@ def test_a_visit_longer_than_the_windows_is_stored_whole(tmp_path):
     assert len(first) == 1, visits
     handling = crossings["out"] - crossings["in"]
     assert first[0].end_epoch_s is not None and abs(first[0].value - handling) < 1.5, (first[0], handling)
+
+    # every finding stored with an evidence time has its keyframe, written from the frames kept while watching
+    import cv2
+    with open_store(store_path) as store:
+        findings = [e for e in store.events(kinds=["finding"]) if e.payload.get("evidence_t_s") is not None]
+    assert findings
+    with_image = [e for e in findings if e.payload.get("evidence_image")]
+    assert len(with_image) >= 0.9 * len(findings), [(e.rule_id, e.payload.get("evidence_t_s")) for e in findings]
+    size = cv2.VideoCapture(str(RECEPTION)).read()[1].shape
+    for e in with_image:
+        img = cv2.imread(e.payload["evidence_image"])
+        assert img is not None and img.shape == size

@@ -36,11 +36,13 @@ from ..io.tracks import TracksFooter, TracksHeader, TracksWriter
 from ..models import pose_model_sha256, resolve_pose_model
 from ..people.rate import LIVE_QUIET_EVERY_N, AnalysisRate, RateSettings
 from ..people.stage import PeopleConfig, PeopleStage
+from ..report.evidence import write_evidence_image
 from ..rules.rulebook import Rulebook, load_rulebook
 from ..store import StoredEvent, StoreError, events_from_review, open_store, span_event
 from .camera_file import CameraFile, load_camera_calibration
 from .daily_job import DailyJobSettings
 from .people_run import floor_model_for
+from .snapshots import Snapshots
 from .windows import (WindowBuffer, WindowSettings, grade_frames, leftover_segments, open_visit_start_s,
                       remove_files, state_path, window_path, write_state)
 
@@ -71,7 +73,11 @@ class WatchSettings:
     keep_tracks: bool = False
     """Keep each window's tracks file (in ``work_dir/<camera>/kept``) instead of deleting it once graded."""
     retention_days: float | None = None
-    """Delete stored events and kept tracks older than this many days (checked hourly); None keeps everything."""
+    """Delete stored events, kept tracks and evidence keyframes older than this many days (checked hourly); None
+    keeps everything."""
+    evidence_every_s: float = 1.0
+    """Keep one analysed frame in this many seconds, JPEG-compressed in memory, for the findings' evidence
+    keyframes (written blurred and masked when a window is graded, in ``work_dir/<camera>/keyframes``); 0: none."""
     run_for_s: float | None = None
     """Stop by itself after this many seconds (benchmarks, tests); None runs until stopped."""
     log_level: str = "INFO"
@@ -209,6 +215,7 @@ class _Job:
     own_from_s: float
     own_to_s: float
     obsolete: list[Path]
+    snapshots: Snapshots | None = None
 
 
 class _Segment:
@@ -223,6 +230,7 @@ class _Segment:
         self.end_epoch_s = watcher.settings.windows.window_end_epoch_s(origin_epoch_s)
         self.buffer = WindowBuffer(watcher.settings.windows, self.end_epoch_s - origin_epoch_s)
         self.count = 0
+        self.snapshots = Snapshots(watcher.settings.evidence_every_s)
         self.files: list[Path] = []
         self.file_starts_s: list[float] = []
         """Segment seconds from which each of ``files`` holds frames (a file ends where the next one starts)."""
@@ -251,6 +259,8 @@ class _Segment:
         self.count += 1
         self.writer.write_frame(poses)
         self.buffer.add(poses)
+        if self.w.settings.evidence_every_s > 0:
+            self.snapshots.add(t_s, frame.image)
         return True
 
     def close_window(self, final: bool, problem: str | None = None, next_epoch_s: float | None = None) -> _Job:
@@ -268,6 +278,10 @@ class _Segment:
                                  if self.file_starts_s[i + 1] < self.buffer.keep_from_s]
         job = _Job(cut.frames, self.origin, cut.own_from_s, cut.own_to_s,
                    list(self.files) if final else [self.files[i] for i in done])
+        if cut.frames:
+            job.snapshots = self.snapshots.between(cut.frames[0].timestamp_s, cut.frames[-1].timestamp_s)
+        if not final:
+            self.snapshots.drop_before(self.buffer.keep_from_s)
         if final:
             self.stage.close()
             return job
@@ -325,6 +339,7 @@ class CameraWatcher:
             self._writer.put([], then=lambda: self._retire(job))
             return
         result = grade_frames(job.frames, self.cal, self.camera_model, self.rulebook, self.cam.camera)
+        self._write_evidence(result, job)
         events = events_from_review(result, branch=self.cam.branch, camera=self.cam.camera,
                                     origin_epoch_s=job.origin_epoch_s, own_from_s=job.own_from_s,
                                     own_to_s=job.own_to_s)
@@ -332,6 +347,24 @@ class CameraWatcher:
         self.summary.events_stored += len(events)
         log.info("%s: window graded: %d frames, %d events stored", self.cam.camera, len(job.frames), len(events))
         self._writer.put(events, then=lambda: self._retire(job))
+
+    def _write_evidence(self, result, job: _Job) -> None:
+        """The evidence keyframe of every finding this window owns, from the snapshot nearest its evidence time:
+        faces blurred, privacy masks covered (:func:`~etiquette_cv.report.evidence.write_evidence_image`)."""
+        if job.snapshots is None or not len(job.snapshots):
+            return
+        times = [f.timestamp_s for f in job.frames]
+        for n, f in enumerate(result.findings):
+            if f.evidence_t_s is None or not job.own_from_s <= f.start_s < job.own_to_s:
+                continue
+            snap = job.snapshots.nearest(f.evidence_t_s, 1.5 * self.settings.evidence_every_s)
+            if snap is None:
+                continue
+            t, image = snap
+            poses = job.frames[min(range(len(times)), key=lambda k: abs(times[k] - t))]
+            name = f"{job.origin_epoch_s + f.evidence_t_s:.1f}_{n:03d}_{_safe(f.rule_id)}.jpg"
+            write_evidence_image(image, poses, f, result, self.camera_model, self.cal, self.rulebook.near_m,
+                                 self.folder / "keyframes" / name)
 
     def _retire(self, job: _Job) -> None:
         """After a window's events are committed: record how far the segment is stored, drop obsolete files."""
@@ -484,7 +517,7 @@ class CameraWatcher:
     def _apply_retention(self) -> None:
         cutoff = self.source.now_epoch_s() - self.settings.retention_days * 86400.0
         self._writer.call(lambda store: store.delete_before(cutoff))
-        for p in (self.folder / "kept").glob("*.jsonl.gz"):
+        for p in [*(self.folder / "kept").glob("*.jsonl.gz"), *(self.folder / "keyframes").glob("*.jpg")]:
             if p.stat().st_mtime < cutoff:
                 p.unlink()
 

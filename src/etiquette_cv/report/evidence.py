@@ -152,6 +152,19 @@ def _frames_at(video: str | Path, wanted: list[int], times_s: dict[int, float]
                 break
 
 
+def write_evidence_image(image: np.ndarray, poses: FramePoses | None, f: Finding, result: ReviewResult,
+                         camera: CameraModel | None, cal: Calibration | None, near_m: float, path: Path,
+                         blur: bool = True) -> Path:
+    """One finding's evidence JPEG drawn on ``image`` (faces blurred, privacy masks covered, the people and the
+    finding's caption drawn) and written to ``path``; sets the finding's ``evidence_image``."""
+    angles = _clerk_angles_at(result, cal, f.evidence_t_s or 0.0)
+    img = _draw(image, poses, camera, cal, near_m, angles, _finding_caption(f), blur, f.person)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), img, [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_JPEG_QUALITY])
+    f.evidence_image = str(path)
+    return path
+
+
 def write_keyframes(video: str | Path, result: ReviewResult, poses: Tracks | Mapping[int, FramePoses],
                     camera: CameraModel | None, cal: Calibration | None, near_m: float, out_dir: Path,
                     blur: bool = True) -> list[Path]:
@@ -171,12 +184,8 @@ def write_keyframes(video: str | Path, result: ReviewResult, poses: Tracks | Map
     for idx, image in _frames_at(video, wanted, times) if wanted else ():
         for n in of_frame[idx]:
             f = result.findings[n]
-            angles = _clerk_angles_at(result, cal, f.evidence_t_s or 0.0)
-            img = _draw(image, by_index.get(idx), camera, cal, near_m, angles, _finding_caption(f), blur, f.person)
-            path = out_dir / f"finding_{n + 1:03d}_{f.rule_id}.jpg"
-            cv2.imwrite(str(path), img, [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_JPEG_QUALITY])
-            f.evidence_image = str(path)
-            written[n] = path
+            written[n] = write_evidence_image(image, by_index.get(idx), f, result, camera, cal, near_m,
+                                              out_dir / f"finding_{n + 1:03d}_{f.rule_id}.jpg", blur)
     return [written[n] for n in sorted(written)]
 
 
