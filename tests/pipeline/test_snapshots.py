@@ -23,3 +23,14 @@ def test_one_frame_per_interval_found_by_time_and_forgotten():
     assert len(part) == 3 and len(snaps) == 5
     snaps.drop_before(3.0)
     assert len(snaps) == 2 and len(part) == 3            # the window's copy keeps its frames
+
+
+def test_a_wide_frame_is_kept_smaller_and_given_back_at_its_size():
+    snaps = Snapshots(every_s=1.0)
+    big = np.zeros((1080, 1920, 3), np.uint8)
+    big[500:580, 900:1020] = 255                         # a white block
+    snaps.add(0.0, big)
+    assert len(snaps._jpeg[0]) < 60_000
+    _, img = snaps.nearest(0.0, 1.0)
+    assert img.shape == big.shape
+    assert img[540, 960].min() > 200 and img[100, 100].max() < 30

@@ -10,6 +10,9 @@ import cv2
 import numpy as np
 
 SNAPSHOT_JPEG_QUALITY = 80
+SNAPSHOT_MAX_WIDTH_PX = 1280
+"""Wider frames are kept at this width (a 1080p frame is about a third of the bytes at 720p) and scaled back when
+drawn: a visit held open for many windows keeps its snapshots all along."""
 
 
 class Snapshots:
@@ -20,12 +23,18 @@ class Snapshots:
         self.every_s = every_s
         self._t: list[float] = []
         self._jpeg: list[bytes] = []
+        self._size: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
     def add(self, t_s: float, image: np.ndarray) -> None:
         """Keep ``image`` (BGR) at ``t_s`` when the last one kept is ``every_s`` or more older."""
         if self._t and t_s - self._t[-1] < self.every_s:
             return
+        h, w = image.shape[:2]
+        self._size = (w, h)
+        if w > SNAPSHOT_MAX_WIDTH_PX:
+            image = cv2.resize(image, (SNAPSHOT_MAX_WIDTH_PX, round(h * SNAPSHOT_MAX_WIDTH_PX / w)),
+                               interpolation=cv2.INTER_AREA)
         ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, SNAPSHOT_JPEG_QUALITY])
         if ok:
             with self._lock:
@@ -35,6 +44,7 @@ class Snapshots:
     def between(self, from_s: float, to_s: float) -> "Snapshots":
         """The snapshots of ``[from_s, to_s]`` (a copy sharing the compressed bytes)."""
         out = Snapshots(self.every_s)
+        out._size = self._size
         with self._lock:
             a, b = bisect.bisect_left(self._t, from_s), bisect.bisect_right(self._t, to_s)
             out._t, out._jpeg = self._t[a:b], self._jpeg[a:b]
@@ -56,7 +66,10 @@ class Snapshots:
             t, jpeg = self._t[best], self._jpeg[best]
         if abs(t - t_s) > max_gap_s:
             return None
-        return t, cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        if self._size is not None and (image.shape[1], image.shape[0]) != self._size:
+            image = cv2.resize(image, self._size, interpolation=cv2.INTER_LINEAR)
+        return t, image
 
     def __len__(self) -> int:
         return len(self._t)
