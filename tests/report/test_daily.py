@@ -10,7 +10,6 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import cv2
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -21,7 +20,7 @@ from etiquette_cv.report.daily_out import write_daily
 from etiquette_cv.rules.findings import Finding, ReviewResult, Severity, Verdict, Visit
 from etiquette_cv.rules.rulebook import load_rulebook
 from etiquette_cv.store import events_from_review, open_store, span_event
-from report.test_report import _chromium, _console_lines, _run_chromium
+from report.test_report import _chromium, _console_lines, _run_chromium, _screenshot
 
 TZ = ZoneInfo("Asia/Shanghai")
 RB = load_rulebook()
@@ -230,11 +229,7 @@ def test_daily_page_renders_in_chromium(store, tmp_path):
     assert 'href="keyframes/stoop.jpg"' in html and "<img" not in html
     assert not _console_lines(dom.stderr), dom.stderr[-2000:]
     shot = tmp_path / "daily.png"
-    png = _run_chromium(exe, tmp_path / "p2", f"--screenshot={shot}", "--window-size=1280,1600", url)
-    assert png.returncode == 0, png.stderr[-2000:]
-    img = cv2.imread(str(shot))
-    assert img is not None and img.shape[:2] == (1600, 1280)
-    assert float(img.std()) > 10, "the screenshot is blank"
+    img = _screenshot(exe, tmp_path / "p2", url, shot, 1280, 1600)
     header = img[:60, :, :].reshape(-1, 3).mean(axis=0)   # the dark blue header band was drawn
     assert header[0] > header[2] and header.mean() < 120
 

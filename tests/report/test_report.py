@@ -340,6 +340,19 @@ def _run_chromium(exe: str, profile: Path, *args: str) -> subprocess.CompletedPr
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
 
 
+def _screenshot(exe: str, profile: Path, url: str, shot: Path, width: int, height: int):
+    """Headless Chromium's picture of ``url`` at ``width`` × ``height``, checked written, of that size, not blank
+    and without console errors; returns the image (BGR)."""
+    png = _run_chromium(exe, profile, f"--screenshot={shot}", f"--window-size={width},{height}", url)
+    assert png.returncode == 0, png.stderr[-2000:]
+    bad = _console_lines(png.stderr)
+    assert not bad, "console errors while rendering the page:\n" + "\n".join(bad)
+    img = cv2.imread(str(shot))
+    assert img is not None and img.shape[:2] == (height, width)
+    assert float(img.std()) > 10, "the screenshot is blank"
+    return img
+
+
 # Chromium logs page console messages as ``…:INFO:CONSOLE:1] "message", source: …`` (older: ``CONSOLE(1)``).
 # The report has no scripts, so any console line at all is a failure.
 _CONSOLE_ERROR = re.compile(r"\bCONSOLE[:(]\d+|Uncaught|Failed to load resource|net::ERR_")
@@ -372,13 +385,7 @@ def test_chromium_renders_report(tmp_path, result):
     assert not bad, "console errors while loading the report:\n" + "\n".join(bad)
     assert not re.search(r"""\s(src|href)=["'](?!data:|#)""", html), "the rendered page references a file or URL"
 
-    png = _run_chromium(exe, tmp_path / "profile-shot", f"--screenshot={shot}", "--window-size=1280,2400", url)
-    assert png.returncode == 0, png.stderr[-2000:]
-    bad = _console_lines(png.stderr)
-    assert not bad, "console errors while rendering the report:\n" + "\n".join(bad)
-    img = cv2.imread(str(shot))
-    assert img is not None and img.shape[:2] == (2400, 1280)
-    assert float(img.std()) > 10, "the screenshot is blank"
+    _screenshot(exe, tmp_path / "profile-shot", url, shot, 1280, 2400)
     assert time.monotonic() - t0 < 40
 
     # the console check itself still works with this Chromium (its log format is not an API)

@@ -45,9 +45,7 @@ def test_head_office_from_postgresql(tmp_path, pg_url):
 
 def test_head_office_page_renders_in_chromium(tmp_path, pg_url):
     """The head-office page as a picture: both branches ranked, a trend per branch, no console error, not blank."""
-    import cv2
-
-    from report.test_report import _chromium, _console_lines, _run_chromium
+    from report.test_report import _chromium, _console_lines, _run_chromium, _screenshot
     exe = _chromium()
     assert exe is not None, "headless Chromium is required (install the Debian package `chromium`)"
     branch = open_store(tmp_path / "b.db")
@@ -63,10 +61,6 @@ def test_head_office_page_renders_in_chromium(tmp_path, pg_url):
     assert html.count('<svg class="trend"') == 2 and html.index("B2") < html.index("B1")   # ranked: B2 first
     assert not _console_lines(dom.stderr), dom.stderr[-2000:]
     shot = tmp_path / "hq.png"
-    png = _run_chromium(exe, tmp_path / "p2", f"--screenshot={shot}", "--window-size=1280,1400", url)
-    assert png.returncode == 0, png.stderr[-2000:]
-    img = cv2.imread(str(shot))
-    assert img is not None and img.shape[:2] == (1400, 1280)
-    assert float(img.std()) > 10, "the screenshot is blank"
+    img = _screenshot(exe, tmp_path / "p2", url, shot, 1280, 1400)
     rows = np.flatnonzero(img.std(axis=(1, 2)) > 5)
     assert rows.size and rows.max() > 300, "the page holds more than a header"

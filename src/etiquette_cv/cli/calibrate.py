@@ -83,7 +83,7 @@ def calibrate(
     console.print(table)
 
     image = image.copy()   # what is under the privacy masks is never written, not even here
-    cover_private(image, [m.image_px for m in cal.privacy_masks])
+    cover_private(image, *cal.privacy)
     if reference is not None:   # the scene checks' clean reference (etiquette_cv.scene)
         reference.parent.mkdir(parents=True, exist_ok=True)
         if not cv2.imwrite(str(reference), image):

@@ -166,6 +166,12 @@ class Calibration:
         return CalibrationError(f"{self.source}: {key}: {problem}")
 
     @property
+    def privacy(self) -> tuple[list[np.ndarray], tuple[int, int]]:
+        """The privacy masks as :func:`~etiquette_cv.io.privacy.cover_private` takes them: their image polygons
+        (pixels) and the calibrated (width, height)."""
+        return [m.image_px for m in self.privacy_masks], (self.image_width, self.image_height)
+
+    @property
     def reference_world_m(self) -> np.ndarray:
         """(N + M, 3) world positions of all reference points (floor points first, z = 0)."""
         floor = np.column_stack([self.floor_points_m, np.zeros(len(self.floor_points_m))])

@@ -88,8 +88,7 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
     coaching = None
     if video is not None and chosen is not None:
         vis = rb.measure("posture", "visibility")
-        private = None if cal is None else ([m.image_px for m in cal.privacy_masks],
-                                            (cal.image_width, cal.image_height))
+        private = None if cal is None else cal.privacy
         keyframes = write_step_keyframes(video, result, frames, chosen.track_id, out / "keyframes", skyline, vis,
                                          private)
         if annotate is not None:

@@ -103,7 +103,7 @@ def _draw(image: np.ndarray, poses: FramePoses | None, camera: CameraModel | Non
     if blur and poses is not None:  # faces from every landmark, seen or not: hiding a landmark must not unblur a face
         blur_faces(image, poses.persons)
     if cal is not None:
-        cover_private(image, [m.image_px for m in cal.privacy_masks], (cal.image_width, cal.image_height))
+        cover_private(image, *cal.privacy)
     return draw_review_frame(image, shown_poses(poses, camera, cal), camera, edge, near,
                              review_labels(poses, cal, angles), captions, False, focus_track)
 

@@ -93,8 +93,9 @@ class SceneChecker:
         self.learner = None if reference is not None else ReferenceLearner(settings.reference_learn_s)
         allow = [z.image_px for n, z in cal.zones.items() if n.startswith(ALLOW_ZONE_PREFIX)]
         # the privacy masks are never looked at: like the allow-list, out of every region
-        private = cv2.bitwise_not(polygon_mask(self.shape, [m.image_px for m in cal.privacy_masks]))
-        self.allow = polygon_mask(self.shape, allow + [m.image_px for m in cal.privacy_masks])
+        masks = cal.privacy[0]
+        private = cv2.bitwise_not(polygon_mask(self.shape, masks))
+        self.allow = polygon_mask(self.shape, allow + masks)
         self.regions: list[_Region] = []
         for name, rs, z in (("counter_top", settings.clutter, cal.counter.height_m), ("floor_check", settings.debris, 0.0)):
             if rs is not None and name in cal.zones:
@@ -322,8 +323,7 @@ def write_evidence(result: SceneResult, checker: SceneChecker, out_dir: Path) ->
         if img is None:
             continue
         img = img.copy()
-        cover_private(img, [m.image_px for m in checker.cal.privacy_masks],
-                      (checker.cal.image_width, checker.cal.image_height))
+        cover_private(img, *checker.cal.privacy)
         zone = checker.cal.zones.get(f.person.removeprefix("hall:"))
         if zone is not None and zone.image_px is not None:
             cv2.polylines(img, [np.round(zone.image_px).astype(np.int32)], True, (0, 220, 255), 1)
