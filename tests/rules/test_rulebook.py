@@ -138,6 +138,17 @@ def test_band_not_containing_its_nominal(tmp_path, shipped):
     _fails(tmp_path, d, "bows.classes[0]", "does not contain the nominal")
 
 
+def test_bow_class_without_its_source(tmp_path, shipped):
+    d = copy.deepcopy(shipped)
+    del d["bows"]["classes"][2]["source"]
+    _fails(tmp_path, d, "bows.classes[2]", "source")
+
+
+def test_bow_classes_say_where_their_numbers_come_from():
+    for c in load_rulebook(DEFAULT_RULEBOOK).bow_classes:
+        assert "DB21/T 2641-2016" in c.source and "band: default" in c.source, c
+
+
 def test_expected_class_not_a_class(tmp_path, shipped):
     d = copy.deepcopy(shipped)
     _rule(d, "DB-6.2-bow-greet")["params"]["expected_class"]["value"] = "grovel"

@@ -135,13 +135,14 @@ class Rule:
 
 @dataclass(frozen=True)
 class BowClass:
-    """A bow class with the standard's nominal angle and our tolerance band (degrees)."""
+    """A bow class with the standard's nominal angle and our tolerance band (degrees), and where each comes from."""
 
     name: str
     name_zh: str
     nominal_deg: float
     min_deg: float
     max_deg: float
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -294,10 +295,10 @@ def _read_bows(c: _Reader, value: Any) -> tuple[dict[str, Param], list[BowClass]
     classes: list[BowClass] = []
     for i, cl in enumerate(b["classes"]):
         where = f"bows.classes[{i}]"
-        keys = ("name", "name_zh", "nominal_deg", "min_deg", "max_deg")
+        keys = ("name", "name_zh", "nominal_deg", "min_deg", "max_deg", "source")
         cm = c.mapping(where, cl, keys, keys)
         bc = BowClass(c.text(f"{where}.name", cm["name"]), c.text(f"{where}.name_zh", cm["name_zh"]),
-                      *(c.number(f"{where}.{k}", cm[k]) for k in keys[2:]))
+                      *(c.number(f"{where}.{k}", cm[k]) for k in keys[2:5]), c.text(f"{where}.source", cm["source"]))
         if not bc.min_deg <= bc.nominal_deg <= bc.max_deg:
             raise c.fail(where, f"band {bc.min_deg}-{bc.max_deg}° does not contain the nominal {bc.nominal_deg}°")
         for other in classes:
