@@ -291,6 +291,25 @@ def _flag_intervals(t_s: np.ndarray, flag: np.ndarray, min_s: float, max_gap_s: 
     return [iv for iv in merged if iv.duration_s >= min_s]
 
 
+def bridge_hidden(t_s: np.ndarray, flag: np.ndarray, max_hidden_s: float) -> np.ndarray:
+    """A 0/1/NaN flag with every unmeasured (NaN) stretch of at most ``max_hidden_s`` seconds set to 1 when the
+    frames on both sides read 1 (the state held while it could not be seen); other values unchanged."""
+    out = np.asarray(flag, float).copy()
+    hidden = ~np.isfinite(out)
+    i = 0
+    while i < len(out):
+        if not hidden[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(out) and hidden[j]:
+            j += 1
+        if 0 < i and j < len(out) and out[i - 1] >= 0.5 and out[j] >= 0.5 and t_s[j] - t_s[i - 1] <= max_hidden_s:
+            out[i:j] = 1.0
+        i = j
+    return out
+
+
 def _turns(values: np.ndarray, min_swing: float) -> int:
     """How many moves of at least ``min_swing`` between turning points a series makes (a zigzag count), after a
     3-sample mean (one noisy frame is no turn)."""
@@ -335,8 +354,9 @@ def detect_gestures(frames: GestureFrames, settings: GestureSettings) -> list[Ge
     out += [Gesture("hand_over", iv.start_s, iv.end_s)
             for iv in _flag_intervals(t, frames.hand_over, s.handover_min_s, s.max_gap_s)]
     if frames.hand_contact is not None:
+        contact = bridge_hidden(t, frames.hand_contact, s.handshake_max_hidden_s)
         out += [Gesture("handshake", iv.start_s, iv.end_s)
-                for iv in _flag_intervals(t, frames.hand_contact, s.handshake_min_s, s.max_gap_s)]
+                for iv in _flag_intervals(t, contact, s.handshake_min_s, s.max_gap_s)]
     for arm in range(frames.wave_swing_deg.shape[1]):
         lateral = frames.wave_swing_deg[:, arm]
         raised = np.where(np.isfinite(lateral), 1.0, 0.0)

@@ -49,11 +49,30 @@ def test_a_wave_needs_the_swing_and_a_short_indication_is_none():
     assert _detect([Segment("wave", 1.0, 4.0)], hide=(15, 16)) == []  # wrists not seen: nothing claimed
 
 
-def _person(track_id, wrist_xy, shoulders=((500, 300), (580, 300))):
-    xy = np.zeros((33, 2))
-    xy[11], xy[12] = shoulders
+def _person(track_id, wrist_xy, centre_px=(540.0, 380.0), px_per_m=200.0):
+    """A person upright in the image plane at ``px_per_m`` (world landmarks consistent with it), both wrists at
+    ``wrist_xy``."""
+    world = np.zeros((33, 3))
+    world[0], world[7], world[8] = (0, -0.62, 0), (-0.07, -0.6, 0), (0.07, -0.6, 0)
+    world[11], world[12], world[13], world[14] = (-0.17, -0.5, 0), (0.17, -0.5, 0), (-0.2, -0.22, 0), (0.2, -0.22, 0)
+    world[23], world[24] = (-0.1, 0.0, 0), (0.1, 0.0, 0)
+    xy = np.asarray(centre_px) + world[:, :2] * px_per_m
     xy[15] = xy[16] = wrist_xy
-    return PersonPose(track_id, "unknown", xy, np.zeros(33), np.zeros((33, 3)), np.ones(33), np.ones(33))
+    world[15] = world[16] = (*((np.asarray(wrist_xy) - centre_px) / px_per_m), 0.0)
+    return PersonPose(track_id, "unknown", xy, np.zeros(33), world, np.ones(33), np.ones(33))
+
+
+def test_image_scale_is_read_from_the_persons_own_landmarks_and_survives_a_sideways_turn():
+    from etiquette_cv.posture.gestures import image_scale_px_per_m
+    p = _person(1, (540, 420), px_per_m=150.0)
+    assert image_scale_px_per_m(p) == pytest.approx(150.0, rel=1e-6)
+    turned = _person(1, (540, 420), px_per_m=150.0)
+    turned.world_xyz_m[:, 2] = turned.world_xyz_m[:, 0] * 3.0    # turned: depth offsets do not count
+    turned.world_xyz_m[:, 0] *= 0.3
+    turned.image_xy_px[:, 0] = 540.0 + (turned.image_xy_px[:, 0] - 540.0) * 0.3
+    assert image_scale_px_per_m(turned) == pytest.approx(150.0, rel=0.02)
+    p.visibility[:] = 0.0
+    assert np.isnan(image_scale_px_per_m(p))
 
 
 def test_a_handshake_is_a_hand_at_another_persons_hand_and_its_duration_is_measured():
@@ -62,8 +81,8 @@ def test_a_handshake_is_a_hand_at_another_persons_hand_and_its_duration_is_measu
     t = np.arange(0, 8, 0.1)
     frames = []
     for i, ti in enumerate(t):
-        near = 2.0 <= ti < 5.5                       # 3.5 s of hands together (20 px apart), else 200 px apart
-        other = _person(2, (660, 420) if near else (840, 420), ((700, 300), (780, 300)))
+        near = 2.0 <= ti < 5.5                       # 3.5 s of hands 0.1 m apart, else 1 m apart (at 200 px/m)
+        other = _person(2, (660, 420) if near else (840, 420), centre_px=(800.0, 380.0))
         frames.append(FramePoses(i, float(ti), 1280, 720, [_person(1, (640, 420)), other]))
     contact = measure_hand_contact(frames, 1, S)
     f = GestureFrames(t, np.zeros(len(t)), np.zeros(len(t)), np.full((len(t), 2), np.nan), contact)
@@ -71,6 +90,18 @@ def test_a_handshake_is_a_hand_at_another_persons_hand_and_its_duration_is_measu
     assert len(shakes) == 1 and abs(shakes[0].duration_s - 3.4) < 0.15
     alone = measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [_person(1, (640, 420))])], 1, S)
     assert alone.tolist() == [0.0]
+
+
+def test_hands_that_meet_only_at_a_near_persons_scale_are_no_handshake():
+    """A person near the camera (400 px/m) and one far behind (100 px/m), wrists 60 px apart in the image: 0.15 m at
+    the near one's scale, 0.6 m at the far one's: not a handshake (the far one's scale is the one used)."""
+    from etiquette_cv.core import FramePoses
+    from etiquette_cv.posture.gestures import measure_hand_contact
+    near = _person(1, (640, 420), centre_px=(560.0, 380.0), px_per_m=400.0)
+    far = _person(2, (700, 420), centre_px=(720.0, 330.0), px_per_m=100.0)
+    assert measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [near, far])], 1, S).tolist() == [0.0]
+    closer = _person(2, (670, 420), centre_px=(720.0, 330.0), px_per_m=100.0)   # 30 px = 0.3 m at 100 px/m
+    assert measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [near, closer])], 1, S).tolist() == [1.0]
 
 
 def test_one_frame_read_zero_does_not_split_a_gesture():

@@ -14,9 +14,11 @@ shoulder direction made square to it, forward their cross product (the way the c
   angle, not the wrist's offset in metres: MediaPipe's world landmarks shrink or grow a person (tuning role-play
   t302, seen 30°–60° from the side: a forearm of 0.25 m read 0.19–0.20 m long, a ±25° wave ±0.06 m);
 * **hand contact** (a handshake) — in the image, since each person's world landmarks have their own origin: one of
-  the person's wrists within ``handshake_max_gap_shoulders`` of their own shoulder width of another person's wrist.
-  Two hands that only line up in the image (one far behind the other) count too: without a calibration there is no
-  depth to tell them apart.
+  the person's wrists within ``handshake_max_gap_m`` of another person's wrist, the image gap turned into metres
+  with the image scale of the farther of the two (pixels per metre from their own seen upper-body landmarks against
+  their world landmarks, so a person turned sideways keeps their scale, unlike with the shoulder width). Two hands
+  that only line up in the image (one far behind the other) can still count: without a calibration there is no depth
+  to tell them apart; the farther person's scale makes the gap read large rather than small.
 
 What is measured here is the geometry of MediaPipe's arm landmarks; fingers and palm orientation (fingers
 together, palm obliquely up or out) are not measured (that needs the hand model).
@@ -55,8 +57,13 @@ class GestureSettings:
     wave_max_autocorr: float = -0.4
     """… and swings regularly: the swing's autocorrelation falls to this at a lag of 0.2–0.6 s (a hand held up still
     with jittery landmarks makes turns too: synthetic sequences with 3 cm noise, 11 false waves without it)."""
-    handshake_max_gap_shoulders: float = 0.5
+    handshake_max_gap_m: float = 0.55
+    """A handshake's two wrists are this close (metres at the farther person's image scale): 0.15–0.26 m in a grip
+    (rendered role-plays), plus the scale's error for people at different depths and the wrists' noise."""
     handshake_min_s: float = 0.5
+    handshake_max_hidden_s: float = 1.5
+    """Hands in contact before and after a stretch this long where the wrists were not seen (they hide each other in
+    a grip) are one handshake."""
     max_gap_s: float = 0.3
     """A gesture's frames may be interrupted this long (a missed or noisy frame)."""
 
@@ -140,21 +147,48 @@ def measure_gestures(t_s: np.ndarray, poses: list[PersonPose | None], settings: 
     return GestureFrames(np.asarray(t_s, float), rows[:, 0], rows[:, 1], rows[:, 2:4])
 
 
+#: landmarks whose image spread against their world spread gives a person's image scale (nose, ears, arms, hips)
+_SCALE_LANDMARKS = (0, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24)
+
+
+def image_scale_px_per_m(person: PersonPose, visibility: float = 0.5) -> float:
+    """The person's image scale in pixels per metre: the least-squares ratio of their seen upper-body landmarks'
+    image offsets to the same offsets in their world landmarks (x, y: the image plane's axes), NaN with fewer than
+    three seen or without world landmarks."""
+    if person.world_xyz_m is None or not np.isfinite(person.world_xyz_m).all():
+        return float("nan")
+    seen = np.minimum(person.visibility, person.presence) >= visibility
+    idx = [k for k in _SCALE_LANDMARKS if seen[k]]
+    if len(idx) < 3:
+        return float("nan")
+    img = person.image_xy_px[idx] - person.image_xy_px[idx].mean(axis=0)
+    world = person.world_xyz_m[idx, :2] - person.world_xyz_m[idx, :2].mean(axis=0)
+    spread = float((world ** 2).sum())
+    return float((img * world).sum() / spread) if spread > 1e-4 else float("nan")
+
+
 def hand_contact(person: PersonPose, others: list[PersonPose], settings: GestureSettings) -> float:
-    """1.0 when one of ``person``'s wrists is within ``handshake_max_gap_shoulders`` of their shoulder width (image
-    pixels) of another person's wrist, 0.0 when not, NaN when their wrists or shoulders are not seen."""
+    """1.0 when one of ``person``'s wrists is within ``handshake_max_gap_m`` of another person's wrist (image gap at
+    the farther one's image scale), 0.0 when not (or nobody else is there), NaN when their wrists or their scale, or
+    every other person's wrists, are not seen."""
     seen = np.minimum(person.visibility, person.presence) >= settings.visibility
-    if not seen[list(_SH)].all() or not seen[list(_WR)].any():
+    mine_scale = image_scale_px_per_m(person, settings.visibility)
+    if not seen[list(_WR)].any() or not mine_scale > 0:
         return float("nan")
     xy = person.image_xy_px
-    reach = settings.handshake_max_gap_shoulders * float(np.linalg.norm(xy[_SH[0]] - xy[_SH[1]]))
     mine = [xy[k] for k in _WR if seen[k]]
+    any_seen = False
     for o in others:
         o_seen = np.minimum(o.visibility, o.presence) >= settings.visibility
+        scale = np.nanmin([mine_scale, image_scale_px_per_m(o, settings.visibility)])
         for k in _WR:
-            if o_seen[k] and any(float(np.linalg.norm(m - o.image_xy_px[k])) <= reach for m in mine):
+            if not o_seen[k]:
+                continue
+            any_seen = True
+            if any(float(np.linalg.norm(m - o.image_xy_px[k])) <= settings.handshake_max_gap_m * scale for m in mine):
                 return 1.0
-    return 0.0
+    # somebody there whose hands are hidden (a grip hides both wrists): unknown, not "apart"
+    return 0.0 if any_seen or not others else float("nan")
 
 
 def measure_hand_contact(frames: list, track_id: int, settings: GestureSettings = GestureSettings()) -> np.ndarray:
