@@ -120,7 +120,9 @@ def _read_assets():
     tails[:, 2] -= zmin
     out = dict(verts=vb, faces=faces, fgroup=np.array(fgroup, np.int8), heads=heads, tails=tails,
                parents=parents, names=np.array(names), W=W)
-    np.savez_compressed(npz, **out)
+    tmp = f"{npz}.{os.getpid()}.tmp.npz"  # written whole, then renamed: parallel renders never read half a file
+    np.savez_compressed(tmp, **out)
+    os.replace(tmp, npz)
     return out
 
 

@@ -6,8 +6,8 @@
     python tools/render/people_set.py table              # the clip table of README.md from manifest.json
 
 Run with the renderer's venv (tools/render/.venv/bin/python). The clip list below is the set's definition: the
-split rule is checked here (held-out = other seeds, and only held-out has the camera family over_shoulder and
-two_stations layouts with a clerk standing beside the chair).
+split rule is checked here (held-out = other seeds; since 2026-12-03 tuning clips t107-t112 also cover the camera
+family over_shoulder and two_stations layouts with a clerk standing beside the chair, which were held-out only).
 """
 
 from __future__ import annotations
@@ -34,6 +34,14 @@ CLIPS = [
     ("tuning", 104, "side", {"layout": "one_station", "n_customers": 2}),
     ("tuning", 105, "front", {"layout": "two_stations", "clerk_mode": "front", "n_customers": 4}),
     ("tuning", 106, "oblique_right", {"layout": "one_station", "n_customers": 1}),
+    # added 2026-12-03: tuning clips of the camera family / layouts that were only in held-out (own seeds)
+    ("tuning", 107, "over_shoulder", {"layout": "one_station", "clerk_mode": "beside", "n_customers": 2}),
+    ("tuning", 108, "over_shoulder", {"layout": "two_stations", "clerk_mode": "front", "n_customers": 3}),
+    ("tuning", 109, "front", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3, "queue": True}),
+    ("tuning", 110, "side", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 2}),
+    ("tuning", 111, "oblique_left", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 4,
+                                     "queue": True, "queue_early": True}),
+    ("tuning", 112, "over_shoulder", {"layout": "one_station", "clerk_mode": "front", "n_customers": 3}),
     ("heldout", 201, "over_shoulder", {"layout": "one_station", "clerk_mode": "front", "n_customers": 2}),
     ("heldout", 202, "front", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3, "queue": True}),
     ("heldout", 203, "over_shoulder", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3}),
@@ -70,9 +78,6 @@ def check_split(rows):
     tun = [r for r in rows if r["split"] == "tuning"]
     held = [r for r in rows if r["split"] == "heldout"]
     assert not {r["seed"] for r in tun} & {r["seed"] for r in held}, "a seed is in both splits"
-    for r in tun:
-        assert r["camera_family"] != "over_shoulder", r["name"]
-        assert not (r["layout_family"] == "two_stations" and "beside" in r["clerk_modes"]), r["name"]
     assert any(r["camera_family"] == "over_shoulder" for r in held)
     assert any(r["layout_family"] == "two_stations" and "beside" in r["clerk_modes"] for r in held)
 
@@ -113,9 +118,11 @@ def scenarios():
     keep_measured(rows, man, ("render_s", "mean_s_per_frame", "video_bytes"))
     with open(man, "w") as f:
         json.dump({"set": "people_set", "generator": "tools/render/people_set.py", "width": 1280, "height": 720,
-                   "split_rule": "held-out clips use other seeds than tuning clips, and only held-out clips have the "
-                                 "camera family over_shoulder and the layout two_stations with a clerk standing "
-                                 "beside the chair",
+                   "split_rule": "held-out clips use other seeds than tuning clips; until 2026-12-03 only held-out "
+                                 "clips had the camera family over_shoulder and the layout two_stations with a "
+                                 "clerk beside the chair; tuning clips t107-t112 (added 2026-12-03) cover them with "
+                                 "their own seeds, so the held-out split no longer tests an unseen camera family, "
+                                 "only unseen seeds",
                    "clips": rows}, f, indent=1)
     print(f"wrote {len(rows)} scenarios and {man}")
 
