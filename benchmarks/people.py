@@ -16,7 +16,10 @@ Runs the product's people stage (`etiquette_cv.pipeline.run_people`) on the rand
 * the review on the same tracks: every 2 m crossing of the truth (customer, station) against the visits found,
   and the 站接 (stand-to-greet) verdict of that station's clerk against the truth's (met / late / missed / not
   applicable, from the truth's stand-up events at the point the rulebook's ``stand_point`` names and the clerk's
-  stance at the crossing, with the rulebook's allowance and early window).
+  stance at the crossing, with the rulebook's allowance and early window). Where the truth itself could not be
+  seen — the customer less than half in view in the half second up to the crossing, or the station's clerk less than half in
+  view over most of the crossing's window (1 s before to the allowance after) — the right answer is "not
+  assessable" (the product must not guess); such rows are counted apart.
 
     python benchmarks/people.py                 # both splits + real footage
     python benchmarks/people.py --split tuning  # only the tuning clips
@@ -66,8 +69,16 @@ def match_frame(truth_boxes: list, persons: list) -> dict[int, int]:
     return {int(r): int(c) for r, c in zip(rows, cols) if iou[r, c] >= MATCH_IOU}
 
 
-def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None]]:
-    """(crossing time s, station, verdict, stand-up delay s) of every customer's 2 m crossing in the truth."""
+def _seen(truth: dict, times: np.ndarray, person: str, t0: float, t1: float) -> bool:
+    """True when ``person`` is at least MIN_VISIBLE in view in most truth frames from t0 to t1 (s)."""
+    k = np.flatnonzero((times >= t0) & (times <= t1))
+    vis = [truth["frames"][i]["persons"].get(person, {}).get("visible_fraction", 0.0) or 0.0 for i in k]
+    return bool(vis) and float(np.median(vis)) >= MIN_VISIBLE
+
+
+def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None, bool]]:
+    """(crossing time s, station, verdict, stand-up delay s, observable) of every customer's 2 m crossing in the
+    truth; observable = the customer in view at the crossing and the station's clerk over its window."""
     rule = rb.rule(GREET_RULE)
     allowance, early = float(rule.value("allowance_s")), float(rule.value("early_s"))
     # the stand-up time the rulebook grades: the sidecar's start_s (onset), t_s (pose blend 0.5) or end_s
@@ -87,35 +98,58 @@ def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None
         downs = [x["t_s"] for x in ev if x["type"] == "sit_down" and x["person"] == clerk and x["t_s"] <= t]
         ups = [u for u in ups if u > t or not any(u < d for d in downs)]
         stance = truth["frames"][int(np.argmin(np.abs(times - t)))]["persons"].get(clerk, {}).get("stance")
+        seen = _seen(truth, times, e["person"], t - 0.5, t) and _seen(truth, times, clerk, t - 1.0,
+                                                                             t + allowance)
         if stance == "stand" and not any(u <= t for u in ups):
-            out.append((t, station, "not_applicable", None))
+            out.append((t, station, "not_applicable", None, seen))
         elif not ups:
-            out.append((t, station, "missed", None))
+            out.append((t, station, "missed", None, seen))
         else:
             delay = ups[0] - t
-            out.append((t, station, "met" if delay <= allowance else "late", delay))
+            out.append((t, station, "met" if delay <= allowance else "late", delay, seen))
     return out
 
 
-def score_review(truth: dict, tracks_path: Path, calibration: Path, out_dir: Path, rb) -> tuple[int, int, int, list]:
-    """(crossings, visits found, 站接 verdicts right, rows) for one clip, from the review of its tracks."""
+def _greet_found(result, greets: list, station: str, t: float, observable: bool):
+    """(visit, 站接 finding) the review made for a truth crossing at ``t`` s: the visit at the station arriving within
+    1.5 s of it; for a crossing the truth says could not be seen, also a visit first seen within 2 m up to 6 s after
+    it, or the station's own not-assessable finding (out of the camera's view)."""
+    visit = min((v for v in result.visits if v.station == station and v.arrive_s is not None
+                 and abs(v.arrive_s - t) <= 1.5), key=lambda v: abs(v.arrive_s - t), default=None)
+    if visit is None and not observable:
+        visit = min((v for v in result.visits if v.station == station and v.arrive_s is None
+                     and v.at_counter_s is not None and t - 1.5 <= v.at_counter_s <= t + 6.0),
+                    key=lambda v: abs(v.at_counter_s - t), default=None)
+    got = next((f for f in greets if visit is not None and f.visit_id == visit.visit_id), None)
+    if got is None and not observable:
+        got = next((f for f in greets if f.visit_id is None and f.verdict.value == "not_assessable"
+                    and f.person in (f"clerk@{station}", "clerk")), None)
+    return visit, got
+
+
+def score_review(truth: dict, tracks_path: Path, calibration: Path, out_dir: Path, rb
+                 ) -> tuple[int, int, int, int, int, list]:
+    """(crossings, visits found, 站接 verdicts right, crossings the truth could not see, of them said not
+    assessable, rows) for one clip, from the review of its tracks."""
     from etiquette_cv.pipeline.review_run import review
 
     result, _ = review(None, calibration, out_dir, tracks_path=tracks_path)
     greets = [f for f in result.findings if f.rule_id == GREET_RULE]
-    rows, found, right = [], 0, 0
-    for t, station, verdict, delay in truth_greetings(truth, rb):
-        visit = min((v for v in result.visits if v.station == station and v.arrive_s is not None
-                     and abs(v.arrive_s - t) <= 1.5), key=lambda v: abs(v.arrive_s - t), default=None)
-        got = next((f for f in greets if visit is not None and f.visit_id == visit.visit_id), None)
-        found += visit is not None
-        ok = got is not None and got.verdict.value == verdict
+    rows, found, right, unseen, unseen_right = [], 0, 0, 0, 0
+    for t, station, verdict, delay, observable in truth_greetings(truth, rb):
+        visit, got = _greet_found(result, greets, station, t, observable)
+        expected = verdict if observable else "not_assessable"
+        found += visit is not None or got is not None
+        ok = got is not None and got.verdict.value == expected
         right += ok
-        rows.append(f"{t:6.1f} s @{station}: truth {verdict}{'' if delay is None else f' {delay:.1f} s'} / found "
-                    + ("no visit" if visit is None else f"{got.verdict.value if got else '-'}"
+        unseen += not observable
+        unseen_right += ok and not observable
+        rows.append(f"{t:6.1f} s @{station}: truth {verdict}{'' if delay is None else f' {delay:.1f} s'}"
+                    + ("" if observable else " (not seen: expect not_assessable)") + " / found "
+                    + ("no visit" if visit is None and got is None else f"{got.verdict.value if got else '-'}"
                        + (f" {got.measured_value:g} s" if got is not None and got.measured_value is not None else ""))
                     + ("" if ok else "  <-- wrong"))
-    return len(rows), found, right, rows
+    return len(rows), found, right, unseen, unseen_right, rows
 
 
 @dataclass
@@ -142,6 +176,8 @@ class Score:
     crossings: int = 0
     visits_found: int = 0
     greet_right: int = 0
+    greet_unseen: int = 0
+    greet_unseen_right: int = 0
 
     def add(self, o: "Score") -> None:
         for k, v in vars(o).items():
@@ -162,7 +198,8 @@ class Score:
                 f"{self.video_s / self.wall_s if self.wall_s else 0:.2f}x real time, analysed "
                 f"{100.0 * self.frames / max(self.sampled, 1):.0f}% of sampled frames"
                 + (f"  | crossings {self.crossings}: visit found {self.visits_found}, 站接 right {self.greet_right}"
-                   if self.crossings else ""))
+                   f" (of them {self.greet_unseen} not seen in the truth: {self.greet_unseen_right} said not "
+                   f"assessable)" if self.crossings else ""))
 
 
 def role_right(truth_role: str, truth_station: str | None, role: str, station: str | None) -> bool:
@@ -217,7 +254,7 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose
     sc.person_minutes = sum(seen_frames.values()) / 10.0 / 60.0
     _add_cost(sc, summary)
     if rb is not None:
-        sc.crossings, sc.visits_found, sc.greet_right, rows = score_review(
+        sc.crossings, sc.visits_found, sc.greet_right, sc.greet_unseen, sc.greet_unseen_right, rows = score_review(
             truth, tmp / "tracks.jsonl", SET / clip["files"]["calibration"], tmp / "review", rb)
         if verbose:
             print("\n".join(f"      {r}" for r in rows))
@@ -267,6 +304,7 @@ def main(argv=None) -> None:
     ap.add_argument("--clips", nargs="*", help="only these clip names")
     ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--verbose", action="store_true", help="print every 站接 row")
+    ap.add_argument("--keep", metavar="DIR", help="keep each clip's tracks and review in DIR/NAME (for diagnosis)")
     ap.add_argument("--model", default="full")
     ap.add_argument("--detect-every", type=int, default=PeopleConfig().detect_every_n_frames)
     ap.add_argument("--quiet-every", type=int, default=PeopleConfig().rate.quiet_every_n,
@@ -292,8 +330,13 @@ def main(argv=None) -> None:
             if not all((SET / clip["files"][k]).exists() for k in ("video", "truth", "calibration")):
                 print(f"  {clip['name']}: not rendered")
                 continue
-            with tempfile.TemporaryDirectory() as tmp:
-                sc = score_rendered(clip, config, Path(tmp), rb, args.verbose)
+            if args.keep:
+                work = Path(args.keep) / clip["name"]
+                work.mkdir(parents=True, exist_ok=True)
+                sc = score_rendered(clip, config, work, rb, args.verbose)
+            else:
+                with tempfile.TemporaryDirectory() as tmp:
+                    sc = score_rendered(clip, config, Path(tmp), rb, args.verbose)
             print("  " + sc.line(clip["name"]), flush=True)
             total.add(sc)
         print("  " + total.line(f"OVERALL {split}"))

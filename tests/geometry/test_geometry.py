@@ -10,8 +10,9 @@ import pytest
 from etiquette_cv.sim.camera import VirtualCamera
 from etiquette_cv.geometry.calibration import CalibrationError, GeometrySettings, calibration_from_dict
 from etiquette_cv.geometry.camera import CameraModel
-from etiquette_cv.geometry.floor import (ClerkHeights, FloorPosition, clerk_heights, distance_to_counter_m,
-                                         person_floor_position)
+from etiquette_cv.geometry.floor import (ClerkHeights, FloorPosition, camera_on_clerk_side, clerk_heights,
+                                         counter_skyline_px, distance_to_counter_m, person_floor_position,
+                                         station_out_of_view)
 from etiquette_cv.geometry.polyline import distance_to_polyline_m, offset_polyline_m, polyline_side
 from etiquette_cv.core import NUM_LANDMARKS, Landmark, PersonPose
 
@@ -289,4 +290,24 @@ def test_clerk_shoulder_height_with_landmark_noise(noise_px, p95_m):
     # sitting vs standing differ by ~0.35 m: far above the noise
     assert np.max(errors) < 0.15
 
+
+def test_the_counter_hides_a_clerk_only_from_a_camera_on_the_customers_side():
+    """The counter's top edge hides what is below it in the image only when the counter stands between the camera
+    and the clerk: over the clerk's shoulder (camera on the clerks' side) nothing of the clerk is hidden by it."""
+    clerk_side = polyline_side(STATION, COUNTER)
+    front = truth_camera(2.5, 15.0, -90.0)                  # on the customers' side, looking at the clerk
+    behind = truth_camera(2.5, 25.0, 90.0)                  # behind the clerk, looking at the customers
+    assert not camera_on_clerk_side(front, COUNTER, clerk_side) and camera_on_clerk_side(behind, COUNTER, clerk_side)
+    assert len(counter_skyline_px(front, COUNTER, 0.76, clerk_side=clerk_side)) > 2
+    assert counter_skyline_px(behind, COUNTER, 0.76, clerk_side=clerk_side).shape == (0, 2)
+    assert len(counter_skyline_px(behind, COUNTER, 0.76)) > 2          # without the side: the old line
+
+
+def test_a_station_is_out_of_view_when_its_clerks_shoulders_project_outside_the_image():
+    behind = truth_camera(2.5, 25.0, 90.0)
+    assert station_out_of_view(behind, STATION, (1.0, 1.4)) is None
+    why = station_out_of_view(behind, np.array([3.0, -0.75]), (1.0, 1.4))      # 57° off the axis of a 70° view
+    assert why is not None and "outside the camera's 1280×720 view" in why and "1.4 m high" in why
+    front = truth_camera(2.5, 15.0, -90.0)
+    assert station_out_of_view(front, STATION, (1.0, 1.4)) is None
 

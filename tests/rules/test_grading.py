@@ -363,6 +363,27 @@ def test_two_stations_each_clerk_graded_for_their_own_customers(rb):
     assert {s.name for s in res.series} >= {"trunk_flexion_deg:clerk@A", "trunk_flexion_deg:clerk@B"}
 
 
+def test_a_station_outside_the_cameras_view_is_not_assessable_never_absent(rb):
+    """Two stations, B's clerk outside the camera's view (never seen): B's rules each say not assessable with the
+    reason, once over the whole video — no 离岗 violation, no 站接 verdict for B's customer; A is graded as usual."""
+    a = clerk_series(stance=stands_between((5.5, 20.0)))
+    b = clerk_series(visible=lambda t: np.zeros(len(t), bool))
+    why = "the station's clerk is outside the camera's 1280×720 view (shoulders 1 m high at (-40, 900) px)"
+    o = Observations(source="synthetic", duration_s=40.0, analysed_frames=400, image_width=1280, image_height=720,
+                     clerks=[ClerkObservations("A", "clerk@A", a, [StanceChange(5.5, "stand", 0.9)], []),
+                             ClerkObservations("B", "clerk@B", b, [], [], out_of_view=why)],
+                     customers=[], approaches=[visit(5.0, 18.0, track=3, station="A"),
+                                               visit(6.0, 19.0, track=4, station="B")])
+    res = grade(o, rb)
+    of_b = [f for f in res.findings if f.person == "clerk@B"]
+    assert of_b and all(f.verdict == Verdict.NOT_ASSESSABLE and "station B" in f.note and why in f.note
+                        for f in of_b)
+    assert len({f.rule_id for f in of_b}) == len(of_b)          # one per rule
+    assert not [f for f in of(res, "CC-2.8-absent") if f.verdict == Verdict.VIOLATION]
+    greet = {f.person: f for f in of(res, GREET)}
+    assert greet["clerk@A"].verdict == Verdict.MET and greet["clerk@B"].visit_id is None
+
+
 def test_without_clerks_every_clerk_rule_is_not_assessable_with_the_reason(rb):
     o = Observations(source="synthetic", duration_s=10.0, analysed_frames=100, image_width=640, image_height=480,
                      clerks=[], customers=[], approaches=[])

@@ -14,7 +14,7 @@ import numpy as np
 from ..core import Landmark, PersonPose
 from .calibration import Counter, GeometrySettings
 from .camera import CameraModel
-from .polyline import densify_polyline, distance_to_polyline_m
+from .polyline import densify_polyline, distance_to_polyline_m, polyline_side
 
 COUNTER_SAMPLE_STEP_M = 0.05
 """Spacing of the points along the counter edge projected into the image, metres."""
@@ -146,11 +146,38 @@ def clerk_heights(pose: PersonPose, camera: CameraModel, station_xy_m: np.ndarra
     return ClerkHeights(shoulders, head, hips, which)
 
 
+def camera_on_clerk_side(camera: CameraModel, edge_m: np.ndarray, clerk_side: int) -> bool:
+    """True when the camera stands on the clerks' side of the counter's front edge (``clerk_side``: +1 / -1 as
+    :func:`polyline_side`, e.g. of a station point, or ``-customer_side``): looking over a clerk's shoulder."""
+    return polyline_side(np.asarray(camera.position_m[:2], float), edge_m) == clerk_side
+
+
 def counter_skyline_px(camera: CameraModel, edge_m: np.ndarray, height_m: float,
-                       step_m: float = COUNTER_SAMPLE_STEP_M) -> np.ndarray:
+                       step_m: float = COUNTER_SAMPLE_STEP_M, clerk_side: int | None = None) -> np.ndarray:
     """Image points (K, 2) in pixels, sorted by x, of the counter's top front edge (``edge_m`` raised to
-    ``height_m`` metres): below this line (larger y) a person standing behind the counter is hidden by it."""
+    ``height_m`` metres): below this line (larger y) a person standing behind the counter is hidden by it. With
+    ``clerk_side`` and a camera on that side (over the clerk's shoulder) the counter hides nobody behind it: an
+    empty (0, 2) array."""
+    if clerk_side is not None and camera_on_clerk_side(camera, edge_m, clerk_side):
+        return np.zeros((0, 2))
     xy = densify_polyline(edge_m, step_m)
     px = camera.project(np.column_stack([xy, np.full(len(xy), height_m)]))
     px = px[np.all(np.isfinite(px), axis=1)]
     return px[np.argsort(px[:, 0])]
+
+
+def station_out_of_view(camera: CameraModel, station_xy_m: np.ndarray, heights_m: tuple[float, ...],
+                        margin_px: float = 0.0) -> str | None:
+    """Why a clerk at a station cannot be seen from this camera — their shoulders, at every height in ``heights_m``
+    (metres above the station's floor point: seated and standing), fall outside the image (or behind the camera) —
+    or None when at least one of them is in view. Pixel positions are quoted in the reason."""
+    w, h = camera.image_width, camera.image_height
+    pts = camera.project(np.array([[float(station_xy_m[0]), float(station_xy_m[1]), z] for z in heights_m]))
+    inside = [bool(np.all(np.isfinite(p)) and -margin_px <= p[0] < w + margin_px and -margin_px <= p[1] < h + margin_px)
+              for p in pts]
+    if any(inside):
+        return None
+    where = ", ".join(f"{z:g} m high at ({p[0]:.0f}, {p[1]:.0f}) px" if np.all(np.isfinite(p)) else
+                      f"{z:g} m high behind the camera" for z, p in zip(heights_m, pts))
+    return f"the station's clerk is outside the camera's {w}×{h} view (shoulders {where})"
+

@@ -11,6 +11,7 @@ from ..core import FramePoses, clerk_name
 from ..events import Approach, approaches, detect_bends
 from ..geometry.calibration import Calibration
 from ..geometry.camera import CameraModel
+from ..geometry.floor import station_out_of_view
 from ..geometry.polyline import side_normal
 from ..posture.clerk import measure_clerk
 from ..posture.customers import CustomerSeries, measure_customers
@@ -49,16 +50,17 @@ def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb:
     """Posture and events of one video's pose frames (from a tracks file or a live run): each station's clerk
     (posture series, sit/stand changes, bends), every customer's distance to the counter and their approaches
     within the rulebook's near distance (metres), each assigned to a station."""
-    posture, bow = rb.posture_settings(), rb.bow_settings()
+    posture, bow, grading = rb.posture_settings(), rb.bow_settings(), rb.grading_settings()
     clerks = []
     for station in cal.clerk_stations:
+        away = station_out_of_view(camera, station.floor_m, (grading.seated_shoulder_m, grading.standing_shoulder_m))
         facing = side_normal(station.floor_m, cal.counter.edge_m, cal.counter.customer_side)
         series = measure_clerk(frames, camera, station.floor_m, facing, posture, cal.counter.edge_m,
                                cal.counter.height_m, station=station.name)
         bends = detect_bends(series.t_s, series.flexion_deg, series.stance == "stand", series.wrist_asymmetry_m, bow,
                              series.flexion_uncertainty_deg, series.hands_ahead_m)
         clerks.append(ClerkObservations(station.name, clerk_name(station.name, len(cal.clerk_stations)), series,
-                                        series.stance_changes, bends))
+                                        series.stance_changes, bends, out_of_view=away))
     customers, appr = customer_approaches(frames, cal, camera, rb)
     h = frames[0].image_height if frames else cal.image_height
     w = frames[0].image_width if frames else cal.image_width

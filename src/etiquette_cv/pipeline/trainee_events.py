@@ -55,7 +55,8 @@ def skyline_px(cal: Calibration | None) -> np.ndarray | None:
     """The counter's top front edge in the image (pixels), None without a calibration."""
     if cal is None:
         return None
-    return np.asarray(counter_skyline_px(solve_camera(cal), cal.counter.edge_m, cal.counter.height_m))
+    return np.asarray(counter_skyline_px(solve_camera(cal), cal.counter.edge_m, cal.counter.height_m,
+                                         clerk_side=-cal.counter.customer_side))
 
 
 def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Rulebook, name: str,

@@ -13,6 +13,7 @@ import numpy as np
 from ..core import Landmark, PersonPose
 from ..geometry.camera import CameraModel
 from ..geometry.floor import counter_skyline_px
+from ..geometry.polyline import polyline_side
 from ..timeseries import label_runs
 from .filters import above_own_median, lowpass, rolling_std
 from .limbs import hands_ahead_m, limb_features
@@ -325,7 +326,9 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     t = np.array([f.timestamp_s for f in frames], dtype=float)
     place = PersonPlace(np.asarray(station_xy_m, float), np.asarray(facing_xy, float))
     fitter = TrunkFitter(camera, place, settings=settings.fit)
-    skyline = counter_skyline_px(camera, counter_edge_m, counter_height_m) if counter_edge_m is not None else []
+    skyline = counter_skyline_px(camera, counter_edge_m, counter_height_m,
+                                 clerk_side=polyline_side(place.station_xy_m, counter_edge_m)) \
+        if counter_edge_m is not None else []
     m = _measure_frames(frames, camera, place, settings, skyline, station)
     flex_stand, stand_fits = _standing_pass(fitter, m, settings.stance.stand_above_m)
     L = fitter.dims.trunk_length_m

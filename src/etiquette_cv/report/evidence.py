@@ -61,7 +61,8 @@ def shown_poses(poses: FramePoses | None, camera: CameraModel | None, cal: Calib
         return None
     skyline = None
     if camera is not None and cal is not None:
-        skyline = np.asarray(counter_skyline_px(camera, cal.counter.edge_m, cal.counter.height_m))
+        skyline = np.asarray(counter_skyline_px(camera, cal.counter.edge_m, cal.counter.height_m,
+                                                clerk_side=-cal.counter.customer_side))
     return replace(poses, persons=[seen_only(p, skyline) for p in poses.persons])
 
 

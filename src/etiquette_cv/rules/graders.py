@@ -24,6 +24,11 @@ def _finding(rule: Rule, verdict: Verdict, start_s: float, end_s: float, person:
                    end_s=float(end_s), person=person, rule_kind=rule.kind, **kw)
 
 
+def out_of_view_finding(rule: Rule, person: str, end_s: float, why: str) -> Finding:
+    """The one finding of a clerk rule whose station the camera cannot see: not assessable over the whole video."""
+    return _finding(rule, Verdict.NOT_ASSESSABLE, 0.0, end_s, person, note=why)
+
+
 def _nearest(t_s: np.ndarray, t: float) -> int:
     return int(np.clip(np.searchsorted(t_s, t), 0, len(t_s) - 1)) if len(t_s) else 0
 

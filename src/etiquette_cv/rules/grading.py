@@ -9,7 +9,8 @@ import numpy as np
 
 from ..events import Approach, state_intervals
 from .findings import Coverage, Finding, ReviewResult, Series, StateInterval, Visit
-from .graders import CLERK_GRADERS, GRADED_LATER, SELF_COVERING, UNGRADED, VISIT_GRADERS, ClerkContext, _Clerk
+from .graders import (CLERK_GRADERS, GRADED_LATER, SELF_COVERING, UNGRADED, VISIT_GRADERS, ClerkContext, _Clerk,
+                      out_of_view_finding)
 from .observations import ClerkObservations, Observations
 from .rulebook import Rulebook
 
@@ -30,7 +31,11 @@ def build_visits(approaches: list[Approach]) -> list[Visit]:
 
 def _grade_clerk(rule, rb: Rulebook, co: ClerkObservations, visits: list[Visit], approaches: list[Approach],
                  absent_after_s: float, coverage: Coverage) -> list[Finding]:
-    """The findings of one clerk rule for the clerk of one station."""
+    """The findings of one clerk rule for the clerk of one station (one not-assessable finding over the whole video
+    when the station is outside the camera's view)."""
+    if co.out_of_view is not None:
+        end = float(co.series.t_s[-1]) if len(co.series.t_s) else 0.0
+        return [out_of_view_finding(rule, co.person, end, f"station {co.station}: {co.out_of_view}")]
     grading = rb.grading_settings()
     ctx = ClerkContext(rb, _Clerk(co.series, co.person, grading.state_lookback_s), co,
                        [v for v in visits if v.station == co.station],

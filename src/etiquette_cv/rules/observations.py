@@ -20,6 +20,8 @@ class ClerkObservations:
     series: ClerkSeries
     stance_changes: list[StanceChange]
     bends: list[Bend]
+    out_of_view: str | None = None
+    """Why the station's clerk cannot be seen from this camera (their rules are then not assessable), else None."""
 
 
 @dataclass

@@ -78,6 +78,10 @@ class GradingSettings:
     """Unseen for this long, the clerk is away from the post (used when the rulebook has no ``absent`` rule)."""
     transition_margin_s: float = 0.5
     """A missed bow's note never quotes a flexion read within this of a sit/stand move (onset to completion)."""
+    seated_shoulder_m: float = 1.0
+    standing_shoulder_m: float = 1.4
+    """A station is in the camera's view when its clerk's shoulders, seated or standing (metres above the station's
+    floor point), project into the image; else its clerk rules are not assessable (never "absent")."""
 
 
 def _setting_fields(cls: type, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
