@@ -109,6 +109,19 @@ def side_normal(point_xy_m: np.ndarray, polyline_m: np.ndarray, customer_side: i
     return left * (1.0 if customer_side > 0 else -1.0)
 
 
+def points_in_polygon(points_xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """(N,) bool: which of the points (N, 2) lie inside the closed polygon (K, 2) (even-odd rule, same units); NaN
+    points are outside."""
+    pts = np.asarray(points_xy, float).reshape(-1, 2)
+    poly = np.asarray(polygon, float).reshape(-1, 2)
+    x, y = pts[:, 0:1], pts[:, 1:2]
+    x0, y0 = poly[:, 0], poly[:, 1]
+    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crosses = ((y0 > y) != (y1 > y)) & (x < x0 + (y - y0) * (x1 - x0) / (y1 - y0))
+    return (np.count_nonzero(crosses, axis=1) % 2 == 1) & np.all(np.isfinite(pts), axis=1)
+
+
 def polygon_area(polygon: np.ndarray) -> float:
     """Signed area of a polygon (N, 2) by the shoelace formula (positive counter-clockwise), in its unit squared."""
     x, y = polygon[:, 0], polygon[:, 1]

@@ -12,7 +12,7 @@ from ..events import Approach, approaches, detect_bends
 from ..geometry.calibration import Calibration
 from ..geometry.camera import CameraModel
 from ..geometry.floor import station_out_of_view
-from ..geometry.polyline import side_normal
+from ..geometry.polyline import points_in_polygon, side_normal
 from ..posture.clerk import measure_clerk
 from ..posture.customers import CustomerSeries, measure_customers
 from ..rules.observations import ClerkObservations, Observations
@@ -31,14 +31,27 @@ def _station_of(cs: CustomerSeries, approach: Approach, cal: Calibration) -> str
     return min(cal.clerk_stations, key=lambda st: float(np.linalg.norm(st.floor_m - xy))).name
 
 
+def approach_distance_m(cs: CustomerSeries, cal: Calibration, near_m: float, hysteresis_m: float) -> np.ndarray:
+    """A customer's distance to the counter (metres) as the approaches see it: in the calibration's ``waiting``
+    zone they are waiting to be called, not coming to the counter, so there they count as outside the near distance
+    (at the leaving threshold, ``near_m + hysteresis_m``) however close the zone lies; their arrival is when they
+    come within ``near_m`` outside it."""
+    zone = cal.zones.get("waiting")
+    if zone is None or zone.floor_m is None or not len(cs.t_s):
+        return cs.distance_m
+    waiting = points_in_polygon(cs.floor_xy_m, zone.floor_m)
+    return np.where(waiting, np.fmax(cs.distance_m, near_m + hysteresis_m), cs.distance_m)
+
+
 def customer_approaches(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook
                         ) -> tuple[list[CustomerSeries], list[Approach]]:
-    """Every customer's distance series (metres) and their approaches within the rulebook's near distance, each
-    assigned to a station."""
+    """Every customer's distance series (metres) and their approaches within the rulebook's near distance (not
+    counting time in the ``waiting`` zone, see :func:`approach_distance_m`), each assigned to a station."""
     customers = measure_customers(frames, camera, cal.counter)
     appr = []
+    near, hysteresis = rb.near_m, rb.measure("customer", "hysteresis_m")
     for cs in customers:
-        for a in approaches(cs.track_id, cs.t_s, cs.distance_m, rb.near_m, rb.measure("customer", "hysteresis_m"),
+        for a in approaches(cs.track_id, cs.t_s, approach_distance_m(cs, cal, near, hysteresis), near, hysteresis,
                             rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s"),
                             rb.measure("customer", "rejoin_s")):
             appr.append(replace(a, station=_station_of(cs, a, cal)))
