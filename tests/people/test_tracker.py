@@ -126,3 +126,47 @@ def test_a_new_clerk_at_one_station_never_takes_the_id_of_the_other_stations_cle
         _nobody(tr)
     b = [_one_person(tr, [1.5, -1.0], "B") for _ in range(5)][-1]   # within reach of A's last place, but at B
     assert a > 0 and b > 0 and b != a
+
+
+def _colour(bin_: int) -> np.ndarray:
+    h = np.zeros(128)
+    h[bin_] = 1.0
+    return h
+
+
+def test_two_people_side_by_side_keep_their_ids_by_their_clothes():
+    """Red and blue walk right, then side by side 0.1 m apart (closer than the floor square: the floor cannot tell
+    them apart), then part: red turns back left, blue walks on. ByteTrack alone exchanges their ids while they walk
+    side by side (measured: from 2.0 s on, with ``swap_margin`` disabled); with their clothes each keeps theirs."""
+    def walk(tr):
+        out = []
+        for k in range(50):
+            t = k / 10
+            if t < 1.0:                               # apart: 1.5 m in depth, colours seen
+                red, blue = np.array([-2.0 + t, 1.0]), np.array([-2.0 + t, 2.5])
+            elif t < 2.5:                             # side by side, 0.1 m apart
+                red, blue = np.array([-2.0 + t, 1.75]), np.array([-2.0 + t, 1.85])
+            else:                                     # red turns back, blue walks on
+                red, blue = np.array([0.5 - (t - 2.5), 1.75]), np.array([-2.0 + t, 1.85])
+            looks = [_colour(0), _colour(100)]
+            out.append(tr.update(np.array([[0, 0, 10, 10], [0, 0, 10, 10]], float), np.vstack([red, blue]),
+                                 np.array([0.9, 0.9]), None, looks))
+        return np.array(out)
+
+    ids = walk(IdentityTracker(TrackerSettings(), frame_rate_hz=10.0, use_floor=True))
+    first = ids[5]
+    assert first[0] > 0 and first[1] > 0 and first[0] != first[1]
+    assert (ids[5:] == first).all()                   # red keeps red's id, blue blue's, through and after
+    blind = walk(IdentityTracker(TrackerSettings(swap_margin=1e9), frame_rate_hz=10.0, use_floor=True))
+    assert (blind[-1] != blind[5]).all()              # without the colours the ids end up exchanged
+
+
+def test_the_swap_needs_the_other_to_fit_clearly_better():
+    """Two people in the same colours side by side: nothing to go by, the ids are left as ByteTrack gives them."""
+    tr = IdentityTracker(TrackerSettings(), frame_rate_hz=10.0, use_floor=True)
+    grey = _colour(50)
+    for k in range(20):
+        a, b = np.array([-1.0 + k / 10, 1.75]), np.array([-1.0 + k / 10, 1.85])
+        ids = tr.update(np.array([[0, 0, 10, 10], [0, 0, 10, 10]], float), np.vstack([a, b]), np.array([0.9, 0.9]),
+                        None, [grey, grey])
+    assert ids[0] > 0 and ids[1] > 0 and ids[0] != ids[1]

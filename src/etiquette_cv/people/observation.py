@@ -74,15 +74,14 @@ def from_detection(dets: PersonDetections, i: int) -> Observation:
 
 
 def appearance_histogram(image: np.ndarray, o: Observation, others: list[Observation], overlap_iou: float,
-                         min_score: float) -> np.ndarray | None:
+                         min_score: float, min_clear: float = 0.5) -> np.ndarray | None:
     """A normalised hue-saturation histogram (16 x 8 bins, sums to 1) of the person's torso (the middle of the box
-    when the shoulders and hips are not seen with ``min_score``); None while another person's box overlaps theirs
-    by more than ``overlap_iou`` (their colours would mix)."""
+    when the shoulders and hips are not seen with ``min_score``), without the pixels of anybody standing in front of
+    them (a box overlapping theirs by more than ``overlap_iou`` whose bottom edge — their feet — is lower in the
+    image); None when less than ``min_clear`` of the torso is left (their colours would mix)."""
     import cv2
 
     h, w = image.shape[:2]
-    if any(q is not o and iou(o.box, q.box) > overlap_iou for q in others):
-        return None
     torso = [i for i in (11, 12, 23, 24) if o.point_score[i] >= min_score]
     if len(torso) == 4:
         x0, y0 = o.xy[torso].min(axis=0)
@@ -94,8 +93,18 @@ def appearance_histogram(image: np.ndarray, o: Observation, others: list[Observa
     x1, y1 = int(min(w, np.ceil(x1))), int(min(h, np.ceil(y1)))
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None
+    mask = np.full((y1 - y0, x1 - x0), 255, np.uint8)
+    for q in others:
+        if q is o or iou(o.box, q.box) <= overlap_iou or q.box[3] <= o.box[3]:
+            continue   # not overlapping, or standing behind: hides nothing of this person
+        a0, b0 = int(max(np.floor(q.box[0]) - x0, 0)), int(max(np.floor(q.box[1]) - y0, 0))
+        a1, b1 = int(min(np.ceil(q.box[2]) - x0, x1 - x0)), int(min(np.ceil(q.box[3]) - y0, y1 - y0))
+        if a1 > a0 and b1 > b0:
+            mask[b0:b1, a0:a1] = 0
+    if np.count_nonzero(mask) < min_clear * mask.size:
+        return None
     hsv = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
-    hist = cv2.calcHist([hsv], [0, 1], None, [16, 8], [0, 180, 0, 256]).ravel()
+    hist = cv2.calcHist([hsv], [0, 1], mask, [16, 8], [0, 180, 0, 256]).ravel()
     return hist / max(float(hist.sum()), 1.0)
 
 

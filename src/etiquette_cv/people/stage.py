@@ -63,7 +63,11 @@ class PeopleConfig:
     station_search_height_m: float = 1.9
     """The station's crop covers an upright box this wide (twice the half width) and tall around the station."""
     appearance_overlap_iou: float = 0.05
-    """A person's colours are sampled only while no other person's box overlaps theirs more than this (IoU)."""
+    """A person's colours are sampled without the box of anybody in front of them overlapping theirs more than this
+    (IoU) …"""
+    appearance_min_clear: float = 0.5
+    """… and only while at least this share of their torso is left (people walking side by side kept no colours
+    while their boxes overlapped, and swapped ids)."""
     seen_iou: float = 0.3
     """A station's search ignores detections that overlap a person already seen this much (IoU)."""
     collapsed_fraction: float = 0.15
@@ -346,7 +350,8 @@ class PeopleStage:
             floor_xy = np.array([self._association_point(o) for o in obs], float).reshape(-1, 2)
         stations = [o.place[1] if o.place is not None and o.place[0] == "clerk" else None for o in obs]
         looks = [appearance_histogram(image, o, obs, self.config.appearance_overlap_iou,
-                                      self.config.roles.detector_keypoint_score) for o in obs]
+                                      self.config.roles.detector_keypoint_score, self.config.appearance_min_clear)
+                 for o in obs]
         ids = self.identity.update(boxes, floor_xy, scores, stations, looks)
         self.stats.tracker_s += time.perf_counter() - t0
         return ids

@@ -53,6 +53,10 @@ class TrackerSettings:
     (Bhattacharyya distance 0-1 of hue-saturation histograms, when both are known)."""
     appearance_memory: float = 0.2
     """Weight of each new appearance in a person's running colour histogram."""
+    swap_margin: float = 0.15
+    """Two people the floor association could not tell apart (floor points closer than ``floor_box_m``) exchange
+    ids when their clothes fit the other's running colour histogram better by at least this much (sum of the two
+    Bhattacharyya distances): people walking side by side 0.2-0.5 m apart swapped ids frame after frame."""
 
 
 @dataclass
@@ -144,6 +148,10 @@ class IdentityTracker:
                 if old is not None:
                     self._forget_other_tracks(old, ext)
                 taken.add(self._ids[ext])
+        if self.use_floor and appearance is not None:
+            self._unswap(pairs, floor_xy_m, appearance, stations)
+        for obs, ext in pairs:
+            looks = None if appearance is None else appearance[obs]
             ids[obs] = self._ids[ext]
             before = self._last.get(ids[obs])
             self._last[ids[obs]] = _LastSeen(self._t_s, np.asarray(boxes_xyxy_px[obs], float),
@@ -151,6 +159,34 @@ class IdentityTracker:
                                              None if stations is None else stations[obs],
                                              self._blend(None if before is None else before.appearance, looks))
         return ids
+
+    def _unswap(self, pairs: list[tuple[int, int]], floor_xy_m: np.ndarray, appearance: list,
+                stations: list[str | None] | None) -> None:
+        """Exchange the ids of two tracks whose observations stand closer than ``floor_box_m`` (the floor association
+        could not tell them apart) when this frame's looks fit the other's running colour histogram better by
+        ``swap_margin`` (both looks, or the one seen: one person often hides part of the other), the better fit
+        within ``max_appearance_distance``; clerks at a station are left alone."""
+        s = self.settings
+        known = [(o, e) for o, e in pairs if e in self._ids and (stations is None or stations[o] is None)
+                 and self._last.get(self._ids[e]) is not None and self._last[self._ids[e]].appearance is not None]
+        for a in range(len(known)):
+            for b in range(a + 1, len(known)):
+                (oa, ea), (ob, eb) = known[a], known[b]
+                if not np.linalg.norm(np.asarray(floor_xy_m[oa]) - floor_xy_m[ob]) < s.floor_box_m:
+                    continue
+                ha, hb = self._last[self._ids[ea]].appearance, self._last[self._ids[eb]].appearance
+                la, lb = appearance[oa], appearance[ob]
+                if la is None and lb is None:
+                    continue
+                keep = swap = 0.0
+                if la is not None:
+                    keep, swap = keep + _appearance_distance(ha, la), swap + _appearance_distance(hb, la)
+                if lb is not None:
+                    keep, swap = keep + _appearance_distance(hb, lb), swap + _appearance_distance(ha, lb)
+                fits = [d for d, look in ((_appearance_distance(hb, la), la), (_appearance_distance(ha, lb), lb))
+                        if look is not None]
+                if swap + s.swap_margin <= keep and max(fits) <= s.max_appearance_distance:
+                    self._ids[ea], self._ids[eb] = self._ids[eb], self._ids[ea]
 
     def _blend(self, old: np.ndarray | None, new: np.ndarray | None) -> np.ndarray | None:
         """A person's running colour histogram after one more look (unchanged when the new look is unknown)."""
