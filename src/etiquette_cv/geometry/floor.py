@@ -173,11 +173,10 @@ def station_out_of_view(camera: CameraModel, station_xy_m: np.ndarray, heights_m
     or None when at least one of them is in view. Pixel positions are quoted in the reason."""
     w, h = camera.image_width, camera.image_height
     pts = camera.project(np.array([[float(station_xy_m[0]), float(station_xy_m[1]), z] for z in heights_m]))
-    inside = [bool(np.all(np.isfinite(p)) and -margin_px <= p[0] < w + margin_px and -margin_px <= p[1] < h + margin_px)
-              for p in pts]
+    inside = [bool(np.all(np.isfinite(p)) and -margin_px <= p[0] < w + margin_px
+                   and -margin_px <= p[1] < h + margin_px) for p in pts]
     if any(inside):
         return None
     where = ", ".join(f"{z:g} m high at ({p[0]:.0f}, {p[1]:.0f}) px" if np.all(np.isfinite(p)) else
                       f"{z:g} m high behind the camera" for z, p in zip(heights_m, pts))
     return f"the station's clerk is outside the camera's {w}×{h} view (shoulders {where})"
-
