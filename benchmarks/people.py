@@ -17,9 +17,9 @@ Runs the product's people stage (`etiquette_cv.pipeline.run_people`) on the rand
   and the 站接 (stand-to-greet) verdict of that station's clerk against the truth's (met / late / missed / not
   applicable, from the truth's stand-up events at the point the rulebook's ``stand_point`` names and the clerk's
   stance at the crossing, with the rulebook's allowance and early window). Where the truth itself could not be
-  seen — the customer less than half in view in the half second up to the crossing, or the station's clerk less than half in
-  view over most of the crossing's window (1 s before to the allowance after) — the right answer is "not
-  assessable" (the product must not guess); such rows are counted apart.
+  seen — the customer less than half in view in the half second up to the crossing, or the station's clerk less
+  than half in view over most of the crossing's window (1 s before to the allowance after) — the right answer is
+  "not assessable" (the product must not guess); such rows are counted apart.
 
     python benchmarks/people.py                 # both splits + real footage
     python benchmarks/people.py --split tuning  # only the tuning clips

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .posture.gestures import GestureFrames, GestureSettings
-from .timeseries import label_runs
+from .timeseries import label_runs, true_runs
 
 
 @dataclass(frozen=True)
@@ -295,18 +295,9 @@ def bridge_hidden(t_s: np.ndarray, flag: np.ndarray, max_hidden_s: float) -> np.
     """A 0/1/NaN flag with every unmeasured (NaN) stretch of at most ``max_hidden_s`` seconds set to 1 when the
     frames on both sides read 1 (the state held while it could not be seen); other values unchanged."""
     out = np.asarray(flag, float).copy()
-    hidden = ~np.isfinite(out)
-    i = 0
-    while i < len(out):
-        if not hidden[i]:
-            i += 1
-            continue
-        j = i
-        while j < len(out) and hidden[j]:
-            j += 1
+    for i, j in true_runs(~np.isfinite(out)):
         if 0 < i and j < len(out) and out[i - 1] >= 0.5 and out[j] >= 0.5 and t_s[j] - t_s[i - 1] <= max_hidden_s:
             out[i:j] = 1.0
-        i = j
     return out
 
 

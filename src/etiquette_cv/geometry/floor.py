@@ -166,15 +166,13 @@ def counter_skyline_px(camera: CameraModel, edge_m: np.ndarray, height_m: float,
     return px[np.argsort(px[:, 0])]
 
 
-def station_out_of_view(camera: CameraModel, station_xy_m: np.ndarray, heights_m: tuple[float, ...],
-                        margin_px: float = 0.0) -> str | None:
+def station_out_of_view(camera: CameraModel, station_xy_m: np.ndarray, heights_m: tuple[float, ...]) -> str | None:
     """Why a clerk at a station cannot be seen from this camera — their shoulders, at every height in ``heights_m``
     (metres above the station's floor point: seated and standing), fall outside the image (or behind the camera) —
     or None when at least one of them is in view. Pixel positions are quoted in the reason."""
     w, h = camera.image_width, camera.image_height
     pts = camera.project(np.array([[float(station_xy_m[0]), float(station_xy_m[1]), z] for z in heights_m]))
-    inside = [bool(np.all(np.isfinite(p)) and -margin_px <= p[0] < w + margin_px
-                   and -margin_px <= p[1] < h + margin_px) for p in pts]
+    inside = [bool(np.all(np.isfinite(p)) and 0 <= p[0] < w and 0 <= p[1] < h) for p in pts]
     if any(inside):
         return None
     where = ", ".join(f"{z:g} m high at ({p[0]:.0f}, {p[1]:.0f}) px" if np.all(np.isfinite(p)) else

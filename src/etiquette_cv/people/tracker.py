@@ -175,17 +175,14 @@ class IdentityTracker:
                 if not np.linalg.norm(np.asarray(floor_xy_m[oa]) - floor_xy_m[ob]) < s.floor_box_m:
                     continue
                 ha, hb = self._last[self._ids[ea]].appearance, self._last[self._ids[eb]].appearance
-                la, lb = appearance[oa], appearance[ob]
-                if la is None and lb is None:
-                    continue
-                keep = swap = 0.0
-                if la is not None:
-                    keep, swap = keep + _appearance_distance(ha, la), swap + _appearance_distance(hb, la)
-                if lb is not None:
-                    keep, swap = keep + _appearance_distance(hb, lb), swap + _appearance_distance(ha, lb)
-                fits = [d for d, look in ((_appearance_distance(hb, la), la), (_appearance_distance(ha, lb), lb))
+                # per look seen: (distance to its own track's colours, distance to the other track's)
+                fits = [(_appearance_distance(own, look), _appearance_distance(other, look))
+                        for own, other, look in ((ha, hb, appearance[oa]), (hb, ha, appearance[ob]))
                         if look is not None]
-                if swap + s.swap_margin <= keep and max(fits) <= s.max_appearance_distance:
+                if not fits:
+                    continue
+                keep, swap = sum(k for k, _ in fits), sum(w for _, w in fits)
+                if swap + s.swap_margin <= keep and max(w for _, w in fits) <= s.max_appearance_distance:
                     self._ids[ea], self._ids[eb] = self._ids[eb], self._ids[ea]
 
     def _blend(self, old: np.ndarray | None, new: np.ndarray | None) -> np.ndarray | None:

@@ -105,6 +105,12 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
     return gesture_events(detect_gestures(features, settings))
 
 
+def _stand_point(rb: Rulebook) -> str:
+    """Which point of a stand-up the rulebook's 站接 rule times (onset, midpoint or complete)."""
+    greet = rb.of_kind("stand_greet")
+    return str(greet[0].value("stand_point")) if greet else "onset"
+
+
 def _calibrated_events(frames: list[FramePoses], cal, rb: Rulebook, name: str, duration: float,
                        trainee_hint: str | int = "auto") -> tuple[TraineeEvents, Trainee | None]:
     """The clerk's events (the station's clerk seen longest is the trainee, or the station ``trainee_hint`` names)
@@ -123,7 +129,7 @@ def _calibrated_events(frames: list[FramePoses], cal, rb: Rulebook, name: str, d
                              f"no clerk was seen at a station {trainee_hint!r} (seen: {seen})")
         clerk = named[0]
     s = clerk.series
-    stand_point = rb.of_kind("stand_greet")[0].value("stand_point") if rb.of_kind("stand_greet") else "onset"
+    stand_point = _stand_point(rb)
     standing = s.stance == "stand"
     ev = stance_events(clerk.stance_changes, stand_point) + bow_events(clerk.bends)
     ev += standing_holds(s.t_s, standing, s.flexion_deg, rb.bow("start_deg"))
@@ -157,7 +163,7 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
     settings = rb.uncalibrated_settings()
     s = measure_uncalibrated(frames, trainee.track_id, rb.stance_settings(), settings)
     standing = s.stance == "stand"
-    stand_point = rb.of_kind("stand_greet")[0].value("stand_point") if rb.of_kind("stand_greet") else "onset"
+    stand_point = _stand_point(rb)
     ev = stance_events(s.stance_changes, stand_point)
     not_measured, note = {}, TILT_CURVE
     if s.bow_measurable:

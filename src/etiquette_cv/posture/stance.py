@@ -37,9 +37,9 @@ class StanceSettings:
     move_m: float = 0.20
     """A rise (fall) of the shoulders by at least this from the level the person held in their state (the median
     over ``level_window_s`` ending ``level_window_s`` ago) is also a stand-up (sit-down) once past the hysteresis
-    band's near edge (above ``sit_below_m``; below ``stand_above_m``). Fixed heights alone miss short and tall people: a 1.56 m
-    clerk stands with the shoulders at 1.24 m (read 1.20–1.21 m, under ``stand_above_m``), a tall one in a high
-    chair sits at 1.15 m. A stand-up moves the shoulders 0.3–0.45 m. 0 = fixed heights only."""
+    band's near edge (above ``sit_below_m``; below ``stand_above_m``). Fixed heights alone miss short and tall
+    people: a 1.56 m clerk stands with the shoulders at 1.24 m (read 1.20–1.21 m, under ``stand_above_m``), a tall
+    one in a high chair sits at 1.15 m. A stand-up moves the shoulders 0.3–0.45 m. 0 = fixed heights only."""
 
 
 @dataclass(frozen=True)

@@ -210,15 +210,15 @@ def _bow_expected(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
         cls = rb.classify_bow(b.peak_deg)
         hidden = " (the deepest part was hidden: at least this deep)" if b.peak_hidden else ""
         unc = _uncertainty_text(rb, b)
+        peak = round(b.peak_deg, 1)   # the note quotes the value reported, not one a hair off it
         if cls is not None and cls.name == expected.name:
-            return _finding(rule, Verdict.MET, b.start_s, b.end_s, clerk.person, measured_value=round(b.peak_deg, 1),
-                            measured_uncertainty=_unc(b), note=f"bow peak {round(b.peak_deg, 1):.0f}°{unc}{hidden}",
+            return _finding(rule, Verdict.MET, b.start_s, b.end_s, clerk.person, measured_value=peak,
+                            measured_uncertainty=_unc(b), note=f"bow peak {peak:.0f}°{unc}{hidden}",
                             evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
         what = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow"
-        return _finding(rule, Verdict.MISSED, b.start_s, b.end_s, clerk.person, measured_value=round(b.peak_deg, 1),
+        return _finding(rule, Verdict.MISSED, b.start_s, b.end_s, clerk.person, measured_value=peak,
                         measured_uncertainty=_unc(b),
-                        note=f"bowed {round(b.peak_deg, 1):.0f}°{unc}{hidden}: {what}, where a {expected.name} bow is "
-                             "expected",
+                        note=f"bowed {peak:.0f}°{unc}{hidden}: {what}, where a {expected.name} bow is expected",
                         evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
     w = clerk.window(t0, t1) & clerk.c.visible
     if not w.any():
