@@ -170,3 +170,54 @@ def test_the_swap_needs_the_other_to_fit_clearly_better():
         ids = tr.update(np.array([[0, 0, 10, 10], [0, 0, 10, 10]], float), np.vstack([a, b]), np.array([0.9, 0.9]),
                         None, [grey, grey])
     assert ids[0] > 0 and ids[1] > 0 and ids[0] != ids[1]
+
+
+def test_two_people_who_met_get_their_ids_back_by_their_clothes_when_they_part():
+    """Red and blue walk side by side 0.9 m apart (the floor squares do not overlap: ByteTrack keeps them apart),
+    overlapping in the image for 1 s (no colours seen), and come out of it with their places exchanged unseen: the
+    track on red's path now shows blue clothes. Within ``encounter_s`` of their meeting the ids follow the clothes;
+    when nobody counts as meeting (``encounter_m`` 0) they stay with the paths."""
+    def walk(tr):
+        out = []
+        for k in range(50):
+            t = k / 10
+            x = -1.5 + 0.5 * t
+            if t < 3.0:
+                red, blue = np.array([x, 1.0]), np.array([x, 1.9])
+            else:                                     # they part: the lower path goes on toward the counter
+                red, blue = np.array([x, 1.0 - 0.3 * (t - 3.0)]), np.array([x, 1.9 + 0.3 * (t - 3.0)])
+            if t < 2.0:
+                looks = [_colour(0), _colour(100)]
+            elif t < 3.0:
+                looks = [None, None]                  # overlapping in the image
+            else:
+                looks = [_colour(100), _colour(0)]    # blue now walks the lower path, red the upper one
+            out.append(tr.update(np.array([[0, 0, 10, 10], [0, 0, 10, 10]], float), np.vstack([red, blue]),
+                                 np.array([0.9, 0.9]), None, looks))
+        return np.array(out)
+
+    ids = walk(IdentityTracker(TrackerSettings(), frame_rate_hz=10.0, use_floor=True))
+    assert (ids[35:, 0] == ids[5, 1]).all() and (ids[35:, 1] == ids[5, 0]).all()   # blue's id on the lower path
+    paths = walk(IdentityTracker(TrackerSettings(encounter_m=0.0), frame_rate_hz=10.0, use_floor=True))
+    assert (paths[35:] == paths[5]).all()
+
+
+def test_a_look_that_does_not_fit_is_not_learnt_while_people_meet():
+    """Red stands 0.5 m from blue; for 2 s the observation on red's place shows blue's colours (the two seen as one):
+    red's running colours stay red's, so red is still told apart from blue afterwards. Alone (nobody met), a
+    person's changing look is learnt."""
+    tr = IdentityTracker(TrackerSettings(), frame_rate_hz=10.0, use_floor=True)
+    boxes, scores = np.array([[0, 0, 10, 10], [0, 0, 10, 10]], float), np.array([0.9, 0.9])
+    where = np.array([[0.0, 1.0], [0.0, 1.5]])
+    for k in range(10):
+        ids = tr.update(boxes, where, scores, None, [_colour(0), _colour(100)])
+    red = ids[0]
+    for k in range(20):
+        tr.update(boxes, where, scores, None, [_colour(100), None])
+    assert tr._last[red].appearance[0] > 0.99
+    alone = IdentityTracker(TrackerSettings(), frame_rate_hz=10.0, use_floor=True)
+    for k in range(10):
+        pid = alone.update(boxes[:1], where[:1], scores[:1], None, [_colour(0)])[0]
+    for k in range(20):
+        alone.update(boxes[:1], where[:1], scores[:1], None, [_colour(100)])
+    assert alone._last[pid].appearance[100] > 0.9

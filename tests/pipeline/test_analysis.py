@@ -12,7 +12,7 @@ import pytest
 from etiquette_cv.events import approaches
 from etiquette_cv.geometry.calibration import load_calibration
 from etiquette_cv.geometry.polyline import distance_to_polyline_m, points_in_polygon
-from etiquette_cv.pipeline.analysis import approach_distance_m
+from etiquette_cv.pipeline.analysis import approach_distance_m, stitch_approaches
 from etiquette_cv.posture.customers import CustomerSeries
 
 # a two-station counter along x (-2.33 … 2.29 m) with its waiting zone beyond its left end, 1.3-2.4 m out
@@ -51,3 +51,44 @@ def test_without_a_waiting_zone_the_distance_is_unchanged():
     zones = {k: v for k, v in CAL.zones.items() if k != "waiting"}
     cs = _series(np.tile([[-3.2, 1.6]], (10, 1)))
     assert np.array_equal(approach_distance_m(cs, replace(CAL, zones=zones), NEAR, HYST), cs.distance_m)
+
+
+def _track(tid: int, t0: float, xy: np.ndarray, dt: float = 0.1) -> CustomerSeries:
+    t = t0 + np.arange(len(xy)) * dt
+    dist = np.asarray(distance_to_polyline_m(xy, CAL.counter.edge_m, CAL.counter.customer_side), float)
+    return CustomerSeries(tid, t, np.arange(len(xy)), xy, dist, np.ones(len(xy)))
+
+
+def _approaches(cs: CustomerSeries, station: str = "A"):
+    return [replace(a, station=station) for a in approaches(cs.track_id, cs.t_s, cs.distance_m, NEAR, HYST, 0.5, 2.0)]
+
+
+def test_a_customer_whose_id_changed_at_the_counter_makes_one_visit():
+    """Track 1 walks to the counter and is lost there at 6 s; track 2 is first seen 0.3 s later 0.2 m away and
+    walks off: one visit, arriving with track 1 and leaving with track 2. Somebody first seen 3 m away, or 5 s
+    later, or at the other station, is somebody else."""
+    come = np.column_stack([np.linspace(0.0, 0.0, 60), np.linspace(3.5, 0.5, 60)])
+    go = np.column_stack([np.linspace(0.2, 0.2, 40), np.linspace(0.5, 3.5, 40)])
+    first, then = _track(1, 0.0, come), _track(2, 6.2, go)
+    appr = _approaches(first) + _approaches(then)
+    assert len(appr) == 2 and appr[0].leave_s is None and appr[1].arrive_s is None
+    joined = stitch_approaches(appr, [first, then], gap_s=2.0, dist_m=1.0)
+    assert len(joined) == 1
+    visit = joined[0]
+    assert visit.track_id == 1 and visit.arrive_s == appr[0].arrive_s and visit.leave_s == appr[1].leave_s
+    for other in (_track(2, 6.2, go + [3.0, 0.0]), _track(2, 11.0, go)):
+        appr = _approaches(first) + _approaches(other)
+        assert len(stitch_approaches(appr, [first, other], gap_s=2.0, dist_m=1.0)) == 2
+    appr = _approaches(first) + _approaches(then, station="B")
+    assert len(stitch_approaches(appr, [first, then], gap_s=2.0, dist_m=1.0)) == 2
+
+
+def test_a_customer_who_left_is_not_continued_by_the_next_one():
+    """Track 1 comes and goes (its visit has a leaving); track 2 first seen at the counter a moment later is a new
+    visit even where track 1 stood."""
+    come_go = np.column_stack([np.zeros(80), np.concatenate([np.linspace(3.5, 0.5, 40), np.linspace(0.5, 3.5, 40)])])
+    first = _track(1, 0.0, come_go)
+    then = _track(2, 8.1, np.tile([[0.0, 0.5]], (30, 1)))
+    appr = _approaches(first) + _approaches(then)
+    assert appr[0].leave_s is not None
+    assert len(stitch_approaches(appr, [first, then], gap_s=2.0, dist_m=1.0)) == 2

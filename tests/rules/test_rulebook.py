@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from etiquette_cv.rules.rulebook import (DEFAULT_RULEBOOK, MEASUREMENT_GROUPS, RULE_KINDS, SOURCES, RulebookError,
-                                         load_rulebook, rulebook_from_dict)
+from etiquette_cv.rules.rulebook import (DEFAULT_RULEBOOK, MEASUREMENT_GROUPS, OPTIONAL_DEFAULTS, RULE_KINDS, SOURCES,
+                                         RulebookError, load_rulebook, rulebook_from_dict)
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +47,20 @@ def test_shipped_rulebook_loads_and_is_complete(shipped):
 
 def test_shipped_rulebook_via_path_is_the_same(shipped):
     assert load_rulebook(DEFAULT_RULEBOOK) == load_rulebook()
+
+
+def test_a_rulebook_written_before_an_optional_key_existed_gets_the_shipped_value(shipped):
+    """A branch's rulebook without the keys added later (the visit stitching) still loads, with the values of the
+    bundled rulebook."""
+    rb = load_rulebook()
+    d = copy.deepcopy(shipped)
+    for group, name in OPTIONAL_DEFAULTS:
+        assert rb.measure(group, name) == OPTIONAL_DEFAULTS[(group, name)]
+        del d["measurement"][group][name]
+    old = rulebook_from_dict(d, "branch.yaml")
+    for group, name in OPTIONAL_DEFAULTS:
+        assert name not in old.measurement[group]
+        assert old.measure(group, name) == rb.measure(group, name)
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -57,6 +57,13 @@ class TrackerSettings:
     """Two people the floor association could not tell apart (floor points closer than ``floor_box_m``) exchange
     ids when their clothes fit the other's running colour histogram better by at least this much (sum of the two
     Bhattacharyya distances): people walking side by side 0.2-0.5 m apart swapped ids frame after frame."""
+    encounter_m: float = 1.0
+    encounter_s: float = 3.0
+    """Two people whose floor points came within ``encounter_m`` (one of them possibly unseen, at where they were
+    last seen: one hides the other) met: for ``encounter_s`` afterwards their ids may still be exchanged by their
+    clothes, and a look that does not fit a person's running colours (farther than ``max_appearance_distance``) is
+    not blended into them. Two customers crossing at the counter were seen as one person for a few frames, that
+    person's colours took in the other's, and when they parted the ids were exchanged for good."""
 
 
 @dataclass
@@ -101,6 +108,8 @@ class IdentityTracker:
         self._ids: dict[int, int] = {}
         self._last: dict[int, _LastSeen] = {}
         self._next_id = 0
+        self._met: dict[tuple[int, int], float] = {}
+        """(person id, person id) → when they last met (s)."""
         self._frame_s = 1.0 / float(frame_rate_hz)
         self._t_s = 0.0
 
@@ -148,22 +157,50 @@ class IdentityTracker:
                 if old is not None:
                     self._forget_other_tracks(old, ext)
                 taken.add(self._ids[ext])
-        if self.use_floor and appearance is not None:
-            self._unswap(pairs, floor_xy_m, appearance, stations)
+        if self.use_floor:
+            self._note_encounters(pairs, floor_xy_m, stations)
+            if appearance is not None:
+                self._unswap(pairs, floor_xy_m, appearance, stations)
         for obs, ext in pairs:
             looks = None if appearance is None else appearance[obs]
             ids[obs] = self._ids[ext]
             before = self._last.get(ids[obs])
+            old = None if before is None else before.appearance
+            if looks is not None and old is not None and self._met_lately(ids[obs]) \
+                    and _appearance_distance(old, looks) > self.settings.max_appearance_distance:
+                looks = None  # somebody else's colours (one observation of two people who met): not theirs
             self._last[ids[obs]] = _LastSeen(self._t_s, np.asarray(boxes_xyxy_px[obs], float),
                                              None if floor_xy_m is None else np.asarray(floor_xy_m[obs], float),
-                                             None if stations is None else stations[obs],
-                                             self._blend(None if before is None else before.appearance, looks))
+                                             None if stations is None else stations[obs], self._blend(old, looks))
         return ids
+
+    def _note_encounters(self, pairs: list[tuple[int, int]], floor_xy_m: np.ndarray,
+                         stations: list[str | None] | None) -> None:
+        """Record every two people (not clerks at a station) whose floor points lie within ``encounter_m``: both
+        seen now, or one seen now and the other lost this last ``lost_s`` where they were seen last."""
+        s = self.settings
+        now = {self._ids[e]: np.asarray(floor_xy_m[o], float) for o, e in pairs
+               if e in self._ids and (stations is None or stations[o] is None)}
+        recent = {pid: last.floor_xy_m for pid, last in self._last.items()
+                  if pid not in now and last.station is None and last.floor_xy_m is not None
+                  and self._t_s - last.t_s <= s.lost_s}
+        seen = list(now.items())
+        for k, (a, xa) in enumerate(seen):
+            for b, xb in seen[k + 1:] + list(recent.items()):
+                if float(np.linalg.norm(xa - xb)) < s.encounter_m:
+                    self._met[(min(a, b), max(a, b))] = self._t_s
+        self._met = {ab: t for ab, t in self._met.items() if self._t_s - t <= s.encounter_s}
+
+    def _met_lately(self, a: int, b: int | None = None) -> bool:
+        """Whether person ``a`` met person ``b`` (anybody, when None) within the last ``encounter_s``."""
+        if b is not None:
+            return (min(a, b), max(a, b)) in self._met
+        return any(a in ab for ab in self._met)
 
     def _unswap(self, pairs: list[tuple[int, int]], floor_xy_m: np.ndarray, appearance: list,
                 stations: list[str | None] | None) -> None:
         """Exchange the ids of two tracks whose observations stand closer than ``floor_box_m`` (the floor association
-        could not tell them apart) when this frame's looks fit the other's running colour histogram better by
+        could not tell them apart), or who met lately (``encounter_s``), when this frame's looks fit the other's running colour histogram better by
         ``swap_margin`` (both looks, or the one seen: one person often hides part of the other), the better fit
         within ``max_appearance_distance``; clerks at a station are left alone."""
         s = self.settings
@@ -172,7 +209,8 @@ class IdentityTracker:
         for a in range(len(known)):
             for b in range(a + 1, len(known)):
                 (oa, ea), (ob, eb) = known[a], known[b]
-                if not np.linalg.norm(np.asarray(floor_xy_m[oa]) - floor_xy_m[ob]) < s.floor_box_m:
+                if not (np.linalg.norm(np.asarray(floor_xy_m[oa]) - floor_xy_m[ob]) < s.floor_box_m
+                        or self._met_lately(self._ids[ea], self._ids[eb])):
                     continue
                 ha, hb = self._last[self._ids[ea]].appearance, self._last[self._ids[eb]].appearance
                 # per look seen: (distance to its own track's colours, distance to the other track's)

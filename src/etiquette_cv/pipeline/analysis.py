@@ -17,6 +17,7 @@ from ..posture.clerk import measure_clerk
 from ..posture.customers import CustomerSeries, measure_customers
 from ..rules.observations import ClerkObservations, Observations
 from ..rules.rulebook import Rulebook
+from ..service_times import WALK_SPEED_M_S
 
 
 def _station_of(cs: CustomerSeries, approach: Approach, cal: Calibration) -> str | None:
@@ -43,10 +44,51 @@ def approach_distance_m(cs: CustomerSeries, cal: Calibration, near_m: float, hys
     return np.where(waiting, np.fmax(cs.distance_m, near_m + hysteresis_m), cs.distance_m)
 
 
+def _floor_at(cs: CustomerSeries, t_s: float) -> np.ndarray:
+    """A customer's known floor point (metres) nearest in time to ``t_s`` (NaN when none is known)."""
+    ok = np.all(np.isfinite(cs.floor_xy_m), axis=1)
+    if not ok.any():
+        return np.array([np.nan, np.nan])
+    k = np.flatnonzero(ok)
+    return cs.floor_xy_m[k[int(np.argmin(np.abs(cs.t_s[k] - t_s)))]]
+
+
+def stitch_approaches(appr: list[Approach], customers: list[CustomerSeries], gap_s: float, dist_m: float,
+                      walk_m_s: float = WALK_SPEED_M_S) -> list[Approach]:
+    """Approaches of one customer whose track id changed at the counter joined into one: an approach whose track
+    was lost inside the near distance (no leaving) continued by another track's approach first seen inside it (no
+    arrival) at the same station, starting at most ``gap_s`` seconds after (or while the lost track was still seen)
+    and at most ``dist_m`` plus ``walk_m_s`` per second of the gap (metres) from where the lost one was last."""
+    series = {cs.track_id: cs for cs in customers}
+    todo = sorted(appr, key=lambda a: a.first_inside_s)
+    out: list[Approach] = []
+    while todo:
+        a = todo.pop(0)
+        while a.leave_s is None and float(series[a.track_id].t_s[-1]) <= a.last_inside_s + 1e-6:
+            end_xy = _floor_at(series[a.track_id], a.last_inside_s)
+            def fits(b: Approach) -> bool:
+                gap = b.first_inside_s - a.last_inside_s
+                if b.track_id == a.track_id or b.arrive_s is not None or b.station != a.station \
+                        or not -gap_s <= gap <= gap_s or b.last_inside_s <= a.last_inside_s:
+                    return False
+                d = float(np.linalg.norm(_floor_at(series[b.track_id], b.first_inside_s) - end_xy))
+                return d <= dist_m + walk_m_s * max(gap, 0.0)
+            b = next((b for b in todo if fits(b)), None)
+            if b is None:
+                break
+            todo.remove(b)
+            a = replace(a, leave_s=b.leave_s, last_inside_s=b.last_inside_s,
+                        min_distance_m=min(a.min_distance_m, b.min_distance_m), track_id=a.track_id)
+            series[a.track_id] = series[b.track_id]   # the joined visit now ends where the later track ends
+        out.append(a)
+    return out
+
+
 def customer_approaches(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook
                         ) -> tuple[list[CustomerSeries], list[Approach]]:
     """Every customer's distance series (metres) and their approaches within the rulebook's near distance (not
-    counting time in the ``waiting`` zone, see :func:`approach_distance_m`), each assigned to a station."""
+    counting time in the ``waiting`` zone, see :func:`approach_distance_m`), each assigned to a station, with the
+    approaches of one customer whose track id changed at the counter joined (:func:`stitch_approaches`)."""
     customers = measure_customers(frames, camera, cal.counter)
     appr = []
     near, hysteresis = rb.near_m, rb.measure("customer", "hysteresis_m")
@@ -55,7 +97,8 @@ def customer_approaches(frames: list[FramePoses], cal: Calibration, camera: Came
                             rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s"),
                             rb.measure("customer", "rejoin_s")):
             appr.append(replace(a, station=_station_of(cs, a, cal)))
-    return customers, appr
+    return customers, stitch_approaches(appr, customers, rb.measure("customer", "stitch_gap_s"),
+                                        rb.measure("customer", "stitch_m"))
 
 
 def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook, source: str,

@@ -91,7 +91,8 @@ def _setting_fields(cls: type, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
 #: measurement groups: name → (keys, required?). Optional groups and their keys default to the dataclasses'.
 MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
     "stance": (_setting_fields(StanceSettings), True),
-    "customer": (("near_m", "hysteresis_m", "min_inside_s", "max_gap_s", "rejoin_s"), True),
+    "customer": (("near_m", "hysteresis_m", "min_inside_s", "max_gap_s", "rejoin_s", "stitch_gap_s", "stitch_m"),
+                 True),
     "posture": (_setting_fields(PostureSettings, ("fit", "stance")), False),
     "trunk_fit": (_setting_fields(FitSettings), False),
     "grading": (_setting_fields(GradingSettings), False),
@@ -101,7 +102,10 @@ MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
 #: the keys a required group must give (the others default to the dataclasses'; rulebooks written before they
 #: existed stay valid)
 REQUIRED_KEYS = {"stance": ("stand_above_m", "sit_below_m", "head_above_shoulders_m", "min_state_s",
-                            "level_window_s")}
+                            "level_window_s"),
+                 "customer": ("near_m", "hysteresis_m", "min_inside_s", "max_gap_s", "rejoin_s")}
+#: the defaults of the optional keys of the required groups (the values of the bundled rulebook)
+OPTIONAL_DEFAULTS = {("customer", "stitch_gap_s"): 2.0, ("customer", "stitch_m"): 1.0}
 BOW_KEYS = ("start_deg", "end_deg", "min_duration_s", "max_duration_s", "reach_wrist_asymmetry_m", "max_hidden_s",
             "reach_min_flexion_deg", "reach_hands_ahead_m")
 
@@ -173,8 +177,9 @@ class Rulebook:
         return [r for r in self.rules if r.kind == kind]
 
     def measure(self, group: str, name: str) -> float:
-        """A measurement setting's value."""
-        return float(self.measurement[group][name].value)
+        """A measurement setting's value (an optional key left out of the rulebook: its default)."""
+        param = self.measurement[group].get(name)
+        return float(param.value) if param is not None else OPTIONAL_DEFAULTS[(group, name)]
 
     def bow(self, name: str) -> float:
         """A bow-detection setting's value."""
