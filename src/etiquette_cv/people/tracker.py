@@ -200,9 +200,9 @@ class IdentityTracker:
     def _unswap(self, pairs: list[tuple[int, int]], floor_xy_m: np.ndarray, appearance: list,
                 stations: list[str | None] | None) -> None:
         """Exchange the ids of two tracks whose observations stand closer than ``floor_box_m`` (the floor association
-        could not tell them apart), or who met lately (``encounter_s``), when this frame's looks fit the other's running colour histogram better by
-        ``swap_margin`` (both looks, or the one seen: one person often hides part of the other), the better fit
-        within ``max_appearance_distance``; clerks at a station are left alone."""
+        could not tell them apart), or who met lately (``encounter_s``), when this frame's looks fit the other's
+        running colour histogram better by ``swap_margin`` (both looks, or the one seen: one person often hides part
+        of the other), the better fit within ``max_appearance_distance``; clerks at a station are left alone."""
         s = self.settings
         known = [(o, e) for o, e in pairs if e in self._ids and (stations is None or stations[o] is None)
                  and self._last.get(self._ids[e]) is not None and self._last[self._ids[e]].appearance is not None]

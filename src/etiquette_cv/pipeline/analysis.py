@@ -53,33 +53,41 @@ def _floor_at(cs: CustomerSeries, t_s: float) -> np.ndarray:
     return cs.floor_xy_m[k[int(np.argmin(np.abs(cs.t_s[k] - t_s)))]]
 
 
+def _continues(a: Approach, a_end_xy: np.ndarray, b: Approach, b_series: CustomerSeries, gap_s: float,
+               dist_m: float, walk_m_s: float) -> bool:
+    """Whether approach ``b`` (another track, first seen inside) continues approach ``a`` (lost inside, last seen
+    at ``a_end_xy``): same station, starting within ``gap_s`` of ``a``'s end, near where ``a`` was last seen."""
+    gap = b.first_inside_s - a.last_inside_s
+    if b.track_id == a.track_id or b.arrive_s is not None or b.station != a.station \
+            or not -gap_s <= gap <= gap_s or b.last_inside_s <= a.last_inside_s:
+        return False
+    d = float(np.linalg.norm(_floor_at(b_series, b.first_inside_s) - a_end_xy))
+    return d <= dist_m + walk_m_s * max(gap, 0.0)
+
+
 def stitch_approaches(appr: list[Approach], customers: list[CustomerSeries], gap_s: float, dist_m: float,
                       walk_m_s: float = WALK_SPEED_M_S) -> list[Approach]:
     """Approaches of one customer whose track id changed at the counter joined into one: an approach whose track
     was lost inside the near distance (no leaving) continued by another track's approach first seen inside it (no
     arrival) at the same station, starting at most ``gap_s`` seconds after (or while the lost track was still seen)
-    and at most ``dist_m`` plus ``walk_m_s`` per second of the gap (metres) from where the lost one was last."""
+    and at most ``dist_m`` plus ``walk_m_s`` per second of the gap (metres) from where the lost one was last. The
+    joined approach keeps the first track's id and arrival and takes the last one's leaving."""
     series = {cs.track_id: cs for cs in customers}
     todo = sorted(appr, key=lambda a: a.first_inside_s)
     out: list[Approach] = []
     while todo:
         a = todo.pop(0)
-        while a.leave_s is None and float(series[a.track_id].t_s[-1]) <= a.last_inside_s + 1e-6:
-            end_xy = _floor_at(series[a.track_id], a.last_inside_s)
-            def fits(b: Approach) -> bool:
-                gap = b.first_inside_s - a.last_inside_s
-                if b.track_id == a.track_id or b.arrive_s is not None or b.station != a.station \
-                        or not -gap_s <= gap <= gap_s or b.last_inside_s <= a.last_inside_s:
-                    return False
-                d = float(np.linalg.norm(_floor_at(series[b.track_id], b.first_inside_s) - end_xy))
-                return d <= dist_m + walk_m_s * max(gap, 0.0)
-            b = next((b for b in todo if fits(b)), None)
+        last = series[a.track_id]            # the track the (joined) approach ends on
+        while a.leave_s is None and float(last.t_s[-1]) <= a.last_inside_s + 1e-6:
+            end_xy = _floor_at(last, a.last_inside_s)
+            b = next((b for b in todo
+                      if _continues(a, end_xy, b, series[b.track_id], gap_s, dist_m, walk_m_s)), None)
             if b is None:
                 break
             todo.remove(b)
             a = replace(a, leave_s=b.leave_s, last_inside_s=b.last_inside_s,
-                        min_distance_m=min(a.min_distance_m, b.min_distance_m), track_id=a.track_id)
-            series[a.track_id] = series[b.track_id]   # the joined visit now ends where the later track ends
+                        min_distance_m=min(a.min_distance_m, b.min_distance_m))
+            last = series[b.track_id]
         out.append(a)
     return out
 
