@@ -22,3 +22,11 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union (0-1) of two boxes."""
     return float(iou_matrix(a, b)[0, 0])
+
+
+def contained_fraction(a: np.ndarray, b: np.ndarray) -> float:
+    """Share (0-1) of the smaller of two boxes that lies inside the other."""
+    a, b = np.asarray(a, float).ravel()[:4], np.asarray(b, float).ravel()[:4]
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(inter / smaller) if smaller > 0 else 0.0

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core import NUM_LANDMARKS, Frame, FramePoses, PersonPose
 from ..models import resolve_pose_model
-from .boxes import iou
+from .boxes import contained_fraction, iou
 from .floor import FloorModel, RoleSettings, estimate_floor, role_from_floor
 from .landmarker import LandmarkerSettings, LandmarkResult, TrackLandmarker
 from .observation import (Observation, appearance_histogram, from_detection, others_greyed, posed_observation,
@@ -78,7 +78,11 @@ class PeopleConfig:
     """Customers get their own landmarker when within this distance of the counter (farther, the detector's
     keypoints give their floor point)."""
     same_place_m: float = 0.5
-    """Two tracks whose people overlap in the image and stand this close on the floor are one person."""
+    """Two tracks whose people overlap in the image and stand this close on the floor are one person …"""
+    same_person_contained: float = 0.9
+    """… overlapping: their boxes' IoU at least ``merge_iou``, or this share of the smaller box inside the larger
+    (a far passer-by's landmarks, 50 px wide, inside the detector's box of them, 100 px wide, at IoU 0.3-0.45:
+    two tracks took turns on one person)."""
     jump_m: float = 0.8
     max_speed_m_s: float = 2.0
     """A landmarker's person whose floor point moves more than ``jump_m`` plus this speed times the time since
@@ -455,7 +459,9 @@ class PeopleStage:
                 same_station = tk.role == tj.role == "clerk" and tk.station == tj.station
                 near = (obs[k].floor is not None and obs[j].floor is not None
                         and np.linalg.norm(obs[k].floor.xy_m - obs[j].floor.xy_m) < self.config.same_place_m)
-                if iou(obs[k].box, obs[j].box) >= self.config.merge_iou and (same_station or near):
+                overlap = iou(obs[k].box, obs[j].box) >= self.config.merge_iou \
+                    or contained_fraction(obs[k].box, obs[j].box) >= self.config.same_person_contained
+                if overlap and (same_station or near):
                     dup = True
                     break
             if dup:
