@@ -221,3 +221,22 @@ def test_a_look_that_does_not_fit_is_not_learnt_while_people_meet():
     for k in range(20):
         alone.update(boxes[:1], where[:1], scores[:1], None, [_colour(100)])
     assert alone._last[pid].appearance[100] > 0.9
+
+
+def test_a_forgotten_track_ends_and_its_id_is_not_taken_over():
+    """Two observations of one person (a landmarker's and a detector's) made two tracks; the stage forgets the
+    newer one: it is no longer alive, and when the older track's observation is missing for a frame, the one
+    observation left goes to the older track, not to a new track under the forgotten id."""
+    tr = IdentityTracker(TrackerSettings(), frame_rate_hz=10.0, use_floor=True)
+    box = np.array([[0, 0, 10, 10]], float)
+    for k in range(5):
+        older = tr.update(box, np.array([[1.0 + 0.05 * k, 2.0]]), np.array([0.9]))[0]
+    for k in range(5, 8):
+        ids = tr.update(np.vstack([box, box]), np.array([[1.0 + 0.05 * k, 2.0], [1.02 + 0.05 * k, 2.1]]),
+                        np.array([0.9, 0.9]))
+    newer = int(ids[1])
+    assert ids[0] == older and newer not in (0, older) and newer in tr.alive_ids()
+    tr.forget(newer)
+    assert newer not in tr.alive_ids() and older in tr.alive_ids()
+    ids = tr.update(box, np.array([[1.42, 2.1]]), np.array([0.9]))     # only the detector's observation
+    assert ids[0] == older

@@ -443,7 +443,7 @@ class PeopleStage:
                         ) -> tuple[list[Observation], np.ndarray]:
         """Two tracks on one person (their image boxes overlap and they stand at the same place on the floor, or
         they are the clerk of the same station): the older track keeps the person, the newer one's observation is
-        dropped and its landmarker closed, so it fades out instead of taking turns with the older one."""
+        dropped, its landmarker closed and its track ended, so it does not take turns with the older one."""
         order = sorted(range(len(obs)), key=lambda k: (ids[k] <= 0, ids[k]))
         kept: list[int] = []
         for k in order:
@@ -466,6 +466,7 @@ class PeopleStage:
                     break
             if dup:
                 self._close_landmarker(tk, t_s)
+                self.identity.forget(tk.id)   # else it lives on and takes the person whenever the other misses
             else:
                 kept.append(k)
         kept.sort()

@@ -283,6 +283,16 @@ class IdentityTracker:
         others = {e for e, p in self._ids.items() if p == pid and e != keep_ext}
         self._bt.tracks = [t for t in self._bt.tracks if t.tracker_id not in others]
 
+    def forget(self, pid: int) -> None:
+        """End person ``pid``'s tracks at once and forget them (no later track takes their id over): the people
+        stage found them to be a second track on somebody another track follows."""
+        exts = {e for e, p in self._ids.items() if p == pid}
+        self._bt.tracks = [t for t in self._bt.tracks if t.tracker_id not in exts]
+        for e in exts:
+            del self._ids[e]
+        self._last.pop(pid, None)
+        self._met = {ab: t for ab, t in self._met.items() if pid not in ab}
+
     def alive_ids(self) -> set[int]:
         """Ids of the confirmed tracks the tracker still carries (seen or coasting)."""
         return {self._ids[t.tracker_id] for t in self._bt.tracks if t.tracker_id in self._ids}
