@@ -184,9 +184,9 @@ class IdentityTracker:
         recent = {pid: last.floor_xy_m for pid, last in self._last.items()
                   if pid not in now and last.station is None and last.floor_xy_m is not None
                   and self._t_s - last.t_s <= s.lost_s}
-        seen = list(now.items())
+        seen, unseen = list(now.items()), list(recent.items())
         for k, (a, xa) in enumerate(seen):
-            for b, xb in seen[k + 1:] + list(recent.items()):
+            for b, xb in seen[k + 1:] + unseen:
                 if float(np.linalg.norm(xa - xb)) < s.encounter_m:
                     self._met[(min(a, b), max(a, b))] = self._t_s
         self._met = {ab: t for ab, t in self._met.items() if self._t_s - t <= s.encounter_s}
@@ -280,14 +280,17 @@ class IdentityTracker:
 
     def _forget_other_tracks(self, pid: int, keep_ext: int) -> None:
         """Drop ByteTrack's other (coasting) tracks of person ``pid``: one person, one track."""
-        others = {e for e, p in self._ids.items() if p == pid and e != keep_ext}
-        self._bt.tracks = [t for t in self._bt.tracks if t.tracker_id not in others]
+        self._end_tracks({e for e, p in self._ids.items() if p == pid and e != keep_ext})
+
+    def _end_tracks(self, exts: set[int]) -> None:
+        """Remove ByteTrack's tracks with these (ByteTrack) ids."""
+        self._bt.tracks = [t for t in self._bt.tracks if t.tracker_id not in exts]
 
     def forget(self, pid: int) -> None:
         """End person ``pid``'s tracks at once and forget them (no later track takes their id over): the people
         stage found them to be a second track on somebody another track follows."""
         exts = {e for e, p in self._ids.items() if p == pid}
-        self._bt.tracks = [t for t in self._bt.tracks if t.tracker_id not in exts]
+        self._end_tracks(exts)
         for e in exts:
             del self._ids[e]
         self._last.pop(pid, None)
