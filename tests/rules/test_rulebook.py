@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from etiquette_cv.rules.rulebook import (DEFAULT_RULEBOOK, MEASUREMENT_GROUPS, OPTIONAL_DEFAULTS, RULE_KINDS, SOURCES,
+from etiquette_cv.rules.rulebook import (DEFAULT_RULEBOOK, MEASUREMENT_GROUPS, REQUIRED_KEYS, RULE_KINDS, SOURCES,
                                          RulebookError, load_rulebook, rulebook_from_dict)
 
 
@@ -54,13 +54,16 @@ def test_a_rulebook_written_before_an_optional_key_existed_gets_the_shipped_valu
     bundled rulebook."""
     rb = load_rulebook()
     d = copy.deepcopy(shipped)
-    for group, name in OPTIONAL_DEFAULTS:
-        assert rb.measure(group, name) == OPTIONAL_DEFAULTS[(group, name)]
+    optional = [(g, n) for g, keys in REQUIRED_KEYS.items() for n in shipped["measurement"][g] if n not in keys]
+    assert ("customer", "stitch_gap_s") in optional and ("customer", "stitch_m") in optional
+    for group, name in optional:
         del d["measurement"][group][name]
+    d["measurement"]["customer"]["near_m"]["value"] = 1.5   # a branch's own value is still its own
     old = rulebook_from_dict(d, "branch.yaml")
-    for group, name in OPTIONAL_DEFAULTS:
+    for group, name in optional:
         assert name not in old.measurement[group]
         assert old.measure(group, name) == rb.measure(group, name)
+    assert old.measure("customer", "near_m") == 1.5 != rb.measure("customer", "near_m")
 
 
 # ------------------------------------------------------------------------------------------------------------

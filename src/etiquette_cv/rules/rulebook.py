@@ -9,6 +9,7 @@ customer, posture, trunk fit, grading windows), the ``bows`` section and each ru
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -104,8 +105,6 @@ MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
 REQUIRED_KEYS = {"stance": ("stand_above_m", "sit_below_m", "head_above_shoulders_m", "min_state_s",
                             "level_window_s"),
                  "customer": ("near_m", "hysteresis_m", "min_inside_s", "max_gap_s", "rejoin_s")}
-#: the defaults of the optional keys of the required groups (the values of the bundled rulebook)
-OPTIONAL_DEFAULTS = {("customer", "stitch_gap_s"): 2.0, ("customer", "stitch_m"): 1.0}
 BOW_KEYS = ("start_deg", "end_deg", "min_duration_s", "max_duration_s", "reach_wrist_asymmetry_m", "max_hidden_s",
             "reach_min_flexion_deg", "reach_hands_ahead_m")
 
@@ -177,9 +176,12 @@ class Rulebook:
         return [r for r in self.rules if r.kind == kind]
 
     def measure(self, group: str, name: str) -> float:
-        """A measurement setting's value (an optional key left out of the rulebook: its default)."""
+        """A measurement setting's value; an optional key this rulebook leaves out (a branch rulebook written before
+        the key existed) takes the bundled rulebook's value."""
         param = self.measurement[group].get(name)
-        return float(param.value) if param is not None else OPTIONAL_DEFAULTS[(group, name)]
+        if param is None:
+            param = shipped_rulebook().measurement[group][name]
+        return float(param.value)
 
     def bow(self, name: str) -> float:
         """A bow-detection setting's value."""
@@ -239,6 +241,12 @@ class _Reader(StrictReader):
         if not isinstance(m["value"], str):
             raise self.fail(f"{where}.value", f"expected text, got {m['value']!r}")
         return Param(m["value"], m["source"])
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_rulebook() -> Rulebook:
+    """The bundled rulebook, loaded once (the fallback of optional measurement keys)."""
+    return load_rulebook(DEFAULT_RULEBOOK)
 
 
 def load_rulebook(path: str | Path | None = None) -> Rulebook:
