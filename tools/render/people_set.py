@@ -42,6 +42,14 @@ CLIPS = [
     ("tuning", 111, "oblique_left", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 4,
                                      "queue": True, "queue_early": True}),
     ("tuning", 112, "over_shoulder", {"layout": "one_station", "clerk_mode": "front", "n_customers": 3}),
+    # added 2026-12-03 (sixth session): six more tuning clips, own seeds, set up like the held-out clips' manifest rows
+    # (camera family, layout, clerk mode, customer count) so that each held-out configuration has a tuning twin
+    ("tuning", 113, "over_shoulder", {"layout": "one_station", "clerk_mode": "front", "n_customers": 2}),
+    ("tuning", 114, "over_shoulder", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3}),
+    ("tuning", 115, "oblique_left", {"layout": "one_station", "n_customers": 3}),
+    ("tuning", 116, "over_shoulder", {"layout": "two_stations", "n_customers": 4}),
+    ("tuning", 117, "oblique_right", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 4}),
+    ("tuning", 118, "front", {"layout": "one_station", "clerk_mode": "front", "n_customers": 2}),
     ("heldout", 201, "over_shoulder", {"layout": "one_station", "clerk_mode": "front", "n_customers": 2}),
     ("heldout", 202, "front", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3, "queue": True}),
     ("heldout", 203, "over_shoulder", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3}),
@@ -122,7 +130,9 @@ def scenarios():
                                  "clips had the camera family over_shoulder and the layout two_stations with a "
                                  "clerk beside the chair; tuning clips t107-t112 (added 2026-12-03) cover them with "
                                  "their own seeds, so the held-out split no longer tests an unseen camera family, "
-                                 "only unseen seeds",
+                                 "only unseen seeds; tuning clips t113-t118 (added later on 2026-12-03, own seeds) "
+                                 "repeat six held-out clips' manifest settings (camera family, layout, clerk mode, "
+                                 "customers)",
                    "clips": rows}, f, indent=1)
     print(f"wrote {len(rows)} scenarios and {man}")
 
