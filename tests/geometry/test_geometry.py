@@ -12,7 +12,7 @@ from etiquette_cv.geometry.calibration import CalibrationError, GeometrySettings
 from etiquette_cv.geometry.camera import CameraModel
 from etiquette_cv.geometry.floor import (ClerkHeights, FloorPosition, camera_on_clerk_side, clerk_heights,
                                          counter_skyline_px, distance_to_counter_m, person_floor_position,
-                                         station_out_of_view)
+                                         standing_may_leave_view, station_out_of_view)
 from etiquette_cv.geometry.polyline import distance_to_polyline_m, offset_polyline_m, polyline_side
 from etiquette_cv.core import NUM_LANDMARKS, Landmark, PersonPose
 
@@ -311,3 +311,16 @@ def test_a_station_is_out_of_view_when_its_clerks_shoulders_project_outside_the_
     front = truth_camera(2.5, 15.0, -90.0)
     assert station_out_of_view(front, STATION, (1.0, 1.4)) is None
 
+
+
+def test_a_standing_clerk_may_leave_the_view_only_near_its_edge():
+    """Standing shoulders anywhere within the reach of the station's floor point: all in the image -> None; a
+    station near the edge of the view, whose seat is still seen -> the reason, with the pixel position."""
+    front = truth_camera(2.5, 15.0, -90.0)
+    assert standing_may_leave_view(front, STATION, 1.4, 0.6) is None
+    near_edge = next(np.array([x, -0.75]) for x in np.arange(0.0, 6.0, 0.05)
+                     if standing_may_leave_view(front, np.array([x, -0.75]), 1.4, 0.6))
+    assert station_out_of_view(front, near_edge, (1.0, 1.4)) is None     # its clerk is still in view at the seat
+    why = standing_may_leave_view(front, near_edge, 1.4, 0.6)
+    assert "can leave the camera's 1280×720 view" in why and "1.4 m high at (" in why
+    assert standing_may_leave_view(front, near_edge, 1.4, 0.3) is None   # a smaller reach stays inside

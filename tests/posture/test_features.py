@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from etiquette_cv.geometry.polyline import side_normal
-from etiquette_cv.posture.clerk import hide_behind_counter
+from etiquette_cv.posture.clerk import at_image_edge, hide_behind_counter
 from etiquette_cv.posture.filters import lowpass, rolling_std
 from etiquette_cv.posture.limbs import ELBOW_LEVER, hands_ahead_m, limb_features
 from etiquette_cv.posture.trunk_fit import PersonPlace, TrunkFitter
@@ -351,3 +351,15 @@ def test_hands_ahead_of_the_shoulders_in_a_reach_behind_them_in_a_deep_bow():
     vis = upright.visibility.copy()
     vis[[Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST]] = 0.1
     assert np.isnan(hands_ahead_m(replace(upright, visibility=vis), cam.R, place))
+
+
+def test_at_image_edge_from_the_box_or_else_the_visible_landmarks():
+    px = np.tile([640.0, 360.0], (33, 1))
+    px[0] = [1277.0, 300.0]                    # one landmark 2 px from the right border
+    pose = _pose(px)
+    assert at_image_edge(pose, 1280, 720, 6.0)
+    assert not at_image_edge(pose, 1280, 720, 1.0)
+    hidden = replace(pose, visibility=np.where(np.arange(33) == 0, 0.1, 1.0))
+    assert not at_image_edge(hidden, 1280, 720, 6.0)   # an invented (low-visibility) landmark does not count
+    boxed = replace(hidden, box_xyxy_px=np.array([3.0, 100.0, 400.0, 600.0]))
+    assert at_image_edge(boxed, 1280, 720, 6.0)        # the detector's box wins over the landmarks

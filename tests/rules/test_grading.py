@@ -461,3 +461,39 @@ def test_a_bow_carries_its_uncertainty_and_says_when_it_straddles_a_band_edge(rb
     a, b = sorted(of(res, "DB-6.2-bow"), key=lambda f: f.start_s)
     assert a.measured_uncertainty == 1.5 and "± 1.5°" in a.note and "straddles" not in a.note
     assert b.measured_uncertainty == 2.0 and "straddles the band edge" in b.note and f"{greeting.max_deg:g}°" in b.note
+
+
+def test_a_clerk_last_seen_at_the_image_edge_of_a_station_near_it_is_out_of_view_not_absent(rb):
+    """A clerk unseen longer than the absent limit while a customer is near: absent (离岗) when they vanished inside
+    the image or the station is well inside the view; not assessable, with the reason, when they were last seen
+    touching the image border and standing near the station can leave the view."""
+    min_absent = float(rb.rule("CC-2.8-absent").value("min_absent_s"))
+    gone = (8.0, 8.0 + min_absent + 4.0)
+    c = clerk_series(visible=lambda t: ~((t >= gone[0]) & (t < gone[1])))
+    c.at_frame_edge = (c.t_s >= gone[0] - 1.0) & (c.t_s < gone[0])        # at the border just before vanishing
+    why = "standing 0.6 m from the station's floor point the clerk's shoulders can leave the camera's view"
+
+    def graded(may_leave, edge):
+        cs = dataclasses.replace(c, at_frame_edge=edge)
+        o = obs(cs, approaches=[visit(10.0, gone[0] + 8.0)])   # both 站送's window and 站接 unseen
+        o.clerks[0] = dataclasses.replace(o.clerks[0], may_stand_out_of_view=may_leave)
+        res = grade(o, rb)
+        return of(res, GREET)[0], of(res, "CC-2.8-absent"), of(res, "CC-2.6b-stand-send-off")[0]
+
+    greet, absent, send = graded(why, c.at_frame_edge)
+    assert greet.verdict == Verdict.NOT_ASSESSABLE and why in greet.note and "image's edge" in greet.note
+    assert absent and all(a.verdict == Verdict.NOT_ASSESSABLE and why in a.note for a in absent)
+    assert send.verdict == Verdict.NOT_ASSESSABLE and why in send.note
+    for may_leave, edge in ((None, c.at_frame_edge), (why, np.zeros(len(c.t_s), bool))):
+        greet, absent, send = graded(may_leave, edge)
+        assert greet.verdict == Verdict.NOT_APPLICABLE and "absent" in greet.note
+        assert [a.verdict for a in absent] == [Verdict.VIOLATION]
+        assert send.verdict == Verdict.NOT_APPLICABLE
+    # a station whose seated clerk is outside the view: unseen anywhere may be sitting there, never absent
+    seated = "the station's clerk is outside the camera's 1280×720 view (shoulders 1 m high at (1300, 500) px)"
+    o = obs(dataclasses.replace(c, at_frame_edge=np.zeros(len(c.t_s), bool)),
+            approaches=[visit(10.0, gone[0] + 8.0)])
+    o.clerks[0] = dataclasses.replace(o.clerks[0], seated_out_of_view=seated)
+    res = grade(o, rb)
+    assert of(res, GREET)[0].verdict == Verdict.NOT_ASSESSABLE and seated in of(res, GREET)[0].note
+    assert [a.verdict for a in of(res, "CC-2.8-absent")] == [Verdict.NOT_ASSESSABLE]

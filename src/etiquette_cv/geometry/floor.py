@@ -166,6 +166,25 @@ def counter_skyline_px(camera: CameraModel, edge_m: np.ndarray, height_m: float,
     return px[np.argsort(px[:, 0])]
 
 
+def standing_may_leave_view(camera: CameraModel, station_xy_m: np.ndarray, shoulder_m: float, reach_m: float,
+                            margin_px: float = 0.0) -> str | None:
+    """Why a clerk who stands up near a station may be out of this camera's view — their shoulders, ``shoulder_m``
+    metres high anywhere within ``reach_m`` metres of the station's floor point (eight points on that circle and
+    the centre), fall outside the image less ``margin_px`` — or None when all of those stay in view."""
+    w, h = camera.image_width, camera.image_height
+    ang = np.arange(8) * np.pi / 4
+    xy = np.vstack([[0.0, 0.0], np.column_stack([np.cos(ang), np.sin(ang)]) * reach_m]) + np.asarray(station_xy_m)
+    px = camera.project(np.column_stack([xy, np.full(len(xy), shoulder_m)]))
+    out = [k for k, p in enumerate(px) if not (np.all(np.isfinite(p)) and margin_px <= p[0] < w - margin_px
+                                                and margin_px <= p[1] < h - margin_px)]
+    if not out:
+        return None
+    k = out[0]
+    where = "behind the camera" if not np.all(np.isfinite(px[k])) else f"at ({px[k][0]:.0f}, {px[k][1]:.0f}) px"
+    return (f"standing {reach_m:g} m from the station's floor point the clerk's shoulders can leave the camera's "
+            f"{w}×{h} view ({shoulder_m:g} m high {where})")
+
+
 def station_out_of_view(camera: CameraModel, station_xy_m: np.ndarray, heights_m: tuple[float, ...]) -> str | None:
     """Why a clerk at a station cannot be seen from this camera — their shoulders, at every height in ``heights_m``
     (metres above the station's floor point: seated and standing), fall outside the image (or behind the camera) —

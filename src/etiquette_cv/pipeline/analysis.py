@@ -11,7 +11,7 @@ from ..core import FramePoses, clerk_name
 from ..events import Approach, approaches, detect_bends
 from ..geometry.calibration import Calibration
 from ..geometry.camera import CameraModel
-from ..geometry.floor import station_out_of_view
+from ..geometry.floor import standing_may_leave_view, station_out_of_view
 from ..geometry.polyline import points_in_polygon, side_normal
 from ..posture.clerk import measure_clerk
 from ..posture.customers import CustomerSeries, measure_customers
@@ -118,13 +118,17 @@ def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb:
     clerks = []
     for station in cal.clerk_stations:
         away = station_out_of_view(camera, station.floor_m, (grading.seated_shoulder_m, grading.standing_shoulder_m))
+        seated_away = station_out_of_view(camera, station.floor_m, (grading.seated_shoulder_m,))
+        may_leave = standing_may_leave_view(camera, station.floor_m, grading.standing_shoulder_m,
+                                            grading.standing_reach_m)
         facing = side_normal(station.floor_m, cal.counter.edge_m, cal.counter.customer_side)
         series = measure_clerk(frames, camera, station.floor_m, facing, posture, cal.counter.edge_m,
                                cal.counter.height_m, station=station.name)
         bends = detect_bends(series.t_s, series.flexion_deg, series.stance == "stand", series.wrist_asymmetry_m, bow,
                              series.flexion_uncertainty_deg, series.hands_ahead_m)
         clerks.append(ClerkObservations(station.name, clerk_name(station.name, len(cal.clerk_stations)), series,
-                                        series.stance_changes, bends, out_of_view=away))
+                                        series.stance_changes, bends, out_of_view=away,
+                                        may_stand_out_of_view=may_leave, seated_out_of_view=seated_away))
     customers, appr = customer_approaches(frames, cal, camera, rb)
     h = frames[0].image_height if frames else cal.image_height
     w = frames[0].image_width if frames else cal.image_width

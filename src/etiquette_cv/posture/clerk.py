@@ -39,6 +39,8 @@ class PostureSettings:
     fit: FitSettings = field(default_factory=FitSettings)
     stance: StanceSettings = field(default_factory=StanceSettings)
     baseline_max_deg: float = 8.0
+    frame_edge_px: float = 6.0
+    """A clerk whose image box comes this close (pixels) to the image border is at the edge of the view."""
     """The per-person upright baseline (MediaPipe's hips and shoulders are not joint centres, which tilts an
     upright trunk by a few degrees) may correct at most this much."""
     seated_baseline_max_deg: float = 22.0
@@ -109,6 +111,8 @@ class ClerkSeries:
     """'sit' / 'stand' / '' per sample (from the stance machine)."""
     hands_ahead_m: np.ndarray = None
     """How far both hands are ahead of the shoulders, metres (a reach to the floor, not a bow, when deep)."""
+    at_frame_edge: np.ndarray = None
+    """bool: the clerk's image box touched the image border (within ``frame_edge_px``) in this frame."""
     wrist_asymmetry_m: np.ndarray = None
     """Height difference between the two wrists (gravity-aligned world landmarks): one hand far lower than the
     other marks a reach, not a bow."""
@@ -144,6 +148,19 @@ def _clerk_pose(frame, station: str | None) -> PersonPose | None:
     return min(found, key=lambda p: p.landmarks_source != "mediapipe", default=None)
 
 
+def at_image_edge(pose: PersonPose, width_px: int, height_px: int, margin_px: float) -> bool:
+    """Whether a person's image box (the detector's, else their visible landmarks' extent) comes within
+    ``margin_px`` pixels of the image border: part of them may be out of the view."""
+    box = pose.box_xyxy_px
+    if box is None:
+        seen = pose.image_xy_px[pose.visibility >= 0.5]
+        if not len(seen):
+            return False
+        box = np.concatenate([seen.min(axis=0), seen.max(axis=0)])
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return x0 <= margin_px or y0 <= margin_px or x1 >= width_px - 1 - margin_px or y1 >= height_px - 1 - margin_px
+
+
 def hide_behind_counter(pose: PersonPose, skyline_px: np.ndarray, margin_px: float = 4.0) -> PersonPose:
     """A copy of a person behind the counter whose landmarks below the counter's top edge in the image get zero
     visibility: MediaPipe invents hidden hips and legs with confident-looking values, and they must not be used."""
@@ -175,6 +192,8 @@ class _Frames:
     """(N, 5): hands in pockets, knee angle, wrist asymmetry, legs crossed, heel raise (see limb_features)."""
     hands_ahead: np.ndarray
     """How far both hands are ahead of the shoulders (metres, see hands_ahead_m)."""
+    at_edge: np.ndarray | None = None
+    """bool: the clerk's image box touched the image border."""
 
 
 def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, settings: PostureSettings,
@@ -189,6 +208,8 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
     # frames where only the person detector saw the clerk give the shoulder and head heights (sit/stand), not the
     # trunk fit or the limbs: its 17 keypoints carry no world landmarks and are too coarse for angles
     fitted = np.array([p is not None and p.landmarks_source == "mediapipe" for p in poses], dtype=bool)
+    at_edge = np.array([p is not None and at_image_edge(p, f.image_width, f.image_height, settings.frame_edge_px)
+                        for p, f in zip(poses, frames)], dtype=bool)
     poses = [hide_behind_counter(p, skyline) if p is not None and len(skyline) else p for p in poses]
     xy = place.station_xy_m
     ears = [Landmark.LEFT_EAR, Landmark.RIGHT_EAR]
@@ -207,7 +228,7 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
             ahead[i] = hands_ahead_m(pose, np.asarray(camera.R, float), place, settings.visibility)
             limbs[i] = limb_features(pose, np.asarray(camera.R, float), place, settings.visibility,
                                      settings.pocket_distance_m, settings.crossed_ankle_raise_m)
-    return _Frames(poses, fitted, visible, sh, head, limbs, ahead)
+    return _Frames(poses, fitted, visible, sh, head, limbs, ahead, at_edge)
 
 
 def _standing_pass(fitter: TrunkFitter, m: _Frames, stand_above_m: float) -> tuple[np.ndarray, dict[int, TrunkFit]]:
@@ -356,7 +377,7 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
         flexion_deg=flex_c, flexion_raw_deg=flex, lateral_deg=lat_c, flexion_assessable=f_ok,
         lateral_assessable=l_ok, hips_seen=hips_seen, knee_angle_deg=knee,
         knee_bend_deg=above_own_median(-knee, standing), stance=stance, wrist_asymmetry_m=asym,
-        hands_ahead_m=m.hands_ahead,
+        hands_ahead_m=m.hands_ahead, at_frame_edge=m.at_edge,
         hands_in_pockets=hands, legs_crossed=crossed, heel_raise_m=heel,
         heel_raise_rel_m=above_own_median(heel, standing),
         abs_lateral_deg=np.where(near_upright, np.abs(lat_c), np.nan),

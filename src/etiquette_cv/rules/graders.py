@@ -74,11 +74,35 @@ class _Clerk:
     def frame_at(self, t: float) -> int:
         return int(self.c.frame_index[_nearest(self.t, t)]) if len(self.t) else 0
 
+    def left_over_edge(self, t: float) -> bool:
+        """Whether the run of not-visible samples containing time t is bounded by a sample where the clerk's box
+        touched the image border (last seen before it, or first seen again after it): they went out of the view."""
+        edge = self.c.at_frame_edge
+        if edge is None or not len(self.t):
+            return False
+        i = _nearest(self.t, t)
+        a = b = i
+        while a > 0 and not self.c.visible[a]:
+            a -= 1
+        while b < len(self.t) - 1 and not self.c.visible[b]:
+            b += 1
+        return bool(edge[a] or edge[b])
+
 
 
 @dataclass
 class ClerkContext:
     """What a clerk rule sees for the clerk of one station."""
+
+    def out_of_view_at(self, t: float) -> str | None:
+        """Why the clerk, unseen at time t, may be out of the view rather than away from the post: seated they are
+        outside the image, or standing near the station can leave it and they were last (or next) seen at its
+        edge; else None."""
+        if self.obs.seated_out_of_view:
+            return f"unseen, the clerk may be sitting at the post: seated, {self.obs.seated_out_of_view}"
+        if self.obs.may_stand_out_of_view and self.clerk.left_over_edge(t):
+            return f"the clerk was seen at the image's edge and not after: {self.obs.may_stand_out_of_view}"
+        return None
 
     rb: Rulebook
     clerk: _Clerk
@@ -115,7 +139,11 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
     ups = [u for u in ups if u.t_s > arrive or not any(u.t_s < s for s in sat_again)]
     state = clerk.state_at(arrive)
     if not state:
-        if clerk.invisible_stretch(arrive) >= absent_after_s:
+        away = ctx.out_of_view_at(arrive)
+        if away and not ups:
+            return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, clerk.person, note=away, evidence_t_s=arrive,
+                            evidence_frame_index=clerk.frame_at(arrive), **base)
+        if clerk.invisible_stretch(arrive) >= absent_after_s and not away:
             return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="clerk absent from the post "
                             "when the customer arrived (see 离岗)", evidence_t_s=arrive,
                             evidence_frame_index=clerk.frame_at(arrive), **base)
@@ -158,9 +186,11 @@ def _send_off(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
     t0, t1 = visit.leave_s - before, visit.leave_s + after
     w = clerk.window(t0, t1) & clerk.c.visible
     if not w.any():
-        absent = clerk.invisible_stretch(visit.leave_s) >= absent_after_s
+        away = ctx.out_of_view_at(visit.leave_s)
+        absent = clerk.invisible_stretch(visit.leave_s) >= absent_after_s and not away
         return _finding(rule, Verdict.NOT_APPLICABLE if absent else Verdict.NOT_ASSESSABLE, t0, t1, clerk.person,
-                        note="clerk absent from the post" if absent else "the clerk was not visible at the send-off",
+                        note="clerk absent from the post" if absent else
+                        (away or "the clerk was not visible at the send-off"),
                         evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
     standing = w & (clerk.c.stance == "stand")
     if standing.any():
@@ -371,6 +401,11 @@ def grade_absent(rule: Rule, ctx: ClerkContext) -> list[Finding]:
     for iv in hysteresis_intervals(c.t_s, gone, 0.5, 0.5 - 1e-6, limit, max_gap_s=np.inf):
         waiting = [a for a in approaches if a.first_inside_s <= iv.end_s and a.last_inside_s >= iv.start_s]
         if not waiting:
+            continue
+        away = ctx.out_of_view_at(iv.start_s + iv.duration_s / 2)
+        if away:
+            out.append(_finding(rule, Verdict.NOT_ASSESSABLE, iv.start_s, iv.end_s, clerk.person, note=away,
+                                evidence_t_s=iv.start_s, evidence_frame_index=clerk.frame_at(iv.start_s)))
             continue
         out.append(_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, clerk.person,
                             measured_value=round(iv.duration_s, 1), measured_unit="s",

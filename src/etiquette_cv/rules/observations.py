@@ -22,6 +22,12 @@ class ClerkObservations:
     bends: list[Bend]
     out_of_view: str | None = None
     """Why the station's clerk cannot be seen from this camera (their rules are then not assessable), else None."""
+    may_stand_out_of_view: str | None = None
+    """Why a clerk standing up near the station may leave this camera's view (then a clerk last seen at the
+    image's edge is out of view, not absent), else None."""
+    seated_out_of_view: str | None = None
+    """Why the station's clerk, seated, is outside this camera's view (standing they may be seen): unseen, they
+    may be sitting at the post; else None."""
 
 
 @dataclass

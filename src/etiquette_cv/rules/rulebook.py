@@ -83,6 +83,9 @@ class GradingSettings:
     standing_shoulder_m: float = 1.4
     """A station is in the camera's view when its clerk's shoulders, seated or standing (metres above the station's
     floor point), project into the image; else its clerk rules are not assessable (never "absent")."""
+    standing_reach_m: float = 0.6
+    """How far from the station's floor point a clerk may stand (in front of or beside the chair): when standing
+    shoulders there can leave the image, a clerk last seen at the view's edge is out of view, not absent."""
 
 
 def _setting_fields(cls: type, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
