@@ -39,10 +39,10 @@ class PostureSettings:
     fit: FitSettings = field(default_factory=FitSettings)
     stance: StanceSettings = field(default_factory=StanceSettings)
     baseline_max_deg: float = 8.0
-    frame_edge_px: float = 6.0
-    """A clerk whose image box comes this close (pixels) to the image border is at the edge of the view."""
     """The per-person upright baseline (MediaPipe's hips and shoulders are not joint centres, which tilts an
     upright trunk by a few degrees) may correct at most this much."""
+    frame_edge_px: float = 6.0
+    """A clerk whose image box comes this close (pixels) to the image border is at the edge of the view."""
     seated_baseline_max_deg: float = 22.0
     """The seated baseline's bound: seated hips are where MediaPipe is least reliable."""
     filter_cutoff_hz: float = 2.0

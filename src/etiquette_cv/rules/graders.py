@@ -94,16 +94,6 @@ class _Clerk:
 class ClerkContext:
     """What a clerk rule sees for the clerk of one station."""
 
-    def out_of_view_at(self, t: float) -> str | None:
-        """Why the clerk, unseen at time t, may be out of the view rather than away from the post: seated they are
-        outside the image, or standing near the station can leave it and they were last (or next) seen at its
-        edge; else None."""
-        if self.obs.seated_out_of_view:
-            return f"unseen, the clerk may be sitting at the post: seated, {self.obs.seated_out_of_view}"
-        if self.obs.may_stand_out_of_view and self.clerk.left_over_edge(t):
-            return f"the clerk was seen at the image's edge and not after: {self.obs.may_stand_out_of_view}"
-        return None
-
     rb: Rulebook
     clerk: _Clerk
     obs: ClerkObservations
@@ -115,6 +105,16 @@ class ClerkContext:
     grading: GradingSettings
     absent_after_s: float
     """Unseen this long, the clerk is away from the post (the absent rule's limit)."""
+
+    def out_of_view_at(self, t: float) -> str | None:
+        """Why the clerk, unseen at time t, may be out of the view rather than away from the post: seated they are
+        outside the image, or standing near the station can leave it and they were last (or next) seen at its
+        edge; else None."""
+        if self.obs.seated_out_of_view:
+            return f"unseen, the clerk may be sitting at the post: seated, {self.obs.seated_out_of_view}"
+        if self.obs.may_stand_out_of_view and self.clerk.left_over_edge(t):
+            return f"the clerk was seen at the image's edge and not after: {self.obs.may_stand_out_of_view}"
+        return None
 
 
 def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
