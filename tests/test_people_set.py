@@ -34,7 +34,7 @@ def test_split_rule():
     held = [c for c in CLIPS if c["split"] == "heldout"]
     assert tun and held
     assert not {c["seed"] for c in tun} & {c["seed"] for c in held}
-    # since 2026-12-03 tuning has its own over-the-shoulder and two-station beside clips (t107-t112, other seeds)
+    # since 2026-12-03 tuning has its own over-the-shoulder and two-station beside clips (t107-t118, other seeds)
     assert any(c["camera_family"] == "over_shoulder" for c in held)
     assert any(c["layout_family"] == "two_stations" and "beside" in c["clerk_modes"] for c in held)
 
