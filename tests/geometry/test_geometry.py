@@ -312,7 +312,6 @@ def test_a_station_is_out_of_view_when_its_clerks_shoulders_project_outside_the_
     assert station_out_of_view(front, STATION, (1.0, 1.4)) is None
 
 
-
 def test_a_standing_clerk_may_leave_the_view_only_near_its_edge():
     """Standing shoulders anywhere within the reach of the station's floor point: all in the image -> None; a
     station near the edge of the view, whose seat is still seen -> the reason, with the pixel position."""
