@@ -64,12 +64,17 @@ class _Clerk:
         i = _nearest(self.t, t)
         if self.c.visible[i]:
             return 0.0
+        a, b = self._unseen_run(i)
+        return float(self.t[b] - self.t[a])
+
+    def _unseen_run(self, i: int) -> tuple[int, int]:
+        """First and last index of the run of not-visible samples containing sample ``i`` (not visible)."""
         a = b = i
         while a > 0 and not self.c.visible[a - 1]:
             a -= 1
         while b < len(self.t) - 1 and not self.c.visible[b + 1]:
             b += 1
-        return float(self.t[b] - self.t[a])
+        return a, b
 
     def frame_at(self, t: float) -> int:
         return int(self.c.frame_index[_nearest(self.t, t)]) if len(self.t) else 0
@@ -81,12 +86,10 @@ class _Clerk:
         if edge is None or not len(self.t):
             return False
         i = _nearest(self.t, t)
-        a = b = i
-        while a > 0 and not self.c.visible[a]:
-            a -= 1
-        while b < len(self.t) - 1 and not self.c.visible[b]:
-            b += 1
-        return bool(edge[a] or edge[b])
+        if self.c.visible[i]:
+            return bool(edge[i])
+        a, b = self._unseen_run(i)
+        return bool(edge[max(a - 1, 0)] or edge[min(b + 1, len(self.t) - 1)])
 
 
 
