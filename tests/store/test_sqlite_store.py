@@ -42,6 +42,21 @@ def test_events_from_review_are_absolute_and_keep_only_their_window():
     assert sorted(e.kind for e in own) == ["finding", "state"]
 
 
+def test_state_stretches_are_cut_to_the_window_so_overlapping_windows_never_store_a_second_twice():
+    # two windows saw the clerk sit down at slightly different times (the later one had more frames to decide on)
+    first = ReviewResult("cam.mp4", 20.0, 200, 1280, 720,
+                         states=[StateInterval("clerk@A", "stand", 0.0, 9.0),
+                                 StateInterval("clerk@A", "sit", 9.0, 20.0)])
+    second = ReviewResult("cam.mp4", 30.0, 300, 1280, 720,
+                          states=[StateInterval("clerk@A", "stand", 0.0, 8.5),
+                                  StateInterval("clerk@A", "sit", 8.5, 30.0)])
+    stored = (events_from_review(first, branch="B1", camera="c1", origin_epoch_s=T0, own_to_s=15.0)
+              + events_from_review(second, branch="B1", camera="c1", origin_epoch_s=T0, own_from_s=15.0))
+    spans = sorted((e.start_epoch_s - T0, e.end_epoch_s - T0, e.verdict) for e in stored)
+    assert spans == [(0.0, 9.0, "stand"), (9.0, 15.0, "sit"), (15.0, 30.0, "sit")]
+    assert len({e.key for e in stored}) == 3
+
+
 def test_adding_twice_stores_once_and_queries_filter(store_url):
     with open_store(store_url) as store:
         ev = events_from_review(_result(), branch="B1", camera="c1", origin_epoch_s=T0)

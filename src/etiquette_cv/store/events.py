@@ -89,7 +89,8 @@ def events_from_review(result: ReviewResult, *, branch: str, camera: str, origin
                        own_from_s: float = -math.inf, own_to_s: float = math.inf) -> list[StoredEvent]:
     """The review's findings, visits and state stretches as stored events. ``origin_epoch_s`` is the wall-clock
     time of the review's t = 0. Only occasions that start in ``[own_from_s, own_to_s)`` (review seconds) are kept:
-    a windowed live run grades overlapping windows and each occasion belongs to the window where it starts."""
+    a windowed live run grades overlapping windows and each occasion belongs to the window where it starts; state
+    stretches are cut to that range instead (each window stores its own seconds of them)."""
     def own(t: float | None) -> bool:
         return t is not None and own_from_s <= t < own_to_s
 
@@ -116,11 +117,15 @@ def events_from_review(result: ReviewResult, *, branch: str, camera: str, origin
             station=v.station, person=v.customer, value=_finite(v.handling_s), unit="s",
             payload={"wait_s": _finite(v.wait_s), "at_counter_s": _finite(v.at_counter_s)}))
     for s in result.states:
-        if not own(s.start_s):
+        # state stretches tile time: a window stores the part of each inside its own range, so overlapping windows
+        # (and a killed window re-graded on restart) that see a stance change at slightly different times never
+        # store the same seconds twice
+        start, end = max(s.start_s, own_from_s), min(max(s.end_s, s.start_s), own_to_s)
+        if not (end > start or (end == start and own(start))):
             continue
         out.append(StoredEvent(
-            branch=branch, camera=camera, kind="state", start_epoch_s=origin_epoch_s + s.start_s,
-            end_epoch_s=origin_epoch_s + max(s.end_s, s.start_s), station=_station_of(s.person), person=s.person,
+            branch=branch, camera=camera, kind="state", start_epoch_s=origin_epoch_s + start,
+            end_epoch_s=origin_epoch_s + end, station=_station_of(s.person), person=s.person,
             rule_id=f"state:{s.state}", verdict=s.state))
     return _distinct_keys(out)
 
