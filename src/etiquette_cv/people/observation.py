@@ -126,3 +126,47 @@ def others_greyed(image: np.ndarray, o: Observation, obs: list[Observation]) -> 
         out[max(b0, 0):min(b1, h), max(a0, 0):min(a1, w)] = 128
     out[y0:y1, x0:x1] = keep
     return out
+
+
+def seen_again(candidate: Observation, o: Observation, keypoint_distance: float, min_iou: float) -> bool:
+    """Whether ``candidate`` (a station search's detection) is ``o`` found again: their upper bodies coincide
+    (mean distance at most ``keypoint_distance`` of a height) or, when the two share too few keypoints to tell, their
+    boxes overlap at least ``min_iou``. Overlapping boxes with distinct upper bodies are two people (tuning t118: a
+    standing clerk's head and shoulders above the customer in front of them, boxes at IoU 0.44-0.49, upper bodies
+    0.23-0.24 of a height apart; the customer's own leg-cut copy 0.04)."""
+    d = upper_body_distance(candidate, o)
+    if np.isfinite(d):
+        return d <= keypoint_distance
+    return iou(candidate.box, o.box) >= min_iou
+
+
+def merge_detections(posed: list[Observation], found: list[Observation], merge_iou: float,
+                     keypoint_distance: float) -> list[Observation]:
+    """The posed observations, each with the detection of the same person merged in (its box and score), then a
+    new observation for every detection of somebody not posed. Two are the same person when their boxes overlap at
+    least ``merge_iou`` or their upper bodies lie within ``keypoint_distance`` (a person cut by the frame's edge or
+    seen small has too few keypoints the two agree on). One detection per posed person, the closest pairs first
+    (upper-body distance, then overlap): a second person overlapping a posed one keeps their own detection (tuning
+    t118: a clerk's head and shoulders above the customer in front of them, whose detection took the customer's
+    place when listed first)."""
+    pairs = []
+    for i, det in enumerate(found):
+        for k, o in enumerate(posed):
+            overlap = iou(o.box, det.box)
+            cost = 0.0 if overlap >= merge_iou else upper_body_distance(o, det)
+            if cost <= keypoint_distance:
+                pairs.append((cost, -overlap, i, k))
+    merged: dict[int, int] = {}
+    for _, _, i, k in sorted(pairs):
+        if i not in merged and k not in merged.values():
+            merged[i] = k
+    out = list(posed)
+    for i, det in enumerate(found):
+        det.detected = True
+        if i not in merged:
+            out.append(det)
+            continue
+        best = posed[merged[i]]
+        best.score = max(best.score, det.score)
+        best.box, best.detected = det.box, True
+    return out

@@ -26,8 +26,8 @@ from ..models import resolve_pose_model
 from .boxes import contained_fraction, iou
 from .floor import FloorModel, RoleSettings, estimate_floor, role_from_floor
 from .landmarker import LandmarkerSettings, LandmarkResult, TrackLandmarker
-from .observation import (Observation, appearance_histogram, from_detection, others_greyed, posed_observation,
-                          union_box, upper_body_distance)
+from .observation import (Observation, appearance_histogram, from_detection, merge_detections, others_greyed,
+                          posed_observation, seen_again, union_box, upper_body_distance)
 from .rate import RateSettings
 from .stats import PeopleStats
 from .tracker import IdentityTracker, TrackerSettings
@@ -69,7 +69,8 @@ class PeopleConfig:
     """… and only while at least this share of their torso is left (people walking side by side kept no colours
     while their boxes overlapped, and swapped ids)."""
     seen_iou: float = 0.3
-    """A station's search ignores detections that overlap a person already seen this much (IoU)."""
+    """A station's search ignores detections that overlap a person already seen this much (IoU) when their
+    keypoints cannot tell the two apart."""
     collapsed_fraction: float = 0.15
     """A landmarker result whose landmarks span less than this fraction of an adult's standing height at that
     place has collapsed onto a part of the person (a face, a hand): it counts as a miss."""
@@ -211,7 +212,8 @@ class PeopleStage:
             return []
         seen = {o.place[1] for o in obs if o.place is not None and o.place[0] == "clerk"}
         has_clerk = {t.station for t in self._tracks.values() if t.role == "clerk"}
-        found = []
+        found: list[Observation] = []
+        replaced: set[int] = set()
         for station in self.floor.calibration.clerk_stations:
             roi = self._station_rois.get(station.name)
             if station.name in seen or roi is None or not (detected or station.name in has_clerk):
@@ -219,37 +221,24 @@ class PeopleStage:
             dets = self._detect(frame, roi, self.config.station_detector_long_side_px)
             # the crop cuts the legs off a customer standing in front of the station, whose floor point then
             # seems to lie behind the counter: people already seen are not searched for
-            candidates = [from_detection(dets, i) for i in range(len(dets))]
-            candidates = [c for c in candidates if not any(iou(c.box, o.box) >= self.config.seen_iou
-                                                           or upper_body_distance(c, o)
-                                                           <= self.config.merge_keypoint_distance for o in obs)]
-            for o in candidates:
-                o.detected = True
+            candidates, twins = [], {}
+            for c in (from_detection(dets, i) for i in range(len(dets))):
+                same = [k for k, o in enumerate(obs)
+                        if seen_again(c, o, self.config.merge_keypoint_distance, self.config.seen_iou)]
+                # a weak whole-frame detection nobody is tracked by may be this clerk, placed without knowing
+                # which side of the counter they stand on: the search's observation replaces it
+                if all(obs[k].owner is None and obs[k].score < self.config.tracking.activation_score for k in same):
+                    c.detected = True
+                    candidates.append(c)
+                    twins[id(c)] = same
             here = [o for o in self._locate(candidates, frame.timestamp_s, behind_hint=True)
                     if o.place == ("clerk", station.name)]
             if here:
-                found.append(max(here, key=lambda o: o.score))
+                best = max(here, key=lambda o: o.score)
+                found.append(best)
+                replaced.update(twins[id(best)])
+        obs[:] = [o for k, o in enumerate(obs) if k not in replaced]
         return found
-
-    def _merge_detections(self, obs: list[Observation], dets: PersonDetections) -> list[Observation]:
-        """The posed observations, each with the detection of the same person merged in (its box and score), and
-        a new observation for every detection of somebody not posed."""
-        out = list(obs)
-        for i in range(len(dets)):
-            det = from_detection(dets, i)
-            # the same person: their upper bodies coincide, or their boxes overlap a lot (a person cut by the frame's
-            # edge or seen small has too few keypoints the two agree on)
-            cost = [0.0 if iou(o.box, det.box) >= self.config.merge_iou else upper_body_distance(o, det)
-                    for o in obs]
-            k = int(np.argmin(cost)) if cost else -1
-            if k >= 0 and cost[k] <= self.config.merge_keypoint_distance:
-                best = obs[k]
-                best.score = max(best.score, float(dets.scores[i]))
-                best.box, best.detected = np.asarray(dets.boxes_xyxy_px[i], np.float32), True
-                continue
-            det.detected = True
-            out.append(det)
-        return out
 
     def _crop_box(self, track: _Track, o: Observation, t_s: float) -> np.ndarray:
         """Where the track's landmarker looks next (pixels): around the landmarks it saw as visible (not the limbs
@@ -537,9 +526,11 @@ class PeopleStage:
             dets = self._detect(frame)
         if dets is not None:
             posed = list(obs)
-            obs = self._merge_detections(obs, dets)
+            obs = merge_detections(obs, [from_detection(dets, i) for i in range(len(dets))], self.config.merge_iou,
+                                   self.config.merge_keypoint_distance)
             obs = posed + self._locate(obs[len(posed):], t)
-        obs += self._search_stations(frame, obs, dets is not None)
+        found = self._search_stations(frame, obs, dets is not None)  # drops from obs the detections it replaces
+        obs += found
         ids = self._assign_ids(obs, frame.image)
         # a detection that could start a track but has no id yet: look again next frame to confirm it
         self._pending_confirmation = any(i == 0 and o.score >= self.config.tracking.activation_score
@@ -556,6 +547,10 @@ class PeopleStage:
                 owner = self._tracks.get(o.owner)
                 if owner is not None and owner.landmarker is not None and track.landmarker is None:
                     track.landmarker, owner.landmarker = owner.landmarker, None
+                    # the hip height the landmarker measured may be either person's: a floor point from a wrong one
+                    # lands up to a metre off over the shoulder, and the two tracks took the landmarker back and
+                    # forth every frame (tuning t114)
+                    owner.hip_height_m = track.hip_height_m = None
             track.box, track.last_seen_s = o.box, t
             if o.floor is not None:
                 track.floor_xy_m, track.floor_s = np.asarray(o.floor.xy_m, float), t
