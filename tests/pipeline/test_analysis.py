@@ -12,7 +12,7 @@ import pytest
 from etiquette_cv.events import approaches
 from etiquette_cv.geometry.calibration import load_calibration
 from etiquette_cv.geometry.polyline import distance_to_polyline_m, points_in_polygon
-from etiquette_cv.pipeline.analysis import approach_distance_m, stitch_approaches
+from etiquette_cv.pipeline.analysis import approach_distance_m, approach_station, stitch_approaches
 from etiquette_cv.posture.customers import CustomerSeries
 
 # a two-station counter along x (-2.33 … 2.29 m) with its waiting zone beyond its left end, 1.3-2.4 m out
@@ -92,3 +92,17 @@ def test_a_customer_who_left_is_not_continued_by_the_next_one():
     appr = _approaches(first) + _approaches(then)
     assert appr[0].leave_s is not None
     assert len(stitch_approaches(appr, [first, then], gap_s=2.0, dist_m=1.0)) == 2
+
+
+def test_a_customer_who_walks_past_one_station_to_the_other_is_the_other_stations_visit():
+    """Tuning t114: first seen within 2 m beside station B, walking along the counter to station A and staying there;
+    one floor point (a hips estimate) 0.7 m too close to the counter beside B. The visit is A's."""
+    walk = np.column_stack([np.linspace(1.6, -0.8, 25), np.linspace(1.3, 0.6, 25)])
+    stay = np.tile([[-0.9, 0.55]], (30, 1))
+    xy = np.vstack([walk, stay])
+    xy[4] = [1.15, 0.3]                                    # the glitch: nearer the counter than anything else
+    cs = _series(xy)
+    [a] = approaches(1, cs.t_s, approach_distance_m(cs, CAL, NEAR, HYST), NEAR, HYST, 0.5, 1.0, 2.0)
+    assert cs.distance_m[4] == pytest.approx(np.nanmin(cs.distance_m))
+    assert approach_station(cs, a, CAL) == "A"
+    assert approach_station(cs, replace(a, last_inside_s=0.8), CAL) == "B"  # only the part beside B: B's
