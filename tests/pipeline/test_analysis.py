@@ -1,5 +1,6 @@
 """Customer approaches as the clerk rules see them: time in the calibration's waiting zone is waiting, not coming to
-the counter, however close the zone lies to it."""
+the counter, however close the zone lies to it; a customer whose id changed at the counter makes one visit; a visit
+belongs to the station the customer stayed at."""
 
 from __future__ import annotations
 
