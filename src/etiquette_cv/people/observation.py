@@ -73,6 +73,11 @@ def from_detection(dets: PersonDetections, i: int) -> Observation:
     return Observation(np.asarray(dets.boxes_xyxy_px[i], np.float32), float(dets.scores[i]), xy, sc)
 
 
+def from_detections(dets: PersonDetections) -> list[Observation]:
+    """Every detection of ``dets`` as an observation (:func:`from_detection`), best score first."""
+    return [from_detection(dets, i) for i in range(len(dets))]
+
+
 def appearance_histogram(image: np.ndarray, o: Observation, others: list[Observation], overlap_iou: float,
                          min_score: float, min_clear: float = 0.5) -> np.ndarray | None:
     """A normalised hue-saturation histogram (16 x 8 bins, sums to 1) of the person's torso (the middle of the box

@@ -26,7 +26,7 @@ from ..models import resolve_pose_model
 from .boxes import contained_fraction, iou
 from .floor import FloorModel, RoleSettings, estimate_floor, role_from_floor
 from .landmarker import LandmarkerSettings, LandmarkResult, TrackLandmarker
-from .observation import (Observation, appearance_histogram, from_detection, merge_detections, others_greyed,
+from .observation import (Observation, appearance_histogram, from_detections, merge_detections, others_greyed,
                           posed_observation, seen_again, union_box, upper_body_distance)
 from .rate import RateSettings
 from .stats import PeopleStats
@@ -204,12 +204,14 @@ class PeopleStage:
         x1, y1 = min(float(self.image_width), float(box[2])), min(float(self.image_height), float(box[3]))
         return (x0, y0, x1 - x0, y1 - y0) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
 
-    def _search_stations(self, frame: Frame, obs: list[Observation], detected: bool) -> list[Observation]:
+    def _search_stations(self, frame: Frame, obs: list[Observation], detected: bool
+                         ) -> tuple[list[Observation], list[Observation]]:
         """Observations of the clerks the whole-frame pass missed: each station nobody is seen at (on the frames
         the detector ran, and on every frame while that station's clerk is lost) is searched on its own enlarged
-        crop; the best detection that stands at that station is its clerk."""
+        crop; the best detection that stands at that station is its clerk. Returns ``obs`` without the weak
+        detections those clerks replace, and the clerks found."""
         if self.floor is None:
-            return []
+            return obs, []
         seen = {o.place[1] for o in obs if o.place is not None and o.place[0] == "clerk"}
         has_clerk = {t.station for t in self._tracks.values() if t.role == "clerk"}
         found: list[Observation] = []
@@ -222,7 +224,7 @@ class PeopleStage:
             # the crop cuts the legs off a customer standing in front of the station, whose floor point then
             # seems to lie behind the counter: people already seen are not searched for
             candidates, twins = [], {}
-            for c in (from_detection(dets, i) for i in range(len(dets))):
+            for c in from_detections(dets):
                 same = [k for k, o in enumerate(obs)
                         if seen_again(c, o, self.config.merge_keypoint_distance, self.config.seen_iou)]
                 # a weak whole-frame detection nobody is tracked by may be this clerk, placed without knowing
@@ -237,8 +239,7 @@ class PeopleStage:
                 best = max(here, key=lambda o: o.score)
                 found.append(best)
                 replaced.update(twins[id(best)])
-        obs[:] = [o for k, o in enumerate(obs) if k not in replaced]
-        return found
+        return [o for k, o in enumerate(obs) if k not in replaced], found
 
     def _crop_box(self, track: _Track, o: Observation, t_s: float) -> np.ndarray:
         """Where the track's landmarker looks next (pixels): around the landmarks it saw as visible (not the limbs
@@ -526,10 +527,10 @@ class PeopleStage:
             dets = self._detect(frame)
         if dets is not None:
             posed = list(obs)
-            obs = merge_detections(obs, [from_detection(dets, i) for i in range(len(dets))], self.config.merge_iou,
+            obs = merge_detections(obs, from_detections(dets), self.config.merge_iou,
                                    self.config.merge_keypoint_distance)
             obs = posed + self._locate(obs[len(posed):], t)
-        found = self._search_stations(frame, obs, dets is not None)  # drops from obs the detections it replaces
+        obs, found = self._search_stations(frame, obs, dets is not None)
         obs += found
         ids = self._assign_ids(obs, frame.image)
         # a detection that could start a track but has no id yet: look again next frame to confirm it
