@@ -37,6 +37,7 @@ from etiquette_cv.core import NUM_LANDMARKS, Landmark, PersonPose  # noqa: E402
 from etiquette_cv.geometry.calibration import (  # noqa: E402
     CalibrationError,
     Counter,
+    GeometrySettings,
     calibration_from_dict,
     load_calibration,
 )
@@ -60,6 +61,12 @@ AIM_M = np.array([0.0, 0.6, 0.3])
 MARK_GRID_M = np.array([[x, y] for x in np.arange(-2.5, 2.51, 0.5) for y in np.arange(0.5, 5.01, 0.5)])
 """Candidate floor marks (customer side, 0.5 m grid); the calibration uses N_MARKS well spread visible ones."""
 N_MARKS = 8
+JOINT_ANKLE_HEIGHT_M = 0.07
+"""Both parts feed the skeleton's own joint pixels (the body model's ankle joint at 3.9 % of stature, 6-7 cm), not
+MediaPipe's landmarks, whose ankle point sits higher (the product's ``geometry.ankle_height_m`` of 0.10 m models
+that: ``benchmarks/floor_bias.py``); the ankle rays are therefore met with the joint's plane here, so that the
+figures measure the calibration and the landmark noise, not the landmark model."""
+JOINT_GEOMETRY = GeometrySettings(ankle_height_m=JOINT_ANKLE_HEIGHT_M)
 console = Console(width=200)
 
 
@@ -152,17 +159,17 @@ def synthetic(trials: int) -> None:
                            walk_phase=rng.random(), walk_speed=1.0 if walking else 0.0)
                 px = truth.project(joint_positions_m(p, body)) + rng.normal(0.0, noise, (NUM_LANDMARKS, 2))
                 pose = pose_from_pixels(px)
-                pos = person_floor_position(pose, truth)
+                pos = person_floor_position(pose, truth, JOINT_GEOMETRY)
                 if pos is None:
                     methods["none"] += 1
                 else:
                     methods["hips" if pos.method == "hips_fallback" else "feet"] += 1
                     d = float(distance_to_polyline_m(pos.xy_m, counter.edge_m, counter.customer_side))
                     (walk if walking else stand).append(d - APPROACH_M)
-                d = distance_to_counter_m(pose, clicked_camera(truth, 1.0, rng), counter)
+                d = distance_to_counter_m(pose, clicked_camera(truth, 1.0, rng), counter, JOINT_GEOMETRY)
                 click.append(None if d is None else d - APPROACH_M)
                 feetless = pose_from_pixels(px, np.arange(NUM_LANDMARKS) < Landmark.LEFT_ANKLE)
-                d = distance_to_counter_m(feetless, truth, counter)
+                d = distance_to_counter_m(feetless, truth, counter, JOINT_GEOMETRY)
                 hidden.append(None if d is None else d - APPROACH_M)
                 sitting = rng.random() < 0.5
                 cp = joint_positions_m(params(STATION_M, 90.0, sit_blend=1.0 if sitting else 0.0), clerk)
@@ -250,7 +257,7 @@ def evaluate_sample(gt: dict, cal_path: Path,
                 true.setdefault(pid, np.full(len(t), np.nan))
                 true[pid][k] = rec["distance_to_counter_m"]
                 pose = poses.get(pid)
-                pos = person_floor_position(pose, cam) if pose is not None else None
+                pos = person_floor_position(pose, cam, JOINT_GEOMETRY) if pose is not None else None
                 if pos is not None:
                     est[pid][k] = float(distance_to_polyline_m(pos.xy_m, cal.counter.edge_m,
                                                                cal.counter.customer_side))
