@@ -32,12 +32,11 @@ from people import MIN_HEIGHT_PX, MIN_VISIBLE, SET, match_frame  # noqa: E402
 
 from etiquette_cv.core import Landmark  # noqa: E402
 from etiquette_cv.geometry.calibration import load_calibration  # noqa: E402
+from etiquette_cv.geometry.solver import solve_camera  # noqa: E402
 from etiquette_cv.io.tracks import read_tracks  # noqa: E402
-from etiquette_cv.pipeline.people_run import floor_model_for  # noqa: E402
 
 STILL_M_S = 0.2
 FEET = ((int(Landmark.LEFT_ANKLE), int(Landmark.LEFT_HEEL)), (int(Landmark.RIGHT_ANKLE), int(Landmark.RIGHT_HEEL)))
-SEEN = 0.5
 
 
 def _median_cm(values: list[float]) -> str:
@@ -47,7 +46,8 @@ def _median_cm(values: list[float]) -> str:
 def clip_bias(clip: dict, tracks_path: Path) -> dict[str, list[float]]:
     """Per matched person-frame: along/across-sight errors (m) of feet floor points, and the heights (m) of the
     ankle, heel and truth-ankle rays over the truth floor point of people standing still."""
-    camera = floor_model_for(load_calibration(SET / clip["files"]["calibration"])).camera
+    camera = solve_camera(load_calibration(SET / clip["files"]["calibration"]))
+    seen = camera.geometry.visibility_threshold
     cam_xy = np.asarray(camera.position_m[:2], float)
     truth = {f["index"]: f for f in json.loads((SET / clip["files"]["truth"]).read_text())["frames"]}
     out: dict[str, list[float]] = {"along": [], "across": [], "ankle": [], "heel": [], "truth_ankle": []}
@@ -55,11 +55,12 @@ def clip_bias(clip: dict, tracks_path: Path) -> dict[str, list[float]]:
         tf = truth.get(frame.frame_index)
         if tf is None:
             continue
-        names = [n for n, p in tf["persons"].items() if p.get("bbox_px") is not None
-                 and p["visible_fraction"] >= MIN_VISIBLE and p["height_px"] >= MIN_HEIGHT_PX]
-        matches = match_frame([tf["persons"][n]["bbox_px"] for n in names], frame.persons)
-        for ti, fi in matches.items():
-            found, tp = frame.persons[fi], tf["persons"][names[ti]]
+        # matched against every truth person with a box, counted only when mostly in view and tall enough
+        people = [p for p in tf["persons"].values() if p.get("bbox_px") is not None]
+        for ti, fi in match_frame([p["bbox_px"] for p in people], frame.persons).items():
+            found, tp = frame.persons[fi], people[ti]
+            if tp["visible_fraction"] < MIN_VISIBLE or tp["height_px"] < MIN_HEIGHT_PX:
+                continue
             if found.floor_xy_m is None or found.floor_source != "feet":
                 continue
             true_xy = np.asarray(tp["floor_xy_m"], float)
@@ -71,9 +72,9 @@ def clip_bias(clip: dict, tracks_path: Path) -> dict[str, list[float]]:
                 continue
             for ankle, heel in FEET:
                 for idx, key in ((ankle, "ankle"), (heel, "heel")):
-                    if found.visibility[idx] >= SEEN:
+                    if found.visibility[idx] >= seen:
                         out[key].append(float(camera.height_on_vertical_line(found.image_xy_px[idx], true_xy)))
-                if found.visibility[ankle] >= SEEN and tp.get("landmarks_px"):
+                if found.visibility[ankle] >= seen and tp.get("landmarks_px"):
                     px = np.asarray(tp["landmarks_px"][ankle][:2], float)
                     out["truth_ankle"].append(float(camera.height_on_vertical_line(px, true_xy)))
     return out

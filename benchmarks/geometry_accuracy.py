@@ -23,7 +23,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +67,7 @@ MediaPipe's landmarks, whose ankle point sits higher (the product's ``geometry.a
 that: ``benchmarks/floor_bias.py``); the ankle rays are therefore met with the joint's plane here, so that the
 figures measure the calibration and the landmark noise, not the landmark model."""
 JOINT_GEOMETRY = GeometrySettings(ankle_height_m=JOINT_ANKLE_HEIGHT_M)
+"""The synthetic cameras' geometry settings (defaults but the ankle plane)."""
 console = Console(width=200)
 
 
@@ -228,6 +229,7 @@ def evaluate_sample(gt: dict, cal_path: Path,
     lines = []
     cal = load_calibration(cal_path)
     cam = solve_camera(cal)
+    joint_geometry = replace(cam.geometry, ankle_height_m=JOINT_ANKLE_HEIGHT_M)  # keeps the file's other settings
     gcam = gt["camera"]
     lines.append(f"camera height {cam.height_m:.3f} m (sidecar {gcam['height_above_floor_m']:.3f}), pitch "
                  f"{cam.pitch_deg:.2f}° ({gcam['pitch_deg']:.2f}), roll {cam.roll_deg:.2f}° ({gcam['roll_deg']:.2f}), "
@@ -257,7 +259,7 @@ def evaluate_sample(gt: dict, cal_path: Path,
                 true.setdefault(pid, np.full(len(t), np.nan))
                 true[pid][k] = rec["distance_to_counter_m"]
                 pose = poses.get(pid)
-                pos = person_floor_position(pose, cam, JOINT_GEOMETRY) if pose is not None else None
+                pos = person_floor_position(pose, cam, joint_geometry) if pose is not None else None
                 if pos is not None:
                     est[pid][k] = float(distance_to_polyline_m(pos.xy_m, cal.counter.edge_m,
                                                                cal.counter.customer_side))
