@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from etiquette_cv.people.boxes import contained_fraction, iou, iou_matrix
+from etiquette_cv.people.boxes import contained_fraction, inside_fraction, iou, iou_matrix
 
 
 def test_iou_of_boxes():
@@ -26,3 +26,10 @@ def test_a_box_inside_a_larger_one_is_contained_whatever_the_iou():
     assert contained_fraction(np.array([0, 0, 10, 10]), np.array([5, 0, 100, 100])) == pytest.approx(0.5)
     assert contained_fraction(np.array([0, 0, 10, 10]), np.array([20, 0, 30, 10])) == 0.0
     assert contained_fraction(np.array([0, 0, 0, 10]), np.array([0, 0, 10, 10])) == 0.0   # an empty box
+
+
+def test_inside_fraction_is_the_share_of_the_first_box_inside_the_second():
+    a, b = np.array([0, 0, 10, 10]), np.array([5, 0, 105, 100])
+    assert inside_fraction(a, b) == pytest.approx(0.5)
+    assert inside_fraction(b, a) == pytest.approx(50 / 10000)
+    assert inside_fraction(np.array([3, 3, 3, 9]), b) == 0.0

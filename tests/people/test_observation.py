@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from etiquette_cv.people.boxes import iou
-from etiquette_cv.people.observation import Observation, appearance_histogram, merge_detections, seen_again
+from etiquette_cv.people.observation import (Observation, appearance_histogram, body_box, merge_detections,
+                                             seen_again)
 
 
 def _person(box) -> Observation:
@@ -86,3 +87,19 @@ def test_a_station_search_tells_a_second_person_from_one_already_seen_by_their_u
     assert not seen_again(behind, seen, 0.15, 0.3)
     blind = _upper_body([618, 32, 696, 245], points=False)       # no keypoints to tell: the boxes decide
     assert seen_again(blind, seen, 0.15, 0.3)
+
+
+def test_the_body_box_leaves_out_an_arm_held_out_to_somebody():
+    """Standing person, trunk and legs at x 190-210, right arm stretched to x 330 (a handshake): the body box ends
+    just beyond the trunk (8 % of the 300 px height), the full box reaches the hand."""
+    xy = np.zeros((33, 2))
+    xy[:, 0], xy[:, 1] = 200.0, np.linspace(100, 400, 33)
+    xy[[11, 23, 25, 27]] += (-10, 0)
+    xy[[12, 24, 26, 28]] += (10, 0)
+    xy[[14, 16, 18, 20, 22], 0] = [260, 330, 335, 335, 330]
+    o = Observation(np.array([185.0, 100.0, 340.0, 400.0]), 0.9, xy, np.ones(33))
+    box = body_box(o, 0.3)
+    assert box[0] == pytest.approx(185.0) and box[2] == pytest.approx(210 + 0.08 * 300)
+    assert (box[1], box[3]) == (100.0, 400.0)
+    unseen = Observation(o.box, 0.9, xy, np.zeros(33))
+    assert np.allclose(body_box(unseen, 0.3), o.box)   # too few points seen: the whole box

@@ -135,3 +135,33 @@ def test_a_standing_clerk_behind_the_customer_in_front_of_them_stays_the_clerk(t
                 customer_ok += best.role == "customer"
     print(f"clerk as clerk@A in {clerk_ok}, customer as customer in {customer_ok} of {len(frames)} frames")
     assert clerk_ok >= 0.8 * len(frames) and customer_ok >= 0.8 * len(frames)
+
+
+@pytest.mark.slow
+def test_two_people_shaking_hands_keep_their_own_tracks_without_a_calibration(tmp_path):
+    """Tuning role-play t305 (no calibration): the customer shakes the clerk's hand from 6.2 to 10.3 s, their boxes
+    side by side. Each keeps one track id and is found in nearly every frame (before: each landmarker's crop held
+    both people and the landmarkers took turns on them, the clerk found in 35 of the 44 frames; and a shorter
+    second detection of the clerk started a track that took the clerk over). Each landmarker stays with its person."""
+    clips = Path(__file__).resolve().parents[2] / "benchmarks" / "roleplay_set" / "tuning"
+    name = "t305_handshake_ok_oblique_near"
+    out = tmp_path / "t.jsonl"
+    summary = run_people(VideoSource(clips / f"{name}.mp4", analysis_fps=10.0, end_s=10.5), out, None,
+                         people_config(quiet_every=1))
+    found = {f.frame_index: f for f in read_tracks(out).frames}
+    truth = json.loads((clips / f"{name}.gt.json").read_text())
+    frames = [fr for fr in truth["frames"] if 60 <= fr["index"] <= 103]
+    ids: dict[str, list[int]] = {"clerk": [], "customer": []}
+    for fr in frames:
+        persons = found[fr["index"]].persons
+        for pid in ids:
+            box = fr["persons"][pid]["bbox_px"]
+            best = max(persons, key=lambda q: iou(box, q.box_xyxy_px), default=None)
+            if best is not None and iou(box, best.box_xyxy_px) >= 0.3:
+                ids[pid].append(best.track_id)
+    print({pid: sorted(set(v)) for pid, v in ids.items()}, {pid: len(v) for pid, v in ids.items()}, len(frames))
+    for pid, seen in ids.items():
+        assert len(seen) >= 0.9 * len(frames), pid
+        assert len(set(seen)) == 1, pid
+    assert ids["clerk"][0] != ids["customer"][0]
+    assert summary.stats.handovers <= 2

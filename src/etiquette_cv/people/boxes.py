@@ -30,3 +30,11 @@ def contained_fraction(a: np.ndarray, b: np.ndarray) -> float:
     inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
     return float(inter / smaller) if smaller > 0 else 0.0
+
+
+def inside_fraction(a: np.ndarray, b: np.ndarray) -> float:
+    """Share (0-1) of box ``a`` that lies inside box ``b`` (0 for an empty ``a``)."""
+    a, b = np.asarray(a, float).ravel()[:4], np.asarray(b, float).ravel()[:4]
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = (a[2] - a[0]) * (a[3] - a[1])
+    return float(inter / area) if area > 0 else 0.0

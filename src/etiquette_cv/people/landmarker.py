@@ -91,6 +91,31 @@ class LandmarkResult:
         return np.array([pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()], dtype=np.float32)
 
 
+def grey_out(crop: np.ndarray, origin_xy_px: tuple[int, int], boxes_xyxy_px: list[np.ndarray],
+             keep_xyxy_px: np.ndarray) -> np.ndarray:
+    """A copy of ``crop`` (whose top-left pixel is ``origin_xy_px`` of the frame) with every box of
+    ``boxes_xyxy_px`` (frame pixels) filled with mid grey, except where it overlaps ``keep_xyxy_px``; ``crop``
+    itself when no box reaches into it."""
+    out = None
+    h, w = crop.shape[:2]
+    ox, oy = origin_xy_px
+    kx0, ky0, kx1, ky1 = (int(round(float(v))) for v in keep_xyxy_px)
+    keep = None
+    for box in boxes_xyxy_px:
+        x0, y0 = max(int(np.floor(box[0])) - ox, 0), max(int(np.floor(box[1])) - oy, 0)
+        x1, y1 = min(int(np.ceil(box[2])) - ox, w), min(int(np.ceil(box[3])) - oy, h)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        if out is None:
+            out = crop.copy()
+            keep = crop[max(ky0 - oy, 0):max(ky1 - oy, 0), max(kx0 - ox, 0):max(kx1 - ox, 0)]
+        out[y0:y1, x0:x1] = 128
+    if out is None:
+        return crop
+    out[max(ky0 - oy, 0):max(ky1 - oy, 0), max(kx0 - ox, 0):max(kx1 - ox, 0)] = keep
+    return out
+
+
 class TrackLandmarker:
     """The landmarker of one tracked person; ``detect`` crops around a box, runs MediaPipe, maps back."""
 
@@ -144,13 +169,18 @@ class TrackLandmarker:
         y = min(max(int(round(cy - side / 2)), 0), self.image_height - side)
         return x, y, side
 
-    def detect(self, image_bgr: np.ndarray, timestamp_s: float, box_xyxy_px: np.ndarray) -> LandmarkResult | None:
+    def detect(self, image_bgr: np.ndarray, timestamp_s: float, box_xyxy_px: np.ndarray,
+               grey_boxes_xyxy_px: list[np.ndarray] | None = None) -> LandmarkResult | None:
         """The landmarks of the person around ``box_xyxy_px`` (pixels) in a full BGR frame at ``timestamp_s``
-        seconds, or None when the landmarker finds nobody there."""
+        seconds, or None when the landmarker finds nobody there. ``grey_boxes_xyxy_px``: other people's boxes
+        (pixels), greyed out in the crop except where they overlap ``box_xyxy_px``, so the landmarker cannot move
+        onto them."""
         import mediapipe as mp
 
         x, y, side = self._crop_for(box_xyxy_px)
         crop = image_bgr[y:y + side, x:x + side]
+        if grey_boxes_xyxy_px:
+            crop = grey_out(crop, (x, y), grey_boxes_xyxy_px, box_xyxy_px)
         scale = self.settings.crop_long_side_px / side
         size = max(1, int(round(side * scale)))
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR

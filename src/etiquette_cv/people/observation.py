@@ -59,6 +59,24 @@ def upper_body_distance(a: Observation, b: Observation, min_score: float = 0.3) 
     return float(d / height)
 
 
+#: BlazePose indices of everything but the arms (elbows, wrists, hands).
+_BODY = np.array([i for i in range(NUM_LANDMARKS) if not 13 <= i <= 22])
+
+
+def body_box(o: Observation, min_score: float, pad: float = 0.08) -> np.ndarray:
+    """The observation's box (pixels) narrowed to its head, trunk and legs seen with ``min_score`` (padded by ``pad``
+    of the box's height either side): a hand held out to somebody else stays outside it. The whole box when fewer
+    than four of those points are seen."""
+    seen = _BODY[o.point_score[_BODY] >= min_score]
+    box = np.asarray(o.box, np.float32)
+    if len(seen) < 4:
+        return box
+    margin = pad * float(box[3] - box[1])
+    x0 = max(float(box[0]), float(o.xy[seen, 0].min()) - margin)
+    x1 = min(float(box[2]), float(o.xy[seen, 0].max()) + margin)
+    return np.array([x0, box[1], x1, box[3]], np.float32) if x1 > x0 else box
+
+
 def union_box(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The smallest box (pixels) holding boxes ``a`` and ``b``."""
     return np.array([min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])], np.float32)

@@ -20,4 +20,6 @@ class PeopleStats:
     landmarker_rejected: int = 0
     """Fresh landmarkers whose first result disagreed with the detector's keypoints of the person (closed)."""
     restarts: int = 0
+    handovers: int = 0
+    """Landmarkers handed from one track to another (the tracker placed their person in the other track)."""
     person_frames: int = 0
