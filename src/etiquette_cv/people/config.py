@@ -1,0 +1,99 @@
+"""Settings of the people stage (:mod:`.stage`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .floor import RoleSettings
+from .landmarker import LandmarkerSettings
+from .rate import RateSettings
+from .tracker import TrackerSettings
+
+#: Where landmarkers' crops grey out the other people (:attr:`PeopleConfig.grey_others`).
+GREY_OTHERS = ("never", "uncalibrated", "always")
+
+
+@dataclass(frozen=True)
+class PeopleConfig:
+    """Settings of the people stage."""
+
+    model: str = "full"
+    """Pose model: "lite", "full", "heavy" once built, or a path to a PoseLandmarker .task bundle."""
+    detector: str = "movenet"
+    detector_long_side_px: int = 512
+    """The frame is scaled so its long side has this many pixels for the detector."""
+    detector_min_score: float = 0.15
+    """Detections below this score are ignored altogether."""
+    detect_every_n_frames: int = 3
+    """While everybody tracked has a landmarker, the detector runs on every n-th frame (and at once when a
+    landmarker loses its person or a new track waits for confirmation); while somebody is followed by the detector
+    alone, on every frame."""
+    station_min_score: float = 0.12
+    """A detection whose floor point is at a clerk station starts a track from this score on (a seated clerk
+    behind a counter shows head and shoulders only and scores 0.15-0.35); elsewhere
+    ``tracking.activation_score`` applies."""
+    station_detector_long_side_px: int = 224
+    """A clerk station where nobody is seen is searched again on its own crop (where a clerk there can appear in
+    the image), enlarged so its long side has this many pixels: a far, seated clerk shows the whole-frame detector
+    a head and shoulders 15-20 px tall and is missed."""
+    station_search_half_width_m: float = 0.8
+    station_search_height_m: float = 1.9
+    """The station's crop covers an upright box this wide (twice the half width) and tall around the station."""
+    appearance_overlap_iou: float = 0.05
+    """A person's colours are sampled without the box of anybody in front of them overlapping theirs more than this
+    (IoU) …"""
+    appearance_min_clear: float = 0.5
+    """… and only while at least this share of their torso is left (people walking side by side kept no colours
+    while their boxes overlapped, and swapped ids)."""
+    seen_iou: float = 0.3
+    """A station's search ignores detections that overlap a person already seen this much (IoU) when their
+    keypoints cannot tell the two apart."""
+    collapsed_fraction: float = 0.15
+    """A landmarker result whose landmarks span less than this fraction of an adult's standing height at that
+    place has collapsed onto a part of the person (a face, a hand): it counts as a miss."""
+    max_landmarkers: int = 4
+    pose_customers_within_m: float = 5.0
+    """Customers get their own landmarker when within this distance of the counter (farther, the detector's
+    keypoints give their floor point)."""
+    same_place_m: float = 0.5
+    """Two tracks whose people overlap in the image and stand this close on the floor are one person …"""
+    same_person_contained: float = 0.9
+    """… overlapping: their boxes' IoU at least ``merge_iou``, or this share of the smaller box inside the larger
+    (a far passer-by's landmarks, 50 px wide, inside the detector's box of them, 100 px wide, at IoU 0.3-0.45:
+    two tracks took turns on one person)."""
+    jump_m: float = 0.8
+    max_speed_m_s: float = 2.0
+    """A landmarker's person whose floor point moves more than ``jump_m`` plus this speed times the time since
+    last seen has jumped to somebody else: the result is dropped and the landmarker restarted."""
+    detector_box_memory_s: float = 1.0
+    """A landmarker's crop covers at least the person's detector box of the last this-many seconds."""
+    landmarker_patience: int = 10
+    """A landmarker that finds nobody this many frames in a row is closed (its person stays tracked)."""
+    merge_iou: float = 0.5
+    """A detection is a posed person when their boxes overlap this much (IoU)."""
+    merge_keypoint_distance: float = 0.15
+    """A detection whose keypoints lie this close to a posed person's landmarks (mean distance over the
+    detection's box height) is that person."""
+    landmarks: LandmarkerSettings = field(default_factory=LandmarkerSettings)
+    tracking: TrackerSettings = field(default_factory=TrackerSettings)
+    roles: RoleSettings = field(default_factory=RoleSettings)
+    rate: RateSettings = field(default_factory=RateSettings)
+    """Which sampled frames are analysed (:mod:`.rate`): all while something happens, fewer while quiet."""
+    grey_others: str = "uncalibrated"
+    """Where each landmarker's crop shows the other people seen within ``grey_others_within_s`` greyed out (their
+    heads, trunks and legs, except where these overlap its own person's box): ``"uncalibrated"`` (without a floor
+    calibration: role-plays and ``pose``), ``"always"`` or ``"never"``. Two people shaking hands filled each other's
+    crops and the landmarkers took turns on them (tuning role-play t305: the clerk found in 35 of 44 frames, 44 of
+    44 greyed). With a calibration it was measured worse on the people set's tuning clips (recall 93.2 → 92.6 %,
+    visits 44 → 40 of 48, ID switches 84 → 80: greyed invented legs of seated clerks covered their neighbours), so
+    it is off there.
+    """
+    grey_others_within_s: float = 0.5
+    grey_others_max_inside: float = 0.25
+    """… only people beside them: not one whose body box lies more than this share inside the person's own box
+    (one behind the other, they would grey each other's bodies)."""
+    threads: int = 2
+
+    def __post_init__(self) -> None:
+        if self.grey_others not in GREY_OTHERS:
+            raise ValueError(f"grey_others must be one of {', '.join(GREY_OTHERS)} (got {self.grey_others!r})")
