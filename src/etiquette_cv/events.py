@@ -193,6 +193,10 @@ class Approach:
     min_distance_m: float
     station: str | None = None
     """The clerk station the customer came to (the one nearest to where they came closest)."""
+    end_track_id: int | None = None
+    """The track the approach ends on, when joined across an id change (None: ``track_id``)."""
+    left_view: bool = False
+    """``leave_s`` is when the customer walked out of the camera's view while still within the near distance."""
 
 
 def _cross_time(t0: float, d0: float, t1: float, d1: float, level: float) -> float:

@@ -107,3 +107,59 @@ def test_a_customer_who_walks_past_one_station_to_the_other_is_the_other_station
     assert cs.distance_m[4] == pytest.approx(np.nanmin(cs.distance_m))
     assert approach_station(cs, a, CAL) == "A"
     assert approach_station(cs, replace(a, last_inside_s=0.8), CAL) == "B"  # only the part beside B: B's
+
+
+class _CentreCamera:
+    """Projects every floor point to the image centre (only the image box then tells the edge)."""
+
+    def project(self, xyz):
+        return np.tile([480.0, 270.0], (len(np.atleast_2d(xyz)), 1))
+
+
+def _frames_with(track_id: int, xy: np.ndarray, boxes: np.ndarray, t0: float = 0.0, dt: float = 0.1,
+                 end_s: float = 30.0):
+    """Frames of one customer (960 x 540 image) at floor points ``xy`` with image boxes ``boxes``, then empty frames
+    until ``end_s``."""
+    from etiquette_cv.core import FramePoses, PersonPose
+    frames = []
+    n = len(xy)
+    for i, t in enumerate(np.arange(0.0, end_s, dt)):
+        persons = []
+        k = int(round((t - t0) / dt))
+        if 0 <= k < n:
+            z = np.zeros((33, 2), np.float32)
+            persons.append(PersonPose(track_id=track_id, role="customer", image_xy_px=z, image_z=np.zeros(33),
+                                      world_xyz_m=np.zeros((33, 3)), visibility=np.ones(33), presence=np.ones(33),
+                                      floor_xy_m=np.asarray(xy[k], np.float32), floor_source="feet",
+                                      box_xyxy_px=np.asarray(boxes[k], np.float32)))
+        frames.append(FramePoses(i, float(t), 960, 540, persons))
+    return frames
+
+
+def test_a_customer_who_walks_out_of_the_view_within_2_m_leaves_when_last_seen():
+    """A side camera: the customer walks to the counter, then along it out of the image's left edge while 1 m from
+    it; the visit ends when they were last seen. One standing still at the counter at the image's edge, then lost,
+    and one still in view when the video ends, have no leaving."""
+    from etiquette_cv.pipeline.analysis import ended_out_of_view
+    come = np.column_stack([np.zeros(40), np.linspace(3.5, 1.0, 40)])
+    along = np.column_stack([np.linspace(0.0, -2.0, 20), np.full(20, 1.0)])
+    xy = np.vstack([come, along])
+    boxes = np.array([[400.0 - 25 * max(0, i - 40), 100, 460.0 - 25 * max(0, i - 40), 400] for i in range(60)])
+    boxes[:, 0] = np.maximum(boxes[:, 0], 2.0)
+    boxes[:, 2] = np.maximum(boxes[:, 2], 30.0)
+    cs = _track(7, 0.0, xy)
+    (a,) = _approaches(cs)
+    assert a.leave_s is None
+    frames = _frames_with(7, xy, boxes)
+    rules = dict(edge_px=6.0, max_gap_s=2.0, walk_window_s=1.0, walk_min_m=0.3)
+    (out,) = ended_out_of_view([a], frames, _CentreCamera(), [cs], **rules)
+    assert out.left_view and out.leave_s == pytest.approx(5.9) and out.leave_s == a.last_inside_s
+
+    still = np.vstack([come, np.tile([[0.0, 1.0]], (20, 1))])
+    cs_still = _track(7, 0.0, still)
+    (b,) = _approaches(cs_still)
+    edge_boxes = np.tile([2.0, 100, 60, 400], (60, 1))
+    (out,) = ended_out_of_view([b], _frames_with(7, still, edge_boxes), _CentreCamera(), [cs_still], **rules)
+    assert out.leave_s is None and not out.left_view
+    (out,) = ended_out_of_view([a], _frames_with(7, xy, boxes, end_s=6.5), _CentreCamera(), [cs], **rules)
+    assert out.leave_s is None   # the video ends 0.6 s after: not known to have left

@@ -13,7 +13,7 @@ from ..geometry.calibration import Calibration
 from ..geometry.camera import CameraModel
 from ..geometry.floor import standing_may_leave_view, station_out_of_view
 from ..geometry.polyline import points_in_polygon, side_normal
-from ..posture.clerk import measure_clerk
+from ..posture.clerk import at_image_edge, measure_clerk
 from ..posture.customers import CustomerSeries, measure_customers
 from ..rules.observations import ClerkObservations, Observations
 from ..rules.rulebook import Rulebook
@@ -90,8 +90,60 @@ def stitch_approaches(appr: list[Approach], customers: list[CustomerSeries], gap
                 break
             todo.remove(b)
             a = replace(a, leave_s=b.leave_s, last_inside_s=b.last_inside_s,
-                        min_distance_m=min(a.min_distance_m, b.min_distance_m))
+                        min_distance_m=min(a.min_distance_m, b.min_distance_m), end_track_id=b.track_id)
             last = series[b.track_id]
+        out.append(a)
+    return out
+
+
+def _leaving_view(p, camera: CameraModel, width_px: int, height_px: int, edge_px: float) -> bool:
+    """Whether a person is at the edge of the view: their image box within ``edge_px`` pixels of the border, or
+    their floor point (their feet) projecting outside the image or within ``edge_px`` of its border."""
+    if at_image_edge(p, width_px, height_px, edge_px):
+        return True
+    if p.floor_xy_m is None or not np.all(np.isfinite(p.floor_xy_m)):
+        return False
+    u, v = (float(c) for c in np.asarray(camera.project(np.array([[*p.floor_xy_m, 0.0]]))).reshape(-1)[:2])
+    return not (edge_px < u < width_px - 1 - edge_px and edge_px < v < height_px - 1 - edge_px)
+
+
+def _walked_m(cs: CustomerSeries | None, t_s: float, window_s: float) -> float:
+    """How far (metres) a customer's floor point moved in the ``window_s`` seconds up to ``t_s`` (0 when unknown)."""
+    if cs is None:
+        return 0.0
+    ok = np.isfinite(cs.floor_xy_m).all(axis=1) & (cs.t_s <= t_s + 1e-6) & (cs.t_s >= t_s - window_s - 1e-6)
+    if ok.sum() < 2:
+        return 0.0
+    pts = cs.floor_xy_m[ok]
+    return float(np.linalg.norm(pts[-1] - pts[0]))
+
+
+def ended_out_of_view(appr: list[Approach], frames: list[FramePoses], camera: CameraModel,
+                      customers: list[CustomerSeries], edge_px: float, max_gap_s: float, walk_window_s: float,
+                      walk_min_m: float) -> list[Approach]:
+    """Approaches whose customer was last seen inside the near distance walking (at least ``walk_min_m`` metres in
+    the last ``walk_window_s`` seconds) at the edge of the view (box or feet within ``edge_px`` pixels of the image
+    border, or the feet outside it), and not again for longer than ``max_gap_s`` seconds before the frames end:
+    they walked out of the view, so the visit ends when they were last seen (``leave_s``, ``left_view``). A side
+    camera sees the counter's end at the image's edge, and customers leaving that way never crossed 2 m in view
+    (tuning scene set s305/s306: every handling time unknown). A customer standing still at the counter with their
+    feet out of the picture, then lost, is not taken to have left."""
+    if not frames:
+        return appr
+    series = {cs.track_id: cs for cs in customers}
+    end_s = frames[-1].timestamp_s
+    last: dict[int, tuple[float, bool]] = {}
+    for f in frames:
+        for p in f.persons:
+            last[p.track_id] = (f.timestamp_s, _leaving_view(p, camera, f.image_width, f.image_height, edge_px))
+    out = []
+    for a in appr:
+        tid = a.end_track_id if a.end_track_id is not None else a.track_id
+        seen = last.get(tid)
+        if a.leave_s is None and seen is not None and seen[1] and end_s - seen[0] > max_gap_s \
+                and abs(seen[0] - a.last_inside_s) < 1e-6 \
+                and _walked_m(series.get(tid), a.last_inside_s, walk_window_s) >= walk_min_m:
+            a = replace(a, leave_s=a.last_inside_s, left_view=True)
         out.append(a)
     return out
 
@@ -109,8 +161,10 @@ def customer_approaches(frames: list[FramePoses], cal: Calibration, camera: Came
                             rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s"),
                             rb.measure("customer", "rejoin_s")):
             appr.append(replace(a, station=approach_station(cs, a, cal)))
-    return customers, stitch_approaches(appr, customers, rb.measure("customer", "stitch_gap_s"),
-                                        rb.measure("customer", "stitch_m"))
+    appr = stitch_approaches(appr, customers, rb.measure("customer", "stitch_gap_s"), rb.measure("customer", "stitch_m"))
+    return customers, ended_out_of_view(appr, frames, camera, customers, rb.measure("customer", "frame_edge_px"),
+                                        rb.measure("customer", "max_gap_s"), rb.measure("customer", "walk_out_s"),
+                                        rb.measure("customer", "walk_out_m"))
 
 
 def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb: Rulebook, source: str,

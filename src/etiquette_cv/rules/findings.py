@@ -88,6 +88,8 @@ class Visit:
     """Time spent in the waiting area before the visit, when the camera sees one."""
     station: str | None = None
     """The clerk station the customer came to."""
+    left_view: bool = False
+    """``leave_s`` is when the customer walked out of the camera's view while still within the near distance."""
 
     @property
     def handling_s(self) -> float | None:
