@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..core import FramePoses, clerk_name
+from ..core import FramePoses, PersonPose, clerk_name
 from ..events import Approach, approaches, detect_bends
 from ..geometry.calibration import Calibration
 from ..geometry.camera import CameraModel
@@ -96,7 +96,7 @@ def stitch_approaches(appr: list[Approach], customers: list[CustomerSeries], gap
     return out
 
 
-def _leaving_view(p, camera: CameraModel, width_px: int, height_px: int, edge_px: float) -> bool:
+def _leaving_view(p: PersonPose, camera: CameraModel, width_px: int, height_px: int, edge_px: float) -> bool:
     """Whether a person is at the edge of the view: their image box within ``edge_px`` pixels of the border, or
     their floor point (their feet) projecting outside the image or within ``edge_px`` of its border."""
     if at_image_edge(p, width_px, height_px, edge_px):
@@ -161,7 +161,8 @@ def customer_approaches(frames: list[FramePoses], cal: Calibration, camera: Came
                             rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s"),
                             rb.measure("customer", "rejoin_s")):
             appr.append(replace(a, station=approach_station(cs, a, cal)))
-    appr = stitch_approaches(appr, customers, rb.measure("customer", "stitch_gap_s"), rb.measure("customer", "stitch_m"))
+    appr = stitch_approaches(appr, customers, rb.measure("customer", "stitch_gap_s"),
+                             rb.measure("customer", "stitch_m"))
     return customers, ended_out_of_view(appr, frames, camera, customers, rb.measure("customer", "frame_edge_px"),
                                         rb.measure("customer", "max_gap_s"), rb.measure("customer", "walk_out_s"),
                                         rb.measure("customer", "walk_out_m"))
