@@ -140,9 +140,10 @@ def test_a_standing_clerk_behind_the_customer_in_front_of_them_stays_the_clerk(t
 @pytest.mark.slow
 def test_two_people_shaking_hands_keep_their_own_tracks_without_a_calibration(tmp_path):
     """Tuning role-play t305 (no calibration): the customer shakes the clerk's hand from 6.2 to 10.3 s, their boxes
-    side by side. Each keeps one track id and is found in nearly every frame (before: each landmarker's crop held
-    both people and the landmarkers took turns on them, the clerk found in 35 of the 44 frames; and a shorter
-    second detection of the clerk started a track that took the clerk over). Each landmarker stays with its person."""
+    side by side. Each keeps one track id and is found in nearly every frame, and each landmarker stays with its
+    person (without the greying each landmarker's crop held both people and the landmarkers took turns on them: the
+    clerk was found in 35 of the 44 frames; without the upper-body test a shorter second detection of the clerk
+    started a track that took the clerk over)."""
     clips = Path(__file__).resolve().parents[2] / "benchmarks" / "roleplay_set" / "tuning"
     name = "t305_handshake_ok_oblique_near"
     out = tmp_path / "t.jsonl"
