@@ -24,10 +24,15 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(iou_matrix(a, b)[0, 0])
 
 
+def _intersection_area(a: np.ndarray, b: np.ndarray) -> float:
+    """Area (square pixels) of the overlap of two boxes given as 4-element float arrays."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
 def contained_fraction(a: np.ndarray, b: np.ndarray) -> float:
     """Share (0-1) of the smaller of two boxes that lies inside the other."""
     a, b = np.asarray(a, float).ravel()[:4], np.asarray(b, float).ravel()[:4]
-    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = _intersection_area(a, b)
     smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
     return float(inter / smaller) if smaller > 0 else 0.0
 
@@ -35,6 +40,6 @@ def contained_fraction(a: np.ndarray, b: np.ndarray) -> float:
 def inside_fraction(a: np.ndarray, b: np.ndarray) -> float:
     """Share (0-1) of box ``a`` that lies inside box ``b`` (0 for an empty ``a``)."""
     a, b = np.asarray(a, float).ravel()[:4], np.asarray(b, float).ravel()[:4]
-    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = _intersection_area(a, b)
     area = (a[2] - a[0]) * (a[3] - a[1])
     return float(inter / area) if area > 0 else 0.0

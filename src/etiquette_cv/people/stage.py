@@ -108,11 +108,17 @@ class PeopleStage:
                                     res.image_xy_px, np.minimum(res.visibility, res.presence), track.id, res))
         return obs
 
+    @property
+    def _greys_others(self) -> bool:
+        """Whether landmarkers' crops grey out the other people (``PeopleConfig.grey_others``)."""
+        mode = self.config.grey_others
+        return mode == "always" or (mode == "uncalibrated" and self.floor is None)
+
     def _others_boxes(self, track: _Track, t_s: float) -> list[np.ndarray]:
         """The boxes (pixels) of the other people seen a moment ago that a landmarker's crop for ``track`` should
         not show: people beside them, not people that overlap them so much they may be them."""
         cfg = self.config
-        if cfg.grey_others == "never" or (cfg.grey_others == "uncalibrated" and self.floor is not None):
+        if not self._greys_others:
             return []
         own = track.box
         return [t.body_box for t in self._tracks.values()
@@ -508,7 +514,8 @@ class PeopleStage:
             if o.detected:
                 track.detector_box, track.detector_box_s = o.box, t
             track.crop_box = self._crop_box(track, o, t)
-            track.body_box = body_box(o, self.config.roles.detector_keypoint_score)
+            if self._greys_others:
+                track.body_box = body_box(o, self.config.roles.detector_keypoint_score)
             self._update_role(track, o, t)
         self._open_landmarkers(frame, obs, ids)
         obs, ids = self._one_per_person(obs, ids, t)

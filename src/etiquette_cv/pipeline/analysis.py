@@ -132,18 +132,19 @@ def ended_out_of_view(appr: list[Approach], frames: list[FramePoses], camera: Ca
         return appr
     series = {cs.track_id: cs for cs in customers}
     end_s = frames[-1].timestamp_s
-    last: dict[int, tuple[float, bool]] = {}
+    last: dict[int, tuple[FramePoses, PersonPose]] = {}
     for f in frames:
         for p in f.persons:
-            last[p.track_id] = (f.timestamp_s, _leaving_view(p, camera, f.image_width, f.image_height, edge_px))
+            last[p.track_id] = (f, p)
     out = []
     for a in appr:
         tid = a.end_track_id if a.end_track_id is not None else a.track_id
-        seen = last.get(tid)
-        if a.leave_s is None and seen is not None and seen[1] and end_s - seen[0] > max_gap_s \
-                and abs(seen[0] - a.last_inside_s) < 1e-6 \
-                and _walked_m(series.get(tid), a.last_inside_s, walk_window_s) >= walk_min_m:
-            a = replace(a, leave_s=a.last_inside_s, left_view=True)
+        if a.leave_s is None and tid in last:
+            f, p = last[tid]
+            if end_s - f.timestamp_s > max_gap_s and abs(f.timestamp_s - a.last_inside_s) < 1e-6 \
+                    and _leaving_view(p, camera, f.image_width, f.image_height, edge_px) \
+                    and _walked_m(series.get(tid), a.last_inside_s, walk_window_s) >= walk_min_m:
+                a = replace(a, leave_s=a.last_inside_s, left_view=True)
         out.append(a)
     return out
 
