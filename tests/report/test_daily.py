@@ -59,7 +59,7 @@ def _run(variant: int) -> ReviewResult:
     visits = [Visit(1, "customer#1", 90.0, 400.0, wait_s=0.0, station="A"),
               Visit(2, "customer#2", 700.0, 1300.0 + 11 * variant, wait_s=125.5, station="A"),
               Visit(3, "customer#3", 2000.0, None, wait_s=40.0, station="B"),
-              Visit(4, "customer#4", 5000.0, 5333.0, wait_s=61.25 + variant, station="B")]
+              Visit(4, "customer#4", 5000.0, 5333.0, wait_s=61.25 + variant, station="B", left_view=variant == 1)]
     return ReviewResult("cam.mp4", 7200.0, 72000, 1920, 1080, findings=fs, visits=visits)
 
 
@@ -142,6 +142,8 @@ def test_every_daily_number_equals_the_store(store, tmp_path):
         assert sv["handling_avg_s"] == pytest.approx(avg_h, abs=1e-9)
         assert sv["waiting_avg_s"] == pytest.approx(avg_w, abs=1e-9)
         assert sv["waiting_within_limit"] == (avg_w <= 900.0)
+        assert sv["left_view"] == _q(store, f"SELECT COUNT(*) FROM events WHERE {day_v} AND "
+                                            "json_extract(payload, '$.left_view')", name, a, b)[0][0]
         # the peak hour (from local midnight): most visits called, the earliest on a tie; note 2 within it
         hour, called = _q(store, f"SELECT CAST((start_epoch_s - ?) / 3600 AS INTEGER) AS h, COUNT(*) AS n FROM "
                                  f"events WHERE {day_v} GROUP BY h ORDER BY n DESC, h LIMIT 1", a, name, a, b)[0]

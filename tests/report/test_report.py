@@ -121,7 +121,7 @@ def make_result(report_dir: Path) -> ReviewResult:
         source="counter3 <branch> & co.mp4", duration_s=180.0, analysed_frames=1800, image_width=1920,
         image_height=1080, findings=findings,
         visits=[Visit(1, "customer#3", 18.0, 65.0, at_counter_s=21.0, wait_s=42.0),
-                Visit(2, "customer#7", 98.0, 148.0, at_counter_s=100.5)],
+                Visit(2, "customer#7", 98.0, 148.0, at_counter_s=100.5, left_view=True)],
         states=states, series=[Series("trunk_flexion_deg", "deg", t, v)],
         bow_peaks=[(25.0, 16.5, "greet", "clerk"), (61.0, 32.0, "thanks", "clerk")],
         coverage=Coverage(visible_s={"clerk": 155.0, "customer#3": 47.0, "customer#7": 50.0},
@@ -248,6 +248,9 @@ def test_html_content(tmp_path, result):
     assert ">50<small>/100" in page
     assert WORDING_GREET in page
     assert 'id="visit-1"' in page and 'id="visit-2"' in page
+    # only the visit whose customer walked out of the picture says so, in its own row
+    rows = {n: re.search(rf'<tr id="visit-{n}">(.*?)</tr>', page).group(1) for n in (1, 2)}
+    assert "走出画面" in rows[2] and "走出画面" not in rows[1]
     assert "达标" in page and "迟到" in page and "未做到" in page and "违规" in page and "无法评估" in page
     assert "legs not visible from this camera" in page
 

@@ -150,6 +150,8 @@ class ServiceDay:
     peak_limit_s: float | None
     waiting_within_limit: bool | None
     peak_within_limit: bool | None
+    left_view: int = 0
+    """Visits whose customer walked out of the picture within 2 m: their handling time ends when last seen."""
 
 
 @dataclass
@@ -350,7 +352,8 @@ def service_day(visits: list[StoredEvent], rb: Rulebook, win: DayWindow) -> Serv
         peak_limit_s=peak_limit,
         waiting_within_limit=None if st.waiting_avg_s is None or limit is None else st.waiting_avg_s <= limit,
         peak_within_limit=None if st.peak_waiting_avg_s is None or peak_limit is None
-        else st.peak_waiting_avg_s <= peak_limit)
+        else st.peak_waiting_avg_s <= peak_limit,
+        left_view=sum(1 for v in visits if v.payload.get("left_view")))
 
 
 def scene_checks(findings: list[StoredEvent]) -> list[SceneCheck]:

@@ -88,7 +88,7 @@ ROW_COLUMNS = ("date", "tz", "branch", "level", "camera", "counter", "clerk",
                "stand_greet_pct", "stand_send_off_met", "stand_send_off_late", "stand_send_off_missed",
                "stand_send_off_not_assessable", "stand_send_off_pct", "bows", "violations", "violation_s",
                "visits", "transactions", "handling_avg_s", "waited", "waiting_avg_s", "peak_waiting_avg_s",
-               "analysed_h", "gap_s", "gaps")
+               "visits_left_view", "analysed_h", "gap_s", "gaps")
 
 
 def _compliance_cells(prefix: str, c: Compliance) -> dict[str, Any]:
@@ -98,7 +98,8 @@ def _compliance_cells(prefix: str, c: Compliance) -> dict[str, Any]:
 
 def _service_cells(s: ServiceDay) -> dict[str, Any]:
     return {"visits": s.visits, "transactions": s.transactions, "handling_avg_s": s.handling_avg_s,
-            "waited": s.waited, "waiting_avg_s": s.waiting_avg_s, "peak_waiting_avg_s": s.peak_waiting_avg_s}
+            "waited": s.waited, "waiting_avg_s": s.waiting_avg_s, "peak_waiting_avg_s": s.peak_waiting_avg_s,
+            "visits_left_view": s.left_view}
 
 
 def report_rows(report: DailyReport) -> list[dict[str, Any]]:
