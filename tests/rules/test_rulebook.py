@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from etiquette_cv.rules.rulebook import (DEFAULT_RULEBOOK, MEASUREMENT_GROUPS, REQUIRED_KEYS, RULE_KINDS, SOURCES,
-                                         RulebookError, load_rulebook, rulebook_from_dict)
+from etiquette_cv.rules.rulebook import (DEFAULT_RULEBOOK, MEASUREMENT_GROUPS, OPTIONAL_RULE_PARAMS, REQUIRED_KEYS,
+                                         RULE_KINDS, SOURCES, RulebookError, load_rulebook, rulebook_from_dict)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,8 @@ def test_shipped_rulebook_loads_and_is_complete(shipped):
         for key in ("clause", "wording_zh", "title_zh", "title_en"):
             assert getattr(rule, key).strip(), (rule.id, key)
         assert rule.severity in ("info", "minor", "major")
-        assert set(rule.params) == set(RULE_KINDS[rule.kind]), rule.id
+        # the shipped rulebook sets every parameter, the optional ones too (their fallback for older rulebooks)
+        assert set(rule.params) == set(RULE_KINDS[rule.kind]) | set(OPTIONAL_RULE_PARAMS.get(rule.kind, {})), rule.id
         for name, p in rule.params.items():
             assert p.source in SOURCES, (rule.id, name)
     for group in rb.measurement.values():
@@ -64,6 +65,23 @@ def test_a_rulebook_written_before_an_optional_key_existed_gets_the_shipped_valu
         assert name not in old.measurement[group]
         assert old.measure(group, name) == rb.measure(group, name)
     assert old.measure("customer", "near_m") == 1.5 != rb.measure("customer", "near_m")
+
+
+def test_a_rule_without_an_optional_parameter_gets_the_shipped_value(shipped):
+    """A counter-clutter rule written before ``attached_px`` existed loads and reads the bundled value; one that sets
+    it keeps its own; a misspelt one is refused."""
+    rb = load_rulebook()
+    d = copy.deepcopy(shipped)
+    rule = _rule(d, "CC-2.10-counter-clutter")
+    del rule["params"]["attached_px"]
+    old = rulebook_from_dict(d, "branch.yaml").rule("CC-2.10-counter-clutter")
+    assert "attached_px" not in old.params
+    assert old.value("attached_px") == rb.rule("CC-2.10-counter-clutter").value("attached_px")
+    rule["params"]["attached_px"] = {"value": 5.0, "source": "default"}
+    assert rulebook_from_dict(d, "branch.yaml").rule("CC-2.10-counter-clutter").value("attached_px") == 5.0
+    rule["params"]["atached_px"] = rule["params"].pop("attached_px")
+    with pytest.raises(RulebookError, match="did you mean 'attached_px'"):
+        rulebook_from_dict(d, "branch.yaml")
 
 
 # ------------------------------------------------------------------------------------------------------------

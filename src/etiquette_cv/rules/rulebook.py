@@ -53,6 +53,10 @@ RULE_KINDS: dict[str, dict[str, type]] = {
     "waiting_time": dict.fromkeys(("daily_limit_s", "peak_limit_s", "peak_window_s", "min_wait_s", "link_gap_s",
                                    "link_distance_m", "queue_speed_m_s", "queue_min_s"), float),
 }
+#: Parameters a rule may leave out (a branch rulebook written before they existed): the bundled rulebook's value.
+OPTIONAL_RULE_PARAMS: dict[str, dict[str, type]] = {
+    "counter_clutter": {"attached_px": float},
+}
 BUSINESSES = ("life_insurance", "motor_underwriting", "motor_claim")
 """The businesses of DB21/T 2641-2016 表2 with a handling limit; a ``handling_time`` rule names the counter's."""
 POSTURE_SERIES = ("flexion_deg", "abs_lateral_deg", "sway_deg", "hands_in_pockets", "legs_crossed",
@@ -136,7 +140,9 @@ class Rule:
     params: dict[str, Param] = field(default_factory=dict)
 
     def value(self, name: str) -> Any:
-        """The value of parameter ``name``."""
+        """The value of parameter ``name`` (an optional one this rule leaves out: the bundled rulebook's)."""
+        if name not in self.params and name in OPTIONAL_RULE_PARAMS.get(self.kind, {}):
+            return shipped_rulebook().of_kind(self.kind)[0].params[name].value
         return self.params[name].value
 
     def source(self, name: str) -> str:
@@ -343,9 +349,9 @@ def _read_rule(c: _Reader, i: int, spec: Any, class_names: set[str]) -> Rule:
         raise c.fail(f"{where}.kind", f"unknown kind {kind!r}{hint}")
     if r["severity"] not in SEVERITIES:
         raise c.fail(f"{where}.severity", f"expected one of {SEVERITIES}, got {r['severity']!r}")
-    need = RULE_KINDS[kind]
-    pm = c.mapping(f"{where}.params", r.get("params") or {}, tuple(need), tuple(need))
-    params = {n: c.param(join(f"{where}.params", n), pm[n], t) for n, t in need.items()}
+    need, optional = RULE_KINDS[kind], OPTIONAL_RULE_PARAMS.get(kind, {})
+    pm = c.mapping(f"{where}.params", r.get("params") or {}, tuple(need) + tuple(optional), tuple(need))
+    params = {n: c.param(join(f"{where}.params", n), pm[n], t) for n, t in {**need, **optional}.items() if n in pm}
     _check_params(c, where, kind, params, class_names)
     return Rule(rid, kind, *(c.text(f"{where}.{k}", r[k]) for k in ("clause", "wording_zh", "title_zh", "title_en")),
                 r["severity"], params)

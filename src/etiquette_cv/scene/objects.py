@@ -80,7 +80,7 @@ class ObjectTracker:
         self.closed: list[SceneObject] = []
 
     def update(self, t_s: float, frame_index: int, found: list[tuple[Blob, tuple[float, float, float]]],
-               visible: np.ndarray, image: np.ndarray) -> None:
+               visible: np.ndarray, image: np.ndarray, may_start: list[bool] | None = None) -> None:
         """One check: ``found`` = blobs with their (area cm², length cm, width cm); ``visible`` = uint8 mask of the
         region pixels seen clearly this time (not hidden by anybody); ``image`` the aligned frame (evidence)."""
         used = set()
@@ -113,7 +113,7 @@ class ObjectTracker:
             (self.closed if obj.misses >= self.max_misses else still).append(obj)
         self.open = still
         for k, (blob, size) in enumerate(found):
-            if k not in used:
+            if k not in used and (may_start is None or may_start[k]):
                 self.open.append(SceneObject(self.region, t_s, t_s, frame_index, blob.box_xyxy_px, blob.area_px,
                                              *size))
 

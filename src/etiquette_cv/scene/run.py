@@ -21,7 +21,7 @@ from ..io.privacy import cover_private
 from ..io.video import VideoSource
 from ..rules.findings import Finding, Verdict
 from ..rules.rulebook import Rulebook
-from .change import align, blobs, change_mask, estimate_shift_px, people_mask, person_box_px, plane_size, polygon_mask
+from .change import Blob, align, blobs, change_mask, estimate_shift_px, people_mask, person_box_px, plane_size, polygon_mask
 from .hall import LightSample, lighting_findings, region_luma, scene_finding, staff_findings
 from .objects import ObjectTracker, SceneObject, unpack_image
 from .reference import Reference, ReferenceLearner, load_reference
@@ -61,8 +61,8 @@ class _Region:
     first_s: float | None = None
     last_s: float | None = None
     last_update: tuple | None = None
-    """The arguments of the last full check's tracker update (found, visible mask, image) and whether it assessed
-    the region: an unchanged frame repeats them."""
+    """The last full check's tracker update (found, visible mask), whether it assessed the region and which blobs
+    could start an object: an unchanged frame repeats them."""
 
 
 def pixelate_heads(image: np.ndarray, persons: list[PersonPose]) -> np.ndarray:
@@ -198,11 +198,11 @@ class SceneChecker:
         for region in self.regions:
             if region.last_update is None:
                 continue
-            found, visible, assessed = region.last_update
+            found, visible, assessed, clear = region.last_update
             if assessed:
                 region.assessed_checks += 1
                 region.last_s = t_s
-            region.tracker.update(t_s, frame_index, found, visible, shown)
+            region.tracker.update(t_s, frame_index, found, visible, shown, clear)
         self._keep_evidence(t_s, frame_index, shown)
 
     def _keep_evidence(self, t_s: float, frame_index: int, shown: np.ndarray) -> None:
@@ -224,14 +224,14 @@ class SceneChecker:
     def _check_region(self, region: _Region, t_s: float, frame_index: int, aligned: np.ndarray, shown: np.ndarray,
                       persons: list[PersonPose], shift: tuple[float, float]) -> None:
         rs = region.settings
-        # the counter top: people's silhouettes (a seated clerk's box would hide the desk in front of them);
-        # the floor: their boxes (feet and shadows)
+        # the counter top: the silhouettes of clerks and posed people (a seated clerk's box would hide the desk in
+        # front of them; a customer's box, a cup beside them: tuning scene s303); the floor: boxes (feet, shadows)
         hidden = align(people_mask(self.shape, persons, rs.change.person_margin, region.name == "counter_top"),
                        shift)
         valid = cv2.bitwise_and(cv2.bitwise_and(region.mask, cv2.bitwise_not(hidden)), self.reference.valid)
         if cv2.countNonZero(valid) < rs.min_visible_fraction * max(1, cv2.countNonZero(region.mask)):
             region.tracker.update(t_s, frame_index, [], valid, shown)
-            region.last_update = ([], valid, False)
+            region.last_update = ([], valid, False, [])
             return
         region.assessed_checks += 1
         region.first_s = t_s if region.first_s is None else region.first_s
@@ -239,13 +239,18 @@ class SceneChecker:
         x, y, w, h = region.rect   # the comparison runs on the region's bounding box only
         crop = (slice(y, y + h), slice(x, x + w))
         changed = change_mask(self.reference.image[crop], aligned[crop], valid[crop], rs.change)
-        found = []
+        found, clear = [], []
+        near = None
+        if rs.attached_px is not None:   # a blob touching a person may be their hair, clothes or a bag
+            k = 2 * int(round(rs.attached_px)) + 1
+            near = cv2.dilate(hidden, np.ones((k, k), np.uint8))
         for blob in blobs(changed, MIN_BLOB_PX, (x, y)):
             size = plane_size(self.camera, blob.contour_px, region.plane_z_m, blob.area_px)
             if np.isfinite(size[0]) and size[0] >= rs.min_area_cm2:
                 found.append((blob, size))
-        region.tracker.update(t_s, frame_index, found, valid, shown)
-        region.last_update = (found, valid, True)
+                clear.append(near is None or not _touches(near, blob))
+        region.tracker.update(t_s, frame_index, found, valid, shown, clear)
+        region.last_update = (found, valid, True, clear)
 
     def finish(self) -> SceneResult:
         """Findings of every check run so far (no evidence image written: see :func:`write_evidence`)."""
@@ -307,6 +312,13 @@ class SceneChecker:
             note=f"object at image box ({x0}, {y0}, {x1}, {y1}) px, {o.length_cm:.0f} × {o.width_cm:.0f} cm "
                  f"on the {plane}; appeared at {o.first_s:.1f} s, stayed {o.duration_s:.1f} s"
                  + (" (still there at the last check)" if still else ""))
+
+
+def _touches(mask: np.ndarray, blob: Blob) -> bool:
+    """Whether any pixel of the blob's outline lies on ``mask``."""
+    h, w = mask.shape
+    pts = np.round(blob.contour_px).astype(int)
+    return bool(np.any(mask[np.clip(pts[:, 1], 0, h - 1), np.clip(pts[:, 0], 0, w - 1)] > 0))
 
 
 def write_evidence(result: SceneResult, checker: SceneChecker, out_dir: Path) -> list[Path]:

@@ -24,6 +24,9 @@ class RegionSettings:
     max_misses: int
     match_iou: float
     min_visible_fraction: float
+    attached_px: float | None = None
+    """A changed blob within this many pixels of a person's mask never starts an object (a part of the person the
+    mask missed); None: any blob may (the floor, where people are masked by their boxes)."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ def _region(rule: Rule, max_shift_px: float) -> RegionSettings:
     change = ChangeSettings(v("ratio_threshold"), v("chroma_threshold"), v("edge_threshold"), max_shift_px,
                             v("person_margin"), max(1, int(round(v("open_px")))))
     return RegionSettings(rule, change, v("min_dwell_s"), v("min_area_cm2"), max(1, int(round(v("max_misses")))),
-                          v("match_iou"), v("min_visible_fraction"))
+                          v("match_iou"), v("min_visible_fraction"),
+                          v("attached_px") if rule.kind == "counter_clutter" else None)
 
 
 def scene_settings(rb: Rulebook) -> SceneSettings:
