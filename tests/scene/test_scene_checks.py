@@ -133,6 +133,27 @@ def test_floor_debris_minimum_size_and_nobody_standing_there():
     assert DEBRIS in res.not_assessable and "every check" in res.not_assessable[DEBRIS]
 
 
+def test_a_shadow_beside_a_standing_persons_box_is_not_debris():
+    """A customer's shadow reaching just past their masked box (tuning scene s305) touches the mask at every check:
+    it never starts an object; the same dark patch 40 px away from them is debris."""
+    from scene_fixtures import project, virtual_camera
+    ref = reference_image()
+    u, v = project(virtual_camera(), [[0.3, 0.5]], 0.0)[0]
+    box = (u - 25, v - 150, u + 25, v + 10)
+    grown = 0.2 * 50   # the floor's person_margin of the box's width
+    standing = person(3, box, role="customer", floor_xy_m=(0.3, 0.5))
+    for gap_px, found in ((1, 0), (40, 1)):
+        x1 = int(box[0] - grown - gap_px)
+
+        def frame(t, x1=x1):
+            img = ref.copy()
+            cv2.rectangle(img, (x1 - 12, int(v) - 20), (x1, int(v) + 6), (70, 70, 70), -1)   # the shadow
+            return img
+
+        res, _ = run(frame, persons_at=lambda t: [standing])
+        assert len(violations(res, DEBRIS)) == found, gap_px
+
+
 def test_dim_hall_is_reported_and_people_passing_are_not():
     ref = reference_image()
     dim = lambda t: (ref * 0.3).astype(np.uint8)  # noqa: E731

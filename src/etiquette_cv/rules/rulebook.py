@@ -56,6 +56,7 @@ RULE_KINDS: dict[str, dict[str, type]] = {
 #: Parameters a rule may leave out (a branch rulebook written before they existed): the bundled rulebook's value.
 OPTIONAL_RULE_PARAMS: dict[str, dict[str, type]] = {
     "counter_clutter": {"attached_px": float},
+    "floor_debris": {"attached_px": float},
 }
 BUSINESSES = ("life_insurance", "motor_underwriting", "motor_claim")
 """The businesses of DB21/T 2641-2016 表2 with a handling limit; a ``handling_time`` rule names the counter's."""

@@ -241,7 +241,7 @@ class SceneChecker:
         changed = change_mask(self.reference.image[crop], aligned[crop], valid[crop], rs.change)
         found, clear = [], []
         near = None
-        if rs.attached_px is not None:   # a blob touching a person may be their hair, clothes or a bag
+        if rs.attached_px is not None:   # a blob touching a person may be their hair, clothes, bag or shadow
             k = 2 * int(round(rs.attached_px)) + 1
             near = cv2.dilate(hidden, np.ones((k, k), np.uint8))
         for blob in blobs(changed, MIN_BLOB_PX, (x, y)):

@@ -26,7 +26,7 @@ class RegionSettings:
     min_visible_fraction: float
     attached_px: float | None = None
     """A changed blob within this many pixels of a person's mask never starts an object (a part of the person the
-    mask missed); None: any blob may (the floor, where people are masked by their boxes)."""
+    mask missed, their shadow); None: any blob may."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def _region(rule: Rule, max_shift_px: float) -> RegionSettings:
                             v("person_margin"), max(1, int(round(v("open_px")))))
     return RegionSettings(rule, change, v("min_dwell_s"), v("min_area_cm2"), max(1, int(round(v("max_misses")))),
                           v("match_iou"), v("min_visible_fraction"),
-                          v("attached_px") if rule.kind == "counter_clutter" else None)
+                          v("attached_px"))
 
 
 def scene_settings(rb: Rulebook) -> SceneSettings:
