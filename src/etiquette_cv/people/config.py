@@ -32,6 +32,12 @@ class PeopleConfig:
     """A detection whose floor point is at a clerk station starts a track from this score on (a seated clerk
     behind a counter shows head and shoulders only and scores 0.15-0.35); elsewhere
     ``tracking.activation_score`` applies."""
+    waiting_min_score: float = 0.12
+    """The same for a detection whose floor point is in the calibration's ``waiting`` zone: people sit or stand
+    there for minutes, often at the edge of the picture (tuning scene twin s305: a waiting customer whose head the
+    frame top cut scored 0.13-0.22 and was missed for 8 s) - unless somebody tracked stood there within
+    ``start_gap_s``."""
+    start_gap_s: float = 1.0
     station_detector_long_side_px: int = 224
     """A clerk station where nobody is seen is searched again on its own crop (where a clerk there can appear in
     the image), enlarged so its long side has this many pixels: a far, seated clerk shows the whole-frame detector

@@ -72,7 +72,8 @@ class PeopleStage:
         from .detector import PersonDetector  # onnxruntime loads only when people are detected (not to re-grade)
 
         self.detector = PersonDetector(self.config.detector, self.config.detector_long_side_px,
-                                       min(self.config.detector_min_score, self.config.station_min_score))
+                                       min(self.config.detector_min_score, self.config.station_min_score,
+                                           self.config.waiting_min_score))
         self.identity = IdentityTracker(self.config.tracking, frame_rate_hz, use_floor=floor is not None)
         self._station_rois = {} if floor is None else {
             st.name: self._station_roi(st) for st in floor.calibration.clerk_stations}
@@ -270,10 +271,25 @@ class PeopleStage:
                 track.misses += 1
                 continue
             kept.append(o)
-            if o.owner is None and o.floor is not None and cfg.station_min_score <= o.score \
-                    < cfg.tracking.activation_score and o.place[0] == "clerk":
+            if o.owner is None and o.floor is not None and o.score < cfg.tracking.activation_score \
+                    and o.score >= self._start_score_at(o.place[0]) and not self._near_a_track(o, t_s):
                 o.score = cfg.tracking.activation_score
         return kept
+
+    def _near_a_track(self, o: Observation, t_s: float) -> bool:
+        """Whether somebody tracked stood within ``same_place_m`` of the observation's floor point in the last
+        ``start_gap_s``: a weak detection there continues their track rather than starting one (raised to the start
+        score, a waiting customer's detection was matched as a new person: tuning t109)."""
+        if o.place[0] == "clerk":   # a station has one clerk: the tracker associates them at the station
+            return False
+        return any(t_s - tr.floor_s <= self.config.start_gap_s
+                   and float(np.linalg.norm(o.floor.xy_m - tr.floor_xy_m)) < self.config.same_place_m
+                   for tr in self._tracks.values() if tr.floor_xy_m is not None)
+
+    def _start_score_at(self, role: str) -> float:
+        """The detector score from which a detection standing at a place of this role starts a track (0-1)."""
+        cfg = self.config
+        return {"clerk": cfg.station_min_score, "waiting": cfg.waiting_min_score}.get(role, cfg.tracking.activation_score)
 
     def _association_point(self, o: Observation) -> np.ndarray:
         """Where the tracker places an observation on the floor: a clerk at a station is associated at the station
