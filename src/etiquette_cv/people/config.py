@@ -38,6 +38,9 @@ class PeopleConfig:
     frame top cut scored 0.13-0.22 and was missed for 8 s) - unless somebody tracked stood there within
     ``start_gap_s``."""
     start_gap_s: float = 1.0
+    """How recently a tracked person must have been seen to count as the one a new detection belongs to: a weak
+    detection where they stood continues their track; a detection whose box overlaps theirs (``merge_iou``, nobody
+    else's ``seen_iou``) is taken to stand on their side of the counter."""
     station_detector_long_side_px: int = 224
     """A clerk station where nobody is seen is searched again on its own crop (where a clerk there can appear in
     the image), enlarged so its long side has this many pixels: a far, seated clerk shows the whole-frame detector

@@ -207,10 +207,32 @@ class PeopleStage:
 
     def _behind_hint(self, o: Observation) -> bool | None:
         """Whether a landmarker's person is a clerk (stands behind the counter), None when not known."""
-        t = self._tracks.get(o.owner) if o.owner is not None else None
+        return self._side_of(self._tracks.get(o.owner)) if o.owner is not None else None
+
+    @staticmethod
+    def _side_of(t: _Track | None) -> bool | None:
+        """Whether a tracked person stands behind the counter (a clerk), None when not known."""
         if t is None or t.role == "unknown":
             return None
         return t.role == "clerk" or (t.role == "other" and t.distance_m < 0)
+
+    def _overlapped_track(self, o: Observation, t_s: float) -> _Track | None:
+        """The one person seen within ``start_gap_s`` whose box a detection without a landmarker overlaps by
+        ``merge_iou`` or more (nobody else's by ``seen_iou``), None when there is no such person."""
+        cfg = self.config
+        overlaps = sorted(((iou(o.box, t.box), t) for t in self._tracks.values()
+                           if t.box is not None and t_s - t.last_seen_s <= cfg.start_gap_s),
+                          key=lambda x: -x[0])
+        if not overlaps or overlaps[0][0] < cfg.merge_iou or (len(overlaps) > 1 and overlaps[1][0] >= cfg.seen_iou):
+            return None
+        return overlaps[0][1]
+
+    def _contradicts(self, o: Observation, behind: bool | None) -> bool:
+        """Whether a detection's floor point contradicts the side of the counter of the person its box overlaps:
+        located in front of the counter from the head or shoulders alone while that person is a clerk (tuning t116:
+        seen from behind with her feet cut by the frame, a clerk's head put her on the counter line, and a second
+        track took her for a customer). Only a point from the feet may move somebody across the counter."""
+        return bool(behind) and o.floor.source != "feet" and not o.floor.behind
 
     def _known_hip_height(self, o: Observation) -> float | None:
         t = self._tracks.get(o.owner) if o.owner is not None else None
@@ -261,9 +283,14 @@ class PeopleStage:
             # only a detector's box tells where the visible body ends (a landmark box ends where MediaPipe lost
             # the legs)
             hint = self._behind_hint(o) if o.owner is not None else behind_hint
+            same = self._overlapped_track(o, t_s) if hint is None and o.owner is None else None
+            if same is not None:
+                hint = self._side_of(same)
             o.floor = estimate_floor(floor, o.xy, o.point_score, o.box if o.detected else None,
                                      self._known_hip_height(o), behind_hint=hint,
                                      min_score=None if o.landmarks is not None else floor.settings.detector_keypoint_score)
+            if same is not None and o.floor is not None and self._contradicts(o, hint):
+                o.floor = None   # the overlap is the better evidence: the tracker associates it by its box
             o.place = role_from_floor(floor, o.floor) if o.floor is not None else None
             if self._jumped(o, t_s) or self._collapsed(o):
                 track = self._tracks[o.owner]
