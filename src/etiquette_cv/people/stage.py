@@ -316,7 +316,8 @@ class PeopleStage:
     def _start_score_at(self, role: str) -> float:
         """The detector score from which a detection standing at a place of this role starts a track (0-1)."""
         cfg = self.config
-        return {"clerk": cfg.station_min_score, "waiting": cfg.waiting_min_score}.get(role, cfg.tracking.activation_score)
+        start = {"clerk": cfg.station_min_score, "waiting": cfg.waiting_min_score}
+        return start.get(role, cfg.tracking.activation_score)
 
     def _association_point(self, o: Observation) -> np.ndarray:
         """Where the tracker places an observation on the floor: a clerk at a station is associated at the station

@@ -82,7 +82,8 @@ class ObjectTracker:
     def update(self, t_s: float, frame_index: int, found: list[tuple[Blob, tuple[float, float, float]]],
                visible: np.ndarray, image: np.ndarray, may_start: list[bool] | None = None) -> None:
         """One check: ``found`` = blobs with their (area cm², length cm, width cm); ``visible`` = uint8 mask of the
-        region pixels seen clearly this time (not hidden by anybody); ``image`` the aligned frame (evidence)."""
+        region pixels seen clearly this time (not hidden by anybody); ``image`` the aligned frame (evidence);
+        ``may_start``: per blob, whether it may start a new object (False: it touches a person), all when None."""
         used = set()
         for obj in self.open:
             best, best_iou = None, self.match_iou

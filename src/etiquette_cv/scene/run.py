@@ -21,7 +21,8 @@ from ..io.privacy import cover_private
 from ..io.video import VideoSource
 from ..rules.findings import Finding, Verdict
 from ..rules.rulebook import Rulebook
-from .change import Blob, align, blobs, change_mask, estimate_shift_px, people_mask, person_box_px, plane_size, polygon_mask
+from .change import (Blob, align, blobs, change_mask, estimate_shift_px, people_mask, person_box_px, plane_size,
+                     polygon_mask)
 from .hall import LightSample, lighting_findings, region_luma, scene_finding, staff_findings
 from .objects import ObjectTracker, SceneObject, unpack_image
 from .reference import Reference, ReferenceLearner, load_reference
