@@ -10,6 +10,7 @@ Run with the renderer's venv (tools/render/.venv/bin/python). People, camera and
 (with a queue); this script adds the scene annotations. The split: tuning seeds 301-306, held-out seeds 401-404
 (other seeds), never looked at while tuning the checks. Until the ninth session of 2026-12-04 only held-out had the
 side camera family and a raised counter top; tuning s305 (side) and s306 (side, raised counter) are their twins.
+Tuning s307-s309 (tenth session): more front and oblique clips, to look for what misses clutter on tuning footage.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ randomise.W, randomise.H = 960, 540   # smaller frames: the scene checks need no
 CLIPS = [
     ("tuning", 301, "front"), ("tuning", 302, "oblique_left"), ("tuning", 303, "oblique_right"),
     ("tuning", 304, "front"), ("tuning", 305, "side"), ("tuning", 306, "side"),
+    ("tuning", 307, "front"), ("tuning", 308, "oblique_left"), ("tuning", 309, "oblique_right"),
     ("heldout", 401, "oblique_right"), ("heldout", 402, "front"), ("heldout", 403, "oblique_left"),
     ("heldout", 404, "side"),
 ]
