@@ -28,7 +28,8 @@ def test_shipped_rulebook_loads_and_is_complete(shipped):
             assert getattr(rule, key).strip(), (rule.id, key)
         assert rule.severity in ("info", "minor", "major")
         # the shipped rulebook sets every parameter, the optional ones too (their fallback for older rulebooks)
-        assert set(rule.params) == set(RULE_KINDS[rule.kind]) | set(OPTIONAL_RULE_PARAMS.get(rule.kind, {})), rule.id
+        optional = set(OPTIONAL_RULE_PARAMS.get(rule.kind, {}))
+        assert set(rule.params) == set(RULE_KINDS[rule.kind]) | optional, rule.id
         for name, p in rule.params.items():
             assert p.source in SOURCES, (rule.id, name)
     for group in rb.measurement.values():
