@@ -135,7 +135,7 @@ def test_floor_debris_minimum_size_and_nobody_standing_there():
 
 def test_a_shadow_beside_a_standing_persons_box_is_not_debris():
     """A customer's shadow reaching just past their masked box (tuning scene s305) touches the mask at every check:
-    it never starts an object; the same dark patch 40 px away from them is debris."""
+    it is never reported; the same dark patch 40 px away from them is debris."""
     from scene_fixtures import project, virtual_camera
     ref = reference_image()
     u, v = project(virtual_camera(), [[0.3, 0.5]], 0.0)[0]
@@ -294,9 +294,9 @@ def test_a_cup_beside_a_posed_customer_is_found_though_their_box_covers_it():
     assert abs(f.start_s - 2.0) <= 0.5
 
 
-def test_a_change_touching_a_persons_silhouette_never_starts_an_object():
+def test_a_change_always_touching_a_persons_silhouette_is_never_an_object():
     """What the silhouette misses of a posed customer (a bag at their side, loose clothes) touches their mask all the
-    time: it is never taken for an object, while the same bag put down apart from them is."""
+    time: it is never reported, while the same bag put down apart from them is."""
     ref = reference_image()
     with_bag = draw_footprint(ref, 0.3, -0.3, 0.12, 0.12, COUNTER_Z, (40, 40, 200))
     x0, y0, x1, y1 = _object_box(with_bag, ref)
@@ -307,6 +307,19 @@ def test_a_change_touching_a_persons_silhouette_never_starts_an_object():
         customer = _posed_customer(cx, half, y0 - 40, y1 + 20)
         res, _ = run(lambda t: with_bag if t >= 1.0 else ref, persons_at=lambda t, c=customer: [c])
         assert len(violations(res, CLUTTER)) == found, (cx - x0, found)
+
+
+def test_an_object_first_seen_touching_a_person_counts_from_then_once_seen_apart():
+    """A cup put down touches the customer who put it there; when they step back it lies apart from everybody: it is
+    an object, and it appeared when first seen (not when first seen apart)."""
+    ref = reference_image()
+    with_cup = draw_footprint(ref, 0.3, -0.3, 0.12, 0.12, COUNTER_Z, (40, 40, 200))
+    x0, y0, x1, y1 = _object_box(with_cup, ref)
+    close = _posed_customer(x0 - 30, 20, y0 - 40, y1 + 20)     # touching the cup (see the test above)
+    back = _posed_customer(x0 - 75, 20, y0 - 40, y1 + 20)      # 40 px clear of it
+    res, _ = run(lambda t: with_cup if t >= 1.0 else ref, persons_at=lambda t: [close if t < 5.0 else back])
+    (f,) = violations(res, CLUTTER)
+    assert abs(f.start_s - 1.0) <= 0.5
 
 
 def test_an_object_left_behind_by_a_person_who_walks_away_is_found_when_they_leave():

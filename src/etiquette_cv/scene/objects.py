@@ -52,6 +52,17 @@ class SceneObject:
     evidence_frame_index: int | None = None
     evidence_image: bytes | None = field(default=None, repr=False)
     """The evidence frame, compressed (:func:`unpack_image`)."""
+    first_apart: bool = True
+    """Whether the first sighting lay apart from everybody. A change first seen touching a person may be a part of
+    them (hair, clothes, a shadow): it is followed unconfirmed and reported, from its first sighting, only once seen
+    apart from everybody (a cup put down is first seen touching the hand that put it there)."""
+    apart: int = 0
+    """Later sightings apart from everybody."""
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether it is an object rather than possibly a part of somebody."""
+        return self.first_apart or self.apart > 0
 
     @property
     def duration_s(self) -> float:
@@ -83,7 +94,8 @@ class ObjectTracker:
                visible: np.ndarray, image: np.ndarray, may_start: list[bool] | None = None) -> None:
         """One check: ``found`` = blobs with their (area cm², length cm, width cm); ``visible`` = uint8 mask of the
         region pixels seen clearly this time (not hidden by anybody); ``image`` the aligned frame (evidence);
-        ``may_start``: per blob, whether it may start a new object (False: it touches a person), all when None."""
+        ``may_start``: per blob, whether it lies apart from everybody (False: it touches a person, so it only
+        starts or continues an unconfirmed object), all when None."""
         used = set()
         for obj in self.open:
             best, best_iou = None, self.match_iou
@@ -102,11 +114,12 @@ class ObjectTracker:
             used.add(best)
             blob, size = found[best]
             obj.last_s, obj.hits, obj.misses = t_s, obj.hits + 1, 0
+            obj.apart += int(may_start is None or may_start[best])
             obj.box_xyxy_px = blob.box_xyxy_px
             if np.isfinite(size[0]) and not obj.area_cm2 >= size[0]:
                 obj.area_cm2, obj.length_cm, obj.width_cm = size
                 obj.area_px = blob.area_px
-            if obj.evidence_image is None and obj.duration_s >= self.min_dwell_s:
+            if obj.evidence_image is None and obj.confirmed and obj.duration_s >= self.min_dwell_s:
                 obj.evidence_t_s, obj.evidence_frame_index = t_s, frame_index
                 obj.evidence_image = pack_image(image)
         still = []
@@ -114,13 +127,13 @@ class ObjectTracker:
             (self.closed if obj.misses >= self.max_misses else still).append(obj)
         self.open = still
         for k, (blob, size) in enumerate(found):
-            if k not in used and (may_start is None or may_start[k]):
+            if k not in used:
                 self.open.append(SceneObject(self.region, t_s, t_s, frame_index, blob.box_xyxy_px, blob.area_px,
-                                             *size))
+                                             *size, first_apart=may_start is None or may_start[k]))
 
     def finish(self) -> list[SceneObject]:
         """Every object that stayed at least the minimum dwell, in order of appearance."""
         every = self.closed + self.open
         self.closed, self.open = every, []
-        return sorted([o for o in every if o.duration_s >= self.min_dwell_s and o.hits >= 2],
+        return sorted([o for o in every if o.duration_s >= self.min_dwell_s and o.hits >= 2 and o.confirmed],
                       key=lambda o: o.first_s)

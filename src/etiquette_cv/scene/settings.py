@@ -25,8 +25,8 @@ class RegionSettings:
     match_iou: float
     min_visible_fraction: float
     attached_px: float | None = None
-    """A changed blob within this many pixels of a person's mask never starts an object (a part of the person the
-    mask missed, their shadow); None: any blob may."""
+    """A changed blob within this many pixels of a person's mask may be a part of them the mask missed (or their
+    shadow): it is followed, but reported only once seen apart from everybody; None: every blob counts."""
 
 
 @dataclass(frozen=True)
