@@ -257,7 +257,7 @@ def test_an_object_put_down_in_front_of_a_seated_clerk_is_found_though_their_box
 
 
 def _posed_customer(cx, half, shoulder_y, hip_y, box_right=None):
-    """A customer posed by MediaPipe: nose, shoulders (``cx`` ± ``half``) and hips, their box wide around them (to
+    """A customer (role and station may be changed) posed by MediaPipe: nose, shoulders (``cx`` ± ``half``) and hips, their box wide around them (to
     ``box_right`` when given)."""
     right = cx + 3 * half if box_right is None else box_right
     p = person(2, (cx - 3 * half, shoulder_y - 60, right, H - 1), role="customer")
@@ -307,6 +307,19 @@ def test_a_change_always_touching_a_persons_silhouette_is_never_an_object():
         customer = _posed_customer(cx, half, y0 - 40, y1 + 20)
         res, _ = run(lambda t: with_bag if t >= 1.0 else ref, persons_at=lambda t, c=customer: [c])
         assert len(violations(res, CLUTTER)) == found, (cx - x0, found)
+
+
+def test_an_object_on_the_desk_touching_its_clerk_all_the_time_is_an_object():
+    """What lies on a desk touches its seated clerk all day long (the bundled clutter sample's box): touching a clerk
+    does not make a change a part of them, as touching a customer does."""
+    ref = reference_image()
+    with_box = draw_footprint(ref, 0.3, -0.3, 0.12, 0.12, COUNTER_Z, (40, 40, 200))
+    x0, y0, x1, y1 = _object_box(with_box, ref)
+    clerk = _posed_customer(x0 - 30, 20, y0 - 40, y1 + 20)   # touching the box (see the test above)
+    clerk.role, clerk.station = "clerk", "A"
+    res, _ = run(lambda t: with_box if t >= 1.0 else ref, persons_at=lambda t: [clerk])
+    (f,) = violations(res, CLUTTER)
+    assert abs(f.start_s - 1.0) <= 0.5
 
 
 def test_an_object_first_seen_touching_a_person_counts_from_then_once_seen_apart():

@@ -244,7 +244,7 @@ class SceneChecker:
         near = None
         if rs.attached_px is not None:   # a blob touching a person may be their hair, clothes, bag or shadow
             k = 2 * int(round(rs.attached_px)) + 1
-            near = cv2.dilate(hidden, np.ones((k, k), np.uint8))
+            near = cv2.dilate(self._attachable(region, persons, shift), np.ones((k, k), np.uint8))
         for blob in blobs(changed, MIN_BLOB_PX, (x, y)):
             size = plane_size(self.camera, blob.contour_px, region.plane_z_m, blob.area_px)
             if np.isfinite(size[0]) and size[0] >= rs.min_area_cm2:
@@ -252,6 +252,14 @@ class SceneChecker:
                 clear.append(near is None or not _touches(near, blob))
         region.tracker.update(t_s, frame_index, found, valid, shown, clear)
         region.last_update = (found, valid, True, clear)
+
+    def _attachable(self, region: _Region, persons: list[PersonPose], shift: tuple[float, float]) -> np.ndarray:
+        """The mask of the people a change may belong to: on the counter top everybody but the clerks (what lies on
+        a desk touches its seated clerk all day long: the bundled clutter sample's box), on the floor everybody."""
+        if region.name != "counter_top":
+            return align(people_mask(self.shape, persons, region.settings.change.person_margin), shift)
+        others = [p for p in persons if p.role != "clerk"]
+        return align(people_mask(self.shape, others, region.settings.change.person_margin, True), shift)
 
     def finish(self) -> SceneResult:
         """Findings of every check run so far (no evidence image written: see :func:`write_evidence`)."""
