@@ -234,6 +234,12 @@ class PeopleStage:
         track took her for a customer). Only a point from the feet may move somebody across the counter."""
         return bool(behind) and o.floor.source != "feet" and not o.floor.behind
 
+    def _clerk_jump(self, o: Observation, track: _Track, t_s: float) -> bool:
+        """A clerk's box whose floor point leaves their station for a place they could not have walked to."""
+        if track.role != "clerk" or track.floor_xy_m is None:
+            return False
+        return o.place[0] != "clerk" and self._out_of_reach(o, track, t_s)
+
     def _known_hip_height(self, o: Observation) -> float | None:
         t = self._tracks.get(o.owner) if o.owner is not None else None
         return t.hip_height_m if t is not None else None
@@ -258,7 +264,12 @@ class PeopleStage:
         # side of the counter is a landmarker that lost the legs or the person
         if o.floor.source != "feet" and (role == "clerk") != (track.role == "clerk") and track.role != "unknown":
             return True
-        # floor points from the hips or shoulders wander more than those from the feet
+        return self._out_of_reach(o, track, t_s)
+
+    def _out_of_reach(self, o: Observation, track: _Track, t_s: float) -> bool:
+        """Whether an observation's floor point lies farther from where the track's person stood last than they
+        could have walked since (``jump_m`` + ``max_speed_m_s`` × the time; twice ``jump_m`` when the point is
+        not from the feet: floor points from the hips or shoulders wander more)."""
         slack = 0.0 if o.floor.source == "feet" else self.config.jump_m
         reach = self.config.jump_m + slack + self.config.max_speed_m_s * max(0.0, t_s - track.floor_s)
         return float(np.linalg.norm(o.floor.xy_m - track.floor_xy_m)) > reach
@@ -289,9 +300,14 @@ class PeopleStage:
             o.floor = estimate_floor(floor, o.xy, o.point_score, o.box if o.detected else None,
                                      self._known_hip_height(o), behind_hint=hint,
                                      min_score=None if o.landmarks is not None else floor.settings.detector_keypoint_score)
-            if same is not None and o.floor is not None and self._contradicts(o, hint):
-                o.floor = None   # the overlap is the better evidence: the tracker associates it by its box
             o.place = role_from_floor(floor, o.floor) if o.floor is not None else None
+            if same is not None and o.floor is not None and (self._contradicts(o, hint)
+                                                             or self._clerk_jump(o, same, t_s)):
+                # the overlap is the better evidence: no floor point, and a clerk stays at their station
+                o.floor = None
+                o.place = (same.role, same.station) if same.role == "clerk" and same.station else None
+                if o.place is not None:
+                    same.floor_s = t_s   # still at the station as far as can be told: a later jump is judged from now
             if self._jumped(o, t_s) or self._collapsed(o):
                 track = self._tracks[o.owner]
                 track.landmarker.restart()
@@ -323,12 +339,9 @@ class PeopleStage:
         """Where the tracker places an observation on the floor: a clerk at a station is associated at the station
         itself (their floor point, seen over a counter, wanders between the hips' and the shoulders' estimates by
         tens of centimetres, and one station has one clerk); everyone else at their floor point."""
-        if o.floor is None:
-            return np.array([np.nan, np.nan])
-        role, station = o.place
-        if role == "clerk":
-            return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == station)
-        return o.floor.xy_m
+        if o.place is not None and o.place[0] == "clerk":
+            return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == o.place[1])
+        return o.floor.xy_m if o.floor is not None else np.array([np.nan, np.nan])
 
     def _assign_ids(self, obs: list[Observation], image: np.ndarray) -> np.ndarray:
         t0 = time.perf_counter()
