@@ -254,11 +254,13 @@ class SceneChecker:
         region.last_update = (found, valid, True, clear)
 
     def _attachable(self, region: _Region, persons: list[PersonPose], shift: tuple[float, float]) -> np.ndarray:
-        """The mask of the people a change may belong to: on the counter top everybody but the clerks (what lies on
-        a desk touches its seated clerk all day long: the bundled clutter sample's box), on the floor everybody."""
+        """The mask of the people a change may belong to: on the counter top everybody but the clerks MediaPipe
+        posed (what lies on a desk touches its seated clerk all day long: the bundled clutter sample's box; a clerk
+        drawn from the detector's 17 keypoints has no hands, which then show beside the silhouette: tuning scene
+        s302), on the floor everybody."""
         if region.name != "counter_top":
             return align(people_mask(self.shape, persons, region.settings.change.person_margin), shift)
-        others = [p for p in persons if p.role != "clerk"]
+        others = [p for p in persons if p.role != "clerk" or p.landmarks_source != "mediapipe"]
         return align(people_mask(self.shape, others, region.settings.change.person_margin, True), shift)
 
     def finish(self) -> SceneResult:
