@@ -193,31 +193,37 @@ def test_a_waiting_customer_cut_by_the_frame_top_starts_a_track_from_a_low_score
     assert waiting_frames(replace(config, waiting_min_score=config.tracking.activation_score)) == 0
 
 
+def _found_as(tmp_path, name: str, person: str, start_s: float, end_s: float, min_iou: float) -> list[tuple]:
+    """The people stage on tuning clip ``name`` from ``start_s`` to ``end_s``; per truth frame from half a second in,
+    (time s, track id, role, station) of every person found whose box overlaps the truth ``person``'s by
+    ``min_iou`` or more."""
+    truth = json.loads((SET / f"{name}.gt.json").read_text())
+    out = tmp_path / f"{name}.jsonl"
+    run_people(VideoSource(SET / f"{name}.mp4", analysis_fps=10.0, start_s=start_s, end_s=end_s), out,
+               load_calibration(SET / f"{name}.yaml"))
+    found = {f.frame_index: f for f in read_tracks(out).frames}
+    seen = []
+    for fr in truth["frames"]:
+        who = fr["persons"].get(person)
+        if not start_s + 0.5 <= fr["t_s"] <= end_s or fr["index"] not in found or who is None \
+                or who.get("bbox_px") is None:
+            continue
+        box = np.asarray(who["bbox_px"], float)
+        seen += [(round(fr["t_s"], 1), p.track_id, p.role, p.station) for p in found[fr["index"]].persons
+                 if iou(box, np.asarray(p.box_xyxy_px if p.box_xyxy_px is not None else p.bbox_px(), float))
+                 >= min_iou]
+    return seen
+
+
 @pytest.mark.slow
 def test_a_standing_clerk_seen_from_behind_with_the_feet_cut_keeps_one_track(tmp_path):
     """Tuning t116 (over the shoulder): a clerk standing with her back to the camera, her feet at the frame's bottom
     edge. Where the detector's feet keypoints drop out, her head alone located her on the counter line (0.8 m from
     the truth), in front of it, and a second track took her for a customer. A detection overlapping one tracked
     clerk is now taken to stand behind the counter, and a head-only point in front of it is not used."""
-    name = "t116_over_shoulder_two_stations"
-    truth = json.loads((SET / f"{name}.gt.json").read_text())
-    out = tmp_path / "t116.jsonl"
-    run_people(VideoSource(SET / f"{name}.mp4", analysis_fps=10.0, start_s=8.5, end_s=10.5), out,
-               load_calibration(SET / f"{name}.yaml"))
-    found = {f.frame_index: f for f in read_tracks(out).frames}
-    seen = []
-    for fr in truth["frames"]:
-        clerk = fr["persons"].get("clerk_B")
-        if not 9.0 <= fr["t_s"] <= 10.5 or fr["index"] not in found or clerk is None or clerk.get("bbox_px") is None:
-            continue
-        box = np.asarray(clerk["bbox_px"], float)
-        overlap = {id(p): iou(box, np.asarray(p.box_xyxy_px if p.box_xyxy_px is not None else p.bbox_px(), float))
-                   for p in found[fr["index"]].persons}
-        best = max(found[fr["index"]].persons, key=lambda p: overlap[id(p)])
-        seen.append((round(fr["t_s"], 1), best.track_id, best.role, best.station, round(overlap[id(best)], 2)))
-    seen = [s for s in seen if s[4] >= 0.3]   # found (her track needs a few frames to start)
-    assert len(seen) >= 8
-    assert {s[1] for s in seen} == {seen[0][1]} and all(s[2:4] == ("clerk", "B") for s in seen), seen
+    seen = _found_as(tmp_path, "t116_over_shoulder_two_stations", "clerk_B", 8.5, 10.5, 0.3)
+    assert len(seen) >= 8   # her track needs a few frames to start
+    assert {s[1] for s in seen} == {seen[0][1]} and all(s[2:] == ("clerk", "B") for s in seen), seen
 
 
 @pytest.mark.slow
@@ -226,20 +232,6 @@ def test_a_far_clerks_invented_ankles_do_not_make_her_somebody_else(tmp_path):
     keypoints, invented below the counter's edge, put her 1.5 m behind her station, where she could not have walked
     since the frame before, and a second track took her as "other". A detection overlapping one tracked clerk whose
     point leaves the station for such a place gets no floor point and is associated at her station."""
-    name = "t117_oblique_right_two_stations"
-    truth = json.loads((SET / f"{name}.gt.json").read_text())
-    out = tmp_path / "t117.jsonl"
-    run_people(VideoSource(SET / f"{name}.mp4", analysis_fps=10.0, start_s=8.5, end_s=12.5), out,
-               load_calibration(SET / f"{name}.yaml"))
-    found = {f.frame_index: f for f in read_tracks(out).frames}
-    seen = []
-    for fr in truth["frames"]:
-        clerk = fr["persons"].get("clerk_A")
-        if not 9.0 <= fr["t_s"] <= 12.5 or fr["index"] not in found or clerk is None or clerk.get("bbox_px") is None:
-            continue
-        box = np.asarray(clerk["bbox_px"], float)
-        matched = [p for p in found[fr["index"]].persons
-                   if iou(box, np.asarray(p.box_xyxy_px if p.box_xyxy_px is not None else p.bbox_px(), float)) >= 0.5]
-        seen += [(round(fr["t_s"], 1), p.track_id, p.role, p.station) for p in matched]
+    seen = _found_as(tmp_path, "t117_oblique_right_two_stations", "clerk_A", 8.5, 12.5, 0.5)
     assert len(seen) >= 20
     assert {s[1] for s in seen} == {seen[0][1]} and all(s[2:] == ("clerk", "A") for s in seen), seen
