@@ -52,17 +52,10 @@ class SceneObject:
     evidence_frame_index: int | None = None
     evidence_image: bytes | None = field(default=None, repr=False)
     """The evidence frame, compressed (:func:`unpack_image`)."""
-    first_apart: bool = True
-    """Whether the first sighting lay apart from everybody. A change first seen touching a person may be a part of
-    them (hair, clothes, a shadow): it is followed unconfirmed and reported, from its first sighting, only once seen
-    apart from everybody (a cup put down is first seen touching the hand that put it there)."""
-    apart: int = 0
-    """Later sightings apart from everybody."""
-
-    @property
-    def confirmed(self) -> bool:
-        """Whether it is an object rather than possibly a part of somebody."""
-        return self.first_apart or self.apart > 0
+    confirmed: bool = True
+    """Seen apart from everybody at least once. A change first seen touching a person may be a part of them (hair,
+    clothes, a shadow): it is followed unconfirmed and reported, from its first sighting, only once seen apart from
+    everybody (a cup put down is first seen touching the hand that put it there)."""
 
     @property
     def duration_s(self) -> float:
@@ -114,7 +107,7 @@ class ObjectTracker:
             used.add(best)
             blob, size = found[best]
             obj.last_s, obj.hits, obj.misses = t_s, obj.hits + 1, 0
-            obj.apart += int(may_start is None or may_start[best])
+            obj.confirmed = obj.confirmed or may_start is None or may_start[best]
             obj.box_xyxy_px = blob.box_xyxy_px
             if np.isfinite(size[0]) and not obj.area_cm2 >= size[0]:
                 obj.area_cm2, obj.length_cm, obj.width_cm = size
@@ -129,7 +122,7 @@ class ObjectTracker:
         for k, (blob, size) in enumerate(found):
             if k not in used:
                 self.open.append(SceneObject(self.region, t_s, t_s, frame_index, blob.box_xyxy_px, blob.area_px,
-                                             *size, first_apart=may_start is None or may_start[k]))
+                                             *size, confirmed=may_start is None or may_start[k]))
 
     def finish(self) -> list[SceneObject]:
         """Every object that stayed at least the minimum dwell, in order of appearance."""

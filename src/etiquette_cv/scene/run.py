@@ -240,27 +240,28 @@ class SceneChecker:
         x, y, w, h = region.rect   # the comparison runs on the region's bounding box only
         crop = (slice(y, y + h), slice(x, x + w))
         changed = change_mask(self.reference.image[crop], aligned[crop], valid[crop], rs.change)
-        found, clear = [], []
-        near = None
-        if rs.attached_px is not None:   # a blob touching a person may be their hair, clothes, bag or shadow
-            k = 2 * int(round(rs.attached_px)) + 1
-            near = cv2.dilate(self._attachable(region, persons, shift), np.ones((k, k), np.uint8))
+        found = []
         for blob in blobs(changed, MIN_BLOB_PX, (x, y)):
             size = plane_size(self.camera, blob.contour_px, region.plane_z_m, blob.area_px)
             if np.isfinite(size[0]) and size[0] >= rs.min_area_cm2:
                 found.append((blob, size))
-                clear.append(near is None or not _touches(near, blob))
+        clear = [True] * len(found)
+        if found and rs.attached_px is not None:   # a blob touching a person may be their hair, clothes or shadow
+            k = 2 * int(round(rs.attached_px)) + 1
+            near = cv2.dilate(self._attachable(region, persons, hidden, shift), np.ones((k, k), np.uint8))
+            clear = [not _touches(near, blob) for blob, _ in found]
         region.tracker.update(t_s, frame_index, found, valid, shown, clear)
         region.last_update = (found, valid, True, clear)
 
-    def _attachable(self, region: _Region, persons: list[PersonPose], shift: tuple[float, float]) -> np.ndarray:
-        """The mask of the people a change may belong to: on the counter top everybody but the clerks MediaPipe
-        posed (what lies on a desk touches its seated clerk all day long: the bundled clutter sample's box; a clerk
-        drawn from the detector's 17 keypoints has no hands, which then show beside the silhouette: tuning scene
-        s302), on the floor everybody."""
-        if region.name != "counter_top":
-            return align(people_mask(self.shape, persons, region.settings.change.person_margin), shift)
+    def _attachable(self, region: _Region, persons: list[PersonPose], hidden: np.ndarray,
+                    shift: tuple[float, float]) -> np.ndarray:
+        """The mask of the people a change may belong to, from ``hidden`` (the region's mask of everybody): on the
+        counter top everybody but the clerks MediaPipe posed (what lies on a desk touches its seated clerk all day
+        long: the bundled clutter sample's box; a clerk drawn from the detector's 17 keypoints has no hands, which
+        then show beside the silhouette: tuning scene s302), on the floor everybody."""
         others = [p for p in persons if p.role != "clerk" or p.landmarks_source != "mediapipe"]
+        if region.name != "counter_top" or len(others) == len(persons):
+            return hidden
         return align(people_mask(self.shape, others, region.settings.change.person_margin, True), shift)
 
     def finish(self) -> SceneResult:
