@@ -7,7 +7,8 @@ import numpy as np
 
 from etiquette_cv.people.floor import FloorEstimate
 from etiquette_cv.people.observation import Observation
-from etiquette_cv.people.stage import PeopleConfig, PeopleStage, _Track
+from etiquette_cv.people.placing import TrackState
+from etiquette_cv.people.stage import PeopleConfig, PeopleStage
 from etiquette_cv.core import NUM_LANDMARKS
 from geometry.test_geometry import H, W, truth_camera
 from people.test_floor import floor_model
@@ -24,7 +25,7 @@ def _seen(place: tuple[str, str | None], xy: tuple[float, float]) -> Observation
 def test_a_young_tracks_role_follows_its_place_and_an_older_one_changes_only_after_the_hysteresis():
     model = floor_model(truth_camera(2.5, 25.0, -90.0))
     with PeopleStage(W, H, 10.0, model, PeopleConfig(threads=1)) as stage:
-        track = _Track(1)
+        track = TrackState(1)
         hold = stage.config.roles.role_switch_s
         stage._update_role(track, _seen(("other", None), (4.0, 3.0)), 0.0)
         assert track.role == "other"

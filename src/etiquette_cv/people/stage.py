@@ -7,7 +7,8 @@ Per analysed frame:
 2. the whole-frame person detector runs every ``detect_every_n_frames`` frames, and at once whenever a landmarker
    lost its person or a new track waits for confirmation; detections of people already posed are merged into
    their observation, the others are new observations with the detector's 17 keypoints;
-3. every observation gets a floor point (:mod:`.floor`) and the identity tracker (:mod:`.tracker`) gives it an id;
+3. every observation gets a floor point (:mod:`.placing`, :mod:`.floor`) and the identity tracker (:mod:`.tracker`)
+   gives it an id;
 4. roles come from the floor point with hysteresis (a clerk walking round the counter keeps their id);
 5. a confirmed person who should be posed and has no landmarker gets one, run on this frame already.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,39 +25,16 @@ from ..core import NUM_LANDMARKS, Frame, FramePoses, PersonPose
 from ..models import resolve_pose_model
 from .boxes import contained_fraction, inside_fraction, iou
 from .config import PeopleConfig
-from .floor import FloorModel, estimate_floor, role_from_floor
+from .floor import FloorModel
 from .landmarker import LandmarkResult, TrackLandmarker
 from .observation import (Observation, appearance_histogram, body_box, from_detections, merge_detections, others_greyed,
                           posed_observation, seen_again, union_box, upper_body_distance)
+from .placing import FloorPlacer, TrackState
 from .stats import PeopleStats
 from .tracker import IdentityTracker
 
 if TYPE_CHECKING:
     from .detector import PersonDetections
-
-
-@dataclass
-class _Track:
-    id: int
-    role: str = "unknown"
-    station: str | None = None
-    pending: tuple[str, str | None, float] | None = None
-    box: np.ndarray | None = None
-    crop_box: np.ndarray | None = None
-    """Where the landmarker looks next: the box of the landmarks it saw (visible ones), else ``box``."""
-    detector_box: np.ndarray | None = None
-    detector_box_s: float = -np.inf
-    landmarker: TrackLandmarker | None = None
-    misses: int = 0
-    no_landmarker_until_s: float = -np.inf
-    last_seen_s: float = -np.inf
-    distance_m: float = np.inf
-    floor_xy_m: np.ndarray | None = None
-    floor_s: float = -np.inf
-    hip_height_m: float | None = None
-    first_seen_s: float | None = None
-    body_box: np.ndarray | None = None
-    """The person's box without their arms (pixels): what other landmarkers' crops grey out."""
 
 
 class PeopleStage:
@@ -77,7 +54,8 @@ class PeopleStage:
         self.identity = IdentityTracker(self.config.tracking, frame_rate_hz, use_floor=floor is not None)
         self._station_rois = {} if floor is None else {
             st.name: self._station_roi(st) for st in floor.calibration.clerk_stations}
-        self._tracks: dict[int, _Track] = {}
+        self._tracks: dict[int, TrackState] = {}
+        self._placer = FloorPlacer(floor, self.config, self._tracks)
         self._frame_no = 0
         self._pending_confirmation = False
         self._detector_only = False
@@ -115,7 +93,7 @@ class PeopleStage:
         mode = self.config.grey_others
         return mode == "always" or (mode == "uncalibrated" and self.floor is None)
 
-    def _others_boxes(self, track: _Track, t_s: float) -> list[np.ndarray]:
+    def _others_boxes(self, track: TrackState, t_s: float) -> list[np.ndarray]:
         """The boxes (pixels) of the other people seen a moment ago that a landmarker's crop for ``track`` should
         not show: people beside them, not people that overlap them so much they may be them."""
         cfg = self.config
@@ -130,7 +108,7 @@ class PeopleStage:
         """Two landmarkers that ended on the same person (their upper bodies coincide): the one whose result lies
         where its own person stood keeps the person (then the older track), the other's landmarker is closed."""
         kept: list[Observation] = []
-        for o in sorted(obs, key=lambda o: (self._drift_m(o), o.owner)):
+        for o in sorted(obs, key=lambda o: (self._placer.drift_m(o), o.owner)):
             twin = next((k for k in kept if upper_body_distance(o, k) <= self.config.merge_keypoint_distance), None)
             if twin is None:
                 kept.append(o)
@@ -193,7 +171,7 @@ class PeopleStage:
                 replaced.update(twins[id(best)])
         return [o for k, o in enumerate(obs) if k not in replaced], found
 
-    def _crop_box(self, track: _Track, o: Observation, t_s: float) -> np.ndarray:
+    def _crop_box(self, track: TrackState, o: Observation, t_s: float) -> np.ndarray:
         """Where the track's landmarker looks next (pixels): around the landmarks it saw as visible (not the limbs
         it invents behind a counter), grown to the detector's box of the last second (MediaPipe's landmarks of a
         small, partly hidden person can collapse onto a part of them, and a crop that follows them shrinks away;
@@ -205,143 +183,15 @@ class PeopleStage:
             box = union_box(box, track.detector_box)
         return box
 
-    def _behind_hint(self, o: Observation) -> bool | None:
-        """Whether a landmarker's person is a clerk (stands behind the counter), None when not known."""
-        return self._side_of(self._tracks.get(o.owner)) if o.owner is not None else None
-
-    @staticmethod
-    def _side_of(t: _Track | None) -> bool | None:
-        """Whether a tracked person stands behind the counter (a clerk), None when not known."""
-        if t is None or t.role == "unknown":
-            return None
-        return t.role == "clerk" or (t.role == "other" and t.distance_m < 0)
-
-    def _overlapped_track(self, o: Observation, t_s: float) -> _Track | None:
-        """The one person seen within ``start_gap_s`` whose box a detection without a landmarker overlaps by
-        ``merge_iou`` or more (nobody else's by ``seen_iou``), None when there is no such person."""
-        cfg = self.config
-        overlaps = sorted(((iou(o.box, t.box), t) for t in self._tracks.values()
-                           if t.box is not None and t_s - t.last_seen_s <= cfg.start_gap_s),
-                          key=lambda x: -x[0])
-        if not overlaps or overlaps[0][0] < cfg.merge_iou or (len(overlaps) > 1 and overlaps[1][0] >= cfg.seen_iou):
-            return None
-        return overlaps[0][1]
-
-    def _contradicts(self, o: Observation, behind: bool | None) -> bool:
-        """Whether a detection's floor point contradicts the side of the counter of the person its box overlaps:
-        located in front of the counter from the head or shoulders alone while that person is a clerk (tuning t116:
-        seen from behind with her feet cut by the frame, a clerk's head put her on the counter line, and a second
-        track took her for a customer). Only a point from the feet may move somebody across the counter."""
-        return bool(behind) and o.floor.source != "feet" and not o.floor.behind
-
-    def _clerk_jump(self, o: Observation, track: _Track, t_s: float) -> bool:
-        """A clerk's box whose floor point leaves their station for a place they could not have walked to."""
-        if track.role != "clerk" or track.floor_xy_m is None:
-            return False
-        return o.place[0] != "clerk" and self._out_of_reach(o, track, t_s)
-
-    def _known_hip_height(self, o: Observation) -> float | None:
-        t = self._tracks.get(o.owner) if o.owner is not None else None
-        return t.hip_height_m if t is not None else None
-
-    def _drift_m(self, o: Observation) -> float:
-        """How far (metres) a landmarker's result lies from where its track stood last (0 when unknown)."""
-        track = self._tracks.get(o.owner) if o.owner is not None else None
-        if track is None or track.floor_xy_m is None or o.floor is None:
-            return 0.0
-        return float(np.linalg.norm(o.floor.xy_m - track.floor_xy_m))
-
-    def _jumped(self, o: Observation, t_s: float) -> bool:
-        """A landmarker's result far from where its person stood a moment ago, or on the other side of the counter
-        from a clerk: it jumped to somebody else (a customer in front of the clerk, inside the clerk's crop)."""
-        track = self._tracks.get(o.owner) if o.owner is not None else None
-        if track is None or track.floor_xy_m is None or o.floor is None:
-            return False
-        role = o.place[0]
-        if track.role == "clerk" and role != "clerk":
-            return True
-        # a person crosses the counter line walking round it, on their feet: a hips/shoulders estimate on the other
-        # side of the counter is a landmarker that lost the legs or the person
-        if o.floor.source != "feet" and (role == "clerk") != (track.role == "clerk") and track.role != "unknown":
-            return True
-        return self._out_of_reach(o, track, t_s)
-
-    def _out_of_reach(self, o: Observation, track: _Track, t_s: float) -> bool:
-        """Whether an observation's floor point lies farther from where the track's person stood last than they
-        could have walked since (``jump_m`` + ``max_speed_m_s`` × the time; twice ``jump_m`` when the point is
-        not from the feet: floor points from the hips or shoulders wander more)."""
-        slack = 0.0 if o.floor.source == "feet" else self.config.jump_m
-        reach = self.config.jump_m + slack + self.config.max_speed_m_s * max(0.0, t_s - track.floor_s)
-        return float(np.linalg.norm(o.floor.xy_m - track.floor_xy_m)) > reach
-
-    def _collapsed(self, o: Observation) -> bool:
-        """A landmarker's result whose landmarks cover a small part of a person standing there (``collapsed_fraction``
-        of their height in the image)."""
-        if o.landmarks is None or o.floor is None:
-            return False
-        extent = max(float(o.box[2] - o.box[0]), float(o.box[3] - o.box[1]))
-        return extent < self.config.collapsed_fraction * self.floor.person_height_px(o.floor.xy_m)
-
     def _locate(self, obs: list[Observation], t_s: float, behind_hint: bool | None = None) -> list[Observation]:
-        """Floor points of the observations; drops a landmarker's result that jumped to another person (and
-        restarts that landmarker). ``behind_hint``: the side of the counter people without a track stand on,
-        when known (a station's search looks for its clerk)."""
-        if self.floor is None:
-            return obs
-        floor, cfg = self.floor, self.config
-        kept = []
-        for o in obs:
-            # only a detector's box tells where the visible body ends (a landmark box ends where MediaPipe lost
-            # the legs)
-            hint = self._behind_hint(o) if o.owner is not None else behind_hint
-            same = self._overlapped_track(o, t_s) if hint is None and o.owner is None else None
-            if same is not None:
-                hint = self._side_of(same)
-            o.floor = estimate_floor(floor, o.xy, o.point_score, o.box if o.detected else None,
-                                     self._known_hip_height(o), behind_hint=hint,
-                                     min_score=None if o.landmarks is not None else floor.settings.detector_keypoint_score)
-            o.place = role_from_floor(floor, o.floor) if o.floor is not None else None
-            if same is not None and o.floor is not None and (self._contradicts(o, hint)
-                                                             or self._clerk_jump(o, same, t_s)):
-                # the overlap is the better evidence: no floor point, and a clerk stays at their station
-                o.floor = None
-                o.place = (same.role, same.station) if same.role == "clerk" and same.station else None
-                if o.place is not None:
-                    same.floor_s = t_s   # still at the station as far as can be told: a later jump is judged from now
-            if self._jumped(o, t_s) or self._collapsed(o):
-                track = self._tracks[o.owner]
-                track.landmarker.restart()
-                track.misses += 1
-                continue
-            kept.append(o)
-            if o.owner is None and o.floor is not None and o.score < cfg.tracking.activation_score \
-                    and o.score >= self._start_score_at(o.place[0]) and not self._near_a_track(o, t_s):
-                o.score = cfg.tracking.activation_score
+        """Floor points of the observations (:class:`.placing.FloorPlacer`); a landmarker whose result jumped to
+        another person or collapsed is restarted and its result dropped."""
+        kept, rejected = self._placer.locate(obs, t_s, behind_hint)
+        for o in rejected:
+            track = self._tracks[o.owner]
+            track.landmarker.restart()
+            track.misses += 1
         return kept
-
-    def _near_a_track(self, o: Observation, t_s: float) -> bool:
-        """Whether somebody tracked stood within ``same_place_m`` of the observation's floor point in the last
-        ``start_gap_s``: a weak detection there continues their track rather than starting one (raised to the start
-        score, a waiting customer's detection was matched as a new person: tuning t109)."""
-        if o.place[0] == "clerk":   # a station has one clerk: the tracker associates them at the station
-            return False
-        return any(t_s - tr.floor_s <= self.config.start_gap_s
-                   and float(np.linalg.norm(o.floor.xy_m - tr.floor_xy_m)) < self.config.same_place_m
-                   for tr in self._tracks.values() if tr.floor_xy_m is not None)
-
-    def _start_score_at(self, role: str) -> float:
-        """The detector score from which a detection standing at a place of this role starts a track (0-1)."""
-        cfg = self.config
-        start = {"clerk": cfg.station_min_score, "waiting": cfg.waiting_min_score}
-        return start.get(role, cfg.tracking.activation_score)
-
-    def _association_point(self, o: Observation) -> np.ndarray:
-        """Where the tracker places an observation on the floor: a clerk at a station is associated at the station
-        itself (their floor point, seen over a counter, wanders between the hips' and the shoulders' estimates by
-        tens of centimetres, and one station has one clerk); everyone else at their floor point."""
-        if o.place is not None and o.place[0] == "clerk":
-            return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == o.place[1])
-        return o.floor.xy_m if o.floor is not None else np.array([np.nan, np.nan])
 
     def _assign_ids(self, obs: list[Observation], image: np.ndarray) -> np.ndarray:
         t0 = time.perf_counter()
@@ -349,7 +199,7 @@ class PeopleStage:
         scores = np.array([o.score for o in obs], np.float32)
         floor_xy = None
         if self.floor is not None:
-            floor_xy = np.array([self._association_point(o) for o in obs], float).reshape(-1, 2)
+            floor_xy = np.array([self._placer.association_point(o) for o in obs], float).reshape(-1, 2)
         stations = [o.place[1] if o.place is not None and o.place[0] == "clerk" else None for o in obs]
         looks = [appearance_histogram(image, o, obs, self.config.appearance_overlap_iou,
                                       self.config.roles.detector_keypoint_score, self.config.appearance_min_clear)
@@ -358,7 +208,7 @@ class PeopleStage:
         self.stats.tracker_s += time.perf_counter() - t0
         return ids
 
-    def _update_role(self, track: _Track, o: Observation, t_s: float) -> None:
+    def _update_role(self, track: TrackState, o: Observation, t_s: float) -> None:
         if self.floor is None or o.floor is None:
             return
         role, station = o.place
@@ -384,7 +234,7 @@ class PeopleStage:
         elif t_s - track.pending[2] >= self.config.roles.role_switch_s:
             track.role, track.station, track.pending = role, station, None
 
-    def _wants_landmarker(self, track: _Track, t_s: float) -> bool:
+    def _wants_landmarker(self, track: TrackState, t_s: float) -> bool:
         if track.landmarker is not None or t_s < track.no_landmarker_until_s:
             return False
         if self.floor is None:
@@ -424,7 +274,7 @@ class PeopleStage:
             o.landmarks, o.owner = res, track.id
             o.xy, o.point_score = posed.xy, posed.point_score
 
-    def _landmarker_call(self, track: _Track, image: np.ndarray, t_s: float, box: np.ndarray
+    def _landmarker_call(self, track: TrackState, image: np.ndarray, t_s: float, box: np.ndarray
                          ) -> LandmarkResult | None:
         """One call of the track's landmarker, counted in the stats; its result (None: nobody found)."""
         before = track.landmarker.landmarker_s
@@ -474,7 +324,7 @@ class PeopleStage:
         kept.sort()
         return [obs[k] for k in kept], ids[kept]
 
-    def _close_landmarker(self, track: _Track, t_s: float, cooldown_s: float = 2.0) -> None:
+    def _close_landmarker(self, track: TrackState, t_s: float, cooldown_s: float = 2.0) -> None:
         if track.landmarker is not None:
             self.stats.restarts += track.landmarker.restarts
             track.landmarker.close()
@@ -507,7 +357,7 @@ class PeopleStage:
             return np.asarray(o.box, np.float32)
         return self.floor.visible_box_px(o.box, o.floor.xy_m)
 
-    def _person(self, o: Observation, track: _Track) -> PersonPose:
+    def _person(self, o: Observation, track: TrackState) -> PersonPose:
         if o.landmarks is not None:
             lm = o.landmarks
             vis, pres, world, z, src = lm.visibility, lm.presence, lm.world_xyz_m, lm.image_z, "mediapipe"
@@ -553,7 +403,7 @@ class PeopleStage:
                 continue
             track = self._tracks.get(int(tid))
             if track is None:
-                track = self._tracks[int(tid)] = _Track(int(tid))
+                track = self._tracks[int(tid)] = TrackState(int(tid))
                 self.stats.tracks += 1
             if o.owner is not None and o.owner != tid:
                 # the tracker says this landmarker's person is another track: hand the landmarker over

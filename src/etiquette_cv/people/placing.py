@@ -1,0 +1,194 @@
+"""Where the people stage's observations stand: floor points, places (role and station) and the plausibility
+checks that keep a floor point from moving a person somewhere they could not be.
+
+A floor point comes from :func:`.floor.estimate_floor`; this module decides which side of the counter to assume
+(the person's track, or the one track a new detection overlaps), drops points that contradict what is known of the
+person (a clerk's head read in front of the counter, a point out of walking reach) and rejects landmarker results that
+jumped to somebody else or collapsed onto a part of their person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .boxes import iou
+from .config import PeopleConfig
+from .floor import FloorModel, estimate_floor, role_from_floor
+from .landmarker import TrackLandmarker
+from .observation import Observation
+
+
+@dataclass
+class TrackState:
+    """What the people stage knows of one tracked person between frames (pixels, metres, seconds)."""
+
+    id: int
+    role: str = "unknown"
+    station: str | None = None
+    pending: tuple[str, str | None, float] | None = None
+    box: np.ndarray | None = None
+    crop_box: np.ndarray | None = None
+    """Where the landmarker looks next: the box of the landmarks it saw (visible ones), else ``box``."""
+    detector_box: np.ndarray | None = None
+    detector_box_s: float = -np.inf
+    landmarker: TrackLandmarker | None = None
+    misses: int = 0
+    no_landmarker_until_s: float = -np.inf
+    last_seen_s: float = -np.inf
+    distance_m: float = np.inf
+    floor_xy_m: np.ndarray | None = None
+    floor_s: float = -np.inf
+    hip_height_m: float | None = None
+    first_seen_s: float | None = None
+    body_box: np.ndarray | None = None
+    """The person's box without their arms (pixels): what other landmarkers' crops grey out."""
+
+
+class FloorPlacer:
+    """Places observations on the floor using what is known of the tracked people (``tracks``, by track id)."""
+
+    def __init__(self, floor: FloorModel | None, config: PeopleConfig, tracks: dict[int, TrackState]) -> None:
+        self.floor = floor
+        self.config = config
+        self._tracks = tracks
+
+    def _behind_hint(self, o: Observation) -> bool | None:
+        """Whether a landmarker's person is a clerk (stands behind the counter), None when not known."""
+        return self._side_of(self._tracks.get(o.owner)) if o.owner is not None else None
+
+    @staticmethod
+    def _side_of(t: TrackState | None) -> bool | None:
+        """Whether a tracked person stands behind the counter (a clerk), None when not known."""
+        if t is None or t.role == "unknown":
+            return None
+        return t.role == "clerk" or (t.role == "other" and t.distance_m < 0)
+
+    def _overlapped_track(self, o: Observation, t_s: float) -> TrackState | None:
+        """The one person seen within ``start_gap_s`` whose box a detection without a landmarker overlaps by
+        ``merge_iou`` or more (nobody else's by ``seen_iou``), None when there is no such person."""
+        cfg = self.config
+        overlaps = sorted(((iou(o.box, t.box), t) for t in self._tracks.values()
+                           if t.box is not None and t_s - t.last_seen_s <= cfg.start_gap_s),
+                          key=lambda x: -x[0])
+        if not overlaps or overlaps[0][0] < cfg.merge_iou or (len(overlaps) > 1 and overlaps[1][0] >= cfg.seen_iou):
+            return None
+        return overlaps[0][1]
+
+    def _contradicts(self, o: Observation, behind: bool | None) -> bool:
+        """Whether a detection's floor point contradicts the side of the counter of the person its box overlaps:
+        located in front of the counter from the head or shoulders alone while that person is a clerk (tuning t116:
+        seen from behind with her feet cut by the frame, a clerk's head put her on the counter line, and a second
+        track took her for a customer). Only a point from the feet may move somebody across the counter."""
+        return bool(behind) and o.floor.source != "feet" and not o.floor.behind
+
+    def _clerk_jump(self, o: Observation, track: TrackState, t_s: float) -> bool:
+        """A clerk's box whose floor point leaves their station for a place they could not have walked to."""
+        if track.role != "clerk" or track.floor_xy_m is None:
+            return False
+        return o.place[0] != "clerk" and self._out_of_reach(o, track, t_s)
+
+    def _known_hip_height(self, o: Observation) -> float | None:
+        t = self._tracks.get(o.owner) if o.owner is not None else None
+        return t.hip_height_m if t is not None else None
+
+    def drift_m(self, o: Observation) -> float:
+        """How far (metres) a landmarker's result lies from where its track stood last (0 when unknown)."""
+        track = self._tracks.get(o.owner) if o.owner is not None else None
+        if track is None or track.floor_xy_m is None or o.floor is None:
+            return 0.0
+        return float(np.linalg.norm(o.floor.xy_m - track.floor_xy_m))
+
+    def _jumped(self, o: Observation, t_s: float) -> bool:
+        """A landmarker's result far from where its person stood a moment ago, or on the other side of the counter
+        from a clerk: it jumped to somebody else (a customer in front of the clerk, inside the clerk's crop)."""
+        track = self._tracks.get(o.owner) if o.owner is not None else None
+        if track is None or track.floor_xy_m is None or o.floor is None:
+            return False
+        role = o.place[0]
+        if track.role == "clerk" and role != "clerk":
+            return True
+        # a person crosses the counter line walking round it, on their feet: a hips/shoulders estimate on the other
+        # side of the counter is a landmarker that lost the legs or the person
+        if o.floor.source != "feet" and (role == "clerk") != (track.role == "clerk") and track.role != "unknown":
+            return True
+        return self._out_of_reach(o, track, t_s)
+
+    def _out_of_reach(self, o: Observation, track: TrackState, t_s: float) -> bool:
+        """Whether an observation's floor point lies farther from where the track's person stood last than they
+        could have walked since (``jump_m`` + ``max_speed_m_s`` × the time; twice ``jump_m`` when the point is
+        not from the feet: floor points from the hips or shoulders wander more)."""
+        slack = 0.0 if o.floor.source == "feet" else self.config.jump_m
+        reach = self.config.jump_m + slack + self.config.max_speed_m_s * max(0.0, t_s - track.floor_s)
+        return float(np.linalg.norm(o.floor.xy_m - track.floor_xy_m)) > reach
+
+    def _collapsed(self, o: Observation) -> bool:
+        """A landmarker's result whose landmarks cover a small part of a person standing there (``collapsed_fraction``
+        of their height in the image)."""
+        if o.landmarks is None or o.floor is None:
+            return False
+        extent = max(float(o.box[2] - o.box[0]), float(o.box[3] - o.box[1]))
+        return extent < self.config.collapsed_fraction * self.floor.person_height_px(o.floor.xy_m)
+
+    def locate(self, obs: list[Observation], t_s: float, behind_hint: bool | None = None
+               ) -> tuple[list[Observation], list[Observation]]:
+        """Floor points (metres) and places of the observations. Returns the observations kept and the landmarker
+        results rejected because they jumped to another person or collapsed (their landmarkers should restart).
+        ``behind_hint``: the side of the counter people without a track stand on, when known (a station's search
+        looks for its clerk)."""
+        if self.floor is None:
+            return obs, []
+        floor, cfg = self.floor, self.config
+        kept: list[Observation] = []
+        rejected: list[Observation] = []
+        for o in obs:
+            # only a detector's box tells where the visible body ends (a landmark box ends where MediaPipe lost
+            # the legs)
+            hint = self._behind_hint(o) if o.owner is not None else behind_hint
+            same = self._overlapped_track(o, t_s) if hint is None and o.owner is None else None
+            if same is not None:
+                hint = self._side_of(same)
+            o.floor = estimate_floor(floor, o.xy, o.point_score, o.box if o.detected else None,
+                                     self._known_hip_height(o), behind_hint=hint,
+                                     min_score=None if o.landmarks is not None else floor.settings.detector_keypoint_score)
+            o.place = role_from_floor(floor, o.floor) if o.floor is not None else None
+            if same is not None and o.floor is not None and (self._contradicts(o, hint)
+                                                             or self._clerk_jump(o, same, t_s)):
+                # the overlap is the better evidence: no floor point, and a clerk stays at their station
+                o.floor = None
+                o.place = (same.role, same.station) if same.role == "clerk" and same.station else None
+                if o.place is not None:
+                    same.floor_s = t_s   # still at the station as far as can be told: a later jump is judged from now
+            if self._jumped(o, t_s) or self._collapsed(o):
+                rejected.append(o)
+                continue
+            kept.append(o)
+            if o.owner is None and o.floor is not None and o.score < cfg.tracking.activation_score \
+                    and o.score >= self._start_score_at(o.place[0]) and not self._near_a_track(o, t_s):
+                o.score = cfg.tracking.activation_score
+        return kept, rejected
+
+    def _near_a_track(self, o: Observation, t_s: float) -> bool:
+        """Whether somebody tracked stood within ``same_place_m`` of the observation's floor point in the last
+        ``start_gap_s``: a weak detection there continues their track rather than starting one (raised to the start
+        score, a waiting customer's detection was matched as a new person: tuning t109)."""
+        if o.place[0] == "clerk":   # a station has one clerk: the tracker associates them at the station
+            return False
+        return any(t_s - tr.floor_s <= self.config.start_gap_s
+                   and float(np.linalg.norm(o.floor.xy_m - tr.floor_xy_m)) < self.config.same_place_m
+                   for tr in self._tracks.values() if tr.floor_xy_m is not None)
+
+    def _start_score_at(self, role: str) -> float:
+        """The detector score from which a detection standing at a place of this role starts a track (0-1)."""
+        cfg = self.config
+        start = {"clerk": cfg.station_min_score, "waiting": cfg.waiting_min_score}
+        return start.get(role, cfg.tracking.activation_score)
+
+    def association_point(self, o: Observation) -> np.ndarray:
+        """Where the tracker places an observation on the floor: a clerk at a station is associated at the station
+        itself (their floor point, seen over a counter, wanders between the hips' and the shoulders' estimates by
+        tens of centimetres, and one station has one clerk); everyone else at their floor point."""
+        if o.place is not None and o.place[0] == "clerk":
+            return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == o.place[1])
+        return o.floor.xy_m if o.floor is not None else np.array([np.nan, np.nan])
