@@ -118,3 +118,33 @@ def test_a_wave_swings_regularly_and_jitter_does_not():
     t = np.arange(0.0, 2.0, 0.1)
     assert _oscillates(20.0 * np.sin(2 * np.pi * 1.5 * t))
     assert not _oscillates(np.random.default_rng(3).normal(0.0, 10.0, len(t)))
+
+
+def test_the_vertical_a_person_is_read_against_turns_with_the_ray_to_them():
+    """Level camera: a person straight ahead is read against the camera's own down; one seen 20° below the optical
+    axis is read as by a camera pitched down 20° (down tilts 20° toward the viewing direction)."""
+    from etiquette_cv.posture.gestures import person_down
+    K = np.array([[800.0, 0.0, 640.0], [0.0, 800.0, 360.0], [0.0, 0.0, 1.0]])
+    g = np.array([0.0, 1.0, 0.0])
+    ahead = _person(1, (640, 420), centre_px=(640.0, 460.0))       # shoulder centre at the principal point
+    assert np.allclose(person_down(ahead, g, K), g, atol=1e-9)
+    below = _person(1, (640, 420), centre_px=(640.0, 460.0 + 800.0 * np.tan(np.radians(20.0))))
+    b = np.radians(20.0)
+    assert np.allclose(person_down(below, g, K), [0.0, np.cos(b), np.sin(b)], atol=1e-9)
+
+
+def test_a_hand_over_seen_from_a_camera_pitched_down_is_judged_against_the_true_vertical():
+    """The same hand-over seen by a camera pitched down 30° (its world landmarks in the camera's axes): against the
+    camera's own down the upright body reads 30° tilted and the hand-over is refused; with the calibrated camera's
+    vertical it is found where it was made."""
+    from types import SimpleNamespace
+    pitch = np.radians(30.0)
+    rot = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(pitch), -np.sin(pitch)], [0.0, np.sin(pitch), np.cos(pitch)]])
+    t, world = gesture_sequence([Segment("hand_over", 1.0, 4.0)], noise_m=0.015, seed=2)
+    xy = np.full((33, 2), [640.0, 360.0])          # at the principal point: the ray is the optical axis
+    poses = [PersonPose(1, "unknown", xy, np.zeros(33), w @ rot.T, np.ones(33), np.ones(33)) for w in world]
+    camera = SimpleNamespace(gravity_cam=rot @ np.array([0.0, 1.0, 0.0]),
+                             K=np.array([[800.0, 0.0, 640.0], [0.0, 800.0, 360.0], [0.0, 0.0, 1.0]]))
+    assert [g.kind for g in detect_gestures(measure_gestures(t, poses, S), S)] == []
+    found = detect_gestures(measure_gestures(t, poses, S, camera), S)
+    assert [g.kind for g in found] == ["hand_over"] and abs(found[0].start_s - 1.0) <= 0.5

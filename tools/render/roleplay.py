@@ -47,7 +47,7 @@ from etiquette_cv.sim.body import Body, joint_positions_m  # noqa: E402
 from etiquette_cv.sim.scenario import BodySpec, Scenario  # noqa: E402
 
 SCENARIOS = ("reception", "farewell", "apology", "documents", "handshake")
-VARIATIONS = ("ok", "late", "wrong_class", "missing", "wrong_form")
+VARIATIONS = ("ok", "late", "wrong_class", "missing", "wrong_form", "folded")
 FAMILIES = ("front", "oblique", "tripod_high")
 CALIBRATED = ("tripod_high",)   # families whose clips the benchmark scores with their floor calibration
 DISTANCES = {"near": (2.5, 3.4), "far": (3.4, 4.0)}
@@ -56,7 +56,7 @@ TRIPOD_DISTANCES = {"near": (4.4, 5.2), "far": (5.2, 6.0)}
 W, H, FPS = 960, 540, 10
 ALLOWED = {"reception": ("ok", "late", "wrong_class", "missing"), "farewell": ("ok", "late", "wrong_class", "missing"),
            "apology": ("ok", "late", "wrong_class", "missing", "wrong_form"),
-           "documents": ("ok", "missing"), "handshake": ("ok", "late", "missing", "wrong_form")}
+           "documents": ("ok", "missing", "folded"), "handshake": ("ok", "late", "missing", "wrong_form")}
 
 
 class Clerk:
@@ -85,10 +85,10 @@ class Clerk:
         self.bows.append({"kind": "bow", "person": "clerk", "start_s": r3(t0), "end_s": r3(end), "bow_class": cls})
         return end
 
-    def gesture(self, kind, t0, dur, hz=None):
-        """Hold arms ``kind`` from ``t0`` for ``dur`` seconds (then the arms hang again). Returns its end."""
+    def gesture(self, kind, t0, dur, hz=None, rest="sides"):
+        """Hold arms ``kind`` from ``t0`` for ``dur`` seconds (then the arms go back to ``rest``). Returns its end."""
         self.tr.set(t0, arms=kind, **({"gesture_hz": hz} if hz else {}))
-        self.tr.set(t0 + dur, arms="sides")
+        self.tr.set(t0 + dur, arms=rest)
         self.gestures.append({"kind": "gesture", "type": kind, "person": "clerk", "start_s": r3(t0),
                               "end_s": r3(t0 + dur)})
         return t0 + dur
@@ -244,9 +244,14 @@ def make(seed, scenario, variation, family, distance="near", name=None):
             if variation != "missing":
                 t = clerk.gesture("indicate", t + rng.uniform(0.8, 2.0), rng.uniform(1.5, 2.2))
         elif scenario == "documents":
-            t = clerk.gesture("hand_over", max(t + 0.5, t_arrive + 0.5), rng.uniform(1.5, 2.2))
+            # folded: both hand-overs, the clerk standing with the hands folded in front between and after them
+            # (the standard's standing posture, and the hand-over's nearest look-alike)
+            rest = "front_folded" if variation == "folded" else "sides"
+            if rest != "sides":
+                clerk.tr.set(t + 0.3, arms=rest)
+            t = clerk.gesture("hand_over", max(t + 0.5, t_arrive + 0.5), rng.uniform(1.5, 2.2), rest=rest)
             if variation != "missing":
-                t = clerk.gesture("hand_over", t + rng.uniform(3.0, 4.0), rng.uniform(1.5, 2.2))
+                t = clerk.gesture("hand_over", t + rng.uniform(3.0, 4.0), rng.uniform(1.5, 2.2), rest=rest)
         else:
             if variation != "missing":
                 dur = (1.8 if rng.random() < 0.5 else 6.5) if variation == "wrong_form" else rng.uniform(3.5, 4.5)

@@ -52,6 +52,9 @@ CLIPS = [
     ("tuning", 310, "farewell", "wrong_class", "tripod_high", "near"),
     ("tuning", 311, "handshake", "ok", "tripod_high", "near"),
     ("tuning", 312, "documents", "missing", "tripod_high", "near"),
+    # the clerk standing with folded hands between the hand-overs (the hand-over's nearest look-alike)
+    ("tuning", 313, "documents", "folded", "front", "near"),
+    ("tuning", 314, "documents", "folded", "oblique", "near"),
     ("heldout", 409, "reception", "wrong_class", "tripod_high", "far"),
     ("heldout", 410, "farewell", "late", "tripod_high", "near"),
     ("heldout", 411, "handshake", "late", "tripod_high", "far"),

@@ -72,19 +72,22 @@ def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Ruleboo
         events, trainee = _uncalibrated_events(frames, rb, duration, trainee_hint)
     if trainee is not None:
         moves = [(e.start_s, e.end_s) for e in events.events if e.kind in ("stand_up", "sit_down")]
-        events.events += _gestures(frames, trainee.track_id, rb, skyline_px(cal), events.t_s, events.standing, moves)
+        camera = None if cal is None else solve_camera(cal)
+        events.events += _gestures(frames, trainee.track_id, rb, skyline_px(cal), events.t_s, events.standing, moves,
+                                   camera)
     return events, trainee
 
 
 def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np.ndarray | None,
               stance_t_s: np.ndarray | None = None, standing: np.ndarray | None = None,
-              moves: list[tuple[float, float]] = ()) -> list:
+              moves: list[tuple[float, float]] = (), camera=None) -> list:
     """The trainee's indicating, hand-over, wave and handshake gestures (landmarks hidden by the counter not
     used). A two-handed hand-over is looked for only while the trainee stands (when the stance is known): seated,
     forearms resting on the desk put both hands forward together at waist height — the hand-over's geometry —
     for as long as the clerk works (tuning role-play t301: a false hand-over for the 3 s the clerk sat typing) — and
     not within 0.5 s of a stand-up or sit-down (``moves``: onset to completion), when the hands push on the desk
-    (tuning role-play t303 and the bundled reception clip: 0.5–0.7 s false hand-overs at each rise)."""
+    (tuning role-play t303 and the bundled reception clip: 0.5–0.7 s false hand-overs at each rise). With a
+    calibrated ``camera`` the arms are measured against the true vertical (:func:`~..posture.gestures.person_down`)."""
     poses = []
     for f in frames:
         p = next((q for q in f.persons if q.track_id == track_id and q.landmarks_source == "mediapipe"), None)
@@ -93,7 +96,7 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
         poses.append(p)
     t = np.array([f.timestamp_s for f in frames], float)
     settings = rb.gesture_settings()
-    features = measure_gestures(t, poses, settings)
+    features = measure_gestures(t, poses, settings, camera)
     features.hand_contact = measure_hand_contact(frames, track_id, settings)
     if standing is not None and stance_t_s is not None and len(stance_t_s):
         k = np.clip(np.searchsorted(stance_t_s, t), 0, len(stance_t_s) - 1)

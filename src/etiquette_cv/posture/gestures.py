@@ -4,11 +4,15 @@ The body axes need no calibration: up is the hip centre → shoulder centre dire
 shoulder direction made square to it, forward their cross product (the way the chest faces). Per frame and arm:
 
 * **indicating** — the arm extended (elbow angle ≥ ``indicate_min_elbow_deg``), raised away from the body by
-  ``indicate_min_elevation_deg``–90° (the hand below the shoulder) both from the body's down and from the camera's
-  down (in a bow the hanging arms leave the bent body but not the vertical), and not both hands forward together;
+  ``indicate_min_elevation_deg``–90° (the hand below the shoulder) both from the body's down and from the vertical
+  (in a bow the hanging arms leave the bent body but not the vertical), and not both hands forward together;
 * **two-handed hand-over** — both wrists at least ``handover_min_forward_m`` ahead of the shoulders and at most
-  ``handover_max_gap_m`` apart, below the shoulders, the trunk within ``handover_max_tilt_deg`` of the camera's
-  vertical (in a bow, hands folded in front are ahead of the bent body);
+  ``handover_max_gap_m`` apart, below the shoulders, the trunk within ``handover_max_tilt_deg`` of the vertical
+  (in a bow, hands folded in front are ahead of the bent body);
+
+"The vertical" is the calibrated one where the camera is calibrated (:func:`person_down`), else the camera's own
+down (a phone at chest height is about level; a phone on a tall tripod looking down 18° read an indicating arm
+10° less raised and an upright clerk 17° tilted against it: tuning role-plays t309, t312).
 * **wave** — the forearm raised (wrist at least ``wave_min_raise_m`` above the elbow): its sideways tilt from the
   body's up (degrees, toward the body's left positive) is kept, for the events stage to count its oscillation. An
   angle, not the wrist's offset in metres: MediaPipe's world landmarks shrink or grow a person (tuning role-play
@@ -40,7 +44,7 @@ class GestureSettings:
     """Gesture thresholds (rulebook ``measurement.gestures``): metres, degrees, seconds."""
 
     visibility: float = 0.5
-    indicate_min_elbow_deg: float = 140.0
+    indicate_min_elbow_deg: float = 135.0
     indicate_min_elevation_deg: float = 35.0
     indicate_min_s: float = 0.6
     handover_min_forward_m: float = 0.25
@@ -104,8 +108,33 @@ def _angle_deg(u: np.ndarray, v: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))
 
 
-def frame_features(pose: PersonPose, s: GestureSettings) -> tuple[float, float, float, float]:
-    """(indicate, hand_over, left forearm swing °, right forearm swing °) of one frame (NaN where not seen)."""
+_LEVEL_DOWN = np.array([0.0, 1.0, 0.0])
+"""MediaPipe's world y: the camera's down, the vertical for a level camera (a phone at chest height)."""
+
+
+def person_down(pose: PersonPose, gravity_cam: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """The vertical (world down, unit) in the axes of ``pose``'s world landmarks, for a calibrated camera whose down
+    in camera coordinates is ``gravity_cam`` (intrinsics ``K``): MediaPipe reads a person's pose as seen along the ray
+    to them (the crop is all it sees), so the camera's down is turned by the rotation that takes the optical axis
+    onto the ray through the person's shoulder centre."""
+    xy = np.asarray(pose.image_xy_px, float)[list(_SH)].mean(axis=0)
+    ray = np.linalg.solve(np.asarray(K, float), np.array([xy[0], xy[1], 1.0]))
+    ray /= np.linalg.norm(ray)
+    z = np.array([0.0, 0.0, 1.0])
+    axis = np.cross(z, ray)
+    sin_a, cos_a = float(np.linalg.norm(axis)), float(z @ ray)
+    g = np.asarray(gravity_cam, float)
+    if sin_a < 1e-9:
+        return g
+    axis /= sin_a
+    # the inverse rotation (ray → optical axis) applied to g (Rodrigues with −angle)
+    return g * cos_a - np.cross(axis, g) * sin_a + axis * float(axis @ g) * (1.0 - cos_a)
+
+
+def frame_features(pose: PersonPose, s: GestureSettings, down: np.ndarray | None = None
+                   ) -> tuple[float, float, float, float]:
+    """(indicate, hand_over, left forearm swing °, right forearm swing °) of one frame (NaN where not seen).
+    ``down``: the vertical in the world landmarks' axes (:func:`person_down`; default: a level camera's down)."""
     nan = float("nan")
     w = np.asarray(pose.world_xyz_m, float)
     seen = np.minimum(pose.visibility, pose.presence) >= s.visibility
@@ -113,7 +142,7 @@ def frame_features(pose: PersonPose, s: GestureSettings) -> tuple[float, float, 
     if axes is None:
         return nan, nan, nan, nan
     left, up, fwd = axes
-    down_cam = np.array([0.0, 1.0, 0.0])  # MediaPipe's world y: the camera's down (the vertical for a level camera)
+    down_cam = _LEVEL_DOWN if down is None else np.asarray(down, float)
     upright = _angle_deg(up, -down_cam) <= s.handover_max_tilt_deg
     arm_ok = [bool(seen[[a, b, c]].all()) for a, b, c in zip(_SH, _EL, _WR)]
     ahead = [float((w[wr] - w[sh]) @ fwd) for sh, wr in zip(_SH, _WR)]
@@ -139,10 +168,15 @@ def frame_features(pose: PersonPose, s: GestureSettings) -> tuple[float, float, 
     return indicate, hand_over, lateral[0], lateral[1]
 
 
-def measure_gestures(t_s: np.ndarray, poses: list[PersonPose | None], settings: GestureSettings = GestureSettings()
-                     ) -> GestureFrames:
-    """Per-frame gesture features of one person over time (``poses`` aligned on ``t_s``, None where unseen)."""
-    rows = np.array([frame_features(p, settings) if p is not None else (np.nan,) * 4 for p in poses], float)
+def measure_gestures(t_s: np.ndarray, poses: list[PersonPose | None], settings: GestureSettings = GestureSettings(),
+                     camera=None) -> GestureFrames:
+    """Per-frame gesture features of one person over time (``poses`` aligned on ``t_s``, None where unseen).
+    ``camera``: the calibrated camera (its ``gravity_cam`` and ``K``) whose vertical the arms are measured against;
+    None: a level camera."""
+    def down(p: PersonPose) -> np.ndarray | None:
+        return None if camera is None else person_down(p, camera.gravity_cam, camera.K)
+
+    rows = np.array([frame_features(p, settings, down(p)) if p is not None else (np.nan,) * 4 for p in poses], float)
     rows = rows.reshape(len(poses), 4)
     return GestureFrames(np.asarray(t_s, float), rows[:, 0], rows[:, 1], rows[:, 2:4])
 
