@@ -123,6 +123,29 @@ class ObjectTracker:
             if k not in used:
                 self.open.append(SceneObject(self.region, t_s, t_s, frame_index, blob.box_xyxy_px, blob.area_px,
                                              *size, confirmed=may_start is None or may_start[k]))
+        self._merge_twins()
+
+    def _merge_twins(self) -> None:
+        """Two open objects whose boxes have come to overlap by ``match_iou`` are one object: the older absorbs the
+        newer. An object merged with a passer-by's blob follows that blob away, and what it leaves behind starts a
+        second object at the same place (tuning scene s301: a box on the counter reported twice)."""
+        kept: list[SceneObject] = []
+        for obj in sorted(self.open, key=lambda o: o.first_s):
+            twin = next((k for k in kept if box_iou(k.box_xyxy_px, obj.box_xyxy_px) >= self.match_iou), None)
+            if twin is None:
+                kept.append(obj)
+                continue
+            if obj.last_s >= twin.last_s:
+                twin.box_xyxy_px, twin.last_s, twin.misses = obj.box_xyxy_px, obj.last_s, min(twin.misses, obj.misses)
+            twin.hits += obj.hits
+            twin.confirmed = twin.confirmed or obj.confirmed
+            if obj.area_cm2 > twin.area_cm2 or not np.isfinite(twin.area_cm2):
+                twin.area_cm2, twin.length_cm, twin.width_cm, twin.area_px = (obj.area_cm2, obj.length_cm,
+                                                                              obj.width_cm, obj.area_px)
+            if twin.evidence_image is None and obj.evidence_image is not None:
+                twin.evidence_t_s, twin.evidence_frame_index = obj.evidence_t_s, obj.evidence_frame_index
+                twin.evidence_image = obj.evidence_image
+        self.open = kept
 
     def finish(self) -> list[SceneObject]:
         """Every object that stayed at least the minimum dwell, in order of appearance."""
