@@ -55,6 +55,10 @@ CLIPS = [
     # the clerk standing with folded hands between the hand-overs (the hand-over's nearest look-alike)
     ("tuning", 313, "documents", "folded", "front", "near"),
     ("tuning", 314, "documents", "folded", "oblique", "near"),
+    # a seated clerk behind a raised counter while the customer stands at it for 9-10 s (apology, late): the clerk
+    # is posed less than the customer, the trainee choice's hard case
+    ("tuning", 321, "apology", "late", "front", "near"),
+    ("tuning", 324, "apology", "late", "oblique", "near"),
     ("heldout", 409, "reception", "wrong_class", "tripod_high", "far"),
     ("heldout", 410, "farewell", "late", "tripod_high", "near"),
     ("heldout", 411, "handshake", "late", "tripod_high", "far"),
