@@ -132,9 +132,12 @@ def run_clip(name: str, rb, out: Path, verbose: bool) -> dict:
             if v.arrive_s is None or abs(v.arrive_s - arrive) > 2.0:
                 continue
             tid = int(v.customer.split("#")[1])
-            pts = [np.asarray(p.floor_xy_m) for fr in frames if abs(fr.timestamp_s - v.arrive_s) < 0.15
-                   for p in fr.persons if p.track_id == tid and p.floor_xy_m is not None]
-            d = float(np.linalg.norm(pts[0] - xy)) if pts else 9.0
+            # the visit's track where it was nearest in time to its arrival (within 0.5 s: an arrival taken across
+            # an id change lies in the gap before the visit's own track begins)
+            pts = sorted((abs(fr.timestamp_s - v.arrive_s), tuple(p.floor_xy_m)) for fr in frames
+                         if abs(fr.timestamp_s - v.arrive_s) < 0.5
+                         for p in fr.persons if p.track_id == tid and p.floor_xy_m is not None)
+            d = float(np.linalg.norm(np.asarray(pts[0][1]) - xy)) if pts else 9.0
             if best is None or d < best[0]:
                 best = (d, v)
         if best is None or best[0] > 1.0:

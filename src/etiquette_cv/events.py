@@ -199,7 +199,8 @@ class Approach:
     """``leave_s`` is when the customer walked out of the camera's view while still within the near distance."""
 
 
-def _cross_time(t0: float, d0: float, t1: float, d1: float, level: float) -> float:
+def crossing_time(t0: float, d0: float, t1: float, d1: float, level: float) -> float:
+    """When (seconds) a quantity going from ``d0`` at ``t0`` to ``d1`` at ``t1`` crosses ``level``, linearly."""
     if d1 == d0:
         return t1
     u = float(np.clip((level - d0) / (d1 - d0), 0.0, 1.0))
@@ -242,7 +243,7 @@ def _approach_stretches(track_id: int, t_s: np.ndarray, distance_m: np.ndarray, 
         while j >= 0 and not np.isfinite(distance_m[j]):
             j -= 1
         if j >= 0 and t_s[i0] - t_s[j] <= max_gap_s and distance_m[j] >= near_m:
-            arrive = _cross_time(t_s[j], distance_m[j], t_s[i0], distance_m[i0], near_m)
+            arrive = crossing_time(t_s[j], distance_m[j], t_s[i0], distance_m[i0], near_m)
         k = i1 + 1
         while k < len(t_s) and not np.isfinite(distance_m[k]):
             k += 1
@@ -256,7 +257,7 @@ def _approach_stretches(track_id: int, t_s: np.ndarray, distance_m: np.ndarray, 
             while m < len(t_s) and not np.isfinite(distance_m[m]):
                 m += 1
             if m < len(t_s):
-                leave = _cross_time(t_s[p], distance_m[p], t_s[m], distance_m[m], near_m)
+                leave = crossing_time(t_s[p], distance_m[p], t_s[m], distance_m[m], near_m)
         out.append(Approach(track_id, arrive, leave, iv.start_s, iv.end_s, iv.peak_value))
     return out
 

@@ -13,7 +13,8 @@ import pytest
 from etiquette_cv.events import approaches
 from etiquette_cv.geometry.calibration import load_calibration
 from etiquette_cv.geometry.polyline import distance_to_polyline_m, points_in_polygon
-from etiquette_cv.pipeline.analysis import approach_distance_m, approach_station, stitch_approaches
+from etiquette_cv.pipeline.analysis import (approach_distance_m, approach_station, arrivals_across_id_changes,
+                                            stitch_approaches)
 from etiquette_cv.posture.customers import CustomerSeries
 
 # a two-station counter along x (-2.33 … 2.29 m) with its waiting zone beyond its left end, 1.3-2.4 m out
@@ -82,6 +83,30 @@ def test_a_customer_whose_id_changed_at_the_counter_makes_one_visit():
         assert len(stitch_approaches(appr, [first, other], gap_s=2.0, dist_m=1.0)) == 2
     appr = _approaches(first) + _approaches(then, station="B")
     assert len(stitch_approaches(appr, [first, then], gap_s=2.0, dist_m=1.0)) == 2
+
+
+def test_a_visit_first_seen_inside_takes_its_arrival_across_the_id_change():
+    """Tuning scene s301: track 1 waits in the waiting zone, walks toward the counter and is lost 0.3 s after
+    stepping out of the zone within 2 m; track 2 is first seen 0.4 s later 0.3 m on, already within 2 m. Its visit
+    arrives when track 1 came within 2 m outside the zone. A passer-by walking along the counter 3.2 m out who is
+    lost where track 2 begins gives no arrival; nor does a track lost 3 s before."""
+    wait = np.tile([[-3.2, 1.6]], (30, 1))
+    walk = np.column_stack([np.linspace(-3.2, -2.6, 8), np.linspace(1.6, 1.3, 8)])
+    first = _track(1, 0.0, np.vstack([wait, walk]))
+    then = _track(2, 4.1, np.column_stack([np.linspace(-2.3, -1.0, 30), np.linspace(1.2, 0.5, 30)]))
+    appr = [replace(a, station="A") for a in approaches(2, then.t_s, approach_distance_m(then, CAL, NEAR, HYST), NEAR,
+                                                        HYST, 0.5, 2.0)]
+    assert [a.arrive_s for a in appr] == [None]
+    (visit,) = arrivals_across_id_changes(appr, [first, then], CAL, NEAR, HYST, gap_s=2.0, dist_m=1.0)
+    outside_zone = approach_distance_m(first, CAL, NEAR, HYST) < NEAR
+    assert outside_zone.any()
+    assert visit.arrive_s == pytest.approx(float(first.t_s[np.flatnonzero(outside_zone)[0]]), abs=0.1)
+    past = _track(3, 0.0, np.column_stack([np.linspace(-6.0, -2.4, 37), np.full(37, 3.2)]))
+    past.floor_xy_m[-1], past.distance_m[-1] = [-2.4, 1.9], 1.9    # its last point jumped onto the customer
+    late = _track(4, 0.0, np.vstack([wait, walk])[:10])
+    for other in (past, late):
+        (visit,) = arrivals_across_id_changes(appr, [other, then], CAL, NEAR, HYST, gap_s=2.0, dist_m=1.0)
+        assert visit.arrive_s is None
 
 
 def test_a_customer_who_left_is_not_continued_by_the_next_one():
