@@ -13,7 +13,7 @@ import pytest
 from etiquette_cv.events import approaches
 from etiquette_cv.geometry.calibration import load_calibration
 from etiquette_cv.geometry.polyline import distance_to_polyline_m, points_in_polygon
-from etiquette_cv.pipeline.analysis import (approach_distance_m, approach_station, arrivals_across_id_changes,
+from etiquette_cv.pipeline.analysis import (Coming, approach_distance_m, approach_station, arrivals_across_id_changes,
                                             stitch_approaches)
 from etiquette_cv.posture.customers import CustomerSeries
 
@@ -97,7 +97,7 @@ def test_a_visit_first_seen_inside_takes_its_arrival_across_the_id_change():
     appr = [replace(a, station="A") for a in approaches(2, then.t_s, approach_distance_m(then, CAL, NEAR, HYST), NEAR,
                                                         HYST, 0.5, 2.0)]
     assert [a.arrive_s for a in appr] == [None]
-    (visit,) = arrivals_across_id_changes(appr, [first, then], CAL, NEAR, HYST, gap_s=2.0, dist_m=1.0)
+    (visit,) = arrivals_across_id_changes(appr, [first, then], CAL, Coming(NEAR, HYST), gap_s=2.0, dist_m=1.0)
     outside_zone = approach_distance_m(first, CAL, NEAR, HYST) < NEAR
     assert outside_zone.any()
     assert visit.arrive_s == pytest.approx(float(first.t_s[np.flatnonzero(outside_zone)[0]]), abs=0.1)
@@ -105,7 +105,7 @@ def test_a_visit_first_seen_inside_takes_its_arrival_across_the_id_change():
     past.floor_xy_m[-1], past.distance_m[-1] = [-2.4, 1.9], 1.9    # its last point jumped onto the customer
     late = _track(4, 0.0, np.vstack([wait, walk])[:10])
     for other in (past, late):
-        (visit,) = arrivals_across_id_changes(appr, [other, then], CAL, NEAR, HYST, gap_s=2.0, dist_m=1.0)
+        (visit,) = arrivals_across_id_changes(appr, [other, then], CAL, Coming(NEAR, HYST), gap_s=2.0, dist_m=1.0)
         assert visit.arrive_s is None
 
 

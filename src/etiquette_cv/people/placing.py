@@ -149,9 +149,9 @@ class FloorPlacer:
             same = self._overlapped_track(o, t_s) if hint is None and o.owner is None else None
             if same is not None:
                 hint = self._side_of(same)
+            min_score = None if o.landmarks is not None else floor.settings.detector_keypoint_score
             o.floor = estimate_floor(floor, o.xy, o.point_score, o.box if o.detected else None,
-                                     self._known_hip_height(o), behind_hint=hint,
-                                     min_score=None if o.landmarks is not None else floor.settings.detector_keypoint_score)
+                                     self._known_hip_height(o), behind_hint=hint, min_score=min_score)
             o.place = role_from_floor(floor, o.floor) if o.floor is not None else None
             if same is not None and o.floor is not None and (self._contradicts(o, hint)
                                                              or self._clerk_jump(o, same, t_s)):

@@ -3,7 +3,7 @@ counter and approaches, with every setting taken from the rulebook."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -96,15 +96,26 @@ def stitch_approaches(appr: list[Approach], customers: list[CustomerSeries], gap
     return out
 
 
-def arrivals_across_id_changes(appr: list[Approach], customers: list[CustomerSeries], cal: Calibration, near_m: float,
-                               hysteresis_m: float, gap_s: float, dist_m: float, walk_m_s: float = WALK_SPEED_M_S
+@dataclass(frozen=True)
+class Coming:
+    """How a lost track is judged to have been coming to the counter (rulebook ``measurement.customer``)."""
+
+    near_m: float
+    hysteresis_m: float
+    window_s: float = 0.5
+    """Its last ``window_s`` seconds (medians) …"""
+    min_m: float = 0.3
+    """… nearer the counter by at least this (metres) than a second before."""
+
+
+def arrivals_across_id_changes(appr: list[Approach], customers: list[CustomerSeries], cal: Calibration,
+                               coming: Coming, gap_s: float, dist_m: float, walk_m_s: float = WALK_SPEED_M_S
                                ) -> list[Approach]:
     """Approaches first seen inside the near distance (no arrival) whose customer was, a moment before, another
     track take their arrival across the id change: that track ended at most ``gap_s`` seconds before the approach
     began, at most ``dist_m`` plus ``walk_m_s`` per second of the gap (metres) from where it begins, has no
-    approach of its own, and was coming to the counter: lost inside the near distance, or in the ``waiting`` zone, or
-    at least ``APPROACH_MIN_M`` nearer the counter than a second before it was lost (a passer-by walking along the
-    counter who hid the customer is not: tuning t114). The arrival is that track's own last crossing of ``near_m``
+    approach of its own, and was coming to the counter (:func:`_coming`; a passer-by walking along the counter who
+    hid the customer was not: tuning t114). The arrival is that track's own last crossing of ``near_m``
     when it was lost inside, else the crossing between its last sample and the approach's first (tuning scene s301:
     a customer lost for 0.4 s as she walked from the waiting zone to the counter came back as a new track already
     within 2 m, and her visit had no arrival to time 站接 from)."""
@@ -114,40 +125,36 @@ def arrivals_across_id_changes(appr: list[Approach], customers: list[CustomerSer
     out = []
     for a in appr:
         if a.arrive_s is None and loose:
-            arrive = _arrival_before(a, series[a.track_id], loose, cal, near_m, hysteresis_m, gap_s, dist_m, walk_m_s)
+            arrive = _arrival_before(a, series[a.track_id], loose, cal, coming, gap_s, dist_m, walk_m_s)
             a = a if arrive is None else replace(a, arrive_s=arrive)
         out.append(a)
     return out
 
 
-APPROACH_MIN_M = 0.3
-"""A track that came this much nearer the counter in its last second (metres) was coming to it."""
-
-
-def _coming(cs: CustomerSeries, dist: np.ndarray, known: np.ndarray, near_m: float, hysteresis_m: float) -> bool:
-    """Whether a track was coming to the counter when it was lost: inside the near distance over its last half
-    second, in the waiting zone (its approach distance held at the leaving threshold), or nearer by
-    ``APPROACH_MIN_M`` in its last half second than a second before (medians: the last sample of a track lost behind
-    somebody may be theirs, tuning t114)."""
+def _coming(cs: CustomerSeries, dist: np.ndarray, known: np.ndarray, c: Coming) -> bool:
+    """Whether a track was coming to the counter when it was lost: within the near distance over its last
+    ``window_s`` (median), in the waiting zone (its approach distance held at the leaving threshold), or nearer by
+    ``min_m`` over that window than over the same window a second before (medians: the last sample of a track lost
+    behind somebody may be theirs, tuning t114)."""
     k = int(known[-1])
     age = cs.t_s[k] - cs.t_s[known]
-    late, early = known[age < 0.5], known[(age >= 1.0) & (age < 1.5)]
-    if float(np.median(dist[late])) < near_m or (dist[k] == near_m + hysteresis_m and cs.distance_m[k] < dist[k]):
+    late, early = known[age < c.window_s], known[(age >= 1.0) & (age < 1.0 + c.window_s)]
+    if float(np.median(dist[late])) < c.near_m or (dist[k] == c.near_m + c.hysteresis_m and cs.distance_m[k] < dist[k]):
         return True
-    return bool(len(early)) and float(np.median(cs.distance_m[early]) - np.median(cs.distance_m[late])) \
-        >= APPROACH_MIN_M
+    return bool(len(early)) and float(np.median(cs.distance_m[early]) - np.median(cs.distance_m[late])) >= c.min_m
 
 
 def _arrival_before(a: Approach, me: CustomerSeries, loose: dict[int, CustomerSeries], cal: Calibration,
-                    near_m: float, hysteresis_m: float, gap_s: float, dist_m: float, walk_m_s: float) -> float | None:
+                    coming: Coming, gap_s: float, dist_m: float, walk_m_s: float) -> float | None:
     """The arrival (seconds) of approach ``a`` on the nearest track of ``loose`` that ended just before it near where
     it begins (:func:`arrivals_across_id_changes`), None when there is none or it never crossed in."""
+    near_m = coming.near_m
     start_xy = _floor_at(me, a.first_inside_s)
-    mine = approach_distance_m(me, cal, near_m, hysteresis_m)
     k0 = int(np.argmin(np.abs(me.t_s - a.first_inside_s)))
+    first = float(approach_distance_m(me, cal, near_m, coming.hysteresis_m)[k0])   # its distance when first seen
     best = None
     for cs in loose.values():
-        dist = approach_distance_m(cs, cal, near_m, hysteresis_m)
+        dist = approach_distance_m(cs, cal, near_m, coming.hysteresis_m)
         known = np.flatnonzero(np.isfinite(dist) & np.all(np.isfinite(cs.floor_xy_m), axis=1))
         if not len(known) or float(cs.t_s[-1]) > a.first_inside_s:
             continue
@@ -155,14 +162,16 @@ def _arrival_before(a: Approach, me: CustomerSeries, loose: dict[int, CustomerSe
         gap = a.first_inside_s - float(cs.t_s[k])
         d = float(np.linalg.norm(cs.floor_xy_m[k] - start_xy))
         if gap <= gap_s and d <= dist_m + walk_m_s * gap and (best is None or d < best[0]) \
-                and _coming(cs, dist, known, near_m, hysteresis_m):
+                and _coming(cs, dist, known, coming):
             best = (d, cs, dist, known)
     if best is None:
         return None
     _, cs, dist, known = best
     k = int(known[-1])
     if dist[k] >= near_m:   # lost outside: crossed in while unseen
-        return crossing_time(float(cs.t_s[k]), float(dist[k]), a.first_inside_s, float(mine[k0]), near_m)
+        if not np.isfinite(first):
+            return a.first_inside_s
+        return crossing_time(float(cs.t_s[k]), float(dist[k]), a.first_inside_s, first, near_m)
     outside = [int(i) for i in known if dist[i] >= near_m]
     if not outside:
         return None
@@ -239,7 +248,8 @@ def customer_approaches(frames: list[FramePoses], cal: Calibration, camera: Came
             appr.append(replace(a, station=approach_station(cs, a, cal)))
     appr = stitch_approaches(appr, customers, rb.measure("customer", "stitch_gap_s"),
                              rb.measure("customer", "stitch_m"))
-    appr = arrivals_across_id_changes(appr, customers, cal, near, hysteresis, rb.measure("customer", "stitch_gap_s"),
+    coming = Coming(near, hysteresis, rb.measure("customer", "coming_window_s"), rb.measure("customer", "coming_m"))
+    appr = arrivals_across_id_changes(appr, customers, cal, coming, rb.measure("customer", "stitch_gap_s"),
                                       rb.measure("customer", "stitch_m"))
     return customers, ended_out_of_view(appr, frames, camera, customers, rb.measure("customer", "frame_edge_px"),
                                         rb.measure("customer", "max_gap_s"), rb.measure("customer", "walk_out_s"),

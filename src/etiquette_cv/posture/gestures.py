@@ -9,10 +9,6 @@ shoulder direction made square to it, forward their cross product (the way the c
 * **two-handed hand-over** — both wrists at least ``handover_min_forward_m`` ahead of the shoulders and at most
   ``handover_max_gap_m`` apart, below the shoulders, the trunk within ``handover_max_tilt_deg`` of the vertical
   (in a bow, hands folded in front are ahead of the bent body);
-
-"The vertical" is the calibrated one where the camera is calibrated (:func:`person_down`), else the camera's own
-down (a phone at chest height is about level; a phone on a tall tripod looking down 18° read an indicating arm
-10° less raised and an upright clerk 17° tilted against it: tuning role-plays t309, t312).
 * **wave** — the forearm raised (wrist at least ``wave_min_raise_m`` above the elbow): its sideways tilt from the
   body's up (degrees, toward the body's left positive) is kept, for the events stage to count its oscillation. An
   angle, not the wrist's offset in metres: MediaPipe's world landmarks shrink or grow a person (tuning role-play
@@ -23,6 +19,10 @@ down (a phone at chest height is about level; a phone on a tall tripod looking d
   their world landmarks, so a person turned sideways keeps their scale, unlike with the shoulder width). Two hands
   that only line up in the image (one far behind the other) can still count: without a calibration there is no depth
   to tell them apart; the farther person's scale makes the gap read large rather than small.
+
+"The vertical" is the calibrated one where the camera is calibrated (:func:`person_down`), else the camera's own
+down (a phone at chest height is about level; a phone on a tall tripod looking down 18° read an indicating arm
+10° less raised and an upright clerk 17° tilted against it: tuning role-plays t309, t312).
 
 What is measured here is the geometry of MediaPipe's arm landmarks; fingers and palm orientation (fingers
 together, palm obliquely up or out) are not measured (that needs the hand model).
