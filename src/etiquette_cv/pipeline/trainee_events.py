@@ -86,7 +86,10 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
     forearms resting on the desk put both hands forward together at waist height — the hand-over's geometry —
     for as long as the clerk works (tuning role-play t301: a false hand-over for the 3 s the clerk sat typing) — and
     not within 0.5 s of a stand-up or sit-down (``moves``: onset to completion), when the hands push on the desk
-    (tuning role-play t303 and the bundled reception clip: 0.5–0.7 s false hand-overs at each rise). With a
+    (tuning role-play t303 and the bundled reception clip: 0.5–0.7 s false hand-overs at each rise). An indicating
+    gesture too is looked for only while the trainee stands: seated, forearms on the desk read as an arm extended and
+    raised 55–70° (tuning role-play t311: a false one for 1.2 s); the scenarios indicate the seat after the stand-up
+    and the bow. With a
     calibrated ``camera`` the arms are measured against the true vertical (:func:`~..posture.gestures.person_down`)."""
     poses = []
     for f in frames:
@@ -102,6 +105,7 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
         k = np.clip(np.searchsorted(stance_t_s, t), 0, len(stance_t_s) - 1)
         seated = ~np.asarray(standing, bool)[k]
         features.hand_over = np.where(seated & np.isfinite(features.hand_over), 0.0, features.hand_over)
+        features.indicate = np.where(seated & np.isfinite(features.indicate), 0.0, features.indicate)
     for a, b in moves:
         rising = (t >= a - 0.5) & (t <= b + 0.5) & np.isfinite(features.hand_over)
         features.hand_over = np.where(rising, 0.0, features.hand_over)
