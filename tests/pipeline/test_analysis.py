@@ -85,6 +85,10 @@ def test_a_customer_whose_id_changed_at_the_counter_makes_one_visit():
     assert len(stitch_approaches(appr, [first, then], gap_s=2.0, dist_m=1.0)) == 2
 
 
+def _distances(*tracks: CustomerSeries) -> dict[int, np.ndarray]:
+    return {cs.track_id: approach_distance_m(cs, CAL, NEAR, HYST) for cs in tracks}
+
+
 def test_a_visit_first_seen_inside_takes_its_arrival_across_the_id_change():
     """Tuning scene s301: track 1 waits in the waiting zone, walks toward the counter and is lost 0.3 s after
     stepping out of the zone within 2 m; track 2 is first seen 0.4 s later 0.3 m on, already within 2 m. Its visit
@@ -97,7 +101,8 @@ def test_a_visit_first_seen_inside_takes_its_arrival_across_the_id_change():
     appr = [replace(a, station="A") for a in approaches(2, then.t_s, approach_distance_m(then, CAL, NEAR, HYST), NEAR,
                                                         HYST, 0.5, 2.0)]
     assert [a.arrive_s for a in appr] == [None]
-    (visit,) = arrivals_across_id_changes(appr, [first, then], CAL, Coming(NEAR, HYST), gap_s=2.0, dist_m=1.0)
+    (visit,) = arrivals_across_id_changes(appr, [first, then], _distances(first, then), Coming(NEAR, HYST), gap_s=2.0,
+                                          dist_m=1.0)
     outside_zone = approach_distance_m(first, CAL, NEAR, HYST) < NEAR
     assert outside_zone.any()
     assert visit.arrive_s == pytest.approx(float(first.t_s[np.flatnonzero(outside_zone)[0]]), abs=0.1)
@@ -105,7 +110,8 @@ def test_a_visit_first_seen_inside_takes_its_arrival_across_the_id_change():
     past.floor_xy_m[-1], past.distance_m[-1] = [-2.4, 1.9], 1.9    # its last point jumped onto the customer
     late = _track(4, 0.0, np.vstack([wait, walk])[:10])
     for other in (past, late):
-        (visit,) = arrivals_across_id_changes(appr, [other, then], CAL, Coming(NEAR, HYST), gap_s=2.0, dist_m=1.0)
+        (visit,) = arrivals_across_id_changes(appr, [other, then], _distances(other, then), Coming(NEAR, HYST),
+                                              gap_s=2.0, dist_m=1.0)
         assert visit.arrive_s is None
 
 

@@ -108,7 +108,7 @@ class Coming:
     """… nearer the counter by at least this (metres) than a second before."""
 
 
-def arrivals_across_id_changes(appr: list[Approach], customers: list[CustomerSeries], cal: Calibration,
+def arrivals_across_id_changes(appr: list[Approach], customers: list[CustomerSeries], distances: dict[int, np.ndarray],
                                coming: Coming, gap_s: float, dist_m: float, walk_m_s: float = WALK_SPEED_M_S
                                ) -> list[Approach]:
     """Approaches first seen inside the near distance (no arrival) whose customer was, a moment before, another
@@ -118,14 +118,15 @@ def arrivals_across_id_changes(appr: list[Approach], customers: list[CustomerSer
     hid the customer was not: tuning t114). The arrival is that track's own last crossing of ``near_m``
     when it was lost inside, else the crossing between its last sample and the approach's first (tuning scene s301:
     a customer lost for 0.4 s as she walked from the waiting zone to the counter came back as a new track already
-    within 2 m, and her visit had no arrival to time 站接 from)."""
+    within 2 m, and her visit had no arrival to time 站接 from). ``distances``: each track's approach distance
+    (:func:`approach_distance_m`, metres) by track id."""
     series = {cs.track_id: cs for cs in customers}
     owned = {a.track_id for a in appr} | {a.end_track_id for a in appr if a.end_track_id is not None}
     loose = {tid: cs for tid, cs in series.items() if tid not in owned}
     out = []
     for a in appr:
         if a.arrive_s is None and loose:
-            arrive = _arrival_before(a, series[a.track_id], loose, cal, coming, gap_s, dist_m, walk_m_s)
+            arrive = _arrival_before(a, series[a.track_id], loose, distances, coming, gap_s, dist_m, walk_m_s)
             a = a if arrive is None else replace(a, arrive_s=arrive)
         out.append(a)
     return out
@@ -144,19 +145,22 @@ def _coming(cs: CustomerSeries, dist: np.ndarray, known: np.ndarray, c: Coming) 
     return bool(len(early)) and float(np.median(cs.distance_m[early]) - np.median(cs.distance_m[late])) >= c.min_m
 
 
-def _arrival_before(a: Approach, me: CustomerSeries, loose: dict[int, CustomerSeries], cal: Calibration,
-                    coming: Coming, gap_s: float, dist_m: float, walk_m_s: float) -> float | None:
+def _arrival_before(a: Approach, me: CustomerSeries, loose: dict[int, CustomerSeries],
+                    distances: dict[int, np.ndarray], coming: Coming, gap_s: float, dist_m: float, walk_m_s: float
+                    ) -> float | None:
     """The arrival (seconds) of approach ``a`` on the nearest track of ``loose`` that ended just before it near where
     it begins (:func:`arrivals_across_id_changes`), None when there is none or it never crossed in."""
     near_m = coming.near_m
     start_xy = _floor_at(me, a.first_inside_s)
     k0 = int(np.argmin(np.abs(me.t_s - a.first_inside_s)))
-    first = float(approach_distance_m(me, cal, near_m, coming.hysteresis_m)[k0])   # its distance when first seen
+    first = float(distances[me.track_id][k0])   # its distance when first seen
     best = None
     for cs in loose.values():
-        dist = approach_distance_m(cs, cal, near_m, coming.hysteresis_m)
+        if float(cs.t_s[-1]) > a.first_inside_s:
+            continue
+        dist = distances[cs.track_id]
         known = np.flatnonzero(np.isfinite(dist) & np.all(np.isfinite(cs.floor_xy_m), axis=1))
-        if not len(known) or float(cs.t_s[-1]) > a.first_inside_s:
+        if not len(known):
             continue
         k = int(known[-1])
         gap = a.first_inside_s - float(cs.t_s[k])
@@ -241,15 +245,16 @@ def customer_approaches(frames: list[FramePoses], cal: Calibration, camera: Came
     customers = measure_customers(frames, camera, cal.counter)
     appr = []
     near, hysteresis = rb.near_m, rb.measure("customer", "hysteresis_m")
+    distances = {cs.track_id: approach_distance_m(cs, cal, near, hysteresis) for cs in customers}
     for cs in customers:
-        for a in approaches(cs.track_id, cs.t_s, approach_distance_m(cs, cal, near, hysteresis), near, hysteresis,
+        for a in approaches(cs.track_id, cs.t_s, distances[cs.track_id], near, hysteresis,
                             rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s"),
                             rb.measure("customer", "rejoin_s")):
             appr.append(replace(a, station=approach_station(cs, a, cal)))
     appr = stitch_approaches(appr, customers, rb.measure("customer", "stitch_gap_s"),
                              rb.measure("customer", "stitch_m"))
     coming = Coming(near, hysteresis, rb.measure("customer", "coming_window_s"), rb.measure("customer", "coming_m"))
-    appr = arrivals_across_id_changes(appr, customers, cal, coming, rb.measure("customer", "stitch_gap_s"),
+    appr = arrivals_across_id_changes(appr, customers, distances, coming, rb.measure("customer", "stitch_gap_s"),
                                       rb.measure("customer", "stitch_m"))
     return customers, ended_out_of_view(appr, frames, camera, customers, rb.measure("customer", "frame_edge_px"),
                                         rb.measure("customer", "max_gap_s"), rb.measure("customer", "walk_out_s"),

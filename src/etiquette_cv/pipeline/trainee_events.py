@@ -51,11 +51,13 @@ def facing_camera_reason(turned_deg: float, min_turned_deg: float) -> tuple[str,
             "——请把手机放在学员侧面（偏离正前方40°–90°），或进行标定")
 
 
-def skyline_px(cal: Calibration | None) -> np.ndarray | None:
-    """The counter's top front edge in the image (pixels), None without a calibration."""
+def skyline_px(cal: Calibration | None, camera=None) -> np.ndarray | None:
+    """The counter's top front edge in the image (pixels), None without a calibration; ``camera``: the calibration
+    already solved (else it is solved here)."""
     if cal is None:
         return None
-    return np.asarray(counter_skyline_px(solve_camera(cal), cal.counter.edge_m, cal.counter.height_m,
+    camera = camera if camera is not None else solve_camera(cal)
+    return np.asarray(counter_skyline_px(camera, cal.counter.edge_m, cal.counter.height_m,
                                          clerk_side=-cal.counter.customer_side))
 
 
@@ -66,15 +68,15 @@ def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Ruleboo
     (:func:`~etiquette_cv.training.trainee.parse_trainee_hint`) names who the trainee is when the automatic choice
     is wrong."""
     duration = frames[-1].timestamp_s - frames[0].timestamp_s if len(frames) > 1 else 0.0
+    camera = None if cal is None else solve_camera(cal)
     if cal is not None:
-        events, trainee = _calibrated_events(frames, cal, rb, name, duration, trainee_hint)
+        events, trainee = _calibrated_events(frames, cal, camera, rb, name, duration, trainee_hint)
     else:
         events, trainee = _uncalibrated_events(frames, rb, duration, trainee_hint)
     if trainee is not None:
         moves = [(e.start_s, e.end_s) for e in events.events if e.kind in ("stand_up", "sit_down")]
-        camera = None if cal is None else solve_camera(cal)
-        events.events += _gestures(frames, trainee.track_id, rb, skyline_px(cal), events.t_s, events.standing, moves,
-                                   camera)
+        events.events += _gestures(frames, trainee.track_id, rb, skyline_px(cal, camera), events.t_s, events.standing,
+                                   moves, camera)
     return events, trainee
 
 
@@ -118,11 +120,10 @@ def _stand_point(rb: Rulebook) -> str:
     return str(greet[0].value("stand_point")) if greet else "onset"
 
 
-def _calibrated_events(frames: list[FramePoses], cal, rb: Rulebook, name: str, duration: float,
+def _calibrated_events(frames: list[FramePoses], cal, camera, rb: Rulebook, name: str, duration: float,
                        trainee_hint: str | int = "auto") -> tuple[TraineeEvents, Trainee | None]:
     """The clerk's events (the station's clerk seen longest is the trainee, or the station ``trainee_hint`` names)
-    and the customer cues, in seconds."""
-    camera = solve_camera(cal)
+    and the customer cues, in seconds, through the solved ``camera`` of ``cal``."""
     obs = analyse(frames, cal, camera, rb, name, duration)
     if not obs.clerks:
         return TraineeEvents([], duration, not_measured={"*": NO_STATION[0]},

@@ -62,6 +62,11 @@ class SceneObject:
         """How long it stayed, seconds (first to last sighting)."""
         return self.last_s - self.first_s
 
+    def keep_larger(self, area_cm2: float, length_cm: float, width_cm: float, area_px: float) -> None:
+        """Take a sighting's size (cm², cm, cm, pixels) when it is known and larger than the largest kept so far."""
+        if np.isfinite(area_cm2) and not self.area_cm2 >= area_cm2:
+            self.area_cm2, self.length_cm, self.width_cm, self.area_px = area_cm2, length_cm, width_cm, area_px
+
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two (x0, y0, x1, y1) boxes."""
@@ -109,9 +114,7 @@ class ObjectTracker:
             obj.last_s, obj.hits, obj.misses = t_s, obj.hits + 1, 0
             obj.confirmed = obj.confirmed or may_start is None or may_start[best]
             obj.box_xyxy_px = blob.box_xyxy_px
-            if np.isfinite(size[0]) and not obj.area_cm2 >= size[0]:
-                obj.area_cm2, obj.length_cm, obj.width_cm = size
-                obj.area_px = blob.area_px
+            obj.keep_larger(*size, blob.area_px)
             if obj.evidence_image is None and obj.confirmed and obj.duration_s >= self.min_dwell_s:
                 obj.evidence_t_s, obj.evidence_frame_index = t_s, frame_index
                 obj.evidence_image = pack_image(image)
@@ -139,9 +142,7 @@ class ObjectTracker:
                 twin.box_xyxy_px, twin.last_s, twin.misses = obj.box_xyxy_px, obj.last_s, min(twin.misses, obj.misses)
             twin.hits += obj.hits
             twin.confirmed = twin.confirmed or obj.confirmed
-            if obj.area_cm2 > twin.area_cm2 or not np.isfinite(twin.area_cm2):
-                twin.area_cm2, twin.length_cm, twin.width_cm, twin.area_px = (obj.area_cm2, obj.length_cm,
-                                                                              obj.width_cm, obj.area_px)
+            twin.keep_larger(obj.area_cm2, obj.length_cm, obj.width_cm, obj.area_px)
             if twin.evidence_image is None and obj.evidence_image is not None:
                 twin.evidence_t_s, twin.evidence_frame_index = obj.evidence_t_s, obj.evidence_frame_index
                 twin.evidence_image = obj.evidence_image
