@@ -147,3 +147,22 @@ def test_a_clerks_box_ends_where_the_counter_hides_them_and_a_customers_box_is_w
     customer = cam.project(body_points(0.3, 1.2, -90.0))
     whole = np.array([customer[:, 0].min(), customer[:, 1].min(), customer[:, 0].max(), customer[:, 1].max()])
     assert np.allclose(model.visible_box_px(whole, np.array([0.3, 1.2])), whole, atol=1e-3)
+
+
+def test_a_clerk_cut_by_the_frames_bottom_edge_seen_from_behind_is_placed_at_their_station():
+    # over the shoulder: the camera stands behind the clerks; the seated clerk's hips are below the frame and the
+    # detector's box ends a few pixels short of the bottom edge, over the floor under the counter top (which the
+    # counter hides): that box bottom says nothing about where the body ends (tuning t116)
+    cam = truth_camera(2.5, 30.0, 90.0)
+    model = floor_model(cam, stations=("A", "B"))
+    pts = body_points(1.2, -0.75, 90.0, sitting=True)
+    px, score = observed(cam, pts)
+    assert np.all(px[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER], 1] < H) and np.all(px[[L.LEFT_HIP, L.RIGHT_HIP], 1] > H)
+    score[[L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE,
+           L.LEFT_HEEL, L.RIGHT_HEEL]] = 0.05
+    in_frame = np.all((px >= 0) & (px < [W, H]), axis=1)
+    box = np.array([px[in_frame, 0].min(), px[in_frame, 1].min(), px[in_frame, 0].max(), H - 6.0])
+    assert model.hidden_by_counter(np.array([(box[0] + box[2]) / 2, box[3]]), 0.0)
+    est = estimate_floor(model, px, score, box, min_score=0.3)
+    assert est is not None and est.source == "shoulders"
+    assert role_from_floor(model, est) == ("clerk", "B")

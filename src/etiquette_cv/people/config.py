@@ -37,6 +37,12 @@ class PeopleConfig:
     there for minutes, often at the edge of the picture (tuning scene twin s305: a waiting customer whose head the
     frame top cut scored 0.13-0.22 and was missed for 8 s) - unless somebody tracked stood there within
     ``start_gap_s``."""
+    counter_min_score: float = 0.15
+    """The same for a detection standing on the customers' side within ``counter_min_score_within_m`` of the
+    counter edge, unless somebody tracked stood there within ``start_gap_s``: seen from the clerks' side the
+    counter hides a customer's legs (tuning t116: a customer at the counter, 150 px tall, scored 0.20-0.24 for
+    5 s and was never found once her first track was lost)."""
+    counter_min_score_within_m: float = 1.0
     start_gap_s: float = 1.0
     """How recently a tracked person must have been seen to count as the one a new detection belongs to: a weak
     detection where they stood continues their track; a detection whose box overlaps theirs (``merge_iou``, nobody

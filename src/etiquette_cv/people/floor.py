@@ -62,6 +62,10 @@ class RoleSettings:
     a seated clerk's shoulders score 0.45-0.7)."""
     role_switch_s: float = 1.0
     """A tracked person's role changes only after the new role has held this long (hysteresis)."""
+    frame_edge_px: float = 12.0
+    """A detector box ending this close to the frame's bottom edge was cut by the frame (its bottom runs 5-9 px
+    short of the edge): it does not tell where the visible body ends (tuning t116: a clerk seen from behind, cut
+    at the hips, was put on the far side of the counter and never placed)."""
 
 
 @dataclass(frozen=True)
@@ -247,7 +251,8 @@ def estimate_floor(model: FloorModel, xy_px: np.ndarray, score: np.ndarray,
     feet = []
     # the bottom of the person's image box seen through the counter: their lower body ends at the counter, so they
     # stand on its far side (this holds for the detector's box and for a box of invented landmarks alike)
-    counter_hid = box_xyxy_px is not None and bool(model.hidden_by_counter(
+    box_ends_in_view = box_xyxy_px is not None and box_xyxy_px[3] < h - s.frame_edge_px
+    counter_hid = box_ends_in_view and bool(model.hidden_by_counter(
         np.array([(box_xyxy_px[0] + box_xyxy_px[2]) / 2, box_xyxy_px[3]], float), 0.0))
     for ankle, heel in _FEET:
         for idx, z in ((int(ankle), geo.ankle_height_m), (int(heel), geo.heel_height_m)):
@@ -284,7 +289,7 @@ def estimate_floor(model: FloorModel, xy_px: np.ndarray, score: np.ndarray,
         est = _segment_estimate(model, px, heights, standing, name, counter_hid, behind_hint)
         if est is not None:
             return est
-    if box_xyxy_px is not None and box_xyxy_px[3] < h - 2:
+    if box_ends_in_view:
         px = np.array([(box_xyxy_px[0] + box_xyxy_px[2]) / 2, box_xyxy_px[3]], float)
         if not model.hidden_by_counter(px, 0.0):
             p = cam.pixel_to_floor(px)

@@ -165,7 +165,7 @@ class FloorPlacer:
                 continue
             kept.append(o)
             if o.owner is None and o.floor is not None and o.score < cfg.tracking.activation_score \
-                    and o.score >= self._start_score_at(o.place[0]) and not self._near_a_track(o, t_s):
+                    and o.score >= self._start_score_at(o) and not self._near_a_track(o, t_s):
                 o.score = cfg.tracking.activation_score
         return kept, rejected
 
@@ -179,9 +179,12 @@ class FloorPlacer:
                    and float(np.linalg.norm(o.floor.xy_m - tr.floor_xy_m)) < self.config.same_place_m
                    for tr in self._tracks.values() if tr.floor_xy_m is not None)
 
-    def _start_score_at(self, role: str) -> float:
-        """The detector score from which a detection standing at a place of this role starts a track (0-1)."""
+    def _start_score_at(self, o: Observation) -> float:
+        """The detector score from which a detection standing where ``o`` stands starts a track (0-1)."""
         cfg = self.config
+        role = o.place[0]
+        if role == "customer" and 0.0 <= o.floor.signed_distance_m <= cfg.counter_min_score_within_m:
+            return cfg.counter_min_score
         start = {"clerk": cfg.station_min_score, "waiting": cfg.waiting_min_score}
         return start.get(role, cfg.tracking.activation_score)
 
