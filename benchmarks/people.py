@@ -9,7 +9,8 @@ Runs the product's people stage (`etiquette_cv.pipeline.run_people`) on the rand
   what other people and the frame edge hide), so a person still outside the room counts only once at least half
   of their height shows through the doorway (before, a 36-px sliver behind the door frame counted as a person
   to find: 70 such person-frames in the tuning split, 20 in the held-out one); a found person matches a truth
-  person when their boxes overlap with IoU >= 0.3 (Hungarian matching per frame); found people matched to smaller or hidden truth people are neither hits nor false positives;
+  person when their boxes overlap with IoU >= 0.3 (Hungarian matching per frame); found people matched to
+  smaller or hidden truth people are neither hits nor false positives;
 * ID switches: per truth person, changes of the matched track id between consecutive matched frames; and apart,
   those where the person was clearly seen in both frames (at least CLEAR_FRACTION of the body inside the frame and
   not hidden by other people; the counter may hide a clerk's legs): where one person hides most of another, the
