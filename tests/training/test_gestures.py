@@ -82,14 +82,28 @@ def test_a_handshake_is_a_hand_at_another_persons_hand_and_its_duration_is_measu
     frames = []
     for i, ti in enumerate(t):
         near = 2.0 <= ti < 5.5                       # 3.5 s of hands 0.1 m apart, else 1 m apart (at 200 px/m)
-        other = _person(2, (660, 420) if near else (840, 420), centre_px=(800.0, 380.0))
-        frames.append(FramePoses(i, float(ti), 1280, 720, [_person(1, (640, 420)), other]))
+        other = _person(2, (660, 350) if near else (840, 350), centre_px=(800.0, 380.0))
+        frames.append(FramePoses(i, float(ti), 1280, 720, [_person(1, (640, 350)), other]))   # 0.15 m above the hips
     contact = measure_hand_contact(frames, 1, S)
     f = GestureFrames(t, np.zeros(len(t)), np.zeros(len(t)), np.full((len(t), 2), np.nan), contact)
     shakes = [g for g in detect_gestures(f, S) if g.kind == "handshake"]
     assert len(shakes) == 1 and abs(shakes[0].duration_s - 3.4) < 0.15
-    alone = measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [_person(1, (640, 420))])], 1, S)
+    alone = measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [_person(1, (640, 350))])], 1, S)
     assert alone.tolist() == [0.0]
+
+
+def test_hands_hanging_at_the_sides_that_meet_in_the_image_are_no_handshake():
+    """Tuning role-play t305 (oblique, the customer in front of the clerk): the clerk's hand hanging at her side
+    and the customer's, 0.36 m apart at the farther one's scale, read as a handshake for 1.5 s before the grip and
+    2 s after it. A hand held out (``handshake_min_raise_m`` above its hip) at the same place is one."""
+    from etiquette_cv.core import FramePoses
+    from etiquette_cv.posture.gestures import measure_hand_contact
+    other = _person(2, (660, 420), centre_px=(800.0, 380.0))
+    hanging = _person(1, (640, 420))                      # 0.2 m below the hips
+    assert measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [hanging, other])], 1, S).tolist() == [0.0]
+    held_out = _person(1, (640, 350))                     # 0.15 m above them
+    other = _person(2, (660, 350), centre_px=(800.0, 380.0))
+    assert measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [held_out, other])], 1, S).tolist() == [1.0]
 
 
 def test_hands_that_meet_only_at_a_near_persons_scale_are_no_handshake():
@@ -97,10 +111,10 @@ def test_hands_that_meet_only_at_a_near_persons_scale_are_no_handshake():
     the near one's scale, 0.6 m at the far one's: not a handshake (the far one's scale is the one used)."""
     from etiquette_cv.core import FramePoses
     from etiquette_cv.posture.gestures import measure_hand_contact
-    near = _person(1, (640, 420), centre_px=(560.0, 380.0), px_per_m=400.0)
-    far = _person(2, (700, 420), centre_px=(720.0, 330.0), px_per_m=100.0)
+    near = _person(1, (640, 330), centre_px=(560.0, 380.0), px_per_m=400.0)   # held out, 0.125 m above the hips
+    far = _person(2, (700, 330), centre_px=(720.0, 330.0), px_per_m=100.0)
     assert measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [near, far])], 1, S).tolist() == [0.0]
-    closer = _person(2, (670, 420), centre_px=(720.0, 330.0), px_per_m=100.0)   # 30 px = 0.3 m at 100 px/m
+    closer = _person(2, (670, 330), centre_px=(720.0, 330.0), px_per_m=100.0)   # 30 px = 0.3 m at 100 px/m
     assert measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [near, closer])], 1, S).tolist() == [1.0]
 
 

@@ -102,7 +102,7 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
     t = np.array([f.timestamp_s for f in frames], float)
     settings = rb.gesture_settings()
     features = measure_gestures(t, poses, settings, camera)
-    features.hand_contact = measure_hand_contact(frames, track_id, settings)
+    features.hand_contact = measure_hand_contact(frames, track_id, settings, camera)
     if standing is not None and stance_t_s is not None and len(stance_t_s):
         k = np.clip(np.searchsorted(stance_t_s, t), 0, len(stance_t_s) - 1)
         seated = ~np.asarray(standing, bool)[k]

@@ -14,7 +14,9 @@ shoulder direction made square to it, forward their cross product (the way the c
   angle, not the wrist's offset in metres: MediaPipe's world landmarks shrink or grow a person (tuning role-play
   t302, seen 30°–60° from the side: a forearm of 0.25 m read 0.19–0.20 m long, a ±25° wave ±0.06 m);
 * **hand contact** (a handshake) — in the image, since each person's world landmarks have their own origin: one of
-  the person's wrists within ``handshake_max_gap_m`` of another person's wrist, the image gap turned into metres
+  the person's wrists held out (at least ``handshake_min_raise_m`` above its hip along the vertical: hands hanging at
+  the sides of two people who overlap in the image meet there too, tuning role-play t305) within
+  ``handshake_max_gap_m`` of another person's wrist, the image gap turned into metres
   with the image scale of the farther of the two (pixels per metre from their own seen upper-body landmarks against
   their world landmarks, so a person turned sideways keeps their scale, unlike with the shoulder width). Two hands
   that only line up in the image (one far behind the other) can still count: without a calibration there is no depth
@@ -64,6 +66,9 @@ class GestureSettings:
     handshake_max_gap_m: float = 0.55
     """A handshake's two wrists are this close (metres at the farther person's image scale): 0.15–0.26 m in a grip
     (rendered role-plays), plus the scale's error for people at different depths and the wrists' noise."""
+    handshake_min_raise_m: float = 0.10
+    """… the person's own wrist at least this far above its hip along the vertical (metres): in a grip it is
+    0.15-0.27 m above, hanging or folded in front -0.06-0.03 m (rendered role-plays t305, t308, t311, t313)."""
     handshake_min_s: float = 0.5
     handshake_max_hidden_s: float = 1.5
     """Hands in contact before and after a stretch this long where the wrists were not seen (they hide each other in
@@ -201,16 +206,21 @@ def image_scale_px_per_m(person: PersonPose, visibility: float = 0.5) -> float:
     return float((img * world).sum() / spread) if spread > 1e-4 else float("nan")
 
 
-def hand_contact(person: PersonPose, others: list[PersonPose], settings: GestureSettings) -> float:
-    """1.0 when one of ``person``'s wrists is within ``handshake_max_gap_m`` of another person's wrist (image gap at
-    the farther one's image scale), 0.0 when not (or nobody else is there), NaN when their wrists or their scale, or
-    every other person's wrists, are not seen."""
+def hand_contact(person: PersonPose, others: list[PersonPose], settings: GestureSettings,
+                 down: np.ndarray | None = None) -> float:
+    """1.0 when one of ``person``'s wrists is held out (``handshake_min_raise_m`` above its hip along ``down``, the
+    vertical in the world landmarks' axes: :func:`person_down`, default a level camera's down) and within
+    ``handshake_max_gap_m`` of another person's wrist (image gap at the farther one's image scale), 0.0 when not
+    (or nobody else is there), NaN when their wrists or their scale, or every other person's wrists, are not
+    seen."""
     seen = np.minimum(person.visibility, person.presence) >= settings.visibility
     mine_scale = image_scale_px_per_m(person, settings.visibility)
     if not seen[list(_WR)].any() or not mine_scale > 0:
         return float("nan")
-    xy = person.image_xy_px
-    mine = [xy[k] for k in _WR if seen[k]]
+    xy, w = person.image_xy_px, np.asarray(person.world_xyz_m, float)
+    down_cam = _LEVEL_DOWN if down is None else np.asarray(down, float)
+    mine = [xy[k] for k, hip in zip(_WR, _HIP) if seen[k] and seen[hip]
+            and float((w[hip] - w[k]) @ down_cam) >= settings.handshake_min_raise_m]
     any_seen = False
     for o in others:
         o_seen = np.minimum(o.visibility, o.presence) >= settings.visibility
@@ -225,11 +235,15 @@ def hand_contact(person: PersonPose, others: list[PersonPose], settings: Gesture
     return 0.0 if any_seen or not others else float("nan")
 
 
-def measure_hand_contact(frames: list, track_id: int, settings: GestureSettings = GestureSettings()) -> np.ndarray:
-    """Per frame (``FramePoses``), whether the person ``track_id`` has a hand at another person's hand (1/0/NaN)."""
+def measure_hand_contact(frames: list, track_id: int, settings: GestureSettings = GestureSettings(),
+                         camera=None) -> np.ndarray:
+    """Per frame (``FramePoses``), whether the person ``track_id`` has a hand held out at another person's hand
+    (1/0/NaN); ``camera``: the calibrated camera whose vertical is used (None: a level camera)."""
     out = np.full(len(frames), np.nan)
     for i, f in enumerate(frames):
         me = next((p for p in f.persons if p.track_id == track_id), None)
         if me is not None:
-            out[i] = hand_contact(me, [p for p in f.persons if p.track_id != track_id], settings)
+            down = None if camera is None or me.landmarks_source != "mediapipe" else \
+                person_down(me, camera.gravity_cam, camera.K)
+            out[i] = hand_contact(me, [p for p in f.persons if p.track_id != track_id], settings, down)
     return out
