@@ -138,3 +138,31 @@ def test_a_held_lateral_lean_keeps_a_turned_shoulder_line_from_taking_a_bow():
     # a real sideways lean without a bend is read as a lean, not as a bend (the stance pass does not hold it)
     lean = fitter.fit(_pose_from_model(fitter, np.array([*anchor, 0.0, np.radians(8.0)])), "stand", hip_anchor_m=anchor)
     assert abs(lean.flexion_deg) < 1.0 and abs(lean.lateral_deg - 8.0) < 0.5
+
+
+def _ears_dropped(pose: PersonPose, dy_px: float) -> PersonPose:
+    """The same pose with both ears moved ``dy_px`` down in the image (shoulders and hips where they were)."""
+    xy = pose.image_xy_px.copy()
+    xy[[Landmark.LEFT_EAR, Landmark.RIGHT_EAR], 1] += dy_px
+    return PersonPose(1, "clerk", xy, pose.image_z, pose.world_xyz_m, pose.visibility, pose.presence)
+
+
+def test_in_a_deep_bend_the_ears_are_weighed_less_and_a_dropped_head_does_not_deepen_the_bow():
+    # bows_front (camera in front): in 45-90° bows MediaPipe's ears drop 5-13 px past the true ones (and a person
+    # may bow the head), which the trunk model holds in line with the trunk: the bow read 5-10° deep. A fit bent
+    # past deep_bend_from_deg is made again with the ears weighed down to deep_bend_head_weight.
+    cam = VirtualCamera.look_at([0.0, 3.5, 2.6], [0.0, -0.7, 1.1], 60.0, 1280, 720)
+    place = PersonPlace(np.array([0.0, -0.7]), np.array([0.0, 1.0]))
+    anchor = np.array([0.0, -0.7, 0.92])
+    reads = {}
+    for deep_weight in (1.0, 0.0):
+        fitter = TrunkFitter(cam, place, settings=FitSettings(deep_bend_head_weight=deep_weight))
+        for angle in (15.0, 60.0):
+            pose = _pose_from_model(fitter, np.array([*anchor, np.radians(angle), 0.0]))
+            # true landmarks: right either way
+            assert abs(fitter.fit(pose, "stand", hip_anchor_m=anchor).flexion_deg - angle) < 1.0
+            reads[deep_weight, angle] = fitter.fit(_ears_dropped(pose, 10.0), "stand",
+                                                   hip_anchor_m=anchor).flexion_deg
+    assert reads[1.0, 60.0] > 62.5                      # the ears weighed fully: 2.8° deep …
+    assert abs(reads[0.0, 60.0] - 60.0) < 0.5           # … not with the deep bend's weight
+    assert reads[0.0, 15.0] == reads[1.0, 15.0]         # a small bow keeps the head's lever arm

@@ -71,6 +71,14 @@ class FitSettings:
     ears in a bow, are no longer balanced and reception's 30° bow read 37.8-38° (no class), so 0.3."""
     head_weight: float = 1.0
     """Weight of the ears' midpoint relative to a shoulder or hip landmark."""
+    deep_bend_head_weight: float = 0.0
+    """The ears' weight in a deep bend: a frame whose fit bends past ``deep_bend_from_deg`` is fitted again with the
+    ears weighed from ``head_weight`` down to this at ``deep_bend_full_deg`` (linearly). The trunk angle is the
+    hips-shoulders line; the head held in line helps a small bend toward the camera (its lever arm), but in a deep
+    one MediaPipe's ears drop further than the true ears (rendered bows clips: 5-13 px) and a person may bow the
+    head: with the ears weighed fully bows_front/bows_side read their 45°, 60° and 90° bows 5-10° deep."""
+    deep_bend_from_deg: float = 30.0
+    deep_bend_full_deg: float = 50.0
     flexion_prior_sigma_deg: float = 35.0
     """A weak prior toward an upright trunk. From a camera in front of the person, a forward bend and a backward
     lean by twice the camera's elevation angle foreshorten the trunk alike; the prior settles such ties."""
@@ -200,17 +208,19 @@ class TrunkFitter:
         lo, hi = self.bounds(stance)
         return levenberg_marquardt(residuals, np.clip(x0, lo, hi), lo, hi)
 
-    def _observe(self, pose: PersonPose) -> tuple[np.ndarray, np.ndarray]:
+    def _observe(self, pose: PersonPose, head_weight: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Normalised image positions (5, 2) of the modelled points and their weights (0 = not visible): the
-        shoulders, the hips and the ears' midpoint (the head's lever arm makes a bow toward the camera visible)."""
+        shoulders, the hips and the ears' midpoint (the head's lever arm makes a bow toward the camera visible),
+        the ears weighed ``head_weight`` (default: the settings')."""
         s = self.settings
+        head_weight = s.head_weight if head_weight is None else head_weight
         idx = [_LS, _RS, _LH, _RH]
         vis = np.minimum(pose.visibility[idx], pose.presence[idx])
         w = np.where(vis >= s.min_visibility, 1.0, 0.0)
         ears = [Landmark.LEFT_EAR, Landmark.RIGHT_EAR]
         ear_ok = np.all(np.minimum(pose.visibility[ears], pose.presence[ears]) >= s.min_visibility)
         px = np.vstack([pose.image_xy_px[idx], pose.image_xy_px[ears].mean(axis=0, keepdims=True)]).astype(float)
-        return self._undistort(px), np.append(w, s.head_weight if ear_ok else 0.0)
+        return self._undistort(px), np.append(w, head_weight if ear_ok else 0.0)
 
     def legs_seen(self, pose: PersonPose) -> bool:
         """Whether a knee is seen (visible and present): if not, MediaPipe's hips are inferred from the upper body."""
@@ -226,10 +236,22 @@ class TrunkFitter:
         ``hip_anchor_m`` (world metres) holds the hip centre where it was while the person was upright in the same
         stance: a bow pivots at the hips, which stay put, but MediaPipe's hip landmarks drift down and forward with
         the upper body and would cancel part of the bend. ``quick`` starts only from ``init`` (a first pass).
-        ``lateral_deg`` holds the lateral lean at that angle (only the flexion and the hip centre are fitted)."""
+        ``lateral_deg`` holds the lateral lean at that angle (only the flexion and the hip centre are fitted).
+        A fit bent past ``deep_bend_from_deg`` is made again with the ears weighed less (``deep_bend_head_weight``)."""
+        s = self.settings
+        fit = self._fit(pose, stance, init, dims, hip_anchor_m, quick, lateral_deg, s.head_weight)
+        if fit is None or fit.flexion_deg <= s.deep_bend_from_deg or s.deep_bend_head_weight >= s.head_weight:
+            return fit
+        head = float(np.interp(fit.flexion_deg, [s.deep_bend_from_deg, s.deep_bend_full_deg],
+                               [s.head_weight, s.deep_bend_head_weight]))
+        return self._fit(pose, stance, init, dims, hip_anchor_m, quick, lateral_deg, head) or fit
+
+    def _fit(self, pose: PersonPose, stance: str, init: TrunkFit | None, dims: BodyDims | None,
+             hip_anchor_m: np.ndarray | None, quick: bool, lateral_deg: float | None,
+             head_weight: float) -> TrunkFit | None:
         s = self.settings
         dims = dims or self.dims
-        obs, w = self._observe(pose)
+        obs, w = self._observe(pose, head_weight)
         if w[0] == 0 or w[1] == 0:
             return None
         hip_z = dims.seated_hip_height_m if stance == "sit" else dims.standing_hip_height_m
