@@ -162,3 +162,12 @@ def test_a_hand_over_seen_from_a_camera_pitched_down_is_judged_against_the_true_
     assert [g.kind for g in detect_gestures(measure_gestures(t, poses, S), S)] == []
     found = detect_gestures(measure_gestures(t, poses, S, camera), S)
     assert [g.kind for g in found] == ["hand_over"] and abs(found[0].start_s - 1.0) <= 0.5
+
+
+def test_a_hand_whose_hip_is_hidden_cannot_be_judged_held_out():
+    from etiquette_cv.core import FramePoses
+    from etiquette_cv.posture.gestures import measure_hand_contact
+    me = _person(1, (640, 350))
+    me.visibility[[23, 24]] = 0.0                         # the hips behind a raised counter
+    other = _person(2, (660, 350), centre_px=(800.0, 380.0))
+    assert np.isnan(measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [me, other])], 1, S)[0])

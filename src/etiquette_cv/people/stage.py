@@ -50,7 +50,7 @@ class PeopleStage:
 
         self.detector = PersonDetector(self.config.detector, self.config.detector_long_side_px,
                                        min(self.config.detector_min_score, self.config.station_min_score,
-                                           self.config.waiting_min_score))
+                                           self.config.waiting_min_score, self.config.counter_min_score))
         self.identity = IdentityTracker(self.config.tracking, frame_rate_hz, use_floor=floor is not None)
         self._station_rois = {} if floor is None else {
             st.name: self._station_roi(st) for st in floor.calibration.clerk_stations}

@@ -211,16 +211,18 @@ def hand_contact(person: PersonPose, others: list[PersonPose], settings: Gesture
     """1.0 when one of ``person``'s wrists is held out (``handshake_min_raise_m`` above its hip along ``down``, the
     vertical in the world landmarks' axes: :func:`person_down`, default a level camera's down) and within
     ``handshake_max_gap_m`` of another person's wrist (image gap at the farther one's image scale), 0.0 when not
-    (or nobody else is there), NaN when their wrists or their scale, or every other person's wrists, are not
-    seen."""
+    (or nobody else is there), NaN when their wrists with their hips or their scale, or every other person's wrists,
+    are not seen."""
     seen = np.minimum(person.visibility, person.presence) >= settings.visibility
     mine_scale = image_scale_px_per_m(person, settings.visibility)
     if not seen[list(_WR)].any() or not mine_scale > 0:
         return float("nan")
+    judged = [(k, hip) for k, hip in zip(_WR, _HIP) if seen[k] and seen[hip]]
+    if not judged:   # a wrist whose hip is hidden: held out or not cannot be told
+        return float("nan")
     xy, w = person.image_xy_px, np.asarray(person.world_xyz_m, float)
     down_cam = _LEVEL_DOWN if down is None else np.asarray(down, float)
-    mine = [xy[k] for k, hip in zip(_WR, _HIP) if seen[k] and seen[hip]
-            and float((w[hip] - w[k]) @ down_cam) >= settings.handshake_min_raise_m]
+    mine = [xy[k] for k, hip in judged if float((w[hip] - w[k]) @ down_cam) >= settings.handshake_min_raise_m]
     any_seen = False
     for o in others:
         o_seen = np.minimum(o.visibility, o.presence) >= settings.visibility
