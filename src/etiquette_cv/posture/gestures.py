@@ -173,15 +173,18 @@ def frame_features(pose: PersonPose, s: GestureSettings, down: np.ndarray | None
     return indicate, hand_over, lateral[0], lateral[1]
 
 
+def _camera_down(pose: PersonPose, camera) -> np.ndarray | None:
+    """:func:`person_down` for a calibrated ``camera``; None (a level camera's down) without one."""
+    return None if camera is None else person_down(pose, camera.gravity_cam, camera.K)
+
+
 def measure_gestures(t_s: np.ndarray, poses: list[PersonPose | None], settings: GestureSettings = GestureSettings(),
                      camera=None) -> GestureFrames:
     """Per-frame gesture features of one person over time (``poses`` aligned on ``t_s``, None where unseen).
     ``camera``: the calibrated camera (its ``gravity_cam`` and ``K``) whose vertical the arms are measured against;
     None: a level camera."""
-    def down(p: PersonPose) -> np.ndarray | None:
-        return None if camera is None else person_down(p, camera.gravity_cam, camera.K)
-
-    rows = np.array([frame_features(p, settings, down(p)) if p is not None else (np.nan,) * 4 for p in poses], float)
+    rows = np.array([frame_features(p, settings, _camera_down(p, camera)) if p is not None else (np.nan,) * 4
+                     for p in poses], float)
     rows = rows.reshape(len(poses), 4)
     return GestureFrames(np.asarray(t_s, float), rows[:, 0], rows[:, 1], rows[:, 2:4])
 
@@ -245,7 +248,6 @@ def measure_hand_contact(frames: list, track_id: int, settings: GestureSettings 
     for i, f in enumerate(frames):
         me = next((p for p in f.persons if p.track_id == track_id), None)
         if me is not None:
-            down = None if camera is None or me.landmarks_source != "mediapipe" else \
-                person_down(me, camera.gravity_cam, camera.K)
-            out[i] = hand_contact(me, [p for p in f.persons if p.track_id != track_id], settings, down)
+            out[i] = hand_contact(me, [p for p in f.persons if p.track_id != track_id], settings,
+                                  _camera_down(me, camera))
     return out
