@@ -84,7 +84,8 @@ GROUPS = (("chest", "no calibration (chest-height phone)"), ("tripod", "calibrat
 
 def _new_stats() -> dict:
     return {"agree": 0, "total": 0, "assessed": 0, "assessed_agree": 0, "wrong_class_done": 0, "wrong_class": 0,
-            "trainee_ok": 0, "clips": 0, "g": {k: [0, 0, 0] for k in GESTURE_KINDS}, "bows": [], "bows_unmeasured": 0}
+            "trainee_ok": 0, "clips": 0, "g": {k: [0, 0, 0] for k in GESTURE_KINDS}, "bows": [], "bows_unmeasured": 0,
+            "avoid_found": 0}
 
 
 def _add(into: dict, s: dict) -> None:
@@ -152,6 +153,11 @@ def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None
                 print(f"{'':<46} gesture {kind:<9} truth {[(round(a, 1), round(b, 1)) for a, b in tr]} "
                       f"found {[(round(a, 1), round(b, 1)) for a, b in found]}")
         _bow_angles(truth, events, s)
+        hair = events.of_kind("touch_hair")   # no role-play script touches the hair: every one found is false
+        s["avoid_found"] += len(hair)
+        if hair:
+            print(f"{'':<46} gesture to avoid (none scripted) touch_hair found "
+                  f"{[(round(e.start_s, 1), round(e.end_s, 1)) for e in hair]}")
         for group in ("tripod" if tripod else "chest", "all"):
             _add(stats.setdefault((clip["split"], group), _new_stats()), s)
     for name in dict.fromkeys(c["split"] for c in clips):
@@ -201,3 +207,4 @@ def _summary(name: str, s: dict) -> None:
         p = tp / (tp + fp) if tp + fp else float("nan")
         r = tp / (tp + fn) if tp + fn else float("nan")
         print(f"[{name}] gesture {kind:<10} precision {p:.2f} recall {r:.2f} (tp {tp}, fp {fp}, fn {fn})")
+    print(f"[{name}] gestures to avoid found where none was scripted (fiddling with the hair): {s['avoid_found']}")

@@ -157,3 +157,20 @@ def test_no_deportment_violations_in_a_clean_reception(reviewed):
     assert bad == []
     assert result.score == pytest.approx(100.0)
     assert np.isfinite(obs.clerks[0].series.flexion_deg).mean() > 0.9
+
+
+def test_fiddling_with_the_hair_is_a_violation_a_phone_to_the_ear_is_not():
+    """The seated clerk of the reception touches their hair for 2.5 s, then holds a phone to the ear for 3.5 s
+    (allowed, CC 通用规范㈠10): one DB-6.2-avoid-hair violation, over the hair touch only."""
+    d = yaml.safe_load(SCENARIO.read_text(encoding="utf-8"))
+    clerk = next(p for p in d["persons"] if p["id"] == "clerk")
+    clerk["keyframes"] += [{"t": 15.0, "arms": "touch_hair"}, {"t": 17.5, "arms": "desk"},
+                           {"t": 19.0, "arms": "phone_ear"}, {"t": 22.5, "arms": "desk"}]
+    clerk["keyframes"].sort(key=lambda k: k["t"])
+    d["annotations"].append({"person": "clerk", "kind": "violation", "type": "touch_hair", "start_s": 15.0,
+                             "end_s": 17.5})
+    sc, rb, obs, result, truth = _review(Scenario.from_dict(d, "reception_hair"), times_s=np.arange(135, 245) / 10.0)
+    hair = [f for f in result.findings if f.rule_id == "DB-6.2-avoid-hair"]
+    assert [f.verdict for f in hair] == [Verdict.VIOLATION]
+    assert hair[0].start_s == pytest.approx(15.2, abs=0.4) and hair[0].end_s == pytest.approx(17.6, abs=0.4)
+    assert "DB-6.2-avoid-hair" in result.coverage.assessable_rules

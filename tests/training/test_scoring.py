@@ -188,3 +188,21 @@ def test_a_not_assessable_step_is_timed_only_by_an_event_in_its_window():
     res = score_attempt(RECEPTION, ev)
     assert verdicts(res) == ["done", "not_assessable", "done"]
     assert res.steps[1].event is None and res.steps[2].anchor_s == pytest.approx(4.3)
+
+
+def test_a_gesture_to_avoid_is_listed_without_changing_the_score(tmp_path):
+    """A hair touch in the stream is no step: the score stays, the sheet lists it (JSON round trip, HTML)."""
+    from etiquette_cv.report.score_page import render_score_html
+    from etiquette_cv.training.results_json import read_score_json, write_score_json
+
+    hair = TraineeEvent("touch_hair", 12.0, 12.0, 14.5)
+    res = score_attempt(RECEPTION, stream(stand(4.3), bow(5.5, 15.0), indicate(10.0), hair))
+    assert verdicts(res) == ["done", "done", "done"] and res.score_pct == pytest.approx(100.0)
+    assert res.to_avoid == [hair]
+    back = read_score_json(write_score_json(res, None, tmp_path / "score.json"))
+    assert [(e.kind, e.start_s, e.end_s) for e in back.to_avoid] == [("touch_hair", 12.0, 14.5)]
+    html = render_score_html(res, None, lang="en")
+    assert 'data-kind="touch_hair"' in html and "Fiddling with the hair" in html and "12.0–14.5 s" in html
+    clean = render_score_html(score_attempt(RECEPTION, stream(stand(4.3), bow(5.5, 15.0), indicate(10.0))), None,
+                              lang="zh")
+    assert "未见应避免的手势" in clean and 'data-kind="touch_hair"' not in clean

@@ -46,8 +46,9 @@ from randomise import Camera, Track, body, colour, in_view, r3  # noqa: E402
 from etiquette_cv.sim.body import Body, joint_positions_m  # noqa: E402
 from etiquette_cv.sim.scenario import BodySpec, Scenario  # noqa: E402
 
-SCENARIOS = ("reception", "farewell", "apology", "documents", "handshake")
-VARIATIONS = ("ok", "late", "wrong_class", "missing", "wrong_form", "folded")
+SCENARIOS = ("reception", "farewell", "apology", "documents", "handshake", "avoid")
+VARIATIONS = ("ok", "late", "wrong_class", "missing", "wrong_form", "folded", "hair", "phone", "both", "hair_seated",
+              "phone_seated")
 FAMILIES = ("front", "oblique", "tripod_high")
 CALIBRATED = ("tripod_high",)   # families whose clips the benchmark scores with their floor calibration
 DISTANCES = {"near": (2.5, 3.4), "far": (3.4, 4.0)}
@@ -56,7 +57,10 @@ TRIPOD_DISTANCES = {"near": (4.4, 5.2), "far": (5.2, 6.0)}
 W, H, FPS = 960, 540, 10
 ALLOWED = {"reception": ("ok", "late", "wrong_class", "missing"), "farewell": ("ok", "late", "wrong_class", "missing"),
            "apology": ("ok", "late", "wrong_class", "missing", "wrong_form"),
-           "documents": ("ok", "missing", "folded"), "handshake": ("ok", "late", "missing", "wrong_form")}
+           "documents": ("ok", "missing", "folded"), "handshake": ("ok", "late", "missing", "wrong_form"),
+           # a gesture to avoid (DB 表4: fiddling with the hair) and its look-alike that is allowed (a phone held to
+           # the ear, CC 通用规范㈠10), standing after greeting the customer or seated (benchmarks/avoid_set/)
+           "avoid": ("hair", "phone", "both", "hair_seated", "phone_seated")}
 
 
 class Clerk:
@@ -67,6 +71,7 @@ class Clerk:
         self.seat, self.standp = seat, standp
         self.gestures: list[dict] = []
         self.bows: list[dict] = []
+        self.violations: list[dict] = []
 
     def stand(self, onset):
         """Rise: the transition starts at ``onset`` (the rulebook's stand point) and takes 1.2 s."""
@@ -279,6 +284,20 @@ def make(seed, scenario, variation, family, distance="near", name=None):
             t0 = bow_start + (rng.uniform(9.5, 11.0) if late else t - bow_start + rng.uniform(0.3, 1.0))
             t = clerk.gesture("wave", t0, rng.uniform(1.8, 2.5), hz=r3(rng.uniform(1.2, 1.8)))
         duration = max(t, t_out_end) + 1.5
+    elif scenario == "avoid":   # the customer at the counter; the clerk (risen to greet, or seated) touches their hair
+        t = t_arrive + rng.uniform(0.5, 1.5)
+        rest = "desk" if variation.endswith("_seated") else "sides"
+        if rest == "sides":
+            t = clerk.stand(max(t_near + rng.uniform(-1.0, 1.0), 0.5)) + rng.uniform(1.0, 2.0)
+        for kind in {"both": ("phone_ear", "touch_hair")}.get(variation, ("touch_hair",) if "hair" in variation
+                                                                 else ("phone_ear",)):
+            dur = rng.uniform(2.5, 4.0) if kind == "touch_hair" else rng.uniform(3.0, 5.0)
+            t = clerk.gesture(kind, t, dur, hz=r3(rng.uniform(1.0, 2.0)) if kind == "touch_hair" else None,
+                              rest=rest)
+            if kind == "touch_hair":   # a violation, not a gesture of the standard
+                clerk.violations.append({**clerk.gestures.pop(), "kind": "violation"})
+            t += rng.uniform(1.5, 2.5)
+        duration = t + 0.5
     else:   # apology: the customer is at the counter; the clerk stands, faces them, bows deeply and holds it
         onset = t_arrive + (rng.uniform(9.0, 10.0) if late else rng.uniform(-0.5, 0.5))
         t = clerk.stand(max(onset, 0.5))
@@ -319,7 +338,7 @@ def make(seed, scenario, variation, family, distance="near", name=None):
     persons = [{"id": "clerk", "role": "clerk", "body": clerk_b, "appearance": clerk_ap, "keyframes": clerk.tr.out()},
                {"id": "customer", "role": "customer", "body": cust_b, "appearance": cust_ap, "keyframes": cust.out()}]
     d = {"version": 1, "name": name, "duration_s": duration, "fps": FPS, "camera": camera, "scene": scene,
-         "persons": persons, "annotations": clerk.bows + clerk.gestures}
+         "persons": persons, "annotations": clerk.bows + clerk.gestures + clerk.violations}
     Scenario.from_dict(d)   # valid
     meta = {"seed": seed, "scenario": scenario, "variation": variation, "camera_family": family,
             "distance": distance, "customer_side": side, "raised_counter": bool(raised)}

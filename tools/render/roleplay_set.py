@@ -109,12 +109,14 @@ def scenarios():
     print(f"wrote {len(rows)} scenarios and {man}")
 
 
-def render(names):
-    man_path = os.path.join(SET, "manifest.json")
+def render(names, set_dir=SET):
+    """Render the clips ``names`` (all when empty) of the set in ``set_dir``, one after another, recording the render
+    times in its manifest."""
+    man_path = os.path.join(set_dir, "manifest.json")
     todo = [r for r in json.load(open(man_path))["clips"] if not names or r["name"] in names]
     py = os.path.join(HERE, ".venv", "bin", "python")
     for r in todo:   # one at a time
-        out = os.path.join(SET, r["split"])
+        out = os.path.join(set_dir, r["split"])
         t0 = time.time()
         with open(os.path.join("/tmp", r["name"] + ".render.log"), "w") as log:
             rc = subprocess.call([py, os.path.join(HERE, "render.py"), os.path.join(out, r["name"] + ".scenario.yaml"),
@@ -125,11 +127,11 @@ def render(names):
         rows = json.load(open(man_path))
         for m in rows["clips"]:
             if m["name"] == r["name"]:
-                gt = json.load(open(os.path.join(SET, m["files"]["truth"])))
+                gt = json.load(open(os.path.join(set_dir, m["files"]["truth"])))
                 m["render_s"] = round(time.time() - t0, 1)
                 m["mean_s_per_frame"] = gt["renderer"]["mean_s_per_frame"]
-                m["video_bytes"] = os.path.getsize(os.path.join(SET, m["files"]["video"]))
-                m["truth_bytes"] = os.path.getsize(os.path.join(SET, m["files"]["truth"]))
+                m["video_bytes"] = os.path.getsize(os.path.join(set_dir, m["files"]["video"]))
+                m["truth_bytes"] = os.path.getsize(os.path.join(set_dir, m["files"]["truth"]))
         with open(man_path, "w") as f:
             json.dump(rows, f, indent=1)
 

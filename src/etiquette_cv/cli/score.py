@@ -16,7 +16,7 @@ from ..models import ModelError, quiet_mediapipe
 from ..pipeline.score_run import score_video
 from ..rules.rulebook import RulebookError
 from ..training.scenario import ScenarioError
-from ..training.texts import verdict_text
+from ..training.texts import AVOID_TEXT, verdict_text
 from ..training.trainee import parse_trainee_hint
 from .common import console, err_console, fail, make_progress
 from .exit_codes import EXIT_NOBODY
@@ -80,6 +80,10 @@ def score(
         msg = s.message_zh if lang == "zh" else s.message_en
         console.print(f"{n}. {s.title_zh if lang == 'zh' else s.title_en}: "
                       f"[bold]{verdict_text(s.verdict, lang)}[/]  {msg}", highlight=False, markup=True)
+    for e in result.to_avoid:
+        what = AVOID_TEXT[e.kind][lang][0]
+        console.print(f"{'应避免' if lang == 'zh' else 'to avoid'}: {what} {e.start_s:.1f}–{e.end_s:.1f} s",
+                      highlight=False, markup=False)
     pct = "—" if result.score_pct is None else f"{result.score_pct:.0f}/100"
     console.print(f"score {pct} ({result.points_awarded:g} of {result.points_possible:g} points assessable); "
                   f"score sheet: {outputs.score_html}" + (f"; coaching video: {outputs.coaching_video}"

@@ -8,19 +8,21 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import FramePoses
-from ..events import detect_bends, detect_gestures
+from ..events import detect_bends, detect_gestures, hysteresis_intervals
 from ..geometry.calibration import Calibration
 from ..geometry.floor import counter_skyline_px
 from ..geometry.solver import solve_camera
 from ..posture.clerk import hide_behind_counter
 from ..posture.gestures import measure_gestures, measure_hand_contact
+from ..posture.limbs import hand_at_head, hand_head_motion
 from ..posture.uncalibrated import measure_uncalibrated
 from ..rules.rulebook import Rulebook
-from ..training.stream import (TraineeEvents, approach_cues, bow_events, gesture_events, stance_events,
-                               standing_holds)
+from ..training.stream import (TraineeEvent, TraineeEvents, approach_cues, bow_events, gesture_events,
+                               stance_events, standing_holds)
 from ..training.trainee import Trainee, choose_trainee
 from .analysis import analyse
 
+AVOID_HAIR_RULE = "DB-6.2-avoid-hair"
 NO_CUE_ZH = "无标定：客户到柜台的距离未知，无法确定客户走到2米处的时刻（请用 --calibration，或标出2米线并标定）"
 NOBODY = ("nobody was posed in the recording", "录像中未检测到人")
 NO_STATION = ("the calibration has no clerk station", "标定文件中没有柜员工位")
@@ -111,7 +113,41 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
     for a, b in moves:
         rising = (t >= a - 0.5) & (t <= b + 0.5) & np.isfinite(features.hand_over)
         features.hand_over = np.where(rising, 0.0, features.hand_over)
-    return gesture_events(detect_gestures(features, settings))
+    return _hair_touches(t, poses, rb, gesture_events(detect_gestures(features, settings)))
+
+
+def _hair_touches(t_s: np.ndarray, poses: list, rb: Rulebook, gestures: list[TraineeEvent]) -> list[TraineeEvent]:
+    """``gestures`` with the trainee's hair touches added (DB 表4, fiddling with the hair: a gesture to avoid), graded
+    as the review grades the clerk: a hand at the head moving about it (:func:`~..posture.limbs.hand_head_motion`;
+    a phone held to the ear stays) for as long as the rulebook's ``DB-6.2-avoid-hair`` asks (``gestures`` alone
+    without that rule). A touch that is for half its length or more a wave found at the same time is one or the
+    other, by where the hand is: seen obliquely, a farewell wave's hand passes in front of the face, below the ears
+    (tuning role-play t302: 0.72-0.86 of the ears-to-shoulders drop below them), and fingers in the hair swing the
+    forearm like a wave (tuning t333: 0.37-0.63 below): the touch when the hand's median place lies no lower than
+    ``hand_head_wave_below_ear`` drops, else the wave."""
+    rule = next((r for r in rb.rules if r.id == AVOID_HAIR_RULE), None)
+    if rule is None:
+        return gestures
+    ps = rb.posture_settings()
+    offsets = np.array([hand_at_head(p, ps.visibility, ps.hand_head_reach_m, ps.hand_head_below_ear,
+                                     ps.hand_head_beside_ear) if p is not None else (np.nan, np.nan) for p in poses],
+                       float).reshape(len(poses), 2)
+    motion = hand_head_motion(t_s, offsets, ps.hand_head_window_s)
+    intervals = hysteresis_intervals(t_s, motion, float(rule.value("enter")), float(rule.value("exit")),
+                                     float(rule.value("min_duration_s")),
+                                     max_gap_s=rb.grading_settings().posture_max_gap_s)
+    out, dropped = [], set()
+    for iv in intervals:
+        waves = [g for g in gestures if g.kind == "wave"]
+        overlap = sum(max(0.0, min(iv.end_s, g.end_s) - max(iv.start_s, g.start_s)) for g in waves)
+        if overlap < 0.5 * iv.duration_s:
+            out.append(TraineeEvent("touch_hair", iv.start_s, iv.start_s, iv.end_s))
+            continue
+        inside = (t_s >= iv.start_s) & (t_s <= iv.end_s) & np.isfinite(offsets[:, 1])
+        if inside.any() and float(np.median(offsets[inside, 1])) <= ps.hand_head_wave_below_ear:
+            out.append(TraineeEvent("touch_hair", iv.start_s, iv.start_s, iv.end_s))
+            dropped |= {id(g) for g in waves if min(iv.end_s, g.end_s) > max(iv.start_s, g.start_s)}
+    return [g for g in gestures if id(g) not in dropped] + out
 
 
 def _stand_point(rb: Rulebook) -> str:

@@ -16,7 +16,7 @@ from ..geometry.floor import counter_skyline_px
 from ..geometry.polyline import polyline_side
 from ..timeseries import label_runs
 from .filters import above_own_median, lowpass, rolling_std
-from .limbs import hands_ahead_m, limb_features
+from .limbs import hand_at_head, hand_head_motion, hands_ahead_m, limb_features
 from .stance import StanceChange, StanceSettings, stance_states
 from .trunk_fit import BodyDims, FitSettings, PersonPlace, TrunkFit, TrunkFitter
 from .upright import (UprightReference, UprightSettings, quiet_frames, settled_frames,
@@ -62,6 +62,17 @@ class PostureSettings:
     """How far MediaPipe's shoulder/hip/ear landmarks sit from the true joints (rendered clips: about 3 px): over
     the pixels one degree of flexion moves them, the uncertainty of a measured angle."""
     crossed_ankle_raise_m: float = 0.15
+    hand_head_reach_m: float = 0.6
+    """A wrist within this (3-D) of the ears' midpoint …"""
+    hand_head_below_ear: float = 0.9
+    hand_head_beside_ear: float = 0.8
+    """… and in the image no lower, and no farther sideways from an ear, than these many ears-to-shoulders drops is
+    at the head (see ``limbs.hand_at_head``)."""
+    hand_head_window_s: float = 1.0
+    """A hand at the head's motion is its spread over this window (centred; ``limbs.hand_head_motion``)."""
+    hand_head_wave_below_ear: float = 0.65
+    """Trainer mode: a hair touch found during a wave is the touch when the hand's median place lies no lower than
+    this many ears-to-shoulders drops below the ears, else the wave (``pipeline.trainee_events``)."""
     head_flexion_margin_deg: float = 12.0
     """How much more trunk flexion than the head's drop toward the shoulders implies is believed when correcting the
     shoulder height for a bow."""
@@ -118,6 +129,9 @@ class ClerkSeries:
     other marks a reach, not a bow."""
     hands_in_pockets: np.ndarray = None
     """1.0 / 0.0 / NaN: each wrist at its own hip, the wrists apart (not folded in front)."""
+    hand_head_motion: np.ndarray = None
+    """How much a hand at the head moves about it (ears-to-shoulders drops; 0 where no hand is at the head, NaN where
+    no wrist is seen): fingers in the hair move, a phone held to the ear stays (``limbs.hand_head_motion``)."""
     legs_crossed: np.ndarray = None
     """1.0 / 0.0 / NaN (legs not visible): one ankle raised over the other leg, or the ankles' sides swapped."""
     heel_raise_m: np.ndarray = None
@@ -189,7 +203,8 @@ class _Frames:
     shoulder_m: np.ndarray
     head_m: np.ndarray
     limbs: np.ndarray
-    """(N, 5): hands in pockets, knee angle, wrist asymmetry, legs crossed, heel raise (see limb_features)."""
+    """(N, 7): hands in pockets, knee angle, wrist asymmetry, legs crossed, heel raise (see limb_features), and a
+    hand at the head's offset from the ear across and down (see hand_at_head)."""
     hands_ahead: np.ndarray
     """How far both hands are ahead of the shoulders (metres, see hands_ahead_m)."""
     at_edge: np.ndarray | None = None
@@ -201,7 +216,7 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
     """Shoulder and head heights (metres, on the station's vertical line) and limb features of each frame."""
     n = len(frames)
     sh, head = np.full(n, np.nan), np.full(n, np.nan)
-    limbs = np.full((n, 5), np.nan)
+    limbs = np.full((n, 7), np.nan)
     ahead = np.full(n, np.nan)
     visible = np.zeros(n, bool)
     poses: list[PersonPose | None] = [_clerk_pose(f, station) for f in frames]
@@ -226,8 +241,10 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
             head[i] = float(camera.height_on_vertical_line(pose.image_xy_px[head_idx].mean(axis=0), xy)) - sh[i]
         if fitted[i]:
             ahead[i] = hands_ahead_m(pose, np.asarray(camera.R, float), place, settings.visibility)
-            limbs[i] = limb_features(pose, np.asarray(camera.R, float), place, settings.visibility,
-                                     settings.pocket_distance_m, settings.crossed_ankle_raise_m)
+            limbs[i, :5] = limb_features(pose, np.asarray(camera.R, float), place, settings.visibility,
+                                         settings.pocket_distance_m, settings.crossed_ankle_raise_m)
+            limbs[i, 5:7] = hand_at_head(pose, settings.visibility, settings.hand_head_reach_m,
+                                         settings.hand_head_below_ear, settings.hand_head_beside_ear)
     return _Frames(poses, fitted, visible, sh, head, limbs, ahead, at_edge)
 
 
@@ -369,7 +386,7 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     # poorly observed and mixes with the bend.
     near_upright = np.abs(flex_c) < settings.lateral_max_flexion_deg
     lat_c = lowpass(t, lat, settings.filter_cutoff_hz)
-    hands, knee, asym, crossed, heel = m.limbs.T.copy()
+    hands, knee, asym, crossed, heel = m.limbs[:, :5].T.copy()
     standing = stance == "stand"
     return ClerkSeries(
         t_s=t, frame_index=np.array([f.frame_index for f in frames], dtype=int), visible=m.visible,
@@ -378,7 +395,8 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
         lateral_assessable=l_ok, hips_seen=hips_seen, knee_angle_deg=knee,
         knee_bend_deg=above_own_median(-knee, standing), stance=stance, wrist_asymmetry_m=asym,
         hands_ahead_m=m.hands_ahead, at_frame_edge=m.at_edge,
-        hands_in_pockets=hands, legs_crossed=crossed, heel_raise_m=heel,
+        hands_in_pockets=hands, hand_head_motion=hand_head_motion(t, m.limbs[:, 5:7], settings.hand_head_window_s),
+        legs_crossed=crossed, heel_raise_m=heel,
         heel_raise_rel_m=above_own_median(heel, standing),
         abs_lateral_deg=np.where(near_upright, np.abs(lat_c), np.nan),
         # swaying is measured over stretches of steady upright standing only: sitting down, standing up and bowing

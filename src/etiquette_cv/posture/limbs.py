@@ -71,3 +71,57 @@ def limb_features(pose: PersonPose, R: np.ndarray, place: PersonPlace, min_visib
         heel = float(np.mean([W[L.LEFT_HEEL, 2] - W[L.LEFT_FOOT_INDEX, 2],
                               W[L.RIGHT_HEEL, 2] - W[L.RIGHT_FOOT_INDEX, 2]]))
     return pockets, knee, asym, crossed, heel
+
+
+def hand_at_head(pose: PersonPose, min_visibility: float = 0.5, reach_m: float = 0.6, below_ear: float = 0.9,
+                 beside_ear: float = 0.8) -> tuple[float, float]:
+    """Where a hand at the head is, relative to the nearer ear, in the image, in units of the ears-to-shoulders
+    drop (x across, y down): of the visible wrist nearest to the head that lies within ``reach_m`` (3-D, metres,
+    world landmarks) of the ears' midpoint and, in the image, at most ``below_ear`` drops below the ears and
+    ``beside_ear`` drops sideways from the nearer ear. (inf, inf) when the visible wrists are all elsewhere; (NaN,
+    NaN) when no wrist, no ear or no shoulder is visible. A hand at the head is fingers in the hair, a hand on the
+    cheek or a phone held to the ear (allowed): :func:`hand_head_motion` tells them apart. The place is read in
+    the image: MediaPipe's world arm drops a raised elbow and wrist toward the chest (rendered hair touches read
+    8-16 cm below the ears in its world, as low as a phone call)."""
+    nan = (float("nan"), float("nan"))
+    W = np.asarray(pose.world_xyz_m, dtype=float)
+    xy = np.asarray(pose.image_xy_px, dtype=float)
+    seen = np.minimum(pose.visibility, pose.presence) >= min_visibility
+    ears = [i for i in (Landmark.LEFT_EAR, Landmark.RIGHT_EAR) if seen[i]]
+    wrists = [i for i in (Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST) if seen[i]]
+    shoulders = [i for i in (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER) if seen[i]]
+    if not ears or not wrists or not shoulders:
+        return nan
+    head_m = W[ears].mean(axis=0)
+    ear_y, drop_px = xy[ears, 1].mean(), xy[shoulders, 1].mean() - xy[ears, 1].mean()
+    if drop_px <= 0:   # the head not above the shoulders in the image (a deep bow, lying on the desk)
+        return nan
+    best, best_d = (float("inf"), float("inf")), float("inf")
+    for w in wrists:
+        ear = min(ears, key=lambda e: abs(xy[w, 0] - xy[e, 0]))
+        dx, dy = (xy[w, 0] - xy[ear, 0]) / drop_px, (xy[w, 1] - ear_y) / drop_px
+        d = float(np.linalg.norm(W[w] - head_m))
+        if d <= reach_m and dy <= below_ear and abs(dx) <= beside_ear and d < best_d:
+            best, best_d = (float(dx), float(dy)), d
+    return best
+
+
+def hand_head_motion(t_s: np.ndarray, offsets: np.ndarray, window_s: float = 1.0, min_share: float = 0.6
+                     ) -> np.ndarray:
+    """How much a hand at the head moves about it: per sample, the spread (root of the summed variances across and
+    down, in ears-to-shoulders drops) of :func:`hand_at_head`'s offsets within ±``window_s``/2, where at least
+    ``min_share`` of the window's measured samples had a hand at the head; 0.0 where a wrist was seen but no hand
+    stayed at the head, NaN where no wrist was seen. Fingers in the hair move (rendered: 0.1-0.2 drops); a phone
+    held to the ear stays (MediaPipe's jitter on a still hand: about 0.01)."""
+    off = np.asarray(offsets, dtype=float).reshape(len(t_s), 2)
+    measured = ~np.isnan(off[:, 0])
+    at_head = np.isfinite(off[:, 0])
+    out = np.where(measured, 0.0, np.nan)
+    lo = np.searchsorted(t_s, t_s - window_s / 2)
+    hi = np.searchsorted(t_s, t_s + window_s / 2, side="right")
+    for i in np.flatnonzero(measured):
+        seg = slice(lo[i], hi[i])
+        n_measured, near = int(measured[seg].sum()), at_head[seg]
+        if n_measured and near.sum() >= max(3, min_share * n_measured):
+            out[i] = float(np.sqrt(np.var(off[seg][near], axis=0).sum()))
+    return out

@@ -13,7 +13,7 @@ import numpy as np
 from ..rules.findings import ReviewResult, Series
 from ..training.results import ScoreResult
 from ..training.stream import TraineeEvents
-from ..training.texts import verdict_text
+from ..training.texts import AVOID_TEXT, verdict_text
 from .page import SCORE_FAIR, SCORE_GOOD, _ENV, _image_data_uri
 from .svg import TimeAxis, axis_end, el, trunk_svg
 
@@ -27,14 +27,19 @@ LABELS = {
            "points": "分", "steps": "逐步评定", "step": "步骤", "verdict": "结论", "measured": "测量与要求",
            "coaching": "改进建议", "curve": "躯干前倾角", "notes": "说明", "none": "无可评定步骤",
            "generated": "生成时间", "not_assessable_points": "无法评定的步骤不计分",
-           "curve_hint": "横轴为时间（秒），纵轴为躯干前倾角；色带为规则集中的鞠躬类别范围，圆点为各鞠躬的最低点。"},
+           "curve_hint": "横轴为时间（秒），纵轴为躯干前倾角；色带为规则集中的鞠躬类别范围，圆点为各鞠躬的最低点。",
+           "avoid": "应避免的手势", "avoid_none": "未见应避免的手势。",
+           "avoid_hint": "DB21/T 2641-2016 表4：避免随意用手摆弄物品、衣服、头发等（不计分，供改进参考）。"},
     "en": {"title": "Etiquette training score sheet", "scenario": "Scenario", "source": "Video",
            "duration": "Duration", "score": "Score", "points": "points", "steps": "Steps", "step": "Step",
            "verdict": "Verdict", "measured": "Measured against the threshold", "coaching": "Coaching",
            "curve": "Trunk angle", "notes": "How the recording was read", "none": "no step could be assessed",
            "generated": "Generated", "not_assessable_points": "steps not assessable earn and cost nothing",
            "curve_hint": "Time (s) across, trunk flexion up; the shaded bands are the rulebook's bow classes, the "
-                         "dots each bow's deepest point."},
+                         "dots each bow's deepest point.",
+           "avoid": "Gestures to avoid", "avoid_none": "No gesture to avoid was seen.",
+           "avoid_hint": "DB21/T 2641-2016 table 4: avoid fiddling with objects, clothes or hair (no points: for "
+                         "coaching)."},
 }
 
 
@@ -67,6 +72,15 @@ def _curve(result: ScoreResult, events: TraineeEvents, lang: str, bands: list[tu
     return plot
 
 
+def _avoided_item(e, lang: str) -> dict:
+    """One gesture to avoid as the score sheet lists it (seconds, both languages)."""
+    other = "en" if lang == "zh" else "zh"
+    what, coaching = AVOID_TEXT[e.kind][lang]
+    return {"kind": e.kind, "what": what, "coaching": coaching,
+            "when": f"{e.start_s:.1f}–{e.end_s:.1f} s ({e.duration_s:.1f} s)",
+            "other": " — ".join(AVOID_TEXT[e.kind][other])}
+
+
 def render_score_html(result: ScoreResult, events: TraineeEvents | None, lang: str = "zh",
                       bands: list[tuple[str, float, float]] | None = None, keyframe_dir: Path | None = None,
                       generated: datetime | None = None) -> str:
@@ -87,10 +101,11 @@ def render_score_html(result: ScoreResult, events: TraineeEvents | None, lang: s
         })
     pct = result.score_pct
     L = LABELS[lang]
+    avoided = [_avoided_item(e, lang) for e in result.to_avoid]
     notes = result.notes_zh if lang == "zh" else result.notes
     css = (Path(__file__).parent / "templates" / "report.css").read_text(encoding="utf-8")
     return _ENV.get_template("score.html.j2").render(
-        L=L, lang=lang, css=css, result=result, steps=steps, notes=notes,
+        L=L, lang=lang, css=css, result=result, steps=steps, notes=notes, avoided=avoided,
         title=result.scenario_title_zh if lang == "zh" else result.scenario_title_en,
         score=None if pct is None else f"{pct:.0f}", score_cls=_score_class(pct),
         points=f"{result.points_awarded:g} / {result.points_possible:g}",

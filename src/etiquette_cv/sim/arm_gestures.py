@@ -22,6 +22,14 @@ hand_over   both   接递物品: "双手递接…递于客户手中" — the upp
 handshake   right  握手: "伸出右手…时间宜3s~5s" — the upper arm 35° forward of hanging; the forearm forward
                    10° below the horizontal, 10° inward, pumping ±5° up and down at ``hz``; the hand upright
                    (palm facing inward, thumb up).
+touch_hair  right  to avoid (DB 表4: no fiddling with hair): the upper arm raised 120° from hanging, 10° out; the
+                   forearm folded back up to the side of the head (110° from hanging, turned 150° from straight
+                   ahead toward the other side), circling ±20° about the upper arm at ``hz``: the wrist ≈ 5 cm
+                   above the ear, the fingers in the hair over it.
+phone_ear   right  not a violation (CC 通用规范㈠10: the receiver held to the ear): the upper arm 70° forward of
+                   hanging, 10° in; the forearm up along the jaw (140° from hanging, 160° round), held still: the
+                   wrist 10-12 cm below the ear and 14-16 cm in front of it, the fingers at the ear — the control
+                   that a hand-at-the-head finding must not flag.
 =========== ====== ==========================================================================================
 
 A gesture's arm moves from hanging into this geometry over :data:`RAISE_S` after the key that starts it, and back
@@ -35,15 +43,17 @@ import math
 
 import numpy as np
 
-GESTURE_ARM_STATES = ("indicate", "wave", "hand_over", "handshake")
-"""The scenario ``arms`` states that are DB 表4 gestures."""
-GESTURE_ARMS = {"indicate": (1,), "wave": (1,), "hand_over": (1, -1), "handshake": (1,)}
+GESTURE_ARM_STATES = ("indicate", "wave", "hand_over", "handshake", "touch_hair", "phone_ear")
+"""The scenario ``arms`` states with exact arm geometry: the DB 表4 gestures, one to avoid and its still control."""
+GESTURE_ARMS = {"indicate": (1,), "wave": (1,), "hand_over": (1, -1), "handshake": (1,), "touch_hair": (1,),
+                "phone_ear": (1,)}
 """The arms (+1 right, −1 left) each gesture moves."""
 RAISE_S = 0.4
 """Seconds to move an arm between hanging and a gesture."""
 WAVE_SWING_DEG = 25.0
 HANDSHAKE_PUMP_DEG = 5.0
-DEFAULT_HZ = {"wave": 1.5, "handshake": 2.0}
+HAIR_CIRCLE_DEG = 20.0
+DEFAULT_HZ = {"wave": 1.5, "handshake": 2.0, "touch_hair": 1.5}
 """Default oscillation frequencies (Hz) when a keyframe sets no ``gesture_hz``."""
 
 _R, _F, _U = np.array([1.0, 0, 0]), np.array([0, 1.0, 0]), np.array([0, 0, 1.0])
@@ -59,6 +69,12 @@ def direction(from_down_deg: float, out_deg: float, side: int) -> np.ndarray:
     a, b = math.radians(from_down_deg), math.radians(out_deg)
     horiz = math.cos(b) * _F + math.sin(b) * side * _R
     return _unit(-math.cos(a) * _U + math.sin(a) * horiz)
+
+
+def _rotate(v: np.ndarray, axis: np.ndarray, angle_rad: float) -> np.ndarray:
+    """``v`` turned ``angle_rad`` about the unit ``axis`` (Rodrigues)."""
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return _unit(v * c + np.cross(axis, v) * s + axis * (axis @ v) * (1 - c))
 
 
 def hanging(side: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,6 +105,14 @@ def gesture_arm(state: str, side: int, since_s: float, hz: float | None = None
         psi = math.radians(WAVE_SWING_DEG) * math.sin(2.0 * math.pi * hz * since_s)
         fore = _unit(math.cos(psi) * _U + math.sin(psi) * side * _R + 0.15 * _F)
         return direction(55.0, 25.0, side), fore, _palm(_F, fore), fore
+    if state == "touch_hair":  # the forearm circles about the upper arm: the hand moves in the hair
+        upper = direction(120.0, 10.0, side)
+        psi = math.radians(HAIR_CIRCLE_DEG) * math.sin(2.0 * math.pi * hz * since_s)
+        fore = _rotate(direction(110.0, -150.0, side), upper, psi)
+        return upper, fore, _palm(inward, fore), fore
+    if state == "phone_ear":
+        upper, fore = direction(70.0, -10.0, side), direction(140.0, -160.0, side)
+        return upper, fore, _palm(inward, fore), fore
     if state == "hand_over":
         fore = direction(85.0, -25.0, side)
         return direction(30.0, 0.0, side), fore, _palm(_U, fore), fore

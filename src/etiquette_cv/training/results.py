@@ -75,6 +75,8 @@ class ScoreResult:
     notes: list[str] = field(default_factory=list)
     """How the recording was read (trainee choice, no calibration, angle uncertainty), in English."""
     notes_zh: list[str] = field(default_factory=list)
+    to_avoid: list[TraineeEvent] = field(default_factory=list)
+    """Gestures to avoid (DB 表4) the trainee made, in time order (no points: the scenario's steps score)."""
 
     @property
     def points_awarded(self) -> float:

@@ -45,7 +45,8 @@ def score_to_dict(result: ScoreResult, events: TraineeEvents | None = None) -> d
            "scenario_title_zh": result.scenario_title_zh, "scenario_title_en": result.scenario_title_en,
            "source": result.source, "duration_s": result.duration_s, "score_pct": result.score_pct,
            "points_awarded": result.points_awarded, "points_possible": result.points_possible,
-           "notes": result.notes, "notes_zh": result.notes_zh, "steps": steps}
+           "notes": result.notes, "notes_zh": result.notes_zh, "steps": steps,
+           "to_avoid": [asdict(e) for e in result.to_avoid]}
     if events is not None:
         out["cues"] = events.cues
         out["cue_problems"] = events.cue_problems
@@ -99,7 +100,9 @@ def read_score_json(path: str | Path) -> ScoreResult:
                 if kw.get(k) is not None:
                     kw[k] = tuple(kw[k])
             steps.append(StepResult(**kw))
+        avoided = [e for e in (_event(x) for x in d.get("to_avoid") or []) if e is not None]
         return ScoreResult(d["scenario"], d["scenario_title_zh"], d["scenario_title_en"], d["source"],
-                           float(d["duration_s"]), steps, list(d.get("notes", [])), list(d.get("notes_zh", [])))
+                           float(d["duration_s"]), steps, list(d.get("notes", [])), list(d.get("notes_zh", [])),
+                           avoided)
     except (KeyError, TypeError, ValueError) as exc:
         raise ScoreFileError(f"{p}: a step or field is missing or malformed ({exc})") from None

@@ -14,7 +14,7 @@ import math
 
 from .results import ScoreResult, StepResult
 from .scenario import Scenario, Step
-from .stream import TraineeEvent, TraineeEvents
+from .stream import AVOID_KINDS, TraineeEvent, TraineeEvents
 from .texts import step_message
 
 VERDICTS = ("done", "late", "wrong_class", "wrong_form", "out_of_order", "missing", "not_assessable")
@@ -90,7 +90,9 @@ def score_attempt(scenario: Scenario, ev: TraineeEvents, source: str = "") -> Sc
             floor_s = max(floor_s, r.event.start_s)
         elif r.anchor_s is not None and step.window.after != "previous":
             prev_anchor = r.anchor_s
-    return ScoreResult(scenario.name, scenario.title_zh, scenario.title_en, source, ev.duration_s, results)
+    avoided = sorted((e for e in ev.events if e.kind in AVOID_KINDS), key=lambda e: e.start_s)
+    return ScoreResult(scenario.name, scenario.title_zh, scenario.title_en, source, ev.duration_s, results,
+                       to_avoid=avoided)
 
 
 def _score_step(step: Step, band: tuple[float, float] | None, ev: TraineeEvents, used: set[int],

@@ -14,7 +14,10 @@ import numpy as np
 from ..events import Approach, Bend, Gesture
 from ..posture.stance import StanceChange
 
-EVENT_KINDS = ("stand_up", "sit_down", "bow", "indicate", "hand_over", "wave", "handshake", "hold_posture")
+EVENT_KINDS = ("stand_up", "sit_down", "bow", "indicate", "hand_over", "wave", "handshake", "hold_posture",
+               "touch_hair")
+AVOID_KINDS = ("touch_hair",)
+"""Event kinds that are gestures to avoid (DB 表4): never a scenario's step, listed on the score sheet."""
 
 
 @dataclass(frozen=True)

@@ -150,3 +150,9 @@ def step_message(step: Step, r: StepResult) -> None:
         setattr(r, f"message_{lang}", msg)
     if r.verdict not in ("done", "not_assessable"):
         r.coaching_zh, r.coaching_en = step.coaching_zh, step.coaching_en
+
+
+AVOID_TEXT = {"touch_hair": {"zh": ("用手摆弄头发", "双手自然下垂或相握于体前，不要摆弄头发。"),
+                             "en": ("Fiddling with the hair", "keep the hands at the sides or folded in front; leave "
+                                                               "the hair alone.")}}
+"""Per gesture to avoid and language: what it is, and what to tell the trainee."""

@@ -1,0 +1,139 @@
+"""Gestures to avoid (DB 表4) on the rendered avoid set (benchmarks/avoid_set/, tools/render/avoid_set.py): the clerk
+fiddling with their hair (a violation, rule ``DB-6.2-avoid-hair``) and, as the look-alike that is allowed, holding
+a phone to the ear (CC 通用规范㈠10) — tuning and held-out apart.
+
+Two paths per clip (people stage run once per path and cached): **trainer mode** (``etiquette score`` reads the
+trainee's hair touches: ``scored_events`` on tracks made without a calibration as a phone at chest height is used,
+with the floor calibration for a phone on a tall tripod that sees the floor) and
+**review mode** (``review`` with the clip's true camera's floor calibration ``NAME.yaml``; a camera at chest height
+often sees too few floor points to calibrate from: such clips are reported and left out of review mode). A finding
+is right when it overlaps a scripted hair touch with IoU ≥ 0.3 (each truth matched once);
+any other finding of the rule is false, and those overlapping a phone held to the ear are counted apart. Onset
+error: the finding's start minus the scripted start (the arm is up 0.4 s after it).
+
+    python benchmarks/avoid_gestures.py --split tuning [--cache DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from etiquette_cv.geometry.calibration import CalibrationError, load_calibration  # noqa: E402
+from etiquette_cv.io.tracks import read_tracks  # noqa: E402
+from etiquette_cv.io.video import VideoSource  # noqa: E402
+from etiquette_cv.models import quiet_mediapipe  # noqa: E402
+from etiquette_cv.people.config import PeopleConfig  # noqa: E402
+from etiquette_cv.pipeline import run_people  # noqa: E402
+from etiquette_cv.pipeline.review_run import review  # noqa: E402
+from etiquette_cv.pipeline.trainee_events import scored_events  # noqa: E402
+from etiquette_cv.rules.findings import Verdict  # noqa: E402
+from etiquette_cv.rules.rulebook import load_rulebook  # noqa: E402
+
+SET = REPO / "benchmarks" / "avoid_set"
+RULE = "DB-6.2-avoid-hair"
+MATCH_IOU = 0.3
+
+
+def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union > 0 else 0.0
+
+
+def _tracks(clip: dict, cache: Path, calibrated: bool) -> Path:
+    """The clip's tracks, with its floor calibration or without one (pose run once, cached)."""
+    path = cache / f"avoid_{clip['name']}_{'cal' if calibrated else 'nocal'}.jsonl.gz"
+    if not path.exists():
+        cal = load_calibration(SET / clip["files"]["calibration"]) if calibrated else None
+        run_people(VideoSource(SET / clip["files"]["video"], analysis_fps=10.0), path, cal, PeopleConfig(model="full"))
+    return path
+
+
+def _found_trainer(clip: dict, cache: Path, rb) -> list[tuple[float, float]]:
+    """The hair touches trainer mode reads: without a calibration, but with it for a phone on a tall tripod that
+    sees the floor (camera family ``tripod_high``), as a trainer who calibrates would (benchmarks/score_roleplay.py
+    does the same)."""
+    calibrated = clip["camera_family"] == "tripod_high"
+    frames = read_tracks(_tracks(clip, cache, calibrated)).frames
+    cal = load_calibration(SET / clip["files"]["calibration"]) if calibrated else None
+    events, _ = scored_events(frames, cal, rb, clip["name"])
+    return [(e.start_s, e.end_s) for e in events.of_kind("touch_hair")]
+
+
+def _found_review(clip: dict, cache: Path) -> list[tuple[float, float]] | None:
+    """The hair-touch violations the review reports with the true camera's calibration (None: no calibration)."""
+    try:
+        load_calibration(SET / clip["files"]["calibration"])
+        result, _ = review(None, SET / clip["files"]["calibration"], cache / f"review_{clip['name']}",
+                           tracks_path=_tracks(clip, cache, True), lang="en")
+    except CalibrationError:   # too few floor points, or the counter's zones out of the camera's view
+        return None
+    return [(f.start_s, f.end_s) for f in result.findings if f.rule_id == RULE and f.verdict == Verdict.VIOLATION]
+
+
+def score_clip(clip: dict, found: list[tuple[float, float]], mode: str) -> dict:
+    """Counts of one clip: truths, found, false findings (on a phone call among them), onset errors (s)."""
+    truth = [(s, e) for kind, s, e in clip["violations"] if kind == "touch_hair"]
+    phones = [(s, e) for kind, s, e in clip["gestures"] if kind == "phone_ear"]
+    used, onsets = set(), []
+    for t in truth:
+        best = max(((i, _iou(t, f)) for i, f in enumerate(found) if i not in used), key=lambda x: x[1],
+                   default=(None, 0.0))
+        if best[0] is not None and best[1] >= MATCH_IOU:
+            used.add(best[0])
+            onsets.append(found[best[0]][0] - t[0])
+    false = [f for i, f in enumerate(found) if i not in used]
+    on_phone = sum(any(min(f[1], p[1]) > max(f[0], p[0]) for p in phones) for f in false)
+    print(f"  {mode:<7} {clip['name']:<40} truth {[(round(a, 1), round(b, 1)) for a, b in truth]} phone "
+          f"{[(round(a, 1), round(b, 1)) for a, b in phones]} found {[(round(a, 1), round(b, 1)) for a, b in found]}")
+    return {"truth": len(truth), "found": len(used), "false": len(false), "on_phone": on_phone,
+            "phones": len(phones), "onsets": onsets}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--split", choices=("tuning", "heldout", "all"), default="tuning")
+    ap.add_argument("--cache", type=Path, default=REPO / "out" / "avoid_bench")
+    args = ap.parse_args(argv)
+    quiet_mediapipe()
+    rb = load_rulebook()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"rule {RULE}, match IoU >= {MATCH_IOU}")
+    clips = json.loads((SET / "manifest.json").read_text())["clips"]
+    for split in ("tuning", "heldout") if args.split == "all" else (args.split,):
+        print(f"== {split} ==")
+        mine = [c for c in clips if c["split"] == split and (SET / c["files"]["video"]).exists()]
+        rows = {"trainer": [score_clip(c, _found_trainer(c, args.cache, rb), "trainer") for c in mine], "review": []}
+        for c in mine:
+            found = _found_review(c, args.cache)
+            if found is None:
+                print(f"  review  {c['name']:<40} left out: its camera cannot be calibrated from the floor")
+            else:
+                rows["review"].append(score_clip(c, found, "review"))
+        for mode, got in rows.items():
+            _summary(f"{split}, {mode} mode", got)
+
+
+def _summary(label: str, rows: list[dict]) -> None:
+    n = {k: sum(r[k] for r in rows) for k in ("truth", "found", "false", "on_phone", "phones")}
+    onsets = np.array([o for r in rows for o in r["onsets"]])
+    prec = n["found"] / (n["found"] + n["false"]) if n["found"] + n["false"] else float("nan")
+    onset = f"{np.mean(onsets):+.2f} s mean, {np.max(np.abs(onsets)):.2f} s worst" if len(onsets) else "—"
+    print(f"  SUMMARY {label}: {len(rows)} clips; hair touches found {n['found']} of {n['truth']} "
+          f"(recall {n['found'] / max(n['truth'], 1):.2f}), precision {prec:.2f} ({n['false']} false, "
+          f"{n['on_phone']} of them on the {n['phones']} phone calls); onset {onset}")
+
+
+if __name__ == "__main__":
+    main()

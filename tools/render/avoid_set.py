@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Generate (and render) the gestures-to-avoid set benchmarks/avoid_set/: a clerk fiddling with their hair (DB 表4,
+a violation) and holding a phone to the ear (CC 通用规范㈠10, allowed: the look-alike that must not be flagged),
+standing after greeting the customer or seated, from role-play cameras.
+
+    python tools/render/avoid_set.py scenarios            # write every NAME.scenario.yaml + manifest.json
+    python tools/render/avoid_set.py render [NAME ...]    # render NAME.mp4 / .gt.json / .yaml, one at a time
+
+Run with the renderer's venv (tools/render/.venv/bin/python). Split rule (checked here): held-out clips use other
+seeds than tuning clips, and only held-out clips have the far distance band (camera 3.4-4.0 m from the clerk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+SET = os.path.join(REPO, "benchmarks", "avoid_set")
+sys.path.insert(0, HERE)
+
+import roleplay  # noqa: E402
+from people_set import clip_files, keep_measured  # noqa: E402
+from roleplay_set import clip_name, render  # noqa: E402
+
+# (split, seed, variation, camera family, distance band)
+CLIPS = [
+    ("tuning", 331, "hair", "front", "near"),
+    ("tuning", 332, "phone", "oblique", "near"),
+    ("tuning", 333, "both", "oblique", "near"),
+    ("tuning", 334, "hair_seated", "front", "near"),
+    # a phone on a tall tripod that sees the floor: these are also reviewed with their floor calibration
+    ("tuning", 335, "hair", "tripod_high", "near"),
+    ("tuning", 336, "both", "tripod_high", "near"),
+    ("heldout", 431, "hair", "oblique", "far"),
+    ("heldout", 432, "both", "front", "far"),
+    ("heldout", 433, "phone_seated", "oblique", "near"),
+    ("heldout", 434, "hair_seated", "oblique", "far"),
+    ("heldout", 435, "both", "tripod_high", "far"),
+    ("heldout", 436, "hair_seated", "tripod_high", "near"),
+]
+
+
+def check_split(rows):
+    tun = [r for r in rows if r["split"] == "tuning"]
+    held = [r for r in rows if r["split"] == "heldout"]
+    assert not {r["seed"] for r in tun} & {r["seed"] for r in held}, "a seed is in both splits"
+    assert all(r["distance"] == "near" for r in tun), "the far band is held-out only"
+
+
+def scenarios():
+    rows = []
+    for split, seed, var, fam, dist in CLIPS:
+        name = clip_name(split, seed, "avoid", var, fam, dist)
+        d, meta = roleplay.make(seed, "avoid", var, fam, dist, name)
+        line = (f"--seed {seed} --scenario avoid --variation {var} --family {fam} --distance {dist} --name {name} "
+                f"--out benchmarks/avoid_set/{split}")
+        roleplay.write(d, meta, os.path.join(SET, split), line)
+        rows.append({"name": name, "split": split, **meta, "duration_s": d["duration_s"], "fps": d["fps"],
+                     "camera_height_m": d["camera"]["position_m"][2],
+                     "violations": [(a["type"], a["start_s"], a["end_s"]) for a in d["annotations"]
+                                    if a["kind"] == "violation"],
+                     "gestures": [(a["type"], a["start_s"], a["end_s"]) for a in d["annotations"]
+                                  if a["kind"] == "gesture"],
+                     "files": clip_files(split, name)})
+    check_split(rows)
+    man = os.path.join(SET, "manifest.json")
+    keep_measured(rows, man, ("render_s", "mean_s_per_frame", "video_bytes", "truth_bytes"))
+    with open(man, "w") as f:
+        json.dump({"set": "avoid_set", "generator": "tools/render/avoid_set.py", "width": roleplay.W,
+                   "height": roleplay.H, "fps": roleplay.FPS,
+                   "split_rule": "held-out clips use other seeds than tuning clips, and only held-out clips have the "
+                                 "far distance band (camera 3.4-4.0 m from the clerk); clips are scored without a "
+                                 "floor calibration (phones at chest height; their .yaml is the true camera's)",
+                   "clips": rows}, f, indent=1)
+    print(f"wrote {len(rows)} scenarios and {man}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=("scenarios", "render"))
+    ap.add_argument("names", nargs="*")
+    a = ap.parse_args()
+    if a.cmd == "scenarios":
+        scenarios()
+    else:
+        render(a.names, SET)
+
+
+if __name__ == "__main__":
+    main()
