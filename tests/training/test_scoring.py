@@ -203,6 +203,9 @@ def test_a_gesture_to_avoid_is_listed_without_changing_the_score(tmp_path):
     assert [(e.kind, e.start_s, e.end_s) for e in back.to_avoid] == [("touch_hair", 12.0, 14.5)]
     html = render_score_html(res, None, lang="en")
     assert 'data-kind="touch_hair"' in html and "Fiddling with the hair" in html and "12.0–14.5 s" in html
+    from etiquette_cv.report.score_video import avoid_captions
+    assert avoid_captions(res, 13.0, "en") == ["avoid: Fiddling with the hair"]
+    assert avoid_captions(res, 13.0, "zh") == ["应避免: 用手摆弄头发"] and avoid_captions(res, 15.0, "en") == []
     clean = render_score_html(score_attempt(RECEPTION, stream(stand(4.3), bow(5.5, 15.0), indicate(10.0))), None,
                               lang="zh")
     assert "未见应避免的手势" in clean and 'data-kind="touch_hair"' not in clean

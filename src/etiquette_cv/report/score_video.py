@@ -1,5 +1,6 @@
 """Trainer mode's coaching video: the analysed frames with the trainee's skeleton (only the landmarks seen), one
-label with the live trunk angle, and captions naming each step's verdict from the moment it is decided."""
+label with the live trunk angle, and captions naming each step's verdict from the moment it is decided and each
+gesture to avoid while it lasts."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ..io.sink import VideoSink
 from ..io.video import VideoSource
 from ..training.results import ScoreResult, StepResult
 from ..training.stream import TraineeEvents
-from ..training.texts import verdict_text
+from ..training.texts import AVOID_TEXT, verdict_text
 from .evidence import seen_only
 
 MAX_STEP_LINES = 6
@@ -46,6 +47,12 @@ def step_captions(result: ScoreResult, t_s: float, lang: str) -> list[str]:
     return lines[-MAX_STEP_LINES:]
 
 
+def avoid_captions(result: ScoreResult, t_s: float, lang: str) -> list[str]:
+    """The caption lines at time ``t_s`` of the gestures to avoid happening then (from their start to their end)."""
+    word = "应避免" if lang == "zh" else "avoid"
+    return [f"{word}: {AVOID_TEXT[e.kind][lang][0]}" for e in result.to_avoid if e.start_s <= t_s <= e.end_s]
+
+
 def write_score_video(video: str | Path, path: Path, result: ScoreResult, events: TraineeEvents,
                       frames: list[FramePoses], trainee_track: int, skyline_px: np.ndarray | None, fps: float,
                       lang: str = "zh", visibility: float = 0.5,
@@ -72,7 +79,8 @@ def write_score_video(video: str | Path, path: Path, result: ScoreResult, events
             if private is not None:
                 cover_private(image, *private)
             shown = FramePoses(frame.index, frame.timestamp_s, image.shape[1], image.shape[0], persons)
-            captions = [f"t = {frame.timestamp_s:5.1f} s"] + step_captions(result, frame.timestamp_s, lang)
+            captions = [f"t = {frame.timestamp_s:5.1f} s"] + step_captions(result, frame.timestamp_s, lang) \
+                + avoid_captions(result, frame.timestamp_s, lang)
             img = draw_review_frame(image, shown, None, None, None, {trainee_track: label}, captions,
                                     blur=False)
             if sink is None:
