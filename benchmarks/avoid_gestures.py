@@ -1,15 +1,17 @@
-"""Gestures to avoid (DB 表4) on the rendered avoid set (benchmarks/avoid_set/, tools/render/avoid_set.py): the clerk
-fiddling with their hair (a violation, rule ``DB-6.2-avoid-hair``) and, as the look-alike that is allowed, holding
-a phone to the ear (CC 通用规范㈠10) — tuning and held-out apart.
+"""Gestures to avoid (DB 表4) on the rendered avoid set (benchmarks/avoid_set/, tools/render/avoid_set.py), each
+against the allowed look-alike that must not be flagged — tuning and held-out apart:
+
+* fiddling with the hair (rule ``DB-6.2-avoid-hair``) against a phone held to the ear (CC 通用规范㈠10);
+* shaking the head for "don't know" (rule ``DB-6.2-avoid-headshake``) against a slow look to each side.
 
 Two paths per clip (people stage run once per path and cached): **trainer mode** (``etiquette score`` reads the
-trainee's hair touches: ``scored_events`` on tracks made without a calibration as a phone at chest height is used,
-with the floor calibration for a phone on a tall tripod that sees the floor) and
-**review mode** (``review`` with the clip's true camera's floor calibration ``NAME.yaml``; a camera at chest height
-often sees too few floor points to calibrate from: such clips are reported and left out of review mode). A finding
-is right when it overlaps a scripted hair touch with IoU ≥ 0.3 (each truth matched once);
-any other finding of the rule is false, and those overlapping a phone held to the ear are counted apart. Onset
-error: the finding's start minus the scripted start (the arm is up 0.4 s after it).
+trainee's gestures to avoid: ``scored_events`` on tracks made without a calibration as a phone at chest height is
+used, with the floor calibration for a phone on a tall tripod that sees the floor) and **review mode** (``review``
+with the clip's true camera's floor calibration ``NAME.yaml``; a camera at chest height often sees too few floor
+points to calibrate from: such clips are reported and left out of review mode). A finding is right when it
+overlaps a scripted one of its kind with IoU ≥ 0.3 (each truth matched once); any other finding is false, and
+those overlapping the look-alike are counted apart. Onset error: the finding's start minus the scripted start (a
+hair touch's arm is up 0.4 s after it).
 
     python benchmarks/avoid_gestures.py --split tuning [--cache DIR]
 """
@@ -40,7 +42,9 @@ from etiquette_cv.rules.findings import Verdict  # noqa: E402
 from etiquette_cv.rules.rulebook import load_rulebook  # noqa: E402
 
 SET = REPO / "benchmarks" / "avoid_set"
-RULE = "DB-6.2-avoid-hair"
+KINDS = {"touch_hair": ("DB-6.2-avoid-hair", "phone_ear"), "head_shake": ("DB-6.2-avoid-headshake", "look")}
+"""Per gesture to avoid: its rule, and its allowed look-alike in the clips (a phone held to the ear; a slow look to
+each side, from the manifest's ``looks``)."""
 MATCH_IOU = 0.3
 
 
@@ -59,45 +63,57 @@ def _tracks(clip: dict, cache: Path, calibrated: bool) -> Path:
     return path
 
 
-def _found_trainer(clip: dict, cache: Path, rb) -> list[tuple[float, float]]:
-    """The hair touches trainer mode reads: without a calibration, but with it for a phone on a tall tripod that
-    sees the floor (camera family ``tripod_high``), as a trainer who calibrates would (benchmarks/score_roleplay.py
-    does the same)."""
+def _found_trainer(clip: dict, cache: Path, rb) -> dict[str, list[tuple[float, float]]]:
+    """Per gesture to avoid, the intervals trainer mode reads: without a calibration, but with it for a phone on a
+    tall tripod that sees the floor (camera family ``tripod_high``), as a trainer who calibrates would
+    (benchmarks/score_roleplay.py does the same)."""
     calibrated = clip["camera_family"] == "tripod_high"
     frames = read_tracks(_tracks(clip, cache, calibrated)).frames
     cal = load_calibration(SET / clip["files"]["calibration"]) if calibrated else None
     events, _ = scored_events(frames, cal, rb, clip["name"])
-    return [(e.start_s, e.end_s) for e in events.of_kind("touch_hair")]
+    return {kind: [(e.start_s, e.end_s) for e in events.of_kind(kind)] for kind in KINDS}
 
 
-def _found_review(clip: dict, cache: Path) -> list[tuple[float, float]] | None:
-    """The hair-touch violations the review reports with the true camera's calibration (None: no calibration)."""
+def _found_review(clip: dict, cache: Path) -> dict[str, list[tuple[float, float]]] | None:
+    """Per gesture to avoid, the violations the review reports with the true camera's calibration (None: the
+    camera does not calibrate)."""
     try:
         load_calibration(SET / clip["files"]["calibration"])
         result, _ = review(None, SET / clip["files"]["calibration"], cache / f"review_{clip['name']}",
                            tracks_path=_tracks(clip, cache, True), lang="en")
     except CalibrationError:   # too few floor points, or the counter's zones out of the camera's view
         return None
-    return [(f.start_s, f.end_s) for f in result.findings if f.rule_id == RULE and f.verdict == Verdict.VIOLATION]
+    return {kind: [(f.start_s, f.end_s) for f in result.findings if f.rule_id == rule and
+                   f.verdict == Verdict.VIOLATION] for kind, (rule, _) in KINDS.items()}
 
 
-def score_clip(clip: dict, found: list[tuple[float, float]], mode: str) -> dict:
-    """Counts of one clip: truths, found, false findings (on a phone call among them), onset errors (s)."""
-    truth = [(s, e) for kind, s, e in clip["violations"] if kind == "touch_hair"]
-    phones = [(s, e) for kind, s, e in clip["gestures"] if kind == "phone_ear"]
-    used, onsets = set(), []
-    for t in truth:
-        best = max(((i, _iou(t, f)) for i, f in enumerate(found) if i not in used), key=lambda x: x[1],
-                   default=(None, 0.0))
-        if best[0] is not None and best[1] >= MATCH_IOU:
-            used.add(best[0])
-            onsets.append(found[best[0]][0] - t[0])
-    false = [f for i, f in enumerate(found) if i not in used]
-    on_phone = sum(any(min(f[1], p[1]) > max(f[0], p[0]) for p in phones) for f in false)
-    print(f"  {mode:<7} {clip['name']:<40} truth {[(round(a, 1), round(b, 1)) for a, b in truth]} phone "
-          f"{[(round(a, 1), round(b, 1)) for a, b in phones]} found {[(round(a, 1), round(b, 1)) for a, b in found]}")
-    return {"truth": len(truth), "found": len(used), "false": len(false), "on_phone": on_phone,
-            "phones": len(phones), "onsets": onsets}
+def score_clip(clip: dict, found: dict[str, list[tuple[float, float]]], mode: str) -> dict[str, dict]:
+    """Per gesture to avoid, the counts of one clip: truths, found, false findings (on its allowed look-alike among
+    them), onset errors (s)."""
+    out = {}
+    looks = {"phone_ear": [(s, e) for kind, s, e in clip["gestures"] if kind == "phone_ear"],
+             "look": [tuple(x) for x in clip.get("looks", [])]}
+    for kind, (_, alike) in KINDS.items():
+        truth = [(s, e) for k, s, e in clip["violations"] if k == kind]
+        others, got = looks[alike], found[kind]
+        used, onsets = set(), []
+        for t in truth:
+            best = max(((i, _iou(t, f)) for i, f in enumerate(got) if i not in used), key=lambda x: x[1],
+                       default=(None, 0.0))
+            if best[0] is not None and best[1] >= MATCH_IOU:
+                used.add(best[0])
+                onsets.append(got[best[0]][0] - t[0])
+        false = [f for i, f in enumerate(got) if i not in used]
+        on_alike = sum(any(min(f[1], p[1]) > max(f[0], p[0]) for p in others) for f in false)
+        if truth or others or got:
+            print(f"  {mode:<7} {clip['name']:<40} {kind:<10} truth {_r(truth)} {alike} {_r(others)} found {_r(got)}")
+        out[kind] = {"truth": len(truth), "found": len(used), "false": len(false), "on_alike": on_alike,
+                     "alike": len(others), "onsets": onsets}
+    return out
+
+
+def _r(iv: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    return [(round(a, 1), round(b, 1)) for a, b in iv]
 
 
 def main(argv=None) -> None:
@@ -109,7 +125,7 @@ def main(argv=None) -> None:
     rb = load_rulebook()
     args.cache.mkdir(parents=True, exist_ok=True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"rule {RULE}, match IoU >= {MATCH_IOU}")
+          f"rules {', '.join(r for r, _ in KINDS.values())}, match IoU >= {MATCH_IOU}")
     clips = json.loads((SET / "manifest.json").read_text())["clips"]
     for split in ("tuning", "heldout") if args.split == "all" else (args.split,):
         print(f"== {split} ==")
@@ -122,17 +138,18 @@ def main(argv=None) -> None:
             else:
                 rows["review"].append(score_clip(c, found, "review"))
         for mode, got in rows.items():
-            _summary(f"{split}, {mode} mode", got)
+            for kind, (_, alike) in KINDS.items():
+                _summary(f"{split}, {mode} mode, {kind}", [r[kind] for r in got], alike)
 
 
-def _summary(label: str, rows: list[dict]) -> None:
-    n = {k: sum(r[k] for r in rows) for k in ("truth", "found", "false", "on_phone", "phones")}
+def _summary(label: str, rows: list[dict], alike: str) -> None:
+    n = {k: sum(r[k] for r in rows) for k in ("truth", "found", "false", "on_alike", "alike")}
     onsets = np.array([o for r in rows for o in r["onsets"]])
     prec = n["found"] / (n["found"] + n["false"]) if n["found"] + n["false"] else float("nan")
     onset = f"{np.mean(onsets):+.2f} s mean, {np.max(np.abs(onsets)):.2f} s worst" if len(onsets) else "—"
-    print(f"  SUMMARY {label}: {len(rows)} clips; hair touches found {n['found']} of {n['truth']} "
+    print(f"  SUMMARY {label}: {len(rows)} clips; found {n['found']} of {n['truth']} "
           f"(recall {n['found'] / max(n['truth'], 1):.2f}), precision {prec:.2f} ({n['false']} false, "
-          f"{n['on_phone']} of them on the {n['phones']} phone calls); onset {onset}")
+          f"{n['on_alike']} of them on the {n['alike']} {alike} look-alikes); onset {onset}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from etiquette_cv.pipeline.trainee_events import scored_events
 from etiquette_cv.rules.rulebook import Rulebook
 from etiquette_cv.training.scenario import load_scenario
 from etiquette_cv.training.scoring import score_attempt
+from etiquette_cv.training.stream import AVOID_KINDS
 from etiquette_cv.training.truth import GESTURE_KINDS, truth_events
 
 SET = Path(__file__).resolve().parent / "roleplay_set"
@@ -85,7 +86,7 @@ GROUPS = (("chest", "no calibration (chest-height phone)"), ("tripod", "calibrat
 def _new_stats() -> dict:
     return {"agree": 0, "total": 0, "assessed": 0, "assessed_agree": 0, "wrong_class_done": 0, "wrong_class": 0,
             "trainee_ok": 0, "clips": 0, "g": {k: [0, 0, 0] for k in GESTURE_KINDS}, "bows": [], "bows_unmeasured": 0,
-            "avoid_found": 0}
+            "avoid_found": {k: 0 for k in AVOID_KINDS}}
 
 
 def _add(into: dict, s: dict) -> None:
@@ -93,6 +94,9 @@ def _add(into: dict, s: dict) -> None:
         if k == "g":
             for kind, n in v.items():
                 into["g"][kind] = [a + b for a, b in zip(into["g"][kind], n)]
+        elif k == "avoid_found":
+            for kind, n in v.items():
+                into[k][kind] += n
         else:
             into[k] += v
 
@@ -153,11 +157,12 @@ def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None
                 print(f"{'':<46} gesture {kind:<9} truth {[(round(a, 1), round(b, 1)) for a, b in tr]} "
                       f"found {[(round(a, 1), round(b, 1)) for a, b in found]}")
         _bow_angles(truth, events, s)
-        hair = events.of_kind("touch_hair")   # no role-play script touches the hair: every one found is false
-        s["avoid_found"] += len(hair)
-        if hair:
-            print(f"{'':<46} gesture to avoid (none scripted) touch_hair found "
-                  f"{[(round(e.start_s, 1), round(e.end_s, 1)) for e in hair]}")
+        for kind in AVOID_KINDS:   # no role-play script has a gesture to avoid: every one found is false
+            found = events.of_kind(kind)
+            s["avoid_found"][kind] += len(found)
+            if found:
+                print(f"{'':<46} gesture to avoid (none scripted) {kind} found "
+                      f"{[(round(e.start_s, 1), round(e.end_s, 1)) for e in found]}")
         for group in ("tripod" if tripod else "chest", "all"):
             _add(stats.setdefault((clip["split"], group), _new_stats()), s)
     for name in dict.fromkeys(c["split"] for c in clips):
@@ -207,4 +212,5 @@ def _summary(name: str, s: dict) -> None:
         p = tp / (tp + fp) if tp + fp else float("nan")
         r = tp / (tp + fn) if tp + fn else float("nan")
         print(f"[{name}] gesture {kind:<10} precision {p:.2f} recall {r:.2f} (tp {tp}, fp {fp}, fn {fn})")
-    print(f"[{name}] gestures to avoid found where none was scripted (fiddling with the hair): {s['avoid_found']}")
+    print(f"[{name}] gestures to avoid found where none was scripted: "
+          + ", ".join(f"{k} {n}" for k, n in s["avoid_found"].items()))

@@ -174,3 +174,21 @@ def test_fiddling_with_the_hair_is_a_violation_a_phone_to_the_ear_is_not():
     assert [f.verdict for f in hair] == [Verdict.VIOLATION]
     assert hair[0].start_s == pytest.approx(15.2, abs=0.4) and hair[0].end_s == pytest.approx(17.6, abs=0.4)
     assert "DB-6.2-avoid-hair" in result.coverage.assessable_rules
+
+
+def test_shaking_the_head_is_a_violation_a_look_to_each_side_is_not():
+    """The seated clerk of the reception shakes their head for 2.5 s (±25° at 2.5 Hz), then looks to each side
+    (±35° at 0.3 Hz): one DB-6.2-avoid-headshake violation, over the shake only."""
+    d = yaml.safe_load(SCENARIO.read_text(encoding="utf-8"))
+    clerk = next(p for p in d["persons"] if p["id"] == "clerk")
+    clerk["keyframes"] += [{"t": 15.0, "head_shake_deg": 0.0, "head_shake_hz": 2.5}, {"t": 15.2, "head_shake_deg": 25.0},
+                           {"t": 17.3, "head_shake_deg": 25.0}, {"t": 17.5, "head_shake_deg": 0.0, "head_shake_hz": 2.5},
+                           {"t": 19.0, "head_shake_deg": 0.0, "head_shake_hz": 0.3},
+                           {"t": 19.3, "head_shake_deg": 35.0},
+                           {"t": 22.0, "head_shake_deg": 35.0}, {"t": 22.3, "head_shake_deg": 0.0}]
+    clerk["keyframes"].sort(key=lambda k: k["t"])
+    sc, rb, obs, result, truth = _review(Scenario.from_dict(d, "reception_shake"), times_s=np.arange(135, 245) / 10.0)
+    shakes = [f for f in result.findings if f.rule_id == "DB-6.2-avoid-headshake"]
+    assert [f.verdict for f in shakes] == [Verdict.VIOLATION]
+    assert shakes[0].start_s == pytest.approx(15.3, abs=0.5) and shakes[0].end_s == pytest.approx(17.4, abs=0.5)
+    assert shakes[0].measured_unit == "deg" and shakes[0].measured_value >= 10.0

@@ -13,6 +13,7 @@ import pytest
 from etiquette_cv.geometry.polyline import side_normal
 from etiquette_cv.posture.clerk import at_image_edge, hide_behind_counter
 from etiquette_cv.posture.filters import lowpass, rolling_std
+from etiquette_cv.posture.head import head_shake_deg, head_yaw_deg
 from etiquette_cv.posture.limbs import ELBOW_LEVER, hand_at_head, hand_head_motion, hands_ahead_m, limb_features
 from etiquette_cv.rules.rulebook import load_rulebook
 from etiquette_cv.posture.trunk_fit import PersonPlace, TrunkFitter
@@ -425,3 +426,40 @@ def test_hand_head_motion_is_the_spread_of_a_hand_kept_at_the_head():
     brief = away.copy()
     brief[18:21] = moving[18:21]   # a hand passing the head for 0.3 s of a 1 s window: not kept there
     assert np.all(hand_head_motion(t, brief) == 0.0)
+
+
+@pytest.mark.parametrize("azimuth", [0.0, 45.0, 90.0])
+def test_a_head_shake_swings_a_slow_look_does_not(azimuth):
+    """The sim's head shake (±25° at 2.5 Hz) reads above the rulebook's threshold in every view; a slow look to each
+    side (±35° at 0.3 Hz, wider) never reaches it from the front or obliquely. (In profile the ears overlap and a
+    look away hides the nose: there the sim's exact look reads as swings — a known limit, README.)"""
+    cam = _camera(azimuth, 20.0)
+    rule = next(r for r in load_rulebook().rules if r.id == "DB-6.2-avoid-headshake")
+    times = np.arange(0.0, 6.0, 0.1)
+    base = {"t": 0.0, "pos_m": list(STATION), "heading_deg": 90, "stance": "stand", "arms": "sides",
+            "head_shake_deg": 0}
+    shake = _scenario([{**base, "head_shake_hz": 2.5}, {"t": 1.0, "head_shake_deg": 0},
+                       {"t": 1.2, "head_shake_deg": 25}, {"t": 4.0, "head_shake_deg": 25}], 6.0)
+    look = _scenario([{**base, "head_shake_hz": 0.3}, {"t": 1.0, "head_shake_deg": 0},
+                      {"t": 1.3, "head_shake_deg": 35}, {"t": 4.0, "head_shake_deg": 35},
+                      {"t": 4.3, "head_shake_deg": 0}], 6.0)
+    for sc, what in ((shake, "shake"), (look, "look")):
+        frames = synthesize(sc, cam, noise_px=1.0, occluders=[], seed=2, times_s=times)
+        yaw = np.array([head_yaw_deg(f.by_role("clerk")[0]) for f in frames])
+        spread = head_shake_deg(times, yaw)
+        inside = (times >= 1.8) & (times <= 3.5)
+        assert np.nanmax(yaw) - np.nanmin(yaw) > 35.0   # both turn the head widely (turn read against the camera)
+        if what == "shake":
+            assert np.all(spread[inside] >= rule.value("enter")), spread[inside]
+        elif azimuth < 90.0:
+            assert np.nanmax(spread) < rule.value("enter"), spread
+
+
+def test_head_yaw_is_nan_without_the_nose_both_ears_and_shoulders():
+    sc = _scenario([{"t": 0.0, "pos_m": list(STATION), "heading_deg": 90, "stance": "stand", "arms": "sides"}], 1.0)
+    pose = synthesize(sc, _camera(0.0, 20.0), noise_px=0.0, occluders=[], seed=1, times_s=[0.5])[0].by_role("clerk")[0]
+    assert head_yaw_deg(pose) == pytest.approx(0.0, abs=1.0)
+    for gone in (Landmark.NOSE, Landmark.LEFT_EAR, Landmark.RIGHT_SHOULDER):
+        vis = pose.visibility.copy()
+        vis[gone] = 0.2
+        assert np.isnan(head_yaw_deg(replace(pose, visibility=vis)))

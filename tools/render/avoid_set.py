@@ -41,6 +41,13 @@ CLIPS = [
     ("heldout", 434, "hair_seated", "oblique", "far"),
     ("heldout", 435, "both", "tripod_high", "far"),
     ("heldout", 436, "hair_seated", "tripod_high", "near"),
+    # shaking the head for "don't know" (to avoid) and its look-alike, a slow look to each side (allowed)
+    ("tuning", 337, "shake", "front", "near"),
+    ("tuning", 338, "shake_seated", "oblique", "near"),
+    ("tuning", 339, "look", "tripod_high", "near"),
+    ("heldout", 437, "shake", "oblique", "far"),
+    ("heldout", 438, "shake_seated", "tripod_high", "near"),
+    ("heldout", 439, "look", "front", "far"),
 ]
 
 
@@ -59,7 +66,7 @@ def scenarios():
         line = (f"--seed {seed} --scenario avoid --variation {var} --family {fam} --distance {dist} --name {name} "
                 f"--out benchmarks/avoid_set/{split}")
         roleplay.write(d, meta, os.path.join(SET, split), line)
-        rows.append({"name": name, "split": split, **meta, "duration_s": d["duration_s"], "fps": d["fps"],
+        rows.append({"name": name, "split": split, "looks": [], **meta, "duration_s": d["duration_s"], "fps": d["fps"],
                      "camera_height_m": d["camera"]["position_m"][2],
                      "violations": [(a["type"], a["start_s"], a["end_s"]) for a in d["annotations"]
                                     if a["kind"] == "violation"],

@@ -285,8 +285,9 @@ class Body:
         nl = 0.0
         if p.arms == "phone_shoulder":
             nl = 25.0
-        G[bi["neck_01"]] = C @ trunk_rot(nf * 0.5, nl * 0.5)
-        G[bi["head"]] = C @ trunk_rot(nf, nl)
+        yaw = float(getattr(p, "head_yaw_deg", 0.0))   # a head shake: the face toward the person's left
+        G[bi["neck_01"]] = C @ trunk_rot(nf * 0.5, nl * 0.5) @ rz(yaw * 0.5)
+        G[bi["head"]] = C @ trunk_rot(nf, nl) @ rz(yaw)
         # walking
         walking = p.walk_speed_m_s > 0.05
         ph = 2 * math.pi * float(p.walk_phase)

@@ -48,7 +48,7 @@ from etiquette_cv.sim.scenario import BodySpec, Scenario  # noqa: E402
 
 SCENARIOS = ("reception", "farewell", "apology", "documents", "handshake", "avoid")
 VARIATIONS = ("ok", "late", "wrong_class", "missing", "wrong_form", "folded", "hair", "phone", "both", "hair_seated",
-              "phone_seated")
+              "phone_seated", "shake", "shake_seated", "look")
 FAMILIES = ("front", "oblique", "tripod_high")
 CALIBRATED = ("tripod_high",)   # families whose clips the benchmark scores with their floor calibration
 DISTANCES = {"near": (2.5, 3.4), "far": (3.4, 4.0)}
@@ -60,7 +60,7 @@ ALLOWED = {"reception": ("ok", "late", "wrong_class", "missing"), "farewell": ("
            "documents": ("ok", "missing", "folded"), "handshake": ("ok", "late", "missing", "wrong_form"),
            # a gesture to avoid (DB 表4: fiddling with the hair) and its look-alike that is allowed (a phone held to
            # the ear, CC 通用规范㈠10), standing after greeting the customer or seated (benchmarks/avoid_set/)
-           "avoid": ("hair", "phone", "both", "hair_seated", "phone_seated")}
+           "avoid": ("hair", "phone", "both", "hair_seated", "phone_seated", "shake", "shake_seated", "look")}
 
 
 class Clerk:
@@ -72,6 +72,8 @@ class Clerk:
         self.gestures: list[dict] = []
         self.bows: list[dict] = []
         self.violations: list[dict] = []
+        self.looks: list[tuple[float, float]] = []
+        """Slow looks to each side (not a gesture of the standard: kept in the manifest, not the script)."""
 
     def stand(self, onset):
         """Rise: the transition starts at ``onset`` (the rulebook's stand point) and takes 1.2 s."""
@@ -89,6 +91,30 @@ class Clerk:
         self.tr.set(end, trunk_flexion_deg=0)
         self.bows.append({"kind": "bow", "person": "clerk", "start_s": r3(t0), "end_s": r3(end), "bow_class": cls})
         return end
+
+    def head_turns(self, t0, rng, shake=True):
+        """A head shake for "don't know" (to avoid, DB 表4: ±20-35° at 2-3 Hz for 1.5-2.5 s; annotated as a
+        violation) and, 2-3 s later, a look to each side (±30-40° at 0.25-0.35 Hz, one slow turn each way: not a
+        shake) — only the look when ``shake`` is False. Returns the end."""
+        t = t0
+        if shake:
+            dur, hz, amp = rng.uniform(1.5, 2.5), r3(rng.uniform(2.0, 3.0)), r3(rng.uniform(20.0, 35.0))
+            self._head_swing(t, dur, amp, hz, ramp_s=0.15)
+            self.violations.append({"kind": "violation", "type": "head_shake", "person": "clerk", "start_s": r3(t),
+                                    "end_s": r3(t + dur)})
+            t += dur + rng.uniform(2.0, 3.0)
+        hz = rng.uniform(0.25, 0.35)
+        self._head_swing(t, 1.0 / hz, r3(rng.uniform(30.0, 40.0)), r3(hz), ramp_s=0.3)
+        self.looks.append((r3(t), r3(t + 1.0 / hz)))
+        return t + 1.0 / hz + 0.5
+
+    def _head_swing(self, t0, dur, amp, hz, ramp_s):
+        """The head swung ±``amp``° at ``hz`` from ``t0`` for ``dur`` s, the swing growing and dying over ``ramp_s``
+        (the frequency held through it)."""
+        self.tr.set(t0, head_shake_deg=0.0, head_shake_hz=hz)
+        self.tr.set(t0 + ramp_s, head_shake_deg=amp)
+        self.tr.set(t0 + dur - ramp_s, head_shake_deg=amp)
+        self.tr.set(t0 + dur, head_shake_deg=0.0, head_shake_hz=hz)
 
     def gesture(self, kind, t0, dur, hz=None, rest="sides"):
         """Hold arms ``kind`` from ``t0`` for ``dur`` seconds (then the arms go back to ``rest``). Returns its end."""
@@ -289,8 +315,11 @@ def make(seed, scenario, variation, family, distance="near", name=None):
         rest = "desk" if variation.endswith("_seated") else "sides"
         if rest == "sides":
             t = clerk.stand(max(t_near + rng.uniform(-1.0, 1.0), 0.5)) + rng.uniform(1.0, 2.0)
-        for kind in {"both": ("phone_ear", "touch_hair")}.get(variation, ("touch_hair",) if "hair" in variation
-                                                                 else ("phone_ear",)):
+        if variation.startswith(("shake", "look")):
+            t = clerk.head_turns(t, rng, shake=not variation.startswith("look"))
+        for kind in () if variation.startswith(("shake", "look")) else \
+                {"both": ("phone_ear", "touch_hair")}.get(variation, ("touch_hair",) if "hair" in variation
+                                                          else ("phone_ear",)):
             dur = rng.uniform(2.5, 4.0) if kind == "touch_hair" else rng.uniform(3.0, 5.0)
             t = clerk.gesture(kind, t, dur, hz=r3(rng.uniform(1.0, 2.0)) if kind == "touch_hair" else None,
                               rest=rest)
@@ -342,6 +371,8 @@ def make(seed, scenario, variation, family, distance="near", name=None):
     Scenario.from_dict(d)   # valid
     meta = {"seed": seed, "scenario": scenario, "variation": variation, "camera_family": family,
             "distance": distance, "customer_side": side, "raised_counter": bool(raised)}
+    if clerk.looks:
+        meta["looks"] = [list(x) for x in clerk.looks]
     return d, meta
 
 

@@ -14,6 +14,7 @@ from ..geometry.floor import counter_skyline_px
 from ..geometry.solver import solve_camera
 from ..posture.clerk import hide_behind_counter
 from ..posture.gestures import measure_gestures, measure_hand_contact
+from ..posture.head import head_shake_deg, head_yaw_deg, steady_head_turns
 from ..posture.limbs import hand_at_head, hand_head_motion
 from ..posture.uncalibrated import measure_uncalibrated
 from ..rules.rulebook import Rulebook
@@ -23,6 +24,7 @@ from ..training.trainee import Trainee, choose_trainee
 from .analysis import analyse
 
 AVOID_HAIR_RULE = "DB-6.2-avoid-hair"
+AVOID_SHAKE_RULE = "DB-6.2-avoid-headshake"
 NO_CUE_ZH = "无标定：客户到柜台的距离未知，无法确定客户走到2米处的时刻（请用 --calibration，或标出2米线并标定）"
 NOBODY = ("nobody was posed in the recording", "录像中未检测到人")
 NO_STATION = ("the calibration has no clerk station", "标定文件中没有柜员工位")
@@ -113,7 +115,8 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
     for a, b in moves:
         rising = (t >= a - 0.5) & (t <= b + 0.5) & np.isfinite(features.hand_over)
         features.hand_over = np.where(rising, 0.0, features.hand_over)
-    return _hair_touches(t, poses, rb, gesture_events(detect_gestures(features, settings)))
+    return _hair_touches(t, poses, rb, gesture_events(detect_gestures(features, settings))) \
+        + _head_shakes(t, poses, rb, list(moves))
 
 
 def _hair_touches(t_s: np.ndarray, poses: list, rb: Rulebook, gestures: list[TraineeEvent]) -> list[TraineeEvent]:
@@ -148,6 +151,29 @@ def _hair_touches(t_s: np.ndarray, poses: list, rb: Rulebook, gestures: list[Tra
             out.append(TraineeEvent("touch_hair", iv.start_s, iv.start_s, iv.end_s))
             dropped |= {id(g) for g in waves if min(iv.end_s, g.end_s) > max(iv.start_s, g.start_s)}
     return [g for g in gestures if id(g) not in dropped] + out
+
+
+def _head_shakes(t_s: np.ndarray, poses: list, rb: Rulebook, moves: list[tuple[float, float]]) -> list[TraineeEvent]:
+    """The trainee shaking their head (DB 表4: to avoid, meaning "don't know"), graded as the review grades the clerk
+    (:func:`~..posture.head.head_shake_deg` against the rulebook's ``DB-6.2-avoid-headshake``; none without it),
+    not while a hand is at the head nor during a sit/stand move (``moves``, :func:`~..posture.head.
+    steady_head_turns`)."""
+    rule = next((r for r in rb.rules if r.id == AVOID_SHAKE_RULE), None)
+    if rule is None:
+        return []
+    ps = rb.posture_settings()
+    yaw = np.array([head_yaw_deg(p, ps.visibility) if p is not None else np.nan for p in poses], float)
+    hands = np.array([hand_at_head(p, ps.visibility, ps.hand_head_reach_m, ps.hand_head_below_ear,
+                                   ps.hand_head_beside_ear) if p is not None else (np.nan, np.nan) for p in poses],
+                     float).reshape(len(poses), 2)
+    yaw = steady_head_turns(t_s, yaw, hands, moves)
+    intervals = hysteresis_intervals(t_s, head_shake_deg(t_s, yaw, ps.head_shake_window_s,
+                                                         ps.head_shake_min_swing_deg, ps.head_shake_min_swings,
+                                                         ps.head_shake_max_speed_deg_s),
+                                     float(rule.value("enter")), float(rule.value("exit")),
+                                     float(rule.value("min_duration_s")),
+                                     max_gap_s=rb.grading_settings().posture_max_gap_s)
+    return [TraineeEvent("head_shake", iv.start_s, iv.start_s, iv.end_s) for iv in intervals]
 
 
 def _stand_point(rb: Rulebook) -> str:

@@ -16,6 +16,7 @@ from ..geometry.floor import counter_skyline_px
 from ..geometry.polyline import polyline_side
 from ..timeseries import label_runs
 from .filters import above_own_median, lowpass, rolling_std
+from .head import head_shake_deg, head_yaw_deg, steady_head_turns
 from .limbs import hand_at_head, hand_head_motion, hands_ahead_m, limb_features
 from .stance import StanceChange, StanceSettings, stance_states
 from .trunk_fit import BodyDims, FitSettings, PersonPlace, TrunkFit, TrunkFitter
@@ -70,6 +71,13 @@ class PostureSettings:
     at the head (see ``limbs.hand_at_head``)."""
     hand_head_window_s: float = 1.0
     """A hand at the head's motion is its spread over this window (centred; ``limbs.hand_head_motion``)."""
+    head_shake_window_s: float = 1.2
+    head_shake_min_swing_deg: float = 15.0
+    head_shake_min_swings: int = 3
+    head_shake_max_speed_deg_s: float = 1200.0
+    """A head shake: at least ``head_shake_min_swings`` alternating turns of the head, each at least
+    ``head_shake_min_swing_deg``, within this window, none faster than ``head_shake_max_speed_deg_s`` between two
+    samples (``head.head_shake_deg``)."""
     hand_head_wave_below_ear: float = 0.65
     """Trainer mode: a hair touch found during a wave is the touch when the hand's median place lies no lower than
     this many ears-to-shoulders drops below the ears, else the wave (``pipeline.trainee_events``)."""
@@ -129,6 +137,9 @@ class ClerkSeries:
     other marks a reach, not a bow."""
     hands_in_pockets: np.ndarray = None
     """1.0 / 0.0 / NaN: each wrist at its own hip, the wrists apart (not folded in front)."""
+    head_shake_deg: np.ndarray = None
+    """How widely the head shakes (median size of its alternating turns within a second, degrees; 0 without three of
+    them; NaN where the nose, ears or shoulders are not seen): ``head.head_shake_deg``."""
     hand_head_motion: np.ndarray = None
     """How much a hand at the head moves about it (ears-to-shoulders drops; 0 where no hand is at the head, NaN where
     no wrist is seen): fingers in the hair move, a phone held to the ear stays (``limbs.hand_head_motion``)."""
@@ -203,12 +214,19 @@ class _Frames:
     shoulder_m: np.ndarray
     head_m: np.ndarray
     limbs: np.ndarray
-    """(N, 7): hands in pockets, knee angle, wrist asymmetry, legs crossed, heel raise (see limb_features), and a
-    hand at the head's offset from the ear across and down (see hand_at_head)."""
+    """(N, 8): hands in pockets, knee angle, wrist asymmetry, legs crossed, heel raise (see limb_features), a hand
+    at the head's offset from the ear across and down (see hand_at_head), the head's turn (see head.head_yaw_deg)."""
     hands_ahead: np.ndarray
     """How far both hands are ahead of the shoulders (metres, see hands_ahead_m)."""
     at_edge: np.ndarray | None = None
     """bool: the clerk's image box touched the image border."""
+
+
+def _move_spans(changes: list[StanceChange], half_move_s: float = 0.6) -> list[tuple[float, float]]:
+    """(start, end) seconds of each sit/stand move: its onset to its completion, the midpoint ± ``half_move_s`` where
+    those were not seen."""
+    return [(c.onset_s if np.isfinite(c.onset_s) else c.t_s - half_move_s,
+             c.complete_s if np.isfinite(c.complete_s) else c.t_s + half_move_s) for c in changes]
 
 
 def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, settings: PostureSettings,
@@ -216,7 +234,7 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
     """Shoulder and head heights (metres, on the station's vertical line) and limb features of each frame."""
     n = len(frames)
     sh, head = np.full(n, np.nan), np.full(n, np.nan)
-    limbs = np.full((n, 7), np.nan)
+    limbs = np.full((n, 8), np.nan)
     ahead = np.full(n, np.nan)
     visible = np.zeros(n, bool)
     poses: list[PersonPose | None] = [_clerk_pose(f, station) for f in frames]
@@ -245,6 +263,7 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
                                          settings.pocket_distance_m, settings.crossed_ankle_raise_m)
             limbs[i, 5:7] = hand_at_head(pose, settings.visibility, settings.hand_head_reach_m,
                                          settings.hand_head_below_ear, settings.hand_head_beside_ear)
+            limbs[i, 7] = head_yaw_deg(pose, settings.visibility)
     return _Frames(poses, fitted, visible, sh, head, limbs, ahead, at_edge)
 
 
@@ -396,6 +415,9 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
         knee_bend_deg=above_own_median(-knee, standing), stance=stance, wrist_asymmetry_m=asym,
         hands_ahead_m=m.hands_ahead, at_frame_edge=m.at_edge,
         hands_in_pockets=hands, hand_head_motion=hand_head_motion(t, m.limbs[:, 5:7], settings.hand_head_window_s),
+        head_shake_deg=head_shake_deg(t, steady_head_turns(t, m.limbs[:, 7], m.limbs[:, 5:7], _move_spans(changes)),
+                                      settings.head_shake_window_s, settings.head_shake_min_swing_deg,
+                                      settings.head_shake_min_swings, settings.head_shake_max_speed_deg_s),
         legs_crossed=crossed, heel_raise_m=heel,
         heel_raise_rel_m=above_own_median(heel, standing),
         abs_lateral_deg=np.where(near_upright, np.abs(lat_c), np.nan),

@@ -268,6 +268,9 @@ def _trunk_and_head(p: PoseParams, body: Body, hip_c: np.ndarray, pts: np.ndarra
     if p.arms == "phone_shoulder":
         tilt = _rot(h_fwd, -math.radians(25.0))  # ear toward the left shoulder, clamping the receiver
         h_up, h_left = tilt @ h_up, tilt @ h_left
+    if p.head_yaw_deg:
+        turn = _rot(h_up, math.radians(p.head_yaw_deg))  # the face toward the person's left
+        h_fwd, h_left = turn @ h_fwd, turn @ h_left
     head_c = sh_c + body.neck_m * h_up
     head_axes = np.stack([h_fwd, h_left, h_up])  # rows: orthonormal head frame
     pts[:11] = head_c + body.head_radius_m * (_FACE_DIRS @ head_axes)

@@ -20,7 +20,7 @@ DEFAULT_TRANSITION_S = 1.0
 #: Numeric keyframe fields interpolated with a smoothstep, and their defaults when no key ever sets them.
 NUMERIC_FIELDS = (
     "heading_deg", "trunk_flexion_deg", "trunk_lateral_deg", "neck_flexion_deg",
-    "sway_amplitude_deg", "sway_period_s", "gesture_hz",
+    "sway_amplitude_deg", "sway_period_s", "gesture_hz", "head_shake_deg", "head_shake_hz",
 )
 _NUMERIC_DEFAULTS = {
     "trunk_flexion_deg": 0.0,
@@ -29,6 +29,8 @@ _NUMERIC_DEFAULTS = {
     "sway_amplitude_deg": 0.0,
     "sway_period_s": 2.0,
     "gesture_hz": 0.0,
+    "head_shake_deg": 0.0,
+    "head_shake_hz": 2.5,
 }
 #: Default heading per role: clerks face the customers (+y), customers face the counter (−y).
 _DEFAULT_HEADING_DEG = {"clerk": 90.0, "customer": 270.0, "passerby": 0.0}
@@ -64,6 +66,8 @@ class Keyframe:
     sway_amplitude_deg: float | None = None
     sway_period_s: float | None = None
     gesture_hz: float | None = None
+    head_shake_deg: float | None = None
+    head_shake_hz: float | None = None
 
 
 @dataclass
@@ -106,6 +110,9 @@ class PoseParams:
     """0 → 1 (linear) over ``sim.arm_gestures.RAISE_S`` after that key: an arm moving between hanging and a gesture."""
     gesture_hz: float = 0.0
     """Oscillation frequency of a wave or a handshake's pumping, Hz (0: the gesture's default)."""
+    head_yaw_deg: float = 0.0
+    """The head turned about the neck, degrees, positive toward the person's left: a head shake is
+    ``head_shake_deg`` · sin(2π · ``head_shake_hz`` · t) (to avoid, DB 表4: shaking the head for "don't know")."""
 
 
 class KeyframeTrack:
@@ -221,6 +228,8 @@ class KeyframeTrack:
             arms_since_s=since,
             arms_blend=min(1.0, since / GESTURE_RAISE_S),
             gesture_hz=self._numeric("gesture_hz", t),
+            head_yaw_deg=self._numeric("head_shake_deg", t)
+            * math.sin(2.0 * math.pi * self._numeric("head_shake_hz", t) * t),
         )
 
 

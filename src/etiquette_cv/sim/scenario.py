@@ -66,7 +66,7 @@ GESTURE_TYPES = GESTURE_ARM_STATES
 BOW_CLASSES = ("greeting", "thanks", "apology", "none")
 VIOLATION_TYPES = (
     "stoop", "lean_on_counter", "bent_leg", "tiptoe", "sway", "hands_in_pockets", "lie_on_desk", "lean_back",
-    "crossed_legs", "violent_rise", "running", "phone_on_shoulder", "touch_hair",
+    "crossed_legs", "violent_rise", "running", "phone_on_shoulder", "touch_hair", "head_shake",
 )
 CLUTTER_REGIONS = ("counter_top", "floor")
 CLUTTER_OBJECTS = ("cup", "bag", "paper", "box")
@@ -268,7 +268,8 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
 
 _KEY_FIELDS = (
     "t", "pos_m", "heading_deg", "stance", "transition_s", "trunk_flexion_deg", "trunk_lateral_deg",
-    "neck_flexion_deg", "arms", "legs", "sway_amplitude_deg", "sway_period_s", "gesture_hz",
+    "neck_flexion_deg", "arms", "legs", "sway_amplitude_deg", "sway_period_s", "gesture_hz", "head_shake_deg",
+    "head_shake_hz",
 )
 
 
@@ -380,8 +381,8 @@ def _parse_key(k: Any, path: str, v: StrictReader) -> Keyframe:
         key.legs = v.choice(f"{path}.legs", k["legs"], LEG_STATES)
     for name in NUMERIC_FIELDS:
         if name in k:
-            lo = 0.0 if name in ("sway_amplitude_deg", "gesture_hz") else None
-            if name == "sway_period_s":
+            lo = 0.0 if name in ("sway_amplitude_deg", "gesture_hz", "head_shake_deg") else None
+            if name in ("sway_period_s", "head_shake_hz"):
                 setattr(key, name, v.number(f"{path}.{name}", k[name], lo=0.0, lo_open=True))
             else:
                 setattr(key, name, v.number(f"{path}.{name}", k[name], lo=lo))

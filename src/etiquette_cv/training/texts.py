@@ -154,5 +154,8 @@ def step_message(step: Step, r: StepResult) -> None:
 
 AVOID_TEXT = {"touch_hair": {"zh": ("用手摆弄头发", "双手自然下垂或相握于体前，不要摆弄头发。"),
                              "en": ("Fiddling with the hair", "keep the hands at the sides or folded in front; leave "
-                                                               "the hair alone.")}}
+                                                               "the hair alone.")},
+              "head_shake": {"zh": ("摇头表示不知道", "不清楚时请说“请稍等，我帮您确认一下”，不要摇头。"),
+                             "en": ("Shaking the head (\"don't know\")", "when unsure, say you will check, rather "
+                                                                       "than shake the head.")}}
 """Per gesture to avoid and language: what it is, and what to tell the trainee."""
