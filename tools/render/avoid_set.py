@@ -13,7 +13,6 @@ seeds than tuning clips, and only held-out clips have the far distance band (cam
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -22,9 +21,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 SET = os.path.join(REPO, "benchmarks", "avoid_set")
 sys.path.insert(0, HERE)
 
-import roleplay  # noqa: E402
-from people_set import clip_files, keep_measured  # noqa: E402
-from roleplay_set import clip_name, render  # noqa: E402
+from roleplay_set import render, write_clip, write_manifest  # noqa: E402
 
 # (split, seed, variation, camera family, distance band)
 CLIPS = [
@@ -61,28 +58,13 @@ def check_split(rows):
 def scenarios():
     rows = []
     for split, seed, var, fam, dist in CLIPS:
-        name = clip_name(split, seed, "avoid", var, fam, dist)
-        d, meta = roleplay.make(seed, "avoid", var, fam, dist, name)
-        line = (f"--seed {seed} --scenario avoid --variation {var} --family {fam} --distance {dist} --name {name} "
-                f"--out benchmarks/avoid_set/{split}")
-        roleplay.write(d, meta, os.path.join(SET, split), line)
-        rows.append({"name": name, "split": split, "looks": [], **meta, "duration_s": d["duration_s"], "fps": d["fps"],
-                     "camera_height_m": d["camera"]["position_m"][2],
-                     "violations": [(a["type"], a["start_s"], a["end_s"]) for a in d["annotations"]
-                                    if a["kind"] == "violation"],
-                     "gestures": [(a["type"], a["start_s"], a["end_s"]) for a in d["annotations"]
-                                  if a["kind"] == "gesture"],
-                     "files": clip_files(split, name)})
+        _, row = write_clip(SET, "avoid_set", split, seed, "avoid", var, fam, dist)
+        rows.append({"looks": [], **row})
     check_split(rows)
-    man = os.path.join(SET, "manifest.json")
-    keep_measured(rows, man, ("render_s", "mean_s_per_frame", "video_bytes", "truth_bytes"))
-    with open(man, "w") as f:
-        json.dump({"set": "avoid_set", "generator": "tools/render/avoid_set.py", "width": roleplay.W,
-                   "height": roleplay.H, "fps": roleplay.FPS,
-                   "split_rule": "held-out clips use other seeds than tuning clips, and only held-out clips have the "
-                                 "far distance band (camera 3.4-4.0 m from the clerk); clips are scored without a "
-                                 "floor calibration (phones at chest height; their .yaml is the true camera's)",
-                   "clips": rows}, f, indent=1)
+    man = write_manifest(SET, "avoid_set", "tools/render/avoid_set.py", rows,
+                         "held-out clips use other seeds than tuning clips, and only held-out clips have the far "
+                         "distance band (camera 3.4-4.0 m from the clerk); clips are scored without a floor "
+                         "calibration (phones at chest height; their .yaml is the true camera's)")
     print(f"wrote {len(rows)} scenarios and {man}")
 
 

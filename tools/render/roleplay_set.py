@@ -79,33 +79,46 @@ def check_split(rows):
     assert any(r["distance"] == "far" and r["calibrated"] for r in held), "a calibrated held-out clip in the far band"
 
 
+def write_clip(set_dir, set_name, split, seed, scen, var, fam, dist):
+    """Write one clip's script with ``roleplay.make`` into ``set_dir/split``; returns (script, manifest row: name,
+    split, the script's metadata, duration, camera height, scripted gestures and violations, file paths)."""
+    name = clip_name(split, seed, scen, var, fam, dist)
+    d, meta = roleplay.make(seed, scen, var, fam, dist, name)
+    line = (f"--seed {seed} --scenario {scen} --variation {var} --family {fam} --distance {dist} --name {name} "
+            f"--out benchmarks/{set_name}/{split}")
+    roleplay.write(d, meta, os.path.join(set_dir, split), line)
+
+    def scripted(kind):
+        return [(a["type"], a["start_s"], a["end_s"]) for a in d["annotations"] if a["kind"] == kind]
+
+    return d, {"name": name, "split": split, **meta, "duration_s": d["duration_s"], "fps": d["fps"],
+               "camera_height_m": d["camera"]["position_m"][2], "gestures": scripted("gesture"),
+               "violations": scripted("violation"), "files": clip_files(split, name)}
+
+
+def write_manifest(set_dir, set_name, generator, rows, split_rule):
+    """Write ``set_dir/manifest.json`` (the render times and sizes already measured kept); returns its path."""
+    man = os.path.join(set_dir, "manifest.json")
+    keep_measured(rows, man, ("render_s", "mean_s_per_frame", "video_bytes", "truth_bytes"))
+    with open(man, "w") as f:
+        json.dump({"set": set_name, "generator": generator, "width": roleplay.W, "height": roleplay.H,
+                   "fps": roleplay.FPS, "split_rule": split_rule, "clips": rows}, f, indent=1)
+    return man
+
+
 def scenarios():
     rows = []
     for split, seed, scen, var, fam, dist in CLIPS:
-        name = clip_name(split, seed, scen, var, fam, dist)
-        d, meta = roleplay.make(seed, scen, var, fam, dist, name)
-        line = (f"--seed {seed} --scenario {scen} --variation {var} --family {fam} --distance {dist} --name {name} "
-                f"--out benchmarks/roleplay_set/{split}")
-        roleplay.write(d, meta, os.path.join(SET, split), line)
-        rows.append({"name": name, "split": split, **meta, "calibrated": fam in roleplay.CALIBRATED,
-                     "duration_s": d["duration_s"], "fps": d["fps"],
-                     "camera_height_m": d["camera"]["position_m"][2],
-                     "gestures": [(a["type"], a["start_s"], a["end_s"]) for a in d["annotations"]
-                                  if a["kind"] == "gesture"],
-                     "files": clip_files(split, name)})
+        d, row = write_clip(SET, "roleplay_set", split, seed, scen, var, fam, dist)
+        rows.append({**row, "calibrated": fam in roleplay.CALIBRATED})
     check_split(rows)
-    man = os.path.join(SET, "manifest.json")
-    keep_measured(rows, man, ("render_s", "mean_s_per_frame", "video_bytes", "truth_bytes"))
-    with open(man, "w") as f:
-        json.dump({"set": "roleplay_set", "generator": "tools/render/roleplay_set.py", "width": roleplay.W,
-                   "height": roleplay.H, "fps": roleplay.FPS,
-                   "split_rule": "held-out clips use other seeds than tuning clips, and only held-out clips have the "
-                                 "far distance band of their camera family (front / oblique: camera 3.4-4.0 m from "
-                                 "the clerk; tripod_high: 5.2-6.0 m); clips with calibrated = false (phones at chest "
-                                 "height) are scored without a floor calibration (their .yaml is the true camera's, "
-                                 "for a calibrated comparison), clips with calibrated = true (tripod_high: a phone "
-                                 "on a tall tripod that sees the floor) with their .yaml",
-                   "clips": rows}, f, indent=1)
+    man = write_manifest(SET, "roleplay_set", "tools/render/roleplay_set.py", rows,
+                         "held-out clips use other seeds than tuning clips, and only held-out clips have the far "
+                         "distance band of their camera family (front / oblique: camera 3.4-4.0 m from the clerk; "
+                         "tripod_high: 5.2-6.0 m); clips with calibrated = false (phones at chest height) are scored "
+                         "without a floor calibration (their .yaml is the true camera's, for a calibrated "
+                         "comparison), clips with calibrated = true (tripod_high: a phone on a tall tripod that sees "
+                         "the floor) with their .yaml")
     print(f"wrote {len(rows)} scenarios and {man}")
 
 
