@@ -35,6 +35,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 from etiquette_cv.geometry.calibration import load_calibration  # noqa: E402
 from etiquette_cv.models import quiet_mediapipe  # noqa: E402
+from etiquette_cv.people.config import PeopleConfig  # noqa: E402
+from etiquette_cv.people.native_memory import limit_malloc_arenas  # noqa: E402
 from etiquette_cv.pipeline import run_people  # noqa: E402
 from etiquette_cv.pipeline.people_run import people_config  # noqa: E402
 from etiquette_cv.pipeline.review_run import review  # noqa: E402
@@ -158,6 +160,7 @@ def main() -> None:
     ap.add_argument("--memory", action="store_true",
                     help="also: peak memory of the review of a synthetic day of 10 min, 1 h and 8 h (memory_days.py)")
     args = ap.parse_args()
+    limit_malloc_arenas(PeopleConfig().malloc_arenas)  # as the command line does at its start
     quiet_mediapipe()
     video = Path(args.video)
     tmp = Path(tempfile.mkdtemp(prefix="etiquette-bench-"))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import typer
 
+from ..people.config import PeopleConfig
+from ..people.native_memory import limit_malloc_arenas
 from .calibrate import calibrate
 from .compare import compare
 from .daily import daily, headoffice
@@ -29,6 +31,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 @app.callback()
 def _main() -> None:
     """Service-counter etiquette inspector."""
+    # at the process's start, before any library's threads have taken heaps of their own (people/native_memory.py)
+    limit_malloc_arenas(PeopleConfig().malloc_arenas)
 
 
 app.command("pose")(pose)

@@ -27,6 +27,7 @@ from .boxes import contained_fraction, inside_fraction, iou
 from .config import PeopleConfig
 from .floor import FloorModel
 from .landmarker import LandmarkResult, TrackLandmarker
+from .native_memory import limit_malloc_arenas
 from .observation import (Observation, appearance_histogram, body_box, from_detections, merge_detections, others_greyed,
                           posed_observation, seen_again, union_box, upper_body_distance)
 from .placing import FloorPlacer, TrackState
@@ -43,6 +44,7 @@ class PeopleStage:
     def __init__(self, image_width: int, image_height: int, frame_rate_hz: float,
                  floor: FloorModel | None = None, config: PeopleConfig | None = None) -> None:
         self.config = config or PeopleConfig()
+        limit_malloc_arenas(self.config.malloc_arenas)  # before the native libraries start their threads
         self.image_width, self.image_height = image_width, image_height
         self.floor = floor
         self.model_path = resolve_pose_model(self.config.model)

@@ -21,6 +21,8 @@ from typing import Sequence
 
 from ..io.live import LiveSource
 from ..models import quiet_mediapipe
+from ..people.config import PeopleConfig
+from ..people.native_memory import limit_malloc_arenas
 from ..rules.rulebook import load_rulebook
 from ..store import open_store
 from .camera_file import CameraFile, CameraFileError, load_camera_calibration, load_camera_file
@@ -91,6 +93,7 @@ def watch_cameras(paths: Sequence[str | Path], settings: WatchSettings, stop: th
     """Watch the cameras of ``paths`` until stopped (SIGINT/SIGTERM, ``stop``, or ``settings.run_for_s``), as
     threads of this process or (``processes``) one process each; returns each camera's counts. Bad input fails
     before anything runs (see :func:`check_cameras`)."""
+    limit_malloc_arenas(PeopleConfig().malloc_arenas)  # before the decoders' threads (people/native_memory.py)
     cams = check_cameras(paths, settings)
     stop = stop or threading.Event()
     with _daily_reports(settings, stop):
@@ -161,6 +164,7 @@ def _camera_process(path: str, settings: WatchSettings, results) -> None:
     """One camera in its own process (spawned): logs to stderr, stops on SIGINT/SIGTERM."""
     logging.basicConfig(level=settings.log_level, format=f"%(asctime)s {Path(path).stem}: %(message)s")
     quiet_mediapipe()
+    limit_malloc_arenas(PeopleConfig().malloc_arenas)
     stop = threading.Event()
     _install_stop(stop)
     watcher = CameraWatcher(load_camera_file(path), settings)

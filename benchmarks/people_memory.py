@@ -1,0 +1,104 @@
+"""Resident memory of the people stage over a long run, with glibc's default heaps and with the product's limit.
+
+Runs the people stage (full model, every sampled frame analysed) on the bundled ``reception`` sample looped to
+``--minutes`` (stream-copied with ffmpeg), once per ``--malloc-arenas`` value, each in a fresh process, sampling the
+process's resident size every 0.5 s; prints per run the peak over each third of the run, ru_maxrss and the wall
+time. ``PeopleConfig.malloc_arenas`` (see ``etiquette_cv/people/native_memory.py``) is the setting compared.
+
+    python benchmarks/people_memory.py --minutes 5 --malloc-arenas 0 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+
+def rss_mb() -> float:
+    """Current resident memory of this process in MB (Linux /proc)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def looped(src: Path, minutes: float, out: Path) -> Path:
+    """``src`` repeated (stream copy) until it lasts at least ``minutes``."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(src))
+    length_s = cap.get(cv2.CAP_PROP_FRAME_COUNT) / cap.get(cv2.CAP_PROP_FPS)
+    cap.release()
+    copies = max(1, int(-(-minutes * 60 // length_s)))
+    listing = out.with_suffix(".txt")
+    listing.write_text("".join(f"file '{src.resolve()}'\n" for _ in range(copies)))
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+                    "-c", "copy", str(out)], check=True)
+    return out
+
+
+def measure(video: Path, calibration: Path, arenas: int, tracks: Path) -> None:
+    """One run in this process: prints the peaks per third (MB), ru_maxrss (MB) and the wall time (s)."""
+    from etiquette_cv.geometry.calibration import load_calibration
+    from etiquette_cv.io.video import VideoSource
+    from etiquette_cv.models import quiet_mediapipe
+    from etiquette_cv.people.config import PeopleConfig
+    from etiquette_cv.people.native_memory import limit_malloc_arenas
+    from etiquette_cv.pipeline import run_people
+
+    quiet_mediapipe()
+    limit_malloc_arenas(arenas)  # at the start, as the command line does (the people stage sets it again)
+    samples: list[float] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            samples.append(rss_mb())
+            time.sleep(0.5)
+
+    threading.Thread(target=sample, daemon=True).start()
+    t0 = time.perf_counter()
+    run_people(VideoSource(video, analysis_fps=10.0), tracks, load_calibration(calibration),
+               PeopleConfig(malloc_arenas=arenas))
+    wall = time.perf_counter() - t0
+    done.set()
+    n = len(samples)
+    thirds = [max(samples[k * n // 3:max((k + 1) * n // 3, k * n // 3 + 1)]) for k in range(3)]
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  malloc_arenas {arenas} ({'glibc default' if arenas == 0 else 'limited'}): peak resident per third "
+          f"{' / '.join(f'{v:.0f}' for v in thirds)} MB, ru_maxrss {maxrss:.0f} MB, {wall:.0f} s", flush=True)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--malloc-arenas", type=int, nargs="+", default=[0, 2])
+    ap.add_argument("--video", type=Path, default=REPO / "sample_videos" / "reception.mp4")
+    ap.add_argument("--calibration", type=Path, default=REPO / "calibration" / "reception.yaml")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: run one measurement in this process
+    ap.add_argument("--looped", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.one is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            measure(args.looped, args.calibration, args.one, Path(tmp) / "tracks.jsonl")
+        return
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"people stage on {args.video.name} looped to {args.minutes:g} min")
+    with tempfile.TemporaryDirectory() as tmp:
+        video = looped(args.video, args.minutes, Path(tmp) / "looped.mp4")
+        for arenas in args.malloc_arenas:
+            subprocess.run([sys.executable, __file__, "--one", str(arenas), "--looped", str(video),
+                            "--calibration", str(args.calibration)], check=True)
+
+
+if __name__ == "__main__":
+    main()
