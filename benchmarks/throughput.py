@@ -17,7 +17,6 @@ pieces, not from 8 hours of pose).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import subprocess
 import platform
