@@ -132,16 +132,14 @@ def _hair_touches(t_s: np.ndarray, poses: list, rb: Rulebook, gestures: list[Tra
     if rule is None:
         return gestures
     ps = rb.posture_settings()
-    offsets = np.array([hand_at_head(p, ps.visibility, ps.hand_head_reach_m, ps.hand_head_below_ear,
-                                     ps.hand_head_beside_ear) if p is not None else (np.nan, np.nan) for p in poses],
-                       float).reshape(len(poses), 2)
+    offsets = _hand_offsets(poses, rb)
     motion = hand_head_motion(t_s, offsets, ps.hand_head_window_s)
     intervals = hysteresis_intervals(t_s, motion, float(rule.value("enter")), float(rule.value("exit")),
                                      float(rule.value("min_duration_s")),
                                      max_gap_s=rb.grading_settings().posture_max_gap_s)
     out, dropped = [], set()
+    waves = [g for g in gestures if g.kind == "wave"]
     for iv in intervals:
-        waves = [g for g in gestures if g.kind == "wave"]
         overlap = sum(max(0.0, min(iv.end_s, g.end_s) - max(iv.start_s, g.start_s)) for g in waves)
         if overlap < 0.5 * iv.duration_s:
             out.append(TraineeEvent("touch_hair", iv.start_s, iv.start_s, iv.end_s))
@@ -151,6 +149,14 @@ def _hair_touches(t_s: np.ndarray, poses: list, rb: Rulebook, gestures: list[Tra
             out.append(TraineeEvent("touch_hair", iv.start_s, iv.start_s, iv.end_s))
             dropped |= {id(g) for g in waves if min(iv.end_s, g.end_s) > max(iv.start_s, g.start_s)}
     return [g for g in gestures if id(g) not in dropped] + out
+
+
+def _hand_offsets(poses: list, rb: Rulebook) -> np.ndarray:
+    """(N, 2) :func:`~..posture.limbs.hand_at_head` of each pose (NaN where there is none)."""
+    ps = rb.posture_settings()
+    return np.array([hand_at_head(p, ps.visibility, ps.hand_head_reach_m, ps.hand_head_below_ear,
+                                  ps.hand_head_beside_ear) if p is not None else (np.nan, np.nan) for p in poses],
+                    float).reshape(len(poses), 2)
 
 
 def _head_shakes(t_s: np.ndarray, poses: list, rb: Rulebook, moves: list[tuple[float, float]]) -> list[TraineeEvent]:
@@ -163,10 +169,7 @@ def _head_shakes(t_s: np.ndarray, poses: list, rb: Rulebook, moves: list[tuple[f
         return []
     ps = rb.posture_settings()
     yaw = np.array([head_yaw_deg(p, ps.visibility) if p is not None else np.nan for p in poses], float)
-    hands = np.array([hand_at_head(p, ps.visibility, ps.hand_head_reach_m, ps.hand_head_below_ear,
-                                   ps.hand_head_beside_ear) if p is not None else (np.nan, np.nan) for p in poses],
-                     float).reshape(len(poses), 2)
-    yaw = steady_head_turns(t_s, yaw, hands, moves)
+    yaw = steady_head_turns(t_s, yaw, _hand_offsets(poses, rb), moves)
     intervals = hysteresis_intervals(t_s, head_shake_deg(t_s, yaw, ps.head_shake_window_s,
                                                          ps.head_shake_min_swing_deg, ps.head_shake_min_swings,
                                                          ps.head_shake_max_speed_deg_s),

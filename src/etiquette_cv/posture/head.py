@@ -1,5 +1,5 @@
-"""The head turned against the shoulders, and shaking it: DB 表4 asks to avoid shaking the head to mean "don't
-know" (使用…摇头来表达“不清楚”、“不知道”).
+"""The head's turn, read in the image, and shaking it: DB 表4 asks to avoid shaking the head to mean "don't know"
+(使用…摇头来表达“不清楚”、“不知道”).
 
 A shake is quick (rendered: ±20-35° at 2-3 Hz), a look to the side slow (a turn takes a second or more), so a shake
 is measured by its alternating turns: left-right-left within about a second, each turn wider than MediaPipe's
@@ -80,8 +80,9 @@ def head_shake_deg(t_s: np.ndarray, yaw_deg: np.ndarray, window_s: float = 1.2, 
     """Per sample, how widely the head shakes there (degrees): the median size of the alternating turns of the
     head's turn within ±``window_s``/2 when there are at least ``min_swings`` of them, each at least
     ``min_swing_deg`` (a shake goes left-right-left at least), else 0.0 (a look to one side and back is two
-    swings over a second or more); NaN where the window holds fewer than ``min_samples`` measured turns or the
-    sample itself is unmeasured."""
+    swings over a second or more) — 0.0 too when the turn jumps faster than ``max_speed_deg_s`` between two
+    samples (faster than a head turns: the landmarks jumped); NaN where the window holds fewer than
+    ``min_samples`` measured turns or the sample itself is unmeasured."""
     t = np.asarray(t_s, float)
     y = np.asarray(yaw_deg, float)
     out = np.full(len(y), np.nan)

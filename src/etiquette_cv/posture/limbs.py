@@ -111,8 +111,8 @@ def hand_head_motion(t_s: np.ndarray, offsets: np.ndarray, window_s: float = 1.0
     """How much a hand at the head moves about it: per sample, the spread (root of the summed variances across and
     down, in ears-to-shoulders drops) of :func:`hand_at_head`'s offsets within ±``window_s``/2, where at least
     ``min_share`` of the window's measured samples had a hand at the head; 0.0 where a wrist was seen but no hand
-    stayed at the head, NaN where no wrist was seen. Fingers in the hair move (rendered: 0.1-0.2 drops); a phone
-    held to the ear stays (MediaPipe's jitter on a still hand: about 0.01)."""
+    stayed at the head, NaN where no wrist was seen. Fingers in the hair move (rendered, tuning: 0.12-0.38 drops); a
+    phone held to the ear stays (MediaPipe on a still hand: 0.002-0.04)."""
     off = np.asarray(offsets, dtype=float).reshape(len(t_s), 2)
     measured = ~np.isnan(off[:, 0])
     at_head = np.isfinite(off[:, 0])
