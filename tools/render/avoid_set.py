@@ -12,7 +12,6 @@ seeds than tuning clips, and only held-out clips have the far distance band (cam
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -21,7 +20,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 SET = os.path.join(REPO, "benchmarks", "avoid_set")
 sys.path.insert(0, HERE)
 
-from roleplay_set import render, write_clip, write_manifest  # noqa: E402
+from roleplay_set import main, write_clip, write_manifest  # noqa: E402
 
 # (split, seed, variation, camera family, distance band)
 CLIPS = [
@@ -68,16 +67,5 @@ def scenarios():
     print(f"wrote {len(rows)} scenarios and {man}")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=("scenarios", "render"))
-    ap.add_argument("names", nargs="*")
-    a = ap.parse_args()
-    if a.cmd == "scenarios":
-        scenarios()
-    else:
-        render(a.names, SET)
-
-
 if __name__ == "__main__":
-    main()
+    main(scenarios, SET)

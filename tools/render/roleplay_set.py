@@ -149,15 +149,17 @@ def render(names, set_dir=SET):
             json.dump(rows, f, indent=1)
 
 
-def main():
+def main(write_scenarios=None, set_dir=SET):
+    """``scenarios`` (write the set's scripts and manifest with ``write_scenarios``, default this set's) or
+    ``render [NAME ...]`` (render the set in ``set_dir``)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("cmd", choices=("scenarios", "render"))
     ap.add_argument("names", nargs="*")
     a = ap.parse_args()
     if a.cmd == "scenarios":
-        scenarios()
+        (write_scenarios or scenarios)()
     else:
-        render(a.names)
+        render(a.names, set_dir)
 
 
 if __name__ == "__main__":
