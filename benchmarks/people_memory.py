@@ -17,18 +17,11 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
-
-
-def rss_mb() -> float:
-    """Current resident memory of this process in MB (Linux /proc)."""
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 def looped(src: Path, minutes: float, out: Path) -> Path:
@@ -54,23 +47,15 @@ def measure(video: Path, calibration: Path, arenas: int, tracks: Path) -> None:
     from etiquette_cv.people.config import PeopleConfig
     from etiquette_cv.people.native_memory import limit_malloc_arenas
     from etiquette_cv.pipeline import run_people
+    from throughput import rss_sampled
 
     quiet_mediapipe()
     limit_malloc_arenas(arenas)  # at the start, as the command line does (the people stage sets it again)
-    samples: list[float] = []
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            samples.append(rss_mb())
-            time.sleep(0.5)
-
-    threading.Thread(target=sample, daemon=True).start()
     t0 = time.perf_counter()
-    run_people(VideoSource(video, analysis_fps=10.0), tracks, load_calibration(calibration),
-               PeopleConfig(malloc_arenas=arenas))
+    with rss_sampled() as samples:
+        run_people(VideoSource(video, analysis_fps=10.0), tracks, load_calibration(calibration),
+                   PeopleConfig(malloc_arenas=arenas))
     wall = time.perf_counter() - t0
-    done.set()
     n = len(samples)
     thirds = [max(samples[k * n // 3:max((k + 1) * n // 3, k * n // 3 + 1)]) for k in range(3)]
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

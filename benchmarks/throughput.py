@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -47,6 +48,27 @@ def rss_mb() -> float:
     """Current resident memory of this process in MB (Linux /proc)."""
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+@contextmanager
+def rss_sampled(every_s: float = 0.5):
+    """Within the block, this process's resident memory (MB) sampled every ``every_s`` seconds into the list
+    yielded."""
+    samples: list[float] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            samples.append(rss_mb())
+            time.sleep(every_s)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        sampler.join()
 
 
 def loop_video(src: Path, minutes: float, out: Path) -> Path:
@@ -185,20 +207,9 @@ def main() -> None:
 
     # 2. Pose stage (with memory sampled while it runs).
     cal = load_calibration(args.calibration)
-    samples: list[float] = []
-    stop = threading.Event()
-
-    def sample_memory() -> None:
-        while not stop.is_set():
-            samples.append(rss_mb())
-            time.sleep(0.5)
-
-    sampler = threading.Thread(target=sample_memory, daemon=True)
-    sampler.start()
-    summary = run_people(VideoSource(video, analysis_fps=args.fps), tmp / "tracks.jsonl.gz", cal,
-                         people_config(args.model, args.quiet_every))
-    stop.set()
-    sampler.join()
+    with rss_sampled() as samples:
+        summary = run_people(VideoSource(video, analysis_fps=args.fps), tmp / "tracks.jsonl.gz", cal,
+                             people_config(args.model, args.quiet_every))
     st = summary.stats
     print(f"people stage: {summary.frames_analysed} analysed frames in {summary.wall_s:.2f} s = "
           f"{summary.analysed_fps:.1f} frames/s, {summary.realtime_factor:.2f}× real time")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import FramePoses
-from ..events import detect_bends, detect_gestures, hysteresis_intervals
+from ..events import detect_bends, detect_gestures
 from ..geometry.calibration import Calibration
 from ..geometry.floor import counter_skyline_px
 from ..geometry.solver import solve_camera
@@ -17,6 +17,7 @@ from ..posture.gestures import measure_gestures, measure_hand_contact
 from ..posture.head import head_shake_deg, head_yaw_deg, steady_head_turns
 from ..posture.limbs import hand_at_head, hand_head_motion
 from ..posture.uncalibrated import measure_uncalibrated
+from ..rules.graders import posture_rule_intervals
 from ..rules.rulebook import Rulebook
 from ..training.stream import (TraineeEvent, TraineeEvents, approach_cues, bow_events, gesture_events,
                                stance_events, standing_holds)
@@ -115,11 +116,13 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
     for a, b in moves:
         rising = (t >= a - 0.5) & (t <= b + 0.5) & np.isfinite(features.hand_over)
         features.hand_over = np.where(rising, 0.0, features.hand_over)
-    return _hair_touches(t, poses, rb, gesture_events(detect_gestures(features, settings))) \
-        + _head_shakes(t, poses, rb, list(moves))
+    hands = _hand_offsets(poses, rb)
+    return _hair_touches(t, hands, rb, gesture_events(detect_gestures(features, settings))) \
+        + _head_shakes(t, poses, hands, rb, list(moves))
 
 
-def _hair_touches(t_s: np.ndarray, poses: list, rb: Rulebook, gestures: list[TraineeEvent]) -> list[TraineeEvent]:
+def _hair_touches(t_s: np.ndarray, offsets: np.ndarray, rb: Rulebook, gestures: list[TraineeEvent]
+                  ) -> list[TraineeEvent]:
     """``gestures`` with the trainee's hair touches added (DB 表4, fiddling with the hair: a gesture to avoid), graded
     as the review grades the clerk: a hand at the head moving about it (:func:`~..posture.limbs.hand_head_motion`;
     a phone held to the ear stays) for as long as the rulebook's ``DB-6.2-avoid-hair`` asks (``gestures`` alone
@@ -127,16 +130,13 @@ def _hair_touches(t_s: np.ndarray, poses: list, rb: Rulebook, gestures: list[Tra
     other, by where the hand is: seen obliquely, a farewell wave's hand passes in front of the face, below the ears
     (tuning role-play t302: 0.72-0.86 of the ears-to-shoulders drop below them), and fingers in the hair swing the
     forearm like a wave (tuning t333: 0.37-0.63 below): the touch when the hand's median place lies no lower than
-    ``hand_head_wave_below_ear`` drops, else the wave."""
+    ``hand_head_wave_below_ear`` drops, else the wave. ``offsets``: :func:`_hand_offsets` of the trainee's poses."""
     rule = next((r for r in rb.rules if r.id == AVOID_HAIR_RULE), None)
     if rule is None:
         return gestures
     ps = rb.posture_settings()
-    offsets = _hand_offsets(poses, rb)
     motion = hand_head_motion(t_s, offsets, ps.hand_head_window_s)
-    intervals = hysteresis_intervals(t_s, motion, float(rule.value("enter")), float(rule.value("exit")),
-                                     float(rule.value("min_duration_s")),
-                                     max_gap_s=rb.grading_settings().posture_max_gap_s)
+    intervals = posture_rule_intervals(rule, t_s, motion, rb.grading_settings())
     out, dropped = [], set()
     waves = [g for g in gestures if g.kind == "wave"]
     for iv in intervals:
@@ -159,23 +159,21 @@ def _hand_offsets(poses: list, rb: Rulebook) -> np.ndarray:
                     float).reshape(len(poses), 2)
 
 
-def _head_shakes(t_s: np.ndarray, poses: list, rb: Rulebook, moves: list[tuple[float, float]]) -> list[TraineeEvent]:
+def _head_shakes(t_s: np.ndarray, poses: list, hands: np.ndarray, rb: Rulebook, moves: list[tuple[float, float]]
+                 ) -> list[TraineeEvent]:
     """The trainee shaking their head (DB 表4: to avoid, meaning "don't know"), graded as the review grades the clerk
     (:func:`~..posture.head.head_shake_deg` against the rulebook's ``DB-6.2-avoid-headshake``; none without it),
-    not while a hand is at the head nor during a sit/stand move (``moves``, :func:`~..posture.head.
-    steady_head_turns`)."""
+    not while a hand is at the head (``hands``: :func:`_hand_offsets`) nor during a sit/stand move (``moves``,
+    :func:`~..posture.head.steady_head_turns`)."""
     rule = next((r for r in rb.rules if r.id == AVOID_SHAKE_RULE), None)
     if rule is None:
         return []
     ps = rb.posture_settings()
     yaw = np.array([head_yaw_deg(p, ps.visibility) if p is not None else np.nan for p in poses], float)
-    yaw = steady_head_turns(t_s, yaw, _hand_offsets(poses, rb), moves)
-    intervals = hysteresis_intervals(t_s, head_shake_deg(t_s, yaw, ps.head_shake_window_s,
-                                                         ps.head_shake_min_swing_deg, ps.head_shake_min_swings,
-                                                         ps.head_shake_max_speed_deg_s),
-                                     float(rule.value("enter")), float(rule.value("exit")),
-                                     float(rule.value("min_duration_s")),
-                                     max_gap_s=rb.grading_settings().posture_max_gap_s)
+    yaw = steady_head_turns(t_s, yaw, hands, moves)
+    shake = head_shake_deg(t_s, yaw, ps.head_shake_window_s, ps.head_shake_min_swing_deg, ps.head_shake_min_swings,
+                           ps.head_shake_max_speed_deg_s)
+    intervals = posture_rule_intervals(rule, t_s, shake, rb.grading_settings())
     return [TraineeEvent("head_shake", iv.start_s, iv.start_s, iv.end_s) for iv in intervals]
 
 

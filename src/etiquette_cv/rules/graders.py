@@ -318,6 +318,21 @@ def _posture_series(c: ClerkSeries, name: str) -> tuple[np.ndarray, np.ndarray]:
     return values, ok
 
 
+def _posture_thresholds(rule: Rule) -> tuple[float, float]:
+    """A posture rule's enter and exit thresholds (equal ones, a 0/1 series, made a hair apart)."""
+    enter, exit_ = float(rule.value("enter")), float(rule.value("exit"))
+    return enter, (enter - 1e-6 if enter == exit_ else exit_)
+
+
+def posture_rule_intervals(rule: Rule, t_s: np.ndarray, values: np.ndarray, grading: GradingSettings) -> list:
+    """The stretches (``events.Interval``, seconds) where ``values`` pass a posture rule's thresholds with its
+    hysteresis and last its ``min_duration_s``, gaps up to ``grading.posture_max_gap_s`` bridged: what the review
+    reports as violations, and what trainer mode lists as gestures to avoid."""
+    enter, exit_ = _posture_thresholds(rule)
+    return hysteresis_intervals(t_s, values, enter, exit_, float(rule.value("min_duration_s")),
+                                max_gap_s=grading.posture_max_gap_s)
+
+
 def grade_posture(rule: Rule, ctx: ClerkContext) -> list[Finding]:
     """Violations of a posture rule: stretches where the rule's series passes its thresholds (with hysteresis)."""
     clerk, coverage = ctx.clerk, ctx.coverage
@@ -335,14 +350,10 @@ def grade_posture(rule: Rule, ctx: ClerkContext) -> list[Finding]:
         return []
     if rule.id not in coverage.assessable_rules:
         coverage.assessable_rules.append(rule.id)
-    enter, exit_ = float(rule.value("enter")), float(rule.value("exit"))
-    if enter == exit_:  # a 0/1 series
-        exit_ = enter - 1e-6
+    enter, exit_ = _posture_thresholds(rule)
     unit = rule.value("unit")
     out = []
-    for iv in hysteresis_intervals(c.t_s, np.where(gate, values, np.nan), enter, exit_,
-                                   float(rule.value("min_duration_s")),
-                                   max_gap_s=ctx.grading.posture_max_gap_s):
+    for iv in posture_rule_intervals(rule, c.t_s, np.where(gate, values, np.nan), ctx.grading):
         value = None if unit == "" else round(iv.peak_value, 3 if unit == "m" else 1)
         comp = "≥" if enter >= exit_ else "≤"
         thr = (f"{comp} {enter:g} {unit} for ≥ {float(rule.value('min_duration_s')):g} s" if unit
