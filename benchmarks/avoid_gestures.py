@@ -37,7 +37,7 @@ from etiquette_cv.models import quiet_mediapipe  # noqa: E402
 from etiquette_cv.people.config import PeopleConfig  # noqa: E402
 from etiquette_cv.pipeline import run_people  # noqa: E402
 from etiquette_cv.pipeline.review_run import review  # noqa: E402
-from etiquette_cv.pipeline.trainee_events import scored_events  # noqa: E402
+from etiquette_cv.pipeline.trainee_events import join_trainee_tracklets, scored_events  # noqa: E402
 from etiquette_cv.rules.findings import Verdict  # noqa: E402
 from etiquette_cv.rules.rulebook import load_rulebook  # noqa: E402
 
@@ -68,8 +68,8 @@ def _found_trainer(clip: dict, cache: Path, rb) -> dict[str, list[tuple[float, f
     tall tripod that sees the floor (camera family ``tripod_high``), as a trainer who calibrates would
     (benchmarks/score_roleplay.py does the same)."""
     calibrated = clip["camera_family"] == "tripod_high"
-    frames = read_tracks(_tracks(clip, cache, calibrated)).frames
     cal = load_calibration(SET / clip["files"]["calibration"]) if calibrated else None
+    frames, _ = join_trainee_tracklets(read_tracks(_tracks(clip, cache, calibrated)).frames, cal, rb)
     events, _ = scored_events(frames, cal, rb, clip["name"])
     return {kind: [(e.start_s, e.end_s) for e in events.of_kind(kind)] for kind in KINDS}
 

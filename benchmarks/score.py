@@ -50,7 +50,7 @@ from etiquette_cv.training.truth import truth_events  # noqa: E402
 from etiquette_cv.core import PersonPose  # noqa: E402
 from etiquette_cv.events import detect_gestures  # noqa: E402
 from etiquette_cv.io.tracks import read_tracks  # noqa: E402
-from etiquette_cv.pipeline.trainee_events import scored_events  # noqa: E402
+from etiquette_cv.pipeline.trainee_events import join_trainee_tracklets, scored_events  # noqa: E402
 from etiquette_cv.posture.gestures import measure_gestures  # noqa: E402
 from etiquette_cv.sim.gestures import GESTURE_KINDS, gesture_sequence, random_segments  # noqa: E402
 
@@ -112,8 +112,8 @@ def rendered_false_gestures(rb, clips: list[str], cache: Path, calibrated: bool)
     positive), through the same path as ``etiquette score`` (``scored_events``)."""
     total_s, found_all = 0.0, []
     for clip in clips:
-        frames = read_tracks(tracks_for(clip, cache, calibrated)).frames
         cal = load_calibration(REPO / "calibration" / f"{clip}.yaml") if calibrated else None
+        frames, _ = join_trainee_tracklets(read_tracks(tracks_for(clip, cache, calibrated)).frames, cal, rb)
         events, _ = scored_events(frames, cal, rb, clip)
         total_s += float(frames[-1].timestamp_s - frames[0].timestamp_s)
         found_all += [(clip, e.kind, round(e.start_s, 1), round(e.duration_s, 1)) for e in events.events

@@ -27,7 +27,7 @@ from etiquette_cv.io.video import VideoSource
 from etiquette_cv.people.stage import PeopleConfig
 from etiquette_cv.pipeline import run_people
 from etiquette_cv.pipeline.score_run import score_video
-from etiquette_cv.pipeline.trainee_events import scored_events
+from etiquette_cv.pipeline.trainee_events import join_trainee_tracklets, scored_events
 from etiquette_cv.rules.rulebook import Rulebook
 from etiquette_cv.training.scenario import load_scenario
 from etiquette_cv.training.scoring import score_attempt
@@ -142,8 +142,9 @@ def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None
                 s["wrong_class_done"] += m.verdict == "done"
             print(f"{clip['name']:<46} {'yes' if use_cal else 'no':<4} {t.step_id:<17} {t.verdict:<15} "
                   f"{m.verdict:<15} {'yes' if ok else 'NO':<6} {m.message_en[:80]}")
-        frames = read_tracks(tracks).frames
-        events, trainee = scored_events(frames, load_calibration(cal) if cal else None, rb, clip["name"])
+        cal_obj = load_calibration(cal) if cal else None
+        frames, _ = join_trainee_tracklets(read_tracks(tracks).frames, cal_obj, rb)
+        events, trainee = scored_events(frames, cal_obj, rb, clip["name"])
         is_clerk = trainee is not None and _trainee_is_clerk(frames, trainee.track_id, gt)
         s["trainee_ok"] += is_clerk
         if not is_clerk:

@@ -463,3 +463,16 @@ def test_head_yaw_is_nan_without_the_nose_both_ears_and_shoulders():
         vis = pose.visibility.copy()
         vis[gone] = 0.2
         assert np.isnan(head_yaw_deg(replace(pose, visibility=vis)))
+
+
+def test_head_turns_are_not_read_during_a_bend_a_move_or_with_a_hand_at_the_head():
+    from etiquette_cv.posture.head import steady_head_turns
+    t = np.arange(0.0, 4.0, 0.1)
+    yaw = 25.0 * np.sign(np.sin(2 * np.pi * 2.5 * t + 0.3))      # a shake throughout
+    hands = np.full((len(t), 2), np.inf)                           # no hand at the head …
+    hands[5:8] = 0.1                                               # … except 0.5-0.8 s
+    bent = (t >= 2.0) & (t < 3.0)                                  # a bow 2-3 s
+    got = steady_head_turns(t, yaw, hands, [(1.2, 1.4)], guard_s=0.3, bent=bent)
+    assert np.isnan(got[5:8]).all() and np.isnan(got[9:17]).all() and np.isnan(got[bent]).all()
+    assert np.isfinite(got[:5]).all() and np.isfinite(got[30:]).all()
+    assert np.isfinite(steady_head_turns(t, yaw, hands, [])[20:30]).all()     # no bend given: read

@@ -122,3 +122,30 @@ def test_the_trainer_names_the_trainee_by_place_or_number():
     # somebody seen for a moment is no candidate for a place
     brief = frames + [FramePoses(100, 10.0, 1280, 720, [_pose(3, 50, 300)])]
     assert choose_trainee(brief, hint="left").track_id == 1
+
+
+def test_without_roles_the_trainee_is_the_person_the_camera_is_aimed_at_with_their_tracklets_joined():
+    from etiquette_cv.pipeline.trainee_events import join_trainee_tracklets, joined_note
+    from etiquette_cv.rules.rulebook import load_rulebook
+    rb = load_rulebook()
+    s = rb.trainee_settings()
+    # a customer at the image's side in every frame; the clerk at the centre, hidden (seated) for the first 2 s,
+    # then lost for 1.5 s as they stand up and found again under a new number
+    def whole(track_id: int, cx: float, shoulder_y: float) -> PersonPose:
+        p = _pose(track_id, cx, shoulder_y)
+        p.image_xy_px[np.all(p.image_xy_px == 0, axis=1)] = (cx, shoulder_y + 50)   # every landmark in the body
+        return p
+
+    frames = [FramePoses(i, i / 10, 1280, 720, [whole(2, 1150, 300)]
+                         + ([whole(1, 640, 300)] if 20 <= i < 60 else [])
+                         + ([whole(5, 650, 250)] if i >= 75 else []))
+              for i in range(100)]
+    alone = choose_trainee(frames, "auto", s.auto_min_share, s.place_min_share)
+    assert alone.track_id == 2                        # the pieces alone: the customer is seen far longer
+    joined, mapping = join_trainee_tracklets(frames, None, rb)
+    assert mapping == {5: 1}
+    t = choose_trainee(joined, "auto", s.auto_min_share, s.place_min_share)
+    assert t.track_id == 1 and "nearest the image centre" in t.how_en
+    assert "#5" in joined_note(t, mapping)[0] and joined_note(alone, mapping) is None
+    # with a calibration the station ties the clerk's pieces together: nothing is joined
+    assert join_trainee_tracklets(frames, object(), rb) == (frames, {})

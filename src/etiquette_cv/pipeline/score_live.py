@@ -21,7 +21,7 @@ from ..training.results import ScoreResult
 from ..training.scenario import Scenario
 from ..training.scoring import score_attempt
 from ..training.texts import verdict_text
-from .trainee_events import scored_events
+from .trainee_events import join_trainee_tracklets, scored_events
 
 
 @dataclass
@@ -55,10 +55,13 @@ class LiveScorer:
         if len(self.frames) < 2:
             return []
         now = self.frames[-1].timestamp_s
+        frames, joined = join_trainee_tracklets(self.frames, self.calibration, self.rulebook)
+        hint = joined.get(self.trainee_hint, self.trainee_hint) if isinstance(self.trainee_hint, int) \
+            else self.trainee_hint
         try:
-            events, _ = scored_events(self.frames, self.calibration, self.rulebook, "live", self.trainee_hint)
+            events, _ = scored_events(frames, self.calibration, self.rulebook, "live", hint)
         except ValueError:   # the person named has not been seen yet
-            events, _ = scored_events(self.frames, self.calibration, self.rulebook, "live")
+            events, _ = scored_events(frames, self.calibration, self.rulebook, "live")
         self.result = score_attempt(self.scenario, events, "live")
         zh = self.lang == "zh"
         lines = []

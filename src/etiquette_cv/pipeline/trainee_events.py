@@ -12,6 +12,7 @@ from ..events import detect_bends, detect_gestures
 from ..geometry.calibration import Calibration
 from ..geometry.floor import counter_skyline_px
 from ..geometry.solver import solve_camera
+from ..people.stitch import join_tracklets
 from ..posture.clerk import hide_behind_counter
 from ..posture.gestures import measure_gestures, measure_hand_contact
 from ..posture.head import head_shake_deg, head_yaw_deg, steady_head_turns
@@ -66,6 +67,30 @@ def skyline_px(cal: Calibration | None, camera=None) -> np.ndarray | None:
                                          clerk_side=-cal.counter.customer_side))
 
 
+def join_trainee_tracklets(frames: list[FramePoses], cal: Calibration | None, rb: Rulebook
+                           ) -> tuple[list[FramePoses], dict[int, int]]:
+    """Without a calibration, the frames with each person's broken tracks joined (:func:`~..people.stitch.
+    join_tracklets`, the rulebook's ``measurement.trainee``) and the mapping joined id → kept id; with one, the
+    frames as they are (the station ties a clerk's tracklets together)."""
+    if cal is not None:
+        return frames, {}
+    s = rb.trainee_settings()
+    return join_tracklets(frames, s.join_max_gap_s, s.join_max_shift)
+
+
+def joined_note(trainee: Trainee | None, joined: dict[int, int]) -> tuple[str, str] | None:
+    """The score sheet's note (English, Chinese) naming the tracklets joined into the trainee's, if any."""
+    if trainee is None:
+        return None
+    parts = sorted(k for k, v in joined.items() if v == trainee.track_id)
+    if not parts:
+        return None
+    ids = ", ".join(f"#{k}" for k in parts)
+    return (f"person #{trainee.track_id} was lost and found again: tracklets {ids} (starting where #"
+            f"{trainee.track_id} was last seen, soon after) are taken as the same person",
+            f"#{trainee.track_id}曾短暂丢失：随后在其最后位置附近出现的轨迹{ids}视为同一人")
+
+
 def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Rulebook, name: str,
                   trainee_hint: str | int = "auto") -> tuple[TraineeEvents, Trainee | None]:
     """The trainee's event stream (seconds, degrees) from the analysed frames: with a calibration the clerk's
@@ -80,14 +105,15 @@ def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Ruleboo
         events, trainee = _uncalibrated_events(frames, rb, duration, trainee_hint)
     if trainee is not None:
         moves = [(e.start_s, e.end_s) for e in events.events if e.kind in ("stand_up", "sit_down")]
+        bows = [(e.start_s, e.end_s) for e in events.events if e.kind == "bow"]
         events.events += _gestures(frames, trainee.track_id, rb, skyline_px(cal, camera), events.t_s, events.standing,
-                                   moves, camera)
+                                   moves, camera, bows)
     return events, trainee
 
 
 def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np.ndarray | None,
               stance_t_s: np.ndarray | None = None, standing: np.ndarray | None = None,
-              moves: list[tuple[float, float]] = (), camera=None) -> list:
+              moves: list[tuple[float, float]] = (), camera=None, bows: list[tuple[float, float]] = ()) -> list:
     """The trainee's indicating, hand-over, wave and handshake gestures (landmarks hidden by the counter not
     used). A two-handed hand-over is looked for only while the trainee stands (when the stance is known): seated,
     forearms resting on the desk put both hands forward together at waist height — the hand-over's geometry —
@@ -118,7 +144,7 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
         features.hand_over = np.where(rising, 0.0, features.hand_over)
     hands = _hand_offsets(poses, rb)
     return _hair_touches(t, hands, rb, gesture_events(detect_gestures(features, settings))) \
-        + _head_shakes(t, poses, hands, rb, list(moves))
+        + _head_shakes(t, poses, hands, rb, list(moves), list(bows))
 
 
 def _hair_touches(t_s: np.ndarray, offsets: np.ndarray, rb: Rulebook, gestures: list[TraineeEvent]
@@ -159,18 +185,22 @@ def _hand_offsets(poses: list, rb: Rulebook) -> np.ndarray:
                     float).reshape(len(poses), 2)
 
 
-def _head_shakes(t_s: np.ndarray, poses: list, hands: np.ndarray, rb: Rulebook, moves: list[tuple[float, float]]
-                 ) -> list[TraineeEvent]:
+def _head_shakes(t_s: np.ndarray, poses: list, hands: np.ndarray, rb: Rulebook, moves: list[tuple[float, float]],
+                 bows: list[tuple[float, float]] = ()) -> list[TraineeEvent]:
     """The trainee shaking their head (DB 表4: to avoid, meaning "don't know"), graded as the review grades the clerk
     (:func:`~..posture.head.head_shake_deg` against the rulebook's ``DB-6.2-avoid-headshake``; none without it),
-    not while a hand is at the head (``hands``: :func:`_hand_offsets`) nor during a sit/stand move (``moves``,
-    :func:`~..posture.head.steady_head_turns`)."""
+    not while a hand is at the head (``hands``: :func:`_hand_offsets`), during a sit/stand move (``moves``,
+    :func:`~..posture.head.steady_head_turns`) nor during a bow (``bows``: start, end in seconds — the bend the
+    review masks by the trunk's flexion; the flexion without a calibration is too rough for that)."""
     rule = next((r for r in rb.rules if r.id == AVOID_SHAKE_RULE), None)
     if rule is None:
         return []
     ps = rb.posture_settings()
     yaw = np.array([head_yaw_deg(p, ps.visibility) if p is not None else np.nan for p in poses], float)
-    yaw = steady_head_turns(t_s, yaw, hands, moves)
+    bent = np.zeros(len(t_s), bool)
+    for a, b in bows:
+        bent |= (t_s >= a) & (t_s <= b)
+    yaw = steady_head_turns(t_s, yaw, hands, moves, bent=bent)
     shake = head_shake_deg(t_s, yaw, ps.head_shake_window_s, ps.head_shake_min_swing_deg, ps.head_shake_min_swings,
                            ps.head_shake_max_speed_deg_s)
     intervals = posture_rule_intervals(rule, t_s, shake, rb.grading_settings())
@@ -226,7 +256,8 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
     assessable."""
     problems = {"customer_near": NO_CUE, "customer_leave": NO_CUE}
     zh = {NO_CUE: NO_CUE_ZH, NOBODY[0]: NOBODY[1]}
-    trainee = choose_trainee(frames, hint=trainee_hint)
+    choice = rb.trainee_settings()
+    trainee = choose_trainee(frames, trainee_hint, choice.auto_min_share, choice.place_min_share)
     if trainee is None:
         return TraineeEvents([], duration, cue_problems=problems, reasons_zh=zh,
                              not_measured={k: NOBODY[0] for k in

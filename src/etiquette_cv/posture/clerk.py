@@ -78,6 +78,8 @@ class PostureSettings:
     """A head shake: at least ``head_shake_min_swings`` alternating turns of the head, each at least
     ``head_shake_min_swing_deg``, within this window, none faster than ``head_shake_max_speed_deg_s`` between two
     samples (``head.head_shake_deg``)."""
+    head_shake_max_flexion_deg: float = 20.0
+    """… and not while the trunk is bent this far (degrees) or in a bow: the face turns to the floor."""
     hand_head_wave_below_ear: float = 0.65
     """Trainer mode: a hair touch found during a wave is the touch when the hand's median place lies no lower than
     this many ears-to-shoulders drops below the ears, else the wave (``pipeline.trainee_events``)."""
@@ -415,7 +417,8 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
         knee_bend_deg=above_own_median(-knee, standing), stance=stance, wrist_asymmetry_m=asym,
         hands_ahead_m=m.hands_ahead, at_frame_edge=m.at_edge,
         hands_in_pockets=hands, hand_head_motion=hand_head_motion(t, m.limbs[:, 5:7], settings.hand_head_window_s),
-        head_shake_deg=head_shake_deg(t, steady_head_turns(t, m.limbs[:, 7], m.limbs[:, 5:7], _move_spans(changes)),
+        head_shake_deg=head_shake_deg(t, steady_head_turns(t, m.limbs[:, 7], m.limbs[:, 5:7], _move_spans(changes),
+                                                           bent=flex_c >= settings.head_shake_max_flexion_deg),
                                       settings.head_shake_window_s, settings.head_shake_min_swing_deg,
                                       settings.head_shake_min_swings, settings.head_shake_max_speed_deg_s),
         legs_crossed=crossed, heel_raise_m=heel,

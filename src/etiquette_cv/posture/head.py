@@ -39,14 +39,18 @@ def head_yaw_deg(pose: PersonPose, min_visibility: float = 0.5) -> float:
 
 
 def steady_head_turns(t_s: np.ndarray, yaw_deg: np.ndarray, hand_at_head: np.ndarray,
-                      moves_s: list[tuple[float, float]], guard_s: float = 0.3) -> np.ndarray:
+                      moves_s: list[tuple[float, float]], guard_s: float = 0.3, bent: np.ndarray | None = None
+                      ) -> np.ndarray:
     """``yaw_deg`` with NaN where it cannot be trusted: while a hand is at the head (finite offsets of
-    ``limbs.hand_at_head``, shape (N, 2): the hand covers the face and the landmarks slide) and within ``guard_s``
+    ``limbs.hand_at_head``, shape (N, 2): the hand covers the face and the landmarks slide), within ``guard_s``
     of a sit/stand move (``moves_s``: start, end in seconds; the head bobs as the body rises and MediaPipe's face
-    landmarks jump: tuning avoid-set t339, a 90° "turn" while standing up)."""
+    landmarks jump: tuning avoid-set t339, a 90° "turn" while standing up) and where ``bent`` (bool, per sample:
+    the trunk bent forward, the face toward the floor, so the nose's offset from the ears is no turn)."""
     t = np.asarray(t_s, float)
     out = np.where(np.isfinite(np.asarray(hand_at_head, float).reshape(len(t), 2)[:, 0]), np.nan,
                    np.asarray(yaw_deg, float))
+    if bent is not None:
+        out[np.asarray(bent, bool)] = np.nan
     for a, b in moves_s:
         out[(t >= a - guard_s) & (t <= b + guard_s)] = np.nan
     return out

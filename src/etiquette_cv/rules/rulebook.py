@@ -66,6 +66,21 @@ BINARY_SERIES = ("hands_in_pockets", "legs_crossed")
 """0/1 series: their enter and exit thresholds may be equal."""
 
 
+@dataclass(frozen=True)
+class TraineeSettings:
+    """Who the trainee is in a role-play without a calibration, from the rulebook's ``measurement.trainee``."""
+
+    auto_min_share: float = 0.6
+    """People posed in at least this share of the most-posed person's frames are candidates; of several, the one
+    nearest the image centre is the trainee (the phone is aimed at them)."""
+    place_min_share: float = 0.25
+    """Named by place (``--trainee left``), people posed in at least this share are candidates."""
+    join_max_gap_s: float = 4.0
+    """A tracklet starting at most this long after another ended, …"""
+    join_max_shift: float = 0.08
+    """… within this share of the image width of where that one was last seen, is the same person."""
+
+
 class RulebookError(ValueError):
     """A rulebook that cannot be used; the message names the file, the rule and the key."""
 
@@ -108,6 +123,7 @@ MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
     "grading": (_setting_fields(GradingSettings), False),
     "uncalibrated": (_setting_fields(UncalibratedSettings), False),
     "gestures": (_setting_fields(GestureSettings), False),
+    "trainee": (_setting_fields(TraineeSettings), False),
 }
 #: the keys a required group must give (the others default to the dataclasses'; rulebooks written before they
 #: existed stay valid)
@@ -236,6 +252,10 @@ class Rulebook:
     def gesture_settings(self) -> GestureSettings:
         """The arm gestures' thresholds (trainer mode)."""
         return self._group(GestureSettings, "gestures")
+
+    def trainee_settings(self) -> TraineeSettings:
+        """How the trainee of a role-play without a calibration is chosen."""
+        return self._group(TraineeSettings, "trainee")
 
     def bow_settings(self) -> BowSettings:
         """The bend detector's settings."""

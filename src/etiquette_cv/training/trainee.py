@@ -1,11 +1,13 @@
 """Who the trainee is in a role-play recording, and why.
 
 With a floor calibration the trainee is the clerk of a station (the one seen longest). Without one nobody has a
-role, so the trainee is the person posed by their own landmarker in the most frames; when another person comes
-within ``tie_fraction`` of that count, the one whose median position is nearest the image centre. When that is the
-wrong person (a customer standing in view longer than the seated clerk), the trainer names the trainee: ``left``,
-``right`` or ``centre`` (among the people posed in at least ``min_share`` of the frames of the most-posed one), or
-``#N``, the person number a previous score sheet showed (with a calibration: the clerk's station name).
+role: the candidates are the people posed by their own landmarker in at least ``auto_min_share`` of the frames of
+the most-posed one (their tracklets joined first, ``people/stitch.py``), and of several the trainee is the one whose
+median position is nearest the image centre — a trainer aims the phone at the trainee; a customer walks in from a
+side and may stay longer in view than a clerk seated behind the counter. When that is the wrong person, the trainer
+names the trainee: ``left``, ``right`` or ``centre`` (among the people posed in at least ``place_min_share`` of the
+frames of the most-posed one), or ``#N``, the person number a previous score sheet showed (with a calibration: the
+clerk's station name).
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ def parse_trainee_hint(text: str) -> str | int:
     return t
 
 
-def choose_trainee(frames: list[FramePoses], tie_fraction: float = 0.9, hint: str | int = "auto",
-                   min_share: float = 0.25) -> Trainee | None:
+def choose_trainee(frames: list[FramePoses], hint: str | int = "auto", auto_min_share: float = 0.6,
+                   place_min_share: float = 0.25) -> Trainee | None:
     """The trainee among the tracked people of a recording without roles (None when nobody was posed); ``hint``
     from :func:`parse_trainee_hint` overrides the automatic choice (ValueError when it names nobody seen)."""
     counts: dict[int, int] = {}
@@ -64,9 +66,9 @@ def choose_trainee(frames: list[FramePoses], tie_fraction: float = 0.9, hint: st
             raise ValueError(f"--trainee {hint}: nobody was posed in the recording")
         return None
     if hint != "auto":
-        return _named_trainee(hint, counts, centres, w, min_share)
+        return _named_trainee(hint, counts, centres, w, place_min_share)
     top = max(counts.values())
-    close = [tid for tid, n in counts.items() if n >= tie_fraction * top]
+    close = [tid for tid, n in counts.items() if n >= auto_min_share * top]
     n_frames = max(len(frames), 1)
 
     def off_centre(tid: int) -> float:
@@ -80,9 +82,11 @@ def choose_trainee(frames: list[FramePoses], tie_fraction: float = 0.9, hint: st
               f"({share:.0f} % of the frames)")
         zh = f"无标定，无法区分角色：取出现最久的人（#{tid}，{share:.0f}%的画面）为学员"
     else:
-        en = (f"no calibration, so no roles: {len(close)} people were seen about as long; the trainee is person "
-              f"#{tid}, the one nearest the image centre")
-        zh = f"无标定，无法区分角色：{len(close)}人出现时间相近，取最靠近画面中央的人（#{tid}）为学员"
+        en = (f"no calibration, so no roles: {len(close)} people were each seen in at least "
+              f"{100 * auto_min_share:.0f} % as many frames as the most-seen; the trainee is person #{tid}, the one "
+              f"nearest the image centre, where the camera is taken to be aimed ({share:.0f} % of the frames)")
+        zh = (f"无标定，无法区分角色：{len(close)}人出现时间均不少于最久者的{100 * auto_min_share:.0f}%，"
+              f"取最靠近画面中央（视为镜头所对）的人（#{tid}，{share:.0f}%的画面）为学员")
     return Trainee(tid, f"person#{tid}", en, zh)
 
 
