@@ -2,7 +2,9 @@
 against the allowed look-alike that must not be flagged — tuning and held-out apart:
 
 * fiddling with the hair (rule ``DB-6.2-avoid-hair``) against a phone held to the ear (CC 通用规范㈠10);
-* shaking the head for "don't know" (rule ``DB-6.2-avoid-headshake``) against a slow look to each side.
+* shaking the head for "don't know" (rule ``DB-6.2-avoid-headshake``) against a slow look to each side;
+* waving a hand for "don't know" (摆手, rule ``DB-6.2-avoid-wavehand``) against a farewell wave (trainer mode also
+  says how many farewell waves it found, and whether a 摆手 was taken for one).
 
 Two paths per clip (people stage run once per path and cached): **trainer mode** (``etiquette score`` reads the
 trainee's gestures to avoid: ``scored_events`` on tracks made without a calibration as a phone at chest height is
@@ -42,9 +44,10 @@ from etiquette_cv.rules.findings import Verdict  # noqa: E402
 from etiquette_cv.rules.rulebook import load_rulebook  # noqa: E402
 
 SET = REPO / "benchmarks" / "avoid_set"
-KINDS = {"touch_hair": ("DB-6.2-avoid-hair", "phone_ear"), "head_shake": ("DB-6.2-avoid-headshake", "look")}
+KINDS = {"touch_hair": ("DB-6.2-avoid-hair", "phone_ear"), "head_shake": ("DB-6.2-avoid-headshake", "look"),
+         "wave_no": ("DB-6.2-avoid-wavehand", "wave")}
 """Per gesture to avoid: its rule, and its allowed look-alike in the clips (a phone held to the ear; a slow look to
-each side, from the manifest's ``looks``)."""
+each side, from the manifest's ``looks``; a farewell wave)."""
 MATCH_IOU = 0.3
 
 
@@ -71,7 +74,7 @@ def _found_trainer(clip: dict, cache: Path, rb) -> dict[str, list[tuple[float, f
     cal = load_calibration(SET / clip["files"]["calibration"]) if calibrated else None
     frames, _ = join_trainee_tracklets(read_tracks(_tracks(clip, cache, calibrated)).frames, cal, rb)
     events, _ = scored_events(frames, cal, rb, clip["name"])
-    return {kind: [(e.start_s, e.end_s) for e in events.of_kind(kind)] for kind in KINDS}
+    return {kind: [(e.start_s, e.end_s) for e in events.of_kind(kind)] for kind in (*KINDS, "wave")}
 
 
 def _found_review(clip: dict, cache: Path) -> dict[str, list[tuple[float, float]]] | None:
@@ -92,7 +95,8 @@ def score_clip(clip: dict, found: dict[str, list[tuple[float, float]]], mode: st
     them), onset errors (s)."""
     out = {}
     looks = {"phone_ear": [(s, e) for kind, s, e in clip["gestures"] if kind == "phone_ear"],
-             "look": [tuple(x) for x in clip.get("looks", [])]}
+             "look": [tuple(x) for x in clip.get("looks", [])],
+             "wave": [(s, e) for kind, s, e in clip["gestures"] if kind == "wave"]}
     for kind, (_, alike) in KINDS.items():
         truth = [(s, e) for k, s, e in clip["violations"] if k == kind]
         others, got = looks[alike], found[kind]
@@ -109,6 +113,11 @@ def score_clip(clip: dict, found: dict[str, list[tuple[float, float]]], mode: st
             print(f"  {mode:<7} {clip['name']:<40} {kind:<10} truth {_r(truth)} {alike} {_r(others)} found {_r(got)}")
         out[kind] = {"truth": len(truth), "found": len(used), "false": len(false), "on_alike": on_alike,
                      "alike": len(others), "onsets": onsets}
+    if "wave" in found:   # trainer mode: farewell waves found, on the scripted waves and on the 摆手
+        waves_no = [(s, e) for k, s, e in clip["violations"] if k == "wave_no"]
+        out["farewell"] = {"scripted": len(looks["wave"]),
+                           "found": sum(any(_iou(w, f) >= MATCH_IOU for f in found["wave"]) for w in looks["wave"]),
+                           "on_wave_no": sum(any(_iou(w, f) >= MATCH_IOU for f in found["wave"]) for w in waves_no)}
     return out
 
 
@@ -140,6 +149,10 @@ def main(argv=None) -> None:
         for mode, got in rows.items():
             for kind, (_, alike) in KINDS.items():
                 _summary(f"{split}, {mode} mode, {kind}", [r[kind] for r in got], alike)
+        fw = {k: sum(r["farewell"][k] for r in rows["trainer"]) for k in ("scripted", "found", "on_wave_no")}
+        print(f"  SUMMARY {split}, trainer mode, farewell waves (allowed): found {fw['found']} of {fw['scripted']} "
+              f"scripted; a farewell wave reported on {fw['on_wave_no']} of the "
+              f"{sum(r['wave_no']['truth'] for r in rows['trainer'])} 摆手")
 
 
 def _summary(label: str, rows: list[dict], alike: str) -> None:

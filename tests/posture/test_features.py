@@ -476,3 +476,43 @@ def test_head_turns_are_not_read_during_a_bend_a_move_or_with_a_hand_at_the_head
     assert np.isnan(got[5:8]).all() and np.isnan(got[9:17]).all() and np.isnan(got[bent]).all()
     assert np.isfinite(got[:5]).all() and np.isfinite(got[30:]).all()
     assert np.isfinite(steady_head_turns(t, yaw, hands, [])[20:30]).all()     # no bend given: read
+
+
+@pytest.mark.parametrize("stance", ["stand", "sit"])
+@pytest.mark.parametrize("azimuth", [0.0, 45.0])
+def test_a_hand_waved_in_front_of_the_chest_swings_low_and_a_farewell_wave_is_not_low(stance, azimuth):
+    """The sim's 摆手 (forearm raised in front of the chest, ±30° at 3 Hz) is read as a low forearm swinging wider
+    than the rulebook's threshold from the front and obliquely, standing and seated; a farewell wave (the hand up at
+    the shoulder), indicating and hanging arms give no low forearm at all (0, not NaN: the arms are seen). In
+    profile a side-to-side swing goes along the depth the image does not show (not asserted)."""
+    from etiquette_cv.posture.gestures import GestureSettings, low_hand_tilt_deg, low_wave_deg
+    cam = _camera(azimuth, 20.0)
+    rule = next(r for r in load_rulebook().rules if r.id == "DB-6.2-avoid-wavehand")
+    s = GestureSettings()
+    times = np.arange(1.0, 3.0, 0.1)
+    for arms in ("wave_no", "wave", "indicate", "sides"):
+        sc = _scenario([{"t": 0.0, "pos_m": list(STATION), "heading_deg": 90, "stance": stance, "arms": "sides"},
+                        {"t": 0.5, "arms": arms, "gesture_hz": 3.0 if arms == "wave_no" else 1.5}], 3.0)
+        frames = synthesize(sc, cam, noise_px=1.0, occluders=[], seed=2, times_s=times)
+        rows = np.array([low_hand_tilt_deg(f.by_role("clerk")[0], s) for f in frames])
+        width = low_wave_deg(times, rows[:, :2], rows[:, 2] == 1.0, s)[4:-4]   # whole windows
+        if arms == "wave_no":
+            assert np.all(width >= rule.value("enter")), width
+        else:
+            assert np.all(width == 0.0), (arms, width)
+
+
+def test_low_wave_is_nan_where_no_arm_is_seen_and_the_detectors_keypoints_count_from_its_own_score():
+    from etiquette_cv.posture.gestures import GestureSettings, low_hand_tilt_deg, low_wave_deg
+    s = GestureSettings()
+    sc = _scenario([{"t": 0.0, "pos_m": list(STATION), "heading_deg": 90, "stance": "stand", "arms": "wave_no"}],
+                   1.0)
+    pose = synthesize(sc, _camera(0.0, 20.0), noise_px=0.0, occluders=[], seed=1, times_s=[0.5])[0].by_role("clerk")[0]
+    assert np.isfinite(low_hand_tilt_deg(pose, s)[1])                       # the right forearm raised, low
+    weak = np.full(33, 0.4)
+    assert low_hand_tilt_deg(replace(pose, visibility=weak), s)[2] is False     # MediaPipe at 0.4: unseen
+    det = replace(pose, visibility=weak, landmarks_source="detector")
+    assert np.isfinite(low_hand_tilt_deg(det, s)[1])                         # the detector's 0.4: seen
+    t = np.arange(0.0, 2.0, 0.1)
+    out = low_wave_deg(t, np.full((len(t), 2), np.nan), np.zeros(len(t), bool), s)
+    assert np.isnan(out).all()

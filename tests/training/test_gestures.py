@@ -171,3 +171,42 @@ def test_a_hand_whose_hip_is_hidden_cannot_be_judged_held_out():
     me.visibility[[23, 24]] = 0.0                         # the hips behind a raised counter
     other = _person(2, (660, 350), centre_px=(800.0, 380.0))
     assert np.isnan(measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [me, other])], 1, S)[0])
+
+
+@pytest.mark.parametrize("arms", ["wave_no", "wave"])
+def test_trainer_mode_lists_a_hand_waved_for_dont_know_and_never_credits_it_as_a_farewell_wave(arms):
+    """On the sim's clerk seen from the front without a calibration: 摆手 (the forearm swinging in front of the
+    chest) is a gesture to avoid and no farewell wave; a farewell wave (the hand up at the shoulder) is the wave and
+    nothing to avoid."""
+    from etiquette_cv.pipeline.trainee_events import scored_events
+    from etiquette_cv.rules.rulebook import load_rulebook
+    from etiquette_cv.sim.camera import VirtualCamera
+    from etiquette_cv.sim.landmarks import synthesize
+    from etiquette_cv.sim.scenario import Scenario
+    sc = Scenario.from_dict({
+        "version": 1, "name": "wave", "duration_s": 6.0, "fps": 10,
+        "camera": {"position_m": [0.0, 2.5, 1.35], "look_at_m": [0.0, -0.75, 1.1], "hfov_deg": 60,
+                   "width": 1280, "height": 720},
+        "persons": [{"id": "clerk", "role": "clerk", "body": {"height_m": 1.70, "sex": "female"},
+                     "keyframes": [{"t": 0.0, "pos_m": [0.0, -0.75], "heading_deg": 90, "stance": "stand",
+                                    "arms": "sides"},
+                                   {"t": 2.0, "arms": arms, "gesture_hz": 3.0 if arms == "wave_no" else 1.5},
+                                   {"t": 4.5, "arms": "sides"}]}]})
+    cam = VirtualCamera.look_at([0.0, 2.5, 1.35], [0.0, -0.75, 1.1], 60, 1280, 720)   # a phone at chest height
+    times = np.arange(0.0, 6.0, 0.1)
+    frames = synthesize(sc, cam, noise_px=1.0, occluders=[], seed=3, times_s=times)
+    events, trainee = scored_events(frames, None, load_rulebook(), "sim")
+    kinds = [e.kind for e in events.events if e.kind in ("wave", "wave_no")]
+    assert kinds == [arms], [(e.kind, e.start_s, e.end_s) for e in events.events]
+    (e,) = events.of_kind(arms)
+    assert 2.0 <= e.start_s <= 3.2 and 3.8 <= e.end_s <= 5.0
+
+
+def test_a_farewell_wave_found_mostly_inside_a_hand_waved_for_dont_know_is_dropped():
+    from etiquette_cv.pipeline.trainee_events import _not_low_waves
+    from etiquette_cv.training.stream import TraineeEvent
+    low = [TraineeEvent("wave_no", 5.0, 5.0, 7.0)]
+    found = [TraineeEvent("wave", 5.2, 5.2, 7.4), TraineeEvent("wave", 9.0, 9.0, 11.0),
+             TraineeEvent("indicate", 5.5, 5.5, 6.5), TraineeEvent("wave", 6.5, 6.5, 8.5)]
+    kept = _not_low_waves(found, low)
+    assert [(e.kind, e.start_s) for e in kept] == [("wave", 9.0), ("indicate", 5.5), ("wave", 6.5)]

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generate (and render) the gestures-to-avoid set benchmarks/avoid_set/: a clerk fiddling with their hair (DB 表4,
 a violation) and holding a phone to the ear (CC 通用规范㈠10, allowed: the look-alike that must not be flagged),
-standing after greeting the customer or seated, from role-play cameras.
+shaking the head (a violation) and looking to each side (allowed), waving a hand for "don't know" (摆手, a
+violation) and waving goodbye (allowed), standing after greeting the customer or seated, from role-play cameras.
 
     python tools/render/avoid_set.py scenarios            # write every NAME.scenario.yaml + manifest.json
     python tools/render/avoid_set.py render [NAME ...]    # render NAME.mp4 / .gt.json / .yaml, one at a time
@@ -44,6 +45,15 @@ CLIPS = [
     ("heldout", 437, "shake", "oblique", "far"),
     ("heldout", 438, "shake_seated", "tripod_high", "near"),
     ("heldout", 439, "look", "front", "far"),
+    # waving a hand for "don't know" (摆手, to avoid) and its look-alike, a farewell wave (allowed)
+    ("tuning", 340, "waveno", "front", "near"),
+    ("tuning", 341, "waveno_seated", "oblique", "near"),
+    ("tuning", 342, "waveno", "tripod_high", "near"),
+    ("tuning", 343, "bye", "oblique", "near"),
+    ("heldout", 440, "waveno", "oblique", "far"),
+    ("heldout", 441, "waveno_seated", "front", "far"),
+    ("heldout", 442, "waveno_seated", "tripod_high", "near"),
+    ("heldout", 443, "bye", "front", "far"),
 ]
 
 

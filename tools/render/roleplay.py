@@ -48,7 +48,7 @@ from etiquette_cv.sim.scenario import BodySpec, Scenario  # noqa: E402
 
 SCENARIOS = ("reception", "farewell", "apology", "documents", "handshake", "avoid")
 VARIATIONS = ("ok", "late", "wrong_class", "missing", "wrong_form", "folded", "hair", "phone", "both", "hair_seated",
-              "phone_seated", "shake", "shake_seated", "look")
+              "phone_seated", "shake", "shake_seated", "look", "waveno", "waveno_seated", "bye")
 FAMILIES = ("front", "oblique", "tripod_high")
 CALIBRATED = ("tripod_high",)   # families whose clips the benchmark scores with their floor calibration
 DISTANCES = {"near": (2.5, 3.4), "far": (3.4, 4.0)}
@@ -60,7 +60,8 @@ ALLOWED = {"reception": ("ok", "late", "wrong_class", "missing"), "farewell": ("
            "documents": ("ok", "missing", "folded"), "handshake": ("ok", "late", "missing", "wrong_form"),
            # a gesture to avoid (DB 表4: fiddling with the hair) and its look-alike that is allowed (a phone held to
            # the ear, CC 通用规范㈠10), standing after greeting the customer or seated (benchmarks/avoid_set/)
-           "avoid": ("hair", "phone", "both", "hair_seated", "phone_seated", "shake", "shake_seated", "look")}
+           "avoid": ("hair", "phone", "both", "hair_seated", "phone_seated", "shake", "shake_seated", "look", "waveno",
+                     "waveno_seated", "bye")}
 
 
 class Clerk:
@@ -136,6 +137,15 @@ def _wrist(spec, pos, heading, arms):
     sc = Scenario.from_dict(d)
     p = sc.persons[0].sample(0.5)
     return joint_positions_m(p, Body.from_spec(BodySpec(spec["height_m"], spec["sex"])))[16]
+
+
+def _avoid_kinds(variation):
+    """The arm gestures of an ``avoid`` variation, in order: fiddling with the hair (``hair``), a phone held to the
+    ear (``phone``), both (``both``), waving a hand for "don't know" (``waveno``, to avoid), a farewell wave
+    (``bye``, allowed: its look-alike); none for the head turns (``shake``, ``look``)."""
+    base = variation.removesuffix("_seated")
+    return {"both": ("phone_ear", "touch_hair"), "hair": ("touch_hair",), "phone": ("phone_ear",),
+            "waveno": ("wave_no",), "bye": ("wave",)}.get(base, ())
 
 
 def _crossing(cust_keys, spec, counter_d=2.0):
@@ -317,13 +327,13 @@ def make(seed, scenario, variation, family, distance="near", name=None):
             t = clerk.stand(max(t_near + rng.uniform(-1.0, 1.0), 0.5)) + rng.uniform(1.0, 2.0)
         if variation.startswith(("shake", "look")):
             t = clerk.head_turns(t, rng, shake=not variation.startswith("look"))
-        for kind in () if variation.startswith(("shake", "look")) else \
-                {"both": ("phone_ear", "touch_hair")}.get(variation, ("touch_hair",) if "hair" in variation
-                                                          else ("phone_ear",)):
-            dur = rng.uniform(2.5, 4.0) if kind == "touch_hair" else rng.uniform(3.0, 5.0)
-            t = clerk.gesture(kind, t, dur, hz=r3(rng.uniform(1.0, 2.0)) if kind == "touch_hair" else None,
-                              rest=rest)
-            if kind == "touch_hair":   # a violation, not a gesture of the standard
+        for kind in _avoid_kinds(variation):
+            lo, hi, hz_lo, hz_hi = {"touch_hair": (2.5, 4.0, 1.0, 2.0), "wave_no": (1.2, 2.0, 2.5, 3.5),
+                                    "wave": (1.8, 2.5, 1.2, 1.8)}.get(kind, (3.0, 5.0, None, None))
+            dur = rng.uniform(lo, hi)      # drawn in this order: the older clips' scripts stay as rendered
+            hz = r3(rng.uniform(hz_lo, hz_hi)) if hz_lo is not None else None
+            t = clerk.gesture(kind, t, dur, hz=hz, rest=rest)
+            if kind in ("touch_hair", "wave_no"):   # a violation, not a gesture of the standard
                 clerk.violations.append({**clerk.gestures.pop(), "kind": "violation"})
             t += rng.uniform(1.5, 2.5)
         duration = t + 0.5

@@ -14,7 +14,7 @@ from ..geometry.floor import counter_skyline_px
 from ..geometry.solver import solve_camera
 from ..people.stitch import join_tracklets
 from ..posture.clerk import hide_behind_counter
-from ..posture.gestures import measure_gestures, measure_hand_contact
+from ..posture.gestures import low_hand_tilt_deg, low_wave_deg, measure_gestures, measure_hand_contact
 from ..posture.head import head_shake_deg, head_yaw_deg, steady_head_turns
 from ..posture.limbs import hand_at_head, hand_head_motion
 from ..posture.uncalibrated import measure_uncalibrated
@@ -27,6 +27,7 @@ from .analysis import analyse
 
 AVOID_HAIR_RULE = "DB-6.2-avoid-hair"
 AVOID_SHAKE_RULE = "DB-6.2-avoid-headshake"
+AVOID_WAVE_RULE = "DB-6.2-avoid-wavehand"
 NO_CUE_ZH = "无标定：客户到柜台的距离未知，无法确定客户走到2米处的时刻（请用 --calibration，或标出2米线并标定）"
 NOBODY = ("nobody was posed in the recording", "录像中未检测到人")
 NO_STATION = ("the calibration has no clerk station", "标定文件中没有柜员工位")
@@ -143,8 +144,40 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
         rising = (t >= a - 0.5) & (t <= b + 0.5) & np.isfinite(features.hand_over)
         features.hand_over = np.where(rising, 0.0, features.hand_over)
     hands = _hand_offsets(poses, rb)
-    return _hair_touches(t, hands, rb, gesture_events(detect_gestures(features, settings))) \
-        + _head_shakes(t, poses, hands, rb, list(moves), list(bows))
+    low_waves = _low_waves(t, frames, track_id, skyline, rb)
+    return _not_low_waves(_hair_touches(t, hands, rb, gesture_events(detect_gestures(features, settings))),
+                          low_waves) + _head_shakes(t, poses, hands, rb, list(moves), list(bows)) + low_waves
+
+
+def _low_waves(t_s: np.ndarray, frames: list[FramePoses], track_id: int, skyline: np.ndarray | None, rb: Rulebook
+               ) -> list[TraineeEvent]:
+    """The trainee waving a hand in front of the chest for "don't know" (DB 表4: 摆手, to avoid), graded as the
+    review grades the clerk (:func:`~..posture.gestures.low_wave_deg` on the image arms, the person detector's too,
+    against the rulebook's ``DB-6.2-avoid-wavehand``; none without it). A farewell wave, the hand up at or above
+    the shoulder, is not one."""
+    rule = next((r for r in rb.rules if r.id == AVOID_WAVE_RULE), None)
+    if rule is None:
+        return []
+    s = rb.gesture_settings()
+    rows = []
+    for f in frames:
+        p = next((q for q in f.persons if q.track_id == track_id), None)
+        if p is not None and skyline is not None and len(skyline) >= 2:
+            p = hide_behind_counter(p, skyline)
+        rows.append(low_hand_tilt_deg(p, s) if p is not None else (np.nan, np.nan, False))
+    a = np.array(rows, float).reshape(len(frames), 3)
+    width = low_wave_deg(t_s, a[:, :2], a[:, 2] == 1.0, s)
+    intervals = posture_rule_intervals(rule, t_s, width, rb.grading_settings())
+    return [TraineeEvent("wave_no", iv.start_s, iv.start_s, iv.end_s) for iv in intervals]
+
+
+def _not_low_waves(gestures: list[TraineeEvent], low_waves: list[TraineeEvent]) -> list[TraineeEvent]:
+    """``gestures`` without the farewell waves that are mostly a hand waved in front of the chest (摆手 is no
+    farewell wave: its swing reads as one in MediaPipe's world arm, which pulls a raised elbow toward the chest)."""
+    def covered(e: TraineeEvent) -> float:
+        inside = sum(max(0.0, min(e.end_s, w.end_s) - max(e.start_s, w.start_s)) for w in low_waves)
+        return inside / max(e.end_s - e.start_s, 1e-6)
+    return [e for e in gestures if e.kind != "wave" or covered(e) < 0.5]
 
 
 def _hair_touches(t_s: np.ndarray, offsets: np.ndarray, rb: Rulebook, gestures: list[TraineeEvent]

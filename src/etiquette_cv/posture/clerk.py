@@ -16,6 +16,7 @@ from ..geometry.floor import counter_skyline_px
 from ..geometry.polyline import polyline_side
 from ..timeseries import label_runs
 from .filters import above_own_median, lowpass, rolling_std
+from .gestures import GestureSettings, low_hand_tilt_deg, low_wave_deg
 from .head import head_shake_deg, head_yaw_deg, steady_head_turns
 from .limbs import hand_at_head, hand_head_motion, hands_ahead_m, limb_features
 from .stance import StanceChange, StanceSettings, stance_states
@@ -39,6 +40,8 @@ class PostureSettings:
 
     fit: FitSettings = field(default_factory=FitSettings)
     stance: StanceSettings = field(default_factory=StanceSettings)
+    gestures: GestureSettings = field(default_factory=GestureSettings)
+    """The arm gestures' settings (a hand waved for "don't know" is graded as a posture)."""
     baseline_max_deg: float = 8.0
     """The per-person upright baseline (MediaPipe's hips and shoulders are not joint centres, which tilts an
     upright trunk by a few degrees) may correct at most this much."""
@@ -139,6 +142,9 @@ class ClerkSeries:
     other marks a reach, not a bow."""
     hands_in_pockets: np.ndarray = None
     """1.0 / 0.0 / NaN: each wrist at its own hip, the wrists apart (not folded in front)."""
+    hand_wave_deg: np.ndarray = None
+    """How widely a hand waves side to side in front of the chest (degrees; 0 when none does, NaN where no arm is
+    seen): ``gestures.low_wave_deg``."""
     head_shake_deg: np.ndarray = None
     """How widely the head shakes (median size of its alternating turns within a second, degrees; 0 without three of
     them; NaN where the nose, ears or shoulders are not seen): ``head.head_shake_deg``."""
@@ -236,7 +242,7 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
     """Shoulder and head heights (metres, on the station's vertical line) and limb features of each frame."""
     n = len(frames)
     sh, head = np.full(n, np.nan), np.full(n, np.nan)
-    limbs = np.full((n, 8), np.nan)
+    limbs = np.full((n, 11), np.nan)
     ahead = np.full(n, np.nan)
     visible = np.zeros(n, bool)
     poses: list[PersonPose | None] = [_clerk_pose(f, station) for f in frames]
@@ -266,6 +272,9 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
             limbs[i, 5:7] = hand_at_head(pose, settings.visibility, settings.hand_head_reach_m,
                                          settings.hand_head_below_ear, settings.hand_head_beside_ear)
             limbs[i, 7] = head_yaw_deg(pose, settings.visibility)
+        # a hand waved in front of the chest is read in the image: the detector's keypoints serve too
+        left, right, arm_seen = low_hand_tilt_deg(pose, settings.gestures)
+        limbs[i, 8:11] = left, right, float(arm_seen)
     return _Frames(poses, fitted, visible, sh, head, limbs, ahead, at_edge)
 
 
@@ -416,7 +425,9 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
         lateral_assessable=l_ok, hips_seen=hips_seen, knee_angle_deg=knee,
         knee_bend_deg=above_own_median(-knee, standing), stance=stance, wrist_asymmetry_m=asym,
         hands_ahead_m=m.hands_ahead, at_frame_edge=m.at_edge,
-        hands_in_pockets=hands, hand_head_motion=hand_head_motion(t, m.limbs[:, 5:7], settings.hand_head_window_s),
+        hands_in_pockets=hands,
+        hand_wave_deg=low_wave_deg(t, m.limbs[:, 8:10], m.limbs[:, 10] == 1.0, settings.gestures),
+        hand_head_motion=hand_head_motion(t, m.limbs[:, 5:7], settings.hand_head_window_s),
         head_shake_deg=head_shake_deg(t, steady_head_turns(t, m.limbs[:, 7], m.limbs[:, 5:7], _move_spans(changes),
                                                            bent=flex_c >= settings.head_shake_max_flexion_deg),
                                       settings.head_shake_window_s, settings.head_shake_min_swing_deg,

@@ -59,3 +59,52 @@ def above_own_median(values: np.ndarray, mask: np.ndarray, min_samples: int = 10
     if len(ref) < min_samples:
         return np.full(len(v), np.nan)
     return v - float(np.median(ref))
+
+
+def _swings(y: np.ndarray, min_swing_deg: float) -> list[float]:
+    """Sizes (degrees) of the alternating moves between turning points of ``y`` (finite values in order), a turning
+    point counting once the value has come back from it by ``min_swing_deg``: jitter below that is no swing."""
+    swings: list[float] = []
+    if len(y) < 2:
+        return swings
+    anchor = ext = float(y[0])
+    direction = 0
+    for v in y[1:]:
+        if direction >= 0 and v > ext or direction <= 0 and v < ext:
+            ext = float(v)
+            if direction == 0 and abs(ext - anchor) >= min_swing_deg:
+                direction = 1 if ext > anchor else -1
+        elif abs(v - ext) >= min_swing_deg:   # turned back: the move to ``ext`` is a swing
+            if direction != 0:
+                swings.append(abs(ext - anchor))
+            direction = -1 if v < ext else 1
+            anchor, ext = ext, float(v)
+    if direction != 0 and abs(ext - anchor) >= min_swing_deg:
+        swings.append(abs(ext - anchor))
+    return swings
+
+
+def swing_width_deg(t_s: np.ndarray, angle_deg: np.ndarray, window_s: float, min_swing_deg: float, min_swings: int,
+                    max_speed_deg_s: float, min_samples: int = 6) -> np.ndarray:
+    """Per sample, how widely ``angle_deg`` swings back and forth there (degrees): the median size of its
+    alternating moves within ±``window_s``/2 when there are at least ``min_swings`` of them, each at least
+    ``min_swing_deg``, else 0.0 — 0.0 too when it jumps faster than ``max_speed_deg_s`` between two samples (the
+    landmarks jumped); NaN where the window holds fewer than ``min_samples`` finite values or the sample itself is
+    NaN. A head shaking, a hand waving side to side."""
+    t = np.asarray(t_s, float)
+    y = np.asarray(angle_deg, float)
+    out = np.full(len(y), np.nan)
+    lo = np.searchsorted(t, t - window_s / 2)
+    hi = np.searchsorted(t, t + window_s / 2, side="right")
+    for i in np.flatnonzero(np.isfinite(y)):
+        seg, ts = y[lo[i]:hi[i]], t[lo[i]:hi[i]]
+        ok = np.isfinite(seg)
+        seg, ts = seg[ok], ts[ok]
+        if len(seg) < min_samples:
+            continue
+        if np.any(np.abs(np.diff(seg)) > max_speed_deg_s * np.maximum(np.diff(ts), 1e-3)):
+            out[i] = 0.0
+            continue
+        swings = _swings(seg, min_swing_deg)
+        out[i] = float(np.median(swings)) if len(swings) >= min_swings else 0.0
+    return out

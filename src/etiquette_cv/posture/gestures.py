@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core import PersonPose
+from .filters import swing_width_deg
 
 _SH, _EL, _WR, _HIP = (11, 12), (13, 14), (15, 16), (23, 24)
 
@@ -63,6 +64,19 @@ class GestureSettings:
     wave_max_autocorr: float = -0.4
     """… and swings regularly: the swing's autocorrelation falls to this at a lag of 0.2–0.6 s (a hand held up still
     with jittery landmarks makes turns too: synthetic sequences with 3 cm noise, 11 false waves without it)."""
+    low_wave_max_lift: float = -0.08
+    low_wave_min_raise: float = 0.10
+    """Waving a hand for "don't know" (摆手, to avoid), in the image: the forearm raised (its rise along the body's
+    up at least this many upper-arm lengths) with the wrist below the shoulder by at least ``-low_wave_max_lift``
+    upper-arm lengths — in front of the chest; a farewell wave reaches forward and up, the wrist at or above the
+    shoulder (:func:`low_hand_tilt_deg`)."""
+    low_wave_detector_score: float = 0.3
+    """… a keypoint of the person detector (a clerk it alone follows) counts as seen from this score: its scores run
+    lower than MediaPipe's visibility (the people stage's ``detector_keypoint_score``) …"""
+    low_wave_window_s: float = 1.2
+    low_wave_max_speed_deg_s: float = 1500.0
+    """… its tilt swinging at least ``wave_min_turns`` times by ``wave_min_swing_deg`` within this window, none
+    faster than this (:func:`low_wave_deg`)."""
     handshake_max_gap_m: float = 0.55
     """A handshake's two wrists are this close (metres at the farther person's image scale): 0.15–0.26 m in a grip
     (rendered role-plays), plus the scale's error for people at different depths and the wrists' noise."""
@@ -251,3 +265,55 @@ def measure_hand_contact(frames: list, track_id: int, settings: GestureSettings 
             out[i] = hand_contact(me, [p for p in f.persons if p.track_id != track_id], settings,
                                   _camera_down(me, camera))
     return out
+
+
+def low_hand_tilt_deg(pose: PersonPose, s: GestureSettings) -> tuple[float, float, bool]:
+    """(left, right) sideways tilt in the image (degrees from the body's up, toward the image's left positive) of a
+    forearm raised in front of the chest — its rise along the body's up at least ``low_wave_min_raise`` and the wrist
+    below the shoulder by at least ``-low_wave_max_lift`` upper-arm lengths — NaN for an arm that is not (or not
+    seen); and whether an arm was seen at all. Read in the image, so the person detector's keypoints serve as well
+    as MediaPipe's (a clerk followed by the detector alone); the body's up is the hips-to-shoulders line, the image's
+    up when the hips are hidden. The wrist's height is read in MediaPipe's world landmarks where there are some, along
+    the body's own up (a camera looking down lowers a hand held forward in the image: a farewell wave seen from 2 m
+    up reads below the shoulder there); its side-to-side swing in the image (MediaPipe's world arm barely swings
+    when seen obliquely: tuning avoid-set t341)."""
+    xy = np.asarray(pose.image_xy_px, float)
+    floor = s.visibility if pose.landmarks_source == "mediapipe" else s.low_wave_detector_score
+    seen = np.minimum(pose.visibility, pose.presence) >= floor
+    if not seen[list(_SH)].all():
+        return float("nan"), float("nan"), False
+    up = xy[list(_SH)].mean(axis=0) - xy[list(_HIP)].mean(axis=0) if seen[list(_HIP)].all() else np.array([0.0, -1.0])
+    if np.linalg.norm(up) < 1.0:
+        return float("nan"), float("nan"), False
+    up = up / np.linalg.norm(up)
+    left = np.array([up[1], -up[0]])     # the image's left of the body's up (x grows rightward, y downward)
+    w = np.asarray(pose.world_xyz_m, float)
+    axes = body_axes(w) if pose.landmarks_source == "mediapipe" and seen[list(_HIP)].all() else None
+    tilts, any_arm = [float("nan"), float("nan")], False
+    for k, (sh, el, wr) in enumerate(zip(_SH, _EL, _WR)):
+        upper_px = float(np.linalg.norm(xy[el] - xy[sh]))
+        if not seen[[el, wr]].all() or upper_px < 5.0:
+            continue
+        any_arm = True
+        fore = xy[wr] - xy[el]
+        if axes is not None:   # the wrist's height in the body's own axes: a camera looking down does not lower it
+            lift = float((w[wr] - w[sh]) @ axes[1]) / max(float(np.linalg.norm(w[el] - w[sh])), 1e-6)
+        else:
+            lift = float((xy[wr] - xy[sh]) @ up) / upper_px
+        if float(fore @ up) >= s.low_wave_min_raise * upper_px and lift <= s.low_wave_max_lift:
+            tilts[k] = float(np.degrees(np.arctan2(float(fore @ left), float(fore @ up))))
+    return tilts[0], tilts[1], any_arm
+
+
+def low_wave_deg(t_s: np.ndarray, low_tilt_deg: np.ndarray, arms_seen: np.ndarray, s: GestureSettings
+                 ) -> np.ndarray:
+    """Per sample, how widely a hand waves side to side in front of the chest (degrees; DB 表4 asks to avoid 摆手
+    for "don't know"): of the two arms, the wider :func:`~.filters.swing_width_deg` of the forearm's tilt while it
+    is raised in front of the chest (``low_tilt_deg``, (N, 2): :func:`low_hand_tilt_deg`); 0.0 where an arm
+    was seen but none waved so, NaN where no arm was seen (``arms_seen``)."""
+    t = np.asarray(t_s, float)
+    tilt = np.asarray(low_tilt_deg, float).reshape(len(t), 2)
+    widths = [swing_width_deg(t, tilt[:, k], s.low_wave_window_s, s.wave_min_swing_deg, int(s.wave_min_turns),
+                              s.low_wave_max_speed_deg_s) for k in range(2)]
+    out = np.fmax(widths[0], widths[1])
+    return np.where(np.isnan(out) & np.asarray(arms_seen, bool), 0.0, out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import Landmark, PersonPose
+from .filters import swing_width_deg
 
 EAR_SPAN_OVER_NOSE_REACH = 1.5
 """The ears' span over the nose's reach in front of the ear line (adults: about 15 cm over 10 cm)."""
@@ -56,29 +57,6 @@ def steady_head_turns(t_s: np.ndarray, yaw_deg: np.ndarray, hand_at_head: np.nda
     return out
 
 
-def _swings(y: np.ndarray, min_swing_deg: float) -> list[float]:
-    """Sizes (degrees) of the alternating moves between turning points of ``y`` (finite values in order), a turning
-    point counting once the value has come back from it by ``min_swing_deg``: jitter below that is no swing."""
-    swings: list[float] = []
-    if len(y) < 2:
-        return swings
-    anchor = ext = float(y[0])
-    direction = 0
-    for v in y[1:]:
-        if direction >= 0 and v > ext or direction <= 0 and v < ext:
-            ext = float(v)
-            if direction == 0 and abs(ext - anchor) >= min_swing_deg:
-                direction = 1 if ext > anchor else -1
-        elif abs(v - ext) >= min_swing_deg:   # turned back: the move to ``ext`` is a swing
-            if direction != 0:
-                swings.append(abs(ext - anchor))
-            direction = -1 if v < ext else 1
-            anchor, ext = ext, float(v)
-    if direction != 0 and abs(ext - anchor) >= min_swing_deg:
-        swings.append(abs(ext - anchor))
-    return swings
-
-
 def head_shake_deg(t_s: np.ndarray, yaw_deg: np.ndarray, window_s: float = 1.2, min_swing_deg: float = 15.0,
                    min_swings: int = 3, max_speed_deg_s: float = 1200.0, min_samples: int = 6) -> np.ndarray:
     """Per sample, how widely the head shakes there (degrees): the median size of the alternating turns of the
@@ -86,21 +64,5 @@ def head_shake_deg(t_s: np.ndarray, yaw_deg: np.ndarray, window_s: float = 1.2, 
     ``min_swing_deg`` (a shake goes left-right-left at least), else 0.0 (a look to one side and back is two
     swings over a second or more) — 0.0 too when the turn jumps faster than ``max_speed_deg_s`` between two
     samples (faster than a head turns: the landmarks jumped); NaN where the window holds fewer than
-    ``min_samples`` measured turns or the sample itself is unmeasured."""
-    t = np.asarray(t_s, float)
-    y = np.asarray(yaw_deg, float)
-    out = np.full(len(y), np.nan)
-    lo = np.searchsorted(t, t - window_s / 2)
-    hi = np.searchsorted(t, t + window_s / 2, side="right")
-    for i in np.flatnonzero(np.isfinite(y)):
-        seg, ts = y[lo[i]:hi[i]], t[lo[i]:hi[i]]
-        ok = np.isfinite(seg)
-        seg, ts = seg[ok], ts[ok]
-        if len(seg) < min_samples:
-            continue
-        if np.any(np.abs(np.diff(seg)) > max_speed_deg_s * np.maximum(np.diff(ts), 1e-3)):
-            out[i] = 0.0
-            continue
-        swings = _swings(seg, min_swing_deg)
-        out[i] = float(np.median(swings)) if len(swings) >= min_swings else 0.0
-    return out
+    ``min_samples`` measured turns or the sample itself is unmeasured (:func:`~.filters.swing_width_deg`)."""
+    return swing_width_deg(t_s, yaw_deg, window_s, min_swing_deg, min_swings, max_speed_deg_s, min_samples)

@@ -61,7 +61,8 @@ OPTIONAL_RULE_PARAMS: dict[str, dict[str, type]] = {
 BUSINESSES = ("life_insurance", "motor_underwriting", "motor_claim")
 """The businesses of DB21/T 2641-2016 表2 with a handling limit; a ``handling_time`` rule names the counter's."""
 POSTURE_SERIES = ("flexion_deg", "abs_lateral_deg", "sway_deg", "hands_in_pockets", "legs_crossed",
-                  "knee_bend_deg", "heel_raise_rel_m", "hand_head_motion", "head_shake_deg")
+                  "knee_bend_deg", "heel_raise_rel_m", "hand_head_motion", "head_shake_deg",
+                  "hand_wave_deg")
 BINARY_SERIES = ("hands_in_pockets", "legs_crossed")
 """0/1 series: their enter and exit thresholds may be equal."""
 
@@ -118,7 +119,7 @@ MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
     "customer": (("near_m", "hysteresis_m", "min_inside_s", "max_gap_s", "rejoin_s", "stitch_gap_s", "stitch_m",
                   "frame_edge_px", "walk_out_s", "walk_out_m", "coming_m", "coming_window_s"),
                  True),
-    "posture": (_setting_fields(PostureSettings, ("fit", "stance")), False),
+    "posture": (_setting_fields(PostureSettings, ("fit", "stance", "gestures")), False),
     "trunk_fit": (_setting_fields(FitSettings), False),
     "grading": (_setting_fields(GradingSettings), False),
     "uncalibrated": (_setting_fields(UncalibratedSettings), False),
@@ -239,7 +240,7 @@ class Rulebook:
     def posture_settings(self) -> PostureSettings:
         """The clerk posture measurement's settings (trunk fit and stance machine included)."""
         return self._group(PostureSettings, "posture", fit=self._group(FitSettings, "trunk_fit"),
-                           stance=self.stance_settings())
+                           stance=self.stance_settings(), gestures=self.gesture_settings())
 
     def grading_settings(self) -> GradingSettings:
         """The grading windows."""

@@ -30,6 +30,11 @@ phone_ear   right  not a violation (CC 通用规范㈠10: the receiver held to t
                    hanging, 10° in; the forearm up along the jaw (140° from hanging, 160° round), held still: the
                    wrist 10-12 cm below the ear and 14-16 cm in front of it, the fingers at the ear — the control
                    that a hand-at-the-head finding must not flag.
+wave_no     right  to avoid (DB 表4: no "摆手" for "don't know"): the upper arm 25° forward of hanging, 20° in (the
+                   elbow low, by the waist); the forearm raised in front of the chest, leaning 20° inward and a
+                   little forward, swinging ±30° side to side about the forward axis at ``hz`` (quick: 2.5-3.5 Hz);
+                   the palm out — the hand in front of the chest and chin, across the body's midline, where a
+                   farewell wave's hand is beside the shoulder and the arm reaches forward.
 =========== ====== ==========================================================================================
 
 A gesture's arm moves from hanging into this geometry over :data:`RAISE_S` after the key that starts it, and back
@@ -43,17 +48,18 @@ import math
 
 import numpy as np
 
-GESTURE_ARM_STATES = ("indicate", "wave", "hand_over", "handshake", "touch_hair", "phone_ear")
-"""The scenario ``arms`` states with exact arm geometry: the DB 表4 gestures, one to avoid and its still control."""
+GESTURE_ARM_STATES = ("indicate", "wave", "hand_over", "handshake", "touch_hair", "phone_ear", "wave_no")
+"""The scenario ``arms`` states with exact arm geometry: the DB 表4 gestures, two to avoid and a still control."""
 GESTURE_ARMS = {"indicate": (1,), "wave": (1,), "hand_over": (1, -1), "handshake": (1,), "touch_hair": (1,),
-                "phone_ear": (1,)}
+                "phone_ear": (1,), "wave_no": (1,)}
 """The arms (+1 right, −1 left) each gesture moves."""
 RAISE_S = 0.4
 """Seconds to move an arm between hanging and a gesture."""
 WAVE_SWING_DEG = 25.0
 HANDSHAKE_PUMP_DEG = 5.0
 HAIR_CIRCLE_DEG = 20.0
-DEFAULT_HZ = {"wave": 1.5, "handshake": 2.0, "touch_hair": 1.5}
+WAVE_NO_SWING_DEG = 30.0
+DEFAULT_HZ = {"wave": 1.5, "handshake": 2.0, "touch_hair": 1.5, "wave_no": 3.0}
 """Default oscillation frequencies (Hz) when a keyframe sets no ``gesture_hz``."""
 
 _R, _F, _U = np.array([1.0, 0, 0]), np.array([0, 1.0, 0]), np.array([0, 0, 1.0])
@@ -105,6 +111,10 @@ def gesture_arm(state: str, side: int, since_s: float, hz: float | None = None
         psi = math.radians(WAVE_SWING_DEG) * math.sin(2.0 * math.pi * hz * since_s)
         fore = _unit(math.cos(psi) * _U + math.sin(psi) * side * _R + 0.15 * _F)
         return direction(55.0, 25.0, side), fore, _palm(_F, fore), fore
+    if state == "wave_no":
+        psi = math.radians(20.0 + WAVE_NO_SWING_DEG * math.sin(2.0 * math.pi * hz * since_s))
+        fore = _unit(math.cos(psi) * _U + math.sin(psi) * inward + 0.25 * _F)
+        return direction(25.0, -20.0, side), fore, _palm(_F, fore), fore
     if state == "touch_hair":  # the forearm circles about the upper arm: the hand moves in the hair
         upper = direction(120.0, 10.0, side)
         psi = math.radians(HAIR_CIRCLE_DEG) * math.sin(2.0 * math.pi * hz * since_s)

@@ -15,8 +15,8 @@ from ..events import Approach, Bend, Gesture
 from ..posture.stance import StanceChange
 
 EVENT_KINDS = ("stand_up", "sit_down", "bow", "indicate", "hand_over", "wave", "handshake", "hold_posture",
-               "touch_hair", "head_shake")
-AVOID_KINDS = ("touch_hair", "head_shake")
+               "touch_hair", "head_shake", "wave_no")
+AVOID_KINDS = ("touch_hair", "head_shake", "wave_no")
 """Event kinds that are gestures to avoid (DB 表4): never a scenario's step, listed on the score sheet."""
 
 

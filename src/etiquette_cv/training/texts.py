@@ -157,5 +157,8 @@ AVOID_TEXT = {"touch_hair": {"zh": ("用手摆弄头发", "双手自然下垂或
                                                                "the hair alone.")},
               "head_shake": {"zh": ("摇头表示不知道", "不清楚时请说“请稍等，我帮您确认一下”，不要摇头。"),
                              "en": ("Shaking the head (\"don't know\")", "when unsure, say you will check, rather "
-                                                                       "than shake the head.")}}
+                                                                       "than shake the head.")},
+              "wave_no": {"zh": ("摆手表示不知道", "不清楚时请说“请稍等，我帮您确认一下”，不要摆手。"),
+                          "en": ("Waving a hand (\"don't know\")", "when unsure, say you will check, rather than "
+                                                                    "wave the hand.")}}
 """Per gesture to avoid and language: what it is, and what to tell the trainee."""
