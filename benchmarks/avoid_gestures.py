@@ -4,7 +4,9 @@ against the allowed look-alike that must not be flagged — tuning and held-out 
 * fiddling with the hair (rule ``DB-6.2-avoid-hair``) against a phone held to the ear (CC 通用规范㈠10);
 * shaking the head for "don't know" (rule ``DB-6.2-avoid-headshake``) against a slow look to each side;
 * waving a hand for "don't know" (摆手, rule ``DB-6.2-avoid-wavehand``) against a farewell wave (trainer mode also
-  says how many farewell waves it found, and whether a 摆手 was taken for one).
+  says how many farewell waves it found, and whether a 摆手 was taken for one);
+* hands in the pockets (rule ``DB-6.2-pockets``, DB 表4 站姿; review mode only: a posture violation) against hands
+  folded in front (表4's standing posture).
 
 Two paths per clip (people stage run once per path and cached): **trainer mode** (``etiquette score`` reads the
 trainee's gestures to avoid: ``scored_events`` on tracks made without a calibration as a phone at chest height is
@@ -45,9 +47,11 @@ from etiquette_cv.rules.rulebook import load_rulebook  # noqa: E402
 
 SET = REPO / "benchmarks" / "avoid_set"
 KINDS = {"touch_hair": ("DB-6.2-avoid-hair", "phone_ear"), "head_shake": ("DB-6.2-avoid-headshake", "look"),
-         "wave_no": ("DB-6.2-avoid-wavehand", "wave")}
+         "wave_no": ("DB-6.2-avoid-wavehand", "wave"), "hands_in_pockets": ("DB-6.2-pockets", "front_folded")}
 """Per gesture to avoid: its rule, and its allowed look-alike in the clips (a phone held to the ear; a slow look to
-each side, from the manifest's ``looks``; a farewell wave)."""
+each side, from the manifest's ``looks``; a farewell wave; hands folded in front, from the manifest's ``folded``)."""
+REVIEW_ONLY = ("hands_in_pockets",)
+"""Graded by the review only: a posture violation, not on trainer mode's list of gestures to avoid."""
 MATCH_IOU = 0.3
 
 
@@ -74,7 +78,8 @@ def _found_trainer(clip: dict, cache: Path, rb) -> dict[str, list[tuple[float, f
     cal = load_calibration(SET / clip["files"]["calibration"]) if calibrated else None
     frames, _ = join_trainee_tracklets(read_tracks(_tracks(clip, cache, calibrated)).frames, cal, rb)
     events, _ = scored_events(frames, cal, rb, clip["name"])
-    return {kind: [(e.start_s, e.end_s) for e in events.of_kind(kind)] for kind in (*KINDS, "wave")}
+    return {kind: [(e.start_s, e.end_s) for e in events.of_kind(kind)] for kind in (*KINDS, "wave")
+            if kind not in REVIEW_ONLY}
 
 
 def _found_review(clip: dict, cache: Path) -> dict[str, list[tuple[float, float]]] | None:
@@ -96,8 +101,11 @@ def score_clip(clip: dict, found: dict[str, list[tuple[float, float]]], mode: st
     out = {}
     looks = {"phone_ear": [(s, e) for kind, s, e in clip["gestures"] if kind == "phone_ear"],
              "look": [tuple(x) for x in clip.get("looks", [])],
+             "front_folded": [tuple(x) for x in clip.get("folded", [])],
              "wave": [(s, e) for kind, s, e in clip["gestures"] if kind == "wave"]}
     for kind, (_, alike) in KINDS.items():
+        if kind not in found:
+            continue
         truth = [(s, e) for k, s, e in clip["violations"] if k == kind]
         others, got = looks[alike], found[kind]
         used, onsets = set(), []
@@ -148,6 +156,8 @@ def main(argv=None) -> None:
                 rows["review"].append(score_clip(c, found, "review"))
         for mode, got in rows.items():
             for kind, (_, alike) in KINDS.items():
+                if mode == "trainer" and kind in REVIEW_ONLY:
+                    continue
                 _summary(f"{split}, {mode} mode, {kind}", [r[kind] for r in got], alike)
         fw = {k: sum(r["farewell"][k] for r in rows["trainer"]) for k in ("scripted", "found", "on_wave_no")}
         print(f"  SUMMARY {split}, trainer mode, farewell waves (allowed): found {fw['found']} of {fw['scripted']} "

@@ -516,3 +516,29 @@ def test_low_wave_is_nan_where_no_arm_is_seen_and_the_detectors_keypoints_count_
     t = np.arange(0.0, 2.0, 0.1)
     out = low_wave_deg(t, np.full((len(t), 2), np.nan), np.zeros(len(t), bool), s)
     assert np.isnan(out).all()
+
+
+def test_hands_in_pockets_are_wrists_at_the_hips_apart_with_the_hands_hidden():
+    """The sim's pockets pose puts the wrists at the hips; MediaPipe invents a hand hidden in a pocket with a lower
+    visibility (tuning renders): hidden hands there are in the pockets, seen ones hang at the trousers or at the
+    sides, and a hand the counter hides says nothing."""
+    place = PersonPlace(STATION, FACING)
+    cam = _camera(20.0, 20.0)
+    s = load_rulebook().posture_settings()
+    hands = [15, 16, 17, 18, 19, 20, 21, 22]
+
+    def pockets_of(arms: str, hand_visibility: float, behind: bool = False) -> float:
+        sc = _scenario([{"t": 0.0, "pos_m": list(STATION), "heading_deg": 90, "stance": "stand", "arms": arms}], 1.0)
+        pose = synthesize(sc, cam, noise_px=0.0, occluders=[], seed=1, times_s=[0.5])[0].by_role("clerk")[0]
+        vis = pose.visibility.copy()
+        vis[hands[2:]] = hand_visibility
+        return limb_features(replace(pose, visibility=vis), cam.R, place, s.visibility, s.pocket_distance_m,
+                             s.crossed_ankle_raise_m, s.pocket_hand_max_visibility, behind)[0]
+
+    assert pockets_of("pockets", 0.6) == 1.0
+    assert pockets_of("pockets", 0.9) == 0.0          # hands seen at the trousers
+    assert pockets_of("front_folded", 0.6) == 0.0     # hands together in front
+    # hanging arms put the wrists as near the hips (0.12-0.20 m in MediaPipe's world on the renders): seen hands
+    # are what tells them from pockets
+    assert pockets_of("sides", 0.9) == 0.0
+    assert np.isnan(pockets_of("pockets", 0.6, behind=True))

@@ -54,6 +54,15 @@ CLIPS = [
     ("heldout", 441, "waveno_seated", "front", "far"),
     ("heldout", 442, "waveno_seated", "tripod_high", "near"),
     ("heldout", 443, "bye", "front", "far"),
+    # hands in the pockets (DB 表4 站姿, a violation; the hands hidden) after hands folded in front (allowed)
+    ("tuning", 344, "pockets", "front", "near"),
+    ("tuning", 345, "pockets", "oblique", "near"),
+    ("tuning", 346, "pockets", "tripod_high", "near"),
+    ("tuning", 347, "folded", "tripod_high", "near"),
+    ("heldout", 444, "pockets", "oblique", "far"),
+    ("heldout", 445, "pockets", "front", "far"),
+    ("heldout", 446, "pockets", "tripod_high", "far"),
+    ("heldout", 447, "folded", "front", "far"),
 ]
 
 
@@ -68,7 +77,7 @@ def scenarios():
     rows = []
     for split, seed, var, fam, dist in CLIPS:
         _, row = write_clip(SET, "avoid_set", split, seed, "avoid", var, fam, dist)
-        rows.append({"looks": [], **row})
+        rows.append({"looks": [], "folded": [], **row})
     check_split(rows)
     man = write_manifest(SET, "avoid_set", "tools/render/avoid_set.py", rows,
                          "held-out clips use other seeds than tuning clips, and only held-out clips have the far "

@@ -40,6 +40,11 @@ MP_NAMES = [
 
 # ----------------------------------------------------------------------------------------------------------------
 # small rotation helpers (degrees)
+POCKET_HAND_SCALE = 0.05
+"""In the ``pockets`` arm state the hand and finger bones are scaled to this: the hands vanish into the pockets (until
+the fourteenth session they stayed in view on the trousers, and a pose model saw them as hands hanging there)."""
+
+
 def rx(a):
     a = math.radians(a); c, s = math.cos(a), math.sin(a)
     return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
@@ -370,7 +375,8 @@ class Body:
                 Rl, G[bi["lowerarm" + suf]] = self._hand_twist(Rl, suf, s, F @ gesture[2], F @ gesture[3])
             for j, nme in enumerate(self.names):
                 if nme.endswith(suf) and nme.split("_")[0] in ("hand", "thumb", "index", "middle", "ring", "pinky"):
-                    G[j] = Rl
+                    # hands in the pockets: the hand's mesh shrinks into the wrist, where the pocket swallows it
+                    G[j] = Rl * (POCKET_HAND_SCALE if arms == "pockets" else 1.0)
         return G
 
     desk_z = 0.75

@@ -60,8 +60,11 @@ class PostureSettings:
     fit's cost by more than this: a chi-square of one degree of freedom at 95 %."""
     sway_window_s: float = 2.0
     lateral_max_flexion_deg: float = 10.0
-    pocket_distance_m: float = 0.15
-    """A wrist within this of its own hip (3D) is at the pocket."""
+    pocket_distance_m: float = 0.20
+    """A wrist within this of its own hip (3D) is at the pocket …"""
+    pocket_hand_max_visibility: float = 0.77
+    """… and the hands in them: both hands' pinky, index and thumb seen less than this on average (MediaPipe invents a
+    hand in a pocket, with a lower visibility; ``limbs.limb_features``)."""
     landmark_error_px: float = 3.0
     """How far MediaPipe's shoulder/hip/ear landmarks sit from the true joints (rendered clips: about 3 px): over
     the pixels one degree of flexion moves them, the uncertainty of a measured angle."""
@@ -194,6 +197,10 @@ def at_image_edge(pose: PersonPose, width_px: int, height_px: int, margin_px: fl
     return x0 <= margin_px or y0 <= margin_px or x1 >= width_px - 1 - margin_px or y1 >= height_px - 1 - margin_px
 
 
+_HAND_POINTS = list(range(Landmark.LEFT_WRIST, Landmark.RIGHT_THUMB + 1))
+"""The wrists and the hands' pinky, index and thumb landmarks."""
+
+
 def hide_behind_counter(pose: PersonPose, skyline_px: np.ndarray, margin_px: float = 4.0) -> PersonPose:
     """A copy of a person behind the counter whose landmarks below the counter's top edge in the image get zero
     visibility: MediaPipe invents hidden hips and legs with confident-looking values, and they must not be used."""
@@ -251,6 +258,7 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
     fitted = np.array([p is not None and p.landmarks_source == "mediapipe" for p in poses], dtype=bool)
     at_edge = np.array([p is not None and at_image_edge(p, f.image_width, f.image_height, settings.frame_edge_px)
                         for p, f in zip(poses, frames)], dtype=bool)
+    seen_hands = [None if p is None else np.minimum(p.visibility, p.presence)[_HAND_POINTS] > 0 for p in poses]
     poses = [hide_behind_counter(p, skyline) if p is not None and len(skyline) else p for p in poses]
     xy = place.station_xy_m
     ears = [Landmark.LEFT_EAR, Landmark.RIGHT_EAR]
@@ -267,8 +275,10 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
             head[i] = float(camera.height_on_vertical_line(pose.image_xy_px[head_idx].mean(axis=0), xy)) - sh[i]
         if fitted[i]:
             ahead[i] = hands_ahead_m(pose, np.asarray(camera.R, float), place, settings.visibility)
+            behind = bool(np.any(seen_hands[i] & (pose.visibility[_HAND_POINTS] == 0.0)))   # the counter hid them
             limbs[i, :5] = limb_features(pose, np.asarray(camera.R, float), place, settings.visibility,
-                                         settings.pocket_distance_m, settings.crossed_ankle_raise_m)
+                                         settings.pocket_distance_m, settings.crossed_ankle_raise_m,
+                                         settings.pocket_hand_max_visibility, behind)
             limbs[i, 5:7] = hand_at_head(pose, settings.visibility, settings.hand_head_reach_m,
                                          settings.hand_head_below_ear, settings.hand_head_beside_ear)
             limbs[i, 7] = head_yaw_deg(pose, settings.visibility)

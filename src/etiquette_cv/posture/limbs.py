@@ -34,13 +34,24 @@ def hands_ahead_m(pose: PersonPose, R: np.ndarray, place: PersonPlace, min_visib
     return min(ahead) if ahead else float("nan")
 
 
+_HANDS = ((Landmark.LEFT_PINKY, Landmark.LEFT_INDEX, Landmark.LEFT_THUMB),
+          (Landmark.RIGHT_PINKY, Landmark.RIGHT_INDEX, Landmark.RIGHT_THUMB))
+
+
 def limb_features(pose: PersonPose, R: np.ndarray, place: PersonPlace, min_visibility: float = 0.5,
-                  pocket_distance_m: float = 0.15, crossed_raise_m: float = 0.15
+                  pocket_distance_m: float = 0.20, crossed_raise_m: float = 0.15,
+                  pocket_hand_max_visibility: float = 0.77, hands_behind_counter: bool = False
                   ) -> tuple[float, float, float, float, float]:
     """(hands_in_pockets 1/0/NaN, smaller knee angle deg, wrist height asymmetry m (from the elbows when the hands
     are hidden), legs crossed 1/0/NaN,
     heel raise m) from MediaPipe's world landmarks rotated into gravity-aligned world axes (``R`` world→camera).
-    A quantity whose landmarks are not visible is NaN: hidden limbs are invented by MediaPipe, never trusted."""
+    A quantity whose landmarks are not visible is NaN: hidden limbs are invented by MediaPipe, never trusted.
+    Hands in pockets: both wrists seen within ``pocket_distance_m`` of their own hips, apart (not folded in front),
+    and the **hands** hidden — the mean visibility of both hands' pinky, index and thumb below
+    ``pocket_hand_max_visibility`` (hands hanging at the sides are the same shape in MediaPipe's world arm, but seen;
+    seen obliquely, MediaPipe gives the far hand in a pocket a visibility like a seen one's, tuning t345, so the two
+    hands are averaged); NaN when the counter hides a hand (``hands_behind_counter``: then its hiding tells
+    nothing)."""
     W = np.asarray(pose.world_xyz_m, dtype=float) @ R  # camera axes → world axes (z up)
     seen = np.minimum(pose.visibility, pose.presence) >= min_visibility
     L = Landmark
@@ -52,11 +63,13 @@ def limb_features(pose: PersonPose, R: np.ndarray, place: PersonPlace, min_visib
         asym = ELBOW_LEVER * float(abs(W[L.LEFT_ELBOW, 2] - W[L.RIGHT_ELBOW, 2]))
     if seen[[wl, wr]].all():
         asym = float(abs(W[wl, 2] - W[wr, 2]))
-        if seen[[hl, hr]].all():
+        if seen[[hl, hr]].all() and not hands_behind_counter:
             hip_w = np.linalg.norm(W[hl] - W[hr])
             near = max(np.linalg.norm(W[wl] - W[hl]), np.linalg.norm(W[wr] - W[hr])) < pocket_distance_m
             apart = np.linalg.norm(W[wl] - W[wr]) > 0.75 * hip_w
-            pockets = float(near and apart)
+            vis = np.minimum(pose.visibility, pose.presence)
+            hidden = float(np.mean(vis[list(_HANDS[0] + _HANDS[1])])) < pocket_hand_max_visibility
+            pockets = float(near and apart and hidden)
     legs = [hl, L.LEFT_KNEE, L.LEFT_ANKLE, hr, L.RIGHT_KNEE, L.RIGHT_ANKLE]
     if seen[legs].all():
         knee = min(joint_angle_deg(W[legs[0]], W[legs[1]], W[legs[2]]),
