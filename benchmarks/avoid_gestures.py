@@ -44,6 +44,7 @@ from etiquette_cv.pipeline.review_run import review  # noqa: E402
 from etiquette_cv.pipeline.trainee_events import join_trainee_tracklets, scored_events  # noqa: E402
 from etiquette_cv.rules.findings import Verdict  # noqa: E402
 from etiquette_cv.rules.rulebook import load_rulebook  # noqa: E402
+from etiquette_cv.training.trainee import choose_trainee  # noqa: E402
 
 SET = REPO / "benchmarks" / "avoid_set"
 KINDS = {"touch_hair": ("DB-6.2-avoid-hair", "phone_ear"), "head_shake": ("DB-6.2-avoid-headshake", "look"),
@@ -163,6 +164,43 @@ def main(argv=None) -> None:
         print(f"  SUMMARY {split}, trainer mode, farewell waves (allowed): found {fw['found']} of {fw['scripted']} "
               f"scripted; a farewell wave reported on {fw['on_wave_no']} of the "
               f"{sum(r['wave_no']['truth'] for r in rows['trainer'])} 摆手")
+        _knocking_not_graded(split, [c for c in mine if c["variation"].startswith(("tap", "rest"))], args.cache)
+
+
+def _knocking_not_graded(split: str, clips: list[dict], cache: Path) -> None:
+    """Knocking on the counter has no rule: why, in figures. The trainee's hand held down (the wrist at most 0.3
+    upper-arm lengths above its elbow and below its shoulder, in the image) — its height against the elbow, in
+    upper-arm lengths — swings (median width of ≥ 3 alternating moves ≥ 0.08 within 1 s) during the scripted knocks
+    and while the same hand rests still."""
+    from etiquette_cv.posture.filters import swing_width
+    widths: dict[str, list[float]] = {"hand_rest": [], "tap_counter": []}
+    for clip in clips:
+        tracks, _ = join_trainee_tracklets(read_tracks(_tracks(clip, cache, False)).frames, None, load_rulebook())
+        trainee = choose_trainee(tracks)
+        if trainee is None:
+            continue
+        t = np.array([f.timestamp_s for f in tracks])
+        height = np.full(len(t), np.nan)
+        for i, f in enumerate(tracks):
+            p = next((q for q in f.persons if q.track_id == trainee.track_id), None)
+            if p is None or not (np.minimum(p.visibility, p.presence)[[12, 14, 16, 11]] >= 0.5).all():
+                continue
+            xy = p.image_xy_px
+            up = np.array([0.0, -1.0])
+            upper = float(np.linalg.norm(xy[14] - xy[12]))
+            rise = float((xy[16] - xy[14]) @ up) / max(upper, 1e-6)
+            if upper >= 5.0 and rise <= 0.3 and float((xy[16] - xy[12]) @ up) < 0:
+                height[i] = rise
+        width = swing_width(t, height, 1.0, 0.08, 3, 10.0)
+        spans = [(k, a, b) for k, a, b in clip["gestures"] + clip["violations"] if k in widths]
+        for kind, a, b in spans:
+            inside = width[(t >= a + 0.4) & (t <= b)]
+            widths[kind].append(float(np.nanmedian(inside)) if np.isfinite(inside).any() else float("nan"))
+    if clips:
+        show = {k: ", ".join(f"{v:.2f}" for v in vals) for k, vals in widths.items()}
+        print(f"  NOT GRADED {split}, knocking on the counter (no rule): the right hand's lift-and-drop, median width "
+              f"per span (upper-arm lengths, image, without a calibration): knocks {show['tap_counter']}; the hand "
+              f"resting still {show['hand_rest']}")
 
 
 def _summary(label: str, rows: list[dict], alike: str) -> None:

@@ -63,6 +63,15 @@ CLIPS = [
     ("heldout", 445, "pockets", "front", "far"),
     ("heldout", 446, "pockets", "tripod_high", "far"),
     ("heldout", 447, "folded", "front", "far"),
+    # knocking on the counter or desk to call a customer (to avoid) after the hand rested on it (allowed)
+    ("tuning", 348, "tap", "front", "near"),
+    ("tuning", 349, "tap_seated", "oblique", "near"),
+    ("tuning", 350, "tap", "tripod_high", "near"),
+    ("tuning", 351, "rest_seated", "front", "near"),
+    ("heldout", 448, "tap", "oblique", "far"),
+    ("heldout", 449, "tap_seated", "front", "far"),
+    ("heldout", 450, "tap_seated", "tripod_high", "near"),
+    ("heldout", 451, "rest", "oblique", "far"),
 ]
 
 

@@ -48,7 +48,8 @@ from etiquette_cv.sim.scenario import BodySpec, Scenario  # noqa: E402
 
 SCENARIOS = ("reception", "farewell", "apology", "documents", "handshake", "avoid")
 VARIATIONS = ("ok", "late", "wrong_class", "missing", "wrong_form", "folded", "hair", "phone", "both", "hair_seated",
-              "phone_seated", "shake", "shake_seated", "look", "waveno", "waveno_seated", "bye", "pockets")
+              "phone_seated", "shake", "shake_seated", "look", "waveno", "waveno_seated", "bye", "pockets", "tap",
+              "tap_seated", "rest", "rest_seated")
 FAMILIES = ("front", "oblique", "tripod_high")
 CALIBRATED = ("tripod_high",)   # families whose clips the benchmark scores with their floor calibration
 DISTANCES = {"near": (2.5, 3.4), "far": (3.4, 4.0)}
@@ -61,7 +62,7 @@ ALLOWED = {"reception": ("ok", "late", "wrong_class", "missing"), "farewell": ("
            # a gesture to avoid (DB 表4: fiddling with the hair) and its look-alike that is allowed (a phone held to
            # the ear, CC 通用规范㈠10), standing after greeting the customer or seated (benchmarks/avoid_set/)
            "avoid": ("hair", "phone", "both", "hair_seated", "phone_seated", "shake", "shake_seated", "look", "waveno",
-                     "waveno_seated", "bye", "pockets", "folded")}
+                     "waveno_seated", "bye", "pockets", "folded", "tap", "tap_seated", "rest", "rest_seated")}
 
 
 class Clerk:
@@ -145,12 +146,13 @@ def _avoid_kinds(variation):
     """The arm gestures of an ``avoid`` variation, in order: fiddling with the hair (``hair``), a phone held to the
     ear (``phone``), both (``both``), waving a hand for "don't know" (``waveno``, to avoid), a farewell wave
     (``bye``, allowed: its look-alike), hands folded in front (DB 表4's standing posture) then in the pockets
-    (``pockets``: a violation of 表4 站姿) or folded only (``folded``: its look-alike); none for the head turns
-    (``shake``, ``look``)."""
+    (``pockets``: a violation of 表4 站姿) or folded only (``folded``: its look-alike), a hand resting on the counter
+    then knocking on it (``tap``, to avoid) or resting only (``rest``); none for the head turns (``shake``,
+    ``look``)."""
     base = variation.removesuffix("_seated")
     return {"both": ("phone_ear", "touch_hair"), "hair": ("touch_hair",), "phone": ("phone_ear",),
             "waveno": ("wave_no",), "bye": ("wave",), "pockets": ("front_folded", "pockets"),
-            "folded": ("front_folded",)}.get(base, ())
+            "folded": ("front_folded",), "tap": ("hand_rest", "tap_counter"), "rest": ("hand_rest",)}.get(base, ())
 
 
 def _crossing(cust_keys, spec, counter_d=2.0):
@@ -334,12 +336,13 @@ def make(seed, scenario, variation, family, distance="near", name=None):
             t = clerk.head_turns(t, rng, shake=not variation.startswith("look"))
         for kind in _avoid_kinds(variation):
             lo, hi, hz_lo, hz_hi = {"touch_hair": (2.5, 4.0, 1.0, 2.0), "wave_no": (1.2, 2.0, 2.5, 3.5),
+                                    "tap_counter": (1.5, 2.5, 2.5, 4.0), "hand_rest": (3.0, 4.0, None, None),
                                     "wave": (1.8, 2.5, 1.2, 1.8), "front_folded": (3.0, 5.0, None, None),
                                     "pockets": (3.0, 5.0, None, None)}.get(kind, (3.0, 5.0, None, None))
             dur = rng.uniform(lo, hi)      # drawn in this order: the older clips' scripts stay as rendered
             hz = r3(rng.uniform(hz_lo, hz_hi)) if hz_lo is not None else None
             t = clerk.gesture(kind, t, dur, hz=hz, rest=rest)
-            if kind in ("touch_hair", "wave_no"):   # a violation, not a gesture of the standard
+            if kind in ("touch_hair", "wave_no", "tap_counter"):   # a violation, not a gesture of the standard
                 clerk.violations.append({**clerk.gestures.pop(), "kind": "violation"})
             elif kind == "pockets":
                 clerk.violations.append({**clerk.gestures.pop(), "kind": "violation", "type": "hands_in_pockets"})

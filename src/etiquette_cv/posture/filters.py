@@ -61,9 +61,9 @@ def above_own_median(values: np.ndarray, mask: np.ndarray, min_samples: int = 10
     return v - float(np.median(ref))
 
 
-def _swings(y: np.ndarray, min_swing_deg: float) -> list[float]:
-    """Sizes (degrees) of the alternating moves between turning points of ``y`` (finite values in order), a turning
-    point counting once the value has come back from it by ``min_swing_deg``: jitter below that is no swing."""
+def _swings(y: np.ndarray, min_swing: float) -> list[float]:
+    """Sizes (in the unit of ``y``) of the alternating moves between turning points of ``y`` (finite values in order), a turning
+    point counting once the value has come back from it by ``min_swing``: jitter below that is no swing."""
     swings: list[float] = []
     if len(y) < 2:
         return swings
@@ -72,27 +72,27 @@ def _swings(y: np.ndarray, min_swing_deg: float) -> list[float]:
     for v in y[1:]:
         if direction >= 0 and v > ext or direction <= 0 and v < ext:
             ext = float(v)
-            if direction == 0 and abs(ext - anchor) >= min_swing_deg:
+            if direction == 0 and abs(ext - anchor) >= min_swing:
                 direction = 1 if ext > anchor else -1
-        elif abs(v - ext) >= min_swing_deg:   # turned back: the move to ``ext`` is a swing
+        elif abs(v - ext) >= min_swing:   # turned back: the move to ``ext`` is a swing
             if direction != 0:
                 swings.append(abs(ext - anchor))
             direction = -1 if v < ext else 1
             anchor, ext = ext, float(v)
-    if direction != 0 and abs(ext - anchor) >= min_swing_deg:
+    if direction != 0 and abs(ext - anchor) >= min_swing:
         swings.append(abs(ext - anchor))
     return swings
 
 
-def swing_width_deg(t_s: np.ndarray, angle_deg: np.ndarray, window_s: float, min_swing_deg: float, min_swings: int,
-                    max_speed_deg_s: float, min_samples: int = 6) -> np.ndarray:
-    """Per sample, how widely ``angle_deg`` swings back and forth there (degrees): the median size of its
-    alternating moves within ±``window_s``/2 when there are at least ``min_swings`` of them, each at least
-    ``min_swing_deg``, else 0.0 — 0.0 too when it jumps faster than ``max_speed_deg_s`` between two samples (the
-    landmarks jumped); NaN where the window holds fewer than ``min_samples`` finite values or the sample itself is
-    NaN. A head shaking, a hand waving side to side."""
+def swing_width(t_s: np.ndarray, values: np.ndarray, window_s: float, min_swing: float, min_swings: int,
+                max_speed_per_s: float, min_samples: int = 6) -> np.ndarray:
+    """Per sample, how widely ``values`` swing back and forth there (in their own unit: degrees of a head's turn or
+    a forearm's tilt, upper-arm lengths of a wrist's height): the median size of the alternating moves within
+    ±``window_s``/2 when there are at least ``min_swings`` of them, each at least ``min_swing``, else 0.0 — 0.0 too
+    when the series jumps faster than ``max_speed_per_s`` between two samples (the landmarks jumped); NaN where the
+    window holds fewer than ``min_samples`` finite values or the sample itself is NaN."""
     t = np.asarray(t_s, float)
-    y = np.asarray(angle_deg, float)
+    y = np.asarray(values, float)
     out = np.full(len(y), np.nan)
     lo = np.searchsorted(t, t - window_s / 2)
     hi = np.searchsorted(t, t + window_s / 2, side="right")
@@ -102,9 +102,9 @@ def swing_width_deg(t_s: np.ndarray, angle_deg: np.ndarray, window_s: float, min
         seg, ts = seg[ok], ts[ok]
         if len(seg) < min_samples:
             continue
-        if np.any(np.abs(np.diff(seg)) > max_speed_deg_s * np.maximum(np.diff(ts), 1e-3)):
+        if np.any(np.abs(np.diff(seg)) > max_speed_per_s * np.maximum(np.diff(ts), 1e-3)):
             out[i] = 0.0
             continue
-        swings = _swings(seg, min_swing_deg)
+        swings = _swings(seg, min_swing)
         out[i] = float(np.median(swings)) if len(swings) >= min_swings else 0.0
     return out

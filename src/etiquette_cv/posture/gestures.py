@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core import PersonPose
-from .filters import swing_width_deg
+from .filters import swing_width
 
 _SH, _EL, _WR, _HIP = (11, 12), (13, 14), (15, 16), (23, 24)
 
@@ -308,12 +308,12 @@ def low_hand_tilt_deg(pose: PersonPose, s: GestureSettings) -> tuple[float, floa
 def low_wave_deg(t_s: np.ndarray, low_tilt_deg: np.ndarray, arms_seen: np.ndarray, s: GestureSettings
                  ) -> np.ndarray:
     """Per sample, how widely a hand waves side to side in front of the chest (degrees; DB 表4 asks to avoid 摆手
-    for "don't know"): of the two arms, the wider :func:`~.filters.swing_width_deg` of the forearm's tilt while it
+    for "don't know"): of the two arms, the wider :func:`~.filters.swing_width` of the forearm's tilt while it
     is raised in front of the chest (``low_tilt_deg``, (N, 2): :func:`low_hand_tilt_deg`); 0.0 where an arm
     was seen but none waved so, NaN where no arm was seen (``arms_seen``)."""
     t = np.asarray(t_s, float)
     tilt = np.asarray(low_tilt_deg, float).reshape(len(t), 2)
-    widths = [swing_width_deg(t, tilt[:, k], s.low_wave_window_s, s.wave_min_swing_deg, int(s.wave_min_turns),
+    widths = [swing_width(t, tilt[:, k], s.low_wave_window_s, s.wave_min_swing_deg, int(s.wave_min_turns),
                               s.low_wave_max_speed_deg_s) for k in range(2)]
     out = np.fmax(widths[0], widths[1])
     return np.where(np.isnan(out) & np.asarray(arms_seen, bool), 0.0, out)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import Landmark, PersonPose
-from .filters import swing_width_deg
+from .filters import swing_width
 
 EAR_SPAN_OVER_NOSE_REACH = 1.5
 """The ears' span over the nose's reach in front of the ear line (adults: about 15 cm over 10 cm)."""
@@ -64,5 +64,5 @@ def head_shake_deg(t_s: np.ndarray, yaw_deg: np.ndarray, window_s: float = 1.2, 
     ``min_swing_deg`` (a shake goes left-right-left at least), else 0.0 (a look to one side and back is two
     swings over a second or more) — 0.0 too when the turn jumps faster than ``max_speed_deg_s`` between two
     samples (faster than a head turns: the landmarks jumped); NaN where the window holds fewer than
-    ``min_samples`` measured turns or the sample itself is unmeasured (:func:`~.filters.swing_width_deg`)."""
-    return swing_width_deg(t_s, yaw_deg, window_s, min_swing_deg, min_swings, max_speed_deg_s, min_samples)
+    ``min_samples`` measured turns or the sample itself is unmeasured (:func:`~.filters.swing_width`)."""
+    return swing_width(t_s, yaw_deg, window_s, min_swing_deg, min_swings, max_speed_deg_s, min_samples)

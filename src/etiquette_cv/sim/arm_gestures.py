@@ -35,6 +35,10 @@ wave_no     right  to avoid (DB 表4: no "摆手" for "don't know"): the upper a
                    little forward, swinging ±30° side to side about the forward axis at ``hz`` (quick: 2.5-3.5 Hz);
                    the palm out — the hand in front of the chest and chin, across the body's midline, where a
                    farewell wave's hand is beside the shoulder and the arm reaches forward.
+tap_counter right  to avoid (DB 表4: "用手敲桌台…来提醒客户"): the upper arm 25° forward of hanging, 5° out; the
+                   forearm forward, 92° from hanging (the hand on the counter top standing, on the desk seated),
+                   knocking: its pitch swings ±8° at ``hz`` (2.5-4 Hz), the wrist ±3.6 cm; the palm down.
+hand_rest   right  allowed (its look-alike): the same arm resting on the counter or desk, still.
 =========== ====== ==========================================================================================
 
 A gesture's arm moves from hanging into this geometry over :data:`RAISE_S` after the key that starts it, and back
@@ -48,10 +52,12 @@ import math
 
 import numpy as np
 
-GESTURE_ARM_STATES = ("indicate", "wave", "hand_over", "handshake", "touch_hair", "phone_ear", "wave_no")
-"""The scenario ``arms`` states with exact arm geometry: the DB 表4 gestures, two to avoid and a still control."""
+GESTURE_ARM_STATES = ("indicate", "wave", "hand_over", "handshake", "touch_hair", "phone_ear", "wave_no",
+                      "tap_counter", "hand_rest")
+"""The scenario ``arms`` states with exact arm geometry: the DB 表4 gestures, three to avoid and two still
+controls."""
 GESTURE_ARMS = {"indicate": (1,), "wave": (1,), "hand_over": (1, -1), "handshake": (1,), "touch_hair": (1,),
-                "phone_ear": (1,), "wave_no": (1,)}
+                "phone_ear": (1,), "wave_no": (1,), "tap_counter": (1,), "hand_rest": (1,)}
 """The arms (+1 right, −1 left) each gesture moves."""
 RAISE_S = 0.4
 """Seconds to move an arm between hanging and a gesture."""
@@ -59,7 +65,8 @@ WAVE_SWING_DEG = 25.0
 HANDSHAKE_PUMP_DEG = 5.0
 HAIR_CIRCLE_DEG = 20.0
 WAVE_NO_SWING_DEG = 30.0
-DEFAULT_HZ = {"wave": 1.5, "handshake": 2.0, "touch_hair": 1.5, "wave_no": 3.0}
+KNOCK_DEG = 8.0
+DEFAULT_HZ = {"wave": 1.5, "handshake": 2.0, "touch_hair": 1.5, "wave_no": 3.0, "tap_counter": 3.0}
 """Default oscillation frequencies (Hz) when a keyframe sets no ``gesture_hz``."""
 
 _R, _F, _U = np.array([1.0, 0, 0]), np.array([0, 1.0, 0]), np.array([0, 0, 1.0])
@@ -115,6 +122,10 @@ def gesture_arm(state: str, side: int, since_s: float, hz: float | None = None
         psi = math.radians(20.0 + WAVE_NO_SWING_DEG * math.sin(2.0 * math.pi * hz * since_s))
         fore = _unit(math.cos(psi) * _U + math.sin(psi) * inward + 0.25 * _F)
         return direction(25.0, -20.0, side), fore, _palm(_F, fore), fore
+    if state in ("tap_counter", "hand_rest"):
+        knock = KNOCK_DEG * math.sin(2.0 * math.pi * hz * since_s) if state == "tap_counter" else 0.0
+        fore = direction(92.0 - knock, 0.0, side)
+        return direction(25.0, 5.0, side), fore, _palm(-_U, fore), fore
     if state == "touch_hair":  # the forearm circles about the upper arm: the hand moves in the hair
         upper = direction(120.0, 10.0, side)
         psi = math.radians(HAIR_CIRCLE_DEG) * math.sin(2.0 * math.pi * hz * since_s)

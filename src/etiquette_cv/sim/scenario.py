@@ -52,8 +52,8 @@ SCENARIO_VERSION = 1
 STANCES = ("sit", "stand")
 ARM_STATES = ("sides", "front_folded", "pockets", "desk", "reach_down", "reach_forward", "phone_shoulder") \
     + GESTURE_ARM_STATES
-"""Arm states; the last seven have exact arm geometry (:mod:`.arm_gestures`): four DB 表4 gestures, two to avoid
-(``touch_hair``, ``wave_no``) and a control (``phone_ear``)."""
+"""Arm states; the last nine have exact arm geometry (:mod:`.arm_gestures`): four DB 表4 gestures, three to avoid
+(``touch_hair``, ``wave_no``, ``tap_counter``) and two controls (``phone_ear``, ``hand_rest``)."""
 LEG_STATES = ("normal", "crossed", "bent_knee", "tiptoe")
 ROLES = ("clerk", "customer")
 #: Roles accepted in addition to ROLES (renderer extension, docs/scenario.md): someone who crosses the room and never
@@ -67,6 +67,7 @@ BOW_CLASSES = ("greeting", "thanks", "apology", "none")
 VIOLATION_TYPES = (
     "stoop", "lean_on_counter", "bent_leg", "tiptoe", "sway", "hands_in_pockets", "lie_on_desk", "lean_back",
     "crossed_legs", "violent_rise", "running", "phone_on_shoulder", "touch_hair", "head_shake", "wave_no",
+    "tap_counter",
 )
 CLUTTER_REGIONS = ("counter_top", "floor")
 CLUTTER_OBJECTS = ("cup", "bag", "paper", "box")
