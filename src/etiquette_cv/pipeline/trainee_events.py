@@ -172,8 +172,9 @@ def _low_waves(t_s: np.ndarray, frames: list[FramePoses], track_id: int, skyline
 
 
 def _not_low_waves(gestures: list[TraineeEvent], low_waves: list[TraineeEvent]) -> list[TraineeEvent]:
-    """``gestures`` without the farewell waves that are mostly a hand waved in front of the chest (摆手 is no
-    farewell wave: its swing reads as one in MediaPipe's world arm, which pulls a raised elbow toward the chest)."""
+    """``gestures`` without the farewell waves that are mostly a hand waved in front of the chest: a safeguard (摆手
+    is never the farewell wave), not seen needed on the tuning clips, where the wave detector — MediaPipe's world
+    arm — found no wave during any 摆手."""
     def covered(e: TraineeEvent) -> float:
         inside = sum(max(0.0, min(e.end_s, w.end_s) - max(e.start_s, w.start_s)) for w in low_waves)
         return inside / max(e.end_s - e.start_s, 1e-6)

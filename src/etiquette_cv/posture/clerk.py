@@ -229,8 +229,10 @@ class _Frames:
     shoulder_m: np.ndarray
     head_m: np.ndarray
     limbs: np.ndarray
-    """(N, 8): hands in pockets, knee angle, wrist asymmetry, legs crossed, heel raise (see limb_features), a hand
-    at the head's offset from the ear across and down (see hand_at_head), the head's turn (see head.head_yaw_deg)."""
+    """(N, 11): hands in pockets, knee angle, wrist asymmetry, legs crossed, heel raise (see limb_features), a hand
+    at the head's offset from the ear across and down (see hand_at_head), the head's turn (see head.head_yaw_deg),
+    the left and right forearms' tilt when raised in front of the chest and whether an arm was seen (see
+    gestures.low_hand_tilt_deg; the person detector's keypoints too)."""
     hands_ahead: np.ndarray
     """How far both hands are ahead of the shoulders (metres, see hands_ahead_m)."""
     at_edge: np.ndarray | None = None

@@ -62,8 +62,9 @@ def above_own_median(values: np.ndarray, mask: np.ndarray, min_samples: int = 10
 
 
 def _swings(y: np.ndarray, min_swing: float) -> list[float]:
-    """Sizes (in the unit of ``y``) of the alternating moves between turning points of ``y`` (finite values in order), a turning
-    point counting once the value has come back from it by ``min_swing``: jitter below that is no swing."""
+    """Sizes (in the unit of ``y``) of the alternating moves between turning points of ``y`` (finite values in
+    order), a turning point counting once the value has come back from it by ``min_swing``: jitter below that is no
+    swing."""
     swings: list[float] = []
     if len(y) < 2:
         return swings

@@ -314,6 +314,6 @@ def low_wave_deg(t_s: np.ndarray, low_tilt_deg: np.ndarray, arms_seen: np.ndarra
     t = np.asarray(t_s, float)
     tilt = np.asarray(low_tilt_deg, float).reshape(len(t), 2)
     widths = [swing_width(t, tilt[:, k], s.low_wave_window_s, s.wave_min_swing_deg, int(s.wave_min_turns),
-                              s.low_wave_max_speed_deg_s) for k in range(2)]
+                          s.low_wave_max_speed_deg_s) for k in range(2)]
     out = np.fmax(widths[0], widths[1])
     return np.where(np.isnan(out) & np.asarray(arms_seen, bool), 0.0, out)
