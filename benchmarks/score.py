@@ -2,7 +2,7 @@
 events and once on what the pipeline measured, their agreement, and gesture precision/recall.
 
     python benchmarks/score.py [--cache DIR] [--no-calibration] [CLIP ...]   (default: reception, bows_front, bows_side)
-    python benchmarks/score.py --set roleplay [--split tuning|heldout|all] [--calibrated] [--cache DIR]
+    python benchmarks/score.py --set roleplay [--split tuning|heldout|all] [--calibrated | --cue-line] [--cache DIR]
 
 ``--set samples`` (default), what it is, honestly: the bundled clips are counter scenes rendered for the review (not
 role-plays of the scenarios), so each scenario is scored on whatever the clip contains — reception's first visit
@@ -134,12 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibrated", action="store_true",
                     help="roleplay: score the chest-height clips with the true camera's calibration too (default: "
                          "none, as trainers record; the tall-tripod clips are always scored with theirs)")
+    ap.add_argument("--cue-line", action="store_true",
+                    help="roleplay: score the tall-tripod clips without their calibration, the 2 m cue from the line "
+                         "a trainer would mark on the floor (projected from the true camera)")
     args = ap.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     rb = load_rulebook()
     if args.set == "roleplay":
         from score_roleplay import run as run_roleplay
-        run_roleplay(rb, args.split, args.cache, args.calibrated)
+        run_roleplay(rb, args.split, args.cache, args.calibrated, args.cue_line)
         return 0
     agree = total = assessed = assessed_agree = 0
     print(f"{'clip':<11} {'scenario':<10} {'step':<14} {'truth':<15} {'measured':<15} agree  measured detail")

@@ -22,6 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from etiquette_cv.geometry.calibration import CalibrationError, load_calibration
+from etiquette_cv.geometry.image_line import ImageLine
+from etiquette_cv.geometry.polyline import densify_segment, side_normal
+from etiquette_cv.geometry.solver import solve_camera
 from etiquette_cv.io.tracks import read_tracks
 from etiquette_cv.io.video import VideoSource
 from etiquette_cv.people.stage import PeopleConfig
@@ -101,11 +104,29 @@ def _add(into: dict, s: dict) -> None:
             into[k] += v
 
 
-def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None:
+def marked_line(calibration_path: Path) -> ImageLine | None:
+    """The 2 m line as a trainer would mark it with tape and click its ends: the (straight) counter edge moved 2 m
+    to the customers' side, projected with the clip's true camera, from its first to its last point inside the image
+    (None when less than two of them are)."""
+    cal = load_calibration(calibration_path)
+    cam = solve_camera(cal)
+    a, b = cal.counter.edge_m[0], cal.counter.edge_m[-1]
+    normal = side_normal((a + b) / 2, cal.counter.edge_m, cal.counter.customer_side)
+    line = densify_segment(a + 2.0 * normal, b + 2.0 * normal, step=0.05)
+    px = cam.project(np.column_stack([line, np.zeros(len(line))]))
+    inside = (px[:, 0] >= 0) & (px[:, 0] < cam.image_width) & (px[:, 1] >= 0) & (px[:, 1] < cam.image_height)
+    if inside.sum() < 2:
+        return None
+    pts = px[inside]
+    return ImageLine(tuple(pts[0]), tuple(pts[-1]))
+
+
+def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False, cue_line: bool = False) -> None:
     """Print the per-step table and the summary figures of one split (``tuning``, ``heldout`` or ``all``): the clips
     without a calibration (phones at chest height), the calibrated clips (the manifest's ``calibrated``: a tall
     tripod that sees the floor, scored with its ``NAME.yaml``) and the whole split. ``calibrated=True`` scores the
-    chest-height clips with their true camera's calibration too."""
+    chest-height clips with their true camera's calibration too. ``cue_line=True`` scores the tall-tripod clips
+    without their calibration, the 2 m cue from the line a trainer would mark on the floor (:func:`marked_line`)."""
     clips = [c for c in json.loads((SET / "manifest.json").read_text())["clips"]
              if split in ("all", c["split"]) and (SET / c["files"]["truth"]).exists()]
     stats: dict[tuple[str, str], dict] = {}
@@ -113,7 +134,10 @@ def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None
     for clip in clips:
         s = _new_stats()
         tripod = bool(clip.get("calibrated", False))
-        use_cal = tripod or calibrated
+        if cue_line and not tripod:
+            continue
+        use_cal = (tripod or calibrated) and not cue_line
+        line = marked_line(SET / clip["files"]["calibration"]) if cue_line else None
         if use_cal and not tripod:
             try:   # a chest-height camera sees few floor points, often too few to calibrate from
                 load_calibration(SET / clip["files"]["calibration"])
@@ -128,7 +152,7 @@ def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None
         sc = load_scenario(clip["scenario"], rb)
         expected = score_attempt(sc, truth)
         measured, _ = score_video(None, clip["scenario"], cache / f"out_{clip['name']}", calibration=cal,
-                                  tracks_path=tracks, lang="en")
+                                  tracks_path=tracks, lang="en", cue_line=line)
         s["clips"] += 1
         for t, m in zip(expected.steps, measured.steps):
             ok = t.verdict == m.verdict
@@ -144,7 +168,7 @@ def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None
                   f"{m.verdict:<15} {'yes' if ok else 'NO':<6} {m.message_en[:80]}")
         cal_obj = load_calibration(cal) if cal else None
         frames, _ = join_trainee_tracklets(read_tracks(tracks).frames, cal_obj, rb)
-        events, trainee = scored_events(frames, cal_obj, rb, clip["name"])
+        events, trainee = scored_events(frames, cal_obj, rb, clip["name"], cue_line=line)
         is_clerk = trainee is not None and _trainee_is_clerk(frames, trainee.track_id, gt)
         s["trainee_ok"] += is_clerk
         if not is_clerk:
@@ -171,6 +195,8 @@ def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False) -> None
             if (name, group) in stats:
                 if group == "chest" and calibrated:
                     label = "true-camera calibration (chest-height phone)"
+                if group == "tripod" and cue_line:
+                    label = "tall tripod, no calibration, the 2 m line marked (--cue-line)"
                 _summary(f"{name}, {label}", stats[(name, group)])
 
 

@@ -63,3 +63,29 @@ def test_score_the_reception_sample_with_and_without_a_calibration(tmp_path):
                                    "--trainee", "#99"])
     assert res.exit_code != 0
     assert "--trainee #99: no person #99 was posed" in res.output and len(res.output.strip().splitlines()) == 1
+
+    # the 2 m line marked on the floor instead of a calibration: its two ends where the true camera sees them (as a
+    # trainer would click the tape's ends); the stand-up for the first customer is graded again, as the truth says
+    import numpy as np
+    from etiquette_cv.geometry.calibration import load_calibration
+    from etiquette_cv.geometry.polyline import side_normal
+    from etiquette_cv.geometry.solver import solve_camera
+    cal = load_calibration(REPO / "calibration" / "reception.yaml")
+    a, b = cal.counter.edge_m[0], cal.counter.edge_m[-1]           # the straight counter edge, moved 2 m out
+    normal = side_normal((a + b) / 2, cal.counter.edge_m, cal.counter.customer_side)
+    ends = solve_camera(cal).project(np.array([[*(a + 2 * normal), 0.0], [*(b + 2 * normal), 0.0]]))
+    line = ",".join(f"{v:.1f}" for v in ends.ravel())
+    reception_truth = score_attempt(load_scenario("reception", rb), truth_events(VIDEO.with_name("reception.gt.json")))
+    out4 = tmp_path / "line"
+    res = CliRunner().invoke(app, ["score", "--tracks", str(tracks), "--scenario", "reception", "--out", str(out4),
+                                   "--cue-line", line])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((out4 / "score.json").read_text(encoding="utf-8"))
+    steps = {s["step_id"]: s for s in doc["steps"]}
+    assert steps["stand_up"]["verdict"] == reception_truth.steps[0].verdict == "done"
+    assert abs(doc["cues"]["customer_near"] - 3.78) < 0.5       # the truth's crossing of 2 m: 3.78 s
+    for bad, why in ((["--cue-line", "1,2,3"], "x1,y1,x2,y2"), (["--cue-line", "5,5,6,6"], "px apart"),
+                     (["--cue-line", line, "-c", str(REPO / "calibration" / "reception.yaml")], "one or the other")):
+        res = CliRunner().invoke(app, ["score", "--tracks", str(tracks), "--scenario", "reception", "--out",
+                                       str(out4), *bad])
+        assert res.exit_code != 0 and why in res.output and len(res.output.strip().splitlines()) == 1, res.output

@@ -17,6 +17,7 @@ from ..pipeline.score_run import score_video
 from ..rules.rulebook import RulebookError
 from ..training.scenario import ScenarioError
 from ..training.texts import AVOID_TEXT, verdict_text
+from ..geometry.image_line import parse_image_line
 from ..training.trainee import parse_trainee_hint
 from .common import console, err_console, fail, make_progress
 from .exit_codes import EXIT_NOBODY
@@ -29,6 +30,9 @@ def score(
     calibration: Annotated[Optional[Path], typer.Option(
         "--calibration", "-c", help="Camera calibration YAML (without one, the 2 m cue is not assessable, bow classes "
         "only when the trainee is seen turned ≥ 30° from the camera; sit/stand is read from the image).")] = None,
+    cue_line: Annotated[Optional[str], typer.Option(
+        "--cue-line", help="Without a calibration: the 2 m line marked on the floor (tape), its two ends in the "
+        "video's pixels as x1,y1,x2,y2; a customer's feet crossing it toward the counter give the 2 m cue.")] = None,
     trainee: Annotated[str, typer.Option(help="Who the trainee is when the automatic choice is wrong: left, right, "
                                          "centre (in the image), #N (the person number a score sheet showed), or "
                                          "with a calibration the clerk's station name.")] = "auto",
@@ -54,8 +58,12 @@ def score(
         fail("give a video, or --tracks to score a tracks file")
     try:
         who = parse_trainee_hint(trainee)
+        line = parse_image_line(cue_line) if cue_line is not None else None
     except ValueError as exc:
         fail(str(exc))
+    if line is not None and calibration is not None:
+        fail("--cue-line is for a recording without a floor calibration: with --calibration the 2 m cue is measured "
+             "on the calibrated floor; give one or the other")
     progress = make_progress() if not live else None
     t0 = time.perf_counter()
     count = [0]
@@ -72,7 +80,7 @@ def score(
                                           calibration=calibration, tracks_path=tracks, rulebook=rulebook, lang=lang,
                                           fps=fps, model=model, annotate=annotate, on_frame=tick,
                                           live=(lambda line: console.print(line, highlight=False, markup=False))
-                                          if live else None, live_every_s=live_every, trainee=who)
+                                          if live else None, live_every_s=live_every, trainee=who, cue_line=line)
     except (VideoError, ModelError, TracksError, CalibrationError, RulebookError, ScenarioError, ValueError,
             OSError) as exc:
         fail(str(exc))

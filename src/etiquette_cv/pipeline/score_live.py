@@ -15,6 +15,7 @@ import numpy as np
 
 from ..core import FramePoses
 from ..geometry.calibration import Calibration
+from ..geometry.image_line import ImageLine
 from ..report.score_video import decided_at
 from ..rules.rulebook import Rulebook
 from ..training.results import ScoreResult
@@ -36,6 +37,8 @@ class LiveScorer:
     trainee_hint: str | int = "auto"
     """Who the trainee is (:func:`~etiquette_cv.training.trainee.parse_trainee_hint`); until that person has been
     seen, the automatic choice."""
+    cue_line: ImageLine | None = None
+    """Without a calibration, the 2 m line marked on the floor (the 2 m cue from it)."""
     frames: list[FramePoses] = field(default_factory=list)
     announced: set[str] = field(default_factory=set)
     last_s: float = -1e9
@@ -59,9 +62,9 @@ class LiveScorer:
         hint = joined.get(self.trainee_hint, self.trainee_hint) if isinstance(self.trainee_hint, int) \
             else self.trainee_hint
         try:
-            events, _ = scored_events(frames, self.calibration, self.rulebook, "live", hint)
+            events, _ = scored_events(frames, self.calibration, self.rulebook, "live", hint, self.cue_line)
         except ValueError:   # the person named has not been seen yet
-            events, _ = scored_events(frames, self.calibration, self.rulebook, "live")
+            events, _ = scored_events(frames, self.calibration, self.rulebook, "live", cue_line=self.cue_line)
         self.result = score_attempt(self.scenario, events, "live")
         zh = self.lang == "zh"
         lines = []

@@ -15,6 +15,7 @@ from typing import Callable
 
 from ..core import FramePoses
 from ..geometry.calibration import Calibration, load_calibration
+from ..geometry.image_line import ImageLine
 from ..io.tracks import read_tracks
 from ..people.stage import PeopleConfig
 from ..report.score_keyframes import write_step_keyframes
@@ -48,14 +49,15 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
                 calibration: str | Path | None = None, tracks_path: str | Path | None = None,
                 rulebook: str | Path | None = None, lang: str = "zh", fps: float = 10.0, model: str = "full",
                 annotate: str | Path | None = None, on_frame: Callable[[FramePoses], None] | None = None,
-                live: Callable[[str], None] | None = None, live_every_s: float = 2.0, trainee: str | int = "auto"
-                ) -> tuple[ScoreResult, ScoreOutputs]:
+                live: Callable[[str], None] | None = None, live_every_s: float = 2.0, trainee: str | int = "auto",
+                cue_line: ImageLine | None = None) -> tuple[ScoreResult, ScoreOutputs]:
     """Score a role-play recording (or its tracks file) against a scenario (a path or a shipped name): the
     trainee's events, each step's verdict and points, score.json and score.html (with keyframes when the video is
     given) in ``out_dir``; ``annotate``: also write the coaching video there (needs the video). ``live``: while the
     video is read, every ``live_every_s`` seconds of it, the lines of :class:`~.score_live.LiveScorer` (the live
     angle, the next step, each step's verdict once decided) are passed to this callable. ``trainee``: who the trainee
-    is when the automatic choice is wrong (:func:`~etiquette_cv.training.trainee.parse_trainee_hint`)."""
+    is when the automatic choice is wrong (:func:`~etiquette_cv.training.trainee.parse_trainee_hint`). ``cue_line``:
+    without a calibration, the 2 m line marked on the floor, seen in the image (the 2 m cue from it)."""
     if annotate is not None and video is None:
         raise ValueError("--annotate draws on the video: give the video as well as the tracks")
     rb = load_rulebook(rulebook)
@@ -69,13 +71,13 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
         source = open_video_for(video, cal, calibration, fps)
         tracks_path = out / "tracks.jsonl.gz"
         run_people(source, tracks_path, cal, PeopleConfig(model=model),
-                   on_frame=_live_hook(on_frame, live, sc, rb, cal, lang, live_every_s, trainee))
+                   on_frame=_live_hook(on_frame, live, sc, rb, cal, lang, live_every_s, trainee, cue_line))
     tracks = read_tracks(tracks_path)
     frames, joined = join_trainee_tracklets(tracks.frames, cal, rb)
     name = str(video or tracks_path)
     if isinstance(trainee, int):       # a number from a sheet may be a tracklet now joined to an earlier one
         trainee = joined.get(trainee, trainee)
-    events, chosen = scored_events(frames, cal, rb, name, trainee)
+    events, chosen = scored_events(frames, cal, rb, name, trainee, cue_line)
     skyline = skyline_px(cal)
     result = score_attempt(sc, events, name)
     result.notes.insert(0, chosen.how_en if chosen else "nobody was posed in the recording")
@@ -106,12 +108,12 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
 
 
 def _live_hook(on_frame: Callable[[FramePoses], None] | None, live: Callable[[str], None] | None, sc: Scenario,
-               rb: Rulebook, cal: Calibration | None, lang: str, every_s: float, trainee: str | int = "auto"
-               ) -> Callable[[FramePoses], None] | None:
+               rb: Rulebook, cal: Calibration | None, lang: str, every_s: float, trainee: str | int = "auto",
+               cue_line: ImageLine | None = None) -> Callable[[FramePoses], None] | None:
     """``on_frame`` extended with the live scorer's lines sent to ``live`` (itself when ``live`` is None)."""
     if live is None:
         return on_frame
-    scorer = LiveScorer(sc, rb, cal, lang, every_s, trainee)
+    scorer = LiveScorer(sc, rb, cal, lang, every_s, trainee, cue_line=cue_line)
 
     def hook(poses: FramePoses) -> None:
         if on_frame is not None:

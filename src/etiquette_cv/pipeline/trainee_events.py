@@ -11,6 +11,7 @@ from ..core import FramePoses
 from ..events import detect_bends, detect_gestures
 from ..geometry.calibration import Calibration
 from ..geometry.floor import counter_skyline_px
+from ..geometry.image_line import ImageLine
 from ..geometry.solver import solve_camera
 from ..people.stitch import join_tracklets
 from ..posture.clerk import hide_behind_counter
@@ -21,18 +22,25 @@ from ..posture.uncalibrated import measure_uncalibrated
 from ..rules.graders import posture_rule_intervals
 from ..rules.rulebook import Rulebook
 from ..training.stream import (TraineeEvent, TraineeEvents, approach_cues, bow_events, gesture_events,
-                               stance_events, standing_holds)
+                               line_crossers, line_cues, stance_events, standing_holds, trainee_side)
 from ..training.trainee import Trainee, choose_trainee
 from .analysis import analyse
 
 AVOID_HAIR_RULE = "DB-6.2-avoid-hair"
 AVOID_SHAKE_RULE = "DB-6.2-avoid-headshake"
 AVOID_WAVE_RULE = "DB-6.2-avoid-wavehand"
-NO_CUE_ZH = "无标定：客户到柜台的距离未知，无法确定客户走到2米处的时刻（请用 --calibration，或标出2米线并标定）"
+NO_CUE_ZH = "无标定：客户到柜台的距离未知，无法确定客户走到2米处的时刻（请用 --calibration，或在地面标出2米线并用 --cue-line 给出其两端）"
 NOBODY = ("nobody was posed in the recording", "录像中未检测到人")
 NO_STATION = ("the calibration has no clerk station", "标定文件中没有柜员工位")
 NO_CUE = ("no floor calibration: the customer's distance to the counter is unknown, so the 2 m cue cannot be "
-          "timed (give --calibration, or mark the 2 m line and calibrate)")
+          "timed (give --calibration, or mark the 2 m line on the floor and give its two ends with --cue-line)")
+NO_CROSSING = ("nobody but the trainee was seen crossing the marked 2 m line (--cue-line) toward the counter, "
+               "from outside it", "未见学员以外的人从线外越过标出的2米线（--cue-line）走向柜台")
+NO_LEAVING = ("nobody who had crossed the marked 2 m line (--cue-line) was seen going back out past it",
+              "未见越过标出的2米线（--cue-line）的人再走出该线")
+CROSSED = ("walked across the marked 2 m line: a customer", "走过标出的2米线：为客户")
+NO_SIDE = ("the trainee's feet are not seen clearly on one side of the marked line (--cue-line): the counter's "
+           "side of it is unknown", "学员的脚未清楚地位于标出的线的一侧：无法判断线的哪一侧靠近柜台")
 
 
 TILT_CURVE = ("the trunk-angle curve is the tilt from the image vertical with the camera assumed level: shown, not "
@@ -93,17 +101,18 @@ def joined_note(trainee: Trainee | None, joined: dict[int, int]) -> tuple[str, s
 
 
 def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Rulebook, name: str,
-                  trainee_hint: str | int = "auto") -> tuple[TraineeEvents, Trainee | None]:
+                  trainee_hint: str | int = "auto", cue_line: ImageLine | None = None
+                  ) -> tuple[TraineeEvents, Trainee | None]:
     """The trainee's event stream (seconds, degrees) from the analysed frames: with a calibration the clerk's
     (and the customer cues), without one the most-present person's; gestures in both cases. ``trainee_hint``
     (:func:`~etiquette_cv.training.trainee.parse_trainee_hint`) names who the trainee is when the automatic choice
-    is wrong."""
+    is wrong; ``cue_line``, without a calibration, the 2 m line marked on the floor (the 2 m cue from it)."""
     duration = frames[-1].timestamp_s - frames[0].timestamp_s if len(frames) > 1 else 0.0
     camera = None if cal is None else solve_camera(cal)
     if cal is not None:
         events, trainee = _calibrated_events(frames, cal, camera, rb, name, duration, trainee_hint)
     else:
-        events, trainee = _uncalibrated_events(frames, rb, duration, trainee_hint)
+        events, trainee = _uncalibrated_events(frames, rb, duration, trainee_hint, cue_line)
     if trainee is not None:
         moves = [(e.start_s, e.end_s) for e in events.events if e.kind in ("stand_up", "sit_down")]
         bows = [(e.start_s, e.end_s) for e in events.events if e.kind == "bow"]
@@ -284,18 +293,46 @@ def _track_of_station(frames: list[FramePoses], station: str) -> int:
     return max(counts, key=counts.get) if counts else -1
 
 
-def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float, trainee_hint: str | int = "auto"
-                         ) -> tuple[TraineeEvents, Trainee | None]:
-    """The trainee's sit/stand events from the image alone, and bows when seen from the side; the cues are not
-    assessable."""
+def _line_cues(frames: list[FramePoses], trainee: Trainee, line: ImageLine, rb: Rulebook
+               ) -> tuple[dict[str, float | None], dict[str, str], dict[str, str]]:
+    """The 2 m cue from a line marked on the floor (:func:`~..training.stream.line_cues`): the cues, the reason for
+    each one not found, and their Chinese."""
+    s = rb.trainee_settings()
+    margin = s.cue_line_margin * (frames[-1].image_height if frames else 1)
+    zh = {NO_CROSSING[0]: NO_CROSSING[1], NO_LEAVING[0]: NO_LEAVING[1], NO_SIDE[0]: NO_SIDE[1]}
+    side = trainee_side(frames, trainee.track_id, line, margin)
+    if side == 0:
+        return {}, {"customer_near": NO_SIDE[0], "customer_leave": NO_SIDE[0]}, zh
+    cues = line_cues(frames, trainee.track_id, line, side, margin, s.cue_line_min_inside_s)
+    problems = {}
+    if cues["customer_near"] is None:
+        problems = {"customer_near": NO_CROSSING[0], "customer_leave": NO_CROSSING[0]}
+    elif cues["customer_leave"] is None:
+        problems = {"customer_leave": NO_LEAVING[0]}
+    return cues, problems, zh
+
+
+def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float, trainee_hint: str | int = "auto",
+                         cue_line: ImageLine | None = None) -> tuple[TraineeEvents, Trainee | None]:
+    """The trainee's sit/stand events from the image alone, and bows when seen from the side; the cues from a line
+    marked on the floor (``cue_line``), else not assessable."""
     problems = {"customer_near": NO_CUE, "customer_leave": NO_CUE}
     zh = {NO_CUE: NO_CUE_ZH, NOBODY[0]: NOBODY[1]}
     choice = rb.trainee_settings()
-    trainee = choose_trainee(frames, trainee_hint, choice.auto_min_share, choice.place_min_share)
+    crossers = frozenset()
+    if cue_line is not None:     # a customer walks across the marked line; the clerk stays behind it
+        margin = choice.cue_line_margin * (frames[-1].image_height if frames else 1)
+        crossers = frozenset(line_crossers(frames, cue_line, margin))
+    trainee = choose_trainee(frames, trainee_hint, choice.auto_min_share, choice.place_min_share, crossers,
+                             CROSSED)
     if trainee is None:
         return TraineeEvents([], duration, cue_problems=problems, reasons_zh=zh,
                              not_measured={k: NOBODY[0] for k in
                                            ("stand_up", "sit_down", "bow", "hold_posture")}), None
+    cues: dict[str, float | None] = {}
+    if cue_line is not None:
+        cues, problems, more_zh = _line_cues(frames, trainee, cue_line, rb)
+        zh.update(more_zh)
     settings = rb.uncalibrated_settings()
     s = measure_uncalibrated(frames, trainee.track_id, rb.stance_settings(), settings)
     standing = s.stance == "stand"
@@ -313,5 +350,5 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
         not_measured, zh[en] = {"bow": en}, zh_reason
     ev += standing_holds(s.t_s, standing, curve, rb.bow("start_deg"))
     ev += bow_events(bends)
-    return TraineeEvents(ev, duration, cue_problems=problems, not_measured=not_measured, reasons_zh=zh, t_s=s.t_s,
-                         flexion_deg=curve, standing=standing, curve_note=note), trainee
+    return TraineeEvents(ev, duration, cues=cues, cue_problems=problems, not_measured=not_measured, reasons_zh=zh,
+                         t_s=s.t_s, flexion_deg=curve, standing=standing, curve_note=note), trainee

@@ -80,6 +80,10 @@ class TraineeSettings:
     """A tracklet starting at most this long after another ended, …"""
     join_max_shift: float = 0.08
     """… within this share of the image width of where that one was last seen, is the same person."""
+    cue_line_margin: float = 0.005
+    """A line marked on the floor (``--cue-line``): feet count as past it beyond this share of the image height …"""
+    cue_line_min_inside_s: float = 0.5
+    """… for at least this long (seconds)."""
 
 
 class RulebookError(ValueError):

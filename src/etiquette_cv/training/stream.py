@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core import FramePoses, PersonPose
 from ..events import Approach, Bend, Gesture
+from ..geometry.image_line import ImageLine
 from ..posture.stance import StanceChange
 
 EVENT_KINDS = ("stand_up", "sit_down", "bow", "indicate", "hand_over", "wave", "handshake", "hold_posture",
@@ -119,6 +121,83 @@ def approach_cues(approaches: list[Approach]) -> dict[str, float | None]:
     t_near = min(near) if near else None
     leaves = [a.leave_s for a in approaches if a.leave_s is not None and (t_near is None or a.leave_s > t_near)]
     return {"customer_near": t_near, "customer_leave": min(leaves) if leaves else None}
+
+
+_FEET = (27, 28, 29, 30, 31, 32)
+"""Ankles, heels and toes (BlazePose indices)."""
+
+
+def foot_point_px(person: PersonPose, min_visibility: float = 0.5) -> np.ndarray | None:
+    """Where a person touches the floor in the image (pixels): the lowest seen ankle, heel or toe, else the bottom
+    centre of the detector's box; None when neither is known."""
+    seen = np.minimum(person.visibility, person.presence)[list(_FEET)] >= min_visibility
+    if seen.any():
+        feet = np.asarray(person.image_xy_px, float)[list(_FEET)][seen]
+        return feet[np.argmax(feet[:, 1])]
+    if person.box_xyxy_px is not None:
+        x0, _, x1, y1 = (float(v) for v in person.box_xyxy_px)
+        return np.array([(x0 + x1) / 2, y1])
+    return None
+
+
+def line_crossers(frames: list[FramePoses], line: ImageLine, margin_px: float) -> set[int]:
+    """The people (track ids) whose feet (or box bottom) were seen on both sides of a marked line (beyond
+    ``margin_px``): customers who walked across it; a clerk behind the counter stays on one side."""
+    sides: dict[int, set[int]] = {}
+    for f in frames:
+        for q in f.persons:
+            p = foot_point_px(q)
+            if p is not None:
+                d = float(line.signed_distance_px(p)[0])
+                if abs(d) > margin_px:
+                    sides.setdefault(q.track_id, set()).add(1 if d > 0 else -1)
+    return {tid for tid, seen in sides.items() if len(seen) == 2}
+
+
+def trainee_side(frames: list[FramePoses], trainee_id: int, line: ImageLine, margin_px: float) -> int:
+    """Which side of a marked line (:class:`~..geometry.image_line.ImageLine`) is the counter's: the side the
+    trainee's feet (or box bottom) are on, by their median (+1 / −1 in the sign of ``signed_distance_px``); 0 when
+    the trainee is not seen or stands within ``margin_px`` of it."""
+    own = [line.signed_distance_px(p)[0] for f in frames for q in f.persons if q.track_id == trainee_id
+           for p in [foot_point_px(q)] if p is not None]
+    if not own or abs(float(np.median(own))) <= margin_px:
+        return 0
+    return int(np.sign(np.median(own)))
+
+
+def line_cues(frames: list[FramePoses], trainee_id: int, line: ImageLine, inside_sign: int, margin_px: float,
+              min_inside_s: float) -> dict[str, float | None]:
+    """The 2 m cue from a line marked on the floor (:class:`~..geometry.image_line.ImageLine`), seconds: the
+    first time somebody other than the trainee, seen outside it first, has their feet past it on the counter's side
+    (``inside_sign``, :func:`trainee_side`; more than ``margin_px``) for at least ``min_inside_s``
+    (``customer_near``), and the first time after it that one of them goes back out (``customer_leave``); None for
+    a cue nobody gave."""
+    sides: dict[int, list[tuple[float, int]]] = {}
+    for f in frames:
+        for q in f.persons:
+            p = foot_point_px(q) if q.track_id != trainee_id else None
+            if p is None:
+                continue
+            d = inside_sign * float(line.signed_distance_px(p)[0])
+            sides.setdefault(q.track_id, []).append((f.timestamp_s, 1 if d > margin_px else -1 if d < -margin_px
+                                                     else 0))
+    arrivals, leaves = [], []
+    for rows in sides.values():
+        outside_seen, in_since, arrived = False, None, None
+        for t, side in rows:
+            if side < 0:
+                if arrived is not None:
+                    leaves.append(t)
+                    arrived = None
+                outside_seen, in_since = True, None
+            elif side > 0 and outside_seen:
+                in_since = t if in_since is None else in_since
+                if arrived is None and t - in_since >= min_inside_s:
+                    arrived = in_since
+                    arrivals.append(in_since)
+    t_near = min(arrivals) if arrivals else None
+    after = [t for t in leaves if t_near is not None and t > t_near]
+    return {"customer_near": t_near, "customer_leave": min(after) if after else None}
 
 
 def gesture_events(gestures: list[Gesture]) -> list[TraineeEvent]:

@@ -47,9 +47,12 @@ def parse_trainee_hint(text: str) -> str | int:
 
 
 def choose_trainee(frames: list[FramePoses], hint: str | int = "auto", auto_min_share: float = 0.6,
-                   place_min_share: float = 0.25) -> Trainee | None:
+                   place_min_share: float = 0.25, not_trainee: frozenset[int] = frozenset(),
+                   not_trainee_why: tuple[str, str] = ("", "")) -> Trainee | None:
     """The trainee among the tracked people of a recording without roles (None when nobody was posed); ``hint``
-    from :func:`parse_trainee_hint` overrides the automatic choice (ValueError when it names nobody seen)."""
+    from :func:`parse_trainee_hint` overrides the automatic choice (ValueError when it names nobody seen).
+    ``not_trainee``: people the automatic choice leaves out (customers who walked across a line marked on the floor),
+    unless that leaves nobody; ``not_trainee_why`` says why, in English and Chinese, for the sheet."""
     counts: dict[int, int] = {}
     centres: dict[int, list[np.ndarray]] = {}
     w = h = 1
@@ -67,6 +70,9 @@ def choose_trainee(frames: list[FramePoses], hint: str | int = "auto", auto_min_
         return None
     if hint != "auto":
         return _named_trainee(hint, counts, centres, w, place_min_share)
+    left_out = set(not_trainee) & set(counts) if set(counts) - set(not_trainee) else set()
+    for tid in left_out:
+        del counts[tid]
     top = max(counts.values())
     close = [tid for tid, n in counts.items() if n >= auto_min_share * top]
     n_frames = max(len(frames), 1)
@@ -77,6 +83,16 @@ def choose_trainee(frames: list[FramePoses], hint: str | int = "auto", auto_min_
 
     tid = min(close, key=lambda k: (off_centre(k), -counts[k]))
     share = 100.0 * counts[tid] / n_frames
+    trainee = _auto_trainee(tid, close, share, auto_min_share)
+    if not left_out:
+        return trainee
+    ids = ", ".join(f"#{k}" for k in sorted(left_out))
+    return Trainee(tid, trainee.label, f"{trainee.how_en}; left out: {ids} ({not_trainee_why[0]})",
+                   f"{trainee.how_zh}；已排除{ids}（{not_trainee_why[1]}）")
+
+
+def _auto_trainee(tid: int, close: list[int], share: float, auto_min_share: float) -> Trainee:
+    """The automatically chosen trainee with how they were chosen."""
     if len(close) == 1:
         en = (f"no calibration, so no roles: the trainee is person #{tid}, the one seen longest "
               f"({share:.0f} % of the frames)")
