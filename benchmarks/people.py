@@ -333,13 +333,15 @@ def main(argv=None) -> None:
     ap.add_argument("--detect-every", type=int, default=PeopleConfig().detect_every_n_frames)
     ap.add_argument("--quiet-every", type=int, default=PeopleConfig().rate.quiet_every_n,
                     help="adaptive rate: one sampled frame in N analysed while quiet (1 = every frame)")
+    ap.add_argument("--max-landmarkers", type=int, default=PeopleConfig().max_landmarkers,
+                    help="people posed by their own landmarker at once (memory: about 50 MB each)")
     args = ap.parse_args(argv)
     quiet_mediapipe()
     config = PeopleConfig(model=args.model, detect_every_n_frames=args.detect_every,
-                          rate=RateSettings(quiet_every_n=args.quiet_every))
+                          rate=RateSettings(quiet_every_n=args.quiet_every), max_landmarkers=args.max_landmarkers)
     print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} "
           f"cores, Python {platform.python_version()}; model {args.model}, detector every {args.detect_every} frames, "
-          f"quiet: 1 frame in {args.quiet_every}")
+          f"quiet: 1 frame in {args.quiet_every}, landmarkers at once {args.max_landmarkers}")
     from etiquette_cv.rules.rulebook import load_rulebook
 
     rb = load_rulebook()

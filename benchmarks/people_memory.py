@@ -5,7 +5,11 @@ Runs the people stage (full model, every sampled frame analysed) on the bundled 
 process's resident size every 0.5 s; prints per run the peak over each third of the run, ru_maxrss and the wall
 time. ``PeopleConfig.malloc_arenas`` (see ``etiquette_cv/people/native_memory.py``) is the setting compared.
 
-    python benchmarks/people_memory.py --minutes 5 --malloc-arenas 0 2
+    python benchmarks/people_memory.py --minutes 5 --malloc-arenas 0 2 [--max-landmarkers N]
+    python benchmarks/people_memory.py --per-landmarker      # resident size as 1..4 person landmarkers start
+
+``--per-landmarker``: what each person's MediaPipe landmarker (full model, VIDEO mode, 1280x720 frames, five calls
+each) adds to the process's resident size, in a fresh process with the product's heap limit.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ def looped(src: Path, minutes: float, out: Path) -> Path:
     return out
 
 
-def measure(video: Path, calibration: Path, arenas: int, tracks: Path) -> None:
+def measure(video: Path, calibration: Path, arenas: int, tracks: Path, max_landmarkers: int = 4) -> None:
     """One run in this process: prints the peaks per third (MB), ru_maxrss (MB) and the wall time (s)."""
     from etiquette_cv.geometry.calibration import load_calibration
     from etiquette_cv.io.video import VideoSource
@@ -54,13 +58,39 @@ def measure(video: Path, calibration: Path, arenas: int, tracks: Path) -> None:
     t0 = time.perf_counter()
     with rss_sampled() as samples:
         run_people(VideoSource(video, analysis_fps=10.0), tracks, load_calibration(calibration),
-                   PeopleConfig(malloc_arenas=arenas))
+                   PeopleConfig(malloc_arenas=arenas, max_landmarkers=max_landmarkers))
     wall = time.perf_counter() - t0
     n = len(samples)
     thirds = [max(samples[k * n // 3:max((k + 1) * n // 3, k * n // 3 + 1)]) for k in range(3)]
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  malloc_arenas {arenas} ({'glibc default' if arenas == 0 else 'limited'}): peak resident per third "
+    print(f"  malloc_arenas {arenas} ({'glibc default' if arenas == 0 else 'limited'}), landmarkers at once "
+          f"{max_landmarkers}: peak resident per third "
           f"{' / '.join(f'{v:.0f}' for v in thirds)} MB, ru_maxrss {maxrss:.0f} MB, {wall:.0f} s", flush=True)
+
+
+def per_landmarker(count: int = 4) -> None:
+    """Resident size (MB) after starting 1..``count`` person landmarkers, each called five times."""
+    import numpy as np
+
+    from etiquette_cv.models import quiet_mediapipe, resolve_pose_model
+    from etiquette_cv.people.landmarker import LandmarkerSettings, TrackLandmarker
+    from etiquette_cv.people.native_memory import limit_malloc_arenas
+    from throughput import rss_mb
+
+    quiet_mediapipe()
+    limit_malloc_arenas(2)
+    image = (np.random.default_rng(0).random((720, 1280, 3)) * 255).astype(np.uint8)
+    base, kept, before = rss_mb(), [], None
+    print(f"  before any landmarker: {base:.0f} MB")
+    for k in range(count):
+        lm = TrackLandmarker(resolve_pose_model("full"), LandmarkerSettings(), 1280, 720)
+        for i in range(5):
+            lm.detect(image, 10.0 * k + 0.1 * i, np.array([400.0, 100.0, 700.0, 700.0]))
+        kept.append(lm)
+        now = rss_mb()
+        step = "" if before is None else f", +{now - before:.0f} MB for this one"
+        print(f"  {k + 1} landmarker(s): {now:.0f} MB (+{now - base:.0f} MB{step})", flush=True)
+        before = now
 
 
 def main(argv=None) -> None:
@@ -69,12 +99,18 @@ def main(argv=None) -> None:
     ap.add_argument("--malloc-arenas", type=int, nargs="+", default=[0, 2])
     ap.add_argument("--video", type=Path, default=REPO / "sample_videos" / "reception.mp4")
     ap.add_argument("--calibration", type=Path, default=REPO / "calibration" / "reception.yaml")
+    ap.add_argument("--max-landmarkers", type=int, default=4, help="people posed by their own landmarker at once")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: run one measurement in this process
     ap.add_argument("--looped", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--per-landmarker", action="store_true", help="what each person's landmarker adds")
     args = ap.parse_args(argv)
+    if args.per_landmarker:
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+        per_landmarker()
+        return
     if args.one is not None:
         with tempfile.TemporaryDirectory() as tmp:
-            measure(args.looped, args.calibration, args.one, Path(tmp) / "tracks.jsonl")
+            measure(args.looped, args.calibration, args.one, Path(tmp) / "tracks.jsonl", args.max_landmarkers)
         return
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"people stage on {args.video.name} looped to {args.minutes:g} min")
@@ -82,7 +118,8 @@ def main(argv=None) -> None:
         video = looped(args.video, args.minutes, Path(tmp) / "looped.mp4")
         for arenas in args.malloc_arenas:
             subprocess.run([sys.executable, __file__, "--one", str(arenas), "--looped", str(video),
-                            "--calibration", str(args.calibration)], check=True)
+                            "--calibration", str(args.calibration), "--max-landmarkers", str(args.max_landmarkers)],
+                           check=True)
 
 
 if __name__ == "__main__":
