@@ -6,7 +6,9 @@ against the allowed look-alike that must not be flagged — tuning and held-out 
 * waving a hand for "don't know" (摆手, rule ``DB-6.2-avoid-wavehand``) against a farewell wave (trainer mode also
   says how many farewell waves it found, and whether a 摆手 was taken for one);
 * hands in the pockets (rule ``DB-6.2-pockets``, DB 表4 站姿; review mode only: a posture violation) against hands
-  folded in front (表4's standing posture).
+  folded in front (表4's standing posture);
+* knocking on the counter has clips but no rule: a "NOT GRADED" line prints why (the hand's lift-and-drop while
+  knocking against the same hand resting still).
 
 Two paths per clip (people stage run once per path and cached): **trainer mode** (``etiquette score`` reads the
 trainee's gestures to avoid: ``scored_events`` on tracks made without a calibration as a phone at chest height is

@@ -94,3 +94,15 @@ def test_a_face_is_blurred_even_when_its_landmarks_are_not_drawn():
     out = _draw(image, FramePoses(0, 0.0, 640, 600, [customer]), None, None, 2.0, {}, [], True)
     head = (slice(120, 170), slice(310, 350))
     assert out[head].astype(float).std() < 0.5 * image[head].astype(float).std()   # the head is blurred
+
+
+def test_the_marked_2_m_line_is_drawn_where_it_was_given():
+    from etiquette_cv.annotators.draw import CUE_LINE_COLOUR, draw_cue_line
+    from etiquette_cv.geometry.image_line import ImageLine
+    img = np.zeros((360, 640, 3), np.uint8)
+    draw_cue_line(img, ImageLine((40.0, 300.0), (600.0, 200.0)))
+    amber = np.all(img == CUE_LINE_COLOUR, axis=2)
+    for x in (100, 320, 560):
+        y = 300 + (200 - 300) * (x - 40) / 560
+        assert amber[int(round(y)) - 2:int(round(y)) + 3, x].any()
+    assert not amber[20:120, :].any() and not amber[330:, 200:].any()     # nowhere else

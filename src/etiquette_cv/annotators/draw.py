@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from ..core import SKELETON_EDGES, FramePoses, PersonPose
+from ..geometry.image_line import ImageLine
 from ..geometry.polyline import densify_polyline
 from ..timeseries import true_runs
 
@@ -162,3 +163,18 @@ def add_inset(image: np.ndarray, box_px: tuple[float, float, float, float], max_
     cv2.rectangle(image, (ox - 1, oy - 1), (ox + bw2, oy + bh2), (255, 255, 255), 2)
     cv2.rectangle(image, (x0, y0), (x1, y1), (255, 255, 255), 1)
     return ox - 2, oy - 2, ox + bw2 + 2, oy + bh2 + 2
+
+
+CUE_LINE_COLOUR = (0, 200, 255)
+"""BGR: the marked 2 m line in the coaching video (amber)."""
+
+
+def draw_cue_line(image: np.ndarray, line: ImageLine) -> None:
+    """The marked 2 m line across the BGR ``image`` (in place), labelled "2 m" at its first end."""
+    a = tuple(int(round(v)) for v in line.a_px)
+    b = tuple(int(round(v)) for v in line.b_px)
+    thick = max(2, image.shape[0] // 360)
+    cv2.line(image, a, b, CUE_LINE_COLOUR, thick, cv2.LINE_AA)
+    x = min(max(a[0], 4), image.shape[1] - 60)
+    y = min(max(a[1] - 8, 20), image.shape[0] - 8)
+    cv2.putText(image, "2 m", (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * thick / 2, CUE_LINE_COLOUR, thick, cv2.LINE_AA)

@@ -101,7 +101,7 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
                                          private)
         if annotate is not None:
             coaching = write_score_video(video, Path(annotate), result, events, frames, chosen.track_id, skyline,
-                                         fps, lang, vis, private)
+                                         fps, lang, vis, private, cue_line)
     return result, ScoreOutputs(out, write_score_json(result, events, out / "score.json"),
                                 write_score_html(result, events, out / "score.html", lang, _bands(rb)),
                                 Path(tracks_path), keyframes, coaching)

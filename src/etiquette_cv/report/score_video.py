@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..annotators.draw import blur_faces
+from ..annotators.draw import blur_faces, draw_cue_line
 from ..annotators.review import draw_review_frame
 from ..core import FramePoses
+from ..geometry.image_line import ImageLine
 from ..io.privacy import cover_private
 from ..io.sink import VideoSink
 from ..io.video import VideoSource
@@ -56,9 +57,11 @@ def avoid_captions(result: ScoreResult, t_s: float, lang: str) -> list[str]:
 def write_score_video(video: str | Path, path: Path, result: ScoreResult, events: TraineeEvents,
                       frames: list[FramePoses], trainee_track: int, skyline_px: np.ndarray | None, fps: float,
                       lang: str = "zh", visibility: float = 0.5,
-                      private: tuple[list[np.ndarray], tuple[int, int]] | None = None) -> Path:
+                      private: tuple[list[np.ndarray], tuple[int, int]] | None = None,
+                      cue_line: ImageLine | None = None) -> Path:
     """Write the coaching video (H.264 MP4, ``fps`` frames per second) and return its path; ``private``: the
-    calibration's privacy masks (polygons in pixels, the calibrated (width, height)), covered."""
+    calibration's privacy masks (polygons in pixels, the calibrated (width, height)), covered; ``cue_line``: the 2 m
+    line marked on the floor (``--cue-line``), drawn so the trainer sees where it was taken to be."""
     by_index = {f.frame_index: f for f in frames}
     t_curve, v_curve = np.asarray(events.t_s, float), np.asarray(events.flexion_deg, float)
     who = "学员" if lang == "zh" else "trainee"
@@ -78,6 +81,8 @@ def write_score_video(video: str | Path, path: Path, result: ScoreResult, events
             blur_faces(image, [p for p in (poses.persons if poses else []) if p.track_id != trainee_track], ())
             if private is not None:
                 cover_private(image, *private)
+            if cue_line is not None:
+                draw_cue_line(image, cue_line)
             shown = FramePoses(frame.index, frame.timestamp_s, image.shape[1], image.shape[0], persons)
             captions = [f"t = {frame.timestamp_s:5.1f} s"] + step_captions(result, frame.timestamp_s, lang) \
                 + avoid_captions(result, frame.timestamp_s, lang)
