@@ -101,8 +101,8 @@ def test_the_marked_2_m_line_is_drawn_where_it_was_given():
     from etiquette_cv.geometry.image_line import ImageLine
     img = np.zeros((360, 640, 3), np.uint8)
     draw_cue_line(img, ImageLine((40.0, 300.0), (600.0, 200.0)))
-    amber = np.all(img == CUE_LINE_COLOUR, axis=2)
+    drawn = np.all(img == CUE_LINE_COLOUR, axis=2)
     for x in (100, 320, 560):
         y = 300 + (200 - 300) * (x - 40) / 560
-        assert amber[int(round(y)) - 2:int(round(y)) + 3, x].any()
-    assert not amber[20:120, :].any() and not amber[330:, 200:].any()     # nowhere else
+        assert drawn[int(round(y)) - 2:int(round(y)) + 3, x].any()
+    assert not drawn[20:120, :].any() and not drawn[330:, 200:].any()     # nowhere else

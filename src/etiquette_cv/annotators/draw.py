@@ -165,8 +165,8 @@ def add_inset(image: np.ndarray, box_px: tuple[float, float, float, float], max_
     return ox - 2, oy - 2, ox + bw2 + 2, oy + bh2 + 2
 
 
-CUE_LINE_COLOUR = (0, 200, 255)
-"""BGR: the marked 2 m line in the coaching video (amber)."""
+CUE_LINE_COLOUR = (255, 0, 255)
+"""BGR: the marked 2 m line in the coaching video (magenta: floor tape and the product's skeletons are not)."""
 
 
 def draw_cue_line(image: np.ndarray, line: ImageLine) -> None:
