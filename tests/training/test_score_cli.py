@@ -84,6 +84,7 @@ def test_score_the_reception_sample_with_and_without_a_calibration(tmp_path):
     steps = {s["step_id"]: s for s in doc["steps"]}
     assert steps["stand_up"]["verdict"] == reception_truth.steps[0].verdict == "done"
     assert abs(doc["cues"]["customer_near"] - 3.78) < 0.5       # the truth's crossing of 2 m: 3.78 s
+    assert any("marked on the floor" in n and "toward the counter at 3." in n for n in doc["notes"])
     for bad, why in ((["--cue-line", "1,2,3"], "x1,y1,x2,y2"), (["--cue-line", "5,5,6,6"], "px apart"),
                      (["--cue-line", line, "-c", str(REPO / "calibration" / "reception.yaml")], "one or the other")):
         res = CliRunner().invoke(app, ["score", "--tracks", str(tracks), "--scenario", "reception", "--out",

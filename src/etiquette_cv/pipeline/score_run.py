@@ -86,6 +86,9 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
     if note is not None:
         result.notes.insert(1, note[0])
         result.notes_zh.insert(1, note[1])
+    if cue_line is not None:
+        result.notes.append(cue_line_note(cue_line, events.cues)[0])
+        result.notes_zh.append(cue_line_note(cue_line, events.cues)[1])
     if events.curve_note is not None and len(events.t_s):
         result.notes.append(events.curve_note[0])
         result.notes_zh.append(events.curve_note[1])
@@ -105,6 +108,20 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
     return result, ScoreOutputs(out, write_score_json(result, events, out / "score.json"),
                                 write_score_html(result, events, out / "score.html", lang, _bands(rb)),
                                 Path(tracks_path), keyframes, coaching)
+
+
+def cue_line_note(line: ImageLine, cues: dict[str, float | None]) -> tuple[str, str]:
+    """The sheet's note (English, Chinese) on the 2 m cue taken from a line marked on the floor."""
+    a = f"({line.a_px[0]:.0f}, {line.a_px[1]:.0f})"
+    b = f"({line.b_px[0]:.0f}, {line.b_px[1]:.0f})"
+    near, leave = cues.get("customer_near"), cues.get("customer_leave")
+    when_en = "; ".join(x for x in (f"a customer crossed it toward the counter at {near:.1f} s" if near is not None
+                                    else "", f"went back out at {leave:.1f} s" if leave is not None else "") if x)
+    when_zh = "，".join(x for x in (f"客户于{near:.1f}秒越线走向柜台" if near is not None else "",
+                                   f"于{leave:.1f}秒走出该线" if leave is not None else "") if x)
+    return (f"no floor calibration: the 2 m cue is taken from the line marked on the floor, {a} to {b} in the "
+            f"image (--cue-line)" + (f": {when_en}" if when_en else ""),
+            f"无标定：2米提示取自地面标出的线（画面中{a}至{b}，--cue-line）" + (f"：{when_zh}" if when_zh else ""))
 
 
 def _live_hook(on_frame: Callable[[FramePoses], None] | None, live: Callable[[str], None] | None, sc: Scenario,

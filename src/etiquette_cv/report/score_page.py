@@ -29,7 +29,7 @@ LABELS = {
            "generated": "生成时间", "not_assessable_points": "无法评定的步骤不计分",
            "curve_hint": "横轴为时间（秒），纵轴为躯干前倾角；色带为规则集中的鞠躬类别范围，圆点为各鞠躬的最低点。",
            "avoid": "应避免的手势", "avoid_none": "未见应避免的手势。",
-           "avoid_hint": "DB21/T 2641-2016 表4：避免随意用手摆弄物品、衣服、头发，避免摇头表示“不知道”等（不计分，供改进参考）。"},
+           "avoid_hint": "DB21/T 2641-2016 表4：避免随意用手摆弄物品、衣服、头发，避免摆手或摇头表示“不知道”等（不计分，供改进参考）。"},
     "en": {"title": "Etiquette training score sheet", "scenario": "Scenario", "source": "Video",
            "duration": "Duration", "score": "Score", "points": "points", "steps": "Steps", "step": "Step",
            "verdict": "Verdict", "measured": "Measured against the threshold", "coaching": "Coaching",
@@ -38,8 +38,8 @@ LABELS = {
            "curve_hint": "Time (s) across, trunk flexion up; the shaded bands are the rulebook's bow classes, the "
                          "dots each bow's deepest point.",
            "avoid": "Gestures to avoid", "avoid_none": "No gesture to avoid was seen.",
-           "avoid_hint": "DB21/T 2641-2016 table 4: avoid fiddling with objects, clothes or hair, and shaking the "
-                         "head to mean \"don't know\" (no points: for coaching)."},
+           "avoid_hint": "DB21/T 2641-2016 table 4: avoid fiddling with objects, clothes or hair, and waving a hand "
+                         "or shaking the head to mean \"don't know\" (no points: for coaching)."},
 }
 
 
