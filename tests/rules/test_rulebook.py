@@ -328,3 +328,11 @@ def test_a_rulebook_written_before_the_stance_lookbacks_still_loads(tmp_path, sh
     path = tmp_path / "old.yaml"
     path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
     assert load_rulebook(path).stance_settings().spike_samples == 3
+
+
+def test_a_rule_is_found_by_id_or_none_when_the_rulebook_leaves_it_out():
+    rb = load_rulebook()
+    assert rb.find_rule("DB-6.2-avoid-wavehand").params["series"].value == "hand_wave_deg"
+    assert rb.find_rule("no-such-rule") is None
+    with pytest.raises(KeyError):
+        rb.rule("no-such-rule")

@@ -164,7 +164,7 @@ def _low_waves(t_s: np.ndarray, frames: list[FramePoses], track_id: int, skyline
     review grades the clerk (:func:`~..posture.gestures.low_wave_deg` on the image arms, the person detector's too,
     against the rulebook's ``DB-6.2-avoid-wavehand``; none without it). A farewell wave, the hand up at or above
     the shoulder, is not one."""
-    rule = next((r for r in rb.rules if r.id == AVOID_WAVE_RULE), None)
+    rule = rb.find_rule(AVOID_WAVE_RULE)
     if rule is None:
         return []
     s = rb.gesture_settings()
@@ -200,7 +200,7 @@ def _hair_touches(t_s: np.ndarray, offsets: np.ndarray, rb: Rulebook, gestures: 
     (tuning role-play t302: 0.72-0.86 of the ears-to-shoulders drop below them), and fingers in the hair swing the
     forearm like a wave (tuning t333: 0.37-0.63 below): the touch when the hand's median place lies no lower than
     ``hand_head_wave_below_ear`` drops, else the wave. ``offsets``: :func:`_hand_offsets` of the trainee's poses."""
-    rule = next((r for r in rb.rules if r.id == AVOID_HAIR_RULE), None)
+    rule = rb.find_rule(AVOID_HAIR_RULE)
     if rule is None:
         return gestures
     ps = rb.posture_settings()
@@ -235,7 +235,7 @@ def _head_shakes(t_s: np.ndarray, poses: list, hands: np.ndarray, rb: Rulebook, 
     not while a hand is at the head (``hands``: :func:`_hand_offsets`), during a sit/stand move (``moves``,
     :func:`~..posture.head.steady_head_turns`) nor during a bow (``bows``: start, end in seconds — the bend the
     review masks by the trunk's flexion; the flexion without a calibration is too rough for that)."""
-    rule = next((r for r in rb.rules if r.id == AVOID_SHAKE_RULE), None)
+    rule = rb.find_rule(AVOID_SHAKE_RULE)
     if rule is None:
         return []
     ps = rb.posture_settings()

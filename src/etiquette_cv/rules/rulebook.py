@@ -197,11 +197,15 @@ class Rulebook:
     rules: tuple[Rule, ...]
 
     def rule(self, rule_id: str) -> Rule:
-        """The rule with this id."""
-        for r in self.rules:
-            if r.id == rule_id:
-                return r
-        raise KeyError(rule_id)
+        """The rule with this id (KeyError when the rulebook has none)."""
+        found = self.find_rule(rule_id)
+        if found is None:
+            raise KeyError(rule_id)
+        return found
+
+    def find_rule(self, rule_id: str) -> Rule | None:
+        """The rule with this id, or None when this rulebook leaves it out (a branch's own rulebook may)."""
+        return next((r for r in self.rules if r.id == rule_id), None)
 
     def of_kind(self, kind: str) -> list[Rule]:
         """The rules of one kind, in file order."""
