@@ -102,12 +102,15 @@ class PostureSettings:
     from a sit/stand move (its onset to its completion), standing within the band of the lowest level any settled
     standing frame holds within the window either side and within the tolerance of the person's overall standing
     upright."""
+    unseen_move_half_s: float = 0.5
+    """A sit/stand move whose onset or completion was not seen spans its midpoint ± this (a 1 s stand-up): for the
+    upright reference's evidence and for the moves a head shake is not read across."""
 
     def upright(self) -> UprightSettings:
         """The upright reference's settings."""
         return UprightSettings(self.upright_quiet_window_s, self.upright_quiet_std_deg,
                                self.upright_transition_guard_s, self.upright_band_deg, self.upright_window_s,
-                               self.upright_spell_tolerance_deg, MIN_SEATED_SAMPLES)
+                               self.upright_spell_tolerance_deg, MIN_SEATED_SAMPLES, self.unseen_move_half_s)
 
 
 
@@ -239,7 +242,7 @@ class _Frames:
     """bool: the clerk's image box touched the image border."""
 
 
-def _move_spans(changes: list[StanceChange], half_move_s: float = 0.6) -> list[tuple[float, float]]:
+def _move_spans(changes: list[StanceChange], half_move_s: float) -> list[tuple[float, float]]:
     """(start, end) seconds of each sit/stand move: its onset to its completion, the midpoint ± ``half_move_s`` where
     those were not seen."""
     return [(c.onset_s if np.isfinite(c.onset_s) else c.t_s - half_move_s,
@@ -429,6 +432,8 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     near_upright = np.abs(flex_c) < settings.lateral_max_flexion_deg
     lat_c = lowpass(t, lat, settings.filter_cutoff_hz)
     hands, knee, asym, crossed, heel = m.limbs[:, :5].T.copy()
+    turns = steady_head_turns(t, m.limbs[:, 7], m.limbs[:, 5:7], _move_spans(changes, settings.unseen_move_half_s),
+                              bent=flex_c >= settings.head_shake_max_flexion_deg)
     standing = stance == "stand"
     return ClerkSeries(
         t_s=t, frame_index=np.array([f.frame_index for f in frames], dtype=int), visible=m.visible,
@@ -440,9 +445,7 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
         hands_in_pockets=hands,
         hand_wave_deg=low_wave_deg(t, m.limbs[:, 8:10], m.limbs[:, 10] == 1.0, settings.gestures),
         hand_head_motion=hand_head_motion(t, m.limbs[:, 5:7], settings.hand_head_window_s),
-        head_shake_deg=head_shake_deg(t, steady_head_turns(t, m.limbs[:, 7], m.limbs[:, 5:7], _move_spans(changes),
-                                                           bent=flex_c >= settings.head_shake_max_flexion_deg),
-                                      settings.head_shake_window_s, settings.head_shake_min_swing_deg,
+        head_shake_deg=head_shake_deg(t, turns, settings.head_shake_window_s, settings.head_shake_min_swing_deg,
                                       settings.head_shake_min_swings, settings.head_shake_max_speed_deg_s),
         legs_crossed=crossed, heel_raise_m=heel,
         heel_raise_rel_m=above_own_median(heel, standing),
