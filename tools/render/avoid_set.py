@@ -2,7 +2,9 @@
 """Generate (and render) the gestures-to-avoid set benchmarks/avoid_set/: a clerk fiddling with their hair (DB 表4,
 a violation) and holding a phone to the ear (CC 通用规范㈠10, allowed: the look-alike that must not be flagged),
 shaking the head (a violation) and looking to each side (allowed), waving a hand for "don't know" (摆手, a
-violation) and waving goodbye (allowed), standing after greeting the customer or seated, from role-play cameras.
+violation) and waving goodbye (allowed), hands in the pockets (a violation) and folded in front (allowed), knocking
+on the counter (not graded yet) and a hand resting on it, standing after greeting the customer or seated, from
+role-play cameras.
 
     python tools/render/avoid_set.py scenarios            # write every NAME.scenario.yaml + manifest.json
     python tools/render/avoid_set.py render [NAME ...]    # render NAME.mp4 / .gt.json / .yaml, one at a time
