@@ -210,3 +210,28 @@ def test_a_farewell_wave_found_mostly_inside_a_hand_waved_for_dont_know_is_dropp
              TraineeEvent("indicate", 5.5, 5.5, 6.5), TraineeEvent("wave", 6.5, 6.5, 8.5)]
     kept = _not_low_waves(found, low)
     assert [(e.kind, e.start_s) for e in kept] == [("wave", 9.0), ("indicate", 5.5), ("wave", 6.5)]
+
+
+def test_an_arm_whose_hand_is_in_another_persons_hand_is_not_indicating(monkeypatch):
+    """Trainer mode drops indicating frames where the trainee's hand is at another person's hand (a handshake's arm,
+    held out forward, reads as an arm raised to indicate: tuning role-play t311 from a tall tripod)."""
+    import etiquette_cv.pipeline.trainee_events as te
+    from etiquette_cv.rules.rulebook import load_rulebook
+    from etiquette_cv.sim.camera import VirtualCamera
+    from etiquette_cv.sim.landmarks import synthesize
+    from etiquette_cv.sim.scenario import Scenario
+    sc = Scenario.from_dict({
+        "version": 1, "name": "indicate", "duration_s": 6.0, "fps": 10,
+        "camera": {"position_m": [0.0, 2.5, 1.35], "look_at_m": [0.0, -0.75, 1.1], "hfov_deg": 60,
+                   "width": 1280, "height": 720},
+        "persons": [{"id": "clerk", "role": "clerk", "body": {"height_m": 1.70, "sex": "female"},
+                     "keyframes": [{"t": 0.0, "pos_m": [0.0, -0.75], "heading_deg": 90, "stance": "stand",
+                                    "arms": "sides"}, {"t": 2.0, "arms": "indicate"}, {"t": 4.0, "arms": "sides"}]}]})
+    cam = VirtualCamera.look_at([0.0, 2.5, 1.35], [0.0, -0.75, 1.1], 60, 1280, 720)
+    frames = synthesize(sc, cam, noise_px=1.0, occluders=[], seed=3, times_s=np.arange(0.0, 6.0, 0.1))
+    rb = load_rulebook()
+    events, _ = te.scored_events(frames, None, rb, "sim")
+    assert [e.kind for e in events.events if e.kind == "indicate"] == ["indicate"]
+    monkeypatch.setattr(te, "measure_hand_contact", lambda frames, *a, **k: np.ones(len(frames)))
+    events, _ = te.scored_events(frames, None, rb, "sim")
+    assert [e.kind for e in events.events if e.kind == "indicate"] == []

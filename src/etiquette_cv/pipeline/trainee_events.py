@@ -144,6 +144,11 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
     settings = rb.gesture_settings()
     features = measure_gestures(t, poses, settings, camera)
     features.hand_contact = measure_hand_contact(frames, track_id, settings, camera)
+    # a hand held in another person's hand is shaking it, not indicating the seat (the arm extended forward reads as
+    # raised: tuning role-play t311 from a tall tripod without its calibration, an "indicating gesture" 6.9-11.1 s
+    # through a 4.5 s handshake)
+    shaking = np.nan_to_num(np.asarray(features.hand_contact, float)) == 1.0
+    features.indicate = np.where(shaking & np.isfinite(features.indicate), 0.0, features.indicate)
     if standing is not None and stance_t_s is not None and len(stance_t_s):
         k = np.clip(np.searchsorted(stance_t_s, t), 0, len(stance_t_s) - 1)
         seated = ~np.asarray(standing, bool)[k]
