@@ -173,6 +173,23 @@ def test_a_hand_whose_hip_is_hidden_cannot_be_judged_held_out():
     assert np.isnan(measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [me, other])], 1, S)[0])
 
 
+def _sim_clerk_frames(gesture_keys: list[dict]) -> list:
+    """The sim's standing clerk seen from the front by a phone at chest height, without a calibration, for 6 s at
+    10 frames/s: arms at the sides, then ``gesture_keys``."""
+    from etiquette_cv.sim.camera import VirtualCamera
+    from etiquette_cv.sim.landmarks import synthesize
+    from etiquette_cv.sim.scenario import Scenario
+    sc = Scenario.from_dict({
+        "version": 1, "name": "gesture", "duration_s": 6.0, "fps": 10,
+        "camera": {"position_m": [0.0, 2.5, 1.35], "look_at_m": [0.0, -0.75, 1.1], "hfov_deg": 60,
+                   "width": 1280, "height": 720},
+        "persons": [{"id": "clerk", "role": "clerk", "body": {"height_m": 1.70, "sex": "female"},
+                     "keyframes": [{"t": 0.0, "pos_m": [0.0, -0.75], "heading_deg": 90, "stance": "stand",
+                                    "arms": "sides"}, *gesture_keys]}]})
+    cam = VirtualCamera.look_at([0.0, 2.5, 1.35], [0.0, -0.75, 1.1], 60, 1280, 720)
+    return synthesize(sc, cam, noise_px=1.0, occluders=[], seed=3, times_s=np.arange(0.0, 6.0, 0.1))
+
+
 @pytest.mark.parametrize("arms", ["wave_no", "wave"])
 def test_trainer_mode_lists_a_hand_waved_for_dont_know_and_never_credits_it_as_a_farewell_wave(arms):
     """On the sim's clerk seen from the front without a calibration: 摆手 (the forearm swinging in front of the
@@ -180,21 +197,8 @@ def test_trainer_mode_lists_a_hand_waved_for_dont_know_and_never_credits_it_as_a
     nothing to avoid."""
     from etiquette_cv.pipeline.trainee_events import scored_events
     from etiquette_cv.rules.rulebook import load_rulebook
-    from etiquette_cv.sim.camera import VirtualCamera
-    from etiquette_cv.sim.landmarks import synthesize
-    from etiquette_cv.sim.scenario import Scenario
-    sc = Scenario.from_dict({
-        "version": 1, "name": "wave", "duration_s": 6.0, "fps": 10,
-        "camera": {"position_m": [0.0, 2.5, 1.35], "look_at_m": [0.0, -0.75, 1.1], "hfov_deg": 60,
-                   "width": 1280, "height": 720},
-        "persons": [{"id": "clerk", "role": "clerk", "body": {"height_m": 1.70, "sex": "female"},
-                     "keyframes": [{"t": 0.0, "pos_m": [0.0, -0.75], "heading_deg": 90, "stance": "stand",
-                                    "arms": "sides"},
-                                   {"t": 2.0, "arms": arms, "gesture_hz": 3.0 if arms == "wave_no" else 1.5},
-                                   {"t": 4.5, "arms": "sides"}]}]})
-    cam = VirtualCamera.look_at([0.0, 2.5, 1.35], [0.0, -0.75, 1.1], 60, 1280, 720)   # a phone at chest height
-    times = np.arange(0.0, 6.0, 0.1)
-    frames = synthesize(sc, cam, noise_px=1.0, occluders=[], seed=3, times_s=times)
+    frames = _sim_clerk_frames([{"t": 2.0, "arms": arms, "gesture_hz": 3.0 if arms == "wave_no" else 1.5},
+                                {"t": 4.5, "arms": "sides"}])
     events, trainee = scored_events(frames, None, load_rulebook(), "sim")
     kinds = [e.kind for e in events.events if e.kind in ("wave", "wave_no")]
     assert kinds == [arms], [(e.kind, e.start_s, e.end_s) for e in events.events]
@@ -217,18 +221,7 @@ def test_an_arm_whose_hand_is_in_another_persons_hand_is_not_indicating(monkeypa
     held out forward, reads as an arm raised to indicate: tuning role-play t311 from a tall tripod)."""
     import etiquette_cv.pipeline.trainee_events as te
     from etiquette_cv.rules.rulebook import load_rulebook
-    from etiquette_cv.sim.camera import VirtualCamera
-    from etiquette_cv.sim.landmarks import synthesize
-    from etiquette_cv.sim.scenario import Scenario
-    sc = Scenario.from_dict({
-        "version": 1, "name": "indicate", "duration_s": 6.0, "fps": 10,
-        "camera": {"position_m": [0.0, 2.5, 1.35], "look_at_m": [0.0, -0.75, 1.1], "hfov_deg": 60,
-                   "width": 1280, "height": 720},
-        "persons": [{"id": "clerk", "role": "clerk", "body": {"height_m": 1.70, "sex": "female"},
-                     "keyframes": [{"t": 0.0, "pos_m": [0.0, -0.75], "heading_deg": 90, "stance": "stand",
-                                    "arms": "sides"}, {"t": 2.0, "arms": "indicate"}, {"t": 4.0, "arms": "sides"}]}]})
-    cam = VirtualCamera.look_at([0.0, 2.5, 1.35], [0.0, -0.75, 1.1], 60, 1280, 720)
-    frames = synthesize(sc, cam, noise_px=1.0, occluders=[], seed=3, times_s=np.arange(0.0, 6.0, 0.1))
+    frames = _sim_clerk_frames([{"t": 2.0, "arms": "indicate"}, {"t": 4.0, "arms": "sides"}])
     rb = load_rulebook()
     events, _ = te.scored_events(frames, None, rb, "sim")
     assert [e.kind for e in events.events if e.kind == "indicate"] == ["indicate"]
