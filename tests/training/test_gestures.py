@@ -228,3 +228,26 @@ def test_an_arm_whose_hand_is_in_another_persons_hand_is_not_indicating(monkeypa
     monkeypatch.setattr(te, "measure_hand_contact", lambda frames, *a, **k: np.ones(len(frames)))
     events, _ = te.scored_events(frames, None, rb, "sim")
     assert [e.kind for e in events.events if e.kind == "indicate"] == []
+
+
+def _hands_out(gap_m: float, reach_m: float) -> PersonPose:
+    """Upright body (MediaPipe world axes: y down, z away from the camera, the person facing it): both wrists
+    ``reach_m`` ahead of the shoulders at waist height, ``gap_m`` apart."""
+    w = np.zeros((33, 3))
+    w[11], w[12] = (0.18, -0.45, 0.0), (-0.18, -0.45, 0.0)      # shoulders
+    w[23], w[24] = (0.10, 0.0, 0.0), (-0.10, 0.0, 0.0)         # hips
+    w[13], w[14] = (0.16, -0.2, -0.12), (-0.16, -0.2, -0.12)   # elbows
+    w[15], w[16] = (gap_m / 2, -0.1, -reach_m), (-gap_m / 2, -0.1, -reach_m)
+    return PersonPose(1, "unknown", np.zeros((33, 2)), np.zeros(33), w, np.ones(33), np.ones(33))
+
+
+def test_a_hand_over_holds_something_between_the_hands_and_hovering_at_the_threshold_does_not_split_it():
+    from etiquette_cv.posture.gestures import frame_features, handover_hysteresis
+    assert frame_features(_hands_out(0.21, 0.26), S)[1] >= 1.0      # a document between the hands
+    assert frame_features(_hands_out(0.14, 0.26), S)[1] < 1.0       # hands folded in front, as far out
+    assert frame_features(_hands_out(0.21, 0.15), S)[1] < 1.0       # not held out
+    # entering at 1, staying above handover_exit_forward_m / handover_min_forward_m (0.8), NaN keeping the state
+    ratio = np.array([0.5, 1.02, 0.97, np.nan, 0.85, 0.96, 0.7, 0.95, 1.0])
+    assert handover_hysteresis(ratio, S).tolist()[:3] == [0.0, 1.0, 1.0]
+    got = handover_hysteresis(ratio, S)
+    assert np.isnan(got[3]) and got[4:].tolist() == [1.0, 1.0, 0.0, 0.0, 1.0]

@@ -51,6 +51,11 @@ class GestureSettings:
     indicate_min_elevation_deg: float = 35.0
     indicate_min_s: float = 0.6
     handover_min_forward_m: float = 0.25
+    handover_exit_forward_m: float = 0.20
+    """… and it lasts until they fall back nearer than this (hysteresis) …"""
+    handover_min_gap_m: float = 0.18
+    """… the wrists at least this far apart (a document between the hands: 0.19-0.26 m in the tuning role-plays'
+    hand-overs; hands folded in front, DB 表4's standing posture, 0.14-0.15 m, as far ahead) …"""
     handover_max_gap_m: float = 0.30
     handover_min_s: float = 0.5
     handover_max_tilt_deg: float = 25.0
@@ -152,8 +157,12 @@ def person_down(pose: PersonPose, gravity_cam: np.ndarray, K: np.ndarray) -> np.
 
 def frame_features(pose: PersonPose, s: GestureSettings, down: np.ndarray | None = None
                    ) -> tuple[float, float, float, float]:
-    """(indicate, hand_over, left forearm swing °, right forearm swing °) of one frame (NaN where not seen).
-    ``down``: the vertical in the world landmarks' axes (:func:`person_down`; default: a level camera's down)."""
+    """(indicate, hand-over ratio, left forearm swing °, right forearm swing °) of one frame (NaN where not seen).
+    The hand-over ratio, for two wrists below the shoulders at most ``handover_max_gap_m`` apart with the trunk near
+    the vertical, is the smaller of the nearer wrist's reach ahead of its shoulder over ``handover_min_forward_m``
+    and the wrists' gap over ``handover_min_gap_m`` (≥ 1: held out with something between them), 0.0 for any other
+    arms (graded with hysteresis by :func:`measure_gestures`). ``down``: the vertical in the world landmarks' axes
+    (:func:`person_down`; default: a level camera's down)."""
     nan = float("nan")
     w = np.asarray(pose.world_xyz_m, float)
     seen = np.minimum(pose.visibility, pose.presence) >= s.visibility
@@ -167,10 +176,10 @@ def frame_features(pose: PersonPose, s: GestureSettings, down: np.ndarray | None
     ahead = [float((w[wr] - w[sh]) @ fwd) for sh, wr in zip(_SH, _WR)]
     below = [float((w[wr] - w[sh]) @ up) < 0 for sh, wr in zip(_SH, _WR)]
     together = float(np.linalg.norm(w[_WR[0]] - w[_WR[1]]))
-    hand_over = nan
+    hand_over = nan     # here how far into the hand-over's geometry the arms are: ≥ 1 inside, 0.0 for other arms
     if all(arm_ok):
-        hand_over = float(min(ahead) >= s.handover_min_forward_m and together <= s.handover_max_gap_m
-                          and all(below) and upright)
+        hand_over = min(min(ahead) / s.handover_min_forward_m, together / s.handover_min_gap_m) \
+            if together <= s.handover_max_gap_m and all(below) and upright else 0.0
     indicate = nan if not any(arm_ok) else 0.0
     lateral = [nan, nan]
     for k, (sh, el, wr) in enumerate(zip(_SH, _EL, _WR)):
@@ -179,7 +188,7 @@ def frame_features(pose: PersonPose, s: GestureSettings, down: np.ndarray | None
         elbow = 180.0 - _angle_deg(w[el] - w[sh], w[wr] - w[el])
         elevation = min(_angle_deg(w[wr] - w[sh], -up), _angle_deg(w[wr] - w[sh], down_cam))
         if elbow >= s.indicate_min_elbow_deg and s.indicate_min_elevation_deg <= elevation <= 90.0 \
-                and hand_over != 1.0:
+                and not hand_over >= 1.0:
             indicate = 1.0
         fore = w[wr] - w[el]
         if float(fore @ up) >= s.wave_min_raise_m:
@@ -200,7 +209,24 @@ def measure_gestures(t_s: np.ndarray, poses: list[PersonPose | None], settings: 
     rows = np.array([frame_features(p, settings, _camera_down(p, camera)) if p is not None else (np.nan,) * 4
                      for p in poses], float)
     rows = rows.reshape(len(poses), 4)
-    return GestureFrames(np.asarray(t_s, float), rows[:, 0], rows[:, 1], rows[:, 2:4])
+    return GestureFrames(np.asarray(t_s, float), rows[:, 0], handover_hysteresis(rows[:, 1], settings),
+                         rows[:, 2:4])
+
+
+def handover_hysteresis(ratio: np.ndarray, s: GestureSettings) -> np.ndarray:
+    """1.0 / 0.0 / NaN per frame: two hands held out with something between them, from a hand-over ratio of 1
+    (:func:`frame_features`) until it falls below ``handover_exit_forward_m`` / ``handover_min_forward_m`` (a held
+    document hovers at the thresholds: tuning role-play t312's reach read 0.24-0.25 m through a 2 s hand-over, which
+    the threshold alone split); NaN frames keep the state."""
+    stay = s.handover_exit_forward_m / s.handover_min_forward_m
+    out = np.full(len(ratio), np.nan)
+    holding = False
+    for i, r in enumerate(np.asarray(ratio, float)):
+        if not np.isfinite(r):
+            continue
+        holding = r >= (stay if holding else 1.0)
+        out[i] = float(holding)
+    return out
 
 
 #: landmarks whose image spread against their world spread gives a person's image scale (nose, ears, arms, hips)

@@ -47,8 +47,8 @@ def _arm_dirs(kind: str, t: float, this_side: bool, side: int) -> tuple[np.ndarr
     out = LEFT * (1 if side > 0 else -1)  # away from the body on this arm's side
     down = -UP
     rest = (_unit(down + 0.05 * out), _unit(down + 0.1 * FWD))
-    if kind == "hand_over":
-        return _unit(down + 0.45 * FWD), _unit(FWD + 0.45 * -out * (1 if this_side else 1) + 0.05 * down)
+    if kind == "hand_over":   # the wrists ≈ 0.21 m apart, a document between them (the renderer's: ≈ 0.2 m)
+        return _unit(down + 0.45 * FWD), _unit(FWD + 0.3 * -out + 0.05 * down)
     if kind == "folded":
         return _unit(down + 0.15 * FWD), _unit(FWD * 0.5 - out * 1.0 + 0.2 * down)
     if not this_side:
