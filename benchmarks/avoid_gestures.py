@@ -166,10 +166,10 @@ def main(argv=None) -> None:
         print(f"  SUMMARY {split}, trainer mode, farewell waves (allowed): found {fw['found']} of {fw['scripted']} "
               f"scripted; a farewell wave reported on {fw['on_wave_no']} of the "
               f"{sum(r['wave_no']['truth'] for r in rows['trainer'])} 摆手")
-        _knocking_not_graded(split, [c for c in mine if c["variation"].startswith(("tap", "rest"))], args.cache)
+        _knocking_not_graded(split, [c for c in mine if c["variation"].startswith(("tap", "rest"))], args.cache, rb)
 
 
-def _knocking_not_graded(split: str, clips: list[dict], cache: Path) -> None:
+def _knocking_not_graded(split: str, clips: list[dict], cache: Path, rb) -> None:
     """Knocking on the counter has no rule: why, in figures. The trainee's hand held down (the wrist at most 0.3
     upper-arm lengths above its elbow and below its shoulder, in the image) — its height against the elbow, in
     upper-arm lengths — swings (median width of ≥ 3 alternating moves ≥ 0.08 within 1 s) during the scripted knocks
@@ -177,7 +177,7 @@ def _knocking_not_graded(split: str, clips: list[dict], cache: Path) -> None:
     from etiquette_cv.posture.filters import swing_width
     widths: dict[str, list[float]] = {"hand_rest": [], "tap_counter": []}
     for clip in clips:
-        tracks, _ = join_trainee_tracklets(read_tracks(_tracks(clip, cache, False)).frames, None, load_rulebook())
+        tracks, _ = join_trainee_tracklets(read_tracks(_tracks(clip, cache, False)).frames, None, rb)
         trainee = choose_trainee(tracks)
         if trainee is None:
             continue

@@ -22,7 +22,7 @@ from ..training.results import ScoreResult
 from ..training.scenario import Scenario
 from ..training.scoring import score_attempt
 from ..training.texts import verdict_text
-from .trainee_events import join_trainee_tracklets, scored_events
+from .trainee_events import join_trainee_tracklets, joined_hint, scored_events
 
 
 @dataclass
@@ -59,8 +59,7 @@ class LiveScorer:
             return []
         now = self.frames[-1].timestamp_s
         frames, joined = join_trainee_tracklets(self.frames, self.calibration, self.rulebook)
-        hint = joined.get(self.trainee_hint, self.trainee_hint) if isinstance(self.trainee_hint, int) \
-            else self.trainee_hint
+        hint = joined_hint(self.trainee_hint, joined)
         try:
             events, _ = scored_events(frames, self.calibration, self.rulebook, "live", hint, self.cue_line)
         except ValueError:   # the person named has not been seen yet

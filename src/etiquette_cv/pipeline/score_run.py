@@ -28,7 +28,7 @@ from ..training.scenario import Scenario, load_scenario
 from ..training.scoring import score_attempt
 from .people_run import open_video_for, run_people
 from .score_live import LiveScorer
-from .trainee_events import join_trainee_tracklets, joined_note, scored_events, skyline_px
+from .trainee_events import join_trainee_tracklets, joined_hint, joined_note, scored_events, skyline_px
 
 INCOMPLETE = ("the pose run did not finish: only the part of the recording that was read is scored",
               "姿态分析未完成：只评定了已读取的部分")
@@ -75,9 +75,7 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
     tracks = read_tracks(tracks_path)
     frames, joined = join_trainee_tracklets(tracks.frames, cal, rb)
     name = str(video or tracks_path)
-    if isinstance(trainee, int):       # a number from a sheet may be a tracklet now joined to an earlier one
-        trainee = joined.get(trainee, trainee)
-    events, chosen = scored_events(frames, cal, rb, name, trainee, cue_line)
+    events, chosen = scored_events(frames, cal, rb, name, joined_hint(trainee, joined), cue_line)
     skyline = skyline_px(cal)
     result = score_attempt(sc, events, name)
     result.notes.insert(0, chosen.how_en if chosen else "nobody was posed in the recording")
@@ -87,8 +85,9 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
         result.notes.insert(1, note[0])
         result.notes_zh.insert(1, note[1])
     if cue_line is not None:
-        result.notes.append(cue_line_note(cue_line, events.cues)[0])
-        result.notes_zh.append(cue_line_note(cue_line, events.cues)[1])
+        en, zh = cue_line_note(cue_line, events.cues)
+        result.notes.append(en)
+        result.notes_zh.append(zh)
     if events.curve_note is not None and len(events.t_s):
         result.notes.append(events.curve_note[0])
         result.notes_zh.append(events.curve_note[1])

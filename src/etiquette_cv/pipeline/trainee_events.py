@@ -87,6 +87,11 @@ def join_trainee_tracklets(frames: list[FramePoses], cal: Calibration | None, rb
     return join_tracklets(frames, s.join_max_gap_s, s.join_max_shift)
 
 
+def joined_hint(hint: str | int, joined: dict[int, int]) -> str | int:
+    """A trainee named by number (``--trainee '#N'``) after their tracklets were joined: the number kept."""
+    return joined.get(hint, hint) if isinstance(hint, int) else hint
+
+
 def joined_note(trainee: Trainee | None, joined: dict[int, int]) -> tuple[str, str] | None:
     """The score sheet's note (English, Chinese) naming the tracklets joined into the trainee's, if any."""
     if trainee is None:
@@ -134,12 +139,13 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
     raised 55–70° (tuning role-play t311: a false one for 1.2 s); the scenarios indicate the seat after the stand-up
     and the bow. With a
     calibrated ``camera`` the arms are measured against the true vertical (:func:`~..posture.gestures.person_down`)."""
-    poses = []
+    any_poses = []     # the trainee as MediaPipe or the person detector saw them, what the counter hides hidden
     for f in frames:
-        p = next((q for q in f.persons if q.track_id == track_id and q.landmarks_source == "mediapipe"), None)
+        p = next((q for q in f.persons if q.track_id == track_id), None)
         if p is not None and skyline is not None and len(skyline) >= 2:
             p = hide_behind_counter(p, skyline)
-        poses.append(p)
+        any_poses.append(p)
+    poses = [p if p is not None and p.landmarks_source == "mediapipe" else None for p in any_poses]
     t = np.array([f.timestamp_s for f in frames], float)
     settings = rb.gesture_settings()
     features = measure_gestures(t, poses, settings, camera)
@@ -158,28 +164,22 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
         rising = (t >= a - 0.5) & (t <= b + 0.5) & np.isfinite(features.hand_over)
         features.hand_over = np.where(rising, 0.0, features.hand_over)
     hands = _hand_offsets(poses, rb)
-    low_waves = _low_waves(t, frames, track_id, skyline, rb)
+    low_waves = _low_waves(t, any_poses, rb)
     return _not_low_waves(_hair_touches(t, hands, rb, gesture_events(detect_gestures(features, settings))),
                           low_waves) + _head_shakes(t, poses, hands, rb, list(moves), list(bows)) + low_waves
 
 
-def _low_waves(t_s: np.ndarray, frames: list[FramePoses], track_id: int, skyline: np.ndarray | None, rb: Rulebook
-               ) -> list[TraineeEvent]:
+def _low_waves(t_s: np.ndarray, any_poses: list, rb: Rulebook) -> list[TraineeEvent]:
     """The trainee waving a hand in front of the chest for "don't know" (DB 表4: 摆手, to avoid), graded as the
-    review grades the clerk (:func:`~..posture.gestures.low_wave_deg` on the image arms, the person detector's too,
-    against the rulebook's ``DB-6.2-avoid-wavehand``; none without it). A farewell wave, the hand up at or above
-    the shoulder, is not one."""
+    review grades the clerk (:func:`~..posture.gestures.low_wave_deg` on the image arms of ``any_poses``, the person
+    detector's too, against the rulebook's ``DB-6.2-avoid-wavehand``; none without it). A farewell wave, the hand
+    up at or above the shoulder, is not one."""
     rule = rb.find_rule(AVOID_WAVE_RULE)
     if rule is None:
         return []
     s = rb.gesture_settings()
-    rows = []
-    for f in frames:
-        p = next((q for q in f.persons if q.track_id == track_id), None)
-        if p is not None and skyline is not None and len(skyline) >= 2:
-            p = hide_behind_counter(p, skyline)
-        rows.append(low_hand_tilt_deg(p, s) if p is not None else (np.nan, np.nan, False))
-    a = np.array(rows, float).reshape(len(frames), 3)
+    a = np.array([low_hand_tilt_deg(p, s) if p is not None else (np.nan, np.nan, False) for p in any_poses],
+                 float).reshape(len(any_poses), 3)
     width = low_wave_deg(t_s, a[:, :2], a[:, 2] == 1.0, s)
     intervals = posture_rule_intervals(rule, t_s, width, rb.grading_settings())
     return [TraineeEvent("wave_no", iv.start_s, iv.start_s, iv.end_s) for iv in intervals]
@@ -298,12 +298,16 @@ def _track_of_station(frames: list[FramePoses], station: str) -> int:
     return max(counts, key=counts.get) if counts else -1
 
 
-def _line_cues(frames: list[FramePoses], trainee: Trainee, line: ImageLine, rb: Rulebook
+def _line_margin_px(frames: list[FramePoses], rb: Rulebook) -> float:
+    """How far (pixels) feet must be past a marked line to count as on its other side."""
+    return rb.trainee_settings().cue_line_margin * (frames[-1].image_height if frames else 1)
+
+
+def _line_cues(frames: list[FramePoses], trainee: Trainee, line: ImageLine, rb: Rulebook, margin: float
                ) -> tuple[dict[str, float | None], dict[str, str], dict[str, str]]:
-    """The 2 m cue from a line marked on the floor (:func:`~..training.stream.line_cues`): the cues, the reason for
-    each one not found, and their Chinese."""
+    """The 2 m cue from a line marked on the floor (:func:`~..training.stream.line_cues`; ``margin``:
+    :func:`_line_margin_px`): the cues, the reason for each one not found, and their Chinese."""
     s = rb.trainee_settings()
-    margin = s.cue_line_margin * (frames[-1].image_height if frames else 1)
     zh = {NO_CROSSING[0]: NO_CROSSING[1], NO_LEAVING[0]: NO_LEAVING[1], NO_SIDE[0]: NO_SIDE[1]}
     side = trainee_side(frames, trainee.track_id, line, margin)
     if side == 0:
@@ -324,9 +328,9 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
     problems = {"customer_near": NO_CUE, "customer_leave": NO_CUE}
     zh = {NO_CUE: NO_CUE_ZH, NOBODY[0]: NOBODY[1]}
     choice = rb.trainee_settings()
-    crossers = frozenset()
+    crossers, margin = frozenset(), 0.0
     if cue_line is not None:     # a customer walks across the marked line; the clerk stays behind it
-        margin = choice.cue_line_margin * (frames[-1].image_height if frames else 1)
+        margin = _line_margin_px(frames, rb)
         crossers = frozenset(line_crossers(frames, cue_line, margin))
     trainee = choose_trainee(frames, trainee_hint, choice.auto_min_share, choice.place_min_share, crossers,
                              CROSSED)
@@ -336,7 +340,7 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
                                            ("stand_up", "sit_down", "bow", "hold_posture")}), None
     cues: dict[str, float | None] = {}
     if cue_line is not None:
-        cues, problems, more_zh = _line_cues(frames, trainee, cue_line, rb)
+        cues, problems, more_zh = _line_cues(frames, trainee, cue_line, rb, margin)
         zh.update(more_zh)
     settings = rb.uncalibrated_settings()
     s = measure_uncalibrated(frames, trainee.track_id, rb.stance_settings(), settings)
