@@ -41,7 +41,7 @@ from etiquette_cv.sim.scenario import load_scenario  # noqa: E402
 from etiquette_cv.sim.truth import truth_events  # noqa: E402
 
 SCENARIOS = REPO / "tests" / "data" / "scenarios"
-VIOLATION_RULES = {"stoop": "CC-1.6-stoop", "lean_on_counter": "CC-1.6-lean", "sway": "DB-6.2-sway",
+VIOLATION_RULES = {"stoop": "CC-1.6-stoop", "lean_on_counter": "CC-1.6-lean-on-counter", "sway": "DB-6.2-sway",
                    "hands_in_pockets": "DB-6.2-pockets", "lean_back": "DB-6.2-lean-back",
                    "lie_on_desk": "CC-1.7-lie-on-desk", "crossed_legs": "CC-1.7-crossed-legs",
                    "bent_leg": "CC-1.6-bent-leg", "tiptoe": "CC-1.6-tiptoe"}

@@ -7,6 +7,9 @@ against the allowed look-alike that must not be flagged — tuning and held-out 
   says how many farewell waves it found, and whether a 摆手 was taken for one);
 * hands in the pockets (rule ``DB-6.2-pockets``, DB 表4 站姿; review mode only: a posture violation) against hands
   folded in front (表4's standing posture);
+* leaning on the counter (``CC-1.6-lean-on-counter``, CC 通用规范㈠6 斜靠) against a held apology bow, leaning back
+  in the chair (``DB-6.2-lean-back``) and lying on the desk (``CC-1.7-lie-on-desk``): review mode only, posture
+  violations;
 * knocking on the counter has clips but no rule: a "NOT GRADED" line prints why (the hand's lift-and-drop while
   knocking against the same hand resting still).
 
@@ -50,10 +53,14 @@ from etiquette_cv.training.trainee import choose_trainee  # noqa: E402
 
 SET = REPO / "benchmarks" / "avoid_set"
 KINDS = {"touch_hair": ("DB-6.2-avoid-hair", "phone_ear"), "head_shake": ("DB-6.2-avoid-headshake", "look"),
-         "wave_no": ("DB-6.2-avoid-wavehand", "wave"), "hands_in_pockets": ("DB-6.2-pockets", "front_folded")}
-"""Per gesture to avoid: its rule, and its allowed look-alike in the clips (a phone held to the ear; a slow look to
-each side, from the manifest's ``looks``; a farewell wave; hands folded in front, from the manifest's ``folded``)."""
-REVIEW_ONLY = ("hands_in_pockets",)
+         "wave_no": ("DB-6.2-avoid-wavehand", "wave"), "hands_in_pockets": ("DB-6.2-pockets", "front_folded"),
+         "lean_on_counter": ("CC-1.6-lean-on-counter", "bow"), "lean_back": ("DB-6.2-lean-back", "seated upright"),
+         "lie_on_desk": ("CC-1.7-lie-on-desk", "seated upright")}
+"""Per gesture to avoid (or posture violation): its rule, and its allowed look-alike in the clips (a phone held to
+the ear; a slow look to each side, from the manifest's ``looks``; a farewell wave; hands folded in front, from the
+manifest's ``folded``; a held apology bow, from the manifest's ``bows``; for the seated postures, the clip's other
+seated stretches, counted as false findings only)."""
+REVIEW_ONLY = ("hands_in_pockets", "lean_on_counter", "lean_back", "lie_on_desk")
 """Graded by the review only: a posture violation, not on trainer mode's list of gestures to avoid."""
 MATCH_IOU = 0.3
 
@@ -105,7 +112,8 @@ def score_clip(clip: dict, found: dict[str, list[tuple[float, float]]], mode: st
     looks = {"phone_ear": [(s, e) for kind, s, e in clip["gestures"] if kind == "phone_ear"],
              "look": [tuple(x) for x in clip.get("looks", [])],
              "front_folded": [tuple(x) for x in clip.get("folded", [])],
-             "wave": [(s, e) for kind, s, e in clip["gestures"] if kind == "wave"]}
+             "wave": [(s, e) for kind, s, e in clip["gestures"] if kind == "wave"],
+             "bow": [tuple(x) for x in clip.get("bows", [])], "seated upright": []}
     for kind, (_, alike) in KINDS.items():
         if kind not in found:
             continue

@@ -29,7 +29,7 @@ from etiquette_cv.pipeline.review_run import review  # noqa: E402
 from etiquette_cv.rules.rulebook import load_rulebook  # noqa: E402
 from etiquette_cv.io.video import VideoSource  # noqa: E402
 
-VIOLATION_RULES = {"stoop": "CC-1.6-stoop", "lean_on_counter": "CC-1.6-lean", "sway": "DB-6.2-sway",
+VIOLATION_RULES = {"stoop": "CC-1.6-stoop", "lean_on_counter": "CC-1.6-lean-on-counter", "sway": "DB-6.2-sway",
                    "hands_in_pockets": "DB-6.2-pockets", "lean_back": "DB-6.2-lean-back",
                    "lie_on_desk": "CC-1.7-lie-on-desk", "crossed_legs": "CC-1.7-crossed-legs"}
 

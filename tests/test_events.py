@@ -291,6 +291,18 @@ def test_one_frames_low_wrist_at_the_peak_does_not_make_a_bow_a_reach():
     assert [b.kind for b in detect_bends(t, flex, standing, asym)] == ["reach"]
 
 
+def test_a_bend_with_a_hand_resting_on_the_counter_is_a_lean_not_a_bow():
+    t = np.arange(0.0, 14.0, DT)
+    flex = _bend_profile(t, 1.0, 0.8, 3.0, 0.8, 30.0) + _bend_profile(t, 8.0, 0.8, 2.5, 0.8, 50.0)
+    standing = np.ones(len(t), bool)
+    on = np.zeros(len(t))
+    on[(t >= 1.5) & (t <= 5.0)] = 1.0      # the hand on the top through the first bend's deepest part
+    on[(t >= 8.7) & (t <= 9.0)] = 1.0      # a moment of the second one's: still a bow
+    on[t > 12.0] = np.nan                  # not known (no counter-top polygon, no hand seen) changes nothing
+    assert [b.kind for b in detect_bends(t, flex, standing, hands_on_counter=on)] == ["lean", "bow"]
+    assert [b.kind for b in detect_bends(t, flex, standing)] == ["bow", "bow"]
+
+
 def test_bends_only_while_standing():
     t = np.arange(0.0, 10.0, DT)
     flex = _bend_profile(t, 2.0, 0.8, 1.0, 0.8, 30.0)

@@ -111,7 +111,8 @@ class BowSettings:
 
 @dataclass(frozen=True)
 class Bend:
-    """A forward bend of the trunk while standing: a bow, a reach (one hand far below the other) or a long bend."""
+    """A forward bend of the trunk while standing: a bow, a reach (one hand far below the other), a lean on the
+    counter or a long bend."""
 
     start_s: float
     end_s: float
@@ -120,7 +121,8 @@ class Bend:
     hold_s: float
     """Time spent within 20 % of the peak angle."""
     kind: str
-    """``bow`` | ``reach`` | ``long`` (held longer than a bow: a stoop)."""
+    """``bow`` | ``reach`` | ``lean`` (a hand resting on the counter) | ``long`` (held longer than a bow: a
+    stoop)."""
     peak_hidden: bool
     """The trunk was out of sight during the bend: the true peak may be deeper than ``peak_deg``."""
     peak_uncertainty_deg: float = float("nan")
@@ -136,10 +138,12 @@ class Bend:
 
 def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
                  wrist_asymmetry_m: np.ndarray | None = None, settings: BowSettings = BowSettings(),
-                 uncertainty_deg: np.ndarray | None = None, hands_ahead_m: np.ndarray | None = None
-                 ) -> list[Bend]:
+                 uncertainty_deg: np.ndarray | None = None, hands_ahead_m: np.ndarray | None = None,
+                 hands_on_counter: np.ndarray | None = None) -> list[Bend]:
     """Forward bends of a standing person from the trunk-flexion series (degrees), with hysteresis; each with the
-    ± of its peak from ``uncertainty_deg`` (per sample) when given."""
+    ± of its peak from ``uncertainty_deg`` (per sample) when given. A bend with a hand resting on the counter top
+    (``hands_on_counter``, 1/0/NaN per sample) through most of its deepest part is a lean on the counter, not a
+    bow."""
     out = []
     for iv in hysteresis_intervals(t_s, flexion_deg, settings.start_deg, settings.end_deg,
                                    settings.min_duration_s, max_gap_s=settings.max_hidden_s, allowed=standing):
@@ -166,6 +170,10 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
             ahead = hands_ahead_m[inside & (flexion_deg >= 0.8 * iv.peak_value)]
             if np.isfinite(ahead).any() and np.nanmedian(ahead) >= settings.reach_hands_ahead_m:
                 kind = "reach"
+        if kind == "bow" and hands_on_counter is not None:
+            resting = hands_on_counter[inside & (flexion_deg >= 0.8 * iv.peak_value)]
+            if np.isfinite(resting).any() and np.nanmedian(resting) >= 0.5:
+                kind = "lean"
         unc = float("nan")
         if uncertainty_deg is not None:
             k = int(np.argmin(np.abs(t_s - iv.peak_t_s)))

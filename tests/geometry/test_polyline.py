@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from etiquette_cv.geometry.polyline import densify_polyline, densify_segment, polygon_area
+from etiquette_cv.geometry.polyline import densify_polyline, densify_segment, distance_to_polygon, polygon_area
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -36,3 +37,11 @@ def test_polylines_and_scenarios_import_without_opencv_or_yaml():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(SRC)},
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_distance_to_polygon_is_zero_inside_else_to_the_nearest_edge_or_corner():
+    square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    assert distance_to_polygon([0.5, 0.5], square) == 0.0
+    assert distance_to_polygon([2.0, 0.5], square) == pytest.approx(1.0)
+    assert distance_to_polygon([0.5, -0.25], square) == pytest.approx(0.25)
+    assert distance_to_polygon([2.0, 2.0], square) == pytest.approx(np.sqrt(2.0))

@@ -3,7 +3,8 @@
 a violation) and holding a phone to the ear (CC 通用规范㈠10, allowed: the look-alike that must not be flagged),
 shaking the head (a violation) and looking to each side (allowed), waving a hand for "don't know" (摆手, a
 violation) and waving goodbye (allowed), hands in the pockets (a violation) and folded in front (allowed), knocking
-on the counter (not graded yet) and a hand resting on it, standing after greeting the customer or seated, from
+on the counter (not graded yet) and a hand resting on it, leaning on the counter and a held apology bow, leaning
+back in the chair and lying on the desk, standing after greeting the customer or seated, from
 role-play cameras.
 
     python tools/render/avoid_set.py scenarios            # write every NAME.scenario.yaml + manifest.json
@@ -74,6 +75,17 @@ CLIPS = [
     ("heldout", 449, "tap_seated", "front", "far"),
     ("heldout", 450, "tap_seated", "tripod_high", "near"),
     ("heldout", 451, "rest", "oblique", "far"),
+    # leaning on the counter (CC ㈠6 斜靠) then a held apology bow (its look-alike); seated: leaning back in the chair
+    # (DB 表4 仰靠椅背), then lying on the desk (CC ㈠7): graded by the review, so from a tall tripod that calibrates
+    ("tuning", 352, "lean_counter", "tripod_high", "near"),
+    ("tuning", 353, "lean_counter", "tripod_high", "near"),
+    ("tuning", 354, "lean_back_seated", "tripod_high", "near"),
+    ("tuning", 355, "lean_back_seated", "tripod_high", "near"),
+    ("heldout", 452, "lean_counter", "tripod_high", "far"),
+    ("heldout", 453, "lean_counter", "tripod_high", "far"),
+    ("heldout", 454, "lean_back_seated", "tripod_high", "near"),
+    ("heldout", 455, "lean_back_seated", "tripod_high", "far"),
+    ("heldout", 456, "lean_counter", "tripod_high", "near"),
 ]
 
 
@@ -87,8 +99,9 @@ def check_split(rows):
 def scenarios():
     rows = []
     for split, seed, var, fam, dist in CLIPS:
-        _, row = write_clip(SET, "avoid_set", split, seed, "avoid", var, fam, dist)
-        rows.append({"looks": [], "folded": [], **row})
+        d, row = write_clip(SET, "avoid_set", split, seed, "avoid", var, fam, dist)
+        bows = [[a["start_s"], a["end_s"]] for a in d["annotations"] if a["kind"] == "bow"]
+        rows.append({"looks": [], "folded": [], "bows": bows, **row})
     check_split(rows)
     man = write_manifest(SET, "avoid_set", "tools/render/avoid_set.py", rows,
                          "held-out clips use other seeds than tuning clips, and only held-out clips have the far "

@@ -49,7 +49,7 @@ from etiquette_cv.sim.scenario import BodySpec, Scenario  # noqa: E402
 SCENARIOS = ("reception", "farewell", "apology", "documents", "handshake", "avoid")
 VARIATIONS = ("ok", "late", "wrong_class", "missing", "wrong_form", "folded", "hair", "phone", "both", "hair_seated",
               "phone_seated", "shake", "shake_seated", "look", "waveno", "waveno_seated", "bye", "pockets", "tap",
-              "tap_seated", "rest", "rest_seated")
+              "tap_seated", "rest", "rest_seated", "lean_counter", "lean_back_seated")
 FAMILIES = ("front", "oblique", "tripod_high")
 CALIBRATED = ("tripod_high",)   # families whose clips the benchmark scores with their floor calibration
 DISTANCES = {"near": (2.5, 3.4), "far": (3.4, 4.0)}
@@ -62,7 +62,8 @@ ALLOWED = {"reception": ("ok", "late", "wrong_class", "missing"), "farewell": ("
            # a gesture to avoid (DB 表4: fiddling with the hair) and its look-alike that is allowed (a phone held to
            # the ear, CC 通用规范㈠10), standing after greeting the customer or seated (benchmarks/avoid_set/)
            "avoid": ("hair", "phone", "both", "hair_seated", "phone_seated", "shake", "shake_seated", "look", "waveno",
-                     "waveno_seated", "bye", "pockets", "folded", "tap", "tap_seated", "rest", "rest_seated")}
+                     "waveno_seated", "bye", "pockets", "folded", "tap", "tap_seated", "rest", "rest_seated",
+                     "lean_counter", "lean_back_seated")}
 
 
 class Clerk:
@@ -95,6 +96,47 @@ class Clerk:
         self.tr.set(end, trunk_flexion_deg=0)
         self.bows.append({"kind": "bow", "person": "clerk", "start_s": r3(t0), "end_s": r3(end), "bow_class": cls})
         return end
+
+    def lean_on_counter(self, t0, rng, near):
+        """Step up to the counter (``near``), lean on it with both hands, trunk bent 22-35° for 2.8-4 s (CC ㈠6 斜靠: a
+        violation), step back, and later make a held apology bow (45-55°, its look-alike: a bow, not a lean). Returns
+        the end."""
+        self.tr.set(t0, pos_m=self.standp, arms="sides", trunk_flexion_deg=0)
+        t = t0 + 0.8
+        self.tr.set(t, pos_m=near, arms="reach_down", trunk_flexion_deg=0)   # the hands go down onto the top
+        angle, hold = rng.uniform(22, 35), rng.uniform(2.8, 4.0)
+        self.tr.set(t + 0.8, trunk_flexion_deg=angle, neck_flexion_deg=10)
+        self.tr.set(t + 0.8 + hold, trunk_flexion_deg=angle, neck_flexion_deg=10)
+        self.violations.append({"kind": "violation", "type": "lean_on_counter", "person": "clerk",
+                                "start_s": r3(t + 0.8), "end_s": r3(t + 0.8 + hold)})
+        t += 1.6 + hold
+        self.tr.set(t, trunk_flexion_deg=0, neck_flexion_deg=0, arms="sides", pos_m=near)
+        self.tr.set(t + 0.8, pos_m=self.standp)
+        t += 0.8 + rng.uniform(1.5, 2.5)
+        return self.bow(t, rng.uniform(45, 55), rng.uniform(2.5, 3.0), "apology") + 1.0
+
+    def lean_back_then_lie(self, t0, rng):
+        """Seated: lean back in the chair 12-20° for 2.8-4 s (DB 表4 仰靠椅背), sit upright, then lie on the desk
+        (trunk 35-45° for 2.5-3.5 s, CC ㈠7 趴于桌面): both violations. Returns the end."""
+        t = t0 + rng.uniform(1.0, 2.0)
+        angle, hold = -rng.uniform(12, 20), rng.uniform(2.8, 4.0)
+        self.tr.set(t, trunk_flexion_deg=0, arms="desk")
+        self.tr.set(t + 0.8, trunk_flexion_deg=angle, arms="sides")
+        self.tr.set(t + 0.8 + hold, trunk_flexion_deg=angle, arms="sides")
+        self.violations.append({"kind": "violation", "type": "lean_back", "person": "clerk", "start_s": r3(t + 0.8),
+                                "end_s": r3(t + 0.8 + hold)})
+        t += 1.6 + hold
+        self.tr.set(t, trunk_flexion_deg=0, arms="desk")
+        t += rng.uniform(2.0, 3.0)
+        angle, hold = rng.uniform(35, 45), rng.uniform(2.5, 3.5)
+        self.tr.set(t, trunk_flexion_deg=0, neck_flexion_deg=10)
+        self.tr.set(t + 1.0, trunk_flexion_deg=angle, neck_flexion_deg=30)
+        self.tr.set(t + 1.0 + hold, trunk_flexion_deg=angle, neck_flexion_deg=30)
+        self.violations.append({"kind": "violation", "type": "lie_on_desk", "person": "clerk", "start_s": r3(t + 1.0),
+                                "end_s": r3(t + 1.0 + hold)})
+        t += 2.0 + hold
+        self.tr.set(t, trunk_flexion_deg=0, neck_flexion_deg=10)
+        return t + 1.5
 
     def head_turns(self, t0, rng, shake=True):
         """A head shake for "don't know" (to avoid, DB 表4: ±20-35° at 2-3 Hz for 1.5-2.5 s; annotated as a
@@ -241,6 +283,8 @@ def make(seed, scenario, variation, family, distance="near", name=None):
     depth = rng.uniform(0.5, 0.6)
     raised = scenario != "handshake" and rng.random() < 0.35
     top_h = rng.uniform(1.0, 1.06) if raised else 0.76
+    if variation == "lean_counter":   # the clerk leans on the counter top itself (drawn as before: scripts stay)
+        raised, top_h = False, 0.76
     x0, x1 = -rng.uniform(1.1, 1.4), rng.uniform(1.1, 1.4)
     sx = rng.uniform(-0.15, 0.15)
     seat_y = -(depth + rng.uniform(0.62, 0.72))
@@ -334,6 +378,10 @@ def make(seed, scenario, variation, family, distance="near", name=None):
             t = clerk.stand(max(t_near + rng.uniform(-1.0, 1.0), 0.5)) + rng.uniform(1.0, 2.0)
         if variation.startswith(("shake", "look")):
             t = clerk.head_turns(t, rng, shake=not variation.startswith("look"))
+        if variation == "lean_counter":
+            t = clerk.lean_on_counter(t, rng, [clerk.standp[0], -(depth + rng.uniform(0.2, 0.26))])
+        elif variation == "lean_back_seated":
+            t = clerk.lean_back_then_lie(t, rng)
         for kind in _avoid_kinds(variation):
             lo, hi, hz_lo, hz_hi = {"touch_hair": (2.5, 4.0, 1.0, 2.0), "wave_no": (1.2, 2.0, 2.5, 3.5),
                                     "tap_counter": (1.5, 2.5, 2.5, 4.0), "hand_rest": (3.0, 4.0, None, None),

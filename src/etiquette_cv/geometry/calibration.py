@@ -176,6 +176,12 @@ class Calibration:
         return [m.image_px for m in self.privacy_masks], (self.image_width, self.image_height)
 
     @property
+    def counter_top_px(self) -> np.ndarray | None:
+        """The counter top's image polygon (pixels; the ``counter_top`` zone), None when not given in pixels."""
+        zone = self.zones.get("counter_top")
+        return None if zone is None else zone.image_px
+
+    @property
     def reference_world_m(self) -> np.ndarray:
         """(N + M, 3) world positions of all reference points (floor points first, z = 0)."""
         floor = np.column_stack([self.floor_points_m, np.zeros(len(self.floor_points_m))])

@@ -122,6 +122,18 @@ def points_in_polygon(points_xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return (np.count_nonzero(crosses, axis=1) % 2 == 1) & np.all(np.isfinite(pts), axis=1)
 
 
+def distance_to_polygon(point_xy: np.ndarray, polygon: np.ndarray) -> float:
+    """Distance (same units) from a point (2,) to a closed polygon (K, 2): 0 inside, else to its nearest edge."""
+    p = np.asarray(point_xy, float).reshape(2)
+    poly = np.asarray(polygon, float).reshape(-1, 2)
+    if points_in_polygon(p[None], poly)[0]:
+        return 0.0
+    a, b = poly, np.roll(poly, -1, axis=0)
+    ab = b - a
+    u = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12), 0.0, 1.0)
+    return float(np.min(np.linalg.norm(a + u[:, None] * ab - p, axis=1)))
+
+
 def polygon_area(polygon: np.ndarray) -> float:
     """Signed area of a polygon (N, 2) by the shoelace formula (positive counter-clockwise), in its unit squared."""
     x, y = polygon[:, 0], polygon[:, 1]

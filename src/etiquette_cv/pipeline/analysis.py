@@ -275,9 +275,9 @@ def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb:
                                             grading.standing_reach_m)
         facing = side_normal(station.floor_m, cal.counter.edge_m, cal.counter.customer_side)
         series = measure_clerk(frames, camera, station.floor_m, facing, posture, cal.counter.edge_m,
-                               cal.counter.height_m, station=station.name)
+                               cal.counter.height_m, station=station.name, counter_top_px=cal.counter_top_px)
         bends = detect_bends(series.t_s, series.flexion_deg, series.stance == "stand", series.wrist_asymmetry_m, bow,
-                             series.flexion_uncertainty_deg, series.hands_ahead_m)
+                             series.flexion_uncertainty_deg, series.hands_ahead_m, series.hands_on_counter)
         clerks.append(ClerkObservations(station.name, clerk_name(station.name, len(cal.clerk_stations)), series,
                                         series.stance_changes, bends, out_of_view=away,
                                         may_stand_out_of_view=may_leave, seated_out_of_view=seated_away))

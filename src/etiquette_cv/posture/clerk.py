@@ -18,7 +18,7 @@ from ..timeseries import label_runs
 from .filters import above_own_median, lowpass, rolling_std
 from .gestures import GestureSettings, low_hand_tilt_deg, low_wave_deg
 from .head import head_shake_deg, head_yaw_deg, steady_head_turns
-from .limbs import hand_at_head, hand_head_motion, hands_ahead_m, limb_features
+from .limbs import hand_at_head, hand_head_motion, hands_ahead_m, hands_on_counter, limb_features
 from .stance import StanceChange, StanceSettings, stance_states
 from .trunk_fit import BodyDims, FitSettings, PersonPlace, TrunkFit, TrunkFitter
 from .upright import (UprightReference, UprightSettings, quiet_frames, settled_frames,
@@ -55,6 +55,10 @@ class PostureSettings:
     """Frames whose first-pass flexion is within this of upright place the hip anchor of their stretch (and the
     lateral lean held while the trunk is bent further than this beyond them, see ``_stance_pass``)."""
     anchor_min_frames: int = 5
+    seated_anchor_sigma_m: float = 0.04
+    """How far a seated person's hip centre may stray from the station's floor point (1 sigma, metres): the
+    calibration puts that point under the seat. A chair rolled far from it biases the seated angles (the seated
+    upright reference takes out what stays constant)."""
     lateral_hold_max_chi2: float = 3.84
     """A bent trunk's sideways lean is held at the upright one (see ``_stance_pass``) unless freeing it lowers the
     fit's cost by more than this: a chi-square of one degree of freedom at 95 %."""
@@ -62,6 +66,18 @@ class PostureSettings:
     lateral_max_flexion_deg: float = 10.0
     pocket_distance_m: float = 0.20
     """A wrist within this of its own hip (3D) is at the pocket …"""
+    counter_hand_margin_m: float = 0.10
+    """A hand whose ray lands on the counter top, or this near (metres) its edges, rests on it
+    (``limbs.hands_on_counter``) …"""
+    counter_hand_min_ahead_m: float = 0.08
+    """… when its wrist is reached out this far (metres) ahead of its shoulder: a deep bow's hands hang under the
+    shoulders."""
+    counter_hand_max_above_m: float = 0.12
+    """… and not held more than this (metres) above the top: the shoulders' height on the station's vertical line
+    plus the hand's drop below them …"""
+    counter_hand_above_m: float = 0.02
+    """The height (metres) of MediaPipe's pinky and index landmarks over the counter top when the hand lies on it:
+    where their ray is followed to (``limbs.hands_on_counter``)."""
     pocket_hand_max_visibility: float = 0.77
     """… and the hands in them: both hands' pinky, index and thumb seen less than this on average (MediaPipe invents a
     hand in a pocket, with a lower visibility; ``limbs.limb_features``)."""
@@ -169,6 +185,12 @@ class ClerkSeries:
     sway_deg: np.ndarray = None
     """Standard deviation of the lateral lean over a sliding 2 s window (swaying left-right)."""
     abs_lateral_deg: np.ndarray = None
+    hands_on_counter: np.ndarray = None
+    """1.0 / 0.0 / NaN: a hand rests on the counter top (``limbs.hands_on_counter``; NaN without the calibration's
+    ``counter_top`` polygon or a wrist seen)."""
+    counter_lean_deg: np.ndarray = None
+    """The trunk's flexion (degrees) while a hand rests on the counter top, 0 while none does (leaning on the
+    counter, 斜靠), NaN where either is unknown."""
     baseline_deg: float = 0.0
     seated_baseline_deg: float = 0.0
     dims: BodyDims = field(default_factory=BodyDims)
@@ -336,9 +358,14 @@ def _upright_shoulder_height(m: _Frames, flex_stand: np.ndarray, trunk_length_m:
 
 def _stance_pass(fitter: TrunkFitter, m: _Frames, stance: np.ndarray, stand_fits: dict[int, TrunkFit],
                  settings: PostureSettings) -> tuple[np.ndarray, ...]:
-    """Every frame fitted again, the hips anchored where they were while the person was upright in the same
-    stretch of sitting or standing. Returns flexion and lateral (degrees) and their assessable flags, hips seen and
-    the flexion's sensitivity (pixels per degree).
+    """Every frame fitted again, the hips anchored: standing, where they were while the person was upright in the
+    same stretch; seated, on the chair (the station's floor point at the seated hip height, within
+    ``seated_anchor_sigma_m``, the hip landmarks weighed ``fit.seated_hip_weight``): MediaPipe's seated hips,
+    hidden by the desk or not, follow the shoulders, and left free the fit explained a lean back by moving them
+    (the deportment sample read its −15° lean back as upright, tuning t354 its −12.7° one as −4.5°). Hiding the
+    hips behind the desk's top instead left a seated trunk without them, and seen from the front a bend and a lean
+    back then fit alike (synthetic: a seated clip read upright as −14°). Returns flexion and lateral (degrees) and
+    their assessable flags, hips seen and the flexion's sensitivity (pixels per degree).
 
     Standing and bent further than ``anchor_upright_deg`` beyond the stretch's upright frames, the flexion is fitted
     again with the lateral lean held at theirs, and that fit is kept unless the free lean fits the image
@@ -356,19 +383,22 @@ def _stance_pass(fitter: TrunkFitter, m: _Frames, stance: np.ndarray, stand_fits
     for a, b in label_runs(stance):
         st = stance[a] or "stand"
         idx = [i for i in range(a, b) if m.visible[i] and m.fitted[i]]
-        anchor = upright = None
-        if st == "stand":  # seated hips are mostly hidden or invented: they anchor nothing
+        anchor = upright = anchor_sigma = None
+        if st == "stand":
             calm = [stand_fits[i] for i in idx if i in stand_fits
                     and abs(stand_fits[i].flexion_deg) < settings.anchor_upright_deg]
             if len(calm) >= settings.anchor_min_frames:
                 anchor = np.median(np.array([f.hip_xyz_m for f in calm]), axis=0)
                 upright = (float(np.median([f.flexion_deg for f in calm])),
                            float(np.median([f.lateral_deg for f in calm])))
+        else:   # seated hips are hidden by the desk or invented: the chair holds them (the station's floor point)
+            anchor = np.array([*fitter.place.station_xy_m, fitter.dims.seated_hip_height_m], dtype=float)
+            anchor_sigma = settings.seated_anchor_sigma_m
         for i in idx:
             if st == "stand" and anchor is None:
                 fit = stand_fits.get(i)
             else:
-                fit = fitter.fit(m.poses[i], st, init=prev, hip_anchor_m=anchor)
+                fit = fitter.fit(m.poses[i], st, init=prev, hip_anchor_m=anchor, anchor_sigma_m=anchor_sigma)
             if fit is None:
                 continue
             prev = bent = fit
@@ -379,6 +409,22 @@ def _stance_pass(fitter: TrunkFitter, m: _Frames, stance: np.ndarray, stand_fits
             f_ok[i], l_ok[i], hips_seen[i] = bent.flexion_assessable, fit.lateral_assessable, fit.hips_seen
             sens[i] = bent.flexion_sensitivity_px_per_deg
     return flex, lat, f_ok, l_ok, hips_seen, sens
+
+
+def _hands_on_counter(m: _Frames, camera: CameraModel, place: PersonPlace, top_px: np.ndarray | None,
+                      counter_height_m: float, settings: PostureSettings) -> np.ndarray:
+    """Per frame 1.0 / 0.0 / NaN: a hand rests on the counter top (``limbs.hands_on_counter``), in the frames posed
+    by MediaPipe; all NaN without the counter top's polygon."""
+    out = np.full(len(m.poses), np.nan)
+    top_m = None if top_px is None else camera.pixel_to_plane_z(np.asarray(top_px, float), counter_height_m)
+    if top_m is None or not np.all(np.isfinite(top_m)):
+        return out
+    for i in np.flatnonzero(m.fitted & m.visible):
+        out[i] = hands_on_counter(m.poses[i], camera, place, m.shoulder_m[i], counter_height_m, top_m,
+                                  settings.visibility, settings.counter_hand_margin_m,
+                                  settings.counter_hand_min_ahead_m, settings.counter_hand_above_m,
+                                  settings.counter_hand_max_above_m)
+    return out
 
 
 def _baselines(t: np.ndarray, flex: np.ndarray, stance: np.ndarray, visible: np.ndarray,
@@ -400,12 +446,14 @@ def _baselines(t: np.ndarray, flex: np.ndarray, stance: np.ndarray, visible: np.
 
 def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, facing_xy: np.ndarray,
                   settings: PostureSettings = PostureSettings(), counter_edge_m: np.ndarray | None = None,
-                  counter_height_m: float = 0.0, station: str | None = None) -> ClerkSeries:
+                  counter_height_m: float = 0.0, station: str | None = None,
+                  counter_top_px: np.ndarray | None = None) -> ClerkSeries:
     """The posture series of the clerk of ``station`` (None: any clerk) from the analysed frames (``FramePoses``)
     through a solved camera (station and facing in floor metres). Frames where only the person detector saw the
     clerk give shoulder and head heights (sit/stand) but no trunk fit or limb features (its 17 keypoints carry no
     world landmarks). With the counter's front edge and height (metres), landmarks hidden behind the counter are
-    not used. The sit/stand machine runs here; the trunk is fitted with the hip-height prior of its stance."""
+    not used; with the counter top's image polygon (``counter_top_px``) a hand resting on the top is found. The
+    sit/stand machine runs here; the trunk is fitted with the hip-height prior of its stance."""
     t = np.array([f.timestamp_s for f in frames], dtype=float)
     place = PersonPlace(np.asarray(station_xy_m, float), np.asarray(facing_xy, float))
     fitter = TrunkFitter(camera, place, settings=settings.fit)
@@ -435,6 +483,7 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     turns = steady_head_turns(t, m.limbs[:, 7], m.limbs[:, 5:7], _move_spans(changes, settings.unseen_move_half_s),
                               bent=flex_c >= settings.head_shake_max_flexion_deg)
     standing = stance == "stand"
+    on_counter = _hands_on_counter(m, camera, place, counter_top_px, counter_height_m, settings)
     return ClerkSeries(
         t_s=t, frame_index=np.array([f.frame_index for f in frames], dtype=int), visible=m.visible,
         shoulder_height_m=m.shoulder_m, upright_shoulder_height_m=upright, head_minus_shoulder_m=m.head_m,
@@ -450,6 +499,7 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
         legs_crossed=crossed, heel_raise_m=heel,
         heel_raise_rel_m=above_own_median(heel, standing),
         abs_lateral_deg=np.where(near_upright, np.abs(lat_c), np.nan),
+        hands_on_counter=on_counter, counter_lean_deg=np.where(on_counter == 1.0, flex_c, on_counter * 0.0),
         # swaying is measured over stretches of steady upright standing only: sitting down, standing up and bowing
         # move the trunk sideways too
         sway_deg=rolling_std(t, np.where(standing & near_upright, lat, np.nan), settings.sway_window_s),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import Landmark, PersonPose
+from ..geometry.camera import CameraModel
+from ..geometry.polyline import distance_to_polygon
 from .trunk_fit import PersonPlace
 
 ELBOW_LEVER = 2.0
@@ -84,6 +86,43 @@ def limb_features(pose: PersonPose, R: np.ndarray, place: PersonPlace, min_visib
         heel = float(np.mean([W[L.LEFT_HEEL, 2] - W[L.LEFT_FOOT_INDEX, 2],
                               W[L.RIGHT_HEEL, 2] - W[L.RIGHT_FOOT_INDEX, 2]]))
     return pockets, knee, asym, crossed, heel
+
+
+def hands_on_counter(pose: PersonPose, camera: CameraModel, place: PersonPlace, shoulder_height_m: float,
+                     counter_height_m: float, top_m: np.ndarray, min_visibility: float = 0.5,
+                     margin_m: float = 0.10, min_ahead_m: float = 0.08, hand_above_m: float = 0.02,
+                     max_above_m: float = 0.12) -> float:
+    """1.0 when a hand rests on the counter top, 0.0 when the hands seen do not, NaN when no hand is seen. A hand
+    (the midpoint of its pinky and index landmarks, where it lies on the top) rests on the top when its pixel's
+    ray, at the height of a hand lying on the top (``hand_above_m`` over it), lands on the top (``top_m``: the
+    top's polygon on its plane, floor metres) or within ``margin_m`` of it (a hand at its edge). A hand higher than
+    that lands farther back along its ray: hands hanging at the sides or folded in front in a bow, a step behind
+    the desk, land behind it. The hand leant on is reached out: its wrist at least ``min_ahead_m`` ahead of its
+    shoulder along the way the person faces (MediaPipe's gravity-aligned world landmarks; a deep bow's hands,
+    hanging behind the desk and below its top, land on it too, but hang under the shoulders). And the hand is not
+    held above the top: at most ``max_above_m`` higher than a hand lying on it, its height read as the shoulders'
+    (metres above the floor) plus its drop below them in MediaPipe's world landmarks (hands folded in front, seen
+    from the side with the counter behind them, land on the top too). Only the upper bound: the shoulders' height
+    is read on the station's vertical line, and a clerk bent toward the camera in front of it reads low."""
+    L = Landmark
+    seen = np.minimum(pose.visibility, pose.presence) >= min_visibility
+    if not (np.isfinite(shoulder_height_m) and seen[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER]].all()):
+        return float("nan")
+    W = np.asarray(pose.world_xyz_m, dtype=float) @ np.asarray(camera.R, float)
+    fwd, _ = place.axes()
+    shoulders = (W[L.LEFT_SHOULDER] + W[L.RIGHT_SHOULDER]) / 2
+    found = []
+    for w, sh, pinky, index in ((L.LEFT_WRIST, L.LEFT_SHOULDER, L.LEFT_PINKY, L.LEFT_INDEX),
+                                (L.RIGHT_WRIST, L.RIGHT_SHOULDER, L.RIGHT_PINKY, L.RIGHT_INDEX)):
+        if not seen[[w, sh, pinky, index]].all():
+            continue
+        hand_px = (pose.image_xy_px[pinky] + pose.image_xy_px[index]) / 2
+        xy = camera.pixel_to_plane_z(hand_px, counter_height_m + hand_above_m)
+        on_top = bool(np.all(np.isfinite(xy)) and distance_to_polygon(xy, top_m) <= margin_m)
+        height = shoulder_height_m + float((W[pinky, 2] + W[index, 2]) / 2 - shoulders[2])
+        level = height - counter_height_m - hand_above_m <= max_above_m
+        found.append(on_top and level and float((W[w] - W[sh]) @ fwd) >= min_ahead_m)
+    return float(any(found)) if found else float("nan")
 
 
 def hand_at_head(pose: PersonPose, min_visibility: float = 0.5, reach_m: float = 0.6, below_ear: float = 0.9,

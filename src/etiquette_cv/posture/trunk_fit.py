@@ -69,6 +69,10 @@ class FitSettings:
     11.0°; 12.1°/14.0° with the bent trunk's lean held, see ``posture.clerk._stance_pass``; 13.2°/14.7° at 0.3).
     Their error ratio (about 3x) would give 0.05; at 0.1 MediaPipe's ears, which drop 2-5 cm further than the true
     ears in a bow, are no longer balanced and reception's 30° bow read 37.8-38° (no class), so 0.3."""
+    seated_hip_weight: float = 0.1
+    """Seated with the hips anchored (on the chair), the hip landmarks' weight: MediaPipe's seated hips follow the
+    shoulders when the trunk leans back (tuning t354: 12 px with a 12.7° lean, the true hips still), so they must
+    not be able to cancel it."""
     head_weight: float = 1.0
     """Weight of the ears' midpoint relative to a shoulder or hip landmark."""
     deep_bend_head_weight: float = 0.0
@@ -229,25 +233,29 @@ class TrunkFitter:
 
     def fit(self, pose: PersonPose, stance: str = "stand", init: TrunkFit | None = None,
             dims: BodyDims | None = None, hip_anchor_m: np.ndarray | None = None,
-            quick: bool = False, lateral_deg: float | None = None) -> TrunkFit | None:
+            quick: bool = False, lateral_deg: float | None = None,
+            anchor_sigma_m: float | None = None) -> TrunkFit | None:
         """Fit the trunk to ``pose``; None when the shoulders are not visible. ``stance`` ('stand'/'sit') picks the
         hip-height prior; ``init`` (usually the previous frame's fit) is one of the starting points.
 
         ``hip_anchor_m`` (world metres) holds the hip centre where it was while the person was upright in the same
         stance: a bow pivots at the hips, which stay put, but MediaPipe's hip landmarks drift down and forward with
         the upper body and would cancel part of the bend. ``quick`` starts only from ``init`` (a first pass).
+        ``anchor_sigma_m`` widens or narrows the anchor (default ``hip_anchor_sigma_m``).
         ``lateral_deg`` holds the lateral lean at that angle (only the flexion and the hip centre are fitted).
         A fit bent past ``deep_bend_from_deg`` is made again with the ears weighed less (``deep_bend_head_weight``)."""
         s = self.settings
-        fit = self._fit(pose, stance, init, dims, hip_anchor_m, quick, lateral_deg, s.head_weight)
+        anchor = None if hip_anchor_m is None else (np.asarray(hip_anchor_m, float),
+                                                     s.hip_anchor_sigma_m if anchor_sigma_m is None else anchor_sigma_m)
+        fit = self._fit(pose, stance, init, dims, anchor, quick, lateral_deg, s.head_weight)
         if fit is None or fit.flexion_deg <= s.deep_bend_from_deg or s.deep_bend_head_weight >= s.head_weight:
             return fit
         head = float(np.interp(fit.flexion_deg, [s.deep_bend_from_deg, s.deep_bend_full_deg],
                                [s.head_weight, s.deep_bend_head_weight]))
-        return self._fit(pose, stance, init, dims, hip_anchor_m, quick, lateral_deg, head) or fit
+        return self._fit(pose, stance, init, dims, anchor, quick, lateral_deg, head) or fit
 
     def _fit(self, pose: PersonPose, stance: str, init: TrunkFit | None, dims: BodyDims | None,
-             hip_anchor_m: np.ndarray | None, quick: bool, lateral_deg: float | None,
+             anchor: tuple[np.ndarray, float] | None, quick: bool, lateral_deg: float | None,
              head_weight: float) -> TrunkFit | None:
         s = self.settings
         dims = dims or self.dims
@@ -260,11 +268,11 @@ class TrunkFitter:
         prior_centre = np.array([station[0], station[1], hip_z, 0.0])
         prior_scale = np.array([s.station_sigma_m, s.station_sigma_m, s.hip_height_sigma_m,
                                 np.radians(s.flexion_prior_sigma_deg)])
-        if hip_anchor_m is not None:
-            prior_centre[:3] = hip_anchor_m
-            prior_scale[:3] = s.hip_anchor_sigma_m
+        if anchor is not None:
+            prior_centre[:3], prior_scale[:3] = anchor
             w = w.copy()
-            w[2:4] *= s.anchored_hip_weight if self.legs_seen(pose) else s.hidden_legs_hip_weight
+            w[2:4] *= (s.seated_hip_weight if stance == "sit" else
+                       s.anchored_hip_weight if self.legs_seen(pose) else s.hidden_legs_hip_weight)
         # the image weights after the anchor's: an anchored fit trusts the hip landmarks less (they drift with a
         # bend, and MediaPipe's hips jump by 10+ px between frames where the shoulders and ears stay put)
         wr = np.repeat(w, 2)

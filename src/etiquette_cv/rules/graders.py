@@ -311,11 +311,16 @@ def _posture_series(c: ClerkSeries, name: str) -> tuple[np.ndarray, np.ndarray]:
     """The named series and the mask of samples where it may be read."""
     values = np.asarray(getattr(c, name), dtype=float)
     ok = c.visible.copy()
-    if name == "flexion_deg":
+    if name in ("flexion_deg", "counter_lean_deg"):
         ok &= c.flexion_assessable
     if name in ("abs_lateral_deg", "sway_deg"):
         ok &= c.lateral_assessable
     return values, ok
+
+
+_UNSEEN = {"counter_lean_deg": "it needs the calibration's counter_top zone (the counter top's image polygon) and "
+                               "the clerk's wrists seen"}
+"""Why a posture series could not be read, where the generic reason would mislead."""
 
 
 def _posture_thresholds(rule: Rule) -> tuple[float, float]:
@@ -344,7 +349,7 @@ def grade_posture(rule: Rule, ctx: ClerkContext) -> list[Finding]:
     in_stance = (c.stance == stance) if stance != "any" else c.visible
     if not np.any(gate & np.isfinite(values)):
         why = ("the clerk was never seen " + ("standing" if stance == "stand" else "seated")) if not in_stance.any() \
-            else "the body parts it needs are not visible from this camera"
+            else _UNSEEN.get(name, "the body parts it needs are not visible from this camera")
         key = rule.id if clerk.person == "clerk" else f"{rule.id} ({clerk.person})"
         coverage.not_assessable_rules[key] = why
         return []

@@ -62,7 +62,7 @@ BUSINESSES = ("life_insurance", "motor_underwriting", "motor_claim")
 """The businesses of DB21/T 2641-2016 表2 with a handling limit; a ``handling_time`` rule names the counter's."""
 POSTURE_SERIES = ("flexion_deg", "abs_lateral_deg", "sway_deg", "hands_in_pockets", "legs_crossed",
                   "knee_bend_deg", "heel_raise_rel_m", "hand_head_motion", "head_shake_deg",
-                  "hand_wave_deg")
+                  "hand_wave_deg", "counter_lean_deg")
 BINARY_SERIES = ("hands_in_pockets", "legs_crossed")
 """0/1 series: their enter and exit thresholds may be equal."""
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .camera import VirtualCamera
+from .landmarks import FRONT_PANEL_DEPTH_M
 from .scenario import Scenario
 
 
@@ -30,6 +32,13 @@ def calibration_dict(scenario: Scenario, camera: VirtualCamera | None = None, cl
     sx, sy = float(station[0]), float(station[1])
     seen = np.array([m["floor_m"] for m in marks if m["floor_m"][1] > 0.0] or [[-1.0, 1.0], [1.0, 3.0]])
     cx0, cx1, cy1 = float(seen[:, 0].min()), float(seen[:, 0].max()), float(max(seen[:, 1].max(), 1.0))
+    zones = {
+        "clerk": {"floor_m": [[sx - 0.8, sy - 0.7], [sx + 0.8, sy - 0.7], [sx + 0.8, -0.05], [sx - 0.8, -0.05]]},
+        "customer_approach": {"floor_m": [[cx0, 0.05], [cx1, 0.05], [cx1, cy1], [cx0, cy1]]},
+    }
+    top = counter_top_px(cam, counter) if counter is not None else None
+    if top is not None:
+        zones["counter_top"] = {"image_px": top}
     return {
         "version": 1,
         "name": scenario.name,
@@ -40,8 +49,21 @@ def calibration_dict(scenario: Scenario, camera: VirtualCamera | None = None, cl
         "counter": {"edge_m": [[x0, 0.0], [x1, 0.0]], "height_m": float(counter.height_m if counter else 1.1),
                     "customer_side": [0.0, 1.0]},
         "clerk_stations": [{"name": "clerk", "floor_m": [sx, sy]}],
-        "zones": {
-            "clerk": {"floor_m": [[sx - 0.8, sy - 0.7], [sx + 0.8, sy - 0.7], [sx + 0.8, -0.05], [sx - 0.8, -0.05]]},
-            "customer_approach": {"floor_m": [[cx0, 0.05], [cx1, 0.05], [cx1, cy1], [cx0, cy1]]},
-        },
+        "zones": zones,
     }
+
+
+def counter_top_px(cam: VirtualCamera, counter) -> list[list[float]] | None:
+    """The counter top's image polygon (pixels, clipped to the image) as a user draws the ``counter_top`` zone: the
+    desk's top when the counter is one level (its whole depth), else the raised top's front strip; None when it is
+    not in view."""
+    back = -counter.depth_m if counter.desk_height_m >= counter.height_m - 0.02 else -FRONT_PANEL_DEPTH_M
+    corners = np.array([[counter.x0_m, 0.0], [counter.x1_m, 0.0], [counter.x1_m, back], [counter.x0_m, back]])
+    px = cam.project(np.column_stack([corners, np.full(4, counter.height_m)]))
+    if not np.all(np.isfinite(px)):
+        return None
+    frame = np.array([[0, 0], [cam.width - 1, 0], [cam.width - 1, cam.height - 1], [0, cam.height - 1]], np.float32)
+    area, clipped = cv2.intersectConvexConvex(px.astype(np.float32), frame)
+    if clipped is None or area < 1.0:
+        return None
+    return [[float(u), float(v)] for u, v in clipped.reshape(-1, 2)]
