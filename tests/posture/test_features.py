@@ -12,7 +12,7 @@ import pytest
 
 from etiquette_cv.geometry.polyline import side_normal
 from etiquette_cv.posture.clerk import at_image_edge, hide_behind_counter
-from etiquette_cv.posture.filters import lowpass, rolling_std
+from etiquette_cv.posture.filters import lowpass, rolling_median, rolling_std
 from etiquette_cv.posture.head import head_shake_deg, head_yaw_deg
 from etiquette_cv.posture.limbs import ELBOW_LEVER, hand_at_head, hand_head_motion, hands_ahead_m, limb_features
 from etiquette_cv.rules.rulebook import load_rulebook
@@ -199,6 +199,17 @@ def test_lowpass_leaves_a_short_stretch_alone_and_does_not_mutate_input():
     assert np.array_equal(v, before, equal_nan=True)
     assert np.array_equal(out[5:9], v[5:9])
     assert np.nanstd(out[18:27]) < 0.5 * np.nanstd(v[18:27])
+
+
+def test_rolling_median_outvotes_a_glitch_keeps_a_lasting_change_and_leaves_nan():
+    t = np.arange(0.0, 5.0, 0.1)
+    v = np.where(t >= 3.0, 0.0, 1.0)
+    v[10] = 0.0                 # one frame's glitch in a steady run
+    v[40] = np.nan
+    out = rolling_median(t, v, 0.5)
+    assert out[10] == 1.0
+    assert np.all(out[(t >= 0.5) & (t < 2.7)] == 1.0) and np.all(out[(t > 3.3) & (t < 3.95)] == 0.0)
+    assert np.isnan(out[40]) and np.sum(np.isnan(out)) == 1
 
 
 def test_rolling_std_of_a_sinusoid_is_amplitude_over_root_two():

@@ -15,7 +15,7 @@ from ..geometry.camera import CameraModel
 from ..geometry.floor import counter_skyline_px
 from ..geometry.polyline import polyline_side
 from ..timeseries import label_runs
-from .filters import above_own_median, lowpass, rolling_std
+from .filters import above_own_median, lowpass, rolling_median, rolling_std
 from .gestures import GestureSettings, low_hand_tilt_deg, low_wave_deg
 from .head import head_shake_deg, head_yaw_deg, steady_head_turns
 from .limbs import hand_at_head, hand_head_motion, hands_ahead_m, hands_on_counter, limb_features
@@ -75,6 +75,9 @@ class PostureSettings:
     counter_hand_max_above_m: float = 0.12
     """… and not held more than this (metres) above the top: the shoulders' height on the station's vertical line
     plus the hand's drop below them …"""
+    counter_hand_window_s: float = 0.5
+    """A hand's rest on the counter is read over this window (median, seconds): frames where MediaPipe's wrist jumps
+    back toward the shoulder do not break a lean."""
     counter_hand_above_m: float = 0.02
     """The height (metres) of MediaPipe's pinky and index landmarks over the counter top when the hand lies on it:
     where their ray is followed to (``limbs.hands_on_counter``)."""
@@ -437,7 +440,7 @@ def _baselines(t: np.ndarray, flex: np.ndarray, stance: np.ndarray, visible: np.
     settled = settled_frames(t, flex, stance, visible, [(c.onset_s, c.t_s, c.complete_s) for c in changes], us)
     quiet = quiet_frames(t, flex, settled, us)
     refs = {"stand": upright_reference(t, flex, quiet, stance, "stand", settings.baseline_max_deg, us, settled),
-            "sit": upright_reference(t, flex, quiet, stance, "sit", settings.seated_baseline_max_deg, us)}
+            "sit": upright_reference(t, flex, quiet, stance, "sit", settings.seated_baseline_max_deg, us, settled)}
     offset = np.where(stance == "sit", refs["sit"].value_deg, refs["stand"].value_deg)
     standing = standing_reference_series(t, flex, quiet, stance, refs["stand"], settings.baseline_max_deg, us,
                                          settled)
@@ -483,7 +486,8 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     turns = steady_head_turns(t, m.limbs[:, 7], m.limbs[:, 5:7], _move_spans(changes, settings.unseen_move_half_s),
                               bent=flex_c >= settings.head_shake_max_flexion_deg)
     standing = stance == "stand"
-    on_counter = _hands_on_counter(m, camera, place, counter_top_px, counter_height_m, settings)
+    on_counter = rolling_median(t, _hands_on_counter(m, camera, place, counter_top_px, counter_height_m, settings),
+                                settings.counter_hand_window_s)
     return ClerkSeries(
         t_s=t, frame_index=np.array([f.frame_index for f in frames], dtype=int), visible=m.visible,
         shoulder_height_m=m.shoulder_m, upright_shoulder_height_m=upright, head_minus_shoulder_m=m.head_m,

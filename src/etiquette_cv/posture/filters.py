@@ -51,6 +51,18 @@ def rolling_std(t_s: np.ndarray, values: np.ndarray, window_s: float, min_fracti
     return out
 
 
+def rolling_median(t_s: np.ndarray, values: np.ndarray, window_s: float) -> np.ndarray:
+    """Median of the finite values within ±window_s/2 of each finite sample (NaN stays NaN): a sample's glitch
+    among steady neighbours is outvoted, a change lasting over half the window is kept."""
+    v = np.asarray(values, dtype=float)
+    out = np.full(len(v), np.nan)
+    lo = np.searchsorted(t_s, t_s - window_s / 2)
+    hi = np.searchsorted(t_s, t_s + window_s / 2, side="right")
+    for i in np.flatnonzero(np.isfinite(v)):
+        seg = v[lo[i]:hi[i]]
+        out[i] = float(np.median(seg[np.isfinite(seg)]))
+    return out
+
 
 def above_own_median(values: np.ndarray, mask: np.ndarray, min_samples: int = 10) -> np.ndarray:
     """``values`` minus their median over ``mask`` (NaN everywhere when fewer than ``min_samples`` are finite)."""
