@@ -189,8 +189,8 @@ class ClerkSeries:
     """Standard deviation of the lateral lean over a sliding 2 s window (swaying left-right)."""
     abs_lateral_deg: np.ndarray = None
     hands_on_counter: np.ndarray = None
-    """1.0 / 0.0 / NaN: a hand rests on the counter top (``limbs.hands_on_counter``; NaN without the calibration's
-    ``counter_top`` polygon or a wrist seen)."""
+    """1.0 / 0.0 / NaN: a hand rests on the counter top through most of ``counter_hand_window_s``
+    (``limbs.hands_on_counter``; NaN without the calibration's ``counter_top`` polygon or a hand seen)."""
     counter_lean_deg: np.ndarray = None
     """The trunk's flexion (degrees) while a hand rests on the counter top, 0 while none does (leaning on the
     counter, 斜靠), NaN where either is unknown."""
@@ -486,8 +486,9 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     turns = steady_head_turns(t, m.limbs[:, 7], m.limbs[:, 5:7], _move_spans(changes, settings.unseen_move_half_s),
                               bent=flex_c >= settings.head_shake_max_flexion_deg)
     standing = stance == "stand"
-    on_counter = rolling_median(t, _hands_on_counter(m, camera, place, counter_top_px, counter_height_m, settings),
-                                settings.counter_hand_window_s)
+    rest = rolling_median(t, _hands_on_counter(m, camera, place, counter_top_px, counter_height_m, settings),
+                          settings.counter_hand_window_s)
+    on_counter = np.where(np.isfinite(rest), (rest >= 0.5).astype(float), np.nan)   # most of the window
     return ClerkSeries(
         t_s=t, frame_index=np.array([f.frame_index for f in frames], dtype=int), visible=m.visible,
         shoulder_height_m=m.shoulder_m, upright_shoulder_height_m=upright, head_minus_shoulder_m=m.head_m,

@@ -319,7 +319,7 @@ def _posture_series(c: ClerkSeries, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 _UNSEEN = {"counter_lean_deg": "it needs the calibration's counter_top zone (the counter top's image polygon) and "
-                               "the clerk's wrists seen"}
+                               "the clerk's hands seen"}
 """Why a posture series could not be read, where the generic reason would mislead."""
 
 

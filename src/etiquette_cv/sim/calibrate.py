@@ -7,7 +7,7 @@ import numpy as np
 
 from .camera import VirtualCamera
 from .landmarks import FRONT_PANEL_DEPTH_M
-from .scenario import Scenario
+from .scenario import CounterSpec, Scenario
 
 
 def calibration_dict(scenario: Scenario, camera: VirtualCamera | None = None, click_noise_px: float = 0.0,
@@ -53,7 +53,7 @@ def calibration_dict(scenario: Scenario, camera: VirtualCamera | None = None, cl
     }
 
 
-def counter_top_px(cam: VirtualCamera, counter) -> list[list[float]] | None:
+def counter_top_px(cam: VirtualCamera, counter: CounterSpec) -> list[list[float]] | None:
     """The counter top's image polygon (pixels, clipped to the image) as a user draws the ``counter_top`` zone: the
     desk's top when the counter is one level (its whole depth), else the raised top's front strip; None when it is
     not in view."""
