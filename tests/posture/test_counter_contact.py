@@ -109,6 +109,17 @@ def test_leaning_on_the_counter_is_a_violation_a_held_apology_bow_is_not():
     assert [b.kind for b in obs.clerks[0].bends if b.start_s < 9.0] == ["lean"]
 
 
+def test_leaning_on_the_counter_is_not_assessable_over_the_clerks_shoulder():
+    """From behind the clerk, a hand held above the top lines up with the top like one resting on it."""
+    keys = [{"t": 0.0, "pos_m": list(STATION), "heading_deg": 90, "stance": "stand", "arms": "reach_down",
+             "trunk_flexion_deg": 30}]
+    behind = {"position_m": [0.5, -3.4, 2.4], "look_at_m": [0.0, -0.4, 0.8], "hfov_deg": 60, "width": 1280,
+              "height": 720}
+    obs, result = _review(_scenario(keys, 4.0, behind, height_m=0.68))
+    assert np.all(np.isnan(obs.clerks[0].series.hands_on_counter))
+    assert "customers' side" in result.coverage.not_assessable_rules["CC-1.6-lean-on-counter"]
+
+
 def test_leaning_on_the_counter_is_not_assessable_without_the_counter_top_zone():
     keys = [{"t": 0.0, "pos_m": list(STATION), "heading_deg": 90, "stance": "stand", "arms": "sides"}]
     sc = _scenario(keys, 4.0)

@@ -455,8 +455,8 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     through a solved camera (station and facing in floor metres). Frames where only the person detector saw the
     clerk give shoulder and head heights (sit/stand) but no trunk fit or limb features (its 17 keypoints carry no
     world landmarks). With the counter's front edge and height (metres), landmarks hidden behind the counter are
-    not used; with the counter top's image polygon (``counter_top_px``) a hand resting on the top is found. The
-    sit/stand machine runs here; the trunk is fitted with the hip-height prior of its stance."""
+    not used; with the counter top's image polygon (``counter_top_px``) and a camera on the customers' side a
+    hand resting on the top is found. The sit/stand machine runs here; the trunk is fitted with the hip-height prior of its stance."""
     t = np.array([f.timestamp_s for f in frames], dtype=float)
     place = PersonPlace(np.asarray(station_xy_m, float), np.asarray(facing_xy, float))
     fitter = TrunkFitter(camera, place, settings=settings.fit)
@@ -486,7 +486,10 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     turns = steady_head_turns(t, m.limbs[:, 7], m.limbs[:, 5:7], _move_spans(changes, settings.unseen_move_half_s),
                               bent=flex_c >= settings.head_shake_max_flexion_deg)
     standing = stance == "stand"
-    rest = rolling_median(t, _hands_on_counter(m, camera, place, counter_top_px, counter_height_m, settings),
+    # a hand's ray is followed to the top: from the customers' side a hand held above it lands behind the desk, but
+    # from over the clerk's shoulder (no counter skyline) it lands on the top like a hand resting there
+    top_px = counter_top_px if len(skyline) else None
+    rest = rolling_median(t, _hands_on_counter(m, camera, place, top_px, counter_height_m, settings),
                           settings.counter_hand_window_s)
     on_counter = np.where(np.isfinite(rest), (rest >= 0.5).astype(float), np.nan)   # most of the window
     return ClerkSeries(

@@ -318,8 +318,9 @@ def _posture_series(c: ClerkSeries, name: str) -> tuple[np.ndarray, np.ndarray]:
     return values, ok
 
 
-_UNSEEN = {"counter_lean_deg": "it needs the calibration's counter_top zone (the counter top's image polygon) and "
-                               "the clerk's hands seen"}
+_UNSEEN = {"counter_lean_deg": "it needs the calibration's counter_top zone (the counter top's image polygon), a "
+                               "camera on the customers' side of the counter (seen over the clerk's shoulder, a hand "
+                               "held above the top lines up with one resting on it) and the clerk's hands seen"}
 """Why a posture series could not be read, where the generic reason would mislead."""
 
 
