@@ -303,7 +303,11 @@ def test_limb_features_hidden_limbs_are_nan_never_a_value():
     true_elbows = ELBOW_LEVER * abs(joints[L.LEFT_ELBOW, 2] - joints[L.RIGHT_ELBOW, 2])
     for wrist in (L.LEFT_WRIST, L.RIGHT_WRIST):
         p, k, a, c, h = hidden([wrist])  # the hand hidden: its elbow tells the reach (half the lever)
-        assert np.isnan(p) and a == pytest.approx(true_elbows, abs=0.01), wrist
+        # … and the pockets are still read (a hand in a pocket takes its wrist's visibility down with it): no pocket
+        assert p == 0.0 and a == pytest.approx(true_elbows, abs=0.01), wrist
+        vis = pose.visibility.copy()
+        vis[wrist] = 0.05      # not located at all: no pockets either
+        assert np.isnan(limb_features(replace(pose, visibility=vis), cam.R, place)[0])
         assert np.isfinite(k) and np.isfinite(c)  # the legs do not depend on the wrists
         p, k, a, c, h = hidden([wrist, *elbows])
         assert np.isnan(a) and np.isnan(p), wrist

