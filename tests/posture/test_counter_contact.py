@@ -157,8 +157,8 @@ def _seated_series(position_m: list[float], follow: bool, keys: list[dict] = SEA
     """The seated lean back from one view: its median reading, the 90th percentile of the readings' size while
     seated upright (degrees) and the median reading of a lie on the desk (NaN without one); ``follow``: the hips
     moved in the image as the shoulders' midpoint moves (MediaPipe's seated hips do)."""
-    sc = _scenario(keys, 17.0 if keys is SEATED_LEAN_BACK else 24.0, {"position_m": position_m, "look_at_m": [0.0, -0.7, 0.8],
-                                            "hfov_deg": 60, "width": 1280, "height": 720})
+    camera = {"position_m": position_m, "look_at_m": [0.0, -0.7, 0.8], "hfov_deg": 60, "width": 1280, "height": 720}
+    sc = _scenario(keys, 17.0 if keys is SEATED_LEAN_BACK else 24.0, camera)
     cam = VirtualCamera.from_spec(sc.camera)
     frames = synthesize(sc, cam, noise_px=0.5, seed=2, hidden_mode="invent")
     if follow:

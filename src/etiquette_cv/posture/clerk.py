@@ -467,7 +467,8 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     clerk give shoulder and head heights (sit/stand) but no trunk fit or limb features (its 17 keypoints carry no
     world landmarks). With the counter's front edge and height (metres), landmarks hidden behind the counter are
     not used; with the counter top's image polygon (``counter_top_px``) and a camera on the customers' side a
-    hand resting on the top is found. The sit/stand machine runs here; the trunk is fitted with the hip-height prior of its stance."""
+    hand resting on the top is found. The sit/stand machine runs here; the trunk is fitted with the hip-height
+    prior of its stance."""
     t = np.array([f.timestamp_s for f in frames], dtype=float)
     place = PersonPlace(np.asarray(station_xy_m, float), np.asarray(facing_xy, float))
     fitter = TrunkFitter(camera, place, settings=settings.fit)

@@ -50,7 +50,8 @@ def limb_features(pose: PersonPose, R: np.ndarray, place: PersonPlace, min_visib
     A quantity whose landmarks are not visible is NaN: hidden limbs are invented by MediaPipe, never trusted.
     Hands in pockets: both elbows seen, both wrists at least ``pocket_wrist_min_visibility`` visible (below the
     usual threshold: a hand in a pocket takes its wrist's visibility down with it, tuning t365 0.56 → 0.14 over 4 s)
-    and within ``pocket_distance_m`` of their own hips, apart (not folded in front), and the **hands** hidden — the mean visibility of both hands' pinky, index and thumb below
+    and within ``pocket_distance_m`` of their own hips, apart (not folded in front), and the **hands** hidden —
+    the mean visibility of both hands' pinky, index and thumb below
     ``pocket_hand_max_visibility`` (hands hanging at the sides are the same shape in MediaPipe's world arm, but seen;
     seen obliquely, MediaPipe gives the far hand in a pocket a visibility like a seen one's, tuning t345, so the two
     hands are averaged); NaN when the counter hides a hand (``hands_behind_counter``: then its hiding tells
