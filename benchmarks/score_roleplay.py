@@ -89,7 +89,7 @@ GROUPS = (("chest", "no calibration (chest-height phone)"), ("tripod", "calibrat
 def _new_stats() -> dict:
     return {"agree": 0, "total": 0, "assessed": 0, "assessed_agree": 0, "wrong_class_done": 0, "wrong_class": 0,
             "trainee_ok": 0, "clips": 0, "g": {k: [0, 0, 0] for k in GESTURE_KINDS}, "bows": [], "bows_unmeasured": 0,
-            "avoid_found": {k: 0 for k in AVOID_KINDS}}
+            "avoid_found": {k: 0 for k in AVOID_KINDS}, "spans": 0, "spans_hold": 0, "spans_width": []}
 
 
 def _add(into: dict, s: dict) -> None:
@@ -101,7 +101,7 @@ def _add(into: dict, s: dict) -> None:
             for kind, n in v.items():
                 into[k][kind] += n
         else:
-            into[k] += v
+            into[k] = into[k] + v
 
 
 def marked_line(calibration_path: Path) -> ImageLine | None:
@@ -182,6 +182,7 @@ def run(rb: Rulebook, split: str, cache: Path, calibrated: bool = False, cue_lin
                 print(f"{'':<46} gesture {kind:<9} truth {[(round(a, 1), round(b, 1)) for a, b in tr]} "
                       f"found {[(round(a, 1), round(b, 1)) for a, b in found]}")
         _bow_angles(truth, events, s)
+        _cue_spans(truth, events, s, clip["name"])
         for kind in AVOID_KINDS:   # no role-play script has a gesture to avoid: every one found is false
             found = events.of_kind(kind)
             s["avoid_found"][kind] += len(found)
@@ -218,6 +219,18 @@ def _bow_angles(truth, events, s: dict) -> None:
                   f"± {m.angle_uncertainty_deg:.1f}°")
 
 
+def _cue_spans(truth, events, s: dict, name: str) -> None:
+    """Each 2 m cue bounded from the customer's stop (no calibration, no marked line) against the true crossing."""
+    for cue, (lo, hi) in events.cue_spans.items():
+        t = truth.cues.get(cue)
+        hold = t is not None and lo <= t <= hi
+        s["spans"] += 1
+        s["spans_hold"] += hold
+        s["spans_width"].append(hi - lo)
+        print(f"{name:<46} cue {cue} span {lo:.1f}–{hi:.1f} s, true crossing "
+              f"{'none' if t is None else f'{t:.1f} s'}: {'inside' if hold else 'OUTSIDE'}")
+
+
 def _summary(name: str, s: dict) -> None:
     pct = 100.0 * s["agree"] / s["total"] if s["total"] else float("nan")
     apct = 100.0 * s["assessed_agree"] / s["assessed"] if s["assessed"] else float("nan")
@@ -241,3 +254,6 @@ def _summary(name: str, s: dict) -> None:
         print(f"[{name}] gesture {kind:<10} precision {p:.2f} recall {r:.2f} (tp {tp}, fp {fp}, fn {fn})")
     print(f"[{name}] gestures to avoid found where none was scripted: "
           + ", ".join(f"{k} {n}" for k, n in s["avoid_found"].items()))
+    if s["spans"]:
+        print(f"[{name}] 2 m cues bounded from the customer's stop (no calibration): {s['spans_hold']} of "
+              f"{s['spans']} spans hold the true crossing; span width median {np.median(s['spans_width']):.1f} s")

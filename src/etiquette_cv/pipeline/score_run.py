@@ -88,6 +88,9 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
         en, zh = cue_line_note(cue_line, events.cues)
         result.notes.append(en)
         result.notes_zh.append(zh)
+    if events.cue_note is not None:
+        result.notes.append(events.cue_note[0])
+        result.notes_zh.append(events.cue_note[1])
     if events.curve_note is not None and len(events.t_s):
         result.notes.append(events.curve_note[0])
         result.notes_zh.append(events.curve_note[1])

@@ -21,6 +21,7 @@ from ..posture.limbs import hand_at_head, hand_head_motion
 from ..posture.uncalibrated import measure_uncalibrated
 from ..rules.graders import posture_rule_intervals
 from ..rules.rulebook import Rulebook
+from ..training.arrival import ArrivalCues, ArrivalSettings, arrival_cues
 from ..training.stream import (TraineeEvent, TraineeEvents, approach_cues, bow_events, gesture_events,
                                line_crossers, line_cues, stance_events, standing_holds, trainee_side)
 from ..training.trainee import Trainee, choose_trainee
@@ -34,6 +35,12 @@ NOBODY = ("nobody was posed in the recording", "录像中未检测到人")
 NO_STATION = ("the calibration has no clerk station", "标定文件中没有柜员工位")
 NO_CUE = ("no floor calibration: the customer's distance to the counter is unknown, so the 2 m cue cannot be "
           "timed (give --calibration, or mark the 2 m line on the floor and give its two ends with --cue-line)")
+NO_ARRIVAL = ("no floor calibration, and no customer was seen coming to a stop after the recording started: the 2 m "
+              "cue cannot be timed (give --calibration, or mark the 2 m line on the floor and give its two ends with "
+              "--cue-line)",
+              "无标定，且录像开始后未见客户走来停下：无法确定客户走到2米处的时刻（请用 --calibration，或在地面标出2米线并用 "
+              "--cue-line 给出其两端）")
+NO_DEPARTURE = ("the customer was not seen walking away from the counter", "未见客户离开柜台")
 NO_CROSSING = ("nobody but the trainee was seen crossing the marked 2 m line (--cue-line) toward the counter, "
                "from outside it", "未见学员以外的人从线外越过标出的2米线（--cue-line）走向柜台")
 NO_LEAVING = ("nobody who had crossed the marked 2 m line (--cue-line) was seen going back out past it",
@@ -339,9 +346,18 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
                              not_measured={k: NOBODY[0] for k in
                                            ("stand_up", "sit_down", "bow", "hold_posture")}), None
     cues: dict[str, float | None] = {}
+    spans: dict[str, tuple[float, float]] = {}
+    cue_note = None
     if cue_line is not None:
         cues, problems, more_zh = _line_cues(frames, trainee, cue_line, rb, margin)
         zh.update(more_zh)
+    else:
+        arrival = arrival_cues(frames, trainee.track_id, arrival_settings(rb))
+        zh.update({NO_ARRIVAL[0]: NO_ARRIVAL[1], NO_DEPARTURE[0]: NO_DEPARTURE[1]})
+        problems = {"customer_near": NO_ARRIVAL[0], "customer_leave": NO_ARRIVAL[0]}
+        if arrival is not None:
+            cues, spans, problems = _arrival_cues(arrival)
+            cue_note = arrival_note(arrival)
     settings = rb.uncalibrated_settings()
     s = measure_uncalibrated(frames, trainee.track_id, rb.stance_settings(), settings)
     standing = s.stance == "stand"
@@ -359,5 +375,39 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
         not_measured, zh[en] = {"bow": en}, zh_reason
     ev += standing_holds(s.t_s, standing, curve, rb.bow("start_deg"))
     ev += bow_events(bends)
-    return TraineeEvents(ev, duration, cues=cues, cue_problems=problems, not_measured=not_measured, reasons_zh=zh,
-                         t_s=s.t_s, flexion_deg=curve, standing=standing, curve_note=note), trainee
+    return TraineeEvents(ev, duration, cues=cues, cue_spans=spans, cue_note=cue_note, cue_problems=problems,
+                         not_measured=not_measured, reasons_zh=zh, t_s=s.t_s, flexion_deg=curve, standing=standing,
+                         curve_note=note), trainee
+
+
+def arrival_settings(rb: Rulebook) -> ArrivalSettings:
+    """The rulebook's ``measurement.trainee`` ``arrival_*`` keys and the near distance, as arrival settings."""
+    s = rb.trainee_settings()
+    return ArrivalSettings(still_speed=s.arrival_still_speed, min_still_s=s.arrival_min_still_s, near_m=rb.near_m,
+                           nearest_stop_m=s.arrival_nearest_stop_m, slowest_walk_m_s=s.arrival_slowest_walk_m_s,
+                           settle_s=s.arrival_settle_s)
+
+
+def _arrival_cues(a: ArrivalCues) -> tuple[dict[str, float | None], dict[str, tuple[float, float]], dict[str, str]]:
+    """The cues, their spans and the problems of the cues not seen, from a customer's stop and walk-off."""
+    cues: dict[str, float | None] = {"customer_near": a.arrive_s, "customer_leave": a.depart_s}
+    spans = {"customer_near": a.near_s}
+    problems = {}
+    if a.leave_s is not None:
+        spans["customer_leave"] = a.leave_s
+    else:
+        problems["customer_leave"] = NO_DEPARTURE[0]
+    return cues, spans, problems
+
+
+def arrival_note(a: ArrivalCues) -> tuple[str, str]:
+    """The score sheet's note (English, Chinese) on the 2 m cues bounded from the customer's stop at the counter."""
+    en = (f"no floor calibration: the customer (#{a.customer_id}) stopped at the counter at {a.arrive_s:.1f} s, so "
+          f"they came within 2 m between {a.near_s[0]:.1f} and {a.near_s[1]:.1f} s")
+    zh = (f"无标定：客户（#{a.customer_id}）于{a.arrive_s:.1f}秒在柜台前停下，故其走到2米处的时刻在"
+          f"{a.near_s[0]:.1f}–{a.near_s[1]:.1f}秒之间")
+    if a.leave_s is not None:
+        en += f", and walked off at {a.depart_s:.1f} s, out past 2 m by {a.leave_s[1]:.1f} s"
+        zh += f"；于{a.depart_s:.1f}秒离开，{a.leave_s[1]:.1f}秒前走出2米"
+    return (en + "; a step timed from these is graded only where its verdict is the same anywhere in the span",
+            zh + "；以此计时的步骤仅在区间内结论一致时评定")

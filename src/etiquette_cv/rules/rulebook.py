@@ -84,6 +84,18 @@ class TraineeSettings:
     """A line marked on the floor (``--cue-line``): feet count as past it beyond this share of the image height …"""
     cue_line_min_inside_s: float = 0.5
     """… for at least this long (seconds)."""
+    arrival_still_speed: float = 0.15
+    """Without a calibration or a marked line, the 2 m cue is bounded from when a customer stops at the counter
+    (:mod:`~etiquette_cv.training.arrival`): a person whose nose and shoulders move less than this many of their
+    box heights per second is at rest …"""
+    arrival_min_still_s: float = 2.0
+    """… for at least this long (seconds) …"""
+    arrival_nearest_stop_m: float = 0.3
+    """… having stopped no nearer the counter than this (metres) …"""
+    arrival_slowest_walk_m_s: float = 0.5
+    """… walking from the near distance no slower than this (metres per second) …"""
+    arrival_settle_s: float = 1.0
+    """… the stop read up to this late (seconds)."""
 
 
 class RulebookError(ValueError):

@@ -23,6 +23,8 @@ class StepResult:
     event: TraineeEvent | None = None
     anchor_s: float | None = None
     """The cue or previous event the step's window is measured from (seconds)."""
+    anchor_span_s: tuple[float, float] | None = None
+    """A cue known only within this span (seconds; no floor calibration): the step was tried across it."""
     window_s: tuple[float, float, float] | None = None
     """Absolute on-time window start, end and the end of the late allowance (seconds)."""
     band_deg: tuple[float, float] | None = None

@@ -96,7 +96,7 @@ def read_score_json(path: str | Path) -> ScoreResult:
             kw["event"] = _event(s.get("event"))
             for k in ("issues",):
                 kw[k] = tuple(kw.get(k) or ())
-            for k in ("window_s", "band_deg", "duration_bounds_s"):
+            for k in ("window_s", "band_deg", "duration_bounds_s", "anchor_span_s"):
                 if kw.get(k) is not None:
                     kw[k] = tuple(kw[k])
             steps.append(StepResult(**kw))

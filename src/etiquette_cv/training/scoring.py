@@ -5,28 +5,40 @@ Each step gets one verdict — ``done``, ``late``, ``wrong_class``, ``wrong_form
 scenario) and what to tell the trainee in Chinese and English. A bow outside the step's band is ``wrong_class``,
 never ``done``. A step whose window hangs on a cue the recording cannot measure (the customer crossing 2 m without
 a floor calibration) is ``not_assessable``; the event it expects is still looked for, so later steps can be timed
-from it.
+from it. A cue known only to lie within a span (:attr:`~.stream.TraineeEvents.cue_spans`: the 2 m crossing bounded
+from when the customer stopped at the counter) grades its step only when the verdict and the event matched are the
+same wherever in the span the cue was; otherwise the step is ``not_assessable``, with the span and the verdicts it
+allows.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+
+import numpy as np
 
 from .results import ScoreResult, StepResult
 from .scenario import Scenario, Step
 from .stream import AVOID_KINDS, TraineeEvent, TraineeEvents
-from .texts import step_message
+from .texts import CUE_TEXT, step_message, verdict_text
 
 VERDICTS = ("done", "late", "wrong_class", "wrong_form", "out_of_order", "missing", "not_assessable")
+SPAN_STEP_S = 0.05
+"""A cue span is tried at anchors this far apart (and at both ends)."""
 TIME_EPS_S = 1e-6
 """Durations are compared with this tolerance: 20 frames at 0.1 s are 2 s, not 1.999999999999993 s."""
 ISSUE_ORDER = ("wrong_class", "wrong_form", "out_of_order", "late")
 """When an event has several problems, the verdict names the first of these; the credit multiplies them all."""
 
 
-def _anchor(step: Step, ev: TraineeEvents, prev_anchor: float) -> tuple[float | None, str]:
-    """The time (s) the step's window is measured from, or None with the reason it is unknown."""
+def _anchor(step: Step, ev: TraineeEvents, prev_anchor: float, cue_s: float | None = None
+            ) -> tuple[float | None, str]:
+    """The time (s) the step's window is measured from (``cue_s`` when given), or None with the reason it is
+    unknown."""
     after = step.window.after
+    if cue_s is not None:
+        return cue_s, ""
     if after == "start":
         return 0.0, ""
     if after == "previous":
@@ -81,7 +93,10 @@ def score_attempt(scenario: Scenario, ev: TraineeEvents, source: str = "") -> Sc
     prev_anchor, floor_s = 0.0, 0.0
     results: list[StepResult] = []
     for step in scenario.steps:
-        r = _score_step(step, scenario.bands.get(step.id), ev, used, prev_anchor, floor_s)
+        if step.window.after in ev.cue_spans:
+            r = _score_spanned(step, scenario.bands.get(step.id), ev, used, prev_anchor, floor_s)
+        else:
+            r = _score_step(step, scenario.bands.get(step.id), ev, used, prev_anchor, floor_s)
         r.nominal_deg, r.own_band = scenario.nominal_deg.get(step.id), step.band_deg is not None
         step_message(step, r)
         results.append(r)
@@ -95,14 +110,54 @@ def score_attempt(scenario: Scenario, ev: TraineeEvents, source: str = "") -> Sc
                        to_avoid=avoided)
 
 
+SPAN_REASON = ("no floor calibration: {cue} between {lo:.1f} and {hi:.1f} s (bounded from when the customer stopped at "
+               "the counter), and the verdict depends on when in that span ({verdicts}) — give --calibration, or "
+               "mark the 2 m line on the floor (--cue-line)",
+               "无标定：{cue}的时刻只知在{lo:.1f}–{hi:.1f}秒之间（由客户在柜台前停下的时刻推算），其间不同时刻得出的"
+               "结论不同（{verdicts}）——请用 --calibration，或在地面标出2米线（--cue-line）")
+
+
+def _score_spanned(step: Step, band: tuple[float, float] | None, ev: TraineeEvents, used: set[int],
+                   prev_anchor: float, floor_s: float) -> StepResult:
+    """One step timed from a cue known only within a span: graded when every anchor across the span gives the same
+    verdict and event (then as at the span's middle, with the span kept), else ``not_assessable``."""
+    lo, hi = ev.cue_spans[step.window.after]
+    anchors = np.linspace(lo, hi, max(2, int(math.ceil((hi - lo) / SPAN_STEP_S)) + 1))
+    trials = []
+    for a in [*anchors, (lo + hi) / 2]:
+        trial_used = set(used)
+        trials.append((_score_step(step, band, ev, trial_used, prev_anchor, floor_s, float(a)), trial_used))
+    r, middle_used = trials[-1]
+    outcomes = {(t.verdict, id(t.event) if t.event is not None else None) for t, _ in trials}
+    r.anchor_span_s = (float(lo), float(hi))
+    if len(outcomes) == 1:
+        used |= middle_used
+        return r
+    verdicts = sorted({v for v, _ in outcomes}, key=VERDICTS.index)
+    cue_en, cue_zh = CUE_TEXT["en"][step.window.after], CUE_TEXT["zh"][step.window.after]
+    out = replace(r, verdict="not_assessable", issues=(), points_awarded=0.0, window_s=None, anchor_s=(lo + hi) / 2,
+                  event=None,
+                  reason=SPAN_REASON[0].format(cue=cue_en, lo=lo, hi=hi,
+                                               verdicts=", ".join(verdict_text(v, "en") for v in verdicts)),
+                  reason_zh=SPAN_REASON[1].format(cue=cue_zh, lo=lo, hi=hi,
+                                                  verdicts="、".join(verdict_text(v, "zh") for v in verdicts)))
+    # the event is still looked for (the first after the previous step), so the steps that follow are timed from it
+    later = [e for e in ev.of_kind(step.expect) if id(e) not in used and e.t_s >= floor_s]
+    if later:
+        out.event = later[0]
+        used.add(id(later[0]))
+    return out
+
+
 def _score_step(step: Step, band: tuple[float, float] | None, ev: TraineeEvents, used: set[int],
-                prev_anchor: float, floor_s: float) -> StepResult:
-    """One step against the unused events of its kind (``used`` holds the ids of the events already matched)."""
+                prev_anchor: float, floor_s: float, cue_s: float | None = None) -> StepResult:
+    """One step against the unused events of its kind (``used`` holds the ids of the events already matched);
+    ``cue_s``: the time of the step's cue, when it is tried at a given time (:func:`_score_spanned`)."""
     r = StepResult(step.id, step.expect, step.title_zh, step.title_en, "missing", 0.0, step.points, band_deg=band,
                    min_hold_s=step.value("min_hold_s"),
                    duration_bounds_s=(step.value("min_duration_s"), step.value("max_duration_s")))
     cands = [e for e in ev.of_kind(step.expect) if id(e) not in used]
-    anchor, problem = _anchor(step, ev, prev_anchor)
+    anchor, problem = _anchor(step, ev, prev_anchor, cue_s)
     unmeasured = ev.not_measured.get(step.expect) or ev.not_measured.get("*")
     if anchor is None or unmeasured:
         # the step cannot be graded; the event is still looked for (the first after the previous step), shown, and

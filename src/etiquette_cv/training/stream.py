@@ -64,6 +64,10 @@ class TraineeEvents:
     cues: dict[str, float | None] = field(default_factory=dict)
     """``customer_near`` / ``customer_leave``: when the customer crossed the near distance in / out (None: it did
     not happen in the recording)."""
+    cue_spans: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Cues known only to lie within a span (seconds; :mod:`.arrival`): steps timed from them are tried across it."""
+    cue_note: tuple[str, str] | None = None
+    """How the cues were found, when that needs saying on the score sheet (English, Chinese)."""
     cue_problems: dict[str, str] = field(default_factory=dict)
     """Cues that cannot be measured, and why (e.g. no floor calibration)."""
     not_measured: dict[str, str] = field(default_factory=dict)

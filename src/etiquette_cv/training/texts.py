@@ -110,6 +110,12 @@ def _timing(r: StepResult, lang: str, after: str) -> str:
     if d is None:
         return ""
     cue = CUE_TEXT[lang][after]
+    if r.anchor_span_s is not None and r.event is not None:
+        lo, hi = r.anchor_span_s
+        if lang == "zh":
+            return f"{cue}在{lo:.1f}–{hi:.1f}秒之间（无标定，由客户停下的时刻推算），本项在此区间内结论相同"
+        return (f"{cue} between {lo:.1f} and {hi:.1f} s (no floor calibration: bounded from when the customer "
+                "stopped at the counter), the same verdict anywhere in that span")
     if lang == "zh":
         return f"{cue}{'前' if d < 0 else '后'}{abs(d):.1f}秒"
     return f"{abs(d):.1f} s {'before' if d < 0 else 'after'} {cue}"
