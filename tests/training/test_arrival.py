@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from etiquette_cv.core import FramePoses, PersonPose
-from etiquette_cv.rules.rulebook import load_rulebook
+from etiquette_cv.pipeline.trainee_events import arrival_settings
+from etiquette_cv.rules.rulebook import DEFAULT_RULEBOOK, load_rulebook
 from etiquette_cv.training.arrival import ArrivalSettings, arrival_cues, body_speed, rest_spells
 from etiquette_cv.training.scenario import load_scenario
 from etiquette_cv.training.scoring import score_attempt
@@ -110,3 +111,13 @@ def test_a_step_whose_verdict_depends_on_where_in_the_span_is_not_assessable_wit
     assert "between 0.5 and 4.5 s" in step.reason and "done, late" in step.reason
     assert step.reason_zh and step.event is not None and step.event.t_s == 6.0
     assert res.points_possible == sum(s.points_possible for s in res.steps[1:])
+
+
+def test_the_bound_comes_from_the_rulebook(tmp_path):
+    assert arrival_settings(RB).max_lead_s == pytest.approx((2.0 - 0.3) / 0.5 + 1.0)
+    text = open(DEFAULT_RULEBOOK, encoding="utf-8").read()
+    assert "arrival_slowest_walk_m_s: {value: 0.5," in text
+    path = tmp_path / "rulebook.yaml"
+    path.write_text(text.replace("arrival_slowest_walk_m_s: {value: 0.5,", "arrival_slowest_walk_m_s: {value: 1.0,"),
+                    encoding="utf-8")
+    assert arrival_settings(load_rulebook(path)).max_lead_s == pytest.approx((2.0 - 0.3) / 1.0 + 1.0)

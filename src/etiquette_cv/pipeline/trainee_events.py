@@ -383,7 +383,10 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
 def arrival_settings(rb: Rulebook) -> ArrivalSettings:
     """The rulebook's ``measurement.trainee`` ``arrival_*`` keys and the near distance, as arrival settings."""
     s = rb.trainee_settings()
-    return ArrivalSettings(still_speed=s.arrival_still_speed, min_still_s=s.arrival_min_still_s, near_m=rb.near_m,
+    return ArrivalSettings(still_speed=s.arrival_still_speed, min_still_s=s.arrival_min_still_s,
+                           smooth_s=s.arrival_smooth_s, lag_s=s.arrival_lag_s, start_margin_s=s.arrival_start_margin_s,
+                           min_visibility=rb.posture_settings().visibility, approach_s=s.arrival_approach_s,
+                           approach_shift=s.arrival_approach_shift, near_m=rb.near_m,
                            nearest_stop_m=s.arrival_nearest_stop_m, slowest_walk_m_s=s.arrival_slowest_walk_m_s,
                            settle_s=s.arrival_settle_s)
 

@@ -90,6 +90,16 @@ class TraineeSettings:
     box heights per second is at rest …"""
     arrival_min_still_s: float = 2.0
     """… for at least this long (seconds) …"""
+    arrival_smooth_s: float = 1.0
+    """… their image points median-filtered over this window (seconds) …"""
+    arrival_lag_s: float = 0.5
+    """… and compared this far apart (seconds) …"""
+    arrival_start_margin_s: float = 1.0
+    """… after the recording's first this-many seconds (at rest before: there already) …"""
+    arrival_approach_s: float = 3.0
+    """… having, within this long before (seconds), come into the picture …"""
+    arrival_approach_shift: float = 0.5
+    """… or walked across it by this many box heights …"""
     arrival_nearest_stop_m: float = 0.3
     """… having stopped no nearer the counter than this (metres) …"""
     arrival_slowest_walk_m_s: float = 0.5

@@ -1,13 +1,14 @@
 """The 2 m cues bounded from when the customer stops at the counter and walks off again, without a floor calibration.
 
 A phone on a tripod beside the counter rarely sees the customer cross 2 m: in the role-play set's uncalibrated clips
-the customer comes into view 1–2 s after crossing, already a step from the counter. What the image does show is
-when they stop there (their box comes to rest for a while) and when they walk off. A customer who stops at the
-counter crossed 2 m before stopping, and at no less than a slow walking speed: between ``max_lead_s`` before the
-stop and the stop itself (``max_lead_s`` = (near distance − nearest stop) / slowest walk, the rulebook's
-``measurement.trainee``). Leaving mirrors it: between walking off and ``max_lead_s`` after. The scoring engine
-grades a step timed from such a cue only when its verdict is the same wherever in that span the crossing was
-(:func:`~.scoring.score_attempt`), and says "not assessable" with the span otherwise.
+the customer comes into view 1.5–2.8 s after crossing, already a step from the counter. What the image does show
+is when they stop there (their nose and shoulders come to rest for a while) and when they walk off. A customer who
+stops at the counter crossed 2 m before stopping, and at no less than a slow walking speed: between ``max_lead_s``
+before the stop and the stop itself (``max_lead_s`` = (near distance − nearest stop) / slowest walk + the delay of
+reading the stop; the rulebook's ``measurement.trainee`` ``arrival_*`` keys). Leaving mirrors it: between walking
+off and ``max_lead_s`` after. The scoring engine grades a step timed from such a cue only when its verdict is the
+same wherever in that span the crossing was (:func:`~.scoring.score_attempt`), and says "not assessable" with the
+span otherwise.
 """
 
 from __future__ import annotations
