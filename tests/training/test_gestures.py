@@ -251,3 +251,34 @@ def test_a_hand_over_holds_something_between_the_hands_and_hovering_at_the_thres
     assert handover_hysteresis(ratio, S).tolist()[:3] == [0.0, 1.0, 1.0]
     got = handover_hysteresis(ratio, S)
     assert np.isnan(got[3]) and got[4:].tolist() == [1.0, 1.0, 0.0, 0.0, 1.0]
+
+
+def test_an_arm_reach_is_also_read_as_a_share_of_the_arm():
+    """A short-armed trainee holds a document 0.22 m out (0.51 of the arm's 0.43 m): a hand-over by the share of the
+    arm (rulebook ``handover_min_reach_ratio``), not by the 0.25 m alone; folded hands stay none."""
+    from etiquette_cv.posture.gestures import frame_features
+    by_share = GestureSettings(handover_min_reach_ratio=0.45)
+    assert frame_features(_hands_out(0.21, 0.22), S)[1] < 1.0
+    assert frame_features(_hands_out(0.21, 0.22), by_share)[1] >= 1.0
+    assert frame_features(_hands_out(0.14, 0.22), by_share)[1] < 1.0
+    assert frame_features(_hands_out(0.21, 0.10), by_share)[1] < 1.0
+
+
+def test_a_hand_over_needs_somebody_to_hand_to():
+    """Trainer mode finds the sim clerk's hand-over only while somebody else is in view (rulebook
+    ``handover_other_within_s``): the trainee alone with both hands out hands nothing over."""
+    import dataclasses
+
+    from etiquette_cv.core import FramePoses
+    from etiquette_cv.pipeline.trainee_events import scored_events
+    from etiquette_cv.rules.rulebook import load_rulebook
+    frames = _sim_clerk_frames([{"t": 2.0, "arms": "hand_over"}, {"t": 4.5, "arms": "sides"}])
+    rb = load_rulebook()
+    alone, _ = scored_events(frames, None, rb, "sim")
+    assert alone.of_kind("hand_over") == []
+    other = [FramePoses(f.frame_index, f.timestamp_s, f.image_width, f.image_height,
+                        [*f.persons, *[dataclasses.replace(p, track_id=99, image_xy_px=p.image_xy_px + [500, 0])
+                                       for p in f.persons[:1]]]) for f in frames]
+    with_customer, trainee = scored_events(other, None, rb, "sim", trainee_hint=frames[0].persons[0].track_id)
+    (e,) = with_customer.of_kind("hand_over")
+    assert 1.8 <= e.start_s <= 3.0

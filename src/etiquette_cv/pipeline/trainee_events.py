@@ -168,12 +168,24 @@ def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np
         features.hand_over = np.where(seated & np.isfinite(features.hand_over), 0.0, features.hand_over)
         features.indicate = np.where(seated & np.isfinite(features.indicate), 0.0, features.indicate)
     for a, b in moves:
-        rising = (t >= a - 0.5) & (t <= b + 0.5) & np.isfinite(features.hand_over)
-        features.hand_over = np.where(rising, 0.0, features.hand_over)
+        rising = (t >= a - settings.handover_move_margin_s) & (t <= b + settings.handover_move_margin_s)
+        features.hand_over = np.where(rising & np.isfinite(features.hand_over), 0.0, features.hand_over)
+    alone = ~_others_seen(frames, track_id, t, settings.handover_other_within_s)
+    features.hand_over = np.where(alone & np.isfinite(features.hand_over), 0.0, features.hand_over)
     hands = _hand_offsets(poses, rb)
     low_waves = _low_waves(t, any_poses, rb)
     return _not_low_waves(_hair_touches(t, hands, rb, gesture_events(detect_gestures(features, settings))),
                           low_waves) + _head_shakes(t, poses, hands, rb, list(moves), list(bows)) + low_waves
+
+
+def _others_seen(frames: list[FramePoses], track_id: int, t_s: np.ndarray, within_s: float) -> np.ndarray:
+    """Per frame, whether anybody but ``track_id`` was seen within ``within_s`` seconds of it."""
+    seen_at = np.array([f.timestamp_s for f in frames if any(p.track_id != track_id for p in f.persons)], float)
+    if len(seen_at) == 0:
+        return np.zeros(len(t_s), bool)
+    k = np.clip(np.searchsorted(seen_at, t_s), 0, len(seen_at) - 1)
+    nearest = np.minimum(np.abs(seen_at[k] - t_s), np.abs(seen_at[np.maximum(k - 1, 0)] - t_s))
+    return nearest <= within_s
 
 
 def _low_waves(t_s: np.ndarray, any_poses: list, rb: Rulebook) -> list[TraineeEvent]:

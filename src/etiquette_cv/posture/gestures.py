@@ -53,12 +53,18 @@ class GestureSettings:
     handover_min_forward_m: float = 0.25
     handover_exit_forward_m: float = 0.20
     """… and it lasts until they fall back nearer than this (hysteresis) …"""
+    handover_min_reach_ratio: float = 0.0
+    """… or ahead by at least this share of the arm's length (shoulder to elbow to wrist; 0: off) …"""
     handover_min_gap_m: float = 0.18
     """… the wrists at least this far apart (a document between the hands: 0.19-0.26 m in the tuning role-plays'
     hand-overs; hands folded in front, DB 表4's standing posture, 0.14-0.15 m, as far ahead) …"""
     handover_max_gap_m: float = 0.30
     handover_min_s: float = 0.5
     handover_max_tilt_deg: float = 25.0
+    handover_move_margin_s: float = 0.5
+    """Trainer mode: no hand-over within this of a stand-up or sit-down (the hands push on the desk) …"""
+    handover_other_within_s: float = 1.0
+    """… nor while nobody else was seen within this long (seconds): a hand-over hands something to somebody."""
     wave_min_raise_m: float = 0.05
     wave_min_swing_deg: float = 15.0
     """A side-to-side move of the raised forearm counts when it turns at least this far (degrees) from the last
@@ -178,7 +184,12 @@ def frame_features(pose: PersonPose, s: GestureSettings, down: np.ndarray | None
     together = float(np.linalg.norm(w[_WR[0]] - w[_WR[1]]))
     hand_over = nan     # here how far into the hand-over's geometry the arms are: ≥ 1 inside, 0.0 for other arms
     if all(arm_ok):
-        hand_over = min(min(ahead) / s.handover_min_forward_m, together / s.handover_min_gap_m) \
+        reach = min(ahead) / s.handover_min_forward_m
+        if s.handover_min_reach_ratio > 0:
+            arm = [float(np.linalg.norm(w[el] - w[sh]) + np.linalg.norm(w[wr] - w[el]))
+                   for sh, el, wr in zip(_SH, _EL, _WR)]
+            reach = max(reach, min(a / max(n, 1e-6) for a, n in zip(ahead, arm)) / s.handover_min_reach_ratio)
+        hand_over = min(reach, together / s.handover_min_gap_m) \
             if together <= s.handover_max_gap_m and all(below) and upright else 0.0
     indicate = nan if not any(arm_ok) else 0.0
     lateral = [nan, nan]
