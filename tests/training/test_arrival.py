@@ -121,3 +121,16 @@ def test_the_bound_comes_from_the_rulebook(tmp_path):
     path.write_text(text.replace("arrival_slowest_walk_m_s: {value: 0.5,", "arrival_slowest_walk_m_s: {value: 1.0,"),
                     encoding="utf-8")
     assert arrival_settings(load_rulebook(path)).max_lead_s == pytest.approx((2.0 - 0.3) / 1.0 + 1.0)
+
+
+def test_a_live_scorer_waits_for_the_customer_to_stop_before_deciding_the_stand_up():
+    """Live, without a calibration: before the customer has stopped, the 站接 step is undecided (not "not
+    assessable"); the trainee never stands, so it is missing once the late allowance after the span has passed."""
+    from etiquette_cv.pipeline.score_live import LiveScorer
+    scorer = LiveScorer(load_scenario("reception", RB), RB, lang="en", every_s=0.5)
+    said = []
+    for f in _visit(leave=False):
+        said += [(f.timestamp_s, line) for line in scorer.add(f) if line.startswith("[")]
+    (t, line), *_ = [(t, line) for t, line in said if "1. " in line]
+    assert line.startswith("[missing]"), said
+    assert t >= 4.5 + 3.0 + 5.0 - 0.6                    # the stop's span ends at ~4.5 s; window to +3 s, late +5 s

@@ -359,7 +359,7 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
                                            ("stand_up", "sit_down", "bow", "hold_posture")}), None
     cues: dict[str, float | None] = {}
     spans: dict[str, tuple[float, float]] = {}
-    cue_note = None
+    cue_note, pending = None, set()
     if cue_line is not None:
         cues, problems, more_zh = _line_cues(frames, trainee, cue_line, rb, margin)
         zh.update(more_zh)
@@ -370,6 +370,7 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
         if arrival is not None:
             cues, spans, problems = _arrival_cues(arrival)
             cue_note = arrival_note(arrival)
+        pending = set(problems)     # a customer may still come (or leave) later in a live recording
     settings = rb.uncalibrated_settings()
     s = measure_uncalibrated(frames, trainee.track_id, rb.stance_settings(), settings)
     standing = s.stance == "stand"
@@ -388,6 +389,7 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
     ev += standing_holds(s.t_s, standing, curve, rb.bow("start_deg"))
     ev += bow_events(bends)
     return TraineeEvents(ev, duration, cues=cues, cue_spans=spans, cue_note=cue_note, cue_problems=problems,
+                         pending_cues=pending,
                          not_measured=not_measured, reasons_zh=zh, t_s=s.t_s, flexion_deg=curve, standing=standing,
                          curve_note=note), trainee
 
@@ -423,6 +425,6 @@ def arrival_note(a: ArrivalCues) -> tuple[str, str]:
           f"{a.near_s[0]:.1f}–{a.near_s[1]:.1f}秒之间")
     if a.leave_s is not None:
         en += f", and walked off at {a.depart_s:.1f} s, out past 2 m by {a.leave_s[1]:.1f} s"
-        zh += f"；于{a.depart_s:.1f}秒离开，{a.leave_s[1]:.1f}秒前走出2米"
+        zh += f"；于{a.depart_s:.1f}秒离开，最迟于{a.leave_s[1]:.1f}秒走出2米范围"
     return (en + "; a step timed from these is graded only where its verdict is the same anywhere in the span",
             zh + "；以此计时的步骤仅在区间内结论一致时评定")

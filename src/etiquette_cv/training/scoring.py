@@ -130,6 +130,9 @@ def _score_spanned(step: Step, band: tuple[float, float] | None, ev: TraineeEven
     r, middle_used = trials[-1]
     outcomes = {(t.verdict, id(t.event) if t.event is not None else None) for t, _ in trials}
     r.anchor_span_s = (float(lo), float(hi))
+    windows = [t.window_s for t, _ in trials if t.window_s is not None]
+    if windows:   # every window the span allows: a missing step is missing from all of them, decided after the last
+        r.window_s = (min(w[0] for w in windows), max(w[1] for w in windows), max(w[2] for w in windows))
     if len(outcomes) == 1:
         used |= middle_used
         return r
@@ -165,7 +168,8 @@ def _score_step(step: Step, band: tuple[float, float] | None, ev: TraineeEvents,
         r.verdict, r.reason, r.anchor_s = "not_assessable", unmeasured or problem, anchor
         r.reason_zh = ev.reasons_zh.get(r.reason, _cue_reason_zh(step.window.after) if r.reason == problem
                                         and step.window.after not in ev.cue_problems else "")
-        r.waiting_for_cue = anchor is None and step.window.after not in ev.cue_problems and not unmeasured
+        r.waiting_for_cue = (anchor is None and step.window.after not in ev.cue_problems and not unmeasured) \
+            or (step.window.after in ev.pending_cues and not unmeasured)
         later = [e for e in cands if e.t_s >= floor_s]
         if anchor is not None:  # timed from a known anchor: only an event in the step's window (with its late
             w = step.window     # allowance) stands for it — not a stray one long after (tuning role-play t302)

@@ -70,6 +70,9 @@ class TraineeEvents:
     """How the cues were found, when that needs saying on the score sheet (English, Chinese)."""
     cue_problems: dict[str, str] = field(default_factory=dict)
     """Cues that cannot be measured, and why (e.g. no floor calibration)."""
+    pending_cues: set[str] = field(default_factory=set)
+    """Cues of ``cue_problems`` that more of the recording may still give (no customer seen stopping yet): a live
+    scorer waits for them rather than deciding the steps timed from them."""
     not_measured: dict[str, str] = field(default_factory=dict)
     """Event kinds this recording cannot show, and why (e.g. no gesture detector, the trunk not observable)."""
     reasons_zh: dict[str, str] = field(default_factory=dict)
