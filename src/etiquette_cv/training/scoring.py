@@ -30,6 +30,12 @@ TIME_EPS_S = 1e-6
 """Durations are compared with this tolerance: 20 frames at 0.1 s are 2 s, not 1.999999999999993 s."""
 ISSUE_ORDER = ("wrong_class", "wrong_form", "out_of_order", "late")
 """When an event has several problems, the verdict names the first of these; the credit multiplies them all."""
+SPAN_REASON = ("no floor calibration: {cue} between {lo:.1f} and {hi:.1f} s (bounded from when the customer stopped at "
+               "the counter), and the verdict depends on when in that span ({verdicts}) — give --calibration, or "
+               "mark the 2 m line on the floor (--cue-line)",
+               "无标定：{cue}的时刻只知在{lo:.1f}–{hi:.1f}秒之间（由客户在柜台前停下的时刻推算），其间不同时刻得出的"
+               "结论不同（{verdicts}）——请用 --calibration，或在地面标出2米线（--cue-line）")
+"""Why a step timed from a cue span is not graded (English, Chinese): the span and the verdicts it allows."""
 
 
 def _anchor(step: Step, ev: TraineeEvents, prev_anchor: float, cue_s: float | None = None
@@ -108,13 +114,6 @@ def score_attempt(scenario: Scenario, ev: TraineeEvents, source: str = "") -> Sc
     avoided = sorted((e for e in ev.events if e.kind in AVOID_KINDS), key=lambda e: e.start_s)
     return ScoreResult(scenario.name, scenario.title_zh, scenario.title_en, source, ev.duration_s, results,
                        to_avoid=avoided)
-
-
-SPAN_REASON = ("no floor calibration: {cue} between {lo:.1f} and {hi:.1f} s (bounded from when the customer stopped at "
-               "the counter), and the verdict depends on when in that span ({verdicts}) — give --calibration, or "
-               "mark the 2 m line on the floor (--cue-line)",
-               "无标定：{cue}的时刻只知在{lo:.1f}–{hi:.1f}秒之间（由客户在柜台前停下的时刻推算），其间不同时刻得出的"
-               "结论不同（{verdicts}）——请用 --calibration，或在地面标出2米线（--cue-line）")
 
 
 def _score_spanned(step: Step, band: tuple[float, float] | None, ev: TraineeEvents, used: set[int],
