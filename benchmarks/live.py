@@ -73,6 +73,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=40.0)
     ap.add_argument("--size", default="1920x1080")
     ap.add_argument("--processes", action="store_true", help="one process per camera, not one thread per camera")
+    ap.add_argument("--detect-gate", type=int, default=WatchSettings(store="", work_dir=Path(".")).detect_gate_max_skip,
+                    help="periodic detector runs skipped in a row at most while nothing moves (0: off)")
     args = ap.parse_args()
     quiet_mediapipe()
     logging.getLogger("etiquette_cv.watch").setLevel(logging.ERROR)
@@ -81,14 +83,16 @@ def main() -> None:
     video, cal = scaled_inputs(tmp, width, height)
     print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; input {width}x{height} replayed in real time, looped; default analysis rate "
-          f"{DEFAULT_FPS:g} frames/s; {args.seconds:g} s per run; cameras as {'processes' if args.processes else 'threads'}")
+          f"{DEFAULT_FPS:g} frames/s; {args.seconds:g} s per run; cameras as {'processes' if args.processes else 'threads'}; "
+          f"detector runs skipped while still: up to {args.detect_gate} in a row")
     print(f"{'cameras':>7} {'analysed fps/cam':>16} {'share of frames':>15} {'dropped':>8} {'lowest rate':>11} "
           f"{'windows':>7} {'peak MB/proc':>12} {'keep up':>7}")
     for n in (int(v) for v in args.cameras.split(",")):
         run_dir = tmp / f"run{n}{'p' if args.processes else 't'}"
         run_dir.mkdir()
         settings = WatchSettings(store=str(run_dir / "store.db"), work_dir=run_dir / "work",
-                                 windows=WindowSettings(20.0, 5.0), run_for_s=args.seconds, log_level="ERROR")
+                                 windows=WindowSettings(20.0, 5.0), run_for_s=args.seconds, log_level="ERROR",
+                                 detect_gate_max_skip=args.detect_gate)
         t0 = time.monotonic()
         summaries = watch_cameras(camera_files(run_dir, video, cal, n), settings, processes=args.processes)
         wall = time.monotonic() - t0

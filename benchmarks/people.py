@@ -53,6 +53,7 @@ from etiquette_cv.geometry.calibration import load_calibration  # noqa: E402
 from etiquette_cv.models import quiet_mediapipe  # noqa: E402
 from etiquette_cv.people.boxes import iou_matrix  # noqa: E402
 from etiquette_cv.people.rate import RateSettings  # noqa: E402
+from etiquette_cv.people.motion import MotionGateSettings  # noqa: E402
 from etiquette_cv.people.stage import PeopleConfig  # noqa: E402
 from etiquette_cv.pipeline import run_people  # noqa: E402
 from etiquette_cv.io.tracks import read_tracks  # noqa: E402
@@ -335,13 +336,18 @@ def main(argv=None) -> None:
                     help="adaptive rate: one sampled frame in N analysed while quiet (1 = every frame)")
     ap.add_argument("--max-landmarkers", type=int, default=PeopleConfig().max_landmarkers,
                     help="people posed by their own landmarker at once (memory: about 50 MB each)")
+    ap.add_argument("--detect-gate", type=int, default=PeopleConfig().detect_gate.max_skip_frames,
+                    help="periodic detector runs skipped in a row at most while nothing moves outside the posed "
+                         "people (0: off)")
     args = ap.parse_args(argv)
     quiet_mediapipe()
     config = PeopleConfig(model=args.model, detect_every_n_frames=args.detect_every,
-                          rate=RateSettings(quiet_every_n=args.quiet_every), max_landmarkers=args.max_landmarkers)
+                          rate=RateSettings(quiet_every_n=args.quiet_every), max_landmarkers=args.max_landmarkers,
+                          detect_gate=MotionGateSettings(max_skip_frames=args.detect_gate))
     print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} "
           f"cores, Python {platform.python_version()}; model {args.model}, detector every {args.detect_every} frames, "
-          f"quiet: 1 frame in {args.quiet_every}, landmarkers at once {args.max_landmarkers}")
+          f"quiet: 1 frame in {args.quiet_every}, landmarkers at once {args.max_landmarkers}, detector runs skipped "
+          f"while still: up to {args.detect_gate} in a row")
     from etiquette_cv.rules.rulebook import load_rulebook
 
     rb = load_rulebook()

@@ -17,6 +17,7 @@ pieces, not from 8 hours of pose).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import platform
@@ -36,6 +37,7 @@ sys.path.insert(0, str(REPO / "src"))
 from etiquette_cv.geometry.calibration import load_calibration  # noqa: E402
 from etiquette_cv.models import quiet_mediapipe  # noqa: E402
 from etiquette_cv.people.config import PeopleConfig  # noqa: E402
+from etiquette_cv.people.motion import MotionGateSettings  # noqa: E402
 from etiquette_cv.people.native_memory import limit_malloc_arenas  # noqa: E402
 from etiquette_cv.pipeline import run_people  # noqa: E402
 from etiquette_cv.pipeline.people_run import people_config  # noqa: E402
@@ -176,6 +178,9 @@ def main() -> None:
     ap.add_argument("--fps", type=float, default=10.0)
     ap.add_argument("--loop-minutes", type=float, default=0.0)
     ap.add_argument("--day-hours", type=float, default=0.0)
+    ap.add_argument("--detect-gate", type=int, default=PeopleConfig().detect_gate.max_skip_frames,
+                    help="periodic detector runs skipped in a row at most while nothing moves outside the posed "
+                         "people (0: off, the default)")
     ap.add_argument("--quiet-every", type=int, default=None,
                     help="adaptive rate: one sampled frame in N analysed while quiet (default: the product's, 1)")
     ap.add_argument("--memory", action="store_true",
@@ -197,7 +202,8 @@ def main() -> None:
           f"{platform.platform()}")
     info = VideoSource(video).info
     print(f"video: {video.name} {info.width}x{info.height}, {info.nominal_fps:g} fps, "
-          f"{info.duration_s:.1f} s; analysis at {args.fps:g} fps, model {args.model}")
+          f"{info.duration_s:.1f} s; analysis at {args.fps:g} fps, model {args.model}, detector runs skipped while "
+          f"still: up to {args.detect_gate} in a row")
 
     # 1. Decoding alone.
     t = time.perf_counter()
@@ -209,7 +215,8 @@ def main() -> None:
     cal = load_calibration(args.calibration)
     with rss_sampled() as samples:
         summary = run_people(VideoSource(video, analysis_fps=args.fps), tmp / "tracks.jsonl.gz", cal,
-                             people_config(args.model, args.quiet_every))
+                             dataclasses.replace(people_config(args.model, args.quiet_every),
+                                                 detect_gate=MotionGateSettings(max_skip_frames=args.detect_gate)))
     st = summary.stats
     print(f"people stage: {summary.frames_analysed} analysed frames in {summary.wall_s:.2f} s = "
           f"{summary.analysed_fps:.1f} frames/s, {summary.realtime_factor:.2f}× real time")

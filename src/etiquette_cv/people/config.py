@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .floor import RoleSettings
 from .landmarker import LandmarkerSettings
+from .motion import MotionGateSettings
 from .rate import RateSettings
 from .tracker import TrackerSettings
 
@@ -28,6 +29,9 @@ class PeopleConfig:
     """While everybody tracked has a landmarker, the detector runs on every n-th frame (and at once when a
     landmarker loses its person or a new track waits for confirmation); while somebody is followed by the detector
     alone, on every frame."""
+    detect_gate: MotionGateSettings = field(default_factory=MotionGateSettings)
+    """Periodic detector runs skipped while nothing moves outside the posed people (:mod:`.motion`; off by
+    default)."""
     station_min_score: float = 0.12
     """A detection whose floor point is at a clerk station starts a track from this score on (a seated clerk
     behind a counter shows head and shoulders only and scores 0.15-0.35); elsewhere

@@ -27,6 +27,7 @@ from .boxes import contained_fraction, inside_fraction, iou
 from .config import PeopleConfig
 from .floor import FloorModel
 from .landmarker import LandmarkResult, TrackLandmarker
+from .motion import MotionGate
 from .native_memory import limit_malloc_arenas
 from .observation import (Observation, appearance_histogram, body_box, from_detections, merge_detections, others_greyed,
                           posed_observation, seen_again, union_box, upper_body_distance)
@@ -61,6 +62,7 @@ class PeopleStage:
         self._frame_no = 0
         self._pending_confirmation = False
         self._detector_only = False
+        self._gate = MotionGate(image_width, image_height, self.config.detect_gate)
         self._pool = ThreadPoolExecutor(self.config.threads, thread_name_prefix="people") \
             if self.config.threads > 1 else None
         self.stats = PeopleStats()
@@ -378,6 +380,10 @@ class PeopleStage:
         """Every person found in ``frame``, with their track id, role, floor point and landmarks."""
         t = frame.timestamp_s
         periodic = self._frame_no % max(1, self.config.detect_every_n_frames) == 0 or self._detector_only
+        if periodic and not self._detector_only and not self._pending_confirmation and self._gate.may_skip(
+                frame.image, [t_.crop_box for t_ in self._tracks.values()
+                              if t_.landmarker is not None and t_.crop_box is not None]):
+            periodic = False
         self._frame_no += 1
         self.stats.frames += 1
         future = self._pool.submit(self._detect, frame) if periodic and self._pool is not None else None
@@ -390,6 +396,7 @@ class PeopleStage:
         elif periodic or missing or self._pending_confirmation:
             dets = self._detect(frame)
         if dets is not None:
+            self._gate.ran(frame.image)
             posed = list(obs)
             obs = merge_detections(obs, from_detections(dets), self.config.merge_iou,
                                    self.config.merge_keypoint_distance)

@@ -34,6 +34,7 @@ from ..geometry.solver import solve_camera
 from ..io.live import LiveFrame, LiveSettings, LiveSource, Outage, OutageStarted, SourceEnded
 from ..io.tracks import TracksFooter, TracksHeader, TracksWriter
 from ..models import pose_model_sha256, resolve_pose_model
+from ..people.motion import MotionGateSettings
 from ..people.rate import LIVE_QUIET_EVERY_N, AnalysisRate, RateSettings
 from ..people.stage import PeopleConfig, PeopleStage
 from ..report.evidence import write_evidence_image
@@ -69,6 +70,10 @@ class WatchSettings:
     model: str = "full"
     quiet_every_n: int = LIVE_QUIET_EVERY_N
     """Adaptive rate: while nothing happens one frame in this many is analysed (1 = every frame)."""
+    detect_gate_max_skip: int = 0
+    """The person detector's periodic runs skipped in a row at most while nothing moves outside the posed people
+    (:mod:`~etiquette_cv.people.motion`; 0: off — with 2, ``benchmarks/live.py`` analysed as many frames per camera
+    as without, one and four 1080p cameras)."""
     rulebook: Path | None = None
     keep_tracks: bool = False
     """Keep each window's tracks file (in ``work_dir/<camera>/kept``) instead of deleting it once graded."""
@@ -305,7 +310,8 @@ class CameraWatcher:
         self.cal: Calibration = load_camera_calibration(cam, self.width, self.height)
         self.camera_model: CameraModel = solve_camera(self.cal)
         self.rulebook: Rulebook = load_rulebook(settings.rulebook)
-        self.config = PeopleConfig(model=settings.model, rate=RateSettings(quiet_every_n=settings.quiet_every_n))
+        self.config = PeopleConfig(model=settings.model, rate=RateSettings(quiet_every_n=settings.quiet_every_n),
+                                   detect_gate=MotionGateSettings(max_skip_frames=settings.detect_gate_max_skip))
         self.floor = floor_model_for(self.cal, self.config.roles)
         self.model_sha256 = pose_model_sha256(resolve_pose_model(settings.model))
         self.folder = Path(settings.work_dir) / _safe(cam.branch) / _safe(cam.camera)
