@@ -17,7 +17,6 @@ pieces, not from 8 hours of pose).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import subprocess
 import platform
@@ -37,7 +36,6 @@ sys.path.insert(0, str(REPO / "src"))
 from etiquette_cv.geometry.calibration import load_calibration  # noqa: E402
 from etiquette_cv.models import quiet_mediapipe  # noqa: E402
 from etiquette_cv.people.config import PeopleConfig  # noqa: E402
-from etiquette_cv.people.motion import MotionGateSettings  # noqa: E402
 from etiquette_cv.people.native_memory import limit_malloc_arenas  # noqa: E402
 from etiquette_cv.pipeline import run_people  # noqa: E402
 from etiquette_cv.pipeline.people_run import people_config  # noqa: E402
@@ -215,8 +213,7 @@ def main() -> None:
     cal = load_calibration(args.calibration)
     with rss_sampled() as samples:
         summary = run_people(VideoSource(video, analysis_fps=args.fps), tmp / "tracks.jsonl.gz", cal,
-                             dataclasses.replace(people_config(args.model, args.quiet_every),
-                                                 detect_gate=MotionGateSettings(max_skip_frames=args.detect_gate)))
+                             people_config(args.model, args.quiet_every, args.detect_gate))
     st = summary.stats
     print(f"people stage: {summary.frames_analysed} analysed frames in {summary.wall_s:.2f} s = "
           f"{summary.analysed_fps:.1f} frames/s, {summary.realtime_factor:.2f}× real time")

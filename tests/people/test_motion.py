@@ -78,3 +78,10 @@ def test_the_people_stage_skips_periodic_detector_runs_only_while_the_picture_is
     assert runs(0) == list(range(0, 30, 3))
     assert runs(2) == [0, 9, 18, 27]
     assert runs(2, change_at=12)[:3] == [0, 9, 12]
+
+
+def test_review_s_people_settings_carry_the_gate():
+    from etiquette_cv.pipeline.people_run import people_config
+    assert people_config().detect_gate.max_skip_frames == 0
+    assert people_config("full", 4, 2).detect_gate.max_skip_frames == 2
+    assert people_config("full", 4, 2).rate.quiet_every_n == 4

@@ -20,6 +20,7 @@ from ..io.tracks import ResumePoint, TracksFooter, TracksHeader, TracksWriter, p
 from ..io.video import VideoSource
 from ..models import pose_model_sha256
 from ..people.floor import FloorModel, RoleSettings
+from ..people.motion import MotionGateSettings
 from ..people.rate import AnalysisRate, RateSettings, RateStats
 from ..people.stage import PeopleConfig, PeopleStage, PeopleStats
 
@@ -67,12 +68,13 @@ def floor_model_for(calibration: Calibration | None, roles: RoleSettings | None 
     return FloorModel(solve_camera(calibration), calibration, roles or RoleSettings())
 
 
-def people_config(model: str = "full", quiet_every: int | None = None) -> PeopleConfig:
-    """The people stage's settings for a pose model and an adaptive-rate choice (None: the default rate; 1: analyse
-    every sampled frame)."""
+def people_config(model: str = "full", quiet_every: int | None = None, detect_gate: int = 0) -> PeopleConfig:
+    """The people stage's settings for a pose model, an adaptive-rate choice (None: the default rate; 1: analyse
+    every sampled frame) and the detector's motion gate (periodic runs skipped in a row at most; 0: off)."""
+    gate = MotionGateSettings(max_skip_frames=detect_gate)
     if quiet_every is None:
-        return PeopleConfig(model=model)
-    return PeopleConfig(model=model, rate=RateSettings(quiet_every_n=quiet_every))
+        return PeopleConfig(model=model, detect_gate=gate)
+    return PeopleConfig(model=model, rate=RateSettings(quiet_every_n=quiet_every), detect_gate=gate)
 
 
 def open_video_for(video: str | Path, cal: Calibration | None, calibration: str | Path | None,

@@ -58,7 +58,8 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
            fps: float = 10.0, model: str = "full", annotate: str | Path | None = None, blur: bool = True,
            on_frame: Callable[[FramePoses], None] | None = None,
            tickets: str | Path | None = None, refine: str | None = None,
-           quiet_every: int | None = None, resume: bool = False) -> tuple[ReviewResult, ReviewOutputs]:
+           quiet_every: int | None = None, resume: bool = False, detect_gate: int = 0
+           ) -> tuple[ReviewResult, ReviewOutputs]:
     """Review a video (people → analysis → grading → scene checks and service times → reports). With
     ``tracks_path`` and no ``video``, re-grade an existing tracks file without decoding anything (no keyframes
     then, and the image checks are not assessable). Without a calibration people are still found and tracked, and
@@ -66,7 +67,9 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
     prevail over the tracks' (DB 表2 注3). ``refine`` (a pose model, e.g. ``"heavy"``) re-measures each clerk's
     standing intervals with that model (:mod:`.refine`; needs the video). ``quiet_every``: while nothing happens
     analyse one sampled frame in this many (:mod:`..people.rate`; 1 analyses every sampled frame; None: the
-    default). ``resume``: continue the tracks an interrupted review of the same video left in ``out_dir``."""
+    default). ``resume``: continue the tracks an interrupted review of the same video left in ``out_dir``.
+    ``detect_gate``: skip up to this many periodic person-detector runs in a row while nothing moves outside the
+    posed people (:mod:`..people.motion`; 0: off)."""
     if refine is not None and video is None:
         raise ValueError("--refine re-reads the video: give the video as well as the tracks")
     ticket_rows = load_tickets(tickets) if tickets is not None else None   # bad input fails before the long run
@@ -81,8 +84,8 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
             raise ValueError("review needs a video or a tracks file")
         source = open_video_for(video, cal, calibration, fps)
         tracks_path = out / "tracks.jsonl.gz"
-        summary = run_people(source, tracks_path, cal, people_config(model, quiet_every), on_frame=on_frame,
-                             resume=resume)
+        summary = run_people(source, tracks_path, cal, people_config(model, quiet_every, detect_gate),
+                             on_frame=on_frame, resume=resume)
         problem = summary.problem
         release_freed_memory()   # what the models freed (their arenas), before grading
     graded = grade_tracks_file(tracks_path, cal, camera, rb, None if video is None else str(video), problem,
