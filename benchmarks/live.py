@@ -83,7 +83,8 @@ def main() -> None:
     video, cal = scaled_inputs(tmp, width, height)
     print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; input {width}x{height} replayed in real time, looped; default analysis rate "
-          f"{DEFAULT_FPS:g} frames/s; {args.seconds:g} s per run; cameras as {'processes' if args.processes else 'threads'}; "
+          f"{DEFAULT_FPS:g} frames/s; {args.seconds:g} s per run; cameras as "
+          f"{'processes' if args.processes else 'threads'}; "
           f"detector runs skipped while still: up to {args.detect_gate} in a row")
     print(f"{'cameras':>7} {'analysed fps/cam':>16} {'share of frames':>15} {'dropped':>8} {'lowest rate':>11} "
           f"{'windows':>7} {'peak MB/proc':>12} {'keep up':>7}")
