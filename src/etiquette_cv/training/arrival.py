@@ -126,7 +126,7 @@ def body_speed(t_s: np.ndarray, points: np.ndarray, scale_px: float, s: ArrivalS
 
 
 def rest_spells(t_s: np.ndarray, speed: np.ndarray, s: ArrivalSettings) -> list[tuple[float, float]]:
-    """Stretches (start, end seconds) where a box rests (:func:`box_speed` below ``still_speed``, no gap in the
+    """Stretches (start, end seconds) where a person rests (:func:`body_speed` below ``still_speed``, no gap in the
     samples over ``lag_s``) for at least ``min_still_s``."""
     out = []
     for a, b in true_runs(np.nan_to_num(speed, nan=np.inf) < s.still_speed):
