@@ -257,8 +257,9 @@ def test_an_arm_reach_is_also_read_as_a_share_of_the_arm():
     """A short-armed trainee holds a document 0.22 m out (0.51 of the arm's 0.43 m): a hand-over by the share of the
     arm (rulebook ``handover_min_reach_ratio``), not by the 0.25 m alone; folded hands stay none."""
     from etiquette_cv.posture.gestures import frame_features
-    by_share = GestureSettings(handover_min_reach_ratio=0.45)
-    assert frame_features(_hands_out(0.21, 0.22), S)[1] < 1.0
+    by_share, metres_only = S, GestureSettings(handover_min_reach_ratio=0.0)
+    assert by_share.handover_min_reach_ratio == 0.45
+    assert frame_features(_hands_out(0.21, 0.22), metres_only)[1] < 1.0
     assert frame_features(_hands_out(0.21, 0.22), by_share)[1] >= 1.0
     assert frame_features(_hands_out(0.14, 0.22), by_share)[1] < 1.0
     assert frame_features(_hands_out(0.21, 0.10), by_share)[1] < 1.0

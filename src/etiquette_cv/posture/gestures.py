@@ -53,7 +53,7 @@ class GestureSettings:
     handover_min_forward_m: float = 0.25
     handover_exit_forward_m: float = 0.20
     """… and it lasts until they fall back nearer than this (hysteresis) …"""
-    handover_min_reach_ratio: float = 0.0
+    handover_min_reach_ratio: float = 0.45
     """… or ahead by at least this share of the arm's length (shoulder to elbow to wrist; 0: off) …"""
     handover_min_gap_m: float = 0.18
     """… the wrists at least this far apart (a document between the hands: 0.19-0.26 m in the tuning role-plays'
