@@ -280,6 +280,6 @@ def test_a_hand_over_needs_somebody_to_hand_to():
     other = [FramePoses(f.frame_index, f.timestamp_s, f.image_width, f.image_height,
                         [*f.persons, *[dataclasses.replace(p, track_id=99, image_xy_px=p.image_xy_px + [500, 0])
                                        for p in f.persons[:1]]]) for f in frames]
-    with_customer, trainee = scored_events(other, None, rb, "sim", trainee_hint=frames[0].persons[0].track_id)
+    with_customer, _ = scored_events(other, None, rb, "sim", trainee_hint=frames[0].persons[0].track_id)
     (e,) = with_customer.of_kind("hand_over")
     assert 1.8 <= e.start_s <= 3.0
