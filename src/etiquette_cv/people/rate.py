@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core import FramePoses, Landmark
 from .floor import FloorModel
+from .motion import SmallGrey
 
 
 @dataclass(frozen=True)
@@ -84,18 +85,14 @@ class AnalysisRate:
     def __init__(self, width: int, height: int, floor: FloorModel | None, settings: RateSettings | None = None):
         self.settings = settings or RateSettings()
         self.floor = floor
-        self.scale = self.settings.motion_long_side_px / max(width, height)
-        self.small_size = (max(1, round(width * self.scale)), max(1, round(height * self.scale)))
+        self._small = SmallGrey(width, height, self.settings.motion_long_side_px)
+        self.scale = self._small.scale
         self.stats = RateStats()
         self._reference: np.ndarray | None = None
         self._clerk_boxes: list[np.ndarray] = []
         self._busy = True          # nothing is known before the first analysed frame
         self._full_until_s = -np.inf
         self._since_analysed = 0
-
-    def _small(self, image: np.ndarray) -> np.ndarray:
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-        return cv2.blur(cv2.resize(grey, self.small_size, interpolation=cv2.INTER_AREA), (3, 3))
 
     def _moved(self, small: np.ndarray) -> bool:
         """Whether the small image changed outside the clerks' boxes or in a clerk's head-and-shoulders band."""

@@ -380,9 +380,9 @@ class PeopleStage:
         """Every person found in ``frame``, with their track id, role, floor point and landmarks."""
         t = frame.timestamp_s
         periodic = self._frame_no % max(1, self.config.detect_every_n_frames) == 0 or self._detector_only
-        if periodic and not self._detector_only and not self._pending_confirmation and self._gate.may_skip(
-                frame.image, [t_.crop_box for t_ in self._tracks.values()
-                              if t_.landmarker is not None and t_.crop_box is not None]):
+        if periodic and self._gate.enabled and not self._detector_only and not self._pending_confirmation \
+                and self._gate.may_skip(frame.image, [t_.crop_box for t_ in self._tracks.values()
+                                                      if t_.landmarker is not None and t_.crop_box is not None]):
             periodic = False
         self._frame_no += 1
         self.stats.frames += 1
