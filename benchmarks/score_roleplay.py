@@ -101,7 +101,7 @@ def _add(into: dict, s: dict) -> None:
             for kind, n in v.items():
                 into[k][kind] += n
         else:
-            into[k] = into[k] + v
+            into[k] += v
 
 
 def marked_line(calibration_path: Path) -> ImageLine | None:
