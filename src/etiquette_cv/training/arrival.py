@@ -19,7 +19,7 @@ import numpy as np
 
 from ..core import FramePoses
 from ..posture.filters import rolling_median
-from ..timeseries import true_runs
+from ..timeseries import finite_runs
 
 
 @dataclass(frozen=True)
@@ -128,13 +128,9 @@ def body_speed(t_s: np.ndarray, points: np.ndarray, scale_px: float, s: ArrivalS
 def rest_spells(t_s: np.ndarray, speed: np.ndarray, s: ArrivalSettings) -> list[tuple[float, float]]:
     """Stretches (start, end seconds) where a person rests (:func:`body_speed` below ``still_speed``, no gap in the
     samples over ``lag_s``) for at least ``min_still_s``."""
-    out = []
-    for a, b in true_runs(np.nan_to_num(speed, nan=np.inf) < s.still_speed):
-        cuts = (np.flatnonzero(np.diff(t_s[a:b]) > s.lag_s) + a + 1).tolist()
-        for lo, hi in zip([a, *cuts], [*cuts, b]):
-            if t_s[hi - 1] - t_s[lo] >= s.min_still_s:
-                out.append((float(t_s[lo]), float(t_s[hi - 1])))
-    return out
+    still = np.where(np.nan_to_num(speed, nan=np.inf) < s.still_speed, 1.0, np.nan)
+    return [(float(t_s[a]), float(t_s[b - 1])) for a, b in finite_runs(t_s, still, s.lag_s)
+            if t_s[b - 1] - t_s[a] >= s.min_still_s]
 
 
 def _approached(t_s: np.ndarray, points: np.ndarray, scale_px: float, stop_s: float, t0: float,
