@@ -303,6 +303,26 @@ def test_a_bend_with_a_hand_resting_on_the_counter_is_a_lean_not_a_bow():
     assert [b.kind for b in detect_bends(t, flex, standing)] == ["bow", "bow"]
 
 
+def test_a_short_bow_with_the_hands_resting_on_the_desk_stays_a_bow():
+    """Rendered people set t111: a clerk standing with the hands on the desk bows 15° for under a second; a lean on
+    the counter is held (the lean rule's own 2 s), so a bend this short is a bow whatever the hands do."""
+    t = np.arange(0.0, 12.0, DT)
+    flex = _bend_profile(t, 1.0, 0.3, 0.3, 0.3, 15.0) + _bend_profile(t, 5.0, 0.8, 2.5, 0.8, 30.0)
+    on = np.where(t < 10.0, 1.0, np.nan)   # the hands on the desk all along
+    bends = detect_bends(t, flex, np.ones(len(t), bool), hands_on_counter=on)
+    assert [b.kind for b in bends] == ["bow", "lean"]
+    assert bends[0].duration_s < BowSettings().lean_min_duration_s <= bends[1].duration_s
+
+
+def test_an_interval_exactly_the_minimum_long_is_kept_despite_float_timestamps():
+    t = np.round(np.arange(0, 200) / 10.0, 6)       # 12.4 and 13.0 as a 10 fps clock gives them
+    v = np.where((t >= 12.4) & (t <= 13.0), 10.0, 0.0)
+    assert t[130] - t[124] < 0.6                   # 0.5999999999999996
+    out = hysteresis_intervals(t, v, 8.0, 5.0, min_duration_s=0.6)
+    assert [(iv.start_s, iv.end_s) for iv in out] == [(12.4, 13.0)]
+    assert hysteresis_intervals(t, v, 8.0, 5.0, min_duration_s=0.61) == []
+
+
 def test_bends_only_while_standing():
     t = np.arange(0.0, 10.0, DT)
     flex = _bend_profile(t, 2.0, 0.8, 1.0, 0.8, 30.0)

@@ -32,6 +32,11 @@ class Interval:
         return self.end_s - self.start_s
 
 
+_TIME_EPS_S = 1e-6
+"""Durations are differences of float timestamps: 13.0 - 12.4 is 0.5999999999999996 s, which must pass a 0.6 s
+minimum."""
+
+
 def hysteresis_intervals(t_s: np.ndarray, values: np.ndarray, enter: float, exit: float,
                          min_duration_s: float = 0.0, max_gap_s: float = 0.5,
                          allowed: np.ndarray | None = None) -> list[Interval]:
@@ -60,7 +65,7 @@ def hysteresis_intervals(t_s: np.ndarray, values: np.ndarray, enter: float, exit
             k = int(np.nanargmax(np.where(fin, vals, -np.inf)))
             iv = Interval(float(t_s[start]), float(t_s[end_idx]), float(vals[k] * sign), float(t_s[start + k]),
                           float(np.nanmean(vals) * sign))
-            if iv.duration_s >= min_duration_s:
+            if iv.duration_s >= min_duration_s - _TIME_EPS_S:
                 out.append(iv)
         start = None
 
@@ -107,6 +112,9 @@ class BowSettings:
     max_hidden_s: float = 3.0
     """A bend whose trunk goes out of sight (e.g. behind the counter in a deep bow) for up to this long stays one
     bend, marked ``peak_hidden``."""
+    lean_min_duration_s: float = 2.0
+    """A bend with a hand resting on the counter top is a lean on it, not a bow, when it lasts at least this long (a
+    lean is held: the lean rule's own minimum); shorter, it is a bow made with the hands resting on the desk."""
 
 
 @dataclass(frozen=True)
@@ -142,8 +150,8 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
                  hands_on_counter: np.ndarray | None = None) -> list[Bend]:
     """Forward bends of a standing person from the trunk-flexion series (degrees), with hysteresis; each with the
     ± of its peak from ``uncertainty_deg`` (per sample) when given. A bend with a hand resting on the counter top
-    (``hands_on_counter``, 1/0/NaN per sample) through most of its deepest part is a lean on the counter, not a
-    bow."""
+    (``hands_on_counter``, 1/0/NaN per sample) through most of its deepest part, held ``lean_min_duration_s`` or
+    longer, is a lean on the counter, not a bow."""
     out = []
     for iv in hysteresis_intervals(t_s, flexion_deg, settings.start_deg, settings.end_deg,
                                    settings.min_duration_s, max_gap_s=settings.max_hidden_s, allowed=standing):
@@ -170,7 +178,7 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
             ahead = hands_ahead_m[inside & (flexion_deg >= 0.8 * iv.peak_value)]
             if np.isfinite(ahead).any() and np.nanmedian(ahead) >= settings.reach_hands_ahead_m:
                 kind = "reach"
-        if kind == "bow" and hands_on_counter is not None:
+        if kind == "bow" and hands_on_counter is not None and iv.duration_s >= settings.lean_min_duration_s:
             resting = hands_on_counter[inside & (flexion_deg >= 0.8 * iv.peak_value)]
             if np.isfinite(resting).any() and np.nanmedian(resting) >= 0.5:
                 kind = "lean"
