@@ -314,6 +314,18 @@ def test_a_short_bow_with_the_hands_resting_on_the_desk_stays_a_bow():
     assert bends[0].duration_s < BowSettings().lean_min_duration_s <= bends[1].duration_s
 
 
+def test_a_bend_faster_than_a_body_bends_is_a_pose_glitch_not_a_bow():
+    """Rendered people set t107 (over the shoulder): a broken pose read 0 -> 92° -> 0 within 0.6 s (355°/s); the
+    rendered and sample bows, 15°-90°, change at most 112°/s."""
+    t = np.arange(0.0, 12.0, DT)
+    flex = _bend_profile(t, 1.0, 0.8, 1.0, 0.8, 90.0) + _bend_profile(t, 6.0, 0.2, 0.5, 0.2, 90.0)
+    bends = detect_bends(t, flex, np.ones(len(t), bool))
+    assert [b.kind for b in bends] == ["bow", "glitch"]
+    # the rate is read between measured samples: a hidden stretch in a slow bow is no glitch
+    flex[(t >= 2.0) & (t <= 2.6)] = np.nan
+    assert detect_bends(t, flex, np.ones(len(t), bool))[0].kind == "bow"
+
+
 def test_an_interval_exactly_the_minimum_long_is_kept_despite_float_timestamps():
     t = np.round(np.arange(0, 200) / 10.0, 6)       # 12.4 and 13.0 as a 10 fps clock gives them
     v = np.where((t >= 12.4) & (t <= 13.0), 10.0, 0.0)

@@ -113,6 +113,9 @@ class BowSettings:
     """A bend whose trunk goes out of sight (e.g. behind the counter in a deep bow) for up to this long stays one
     bend, marked ``peak_hidden``."""
     lean_min_duration_s: float = 2.0
+    max_rate_deg_s: float = 250.0
+    """A bend whose flexion changes faster than this anywhere in it (degrees per second, between measured samples)
+    is a pose glitch, not a movement of the body (kind ``glitch``)."""
     """A bend with a hand resting on the counter top is a lean on it, not a bow, when it lasts at least this long (a
     lean is held: the lean rule's own minimum); shorter, it is a bow made with the hands resting on the desk."""
 
@@ -130,7 +133,7 @@ class Bend:
     """Time spent within 20 % of the peak angle."""
     kind: str
     """``bow`` | ``reach`` | ``lean`` (a hand resting on the counter) | ``long`` (held longer than a bow: a
-    stoop)."""
+    stoop) | ``glitch`` (faster than a body bends: a pose error)."""
     peak_hidden: bool
     """The trunk was out of sight during the bend: the true peak may be deeper than ``peak_deg``."""
     peak_uncertainty_deg: float = float("nan")
@@ -142,6 +145,20 @@ class Bend:
     def duration_s(self) -> float:
         """Length in seconds."""
         return self.end_s - self.start_s
+
+
+def _fastest_change_deg_s(t_s: np.ndarray, values: np.ndarray, inside: np.ndarray) -> float:
+    """The fastest change (units per second) between consecutive measured samples of ``values`` over the samples
+    ``inside`` and one on either side of them (the rise into the interval begins before it)."""
+    idx = np.flatnonzero(inside)
+    if len(idx) == 0:
+        return 0.0
+    seg = slice(max(int(idx[0]) - 1, 0), min(int(idx[-1]) + 2, len(t_s)))
+    t, v = t_s[seg], values[seg]
+    ok = np.isfinite(v)
+    if ok.sum() < 2:
+        return 0.0
+    return float(np.max(np.abs(np.diff(v[ok]) / np.maximum(np.diff(t[ok]), 1e-9))))
 
 
 def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
@@ -164,7 +181,9 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
         hold = float(near_peak.sum() * dt)
         kind = "bow"
         arms_seen = wrist_asymmetry_m is not None
-        if iv.duration_s > settings.max_duration_s:
+        if _fastest_change_deg_s(t_s, flexion_deg, inside) > settings.max_rate_deg_s:
+            kind = "glitch"
+        elif iv.duration_s > settings.max_duration_s:
             kind = "long"
         elif wrist_asymmetry_m is not None:
             asym = wrist_asymmetry_m[inside & (flexion_deg >= 0.5 * iv.peak_value)]

@@ -158,7 +158,8 @@ REQUIRED_KEYS = {"stance": ("stand_above_m", "sit_below_m", "head_above_shoulder
                             "level_window_s"),
                  "customer": ("near_m", "hysteresis_m", "min_inside_s", "max_gap_s", "rejoin_s")}
 BOW_KEYS = ("start_deg", "end_deg", "min_duration_s", "max_duration_s", "reach_wrist_asymmetry_m", "max_hidden_s",
-            "reach_min_flexion_deg", "reach_hands_ahead_m", "lean_min_duration_s")
+            "reach_min_flexion_deg", "reach_hands_ahead_m", "lean_min_duration_s",
+            "max_rate_deg_s")
 
 
 @dataclass(frozen=True)
