@@ -161,7 +161,7 @@ def test_json_round_trip(tmp_path, result):
     assert back.coverage == result.coverage
     assert back.score == result.score
     for attr in ("source", "duration_s", "analysed_frames", "image_width", "image_height", "rulebook_name",
-                 "rulebook_version", "problem"):
+                 "rulebook_version", "near_m", "problem"):
         assert getattr(back, attr) == getattr(result, attr), attr
 
 
@@ -213,6 +213,19 @@ def test_csv_bom_rows_and_chinese(tmp_path, result):
 def _render(tmp_path, result, lang="zh", **kw) -> str:
     path = write_report_html(result, tmp_path / f"report_{lang}.html", lang=lang, generated=GENERATED, **kw)
     return path.read_text(encoding="utf-8")
+
+
+def test_the_report_names_the_rulebooks_near_distance(tmp_path, result):
+    """A rulebook may time visits from another distance than the standard's 2 m: the visit table's headings, the
+    timeline's hint and the verdicts' help name the one the visits were graded with, and the JSON keeps it."""
+    assert "Within 2 m" in _render(tmp_path, result, "en") and "进入 2 米" in _render(tmp_path, result, "zh")
+    result.near_m = 1.5
+    en, zh = _render(tmp_path, result, "en"), _render(tmp_path, result, "zh")
+    assert "Within 1.5 m" in en and "Left 1.5 m" in en and "came within 1.5 m" in en
+    assert not re.search(r"\b2 m\b", en)
+    assert "进入 1.5 米" in zh and "离开 1.5 米范围" in zh and "2 米" not in zh
+    back = read_findings_json(write_findings_json(result, tmp_path / "findings.json", generated=GENERATED))
+    assert back.near_m == 1.5
 
 
 def test_html_self_contained(tmp_path, result):

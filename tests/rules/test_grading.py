@@ -497,3 +497,17 @@ def test_a_clerk_last_seen_at_the_image_edge_of_a_station_near_it_is_out_of_view
     res = grade(o, rb)
     assert of(res, GREET)[0].verdict == Verdict.NOT_ASSESSABLE and seated in of(res, GREET)[0].note
     assert [a.verdict for a in of(res, "CC-2.8-absent")] == [Verdict.NOT_ASSESSABLE]
+
+
+def test_the_result_carries_the_rulebooks_near_distance(rb, tmp_path):
+    """The reports name the distance the visits were timed from (report tests: "Within 1.5 m")."""
+    from etiquette_cv.rules.rulebook import DEFAULT_RULEBOOK
+
+    c = clerk_series(stance=stands_between((6.0, 30.0)))
+    assert grade(obs(c, [StanceChange(6.0, "stand", 0.9)], approaches=[visit(5.0, 25.0)]), rb).near_m == 2.0
+    text = DEFAULT_RULEBOOK.read_text(encoding="utf-8")
+    assert "near_m: {value: 2.0, source: standard}" in text
+    (tmp_path / "rb.yaml").write_text(text.replace("near_m: {value: 2.0, source: standard}",
+                                                   "near_m: {value: 1.5, source: default}"), encoding="utf-8")
+    other = load_rulebook(tmp_path / "rb.yaml")
+    assert grade(obs(c, [StanceChange(6.0, "stand", 0.9)], approaches=[visit(5.0, 25.0)]), other).near_m == 1.5

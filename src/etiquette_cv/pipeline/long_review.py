@@ -144,7 +144,7 @@ def _owned_part(part: ReviewResult, cut: WindowCut, earlier: list[Visit]) -> Rev
     return ReviewResult(part.source, 0.0, 0, part.image_width, part.image_height, findings=findings, visits=visits,
                         states=states,
                         bow_peaks=[b for b in part.bow_peaks if cut.owns(b[0])], coverage=coverage,
-                        rulebook_name=part.rulebook_name, rulebook_version=part.rulebook_version)
+                        rulebook_name=part.rulebook_name, rulebook_version=part.rulebook_version, near_m=part.near_m)
 
 
 def _join_states(before: list[StateInterval], after: list[StateInterval]) -> list[StateInterval]:

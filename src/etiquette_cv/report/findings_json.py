@@ -19,7 +19,7 @@ One UTF-8 JSON object; times are seconds from the start of the video, rounded to
       "duration_s": 612.4,                   # length of the part that was read
       "analysed_frames": 6124,
       "image_size": {"width": 1920, "height": 1080},
-      "rulebook": {"name": "...", "version": "..."},
+      "rulebook": {"name": "...", "version": "...", "near_m": 2.0},
       "score": 83.33 | null,                 # share of graded occasions that met their rule, 0-100
       "problem": "..." | null,               # set when the input ended early (partial review)
       "coverage": {"visible_s": {"clerk": 600.1, "customer#3": 88.0},
@@ -114,7 +114,8 @@ def result_to_dict(result: ReviewResult, *, base_dir: str | Path = ".", out_dir:
         "duration_s": json_number(result.duration_s),
         "analysed_frames": int(result.analysed_frames),
         "image_size": {"width": int(result.image_width), "height": int(result.image_height)},
-        "rulebook": {"name": result.rulebook_name, "version": result.rulebook_version},
+        "rulebook": {"name": result.rulebook_name, "version": result.rulebook_version,
+                     "near_m": json_number(result.near_m)},
         "score": json_number(result.score, 2),
         "problem": result.problem,
         "coverage": {
@@ -202,6 +203,7 @@ def result_from_dict(doc: dict) -> ReviewResult:
                           not_assessable_rules=dict(cov.get("not_assessable_rules") or {})),
         rulebook_name=rulebook.get("name", ""),
         rulebook_version=rulebook.get("version", ""),
+        near_m=float(rulebook.get("near_m") or 2.0),
         problem=doc.get("problem"),
     )
 

@@ -34,10 +34,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "visits": "客户来访",
         "visit": "来访",
         "customer": "客户",
-        "arrive": "进入 2 米",
-        "leave": "离开 2 米",
+        "arrive": "进入 {near}",
+        "leave": "离开 {near}",
         "left_view": "走出画面",
-        "left_view_hint": "客户在 2 米内走出画面：离开时间取最后看见的时刻",
+        "left_view_hint": "客户在 {near}内走出画面：离开时间取最后看见的时刻",
         "at_counter": "到达柜台",
         "handling": "办理时长",
         "wait": "等候时长",
@@ -46,7 +46,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "stand_send_off": "站送",
         "no_visits": "视频中没有客户来访。",
         "timeline": "时间轴",
-        "timeline_hint": "每行一个人的状态；来访行显示客户从进入到离开 2 米范围；下方每条规则一行，点击标记可跳到对应的检查项。",
+        "timeline_hint": "每行一个人的状态；来访行显示客户从进入到离开 {near}范围；下方每条规则一行，点击标记可跳到对应的检查项。",
         "lane_visits": "客户来访",
         "states": "状态",
         "time_axis": "时间",
@@ -115,10 +115,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "visits": "Customer visits",
         "visit": "Visit",
         "customer": "Customer",
-        "arrive": "Within 2 m",
-        "leave": "Left 2 m",
+        "arrive": "Within {near}",
+        "leave": "Left {near}",
         "left_view": "out of view",
-        "left_view_hint": "The customer walked out of the picture within 2 m: the time they were last seen",
+        "left_view_hint": "The customer walked out of the picture within {near}: the time they were last seen",
         "at_counter": "At counter",
         "handling": "Handling",
         "wait": "Waiting",
@@ -127,8 +127,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "stand_send_off": "Stand to see off",
         "no_visits": "No customer visits in this video.",
         "timeline": "Timeline",
-        "timeline_hint": "One lane per person's state; the visits lane spans each customer's time within 2 m; below, "
-                         "one lane per rule — click a marker to jump to its finding.",
+        "timeline_hint": "One lane per person's state; the visits lane spans each customer's time within {near}; "
+                         "below, one lane per rule — click a marker to jump to its finding.",
         "lane_visits": "Visits",
         "states": "States",
         "time_axis": "Time",
@@ -187,7 +187,7 @@ _VERDICTS: dict[str, dict[str, str]] = {
 _VERDICT_HELP: dict[str, dict[str, str]] = {
     "zh": {
         "met": "按规定做到了。",
-        "late": "做到了，但超过了允许的时间（例如客户进入 2 米后起身过慢）。",
+        "late": "做到了，但超过了允许的时间（例如客户进入 {near}后起身过慢）。",
         "missed": "应当做而没有做（例如客户到来时没有起身）。",
         "violation": "出现了规范明令禁止的姿态或行为（例如趴在桌上、手插口袋）。",
         "not_applicable": "该场合不需要做这一项。",
@@ -196,7 +196,8 @@ _VERDICT_HELP: dict[str, dict[str, str]] = {
     },
     "en": {
         "met": "Done as the rule requires.",
-        "late": "Done, but later than allowed (e.g. the clerk stood up too long after the customer came within 2 m).",
+        "late": "Done, but later than allowed (e.g. the clerk stood up too long after the customer came within "
+                "{near}).",
         "missed": "Required but not done (e.g. the clerk stayed seated when the customer arrived).",
         "violation": "A posture or behaviour the rules forbid (e.g. lying on the desk, hands in pockets).",
         "not_applicable": "The rule did not apply on this occasion.",
@@ -234,9 +235,16 @@ def _lang(lang: str) -> str:
     return lang
 
 
-def labels(lang: str) -> dict[str, str]:
-    """The label table of one language (``zh`` or ``en``)."""
-    return _LABELS[_lang(lang)]
+def near_text(near_m: float, lang: str) -> str:
+    """The near distance as the labels say it: ``2 m`` / ``2 米`` (metres, at most two decimals)."""
+    return f"{near_m:.2f}".rstrip("0").rstrip(".") + _UNITS[_lang(lang)]["m"]
+
+
+def labels(lang: str, near_m: float = 2.0) -> dict[str, str]:
+    """The label table of one language (``zh`` or ``en``), naming the rulebook's near distance ``near_m`` (metres:
+    the visits' 2 m of CC 通用规范㈡6 unless a rulebook sets another)."""
+    near = near_text(near_m, lang)
+    return {k: v.replace("{near}", near) for k, v in _LABELS[_lang(lang)].items()}
 
 
 def verdict_label(verdict: str, lang: str) -> str:
@@ -244,9 +252,9 @@ def verdict_label(verdict: str, lang: str) -> str:
     return _VERDICTS[_lang(lang)].get(str(verdict), str(verdict))
 
 
-def verdict_help(verdict: str, lang: str) -> str:
-    """One sentence on what the verdict means, for the page's footer."""
-    return _VERDICT_HELP[_lang(lang)].get(str(verdict), "")
+def verdict_help(verdict: str, lang: str, near_m: float = 2.0) -> str:
+    """One sentence on what the verdict means, for the page's footer (naming the near distance ``near_m``, metres)."""
+    return _VERDICT_HELP[_lang(lang)].get(str(verdict), "").replace("{near}", near_text(near_m, lang))
 
 
 def severity_label(severity: str, lang: str) -> str:

@@ -121,7 +121,7 @@ def _reception(result: ReviewResult, numbers: dict[int, int], lang: str) -> list
 
 
 def _meta(result: ReviewResult, lang: str, generated: datetime) -> list[tuple[str, str]]:
-    L = labels(lang)
+    L = labels(lang, result.near_m)
     rulebook = " ".join(x for x in (result.rulebook_name, result.rulebook_version and f"v{result.rulebook_version}")
                         if x) or L["dash"]
     return [(L["source"], result.source),
@@ -144,7 +144,7 @@ def render_report_html(result: ReviewResult, lang: str = "zh", images_inline: bo
                        bow_references: list[tuple[str, float]] | None = None, base_dir: str | Path = ".",
                        out_dir: str | Path | None = None, generated: datetime | None = None) -> str:
     """The HTML page as a string (see :func:`write_report_html`)."""
-    L = labels(lang)
+    L = labels(lang, result.near_m)
     base_dir = Path(base_dir)
     out_dir = Path(out_dir) if out_dir is not None else base_dir
     findings = result.findings
@@ -175,7 +175,7 @@ def render_report_html(result: ReviewResult, lang: str = "zh", images_inline: bo
         clock=fmt_clock, duration=lambda s: fmt_duration(s, lang),
         measured=lambda f: fmt_measured(f.measured_value, f.measured_unit, lang),
         person_label=lambda p: person_label(p, lang), state_label=lambda s: state_label(s, lang),
-        verdict_help=lambda v: verdict_help(v, lang),
+        verdict_help=lambda v: verdict_help(v, lang, result.near_m),
     )
     return _ENV.get_template("report.html.j2").render(**context)
 

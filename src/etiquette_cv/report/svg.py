@@ -167,7 +167,7 @@ def _state_lanes(result: ReviewResult, ax: TimeAxis, lang: str, y: float, lane_h
 
 
 def _visit_lane(result: ReviewResult, ax: TimeAxis, lang: str, y: float, lane_h: float) -> list[El]:
-    L = labels(lang)
+    L = labels(lang, result.near_m)
     body = [_lane_label(y + lane_h / 2, L["lane_visits"], L["lane_visits"]),
             el("rect", {"class": "lane-bg", "x": ax.x0, "y": f"{y:.1f}", "width": f"{ax.x1 - ax.x0:.1f}",
                         "height": lane_h})]
@@ -225,7 +225,7 @@ def _rule_lanes(result: ReviewResult, numbers: dict[int, int], ax: TimeAxis, lan
 def timeline_svg(result: ReviewResult, numbers: dict[int, int], lang: str) -> tuple[El, dict[str, str]]:
     """The timeline (a lane per person's states, the visits, a lane per rule with its findings linked to their
     cards ``#finding-N``) and the colour of each state it used, in order of first use (for the legend)."""
-    L = labels(lang)
+    L = labels(lang, result.near_m)
     ax = TimeAxis(0.0, axis_end(result))
     persons = sorted({s.person for s in result.states}, key=person_sort_key)
     used = [s.state for p in persons for s in result.states if s.person == p and s.end_s > s.start_s]
@@ -371,7 +371,7 @@ def trunk_svg(result: ReviewResult, lang: str, person: str, series: Series,
               bow_references: list[tuple[str, float]] | None = None) -> El:
     """One clerk's trunk flexion (degrees) over time, broken at gaps, with the visits behind it, the bow bands
     (name, lo°, hi°) shaded, the bow classes' nominal angles (label, deg) dashed, and the bow peaks."""
-    L = labels(lang)
+    L = labels(lang, result.near_m)
     t, v = np.asarray(series.t_s, float), np.asarray(series.values, float)
     peaks = [pk for pk in result.bow_peaks if math.isfinite(pk[1]) and pk[3] == person]
     p = _plot_frame(result, t, v, peaks)

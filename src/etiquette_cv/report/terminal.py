@@ -23,7 +23,7 @@ RICH_STYLES = {
 
 def summary_table(result: ReviewResult, lang: str = "zh") -> Table:
     """A rich Table for the CLI: one row per rule with its verdict counts and its worst finding."""
-    L = labels(lang)
+    L = labels(lang, result.near_m)
     score = result.score
     score_text = f"{score:.0f}/100" if score is not None else L["dash"]
     table = Table(title=Text(f"{L['rules_summary']} · {L['score']} {score_text}", style="bold"), show_header=True,

@@ -147,6 +147,8 @@ class ReviewResult:
     coverage: Coverage = field(default_factory=Coverage)
     rulebook_name: str = ""
     rulebook_version: str = ""
+    near_m: float = 2.0
+    """The rulebook's near distance the visits were timed from (metres; CC 通用规范㈡6: 2 m): the reports name it."""
     problem: str | None = None
     """Set when the input ended early: the review covers only what was read."""
 

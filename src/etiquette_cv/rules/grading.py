@@ -81,7 +81,7 @@ def grade(obs: Observations, rb: Rulebook) -> ReviewResult:
         states=_states(obs, rb.near_m), series=_series(obs),
         bow_peaks=[(b.peak_t_s, b.peak_deg, rb.classify_bow(b.peak_deg).name if rb.classify_bow(b.peak_deg)
                     else "none", person) for b, person in bows],
-        coverage=coverage, rulebook_name=rb.name, rulebook_version=rb.version, problem=obs.problem,
+        coverage=coverage, rulebook_name=rb.name, rulebook_version=rb.version, near_m=rb.near_m, problem=obs.problem,
     )
 
 
