@@ -113,11 +113,11 @@ class BowSettings:
     """A bend whose trunk goes out of sight (e.g. behind the counter in a deep bow) for up to this long stays one
     bend, marked ``peak_hidden``."""
     lean_min_duration_s: float = 2.0
+    """A bend with a hand resting on the counter top is a lean on it, not a bow, when it lasts at least this long (a
+    lean is held: the lean rule's own minimum); shorter, it is a bow made with the hands resting on the desk."""
     max_rate_deg_s: float = 250.0
     """A bend whose flexion changes faster than this anywhere in it (degrees per second, between measured samples)
     is a pose glitch, not a movement of the body (kind ``glitch``)."""
-    """A bend with a hand resting on the counter top is a lean on it, not a bow, when it lasts at least this long (a
-    lean is held: the lean rule's own minimum); shorter, it is a bow made with the hands resting on the desk."""
 
 
 @dataclass(frozen=True)
