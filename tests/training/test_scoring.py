@@ -43,6 +43,18 @@ def test_all_steps_right_scores_full_marks():
     assert res.steps[1].coaching_en == ""
 
 
+def test_the_sheet_names_the_rulebooks_near_distance():
+    """The cue is the crossing of the rulebook's near distance (2 m by the standard); the sheet says which."""
+    res = score_attempt(RECEPTION, stream(stand(9.0), bow(10.0, 15.0), indicate(14.0)))
+    assert "after the customer crossing 2 m" in res.steps[0].message_en
+    assert "客户走到距柜台2米处" in res.steps[0].message_zh
+    ev = stream(stand(9.0), bow(10.0, 15.0), indicate(14.0))
+    ev.near_m = 1.5
+    res = score_attempt(RECEPTION, ev)
+    assert "after the customer crossing 1.5 m" in res.steps[0].message_en
+    assert "客户走到距柜台1.5米处" in res.steps[0].message_zh and "2 m" not in res.steps[0].message_en
+
+
 def test_a_late_stand_up_gets_the_late_credit():
     res = score_attempt(RECEPTION, stream(stand(9.0), bow(10.0, 15.0), indicate(14.0)))
     assert verdicts(res) == ["late", "done", "done"]

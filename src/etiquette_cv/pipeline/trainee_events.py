@@ -125,6 +125,7 @@ def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Ruleboo
         events, trainee = _calibrated_events(frames, cal, camera, rb, name, duration, trainee_hint)
     else:
         events, trainee = _uncalibrated_events(frames, rb, duration, trainee_hint, cue_line)
+    events.near_m = rb.near_m
     if trainee is not None:
         moves = [(e.start_s, e.end_s) for e in events.events if e.kind in ("stand_up", "sit_down")]
         bows = [(e.start_s, e.end_s) for e in events.events if e.kind == "bow"]

@@ -21,7 +21,7 @@ import numpy as np
 from .results import ScoreResult, StepResult
 from .scenario import Scenario, Step
 from .stream import AVOID_KINDS, TraineeEvent, TraineeEvents
-from .texts import CUE_TEXT, step_message, verdict_text
+from .texts import cue_text, metres_text, step_message, verdict_text
 
 VERDICTS = ("done", "late", "wrong_class", "wrong_form", "out_of_order", "missing", "not_assessable")
 SPAN_STEP_S = 0.05
@@ -32,9 +32,9 @@ ISSUE_ORDER = ("wrong_class", "wrong_form", "out_of_order", "late")
 """When an event has several problems, the verdict names the first of these; the credit multiplies them all."""
 SPAN_REASON = ("no floor calibration: {cue} between {lo:.1f} and {hi:.1f} s (bounded from when the customer stopped at "
                "the counter), and the verdict depends on when in that span ({verdicts}) — give --calibration, or "
-               "mark the 2 m line on the floor (--cue-line)",
+               "mark the {near} m line on the floor (--cue-line)",
                "无标定：{cue}的时刻只知在{lo:.1f}–{hi:.1f}秒之间（由客户在柜台前停下的时刻推算），其间不同时刻得出的"
-               "结论不同（{verdicts}）——请用 --calibration，或在地面标出2米线（--cue-line）")
+               "结论不同（{verdicts}）——请用 --calibration，或在地面标出{near}米线（--cue-line）")
 """Why a step timed from a cue span is not graded (English, Chinese): the span and the verdicts it allows."""
 
 
@@ -59,9 +59,10 @@ def _anchor(step: Step, ev: TraineeEvents, prev_anchor: float, cue_s: float | No
     return float(t), ""
 
 
-def _cue_reason_zh(after: str) -> str:
-    """The Chinese of a cue that did not happen in the recording."""
-    return {"customer_near": "录像中客户未走到距柜台2米处", "customer_leave": "录像中客户未离开2米范围"}.get(after, "")
+def _cue_reason_zh(after: str, near_m: float) -> str:
+    """The Chinese of a cue that did not happen in the recording (``near_m``: the near distance, metres)."""
+    near = metres_text(near_m)
+    return {"customer_near": f"录像中客户未走到距柜台{near}米处", "customer_leave": f"录像中客户未离开{near}米范围"}.get(after, "")
 
 
 def _issues(step: Step, band: tuple[float, float] | None, e: TraineeEvent, on_time_end_s: float) -> list[str]:
@@ -104,7 +105,7 @@ def score_attempt(scenario: Scenario, ev: TraineeEvents, source: str = "") -> Sc
         else:
             r = _score_step(step, scenario.bands.get(step.id), ev, used, prev_anchor, floor_s)
         r.nominal_deg, r.own_band = scenario.nominal_deg.get(step.id), step.band_deg is not None
-        step_message(step, r)
+        step_message(step, r, ev.near_m)
         results.append(r)
         if r.event is not None and r.verdict != "out_of_order":
             prev_anchor = r.event.t_s
@@ -136,12 +137,13 @@ def _score_spanned(step: Step, band: tuple[float, float] | None, ev: TraineeEven
         used |= middle_used
         return r
     verdicts = sorted({v for v, _ in outcomes}, key=VERDICTS.index)
-    cue_en, cue_zh = CUE_TEXT["en"][step.window.after], CUE_TEXT["zh"][step.window.after]
+    cue_en, cue_zh = cue_text(step.window.after, "en", ev.near_m), cue_text(step.window.after, "zh", ev.near_m)
+    near = metres_text(ev.near_m)
     out = replace(r, verdict="not_assessable", issues=(), points_awarded=0.0, window_s=None, anchor_s=(lo + hi) / 2,
                   event=None,
-                  reason=SPAN_REASON[0].format(cue=cue_en, lo=lo, hi=hi,
+                  reason=SPAN_REASON[0].format(cue=cue_en, lo=lo, hi=hi, near=near,
                                                verdicts=", ".join(verdict_text(v, "en") for v in verdicts)),
-                  reason_zh=SPAN_REASON[1].format(cue=cue_zh, lo=lo, hi=hi,
+                  reason_zh=SPAN_REASON[1].format(cue=cue_zh, lo=lo, hi=hi, near=near,
                                                   verdicts="、".join(verdict_text(v, "zh") for v in verdicts)))
     # the event is still looked for (the first after the previous step), so the steps that follow are timed from it
     later = [e for e in ev.of_kind(step.expect) if id(e) not in used and e.t_s >= floor_s]
@@ -165,7 +167,7 @@ def _score_step(step: Step, band: tuple[float, float] | None, ev: TraineeEvents,
         # the step cannot be graded; the event is still looked for (the first after the previous step), shown, and
         # times the steps that follow it
         r.verdict, r.reason, r.anchor_s = "not_assessable", unmeasured or problem, anchor
-        r.reason_zh = ev.reasons_zh.get(r.reason, _cue_reason_zh(step.window.after) if r.reason == problem
+        r.reason_zh = ev.reasons_zh.get(r.reason, _cue_reason_zh(step.window.after, ev.near_m) if r.reason == problem
                                         and step.window.after not in ev.cue_problems else "")
         r.waiting_for_cue = (anchor is None and step.window.after not in ev.cue_problems and not unmeasured) \
             or (step.window.after in ev.pending_cues and not unmeasured)

@@ -61,6 +61,9 @@ class TraineeEvents:
 
     events: list[TraineeEvent]
     duration_s: float
+    near_m: float = 2.0
+    """The rulebook's near distance (metres) whose crossings are the ``customer_near`` / ``customer_leave`` cues:
+    the score sheet names it."""
     cues: dict[str, float | None] = field(default_factory=dict)
     """``customer_near`` / ``customer_leave``: when the customer crossed the near distance in / out (None: it did
     not happen in the recording)."""

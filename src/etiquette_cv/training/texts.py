@@ -15,10 +15,10 @@ VERDICT_TEXT = {
            "out_of_order": "out of order", "missing": "missing", "not_assessable": "not assessable"},
 }
 CUE_TEXT = {
-    "zh": {"start": "录像开始", "previous": "上一步", "customer_near": "客户走到距柜台2米处",
-           "customer_leave": "客户离开2米范围"},
-    "en": {"start": "the start", "previous": "the previous step", "customer_near": "the customer crossing 2 m",
-           "customer_leave": "the customer leaving past 2 m"},
+    "zh": {"start": "录像开始", "previous": "上一步", "customer_near": "客户走到距柜台{near}米处",
+           "customer_leave": "客户离开{near}米范围"},
+    "en": {"start": "the start", "previous": "the previous step", "customer_near": "the customer crossing {near} m",
+           "customer_leave": "the customer leaving past {near} m"},
 }
 KIND_TEXT = {
     "zh": {"stand_up": "起立", "sit_down": "坐下", "bow": "鞠躬", "indicate": "请的手势", "hand_over": "双手递接",
@@ -27,6 +27,16 @@ KIND_TEXT = {
            "hand_over": "two-handed hand-over", "wave": "wave", "handshake": "handshake",
            "hold_posture": "upright stance"},
 }
+
+
+def metres_text(near_m: float) -> str:
+    """A distance in metres as the texts write it: ``2``, ``1.5`` (at most two decimals)."""
+    return f"{near_m:.2f}".rstrip("0").rstrip(".")
+
+
+def cue_text(after: str, lang: str, near_m: float = 2.0) -> str:
+    """What a step's window is timed from, in ``lang``, naming the rulebook's near distance ``near_m`` (metres)."""
+    return CUE_TEXT[lang][after].replace("{near}", metres_text(near_m))
 
 
 def verdict_text(verdict: str, lang: str) -> str:
@@ -81,10 +91,10 @@ def _form(r: StepResult, lang: str) -> list[str]:
     return parts
 
 
-def _window(step: Step, lang: str) -> str:
+def _window(step: Step, lang: str, near_m: float) -> str:
     """The step's time window, in words."""
     w = step.window
-    cue = CUE_TEXT[lang][w.after]
+    cue = cue_text(w.after, lang, near_m)
     f0, t0, late = float(w.from_s.value), float(w.to_s.value), float(w.late_s.value)
     if lang == "zh":
         return f"时限：{cue}后{f0:g}～{t0:g}秒（迟至{t0 + late:g}秒算迟到）"
@@ -105,11 +115,11 @@ def _edge_note(r: StepResult, lang: str) -> str:
             f"the ± interval straddles the band edge {where}: the class is uncertain")
 
 
-def _timing(r: StepResult, lang: str, after: str) -> str:
+def _timing(r: StepResult, lang: str, after: str, near_m: float) -> str:
     d = r.delay_s
     if d is None:
         return ""
-    cue = CUE_TEXT[lang][after]
+    cue = cue_text(after, lang, near_m)
     if r.anchor_span_s is not None and r.event is not None:
         lo, hi = r.anchor_span_s
         if lang == "zh":
@@ -133,8 +143,9 @@ def _missing_note(r: StepResult, lang: str) -> str:
     return f"{lo:.1f}–{end:.1f}秒之间未见{what}" if lang == "zh" else f"no {what} between {lo:.1f} and {end:.1f} s"
 
 
-def step_message(step: Step, r: StepResult) -> None:
-    """Fill ``r``'s messages (measured vs expected, the verdict) and its coaching texts in both languages."""
+def step_message(step: Step, r: StepResult, near_m: float = 2.0) -> None:
+    """Fill ``r``'s messages (measured vs expected, the verdict) and its coaching texts in both languages; the
+    customer cues are crossings of ``near_m`` metres."""
     for lang in ("zh", "en"):
         zh = lang == "zh"
         sep = "；" if zh else "; "
@@ -145,13 +156,13 @@ def step_message(step: Step, r: StepResult) -> None:
             extra = (f"；已测到：{seen}" if zh else f"; seen: {seen}") if seen else ""
             msg = f"{verdict}：{r.reason_zh or r.reason}{extra}" if zh else f"{verdict}: {r.reason}{extra}"
         elif r.event is None:
-            expected = sep.join(_form(r, lang) + [_window(step, lang)])
+            expected = sep.join(_form(r, lang) + [_window(step, lang, near_m)])
             msg = (f"{verdict}：{_missing_note(r, lang)}（要求：{expected}）" if zh else
                    f"{verdict}: {_missing_note(r, lang)} ({expected})")
         else:
             first = "，".join([head] + _form(r, lang)) if zh else ", ".join([head] + _form(r, lang))
-            when = ("，" if zh else ", ").join(x for x in (details, _timing(r, lang, step.window.after)) if x)
-            rest = sep.join(x for x in (when, _edge_note(r, lang), _window(step, lang)) if x)
+            when = ("，" if zh else ", ").join(x for x in (details, _timing(r, lang, step.window.after, near_m)) if x)
+            rest = sep.join(x for x in (when, _edge_note(r, lang), _window(step, lang, near_m)) if x)
             msg = f"{first} — {verdict}{sep}{rest}"
         setattr(r, f"message_{lang}", msg)
     if r.verdict not in ("done", "not_assessable"):
