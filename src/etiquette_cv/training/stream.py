@@ -61,9 +61,6 @@ class TraineeEvents:
 
     events: list[TraineeEvent]
     duration_s: float
-    near_m: float = 2.0
-    """The rulebook's near distance (metres) whose crossings are the ``customer_near`` / ``customer_leave`` cues:
-    the score sheet names it."""
     cues: dict[str, float | None] = field(default_factory=dict)
     """``customer_near`` / ``customer_leave``: when the customer crossed the near distance in / out (None: it did
     not happen in the recording)."""
@@ -86,6 +83,9 @@ class TraineeEvents:
     standing: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     curve_note: tuple[str, str] | None = None
     """How the trunk-angle curve was measured, when that needs saying (English, Chinese)."""
+    near_m: float = 2.0
+    """The rulebook's near distance (metres) whose crossings are the ``customer_near`` / ``customer_leave`` cues:
+    the score sheet names it."""
 
     def of_kind(self, kind: str) -> list[TraineeEvent]:
         """The events of one kind, in time order."""
