@@ -511,3 +511,16 @@ def test_the_result_carries_the_rulebooks_near_distance(rb, tmp_path):
                                                    "near_m: {value: 1.5, source: default}"), encoding="utf-8")
     other = load_rulebook(tmp_path / "rb.yaml")
     assert grade(obs(c, [StanceChange(6.0, "stand", 0.9)], approaches=[visit(5.0, 25.0)]), other).near_m == 1.5
+
+
+def test_a_missed_bow_does_not_quote_a_pose_glitch(rb):
+    """A pose glitch (a bend faster than a body bends, events.detect_bends) is no bow and no trunk angle: the missed
+    bow's note quotes the window's deepest flexion outside it and names the glitch."""
+    arrive = 5.0
+    glitch_at = arrive + 2.0
+    flex = lambda t: np.where(np.abs(t - glitch_at) < 0.35, 92.0, 3.0)  # noqa: E731
+    c = clerk_series(stance=stands_between((4.0, 30.0)), flexion=flex)
+    bends = [Bend(glitch_at - 0.3, glitch_at + 0.3, glitch_at, 92.0, 0.6, "glitch", False)]
+    (f,) = of(grade(obs(c, [StanceChange(4.0, "stand", 0.9)], bends, [visit(arrive, 25.0)]), rb), BOW_GREET)
+    assert f.verdict == Verdict.MISSED and f.measured_value == pytest.approx(3.0)
+    assert "92° at" not in f.note and "(92°) was a pose glitch" in f.note

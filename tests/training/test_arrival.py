@@ -134,3 +134,19 @@ def test_a_live_scorer_waits_for_the_customer_to_stop_before_deciding_the_stand_
     (t, line), *_ = [(t, line) for t, line in said if "1. " in line]
     assert line.startswith("[missing]"), said
     assert t >= 4.5 + 3.0 + 5.0 - 0.6                    # the stop's span ends at ~4.5 s; window to +3 s, late +5 s
+
+
+def test_the_notes_and_advice_name_the_rulebooks_near_distance(tmp_path):
+    from etiquette_cv.pipeline.trainee_events import NO_ARRIVAL, arrival_note, near_texts
+
+    a = arrival_cues(_visit(), trainee_id=1, s=S)
+    en, zh = arrival_note(a)
+    assert "came within 2 m between" in en and "走到2米处" in zh
+    en, zh = arrival_note(a, 1.5)
+    assert "came within 1.5 m between" in en and "走到1.5米处" in zh and "2 m" not in en
+    text = open(DEFAULT_RULEBOOK, encoding="utf-8").read()
+    assert "near_m: {value: 2.0, source: standard}" in text
+    (tmp_path / "rb.yaml").write_text(text.replace("near_m: {value: 2.0, source: standard}",
+                                                   "near_m: {value: 1.5, source: default}"), encoding="utf-8")
+    en, zh = near_texts(NO_ARRIVAL, load_rulebook(tmp_path / "rb.yaml"))
+    assert "mark the 1.5 m line" in en and "标出1.5米线" in zh and "{near}" not in en + zh

@@ -26,6 +26,7 @@ from ..training.results import ScoreResult
 from ..training.results_json import write_score_json
 from ..training.scenario import Scenario, load_scenario
 from ..training.scoring import score_attempt
+from ..training.texts import metres_text
 from .people_run import open_video_for, run_people
 from .score_live import LiveScorer
 from .trainee_events import join_trainee_tracklets, joined_hint, joined_note, scored_events, skyline_px
@@ -85,7 +86,7 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
         result.notes.insert(1, note[0])
         result.notes_zh.insert(1, note[1])
     if cue_line is not None:
-        en, zh = cue_line_note(cue_line, events.cues)
+        en, zh = cue_line_note(cue_line, events.cues, events.near_m)
         result.notes.append(en)
         result.notes_zh.append(zh)
     if events.cue_note is not None:
@@ -112,8 +113,10 @@ def score_video(video: str | Path | None, scenario: str | Path, out_dir: str | P
                                 Path(tracks_path), keyframes, coaching)
 
 
-def cue_line_note(line: ImageLine, cues: dict[str, float | None]) -> tuple[str, str]:
-    """The sheet's note (English, Chinese) on the 2 m cue taken from a line marked on the floor."""
+def cue_line_note(line: ImageLine, cues: dict[str, float | None], near_m: float = 2.0) -> tuple[str, str]:
+    """The sheet's note (English, Chinese) on the cue of the near distance ``near_m`` (metres) taken from a line
+    marked on the floor."""
+    d = metres_text(near_m)
     a = f"({line.a_px[0]:.0f}, {line.a_px[1]:.0f})"
     b = f"({line.b_px[0]:.0f}, {line.b_px[1]:.0f})"
     near, leave = cues.get("customer_near"), cues.get("customer_leave")
@@ -121,9 +124,9 @@ def cue_line_note(line: ImageLine, cues: dict[str, float | None]) -> tuple[str, 
                                     else "", f"went back out at {leave:.1f} s" if leave is not None else "") if x)
     when_zh = "，".join(x for x in (f"客户于{near:.1f}秒越线走向柜台" if near is not None else "",
                                    f"于{leave:.1f}秒走出该线" if leave is not None else "") if x)
-    return (f"no floor calibration: the 2 m cue is taken from the line marked on the floor, {a} to {b} in the "
+    return (f"no floor calibration: the {d} m cue is taken from the line marked on the floor, {a} to {b} in the "
             f"image (--cue-line)" + (f": {when_en}" if when_en else ""),
-            f"无标定：2米提示取自地面标出的线（画面中{a}至{b}，--cue-line）" + (f"：{when_zh}" if when_zh else ""))
+            f"无标定：{d}米提示取自地面标出的线（画面中{a}至{b}，--cue-line）" + (f"：{when_zh}" if when_zh else ""))
 
 
 def _live_hook(on_frame: Callable[[FramePoses], None] | None, live: Callable[[str], None] | None, sc: Scenario,

@@ -24,34 +24,41 @@ from ..rules.rulebook import Rulebook
 from ..training.arrival import ArrivalCues, ArrivalSettings, arrival_cues
 from ..training.stream import (TraineeEvent, TraineeEvents, approach_cues, bow_events, gesture_events,
                                line_crossers, line_cues, stance_events, standing_holds, trainee_side)
+from ..training.texts import metres_text
 from ..training.trainee import Trainee, choose_trainee
 from .analysis import analyse
 
 AVOID_HAIR_RULE = "DB-6.2-avoid-hair"
 AVOID_SHAKE_RULE = "DB-6.2-avoid-headshake"
 AVOID_WAVE_RULE = "DB-6.2-avoid-wavehand"
-NO_CUE_ZH = "无标定：客户到柜台的距离未知，无法确定客户走到2米处的时刻（请用 --calibration，或在地面标出2米线并用 --cue-line 给出其两端）"
+NO_CUE_ZH = "无标定：客户到柜台的距离未知，无法确定客户走到{near}米处的时刻（请用 --calibration，或在地面标出{near}米线并用 --cue-line 给出其两端）"
 NOBODY = ("nobody was posed in the recording", "录像中未检测到人")
 NO_STATION = ("the calibration has no clerk station", "标定文件中没有柜员工位")
-NO_CUE = ("no floor calibration: the customer's distance to the counter is unknown, so the 2 m cue cannot be "
-          "timed (give --calibration, or mark the 2 m line on the floor and give its two ends with --cue-line)")
-NO_ARRIVAL = ("no floor calibration, and no customer was seen coming to a stop after the recording started: the 2 m "
-              "cue cannot be timed (give --calibration, or mark the 2 m line on the floor and give its two ends with "
-              "--cue-line)",
-              "无标定，且录像开始后未见客户走来停下：无法确定客户走到2米处的时刻（请用 --calibration，或在地面标出2米线并用 "
+NO_CUE = ("no floor calibration: the customer's distance to the counter is unknown, so the {near} m cue cannot "
+          "be timed (give --calibration, or mark the {near} m line on the floor and give its two ends with --cue-line)")
+NO_ARRIVAL = ("no floor calibration, and no customer was seen coming to a stop after the recording started: the "
+              "{near} m cue cannot be timed (give --calibration, or mark the {near} m line on the floor and give its "
+              "two ends with --cue-line)",
+              "无标定，且录像开始后未见客户走来停下：无法确定客户走到{near}米处的时刻（请用 --calibration，或在地面标出{near}米线并用 "
               "--cue-line 给出其两端）")
 NO_DEPARTURE = ("the customer was not seen walking away from the counter", "未见客户离开柜台")
-NO_CROSSING = ("nobody but the trainee was seen crossing the marked 2 m line (--cue-line) toward the counter, "
-               "from outside it", "未见学员以外的人从线外越过标出的2米线（--cue-line）走向柜台")
-NO_LEAVING = ("nobody who had crossed the marked 2 m line (--cue-line) was seen going back out past it",
-              "未见越过标出的2米线（--cue-line）的人再走出该线")
-CROSSED = ("walked across the marked 2 m line: a customer", "走过标出的2米线：为客户")
+NO_CROSSING = ("nobody but the trainee was seen crossing the marked {near} m line (--cue-line) toward the counter, "
+               "from outside it", "未见学员以外的人从线外越过标出的{near}米线（--cue-line）走向柜台")
+NO_LEAVING = ("nobody who had crossed the marked {near} m line (--cue-line) was seen going back out past it",
+              "未见越过标出的{near}米线（--cue-line）的人再走出该线")
+CROSSED = ("walked across the marked {near} m line: a customer", "走过标出的{near}米线：为客户")
 NO_SIDE = ("the trainee's feet are not seen clearly on one side of the marked line (--cue-line): the counter's "
            "side of it is unknown", "学员的脚未清楚地位于标出的线的一侧：无法判断线的哪一侧靠近柜台")
 
 
 TILT_CURVE = ("the trunk-angle curve is the tilt from the image vertical with the camera assumed level: shown, not "
               "graded", "躯干角度曲线按画面竖直方向估计（假定相机水平），仅供参考，不用于评分")
+
+
+def near_texts(texts: tuple[str, ...], rb: Rulebook) -> tuple[str, ...]:
+    """Texts that name the near distance (``{near}``) with the rulebook's, in metres."""
+    near = metres_text(rb.near_m)
+    return tuple(t.replace("{near}", near) for t in texts)
 
 
 def side_curve_note(turned_deg: float) -> tuple[str, str]:
@@ -328,16 +335,17 @@ def _line_cues(frames: list[FramePoses], trainee: Trainee, line: ImageLine, rb: 
     """The 2 m cue from a line marked on the floor (:func:`~..training.stream.line_cues`; ``margin``:
     :func:`_line_margin_px`): the cues, the reason for each one not found, and their Chinese."""
     s = rb.trainee_settings()
-    zh = {NO_CROSSING[0]: NO_CROSSING[1], NO_LEAVING[0]: NO_LEAVING[1], NO_SIDE[0]: NO_SIDE[1]}
+    crossing, leaving = near_texts(NO_CROSSING, rb), near_texts(NO_LEAVING, rb)
+    zh = {crossing[0]: crossing[1], leaving[0]: leaving[1], NO_SIDE[0]: NO_SIDE[1]}
     side = trainee_side(frames, trainee.track_id, line, margin)
     if side == 0:
         return {}, {"customer_near": NO_SIDE[0], "customer_leave": NO_SIDE[0]}, zh
     cues = line_cues(frames, trainee.track_id, line, side, margin, s.cue_line_min_inside_s)
     problems = {}
     if cues["customer_near"] is None:
-        problems = {"customer_near": NO_CROSSING[0], "customer_leave": NO_CROSSING[0]}
+        problems = {"customer_near": crossing[0], "customer_leave": crossing[0]}
     elif cues["customer_leave"] is None:
-        problems = {"customer_leave": NO_LEAVING[0]}
+        problems = {"customer_leave": leaving[0]}
     return cues, problems, zh
 
 
@@ -345,15 +353,16 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
                          cue_line: ImageLine | None = None) -> tuple[TraineeEvents, Trainee | None]:
     """The trainee's sit/stand events from the image alone, and bows when seen from the side; the cues from a line
     marked on the floor (``cue_line``), else not assessable."""
-    problems = {"customer_near": NO_CUE, "customer_leave": NO_CUE}
-    zh = {NO_CUE: NO_CUE_ZH, NOBODY[0]: NOBODY[1]}
+    no_cue, no_cue_zh = near_texts((NO_CUE, NO_CUE_ZH), rb)
+    problems = {"customer_near": no_cue, "customer_leave": no_cue}
+    zh = {no_cue: no_cue_zh, NOBODY[0]: NOBODY[1]}
     choice = rb.trainee_settings()
     crossers, margin = frozenset(), 0.0
     if cue_line is not None:     # a customer walks across the marked line; the clerk stays behind it
         margin = _line_margin_px(frames, rb)
         crossers = frozenset(line_crossers(frames, cue_line, margin))
     trainee = choose_trainee(frames, trainee_hint, choice.auto_min_share, choice.place_min_share, crossers,
-                             CROSSED)
+                             near_texts(CROSSED, rb))
     if trainee is None:
         return TraineeEvents([], duration, cue_problems=problems, reasons_zh=zh,
                              not_measured={k: NOBODY[0] for k in
@@ -366,11 +375,12 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
         zh.update(more_zh)
     else:
         arrival = arrival_cues(frames, trainee.track_id, arrival_settings(rb))
-        zh.update({NO_ARRIVAL[0]: NO_ARRIVAL[1], NO_DEPARTURE[0]: NO_DEPARTURE[1]})
-        problems = {"customer_near": NO_ARRIVAL[0], "customer_leave": NO_ARRIVAL[0]}
+        no_arrival = near_texts(NO_ARRIVAL, rb)
+        zh.update({no_arrival[0]: no_arrival[1], NO_DEPARTURE[0]: NO_DEPARTURE[1]})
+        problems = {"customer_near": no_arrival[0], "customer_leave": no_arrival[0]}
         if arrival is not None:
             cues, spans, problems = _arrival_cues(arrival)
-            cue_note = arrival_note(arrival)
+            cue_note = arrival_note(arrival, rb.near_m)
         pending = set(problems)     # a customer may still come (or leave) later in a live recording
     settings = rb.uncalibrated_settings()
     s = measure_uncalibrated(frames, trainee.track_id, rb.stance_settings(), settings)
@@ -418,14 +428,16 @@ def _arrival_cues(a: ArrivalCues) -> tuple[dict[str, float | None], dict[str, tu
     return cues, spans, problems
 
 
-def arrival_note(a: ArrivalCues) -> tuple[str, str]:
-    """The score sheet's note (English, Chinese) on the 2 m cues bounded from the customer's stop at the counter."""
+def arrival_note(a: ArrivalCues, near_m: float = 2.0) -> tuple[str, str]:
+    """The score sheet's note (English, Chinese) on the cues of the near distance ``near_m`` (metres) bounded from
+    the customer's stop at the counter."""
+    d = metres_text(near_m)
     en = (f"no floor calibration: the customer (#{a.customer_id}) stopped at the counter at {a.arrive_s:.1f} s, so "
-          f"they came within 2 m between {a.near_s[0]:.1f} and {a.near_s[1]:.1f} s")
-    zh = (f"无标定：客户（#{a.customer_id}）于{a.arrive_s:.1f}秒在柜台前停下，故其走到2米处的时刻在"
+          f"they came within {d} m between {a.near_s[0]:.1f} and {a.near_s[1]:.1f} s")
+    zh = (f"无标定：客户（#{a.customer_id}）于{a.arrive_s:.1f}秒在柜台前停下，故其走到{d}米处的时刻在"
           f"{a.near_s[0]:.1f}–{a.near_s[1]:.1f}秒之间")
     if a.leave_s is not None:
-        en += f", and walked off at {a.depart_s:.1f} s, out past 2 m by {a.leave_s[1]:.1f} s"
-        zh += f"；于{a.depart_s:.1f}秒离开，最迟于{a.leave_s[1]:.1f}秒走出2米范围"
+        en += f", and walked off at {a.depart_s:.1f} s, out past {d} m by {a.leave_s[1]:.1f} s"
+        zh += f"；于{a.depart_s:.1f}秒离开，最迟于{a.leave_s[1]:.1f}秒走出{d}米范围"
     return (en + "; a step timed from these is graded only where its verdict is the same anywhere in the span",
             zh + "；以此计时的步骤仅在区间内结论一致时评定")

@@ -281,19 +281,28 @@ def _why_unmeasurable(c: ClerkSeries, standing: np.ndarray) -> str:
             f"clerk's landmarks in the image{worst}")
 
 
+_BEND_NAMES = {"glitch": "pose glitch (faster than a body bends)", "long": "stoop (held longer than a bow)",
+               "lean": "lean on the counter"}
+"""How a missed bow's note names the bends in its window that were not bows (:attr:`~..events.Bend.kind`)."""
+
+
 def _no_bow(rule: Rule, ctx: ClerkContext, t0: float, t1: float, measurable: np.ndarray, t_occ: float,
             base: dict) -> Finding:
     """A missed bow, quoting the deepest standing flexion of the graded window itself — never one read while the
-    clerk was rising or sitting down (between a transition's onset and completion, with a margin) — and what the
-    bends in the window were instead (a reach, a lean on the counter, a stoop)."""
+    clerk was rising or sitting down (between a transition's onset and completion, with a margin), nor inside a pose
+    glitch — and what the bends in the window were instead (a reach, a lean on the counter, a stoop, a glitch)."""
     clerk = ctx.clerk
     c = clerk.c
     steady = measurable.copy()
     margin = ctx.grading.transition_margin_s
     for ch in ctx.obs.stance_changes:
         steady &= ~((c.t_s >= ch.at("onset") - margin) & (c.t_s <= ch.at("complete") + margin))
+    for b in ctx.obs.bends:
+        if b.kind == "glitch":
+            steady &= ~((c.t_s >= b.start_s) & (c.t_s <= b.end_s))
     others = [b for b in ctx.obs.bends if b.kind != "bow" and t0 <= b.peak_t_s <= t1]
-    what = "".join(f"; the bend at {b.peak_t_s:.1f} s ({b.peak_deg:.0f}°) was a {b.kind}, not a bow" for b in others)
+    what = "".join(f"; the bend at {b.peak_t_s:.1f} s ({b.peak_deg:.0f}°) was a {_BEND_NAMES.get(b.kind, b.kind)}, "
+                   "not a bow" for b in others)
     if not steady.any():
         return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, evidence_t_s=t_occ,
                         evidence_frame_index=clerk.frame_at(t_occ),
