@@ -103,7 +103,8 @@ class BowSettings:
     end_deg: float = 5.0
     min_duration_s: float = 0.6
     max_duration_s: float = 6.0
-    reach_wrist_asymmetry_m: float = 0.20
+    reach_wrist_asymmetry_m: float = 0.15
+    """A bend with one wrist this far (metres) below the other through its deepest part is a reach, not a bow."""
     reach_min_flexion_deg: float = 55.0
     reach_hands_ahead_m: float = 0.05
     """A bend at least ``reach_min_flexion_deg`` deep with both hands at least ``reach_hands_ahead_m`` ahead of the
