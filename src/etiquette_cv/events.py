@@ -32,9 +32,9 @@ class Interval:
         return self.end_s - self.start_s
 
 
-_TIME_EPS_S = 1e-6
-"""Durations are differences of float timestamps: 13.0 - 12.4 is 0.5999999999999996 s, which must pass a 0.6 s
-minimum."""
+TIME_EPS_S = 1e-6
+"""Durations are differences (or sums) of float timestamps and compared with this tolerance: 13.0 - 12.4 is
+0.5999999999999996 s, which must pass a 0.6 s minimum; 20 frames at 0.1 s are 2 s, not 1.999999999999993 s."""
 
 
 def hysteresis_intervals(t_s: np.ndarray, values: np.ndarray, enter: float, exit: float,
@@ -65,7 +65,7 @@ def hysteresis_intervals(t_s: np.ndarray, values: np.ndarray, enter: float, exit
             k = int(np.nanargmax(np.where(fin, vals, -np.inf)))
             iv = Interval(float(t_s[start]), float(t_s[end_idx]), float(vals[k] * sign), float(t_s[start + k]),
                           float(np.nanmean(vals) * sign))
-            if iv.duration_s >= min_duration_s - _TIME_EPS_S:
+            if iv.duration_s >= min_duration_s - TIME_EPS_S:
                 out.append(iv)
         start = None
 

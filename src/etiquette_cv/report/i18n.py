@@ -7,6 +7,8 @@ Every user-visible word of the HTML page and the terminal summary comes from her
 
 from __future__ import annotations
 
+from ..training.texts import metres_text
+
 LANGS = ("zh", "en")
 
 _LABELS: dict[str, dict[str, str]] = {
@@ -237,7 +239,7 @@ def _lang(lang: str) -> str:
 
 def near_text(near_m: float, lang: str) -> str:
     """The near distance as the labels say it: ``2 m`` / ``2 米`` (metres, at most two decimals)."""
-    return f"{near_m:.2f}".rstrip("0").rstrip(".") + _UNITS[_lang(lang)]["m"]
+    return metres_text(near_m) + _UNITS[_lang(lang)]["m"]
 
 
 def labels(lang: str, near_m: float = 2.0) -> dict[str, str]:

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..events import TIME_EPS_S
 from .results import ScoreResult, StepResult
 from .scenario import Scenario, Step
 from .stream import AVOID_KINDS, TraineeEvent, TraineeEvents
@@ -26,8 +27,6 @@ from .texts import cue_text, metres_text, step_message, verdict_text
 VERDICTS = ("done", "late", "wrong_class", "wrong_form", "out_of_order", "missing", "not_assessable")
 SPAN_STEP_S = 0.05
 """A cue span is tried at anchors this far apart (and at both ends)."""
-TIME_EPS_S = 1e-6
-"""Durations are compared with this tolerance: 20 frames at 0.1 s are 2 s, not 1.999999999999993 s."""
 ISSUE_ORDER = ("wrong_class", "wrong_form", "out_of_order", "late")
 """When an event has several problems, the verdict names the first of these; the credit multiplies them all."""
 SPAN_REASON = ("no floor calibration: {cue} between {lo:.1f} and {hi:.1f} s (bounded from when the customer stopped at "
