@@ -24,7 +24,7 @@ from ..rules.rulebook import Rulebook
 from ..training.arrival import ArrivalCues, ArrivalSettings, arrival_cues
 from ..training.stream import (TraineeEvent, TraineeEvents, approach_cues, bow_events, gesture_events,
                                line_crossers, line_cues, stance_events, standing_holds, trainee_side)
-from ..training.texts import metres_text
+from ..training.texts import metres_text, with_near
 from ..training.trainee import Trainee, choose_trainee
 from .analysis import analyse
 
@@ -57,8 +57,7 @@ TILT_CURVE = ("the trunk-angle curve is the tilt from the image vertical with th
 
 def near_texts(texts: tuple[str, ...], rb: Rulebook) -> tuple[str, ...]:
     """Texts that name the near distance (``{near}``) with the rulebook's, in metres."""
-    near = metres_text(rb.near_m)
-    return tuple(t.replace("{near}", near) for t in texts)
+    return tuple(with_near(t, rb.near_m) for t in texts)
 
 
 def side_curve_note(turned_deg: float) -> tuple[str, str]:

@@ -34,9 +34,14 @@ def metres_text(near_m: float) -> str:
     return f"{near_m:.2f}".rstrip("0").rstrip(".")
 
 
+def with_near(text: str, near_m: float) -> str:
+    """``text`` with its ``{near}`` placeholders naming the near distance ``near_m`` (metres, the number alone)."""
+    return text.replace("{near}", metres_text(near_m))
+
+
 def cue_text(after: str, lang: str, near_m: float = 2.0) -> str:
     """What a step's window is timed from, in ``lang``, naming the rulebook's near distance ``near_m`` (metres)."""
-    return CUE_TEXT[lang][after].replace("{near}", metres_text(near_m))
+    return with_near(CUE_TEXT[lang][after], near_m)
 
 
 def verdict_text(verdict: str, lang: str) -> str:
