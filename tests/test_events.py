@@ -339,6 +339,18 @@ def test_an_interval_exactly_the_minimum_long_is_kept_despite_float_timestamps()
     assert hysteresis_intervals(t, v, 8.0, 5.0, min_duration_s=0.61) == []
 
 
+def test_a_lean_held_exactly_its_minimum_is_a_lean_despite_float_timestamps():
+    """The lean and long-bend duration limits take the same timestamp tolerance as the hysteresis minimum."""
+    t = np.round(np.arange(0, 300) / 10.0, 6)
+    flex = np.interp(t, [0.0, 14.1, 14.9, 15.9, 16.52, 40.0], [0.0, 0.0, 30.0, 30.0, 0.0, 0.0])
+    assert t[164] - t[144] < 2.0                   # 1.9999999999999982: the bend runs from 14.4 to 16.4 s
+    settings = BowSettings(lean_min_duration_s=2.0, max_duration_s=2.0)
+    on = np.ones(len(t))
+    bends = detect_bends(t, flex, np.ones(len(t), bool), settings=settings, hands_on_counter=on)
+    assert [b.kind for b in bends] == ["lean"]
+    assert [b.kind for b in detect_bends(t, flex, np.ones(len(t), bool), settings=settings)] == ["bow"]
+
+
 def test_bends_only_while_standing():
     t = np.arange(0.0, 10.0, DT)
     flex = _bend_profile(t, 2.0, 0.8, 1.0, 0.8, 30.0)

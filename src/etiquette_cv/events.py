@@ -184,7 +184,7 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
         arms_seen = wrist_asymmetry_m is not None
         if _fastest_change_deg_s(t_s, flexion_deg, inside) > settings.max_rate_deg_s:
             kind = "glitch"
-        elif iv.duration_s > settings.max_duration_s:
+        elif iv.duration_s > settings.max_duration_s + TIME_EPS_S:
             kind = "long"
         elif wrist_asymmetry_m is not None:
             asym = wrist_asymmetry_m[inside & (flexion_deg >= 0.5 * iv.peak_value)]
@@ -198,7 +198,7 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
             ahead = hands_ahead_m[inside & (flexion_deg >= 0.8 * iv.peak_value)]
             if np.isfinite(ahead).any() and np.nanmedian(ahead) >= settings.reach_hands_ahead_m:
                 kind = "reach"
-        if kind == "bow" and hands_on_counter is not None and iv.duration_s >= settings.lean_min_duration_s:
+        if kind == "bow" and hands_on_counter is not None and iv.duration_s >= settings.lean_min_duration_s - TIME_EPS_S:
             resting = hands_on_counter[inside & (flexion_deg >= 0.8 * iv.peak_value)]
             if np.isfinite(resting).any() and np.nanmedian(resting) >= 0.5:
                 kind = "lean"
@@ -329,7 +329,7 @@ def _flag_intervals(t_s: np.ndarray, flag: np.ndarray, min_s: float, max_gap_s: 
             merged[-1] = Interval(last.start_s, iv.end_s, max(last.peak_value, iv.peak_value), last.peak_t_s, 1.0)
         else:
             merged.append(iv)
-    return [iv for iv in merged if iv.duration_s >= min_s]
+    return [iv for iv in merged if iv.duration_s >= min_s - TIME_EPS_S]
 
 
 def bridge_hidden(t_s: np.ndarray, flag: np.ndarray, max_hidden_s: float) -> np.ndarray:
