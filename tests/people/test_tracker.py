@@ -89,7 +89,8 @@ def test_image_boxes_without_a_calibration():
         boxes = np.array([[100 + 3 * k, 100, 200 + 3 * k, 400], [800 - 3 * k, 120, 900 - 3 * k, 420]], float)
         ids.append(tr.update(boxes, None, np.array([0.8, 0.3])))
     ids = np.array(ids)
-    # a new track needs two observations before it has an id, unless its first one is sure (score >= 0.5)
+    # a new track needs two observations before it has an id, unless its first one is sure (without a floor:
+    # score >= instant_score_at_station = 0.5)
     assert ids[0][0] > 0 and ids[0][1] == 0 and ids[1][1] > 0
     assert len({*ids[5:, 0]}) == 1 and len({*ids[5:, 1]}) == 1 and ids[5, 0] != ids[5, 1]
     assert sorted(tr.alive_ids()) == sorted(ids[-1].tolist())
@@ -240,3 +241,20 @@ def test_a_forgotten_track_ends_and_its_id_is_not_taken_over():
     assert newer not in tr.alive_ids() and older in tr.alive_ids()
     ids = tr.update(box, np.array([[1.42, 2.1]]), np.array([0.9]))     # only the detector's observation
     assert ids[0] == older
+
+
+def test_a_newcomer_gets_an_id_on_their_first_frame_except_a_weak_one_at_a_clerk_station():
+    """A detection scoring ``instant_score`` is reported from its first frame; at a clerk station it takes
+    ``instant_score_at_station`` (a customer placed behind the counter by a guessed floor point started a clerk's
+    track), and anything weaker waits for its second frame."""
+    s = TrackerSettings(instant_score=0.25, instant_score_at_station=0.5)
+
+    def first_two(score, station):
+        tr = IdentityTracker(s, frame_rate_hz=10.0, use_floor=True)
+        return [int(tr.update(np.array([[0, 0, 10, 10]], float), np.array([[0.5, 1.5]]), np.array([score]),
+                              [station])[0]) for _ in range(2)]
+
+    assert first_two(0.3, None)[0] > 0
+    assert first_two(0.3, "A") == [0, first_two(0.3, "A")[1]] and first_two(0.3, "A")[1] > 0
+    assert first_two(0.6, "A")[0] > 0
+    assert first_two(0.2, None)[0] == 0          # under the activation score: never starts a track alone

@@ -86,6 +86,9 @@ class PeopleConfig:
     last seen has jumped to somebody else: the result is dropped and the landmarker restarted."""
     detector_box_memory_s: float = 1.0
     """A landmarker's crop covers at least the person's detector box of the last this-many seconds."""
+    hip_height_samples: int = 5
+    """A person's hip height (placing them by the hips where their feet are hidden) is the median of this many last
+    measurements with the feet seen."""
     landmarker_patience: int = 10
     """A landmarker that finds nobody this many frames in a row is closed (its person stays tracked)."""
     merge_iou: float = 0.5
@@ -119,5 +122,7 @@ class PeopleConfig:
     def __post_init__(self) -> None:
         if self.grey_others not in GREY_OTHERS:
             raise ValueError(f"grey_others must be one of {', '.join(GREY_OTHERS)} (got {self.grey_others!r})")
+        if self.hip_height_samples < 1:
+            raise ValueError(f"hip_height_samples must be >= 1 (got {self.hip_height_samples})")
         if self.malloc_arenas < 0:
             raise ValueError(f"malloc_arenas must be >= 0 (got {self.malloc_arenas})")

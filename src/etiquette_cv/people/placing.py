@@ -9,7 +9,7 @@ jumped to somebody else or collapsed onto a part of their person.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,9 +41,23 @@ class TrackState:
     floor_xy_m: np.ndarray | None = None
     floor_s: float = -np.inf
     hip_height_m: float | None = None
+    """The median of ``hip_heights_m``: the person's hip height over the floor, for placing them by the hips."""
+    hip_heights_m: list[float] = field(default_factory=list)
+    """The last hip heights measured with the feet seen (metres)."""
     first_seen_s: float | None = None
     body_box: np.ndarray | None = None
     """The person's box without their arms (pixels): what other landmarkers' crops grey out."""
+
+    def note_hip_height(self, z_m: float, keep: int) -> None:
+        """Add one hip height measured with the feet seen (metres); ``hip_height_m`` becomes the median of the last
+        ``keep``: one frame's invented feet (a person half hidden by another) set a hip height that put their later
+        floor points 0.5-0.9 m off (tuning t108)."""
+        self.hip_heights_m = (self.hip_heights_m + [float(z_m)])[-keep:]
+        self.hip_height_m = float(np.median(self.hip_heights_m))
+
+    def forget_hip_height(self) -> None:
+        """Forget the hip height (it may have been somebody else's)."""
+        self.hip_height_m, self.hip_heights_m = None, []
 
 
 class FloorPlacer:

@@ -155,6 +155,10 @@ class PeopleStage:
             if station.name in seen or roi is None or not (detected or station.name in has_clerk):
                 continue
             dets = self._detect(frame, roi, self.config.station_detector_long_side_px)
+            # the station's clerk moved little since last seen: of several people there (a customer leaning in
+            # front of the counter), the one overlapping the clerk's last box is the clerk (tuning t101), else
+            # the best scored
+            last_box = self._station_clerk_box(station.name)
             # the crop cuts the legs off a customer standing in front of the station, whose floor point then
             # seems to lie behind the counter: people already seen are not searched for
             candidates, twins = [], {}
@@ -170,10 +174,15 @@ class PeopleStage:
             here = [o for o in self._locate(candidates, frame.timestamp_s, behind_hint=True)
                     if o.place == ("clerk", station.name)]
             if here:
-                best = max(here, key=lambda o: o.score)
+                best = max(here, key=lambda o: (iou(o.box, last_box) if last_box is not None else 0.0, o.score))
                 found.append(best)
                 replaced.update(twins[id(best)])
         return [o for k, o in enumerate(obs) if k not in replaced], found
+
+    def _station_clerk_box(self, station: str) -> np.ndarray | None:
+        """The last box (pixels) of the clerk last seen at ``station``, None when there is none."""
+        clerks = [t for t in self._tracks.values() if t.role == "clerk" and t.station == station and t.box is not None]
+        return None if not clerks else np.asarray(max(clerks, key=lambda t: t.last_seen_s).box, float)
 
     def _crop_box(self, track: TrackState, o: Observation, t_s: float) -> np.ndarray:
         """Where the track's landmarker looks next (pixels): around the landmarks it saw as visible (not the limbs
@@ -222,7 +231,7 @@ class PeopleStage:
             if np.all(hips >= self.config.roles.visibility):
                 z = self.floor.camera.height_on_vertical_line(o.xy[[23, 24]].mean(axis=0), o.floor.xy_m)
                 if np.isfinite(z) and 0.3 < z < 1.3:
-                    track.hip_height_m = float(z)
+                    track.note_hip_height(z, self.config.hip_height_samples)
         if track.first_seen_s is None:
             track.first_seen_s = t_s
         # a young track's role follows its place (a person walking in is first seen far away, or outside the
@@ -423,7 +432,8 @@ class PeopleStage:
                     # the hip height the landmarker measured may be either person's: a floor point from a wrong one
                     # lands up to a metre off over the shoulder, and the two tracks took the landmarker back and
                     # forth every frame (tuning t114)
-                    owner.hip_height_m = track.hip_height_m = None
+                    owner.forget_hip_height()
+                    track.forget_hip_height()
             track.box, track.last_seen_s = o.box, t
             if o.floor is not None:
                 track.floor_xy_m, track.floor_s = np.asarray(o.floor.xy_m, float), t
