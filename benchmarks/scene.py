@@ -110,7 +110,8 @@ def run_clip(name: str, rb, out: Path, verbose: bool) -> dict:
             elif verbose:
                 print(f"  {name}: false {kind} at {o.box_xyxy_px.round().tolist()} {o.first_s:.1f}-{o.last_s:.1f} s "
                       f"{o.area_cm2:.0f} cm²" + (" (a handed-over document)" if any(
-                          matches(o.box_xyxy_px, e["bbox_px"]) for e in neg) else ""))
+                          matches(o.box_xyxy_px, e["bbox_px"]) and o.first_s <= (e["disappear_s"] or np.inf)
+                          and e["t_s"] <= o.last_s for e in neg) else ""))
         if verbose:
             for i, e in enumerate(pos):
                 if i not in hit_truth:
