@@ -106,3 +106,15 @@ def test_the_marked_2_m_line_is_drawn_where_it_was_given():
         y = 300 + (200 - 300) * (x - 40) / 560
         assert drawn[int(round(y)) - 2:int(round(y)) + 3, x].any()
     assert not drawn[20:120, :].any() and not drawn[330:, 200:].any()     # nowhere else
+
+
+def test_the_marked_line_is_labelled_with_the_rulebooks_near_distance():
+    from etiquette_cv.annotators.draw import draw_cue_line
+    from etiquette_cv.geometry.image_line import ImageLine
+    line = ImageLine((40.0, 300.0), (600.0, 200.0))
+    a, b = np.zeros((360, 640, 3), np.uint8), np.zeros((360, 640, 3), np.uint8)
+    draw_cue_line(a, line)
+    draw_cue_line(b, line, "1.5 m")
+    label = (slice(260, 300), slice(30, 110))      # above the line's first end
+    assert (a[label] != b[label]).any()
+    assert (a[:, 200:] == b[:, 200:]).all()         # the same line elsewhere

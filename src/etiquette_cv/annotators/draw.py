@@ -169,12 +169,13 @@ CUE_LINE_COLOUR = (255, 0, 255)
 """BGR: the marked 2 m line in the coaching video (magenta: floor tape and the product's skeletons are not)."""
 
 
-def draw_cue_line(image: np.ndarray, line: ImageLine) -> None:
-    """The marked 2 m line across the BGR ``image`` (in place), labelled "2 m" at its first end."""
+def draw_cue_line(image: np.ndarray, line: ImageLine, label: str = "2 m") -> None:
+    """The marked near-distance line across the BGR ``image`` (in place), labelled ``label`` (ASCII: the rulebook's
+    near distance, "2 m" by default) at its first end."""
     a = tuple(int(round(v)) for v in line.a_px)
     b = tuple(int(round(v)) for v in line.b_px)
     thick = max(2, image.shape[0] // 360)
     cv2.line(image, a, b, CUE_LINE_COLOUR, thick, cv2.LINE_AA)
     x = min(max(a[0], 4), image.shape[1] - 60)
     y = min(max(a[1] - 8, 20), image.shape[0] - 8)
-    cv2.putText(image, "2 m", (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * thick / 2, CUE_LINE_COLOUR, thick, cv2.LINE_AA)
+    cv2.putText(image, label, (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * thick / 2, CUE_LINE_COLOUR, thick, cv2.LINE_AA)

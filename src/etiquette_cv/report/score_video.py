@@ -17,7 +17,7 @@ from ..io.sink import VideoSink
 from ..io.video import VideoSource
 from ..training.results import ScoreResult, StepResult
 from ..training.stream import TraineeEvents
-from ..training.texts import AVOID_TEXT, verdict_text
+from ..training.texts import AVOID_TEXT, metres_text, verdict_text
 from .evidence import seen_only
 
 MAX_STEP_LINES = 6
@@ -60,8 +60,8 @@ def write_score_video(video: str | Path, path: Path, result: ScoreResult, events
                       private: tuple[list[np.ndarray], tuple[int, int]] | None = None,
                       cue_line: ImageLine | None = None) -> Path:
     """Write the coaching video (H.264 MP4, ``fps`` frames per second) and return its path; ``private``: the
-    calibration's privacy masks (polygons in pixels, the calibrated (width, height)), covered; ``cue_line``: the 2 m
-    line marked on the floor (``--cue-line``), drawn so the trainer sees where it was taken to be."""
+    calibration's privacy masks (polygons in pixels, the calibrated (width, height)), covered; ``cue_line``: the near
+    distance's line marked on the floor (``--cue-line``), drawn so the trainer sees where it was taken to be."""
     by_index = {f.frame_index: f for f in frames}
     t_curve, v_curve = np.asarray(events.t_s, float), np.asarray(events.flexion_deg, float)
     who = "学员" if lang == "zh" else "trainee"
@@ -82,7 +82,7 @@ def write_score_video(video: str | Path, path: Path, result: ScoreResult, events
             if private is not None:
                 cover_private(image, *private)
             if cue_line is not None:
-                draw_cue_line(image, cue_line)
+                draw_cue_line(image, cue_line, metres_text(events.near_m) + " m")
             shown = FramePoses(frame.index, frame.timestamp_s, image.shape[1], image.shape[0], persons)
             captions = [f"t = {frame.timestamp_s:5.1f} s"] + step_captions(result, frame.timestamp_s, lang) \
                 + avoid_captions(result, frame.timestamp_s, lang)
