@@ -276,3 +276,14 @@ def test_the_station_search_keeps_the_clerk_not_a_customer_leaning_in_front(tmp_
     assert all(s[2] == "customer" for s in customer if s[0] >= 11.8), customer
     late = [s for s in clerk if s[0] >= 11.8]
     assert len(late) >= 6 and all(s[2:] == ("clerk", "A") for s in late), late
+
+
+@pytest.mark.slow
+def test_a_clerk_standing_up_beside_the_next_station_keeps_her_track(tmp_path):
+    """Tuning t110 (side view, two stations in a row): while clerk A stands up, her landmarker's invented feet drift
+    1.8 m onto station B within four frames; associated at B, her observation went to B's clerk, who took her
+    landmarker, and she was lost for a frame (twice in the clip). Her own landmarker keeps her at her station."""
+    seen = _found_as(tmp_path, "t110_side_two_stations", "clerk_A", 0.0, 10.5, 0.3)
+    rising = [s for s in seen if 9.6 <= s[0] <= 10.5]          # her stand-up, 9.3-10.5 s
+    assert {s[0] for s in rising} == {round(9.6 + 0.1 * k, 1) for k in range(10)}, rising
+    assert {s[1:] for s in rising} == {(seen[0][1], "clerk", "A")}, rising

@@ -202,10 +202,24 @@ class FloorPlacer:
         start = {"clerk": cfg.station_min_score, "waiting": cfg.waiting_min_score}
         return start.get(role, cfg.tracking.activation_score)
 
+    def association_station(self, o: Observation) -> str | None:
+        """The clerk station an observation is associated at, None when it is not a clerk's: its place's station,
+        except that a clerk's own landmarker keeps them at their track's station (tuning t110, side view: the
+        invented feet of a clerk standing up drifted 1.8 m in four frames onto the next station, and that station's
+        clerk took her landmarker). A clerk who really moves changes station through the role's hysteresis."""
+        if o.place is None or o.place[0] != "clerk":
+            return None
+        track = self._tracks.get(o.owner) if o.owner is not None else None
+        if track is not None and track.role == "clerk" and track.station is not None:
+            return track.station
+        return o.place[1]
+
     def association_point(self, o: Observation) -> np.ndarray:
         """Where the tracker places an observation on the floor: a clerk at a station is associated at the station
-        itself (their floor point, seen over a counter, wanders between the hips' and the shoulders' estimates by
-        tens of centimetres, and one station has one clerk); everyone else at their floor point."""
-        if o.place is not None and o.place[0] == "clerk":
-            return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == o.place[1])
+        itself (:meth:`association_station`; their floor point, seen over a counter, wanders between the hips' and
+        the shoulders' estimates by tens of centimetres, and one station has one clerk); everyone else at their
+        floor point."""
+        station = self.association_station(o)
+        if station is not None:
+            return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == station)
         return o.floor.xy_m if o.floor is not None else np.array([np.nan, np.nan])

@@ -213,7 +213,8 @@ class PeopleStage:
         floor_xy = None
         if self.floor is not None:
             floor_xy = np.array([self._placer.association_point(o) for o in obs], float).reshape(-1, 2)
-        stations = [o.place[1] if o.place is not None and o.place[0] == "clerk" else None for o in obs]
+        stations = [self._placer.association_station(o) for o in obs] if self.floor is not None \
+            else [None] * len(obs)
         looks = [appearance_histogram(image, o, obs, self.config.appearance_overlap_iou,
                                       self.config.roles.detector_keypoint_score, self.config.appearance_min_clear)
                  for o in obs]
