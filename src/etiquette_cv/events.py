@@ -198,8 +198,8 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
             ahead = hands_ahead_m[inside & (flexion_deg >= 0.8 * iv.peak_value)]
             if np.isfinite(ahead).any() and np.nanmedian(ahead) >= settings.reach_hands_ahead_m:
                 kind = "reach"
-        held_s = iv.duration_s + TIME_EPS_S
-        if kind == "bow" and hands_on_counter is not None and held_s >= settings.lean_min_duration_s:
+        if kind == "bow" and hands_on_counter is not None \
+                and iv.duration_s >= settings.lean_min_duration_s - TIME_EPS_S:
             resting = hands_on_counter[inside & (flexion_deg >= 0.8 * iv.peak_value)]
             if np.isfinite(resting).any() and np.nanmedian(resting) >= 0.5:
                 kind = "lean"

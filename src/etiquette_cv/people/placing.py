@@ -214,12 +214,12 @@ class FloorPlacer:
             return track.station
         return o.place[1]
 
-    def association_point(self, o: Observation) -> np.ndarray:
-        """Where the tracker places an observation on the floor: a clerk at a station is associated at the station
-        itself (:meth:`association_station`; their floor point, seen over a counter, wanders between the hips' and
-        the shoulders' estimates by tens of centimetres, and one station has one clerk); everyone else at their
-        floor point."""
+    def association(self, o: Observation) -> tuple[np.ndarray, str | None]:
+        """Where the tracker places an observation on the floor (metres), and the clerk station it stands at (None
+        for anybody else): a clerk is associated at the station itself (:meth:`association_station`; their floor
+        point, seen over a counter, wanders between the hips' and the shoulders' estimates by tens of centimetres,
+        and one station has one clerk); everyone else at their floor point."""
         station = self.association_station(o)
         if station is not None:
-            return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == station)
-        return o.floor.xy_m if o.floor is not None else np.array([np.nan, np.nan])
+            return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == station), station
+        return (o.floor.xy_m if o.floor is not None else np.array([np.nan, np.nan])), None

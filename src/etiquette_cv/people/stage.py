@@ -210,11 +210,11 @@ class PeopleStage:
         t0 = time.perf_counter()
         boxes = np.array([o.box for o in obs], np.float32).reshape(-1, 4)
         scores = np.array([o.score for o in obs], np.float32)
-        floor_xy = None
+        floor_xy, stations = None, [None] * len(obs)
         if self.floor is not None:
-            floor_xy = np.array([self._placer.association_point(o) for o in obs], float).reshape(-1, 2)
-        stations = [self._placer.association_station(o) for o in obs] if self.floor is not None \
-            else [None] * len(obs)
+            placed = [self._placer.association(o) for o in obs]
+            floor_xy = np.array([xy for xy, _ in placed], float).reshape(-1, 2)
+            stations = [station for _, station in placed]
         looks = [appearance_histogram(image, o, obs, self.config.appearance_overlap_iou,
                                       self.config.roles.detector_keypoint_score, self.config.appearance_min_clear)
                  for o in obs]
