@@ -126,18 +126,20 @@ def main(argv=None) -> None:
     ap.add_argument("--min-height", type=float, default=100.0, help="truth people counted from this height, px")
     ap.add_argument("--iou", type=float, default=0.3)
     ap.add_argument("--truth", choices=["landmarks", "visible", "mesh"], default="landmarks")
+    ap.add_argument("--model", default="movenet", help="bundled detector name or an .onnx path (default %(default)s)")
     args = ap.parse_args(argv)
 
     import onnxruntime
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"machine: {cpu_model()}, {cores} cores ({os.cpu_count()} logical CPUs), Python "
-          f"{platform.python_version()}, onnxruntime {onnxruntime.__version__}, {args.threads} thread(s); "
+          f"{platform.python_version()}, onnxruntime {onnxruntime.__version__}, {args.threads} thread(s), detector "
+          f"{args.model}; "
           f"load average at start {os.getloadavg()[0]:.2f}")
     print(f"every {args.step}. frame of {', '.join(args.clips)}; truth box: {args.truth}; recall counts people "
           f">= {args.min_height:.0f} px tall, match IoU >= {args.iou}")
     lowest = min(args.thresholds)
-    detectors = {s: PersonDetector(input_long_side_px=s, score_threshold=lowest, num_threads=args.threads)
+    detectors = {s: PersonDetector(args.model, input_long_side_px=s, score_threshold=lowest, num_threads=args.threads)
                  for s in args.sizes}
     tallies = {(s, th): Tally() for s in args.sizes for th in args.thresholds}
     per_clip = {(c, s, th): Tally() for c in args.clips for s in args.sizes for th in args.thresholds}

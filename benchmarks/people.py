@@ -331,6 +331,7 @@ def main(argv=None) -> None:
     ap.add_argument("--verbose", action="store_true", help="print every 站接 row")
     ap.add_argument("--keep", metavar="DIR", help="keep each clip's tracks and review in DIR/NAME (for diagnosis)")
     ap.add_argument("--model", default="full")
+    ap.add_argument("--detector", default=PeopleConfig().detector, help="bundled person detector or an .onnx path")
     ap.add_argument("--detect-every", type=int, default=PeopleConfig().detect_every_n_frames)
     ap.add_argument("--quiet-every", type=int, default=PeopleConfig().rate.quiet_every_n,
                     help="adaptive rate: one sampled frame in N analysed while quiet (1 = every frame)")
@@ -341,11 +342,11 @@ def main(argv=None) -> None:
                          "people (0: off)")
     args = ap.parse_args(argv)
     quiet_mediapipe()
-    config = PeopleConfig(model=args.model, detect_every_n_frames=args.detect_every,
+    config = PeopleConfig(model=args.model, detector=args.detector, detect_every_n_frames=args.detect_every,
                           rate=RateSettings(quiet_every_n=args.quiet_every), max_landmarkers=args.max_landmarkers,
                           detect_gate=MotionGateSettings(max_skip_frames=args.detect_gate))
     print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} "
-          f"cores, Python {platform.python_version()}; model {args.model}, detector every {args.detect_every} frames, "
+          f"cores, Python {platform.python_version()}; model {args.model}, detector {args.detector} every {args.detect_every} frames, "
           f"quiet: 1 frame in {args.quiet_every}, landmarkers at once {args.max_landmarkers}, detector runs skipped "
           f"while still: up to {args.detect_gate} in a row")
     from etiquette_cv.rules.rulebook import load_rulebook

@@ -93,10 +93,13 @@ def test_stand_greet_met_and_late_with_the_delay(rb):
     arrive = 5.0
     for up_at, verdict in ((arrive + 0.4 * allowance, Verdict.MET), (arrive + allowance + 1.5, Verdict.LATE)):
         c = clerk_series(stance=stands_between((up_at, 30.0)))
-        res = grade(obs(c, [StanceChange(up_at, "stand", 0.9)], approaches=[visit(arrive, 25.0)]), rb)
+        up = StanceChange(up_at, "stand", 0.9)  # its onset not seen: the midpoint less a typical move's half
+        res = grade(obs(c, [up], approaches=[visit(arrive, 25.0)]), rb)
         (f,) = of(res, GREET)
         assert f.verdict == verdict
-        assert f.measured_value == pytest.approx(up_at - arrive, abs=0.01)
+        assert up.at("onset") == pytest.approx(up_at - up.unseen_half_s)
+        assert f.measured_value == pytest.approx(up.at("onset") - arrive, abs=0.01)
+        assert "was not seen" in f.note
         assert f.measured_unit == "s" and f.visit_id == 1
         assert f.severity == Severity(rb.rule(GREET).severity)
         assert f.clause == rb.rule(GREET).clause and f.wording_zh == rb.rule(GREET).wording_zh
@@ -107,8 +110,9 @@ def test_stand_greet_standing_up_shortly_before_the_crossing_counts(rb):
     early = float(rb.rule(GREET).value("early_s"))
     up_at = 5.0 - 0.5 * early
     c = clerk_series(stance=stands_between((up_at, 30.0)))
-    (f,) = of(grade(obs(c, [StanceChange(up_at, "stand", 0.9)], approaches=[visit(5.0, 25.0)]), rb), GREET)
-    assert f.verdict == Verdict.MET and f.measured_value == pytest.approx(-0.5 * early, abs=0.01)
+    up = StanceChange(up_at, "stand", 0.9, onset_s=up_at - 0.4, complete_s=up_at + 0.4)
+    (f,) = of(grade(obs(c, [up], approaches=[visit(5.0, 25.0)]), rb), GREET)
+    assert f.verdict == Verdict.MET and f.measured_value == pytest.approx(-0.5 * early - 0.4, abs=0.01)
 
 
 def test_stand_greet_early_window_is_measured_to_the_rulebooks_stand_point(rb):
@@ -143,9 +147,9 @@ def test_stand_greet_an_early_stand_up_undone_before_the_crossing_does_not_count
     assert f.verdict == Verdict.MISSED
     late_up = arrive + allowance + 2.0
     c = clerk_series(stance=stands_between((up, down), (late_up, 30.0)))
-    (f,) = of(grade(obs(c, changes + [StanceChange(late_up, "stand", 0.9)], approaches=[visit(arrive, 25.0)]), rb),
-              GREET)
-    assert f.verdict == Verdict.LATE and f.measured_value == pytest.approx(late_up - arrive, abs=0.01)
+    later = StanceChange(late_up, "stand", 0.9)
+    (f,) = of(grade(obs(c, changes + [later], approaches=[visit(arrive, 25.0)]), rb), GREET)
+    assert f.verdict == Verdict.LATE and f.measured_value == pytest.approx(later.at("onset") - arrive, abs=0.01)
 
 
 def test_stand_greet_missed(rb):

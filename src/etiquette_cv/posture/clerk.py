@@ -126,16 +126,13 @@ class PostureSettings:
     from a sit/stand move (its onset to its completion), standing within the band of the lowest level any settled
     standing frame holds within the window either side and within the tolerance of the person's overall standing
     upright."""
-    unseen_move_half_s: float = 0.5
-    """A sit/stand move whose onset or completion was not seen spans its midpoint ± this (a 1 s stand-up): for the
-    upright reference's evidence and for the moves a head shake is not read across."""
 
     def upright(self) -> UprightSettings:
         """The upright reference's settings."""
         return UprightSettings(self.upright_quiet_window_s, self.upright_quiet_std_deg,
                                self.upright_transition_guard_s, self.upright_band_deg, self.upright_window_s,
-                               self.upright_spell_tolerance_deg, MIN_SEATED_SAMPLES, self.unseen_move_half_s)
-
+                               self.upright_spell_tolerance_deg, MIN_SEATED_SAMPLES,
+                               self.stance.unseen_move_half_s)
 
 
 @dataclass
@@ -272,11 +269,9 @@ class _Frames:
     """bool: the clerk's image box touched the image border."""
 
 
-def _move_spans(changes: list[StanceChange], half_move_s: float) -> list[tuple[float, float]]:
-    """(start, end) seconds of each sit/stand move: its onset to its completion, the midpoint ± ``half_move_s`` where
-    those were not seen."""
-    return [(c.onset_s if np.isfinite(c.onset_s) else c.t_s - half_move_s,
-             c.complete_s if np.isfinite(c.complete_s) else c.t_s + half_move_s) for c in changes]
+def _move_spans(changes: list[StanceChange]) -> list[tuple[float, float]]:
+    """(start, end) seconds of each sit/stand move: its onset to its completion (estimated where not seen)."""
+    return [(c.at("onset"), c.at("complete")) for c in changes]
 
 
 def _measure_frames(frames: list, camera: CameraModel, place: PersonPlace, settings: PostureSettings,
@@ -495,7 +490,7 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     near_upright = np.abs(flex_c) < settings.lateral_max_flexion_deg
     lat_c = lowpass(t, lat, settings.filter_cutoff_hz)
     hands, knee, asym, crossed, heel = m.limbs[:, :5].T.copy()
-    turns = steady_head_turns(t, m.limbs[:, 7], m.limbs[:, 5:7], _move_spans(changes, settings.unseen_move_half_s),
+    turns = steady_head_turns(t, m.limbs[:, 7], m.limbs[:, 5:7], _move_spans(changes),
                               bent=flex_c >= settings.head_shake_max_flexion_deg)
     standing = stance == "stand"
     # a hand's ray is followed to the top: from the customers' side a hand held above it lands behind the desk, but

@@ -40,6 +40,13 @@ class StanceSettings:
     band's near edge (above ``sit_below_m``; below ``stand_above_m``). Fixed heights alone miss short and tall
     people: a 1.56 m clerk stands with the shoulders at 1.24 m (read 1.20–1.21 m, under ``stand_above_m``), a tall
     one in a high chair sits at 1.15 m. A stand-up moves the shoulders 0.3–0.45 m. 0 = fixed heights only."""
+    move_tail_fraction: float = 0.487
+    """How long a move takes to leave its level (0 → 10 %) and to settle (90 → 100 %), as a fraction of its
+    10 % → 90 % time: 0.487 for a minimum-jerk movement (the standard model of a human point-to-point move, Flash
+    & Hogan 1985), 0.125 for one at constant speed. The onset and completion are extrapolated with it."""
+    unseen_move_half_s: float = 0.5
+    """A move whose onset or completion was not seen (the levels around it hidden) is taken to begin this long
+    before its midpoint and to end this long after it (a 1 s stand-up)."""
 
 
 @dataclass(frozen=True)
@@ -54,18 +61,29 @@ class StanceChange:
     """10 %→90 % rise (or fall) time of the shoulder height, seconds (for 'rising violently'); NaN when the levels
     before or after were not seen. A smooth 1 s stand-up has a rise time of about 0.6 s."""
     onset_s: float = float("nan")
-    """When the move began: its 10 %→90 % line extrapolated back to the level before (a smooth move leaves its
-    level slowly, so the 10 % point alone is 0.2 s late on a 1 s stand-up)."""
+    """When the move began: its 10 % point less ``move_tail_fraction`` of its 10 %→90 % time (a smooth move leaves
+    its level slowly, so the 10 % point alone is 0.25 s late on a 1 s stand-up); NaN when not seen."""
     complete_s: float = float("nan")
-    """When the move was complete: the same line extrapolated forward to the level after."""
+    """When the move was complete: its 90 % point plus the same tail; NaN when not seen."""
+    unseen_half_s: float = 0.5
+    """:meth:`at` takes an unseen onset (completion) as this long before (after) the midpoint."""
+
+    def seen(self, point: str) -> bool:
+        """Whether ``point`` (``onset``, ``midpoint`` or ``complete``) was measured rather than estimated."""
+        return bool(np.isfinite(self._raw(point)))
 
     def at(self, point: str) -> float:
-        """The time of one point of the move: ``onset``, ``midpoint`` or ``complete`` (the midpoint when the
-        levels around the move were not seen and the onset or completion is unknown)."""
+        """The time (s) of one point of the move: ``onset``, ``midpoint`` or ``complete``; an onset or completion
+        not seen (the levels around the move hidden) is the midpoint ∓ ``unseen_half_s``."""
+        t = self._raw(point)
+        if np.isfinite(t):
+            return float(t)
+        return self.t_s + {"onset": -1.0, "midpoint": 0.0, "complete": 1.0}[point] * self.unseen_half_s
+
+    def _raw(self, point: str) -> float:
         if point not in TRANSITION_POINTS:
             raise ValueError(f"unknown transition point {point!r}; expected one of {TRANSITION_POINTS}")
-        t = {"onset": self.onset_s, "midpoint": self.t_s, "complete": self.complete_s}[point]
-        return float(t) if np.isfinite(t) else self.t_s
+        return {"onset": self.onset_s, "midpoint": self.t_s, "complete": self.complete_s}[point]
 
 
 TRANSITION_POINTS = ("onset", "midpoint", "complete")
@@ -110,9 +128,10 @@ def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_sho
                 pending, pending_since = want, i
             if t_s[i] - t_s[pending_since] >= settings.min_state_s:
                 after = changes[-1].t_s if changes else -np.inf
-                cross, duration, t10, t90 = _crossing(t_s, shoulder_height_m, pending_since, mid, settings,
+                cross, duration, onset, complete = _crossing(t_s, shoulder_height_m, pending_since, mid, settings,
                                                       rising=want == "stand", after_s=after)
-                changes.append(StanceChange(cross, want, duration, t10, t90))
+                changes.append(StanceChange(cross, want, duration, onset, complete,
+                                            settings.unseen_move_half_s))
                 # back-date the state from the crossing on
                 for j in range(pending_since, i + 1):
                     states[j] = want
@@ -235,5 +254,5 @@ def _crossing(t_s, h, confirm_idx: int, mid: float, s: StanceSettings, rising: b
     t90 = _level_time(t_s, h, k50 - 1, idx[-1], lo + 0.9 * (hi - lo), rising=rising)
     if t10 is None or t90 is None:
         return cross, nan, nan, nan
-    span = t90 - t10  # the 10 %→90 % line reaches 0 % and 100 % an eighth of its span beyond its ends
-    return cross, abs(span), t10 - span / 8.0, t90 + span / 8.0
+    tail = s.move_tail_fraction * (t90 - t10)
+    return cross, abs(t90 - t10), t10 - tail, t90 + tail

@@ -167,9 +167,10 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
     t_up = up.at(point)
     delay = t_up - arrive
     verdict = Verdict.MET if delay <= allowance else Verdict.LATE
-    seen = np.isfinite({"onset": up.onset_s, "midpoint": up.t_s, "complete": up.complete_s}[point])
+    sign = "−" if point == "onset" else "+"
     when = (f"(stand-up {point}; onset/midpoint/complete {up.at('onset'):.1f}/{up.t_s:.1f}/{up.at('complete'):.1f} s)"
-            if seen else f"(the stand-up's {point} was not seen: its midpoint {up.t_s:.1f} s is used)")
+            if up.seen(point) else f"(the stand-up's {point} was not seen: its midpoint {up.t_s:.1f} s "
+            f"{sign} {up.unseen_half_s:g} s, a typical move's half, is used)")
     note = (f"stood up {delay:.1f} s after the customer crossed {near:g} m {when}" if delay >= 0
             else f"stood up {-delay:.1f} s before the customer crossed {near:g} m {when}")
     return _finding(rule, verdict, arrive, max(t_up, arrive), clerk.person, measured_value=round(delay, 2), note=note,
