@@ -346,7 +346,8 @@ def main(argv=None) -> None:
                           rate=RateSettings(quiet_every_n=args.quiet_every), max_landmarkers=args.max_landmarkers,
                           detect_gate=MotionGateSettings(max_skip_frames=args.detect_gate))
     print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} "
-          f"cores, Python {platform.python_version()}; model {args.model}, detector {args.detector} every {args.detect_every} frames, "
+          f"cores, Python {platform.python_version()}; model {args.model}, detector {args.detector} every "
+          f"{args.detect_every} frames, "
           f"quiet: 1 frame in {args.quiet_every}, landmarkers at once {args.max_landmarkers}, detector runs skipped "
           f"while still: up to {args.detect_gate} in a row")
     from etiquette_cv.rules.rulebook import load_rulebook

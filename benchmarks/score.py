@@ -31,6 +31,7 @@ bow classes not assessable, so those steps count as disagreements in the first f
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -109,8 +110,9 @@ def synthetic_gestures(rb, sequences: int = 40, segments: int = 8) -> None:
 
 def rendered_false_gestures(rb, clips: list[str], cache: Path, calibrated: bool) -> None:
     """Gestures the product finds for the trainee on the rendered clips (which script none: each one is a false
-    positive), through the same path as ``etiquette score`` (``scored_events``)."""
-    total_s, found_all = 0.0, []
+    positive), through the same path as ``etiquette score`` (``scored_events``); and the trainee's sit/stand onsets
+    against the truth's (the sidecar's ``start_s``: when the scripted move began)."""
+    total_s, found_all, onsets = 0.0, [], []
     for clip in clips:
         cal = load_calibration(REPO / "calibration" / f"{clip}.yaml") if calibrated else None
         frames, _ = join_trainee_tracklets(read_tracks(tracks_for(clip, cache, calibrated)).frames, cal, rb)
@@ -118,8 +120,16 @@ def rendered_false_gestures(rb, clips: list[str], cache: Path, calibrated: bool)
         total_s += float(frames[-1].timestamp_s - frames[0].timestamp_s)
         found_all += [(clip, e.kind, round(e.start_s, 1), round(e.duration_s, 1)) for e in events.events
                       if e.kind in ("indicate", "hand_over", "wave", "handshake")]
+        gt = json.loads((REPO / "sample_videos" / f"{clip}.gt.json").read_text(encoding="utf-8"))
+        for move in (e for e in gt["events"] if e["type"] in ("stand_up", "sit_down") and e["person"] == "clerk"):
+            near = [e for e in events.events if e.kind == move["type"] and abs(e.start_s - move["start_s"]) <= 2.0]
+            found = min((e.start_s for e in near), key=lambda t: abs(t - move["start_s"]), default=None)
+            onsets.append(f"{clip} {move['type']} {move['start_s']:.2f}→"
+                          + ("not found" if found is None else f"{found:.2f} s"))
     print(f"rendered clips ({', '.join(clips)}; {total_s:.0f} s, no gesture scripted): {len(found_all)} false "
           f"gestures {found_all}")
+    print(f"sit/stand onsets, truth → measured ({'with' if calibrated else 'without'} calibration): "
+          + "; ".join(onsets))
 
 
 def main(argv: list[str] | None = None) -> int:
