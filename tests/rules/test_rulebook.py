@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from etiquette_cv.posture.stance import StanceSettings
+
 from etiquette_cv.rules.rulebook import (DEFAULT_RULEBOOK, MEASUREMENT_GROUPS, OPTIONAL_RULE_PARAMS, REQUIRED_KEYS,
                                          RULE_KINDS, SOURCES, RulebookError, load_rulebook, rulebook_from_dict)
 
@@ -314,6 +316,8 @@ def test_the_stand_up_point_of_the_greeting_is_named_and_checked(tmp_path, shipp
     ("spike_samples", 2, "must be an odd whole number of samples"),
     ("spike_samples", 0, "must be an odd whole number of samples"),
     ("crossing_lookback_s", 0, "must be positive seconds"),
+    ("move_tail_fraction", -0.1, "must be zero or positive"),
+    ("unseen_move_half_s", -1, "must be zero or positive"),
 ])
 def test_stance_median_and_lookbacks_are_checked_on_load(tmp_path, shipped, key, value, expect):
     d = copy.deepcopy(shipped)
@@ -328,6 +332,21 @@ def test_a_rulebook_written_before_the_stance_lookbacks_still_loads(tmp_path, sh
     path = tmp_path / "old.yaml"
     path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
     assert load_rulebook(path).stance_settings().spike_samples == 3
+
+
+def test_a_rulebook_written_before_the_unseen_move_half_moved_to_the_stance_group_still_loads(tmp_path, shipped):
+    """Until the nineteenth session ``unseen_move_half_s`` lived in ``measurement.posture``: a branch rulebook that
+    sets it there is read with the value at its new place, in ``measurement.stance``."""
+    d = copy.deepcopy(shipped)
+    d["measurement"]["stance"].pop("unseen_move_half_s")
+    d["measurement"]["stance"].pop("move_tail_fraction")
+    d["measurement"].setdefault("posture", {})["unseen_move_half_s"] = {"value": 0.6, "source": "default"}
+    path = tmp_path / "old.yaml"
+    path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    rb = load_rulebook(path)
+    assert rb.stance_settings().unseen_move_half_s == 0.6
+    assert rb.posture_settings().upright().half_move_s == 0.6
+    assert rb.stance_settings().move_tail_fraction == StanceSettings().move_tail_fraction
 
 
 def test_a_rule_is_found_by_id_or_none_when_the_rulebook_leaves_it_out():

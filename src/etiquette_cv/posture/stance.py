@@ -129,7 +129,7 @@ def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_sho
             if t_s[i] - t_s[pending_since] >= settings.min_state_s:
                 after = changes[-1].t_s if changes else -np.inf
                 cross, duration, onset, complete = _crossing(t_s, shoulder_height_m, pending_since, mid, settings,
-                                                      rising=want == "stand", after_s=after)
+                                                             rising=want == "stand", after_s=after)
                 changes.append(StanceChange(cross, want, duration, onset, complete,
                                             settings.unseen_move_half_s))
                 # back-date the state from the crossing on

@@ -157,6 +157,8 @@ MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
 REQUIRED_KEYS = {"stance": ("stand_above_m", "sit_below_m", "head_above_shoulders_m", "min_state_s",
                             "level_window_s"),
                  "customer": ("near_m", "hysteresis_m", "min_inside_s", "max_gap_s", "rejoin_s")}
+#: keys that moved to another group: a rulebook written before the move is read with the key at its new place
+MOVED_KEYS = {("posture", "unseen_move_half_s"): "stance"}   # nineteenth session: the stance machine uses it
 BOW_KEYS = ("start_deg", "end_deg", "min_duration_s", "max_duration_s", "reach_wrist_asymmetry_m", "max_hidden_s",
             "reach_min_flexion_deg", "reach_hands_ahead_m", "lean_min_duration_s",
             "max_rate_deg_s")
@@ -344,7 +346,14 @@ def rulebook_from_dict(data: Any, source: str = "<rulebook>") -> Rulebook:
 
 def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
     required = tuple(g for g, (_, need) in MEASUREMENT_GROUPS.items() if need)
-    m = c.mapping("measurement", value, tuple(MEASUREMENT_GROUPS), required)
+    m = dict(c.mapping("measurement", value, tuple(MEASUREMENT_GROUPS), required))
+    for (old, key), new in MOVED_KEYS.items():
+        if isinstance(m.get(old), dict) and key in m[old]:
+            moved = dict(m[old])
+            v = moved.pop(key)
+            m[old] = moved
+            if isinstance(m.get(new), dict):
+                m[new] = {key: v, **m[new]}
     measurement = {}
     for group, spec in m.items():
         names, need = MEASUREMENT_GROUPS[group]
@@ -360,6 +369,9 @@ def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
     for key in ("level_lookback_s", "crossing_lookback_s"):
         if key in st and not st[key].value > 0:
             raise c.fail(f"measurement.stance.{key}", f"must be positive seconds, got {st[key].value:g}")
+    for key in ("move_tail_fraction", "unseen_move_half_s"):
+        if key in st and not st[key].value >= 0:
+            raise c.fail(f"measurement.stance.{key}", f"must be zero or positive, got {st[key].value:g}")
     if "move_m" in st and not st["move_m"].value >= 0:
         raise c.fail("measurement.stance.move_m", f"must be zero (off) or positive metres, got {st['move_m'].value:g}")
     return measurement
