@@ -558,3 +558,11 @@ def test_seated_fidgeting_within_the_move_is_no_stand_up():
     slow = 0.95 + 0.012 * t        # 0.24 m over 20 s: never 0.2 m above the last second's level
     _, changes = stance_states(t, slow, np.full(len(t), 0.18), initial="sit")
     assert changes == []
+
+
+def test_durations_from_float_timestamps_are_compared_with_the_rounding_tolerance():
+    from etiquette_cv.events import lasts_at_least, lasts_longer_than
+    assert 13.0 - 12.4 < 0.6 and lasts_at_least(13.0 - 12.4, 0.6)
+    assert not lasts_at_least(0.59, 0.6)
+    assert sum([0.1] * 20) != 2.0 and not lasts_longer_than(sum([0.1] * 20), 2.0)
+    assert lasts_longer_than(2.01, 2.0)

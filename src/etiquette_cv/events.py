@@ -37,6 +37,16 @@ TIME_EPS_S = 1e-6
 0.5999999999999996 s, which must pass a 0.6 s minimum; 20 frames at 0.1 s are 2 s, not 1.999999999999993 s."""
 
 
+def lasts_at_least(duration_s: float, minimum_s: float) -> bool:
+    """Whether a duration (seconds, from float timestamps) reaches ``minimum_s``, within :data:`TIME_EPS_S`."""
+    return duration_s >= minimum_s - TIME_EPS_S
+
+
+def lasts_longer_than(duration_s: float, maximum_s: float) -> bool:
+    """Whether a duration (seconds, from float timestamps) exceeds ``maximum_s`` by more than :data:`TIME_EPS_S`."""
+    return duration_s > maximum_s + TIME_EPS_S
+
+
 def hysteresis_intervals(t_s: np.ndarray, values: np.ndarray, enter: float, exit: float,
                          min_duration_s: float = 0.0, max_gap_s: float = 0.5,
                          allowed: np.ndarray | None = None) -> list[Interval]:
@@ -65,7 +75,7 @@ def hysteresis_intervals(t_s: np.ndarray, values: np.ndarray, enter: float, exit
             k = int(np.nanargmax(np.where(fin, vals, -np.inf)))
             iv = Interval(float(t_s[start]), float(t_s[end_idx]), float(vals[k] * sign), float(t_s[start + k]),
                           float(np.nanmean(vals) * sign))
-            if iv.duration_s >= min_duration_s - TIME_EPS_S:
+            if lasts_at_least(iv.duration_s, min_duration_s):
                 out.append(iv)
         start = None
 
@@ -184,7 +194,7 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
         arms_seen = wrist_asymmetry_m is not None
         if _fastest_change_deg_s(t_s, flexion_deg, inside) > settings.max_rate_deg_s:
             kind = "glitch"
-        elif iv.duration_s > settings.max_duration_s + TIME_EPS_S:
+        elif lasts_longer_than(iv.duration_s, settings.max_duration_s):
             kind = "long"
         elif wrist_asymmetry_m is not None:
             asym = wrist_asymmetry_m[inside & (flexion_deg >= 0.5 * iv.peak_value)]
@@ -199,7 +209,7 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
             if np.isfinite(ahead).any() and np.nanmedian(ahead) >= settings.reach_hands_ahead_m:
                 kind = "reach"
         if kind == "bow" and hands_on_counter is not None \
-                and iv.duration_s >= settings.lean_min_duration_s - TIME_EPS_S:
+                and lasts_at_least(iv.duration_s, settings.lean_min_duration_s):
             resting = hands_on_counter[inside & (flexion_deg >= 0.8 * iv.peak_value)]
             if np.isfinite(resting).any() and np.nanmedian(resting) >= 0.5:
                 kind = "lean"
@@ -330,7 +340,7 @@ def _flag_intervals(t_s: np.ndarray, flag: np.ndarray, min_s: float, max_gap_s: 
             merged[-1] = Interval(last.start_s, iv.end_s, max(last.peak_value, iv.peak_value), last.peak_t_s, 1.0)
         else:
             merged.append(iv)
-    return [iv for iv in merged if iv.duration_s >= min_s - TIME_EPS_S]
+    return [iv for iv in merged if lasts_at_least(iv.duration_s, min_s)]
 
 
 def bridge_hidden(t_s: np.ndarray, flag: np.ndarray, max_hidden_s: float) -> np.ndarray:

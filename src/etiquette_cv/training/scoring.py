@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..events import TIME_EPS_S
+from ..events import lasts_at_least, lasts_longer_than
 from .results import ScoreResult, StepResult
 from .scenario import Scenario, Step
 from .stream import AVOID_KINDS, TraineeEvent, TraineeEvents
@@ -70,10 +70,11 @@ def _issues(step: Step, band: tuple[float, float] | None, e: TraineeEvent, on_ti
     if band is not None and not (band[0] <= e.peak_angle_deg <= band[1]):
         out.append("wrong_class")
     hold = step.value("min_hold_s")
-    if hold is not None and not (e.hold_s >= hold - TIME_EPS_S):
+    if hold is not None and not lasts_at_least(e.hold_s, hold):
         out.append("wrong_form")
     lo, hi = step.value("min_duration_s"), step.value("max_duration_s")
-    if (lo is not None and e.duration_s < lo - TIME_EPS_S) or (hi is not None and e.duration_s > hi + TIME_EPS_S):
+    too_short = lo is not None and not lasts_at_least(e.duration_s, lo)
+    if too_short or (hi is not None and lasts_longer_than(e.duration_s, hi)):
         if "wrong_form" not in out:
             out.append("wrong_form")
     if e.t_s > on_time_end_s:
