@@ -106,6 +106,28 @@ def test_stand_greet_met_and_late_with_the_delay(rb):
         assert f.evidence_t_s == pytest.approx(up_at)
 
 
+def test_stand_greet_delay_carries_the_stand_ups_uncertainty_and_says_when_it_straddles_the_allowance(rb):
+    """The onset is measured to ± ``point_uncertainty_s`` where seen, ± ``unseen_move_half_s`` where not: a delay
+    within that of the allowance keeps its verdict but says it is uncertain."""
+    allowance = float(rb.rule(GREET).value("allowance_s"))
+    seen_unc = rb.stance_settings().point_uncertainty_s
+    arrive = 5.0
+    for past, unc, seen, uncertain in ((0.5 * seen_unc, seen_unc, True, True), (2.0, seen_unc, True, False),
+                                       (-0.8 * rb.stance_settings().unseen_move_half_s,
+                                        rb.stance_settings().unseen_move_half_s, False, True)):
+        onset = arrive + allowance + past
+        up = (StanceChange(onset + 0.5, "stand", 0.9, onset_s=onset, complete_s=onset + 1.0,
+                           seen_uncertainty_s=seen_unc) if seen else
+              StanceChange(onset + rb.stance_settings().unseen_move_half_s, "stand", float("nan"),
+                           unseen_half_s=rb.stance_settings().unseen_move_half_s))
+        c = clerk_series(stance=stands_between((up.t_s, 30.0)))
+        (f,) = of(grade(obs(c, [up], approaches=[visit(arrive, 25.0)]), rb), GREET)
+        assert f.verdict == (Verdict.LATE if past > 0 else Verdict.MET)
+        assert f.measured_value == pytest.approx(allowance + past, abs=0.01)
+        assert f.measured_uncertainty == pytest.approx(unc)
+        assert ("the verdict is uncertain" in f.note) == uncertain
+
+
 def test_stand_greet_standing_up_shortly_before_the_crossing_counts(rb):
     early = float(rb.rule(GREET).value("early_s"))
     up_at = 5.0 - 0.5 * early

@@ -318,6 +318,7 @@ def test_the_stand_up_point_of_the_greeting_is_named_and_checked(tmp_path, shipp
     ("crossing_lookback_s", 0, "must be positive seconds"),
     ("move_tail_fraction", -0.1, "must be zero or positive"),
     ("unseen_move_half_s", -1, "must be zero or positive"),
+    ("point_uncertainty_s", -0.3, "must be zero or positive"),
 ])
 def test_stance_median_and_lookbacks_are_checked_on_load(tmp_path, shipped, key, value, expect):
     d = copy.deepcopy(shipped)
@@ -340,6 +341,7 @@ def test_a_rulebook_written_before_the_unseen_move_half_moved_to_the_stance_grou
     d = copy.deepcopy(shipped)
     d["measurement"]["stance"].pop("unseen_move_half_s")
     d["measurement"]["stance"].pop("move_tail_fraction")
+    d["measurement"]["stance"].pop("point_uncertainty_s")
     d["measurement"].setdefault("posture", {})["unseen_move_half_s"] = {"value": 0.6, "source": "default"}
     path = tmp_path / "old.yaml"
     path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")

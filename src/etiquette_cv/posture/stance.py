@@ -47,6 +47,9 @@ class StanceSettings:
     unseen_move_half_s: float = 0.5
     """A move whose onset or completion was not seen (the levels around it hidden) is taken to begin this long
     before its midpoint and to end this long after it (a 1 s stand-up)."""
+    point_uncertainty_s: float = 0.3
+    """± of a move's onset, midpoint or completion where seen (the rendered people set's tuning clips: 31 of 35
+    onsets within it); an unseen one's is ``unseen_move_half_s``."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class StanceChange:
     """When the move was complete: its 90 % point plus the same tail; NaN when not seen."""
     unseen_half_s: float = 0.5
     """:meth:`at` takes an unseen onset (completion) as this long before (after) the midpoint."""
+    seen_uncertainty_s: float = 0.3
+    """± of a point that was seen (:meth:`uncertainty_s`)."""
 
     def seen(self, point: str) -> bool:
         """Whether ``point`` (``onset``, ``midpoint`` or ``complete``) was measured rather than estimated."""
@@ -79,6 +84,10 @@ class StanceChange:
         if np.isfinite(t):
             return float(t)
         return self.t_s + {"onset": -1.0, "midpoint": 0.0, "complete": 1.0}[point] * self.unseen_half_s
+
+    def uncertainty_s(self, point: str) -> float:
+        """± (seconds) of :meth:`at` for ``point``: ``seen_uncertainty_s`` where seen, else ``unseen_half_s``."""
+        return self.seen_uncertainty_s if self.seen(point) else self.unseen_half_s
 
     def _raw(self, point: str) -> float:
         if point not in TRANSITION_POINTS:
@@ -131,7 +140,7 @@ def stance_states(t_s: np.ndarray, shoulder_height_m: np.ndarray, head_minus_sho
                 cross, duration, onset, complete = _crossing(t_s, shoulder_height_m, pending_since, mid, settings,
                                                              rising=want == "stand", after_s=after)
                 changes.append(StanceChange(cross, want, duration, onset, complete,
-                                            settings.unseen_move_half_s))
+                                            settings.unseen_move_half_s, settings.point_uncertainty_s))
                 # back-date the state from the crossing on
                 for j in range(pending_since, i + 1):
                     states[j] = want

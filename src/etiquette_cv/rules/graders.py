@@ -173,7 +173,11 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
             f"{sign} {up.unseen_half_s:g} s, a typical move's half, is used)")
     note = (f"stood up {delay:.1f} s after the customer crossed {near:g} m {when}" if delay >= 0
             else f"stood up {-delay:.1f} s before the customer crossed {near:g} m {when}")
-    return _finding(rule, verdict, arrive, max(t_up, arrive), clerk.person, measured_value=round(delay, 2), note=note,
+    unc = up.uncertainty_s(point)
+    if abs(delay - allowance) <= unc:
+        note += f"; ± {unc:g} s straddles the {allowance:g} s allowance: the verdict is uncertain"
+    return _finding(rule, verdict, arrive, max(t_up, arrive), clerk.person, measured_value=round(delay, 2),
+                    measured_uncertainty=round(unc, 2), note=note,
                     evidence_t_s=up.t_s,
                     evidence_frame_index=clerk.frame_at(up.t_s + ctx.grading.evidence_after_stand_s), **base)
 

@@ -369,7 +369,7 @@ def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
     for key in ("level_lookback_s", "crossing_lookback_s"):
         if key in st and not st[key].value > 0:
             raise c.fail(f"measurement.stance.{key}", f"must be positive seconds, got {st[key].value:g}")
-    for key in ("move_tail_fraction", "unseen_move_half_s"):
+    for key in ("move_tail_fraction", "unseen_move_half_s", "point_uncertainty_s"):
         if key in st and not st[key].value >= 0:
             raise c.fail(f"measurement.stance.{key}", f"must be zero or positive, got {st[key].value:g}")
     if "move_m" in st and not st["move_m"].value >= 0:
