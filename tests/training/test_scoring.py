@@ -64,6 +64,21 @@ def test_a_late_stand_up_gets_the_late_credit():
     assert res.steps[0].coaching_zh  # the coaching text is given for a step not done right
 
 
+def test_a_stand_up_whose_time_straddles_the_window_edge_says_its_verdict_is_uncertain():
+    """The stance machine's onset is known to ± 0.3 s where seen: a stand-up within that of the window's end keeps
+    its verdict (late, or done) but the sheet says it is uncertain; one well past it does not."""
+    def up(t):
+        return TraineeEvent("stand_up", t, t - 0.1, t + 0.9, time_uncertainty_s=0.3)
+    for t, verdict, uncertain in ((6.9, "late", True), (6.7, "done", True), (9.0, "late", False)):
+        res = score_attempt(RECEPTION, stream(up(t), bow(t + 1.0, 15.0), indicate(t + 5.0)))
+        assert res.steps[0].verdict == verdict
+        assert ("straddles the window edge at 6.8 s: the verdict is uncertain" in res.steps[0].message_en) == uncertain
+        assert ("结论不确定" in res.steps[0].message_zh) == uncertain
+    # without a known uncertainty (a hand-written stream) nothing is said
+    res = score_attempt(RECEPTION, stream(stand(6.9), bow(7.9, 15.0), indicate(11.9)))
+    assert "uncertain" not in res.steps[0].message_en
+
+
 @pytest.mark.parametrize("deg", [30.0, 22.5, 5.0, 60.0])
 def test_a_wrong_bow_class_is_never_done(deg):
     res = score_attempt(RECEPTION, stream(stand(4.3), bow(5.5, deg), indicate(10.0)))

@@ -42,6 +42,8 @@ class TraineeEvent:
     """A bow's time within 20 % of its peak; a held posture's length."""
     peak_hidden: bool = False
     """The trunk was out of sight at the bow's peak: it may have been deeper."""
+    time_uncertainty_s: float = math.nan
+    """± of ``t_s`` (seconds): a stand-up's or sit-down's point as the stance machine measured it (NaN: unknown)."""
 
     def __post_init__(self) -> None:
         if self.kind not in EVENT_KINDS:
@@ -98,7 +100,8 @@ def stance_events(changes: list[StanceChange], stand_point: str) -> list[Trainee
     for c in changes:
         start = c.at("onset")
         end = max(c.at("complete"), start)
-        out.append(TraineeEvent("stand_up" if c.to_state == "stand" else "sit_down", c.at(stand_point), start, end))
+        out.append(TraineeEvent("stand_up" if c.to_state == "stand" else "sit_down", c.at(stand_point), start, end,
+                                time_uncertainty_s=c.uncertainty_s(stand_point)))
     return out
 
 

@@ -107,8 +107,16 @@ def _window(step: Step, lang: str, near_m: float) -> str:
 
 
 def _edge_note(r: StepResult, lang: str) -> str:
-    """A bow whose ± interval straddles an edge of the expected band: its class is uncertain."""
+    """A bow whose ± interval straddles an edge of the expected band: its class is uncertain; an event whose time's
+    ± straddles an edge of the step's window: its timing is uncertain."""
     e = r.event
+    if e is not None and r.window_s is not None and math.isfinite(e.time_uncertainty_s):
+        edges = [w for w in r.window_s if abs(e.t_s - w) < e.time_uncertainty_s]
+        if edges:
+            where = ", ".join(f"{w:.1f}" for w in edges)
+            return (f"时间±{e.time_uncertainty_s:g}秒跨过时限边界{where}秒，结论不确定" if lang == "zh" else
+                    f"its time's ± {e.time_uncertainty_s:g} s straddles the window edge at {where} s: the verdict "
+                    "is uncertain")
     if e is None or r.band_deg is None or not math.isfinite(e.angle_uncertainty_deg):
         return ""
     lo, hi = e.peak_angle_deg - e.angle_uncertainty_deg, e.peak_angle_deg + e.angle_uncertainty_deg
