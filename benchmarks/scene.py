@@ -193,11 +193,12 @@ def main() -> None:
     ap.add_argument("--split", default="all", choices=("tuning", "heldout", "all"))
     ap.add_argument("--out", default=str(REPO / "out" / "scene_bench"))
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--rulebook", default=None, help="a rulebook YAML other than the shipped one")
     ap.add_argument("names", nargs="*", help="only these clips")
     a = ap.parse_args()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    rb = load_rulebook()
+    rb = load_rulebook(a.rulebook)
     manifest = json.load(open(SET / "manifest.json"))
     print(f"machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
           f"Python {platform.python_version()}")
