@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from etiquette_cv.posture.stance import StanceChange
 from etiquette_cv.posture.upright import (UprightSettings, quiet_frames, settled_frames,
                                           standing_reference_series, upright_reference)
 
@@ -21,7 +22,7 @@ def _standing(n):
 
 
 def _quiet(t, flex, stance, moves, s):
-    """Quiet frames of a fully visible person, with sit/stand moves given as (onset, midpoint, completion)."""
+    """Quiet frames of a fully visible person, with sit/stand moves given as (onset, completion)."""
     return quiet_frames(t, flex, settled_frames(t, flex, stance, np.ones(len(t), bool), moves, s), s)
 
 
@@ -56,7 +57,7 @@ def test_a_spell_whose_only_quiet_frames_are_a_bow_hold_takes_the_whole_referenc
     t = np.round(np.arange(0.0, 30.0, DT), 6)
     stance = np.where((t >= 2.0) & (t < 8.0), "stand", np.where(t >= 15.0, "stand", "sit")).astype(object)
     flex = np.where(stance == "stand", -6.0, 0.0) + _bow(t, 3.0, 0.6, 2.5, 17.0)
-    changes = [(c - 0.5, c, c + 0.5) for c in (2.0, 8.0, 15.0)]
+    changes = [(c - 0.5, c + 0.5) for c in (2.0, 8.0, 15.0)]
     s = UprightSettings()
     quiet = _quiet(t, flex, stance, changes, s)
     quiet[(t >= 2.0) & (t < 8.0) & (flex < 0)] = False  # the short spell shows no quiet upright frame
@@ -84,14 +85,15 @@ def test_frames_near_a_transition_are_never_upright_evidence():
     flex = np.zeros(len(t))
     s = UprightSettings()
     # a move seen from its onset (4.6 s) to its completion (5.3 s): guarded from each end
-    quiet = _quiet(t, flex, _standing(len(t)), [(4.6, 5.0, 5.3)], s)
+    quiet = _quiet(t, flex, _standing(len(t)), [(4.6, 5.3)], s)
     inside = (t >= 4.6 - s.transition_guard_s) & (t <= 5.3 + s.transition_guard_s)
     assert not quiet[inside].any()
     assert quiet[(t < 4.6 - s.transition_guard_s - 1e-9) | (t > 5.3 + s.transition_guard_s + 1e-9)].all()
-    # a move whose onset and completion were not seen spans its midpoint ± half_move_s
-    quiet = _quiet(t, flex, _standing(len(t)), [(np.nan, 5.0, np.nan)], s)
-    assert not quiet[np.abs(t - 5.0) <= s.half_move_s + s.transition_guard_s].any()
-    assert quiet[np.abs(t - 5.0) > s.half_move_s + s.transition_guard_s + 1e-9].all()
+    # a move whose onset and completion were not seen spans its midpoint ± the stance change's unseen half
+    unseen = StanceChange(5.0, "stand", float("nan"), unseen_half_s=0.5)
+    quiet = _quiet(t, flex, _standing(len(t)), [(unseen.at("onset"), unseen.at("complete"))], s)
+    assert not quiet[np.abs(t - 5.0) <= 0.5 + s.transition_guard_s].any()
+    assert quiet[np.abs(t - 5.0) > 0.5 + s.transition_guard_s + 1e-9].all()
 
 
 def _stand_bow_sit(t, t_up, t_down, bow_start, depth, upright):
@@ -101,7 +103,7 @@ def _stand_bow_sit(t, t_up, t_down, bow_start, depth, upright):
     flex = np.where(stance == "stand", upright, 0.0) + _bow(t, bow_start, 0.8, 1.3, depth)
     for tc in (t_up, t_down):
         flex[np.abs(t - tc) <= 0.25] = 18.0
-    return stance, flex, [(tc - 0.25, tc, tc + 0.25) for tc in (t_up, t_down)]
+    return stance, flex, [(tc - 0.25, tc + 0.25) for tc in (t_up, t_down)]
 
 
 def test_a_bow_hold_in_a_brief_standing_spell_is_not_its_upright():

@@ -347,7 +347,6 @@ def test_a_rulebook_written_before_the_unseen_move_half_moved_to_the_stance_grou
     path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
     rb = load_rulebook(path)
     assert rb.stance_settings().unseen_move_half_s == 0.6
-    assert rb.posture_settings().upright().half_move_s == 0.6
     assert rb.stance_settings().move_tail_fraction == StanceSettings().move_tail_fraction
 
 

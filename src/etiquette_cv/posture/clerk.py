@@ -131,8 +131,7 @@ class PostureSettings:
         """The upright reference's settings."""
         return UprightSettings(self.upright_quiet_window_s, self.upright_quiet_std_deg,
                                self.upright_transition_guard_s, self.upright_band_deg, self.upright_window_s,
-                               self.upright_spell_tolerance_deg, MIN_SEATED_SAMPLES,
-                               self.stance.unseen_move_half_s)
+                               self.upright_spell_tolerance_deg, MIN_SEATED_SAMPLES)
 
 
 @dataclass
@@ -443,7 +442,7 @@ def _baselines(t: np.ndarray, flex: np.ndarray, stance: np.ndarray, visible: np.
     MediaPipe's hips and shoulders are not joint centres, and seated (hips at the thigh roots, partly behind the
     desk) they sit differently than standing. Returns the per-stance summaries and the per-sample offset."""
     us = settings.upright()
-    settled = settled_frames(t, flex, stance, visible, [(c.onset_s, c.t_s, c.complete_s) for c in changes], us)
+    settled = settled_frames(t, flex, stance, visible, [(c.at("onset"), c.at("complete")) for c in changes], us)
     quiet = quiet_frames(t, flex, settled, us)
     refs = {"stand": upright_reference(t, flex, quiet, stance, "stand", settings.baseline_max_deg, us, settled),
             "sit": upright_reference(t, flex, quiet, stance, "sit", settings.seated_baseline_max_deg, us, settled)}

@@ -5,7 +5,7 @@ an upright person reads a few degrees off, by an amount that depends on the mode
 reading of upright is therefore learnt per person and stance, and only from frames that show the person upright:
 
 * **settled** — visible, measured and not within ``transition_guard_s`` of a sit/stand move (from its onset to
-  its completion; a move whose onset or completion was not seen is taken as its midpoint ± ``half_move_s``);
+  its completion, as :meth:`~etiquette_cv.posture.stance.StanceChange.at` places them, seen or not);
 * **quiet** — settled, and the flexion barely moves over ``quiet_window_s`` (a person held still, not rising,
   sitting down or passing through a bow);
 * **standing: the low end of the quiet spells** — a standing clerk bends forward (bows, reaches, leaning on the
@@ -62,8 +62,6 @@ class UprightSettings:
     """A standing spell's own upright may differ from the person's overall standing upright by at most this (the
     arms move MediaPipe's upright reading by up to 5°); quiet frames further forward are a held bend, not upright."""
     min_frames: int = 5
-    half_move_s: float = 0.5
-    """A sit/stand move whose onset or completion was not seen spans its midpoint ± this (a 1 s stand-up)."""
 
 
 @dataclass(frozen=True)
@@ -82,14 +80,11 @@ class UprightReference:
 
 
 def settled_frames(t_s: np.ndarray, flex_raw: np.ndarray, stance: np.ndarray, visible: np.ndarray,
-                   moves_s: list[tuple[float, float, float]], s: UprightSettings) -> np.ndarray:
+                   moves_s: list[tuple[float, float]], s: UprightSettings) -> np.ndarray:
     """bool per sample: visible, measured, in a known stance and farther than ``transition_guard_s`` from every
-    sit/stand move, each given as its (onset, midpoint, completion) times in seconds (onset or completion NaN:
-    not seen, the midpoint ± ``half_move_s`` is used)."""
+    sit/stand move, each given as its (onset, completion) times in seconds."""
     ok = visible & np.isfinite(flex_raw) & (stance != "")
-    for onset, mid, complete in moves_s:
-        lo = onset if np.isfinite(onset) else mid - s.half_move_s
-        hi = complete if np.isfinite(complete) else mid + s.half_move_s
+    for lo, hi in moves_s:
         ok &= (t_s < lo - s.transition_guard_s) | (t_s > hi + s.transition_guard_s)
     return ok
 
