@@ -27,7 +27,11 @@ Runs the product's people stage (`etiquette_cv.pipeline.run_people`) on the rand
   stance at the crossing, with the rulebook's allowance and early window). Where the truth itself could not be
   seen — the customer less than half in view in the half second up to the crossing, or the station's clerk less
   than half in view over most of the crossing's window (1 s before to the allowance after) — the right answer is
-  "not assessable" (the product must not guess); such rows are counted apart.
+  "not assessable" (the product must not guess); such rows are counted apart. Where the clip ends too early for
+  the truth to settle a crossing — no stand-up before the end and the allowance still running (the truth cannot
+  say "missed"), or the crossing less than the rulebook's ``min_inside_s`` before the end (a visit is confirmed
+  only after that long inside) — "not assessable" and no visit at all are right too (counted apart; before
+  2026-12-05 such rows were scored as "missed" or as a visit to find).
 
     python benchmarks/people.py                 # both splits + real footage
     python benchmarks/people.py --split tuning  # only the tuning clips
@@ -97,11 +101,13 @@ def _seen(truth: dict, times: np.ndarray, person: str, t0: float, t1: float) -> 
     return bool(vis) and float(np.median(vis)) >= MIN_VISIBLE
 
 
-def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None, bool]]:
-    """(crossing time s, station, verdict, stand-up delay s, observable) of every customer's 2 m crossing in the
-    truth; observable = the customer in view at the crossing and the station's clerk over its window."""
+def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None, bool, bool]]:
+    """(crossing time s, station, verdict, stand-up delay s, observable, cut) of every customer's 2 m crossing in
+    the truth; observable = the customer in view at the crossing and the station's clerk over its window; cut = the
+    clip ends before the crossing is settled (module docstring)."""
     rule = rb.rule(GREET_RULE)
     allowance, early = float(rule.value("allowance_s")), float(rule.value("early_s"))
+    min_inside = float(rb.measure("customer", "min_inside_s"))
     # the stand-up time the rulebook grades: the sidecar's start_s (onset), t_s (pose blend 0.5) or end_s
     point = {"onset": "start_s", "midpoint": "t_s", "complete": "end_s"}[str(rule.value("stand_point"))]
     ev = truth["events"]
@@ -121,13 +127,14 @@ def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None
         stance = truth["frames"][int(np.argmin(np.abs(times - t)))]["persons"].get(clerk, {}).get("stance")
         seen = _seen(truth, times, e["person"], t - 0.5, t) and _seen(truth, times, clerk, t - 1.0,
                                                                              t + allowance)
+        short = times[-1] - t < min_inside
         if stance == "stand" and not any(u <= t for u in ups):
-            out.append((t, station, "not_applicable", None, seen))
+            out.append((t, station, "not_applicable", None, seen, short))
         elif not ups:
-            out.append((t, station, "missed", None, seen))
+            out.append((t, station, "missed", None, seen, short or t + allowance > times[-1]))
         else:
             delay = ups[0] - t
-            out.append((t, station, "met" if delay <= allowance else "late", delay, seen))
+            out.append((t, station, "met" if delay <= allowance else "late", delay, seen, short))
     return out
 
 
@@ -150,27 +157,32 @@ def _greet_found(result, greets: list, station: str, t: float, observable: bool)
 
 def score_review(truth: dict, tracks_path: Path, calibration: Path, out_dir: Path, rb
                  ) -> tuple[int, int, int, int, int, list]:
-    """(crossings, visits found, 站接 verdicts right, crossings the truth could not see, of them said not
-    assessable, rows) for one clip, from the review of its tracks."""
+    """(crossings, visits found, 站接 verdicts right, crossings the truth could not see or the clip cut, of them
+    right, 站接 verdicts right under the scoring before 2026-12-05 (module docstring), rows) for one clip, from the
+    review of its tracks."""
     from etiquette_cv.pipeline.review_run import review
 
     result, _ = review(None, calibration, out_dir, tracks_path=tracks_path)
     greets = [f for f in result.findings if f.rule_id == GREET_RULE]
-    rows, found, right, unseen, unseen_right = [], 0, 0, 0, 0
-    for t, station, verdict, delay, observable in truth_greetings(truth, rb):
+    rows, found, right, unseen, unseen_right, strict = [], 0, 0, 0, 0, 0
+    for t, station, verdict, delay, observable, cut in truth_greetings(truth, rb):
         visit, got = _greet_found(result, greets, station, t, observable)
         expected = verdict if observable else "not_assessable"
-        found += visit is not None or got is not None
-        ok = got is not None and got.verdict.value == expected
+        nothing = visit is None and got is None
+        found += not nothing or cut
+        ok = (got is not None and got.verdict.value == expected) or (cut and (
+            nothing or (got is not None and got.verdict.value == "not_assessable")))
         right += ok
-        unseen += not observable
-        unseen_right += ok and not observable
+        strict += got is not None and got.verdict.value == expected
+        unseen += not observable or cut
+        unseen_right += ok and (not observable or cut)
         rows.append(f"{t:6.1f} s @{station}: truth {verdict}{'' if delay is None else f' {delay:.1f} s'}"
-                    + ("" if observable else " (not seen: expect not_assessable)") + " / found "
+                    + ("" if observable else " (not seen: expect not_assessable)")
+                    + (" (the clip ends first: not_assessable or no visit also right)" if cut else "") + " / found "
                     + ("no visit" if visit is None and got is None else f"{got.verdict.value if got else '-'}"
                        + (f" {got.measured_value:g} s" if got is not None and got.measured_value is not None else ""))
                     + ("" if ok else "  <-- wrong"))
-    return len(rows), found, right, unseen, unseen_right, rows
+    return len(rows), found, right, unseen, unseen_right, strict, rows
 
 
 @dataclass
@@ -200,6 +212,8 @@ class Score:
     greet_right: int = 0
     greet_unseen: int = 0
     greet_unseen_right: int = 0
+    greet_right_before: int = 0
+    """站接 verdicts right under the scoring before 2026-12-05 (clip ends not allowed for)."""
 
     def add(self, o: "Score") -> None:
         for k, v in vars(o).items():
@@ -221,8 +235,9 @@ class Score:
                 f"{self.video_s / self.wall_s if self.wall_s else 0:.2f}x real time, analysed "
                 f"{100.0 * self.frames / max(self.sampled, 1):.0f}% of sampled frames"
                 + (f"  | crossings {self.crossings}: visit found {self.visits_found}, 站接 right {self.greet_right}"
-                   f" (of them {self.greet_unseen} not seen in the truth: {self.greet_unseen_right} said not "
-                   f"assessable)" if self.crossings else ""))
+                   f" (of them {self.greet_unseen} not seen in the truth or cut by the clip's end: "
+                   f"{self.greet_unseen_right} right; {self.greet_right_before} right as scored before "
+                   f"2026-12-05)" if self.crossings else ""))
 
 
 def role_right(truth_role: str, truth_station: str | None, role: str, station: str | None) -> bool:
@@ -240,11 +255,16 @@ def run_stage(video: Path, calibration, tmp: Path, config: PeopleConfig):
     return read_tracks(tmp / "tracks.jsonl"), summary
 
 
-def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose: bool = False) -> Score:
-    """Score one rendered clip of the set against its sidecar (and its review, with a rulebook)."""
+def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose: bool = False,
+                   reuse: bool = False) -> Score:
+    """Score one rendered clip of the set against its sidecar (and its review, with a rulebook); ``reuse``: read
+    the tracks already in ``tmp`` instead of running the people stage (no cost figures)."""
     truth = json.loads((SET / clip["files"]["truth"]).read_text())
     cal = load_calibration(SET / clip["files"]["calibration"])
-    tracks, summary = run_stage(SET / clip["files"]["video"], cal, tmp, config)
+    if reuse and (tmp / "tracks.jsonl").exists():
+        tracks, summary = read_tracks(tmp / "tracks.jsonl"), None
+    else:
+        tracks, summary = run_stage(SET / clip["files"]["video"], cal, tmp, config)
     by_frame = {f.frame_index: f for f in tracks.frames}
     sc = Score()
     last_id: dict[str, int] = {}
@@ -279,14 +299,17 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose
     sc.person_minutes = sum(seen_frames.values()) / 10.0 / 60.0
     _add_cost(sc, summary)
     if rb is not None:
-        sc.crossings, sc.visits_found, sc.greet_right, sc.greet_unseen, sc.greet_unseen_right, rows = score_review(
-            truth, tmp / "tracks.jsonl", SET / clip["files"]["calibration"], tmp / "review", rb)
+        (sc.crossings, sc.visits_found, sc.greet_right, sc.greet_unseen, sc.greet_unseen_right,
+         sc.greet_right_before, rows) = score_review(truth, tmp / "tracks.jsonl", SET / clip["files"]["calibration"],
+                                                     tmp / "review", rb)
         if verbose:
             print("\n".join(f"      {r}" for r in rows))
     return sc
 
 
 def _add_cost(sc: Score, summary) -> None:
+    if summary is None:
+        return
     s = summary.stats
     sc.frames, sc.detector_s, sc.tracker_s, sc.landmarker_s = s.frames, s.detector_s, s.tracker_s, s.landmarker_s
     sc.wall_s, sc.video_s = summary.wall_s, summary.video_duration_s
@@ -330,6 +353,9 @@ def main(argv=None) -> None:
     ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--verbose", action="store_true", help="print every 站接 row")
     ap.add_argument("--keep", metavar="DIR", help="keep each clip's tracks and review in DIR/NAME (for diagnosis)")
+    ap.add_argument("--reuse-tracks", action="store_true",
+                    help="with --keep: score the tracks kept there by an earlier run instead of running the people "
+                         "stage (for review-side changes; no cost figures)")
     ap.add_argument("--model", default="full")
     ap.add_argument("--detector", default=PeopleConfig().detector, help="bundled person detector or an .onnx path")
     ap.add_argument("--detect-every", type=int, default=PeopleConfig().detect_every_n_frames)
@@ -367,7 +393,7 @@ def main(argv=None) -> None:
             if args.keep:
                 work = Path(args.keep) / clip["name"]
                 work.mkdir(parents=True, exist_ok=True)
-                sc = score_rendered(clip, config, work, rb, args.verbose)
+                sc = score_rendered(clip, config, work, rb, args.verbose, args.reuse_tracks)
             else:
                 with tempfile.TemporaryDirectory() as tmp:
                     sc = score_rendered(clip, config, Path(tmp), rb, args.verbose)

@@ -239,9 +239,11 @@ def _truth_bows(gt: dict, person: str) -> list[tuple[float, float, float, float]
     return out
 
 
-def rendered_set(rb, cache: Path, splits: tuple[str, ...] = ("tuning", "heldout"), refine: str | None = None) -> None:
+def rendered_set(rb, cache: Path, splits: tuple[str, ...] = ("tuning", "heldout"), refine: str | None = None,
+                 clips: list[str] | None = None) -> None:
     """The randomised rendered people set (benchmarks/people_set/, MediaPipe full model): its clerks' greeting bows
-    and sit/stand transitions per camera family, tuning and held-out apart (Blender renders are held-out too)."""
+    and sit/stand transitions per camera family, tuning and held-out apart (Blender renders are held-out too);
+    ``clips``: only the clips of these names."""
     from etiquette_cv.geometry.calibration import load_calibration
     from etiquette_cv.io.tracks import read_tracks
     from etiquette_cv.io.video import VideoSource
@@ -255,6 +257,8 @@ def rendered_set(rb, cache: Path, splits: tuple[str, ...] = ("tuning", "heldout"
         tallies: dict[str, Tally] = {}
         cost = [0, 0.0, 0]
         for video in sorted((REPO / "benchmarks" / "people_set" / split).glob("*.mp4")):
+            if clips and video.stem not in clips:
+                continue
             bucket = next(b for b in ("front", "oblique", "side", "over_shoulder") if f"_{b}" in video.stem)
             cal = load_calibration(video.with_suffix(".yaml"))
             tracks = cache / f"{video.stem}.full.tracks.jsonl.gz"
@@ -312,6 +316,7 @@ def main() -> None:
     ap.add_argument("--clips-per-bucket", type=int, default=4, help="clips per bucket, distance and split")
     ap.add_argument("--split", choices=("tuning", "heldout", "both"), default="both")
     ap.add_argument("--rendered", action="store_true", help="also the rendered people set through MediaPipe")
+    ap.add_argument("--clips", nargs="*", help="rendered set: only these clip names")
     ap.add_argument("--cache", default=None, help="folder keeping the rendered clips' pose tracks between runs")
     ap.add_argument("--rendered-only", action="store_true", help="skip the synthetic set")
     ap.add_argument("--refine", default=None, help="rendered set: second pass with this model (e.g. heavy)")
@@ -341,7 +346,8 @@ def main() -> None:
     if args.rendered or args.rendered_only:
         cache = Path(args.cache) if args.cache else Path(tempfile.mkdtemp(prefix="etiquette-views-"))
         cache.mkdir(parents=True, exist_ok=True)
-        rendered_set(rb, cache, ("tuning", "heldout") if args.split == "both" else (args.split,), args.refine)
+        rendered_set(rb, cache, ("tuning", "heldout") if args.split == "both" else (args.split,), args.refine,
+                     args.clips)
 
 
 if __name__ == "__main__":

@@ -53,3 +53,31 @@ def test_a_clerks_own_landmarker_is_associated_at_her_station_until_her_role_mov
     assert placer.association_station(seen(1, ("customer", None))) is None
     clerk.station = "B"
     assert placer.association_station(seen(1, ("clerk", "B"))) == "B"
+
+
+def test_a_standing_clerk_put_away_from_her_station_by_a_seated_hip_height_is_placed_by_the_hip_range():
+    """Tuning t123: a clerk's hip height was measured while seated (0.5 m); standing up, her hips (0.9 m) placed
+    by it put her a metre behind her station, outside it, and every result of her own landmarker was taken for a
+    jump to somebody else for 6 s. Such a result is placed again by the hips' possible heights, which keep a clerk
+    at her station; anybody else keeps their measured hip height."""
+    from geometry.test_geometry import body_points, truth_camera
+    from people.test_floor import floor_model, observed, L
+
+    cam = truth_camera(2.5, 12.0, -45.0)
+    model = floor_model(cam, counter_height_m=0.3)            # a low counter: the hips in view
+    px, score = observed(cam, body_points(-1.2, -0.6, 90.0))   # standing at station A (-1.2, -0.75)
+    score[[L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX]] = 0.05
+    for role, station in (("clerk", "A"), ("other", None)):
+        track = TrackState(1, role=role, station=station, floor_xy_m=np.array([-1.2, -0.75]), floor_s=0.0,
+                           last_seen_s=0.0)
+        for _ in range(5):
+            track.note_hip_height(0.5, keep=5)                 # measured while seated
+        placer = FloorPlacer(model, PeopleConfig(), {1: track})
+        o = Observation(np.array([0, 0, 10, 10], np.float32), 0.9, px.astype(np.float32),
+                        score.astype(np.float32), owner=1)
+        kept, rejected = placer.locate([o], 0.1)
+        if role == "clerk":
+            assert kept == [o] and not rejected and o.place == ("clerk", "A")
+            assert o.floor.source == "hips" and np.linalg.norm(o.floor.xy_m - [-1.2, -0.6]) < 0.35
+        else:  # the stale hip height is kept: placed 1.5 m away, off every station
+            assert o.place == ("other", None) and np.linalg.norm(o.floor.xy_m - [-1.2, -0.6]) > 1.0

@@ -181,6 +181,19 @@ def test_stand_greet_missed(rb):
     assert f.start_s == pytest.approx(5.0) and f.end_s == pytest.approx(25.0)
 
 
+def test_stand_greet_is_not_assessable_when_the_recording_ends_within_the_allowance(rb):
+    allowance = float(rb.rule(GREET).value("allowance_s"))
+    c = clerk_series(duration_s=10.0)  # seated throughout; the recording ends at 9.9 s
+    arrive = 9.9 - 0.6 * allowance
+    (f,) = of(grade(obs(c, approaches=[visit(arrive, None)]), rb), GREET)
+    assert f.verdict == Verdict.NOT_ASSESSABLE
+    assert "recording ended" in f.note and f"{0.6 * allowance:.1f} s after" in f.note
+    # the allowance ran out before the end: missed; a customer who left within the allowance: missed too
+    for arrive, leave in ((9.9 - 1.2 * allowance, None), (9.9 - 0.6 * allowance, 9.8)):
+        (f,) = of(grade(obs(c, approaches=[visit(arrive, leave)]), rb), GREET)
+        assert f.verdict == Verdict.MISSED
+
+
 def test_stand_greet_a_stand_up_after_the_customer_left_does_not_count(rb):
     c = clerk_series(stance=stands_between((30.0, 40.0)))
     res = grade(obs(c, [StanceChange(30.0, "stand", 0.9)], approaches=[visit(5.0, 25.0)]), rb)

@@ -50,6 +50,15 @@ CLIPS = [
     ("tuning", 116, "over_shoulder", {"layout": "two_stations", "n_customers": 4}),
     ("tuning", 117, "oblique_right", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 4}),
     ("tuning", 118, "front", {"layout": "one_station", "clerk_mode": "front", "n_customers": 2}),
+    # added 2026-12-05 (twentieth session): six fresh tuning clips, own seeds, set up like held-out rows, first measured
+    # before any change they prompted (a generalisation check the tuned-on clips cannot give)
+    ("tuning", 119, "oblique_right", {"layout": "two_stations", "clerk_mode": "front", "n_customers": 3,
+                                      "queue": True, "queue_early": True}),
+    ("tuning", 120, "over_shoulder", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3}),
+    ("tuning", 121, "side", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 2}),
+    ("tuning", 122, "front", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3, "queue": True}),
+    ("tuning", 123, "oblique_left", {"layout": "one_station", "n_customers": 3}),
+    ("tuning", 124, "over_shoulder", {"layout": "one_station", "clerk_mode": "front", "n_customers": 2}),
     ("heldout", 201, "over_shoulder", {"layout": "one_station", "clerk_mode": "front", "n_customers": 2}),
     ("heldout", 202, "front", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3, "queue": True}),
     ("heldout", 203, "over_shoulder", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3}),
@@ -132,7 +141,8 @@ def scenarios():
                                  "their own seeds, so the held-out split no longer tests an unseen camera family, "
                                  "only unseen seeds; tuning clips t113-t118 (added later on 2026-12-03, own seeds) "
                                  "repeat six held-out clips' manifest settings (camera family, layout, clerk mode, "
-                                 "customers)",
+                                 "customers); tuning clips t119-t124 (added 2026-12-05, own seeds) likewise, "
+                                 "measured first before any change they prompted",
                    "clips": rows}, f, indent=1)
     print(f"wrote {len(rows)} scenarios and {man}")
 

@@ -107,6 +107,21 @@ class FloorPlacer:
         t = self._tracks.get(o.owner) if o.owner is not None else None
         return t.hip_height_m if t is not None else None
 
+    def _clerk_by_hip_range(self, o: Observation, hint: bool | None, min_score: float | None) -> None:
+        """Re-place a clerk's landmarker result that the hip height measured earlier put away from every station:
+        clerks sit and stand, and a standing clerk placed by the hip height measured while seated lands a metre
+        behind her station (tuning t123: outside it, every result of her landmarker was taken for a jump to
+        somebody else for 6 s and her bow went unmeasured). Placed by the hips' possible heights instead (which
+        keeps a clerk at the nearest station), the new point is kept when it lies at a station."""
+        track = self._tracks.get(o.owner) if o.owner is not None else None
+        if track is None or track.role != "clerk" or track.hip_height_m is None or o.floor is None \
+                or o.floor.source != "hips" or o.place[0] == "clerk":
+            return
+        est = estimate_floor(self.floor, o.xy, o.point_score, o.box if o.detected else None, None, behind_hint=hint,
+                             min_score=min_score)
+        if est is not None and role_from_floor(self.floor, est)[0] == "clerk":
+            o.floor, o.place = est, role_from_floor(self.floor, est)
+
     def drift_m(self, o: Observation) -> float:
         """How far (metres) a landmarker's result lies from where its track stood last (0 when unknown)."""
         track = self._tracks.get(o.owner) if o.owner is not None else None
@@ -167,6 +182,7 @@ class FloorPlacer:
             o.floor = estimate_floor(floor, o.xy, o.point_score, o.box if o.detected else None,
                                      self._known_hip_height(o), behind_hint=hint, min_score=min_score)
             o.place = role_from_floor(floor, o.floor) if o.floor is not None else None
+            self._clerk_by_hip_range(o, hint, min_score)
             if same is not None and o.floor is not None and (self._contradicts(o, hint)
                                                              or self._clerk_jump(o, same, t_s)):
                 # the overlap is the better evidence: no floor point, and a clerk stays at their station

@@ -158,6 +158,11 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
         return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="the clerk was already standing "
                         "before the customer approached", evidence_t_s=arrive,
                         evidence_frame_index=clerk.frame_at(arrive), **base)
+    if not ups and visit.leave_s is None and end - arrive < allowance:
+        return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, end, clerk.person, note=f"the recording ended "
+                        f"{end - arrive:.1f} s after the customer crossed {near:g} m, before the {allowance:g} s "
+                        "allowance ran out, and the clerk had not stood up", evidence_t_s=end,
+                        evidence_frame_index=clerk.frame_at(end), **base)
     if not ups:
         t_ev = min(arrive + allowance, end)
         return _finding(rule, Verdict.MISSED, arrive, end, clerk.person, note="the clerk did not stand up while the "
