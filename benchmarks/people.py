@@ -15,7 +15,10 @@ Runs the product's people stage (`etiquette_cv.pipeline.run_people`) on the rand
   those where the person was clearly seen in both frames (at least CLEAR_FRACTION of the body inside the frame and
   not hidden by other people; the counter may hide a clerk's legs): where one person hides most of another, the
   box matching itself can flip between them (the truth's hidden person matched to the box of the one in front)
-  while the product follows the visible one;
+  while the product follows the visible one; and apart again, those where in either frame the person's floor
+  point lay within OVERLAP_M of another person's: the renderer does not keep people apart, so in a queue or a
+  crossing two bodies can stand inside each other (4-20 cm apart), which no camera sees and no floor association
+  can separate;
 * role accuracy per matched person-frame: a clerk must be the clerk of their own station; a customer must be a
   customer (or waiting); a passer-by must not be a clerk;
 * floor point error (cm) of the matched person-frames against the truth's pelvis floor point;
@@ -70,6 +73,8 @@ MIN_HEIGHT_PX = 100.0
 MATCH_IOU = 0.3
 CLEAR_FRACTION = 0.8
 """A truth person is clearly seen when at least this share of the body is inside the frame and not hidden by others."""
+OVERLAP_M = 0.3
+"""Two truth people whose floor points lie closer than this (metres) stand inside each other's bodies."""
 
 
 GREET_RULE = "CC-2.6-stand-greet"
@@ -82,6 +87,14 @@ def match_frame(truth_boxes: list, persons: list) -> dict[int, int]:
     iou = iou_matrix(tb, pb)
     rows, cols = linear_sum_assignment(-iou) if iou.size else ([], [])
     return {int(r): int(c) for r, c in zip(rows, cols) if iou[r, c] >= MATCH_IOU}
+
+
+def _overlapping(persons: dict) -> set[str]:
+    """The truth people of one frame whose floor point lies within OVERLAP_M of another person's."""
+    xy = {k: np.asarray(p["floor_xy_m"], float) for k, p in persons.items() if p.get("floor_xy_m") is not None}
+    keys = list(xy)
+    return {a for i, a in enumerate(keys) for b in keys[:i] + keys[i + 1:]
+            if float(np.linalg.norm(xy[a] - xy[b])) < OVERLAP_M}
 
 
 def counted(p: dict) -> bool:
@@ -195,6 +208,7 @@ class Score:
     false_pos: int = 0
     id_switches: int = 0
     clear_id_switches: int = 0
+    overlap_id_switches: int = 0
     persons: int = 0
     person_minutes: float = 0.0
     role_frames: int = 0
@@ -228,7 +242,8 @@ class Score:
         per5 = self.id_switches / max(self.persons, 1) / max(self.person_minutes / max(self.persons, 1) / 5.0, 1e-9)
         f = max(self.frames, 1)
         return (f"{name:<34} recall {rec:5.1f}% ({self.found}/{self.truth})  precision {prec:5.1f}%  "
-                f"ID sw {self.id_switches} ({per5:.2f}/person/5 min; clearly seen {self.clear_id_switches})  "
+                f"ID sw {self.id_switches} ({per5:.2f}/person/5 min; clearly seen {self.clear_id_switches}; bodies "
+                f"overlapping in the render {self.overlap_id_switches})  "
                 f"role {role:5.1f}%  "
                 f"floor med {med:4.1f} cm p95 {p95:5.1f} cm  ms/frame det {1000 * self.detector_s / f:4.1f} "
                 f"trk {1000 * self.tracker_s / f:4.1f} pose {1000 * self.landmarker_s / f:5.1f}  "
@@ -269,12 +284,14 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose
     sc = Score()
     last_id: dict[str, int] = {}
     last_clear: dict[str, bool] = {}
+    last_overlap: dict[str, bool] = {}
     seen_frames: dict[str, int] = {}
     for fr in truth["frames"]:
         found = by_frame.get(fr["index"])
         if found is None:
             continue
         people = [(pid, p) for pid, p in fr["persons"].items() if p.get("bbox_px") is not None]
+        overlapping = _overlapping(fr["persons"])
         match = match_frame([p["bbox_px"] for _, p in people], found.persons)
         must_find = [i for i, (_, p) in enumerate(people) if counted(p)]
         sc.truth += len(must_find)
@@ -290,7 +307,8 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose
             if pid in last_id and last_id[pid] != q.track_id:
                 sc.id_switches += 1
                 sc.clear_id_switches += int(clear and last_clear[pid])
-            last_id[pid], last_clear[pid] = q.track_id, clear
+                sc.overlap_id_switches += int(pid in overlapping or last_overlap[pid])
+            last_id[pid], last_clear[pid], last_overlap[pid] = q.track_id, clear, pid in overlapping
             sc.role_frames += 1
             sc.role_right += role_right(p["role"], p.get("station"), q.role, q.station)
             if q.floor_xy_m is not None and p.get("floor_xy_m") is not None:
