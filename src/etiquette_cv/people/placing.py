@@ -119,8 +119,9 @@ class FloorPlacer:
             return
         est = estimate_floor(self.floor, o.xy, o.point_score, o.box if o.detected else None, None, behind_hint=hint,
                              min_score=min_score)
-        if est is not None and role_from_floor(self.floor, est)[0] == "clerk":
-            o.floor, o.place = est, role_from_floor(self.floor, est)
+        place = role_from_floor(self.floor, est) if est is not None else None
+        if place is not None and place[0] == "clerk":
+            o.floor, o.place = est, place
 
     def drift_m(self, o: Observation) -> float:
         """How far (metres) a landmarker's result lies from where its track stood last (0 when unknown)."""
