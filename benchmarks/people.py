@@ -169,7 +169,7 @@ def _greet_found(result, greets: list, station: str, t: float, observable: bool)
 
 
 def score_review(truth: dict, tracks_path: Path, calibration: Path, out_dir: Path, rb
-                 ) -> tuple[int, int, int, int, int, list]:
+                 ) -> tuple[int, int, int, int, int, int, list]:
     """(crossings, visits found, 站接 verdicts right, crossings the truth could not see or the clip cut, of them
     right, 站接 verdicts right under the scoring before 2026-12-05 (module docstring), rows) for one clip, from the
     review of its tracks."""
@@ -385,6 +385,8 @@ def main(argv=None) -> None:
                     help="periodic detector runs skipped in a row at most while nothing moves outside the posed "
                          "people (0: off)")
     args = ap.parse_args(argv)
+    if args.reuse_tracks and not args.keep:
+        ap.error("--reuse-tracks needs --keep DIR (the folder whose tracks it re-scores)")
     quiet_mediapipe()
     config = PeopleConfig(model=args.model, detector=args.detector, detect_every_n_frames=args.detect_every,
                           rate=RateSettings(quiet_every_n=args.quiet_every), max_landmarkers=args.max_landmarkers,

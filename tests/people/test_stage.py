@@ -292,7 +292,7 @@ def test_a_clerk_standing_up_beside_the_next_station_keeps_her_track(tmp_path):
 @pytest.mark.slow
 def test_a_clerk_who_stands_up_keeps_her_own_landmarks_through_her_bow(tmp_path):
     """Oblique camera, t123 (a fresh tuning clip): the clerk stands up at 8.7 s and bows at 9.8-10.8 s. Placed by
-    the hip height measured while she sat, her standing hips put her a metre behind her station; every result of
+    the hip height measured while she sat, her standing hips put her 1.4 m behind her station; every result of
     her landmarker was then rejected as a jump to somebody else and she had the detector's 17 keypoints only from
     9.4 s to the clip's end, so her bow was not measured. Now her own landmarks carry her through the bow."""
     name = "t123_oblique_left_one_station"
