@@ -21,7 +21,8 @@ Runs the product's people stage (`etiquette_cv.pipeline.run_people`) on the rand
   can separate;
 * role accuracy per matched person-frame: a clerk must be the clerk of their own station; a customer must be a
   customer (or waiting); a passer-by must not be a clerk;
-* floor point error (cm) of the matched person-frames against the truth's pelvis floor point;
+* floor point error (cm) of the matched person-frames against the truth's pelvis floor point (``--floor-by-source``:
+  also per found role, floor point source and truth stance);
 * ms per analysed frame for the detector, the tracker and the pose landmarkers (wall-clock sums / frames), and
   the share of sampled frames the adaptive rate analysed;
 * the review on the same tracks: every 2 m crossing of the truth (customer, station) against the visits found,
@@ -214,6 +215,8 @@ class Score:
     role_frames: int = 0
     role_right: int = 0
     floor_err_m: list = field(default_factory=list)
+    floor_err_kind: list = field(default_factory=list)
+    """Per entry of ``floor_err_m``: (found role, floor point source, truth stance) of that person-frame."""
     frames: int = 0
     detector_s: float = 0.0
     tracker_s: float = 0.0
@@ -232,6 +235,19 @@ class Score:
     def add(self, o: "Score") -> None:
         for k, v in vars(o).items():
             setattr(self, k, getattr(self, k) + v)
+
+    def floor_lines(self, min_frames: int = 100) -> list[str]:
+        """The floor point error (cm) per (found role, floor point source, truth stance), the largest groups
+        first: where the median is lost."""
+        err = np.asarray(self.floor_err_m) * 100.0
+        kinds = [" / ".join(k) for k in self.floor_err_kind]
+        out = []
+        for kind in sorted(set(kinds), key=kinds.count, reverse=True):
+            e = err[[k == kind for k in kinds]]
+            if len(e) >= min_frames:
+                out.append(f"floor {kind:<28} {len(e):6d} person-frames  median {np.median(e):5.1f} cm  "
+                           f"p95 {np.percentile(e, 95):5.1f} cm")
+        return out
 
     def line(self, name: str) -> str:
         rec = 100.0 * self.found / self.truth if self.truth else float("nan")
@@ -313,6 +329,8 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose
             sc.role_right += role_right(p["role"], p.get("station"), q.role, q.station)
             if q.floor_xy_m is not None and p.get("floor_xy_m") is not None:
                 sc.floor_err_m.append(float(np.linalg.norm(np.asarray(q.floor_xy_m) - p["floor_xy_m"])))
+                sc.floor_err_kind.append(("customer" if q.role == "waiting" else q.role, q.floor_source,
+                                          p.get("stance") or "?"))
     sc.persons = len(seen_frames)
     sc.person_minutes = sum(seen_frames.values()) / 10.0 / 60.0
     _add_cost(sc, summary)
@@ -374,6 +392,9 @@ def main(argv=None) -> None:
     ap.add_argument("--reuse-tracks", action="store_true",
                     help="with --keep: score the tracks kept there by an earlier run instead of running the people "
                          "stage (for review-side changes; no cost figures)")
+    ap.add_argument("--floor-by-source", action="store_true",
+                    help="after each split's OVERALL line, the floor point error per found role, floor source and "
+                         "truth stance")
     ap.add_argument("--model", default="full")
     ap.add_argument("--detector", default=PeopleConfig().detector, help="bundled person detector or an .onnx path")
     ap.add_argument("--detect-every", type=int, default=PeopleConfig().detect_every_n_frames)
@@ -420,6 +441,8 @@ def main(argv=None) -> None:
             print("  " + sc.line(clip["name"]), flush=True)
             total.add(sc)
         print("  " + total.line(f"OVERALL {split}"))
+        if args.floor_by_source:
+            print("\n".join("    " + r for r in total.floor_lines()))
     if not args.no_real:
         print("\n== real footage (no calibration; people >= 100 px tall, mostly in view) ==")
         for truth in sorted(REAL.glob("*.people.json")):
