@@ -442,7 +442,7 @@ def _baselines(t: np.ndarray, flex: np.ndarray, stance: np.ndarray, visible: np.
     MediaPipe's hips and shoulders are not joint centres, and seated (hips at the thigh roots, partly behind the
     desk) they sit differently than standing. Returns the per-stance summaries and the per-sample offset."""
     us = settings.upright()
-    settled = settled_frames(t, flex, stance, visible, [(c.at("onset"), c.at("complete")) for c in changes], us)
+    settled = settled_frames(t, flex, stance, visible, _move_spans(changes), us)
     quiet = quiet_frames(t, flex, settled, us)
     refs = {"stand": upright_reference(t, flex, quiet, stance, "stand", settings.baseline_max_deg, us, settled),
             "sit": upright_reference(t, flex, quiet, stance, "sit", settings.seated_baseline_max_deg, us, settled)}
