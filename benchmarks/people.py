@@ -35,7 +35,11 @@ Runs the product's people stage (`etiquette_cv.pipeline.run_people`) on the rand
   the truth to settle a crossing — no stand-up before the end and the allowance still running (the truth cannot
   say "missed"), or the crossing less than the rulebook's ``min_inside_s`` before the end (a visit is confirmed
   only after that long inside) — "not assessable" and no visit at all are right too (counted apart; before
-  2026-12-05 such rows were scored as "missed" or as a visit to find).
+  2026-12-05 such rows were scored as "missed" or as a visit to find). So are they for a customer passing by as
+  the rulebook defines it (within 2 m for less than ``pass_by_max_s``, never nearer than ``near_m`` less
+  ``pass_by_margin_m``, from the truth's distances): the product's floor point cannot tell whether they crossed.
+  Visits the review made that match no truth crossing are counted, and apart those on which it graded 站接
+  (a verdict about a crossing that did not happen, or a second verdict on one that did).
 
     python benchmarks/people.py                 # both splits + real footage
     python benchmarks/people.py --split tuning  # only the tuning clips
@@ -115,13 +119,43 @@ def _seen(truth: dict, times: np.ndarray, person: str, t0: float, t1: float) -> 
     return bool(vis) and float(np.median(vis)) >= MIN_VISIBLE
 
 
-def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None, bool, bool]]:
-    """(crossing time s, station, verdict, stand-up delay s, observable, cut) of every customer's 2 m crossing in
-    the truth; observable = the customer in view at the crossing and the station's clerk over its window; cut = the
-    clip ends before the crossing is settled (module docstring)."""
+@dataclass(frozen=True)
+class TruthCrossing:
+    """One customer's crossing into 2 m in the truth and the 站接 verdict it calls for."""
+
+    t_s: float
+    station: str
+    verdict: str
+    """``met`` | ``late`` | ``missed`` | ``not_applicable`` (the clerk already standing)."""
+    delay_s: float | None
+    """The clerk's stand-up (at the rulebook's ``stand_point``) after the crossing (s)."""
+    observable: bool
+    """The customer in view at the crossing and the station's clerk over its window."""
+    cut: bool
+    """The clip ends before the crossing is settled (module docstring)."""
+    passing: bool
+    """A pass-by as the rulebook defines it (``pass_by_max_s``, ``pass_by_margin_m``), from the true distances."""
+
+    @property
+    def abstaining_right(self) -> bool:
+        """Whether "not assessable" or no visit at all is a right answer too."""
+        return self.cut or self.passing
+
+
+def _inside_min_m(truth: dict, person: str, t0: float, t1: float) -> float:
+    """The nearest (metres) ``person`` came to the counter from t0 to t1 (s) in the truth."""
+    d = [f["persons"][person].get("distance_to_counter_m") for f in truth["frames"]
+         if t0 <= f["t_s"] <= t1 and person in f["persons"]]
+    d = [x for x in d if x is not None]
+    return min(d) if d else float("inf")
+
+
+def truth_greetings(truth: dict, rb) -> list[TruthCrossing]:
+    """Every customer's 2 m crossing in the truth with the 站接 verdict it calls for (module docstring)."""
     rule = rb.rule(GREET_RULE)
     allowance, early = float(rule.value("allowance_s")), float(rule.value("early_s"))
     min_inside = float(rb.measure("customer", "min_inside_s"))
+    pass_s, pass_m = rb.measure("customer", "pass_by_max_s"), rb.near_m - rb.measure("customer", "pass_by_margin_m")
     # the stand-up time the rulebook grades: the sidecar's start_s (onset), t_s (pose blend 0.5) or end_s
     point = {"onset": "start_s", "midpoint": "t_s", "complete": "end_s"}[str(rule.value("stand_point"))]
     ev = truth["events"]
@@ -133,8 +167,10 @@ def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None
             continue
         t, station = e["t_s"], e.get("station")
         clerk = clerk_of.get(station, "clerk")
-        leave = next((x["t_s"] for x in ev if x["type"] == "cross_2m" and x["direction"] == "out"
-                      and x["person"] == e["person"] and x["t_s"] > t), times[-1])
+        left = next((x["t_s"] for x in ev if x["type"] == "cross_2m" and x["direction"] == "out"
+                     and x["person"] == e["person"] and x["t_s"] > t), None)
+        leave = times[-1] if left is None else left
+        passing = left is not None and left - t < pass_s and _inside_min_m(truth, e["person"], t, left) > pass_m
         ups = [x[point] for x in ev if x["type"] == "stand_up" and x["person"] == clerk and t - early <= x[point] <= leave]
         downs = [x["t_s"] for x in ev if x["type"] == "sit_down" and x["person"] == clerk and x["t_s"] <= t]
         ups = [u for u in ups if u > t or not any(u < d for d in downs)]
@@ -143,60 +179,90 @@ def truth_greetings(truth: dict, rb) -> list[tuple[float, str, str, float | None
                                                                              t + allowance)
         short = times[-1] - t < min_inside
         if stance == "stand" and not any(u <= t for u in ups):
-            out.append((t, station, "not_applicable", None, seen, short))
+            out.append(TruthCrossing(t, station, "not_applicable", None, seen, short, passing))
         elif not ups:
-            out.append((t, station, "missed", None, seen, short or t + allowance > times[-1]))
+            out.append(TruthCrossing(t, station, "missed", None, seen, short or t + allowance > times[-1], passing))
         else:
             delay = ups[0] - t
-            out.append((t, station, "met" if delay <= allowance else "late", delay, seen, short))
+            out.append(TruthCrossing(t, station, "met" if delay <= allowance else "late", delay, seen, short, passing))
     return out
 
 
-def _greet_found(result, greets: list, station: str, t: float, observable: bool):
-    """(visit, 站接 finding) the review made for a truth crossing at ``t`` s: the visit at the station arriving within
-    1.5 s of it; for a crossing the truth says could not be seen, also a visit first seen within 2 m up to 6 s after
-    it, or the station's own not-assessable finding (out of the camera's view)."""
+def _greet_found(result, greets: list, c: TruthCrossing):
+    """(visit, 站接 finding) the review made for a truth crossing: the visit at the station arriving within 1.5 s of
+    it; for a crossing the truth says could not be seen, also a visit first seen within 2 m up to 6 s after it, or
+    the station's own not-assessable finding (out of the camera's view)."""
+    t, station = c.t_s, c.station
     visit = min((v for v in result.visits if v.station == station and v.arrive_s is not None
                  and abs(v.arrive_s - t) <= 1.5), key=lambda v: abs(v.arrive_s - t), default=None)
-    if visit is None and not observable:
+    if visit is None and not c.observable:
         visit = min((v for v in result.visits if v.station == station and v.arrive_s is None
                      and v.at_counter_s is not None and t - 1.5 <= v.at_counter_s <= t + 6.0),
                     key=lambda v: abs(v.at_counter_s - t), default=None)
     got = next((f for f in greets if visit is not None and f.visit_id == visit.visit_id), None)
-    if got is None and not observable:
+    if got is None and not c.observable:
         got = next((f for f in greets if f.visit_id is None and f.verdict.value == "not_assessable"
                     and f.person in (f"clerk@{station}", "clerk")), None)
     return visit, got
 
 
-def score_review(truth: dict, tracks_path: Path, calibration: Path, out_dir: Path, rb
-                 ) -> tuple[int, int, int, int, int, int, list]:
-    """(crossings, visits found, 站接 verdicts right, crossings the truth could not see or the clip cut, of them
-    right, 站接 verdicts right under the scoring before 2026-12-05 (module docstring), rows) for one clip, from the
-    review of its tracks."""
+@dataclass
+class ReviewScore:
+    """The review of one clip's tracks against the truth's 2 m crossings (module docstring)."""
+
+    crossings: int = 0
+    visits_found: int = 0
+    greet_right: int = 0
+    greet_unseen: int = 0
+    """Crossings the truth could not see, cut by the clip's end, or passing by."""
+    greet_unseen_right: int = 0
+    greet_right_before: int = 0
+    """站接 verdicts right under the scoring before 2026-12-05 (the expected verdict only)."""
+    extra_visits: int = 0
+    """Visits the review made that match no truth crossing (a pass-by read as a visit, one visit counted twice)."""
+    extra_graded: int = 0
+    """Of them, those whose 站接 was graded met, late or missed (a finding about nothing)."""
+    rows: list = field(default_factory=list)
+
+
+def _row_text(c: TruthCrossing, visit, got, ok: bool) -> str:
+    return (f"{c.t_s:6.1f} s @{c.station}: truth {c.verdict}{'' if c.delay_s is None else f' {c.delay_s:.1f} s'}"
+            + ("" if c.observable else " (not seen: expect not_assessable)")
+            + (" (the clip ends first: not_assessable or no visit also right)" if c.cut else "")
+            + (" (passing by: not_assessable or no visit also right)" if c.passing else "") + " / found "
+            + ("no visit" if visit is None and got is None else f"{got.verdict.value if got else '-'}"
+               + (f" {got.measured_value:g} s" if got is not None and got.measured_value is not None else ""))
+            + ("" if ok else "  <-- wrong"))
+
+
+def score_review(truth: dict, tracks_path: Path, calibration: Path, out_dir: Path, rb) -> ReviewScore:
+    """The 站接 verdicts and visits of one clip's review of its tracks against the truth (module docstring)."""
     from etiquette_cv.pipeline.review_run import review
 
     result, _ = review(None, calibration, out_dir, tracks_path=tracks_path)
     greets = [f for f in result.findings if f.rule_id == GREET_RULE]
-    rows, found, right, unseen, unseen_right, strict = [], 0, 0, 0, 0, 0
-    for t, station, verdict, delay, observable, cut in truth_greetings(truth, rb):
-        visit, got = _greet_found(result, greets, station, t, observable)
-        expected = verdict if observable else "not_assessable"
+    sc, matched = ReviewScore(), set()
+    for c in truth_greetings(truth, rb):
+        visit, got = _greet_found(result, greets, c)
+        if visit is not None:
+            matched.add(visit.visit_id)
+        expected = c.verdict if c.observable else "not_assessable"
         nothing = visit is None and got is None
-        found += not nothing or cut
-        ok = (got is not None and got.verdict.value == expected) or (cut and (
+        ok = (got is not None and got.verdict.value == expected) or (c.abstaining_right and (
             nothing or (got is not None and got.verdict.value == "not_assessable")))
-        right += ok
-        strict += got is not None and got.verdict.value == expected
-        unseen += not observable or cut
-        unseen_right += ok and (not observable or cut)
-        rows.append(f"{t:6.1f} s @{station}: truth {verdict}{'' if delay is None else f' {delay:.1f} s'}"
-                    + ("" if observable else " (not seen: expect not_assessable)")
-                    + (" (the clip ends first: not_assessable or no visit also right)" if cut else "") + " / found "
-                    + ("no visit" if visit is None and got is None else f"{got.verdict.value if got else '-'}"
-                       + (f" {got.measured_value:g} s" if got is not None and got.measured_value is not None else ""))
-                    + ("" if ok else "  <-- wrong"))
-    return len(rows), found, right, unseen, unseen_right, strict, rows
+        sc.crossings += 1
+        sc.visits_found += not nothing or c.abstaining_right
+        sc.greet_right += ok
+        sc.greet_right_before += got is not None and got.verdict.value == expected
+        sc.greet_unseen += not c.observable or c.abstaining_right
+        sc.greet_unseen_right += ok and (not c.observable or c.abstaining_right)
+        sc.rows.append(_row_text(c, visit, got, ok))
+    for v in result.visits:
+        if v.visit_id not in matched:
+            sc.extra_visits += 1
+            sc.extra_graded += any(f.visit_id == v.visit_id and f.verdict.value in ("met", "late", "missed")
+                                   for f in greets)
+    return sc
 
 
 @dataclass
@@ -230,7 +296,9 @@ class Score:
     greet_unseen: int = 0
     greet_unseen_right: int = 0
     greet_right_before: int = 0
-    """站接 verdicts right under the scoring before 2026-12-05 (clip ends not allowed for)."""
+    """站接 verdicts right under the scoring before 2026-12-05 (the expected verdict only)."""
+    extra_visits: int = 0
+    extra_graded: int = 0
 
     def add(self, o: "Score") -> None:
         for k, v in vars(o).items():
@@ -266,9 +334,10 @@ class Score:
                 f"{self.video_s / self.wall_s if self.wall_s else 0:.2f}x real time, analysed "
                 f"{100.0 * self.frames / max(self.sampled, 1):.0f}% of sampled frames"
                 + (f"  | crossings {self.crossings}: visit found {self.visits_found}, 站接 right {self.greet_right}"
-                   f" (of them {self.greet_unseen} not seen in the truth or cut by the clip's end: "
+                   f" (of them {self.greet_unseen} not seen in the truth, cut by the clip's end or passing by: "
                    f"{self.greet_unseen_right} right; {self.greet_right_before} right as scored before "
-                   f"2026-12-05)" if self.crossings else ""))
+                   f"2026-12-05); visits matching no crossing {self.extra_visits} (站接 graded on "
+                   f"{self.extra_graded})" if self.crossings else ""))
 
 
 def role_right(truth_role: str, truth_station: str | None, role: str, station: str | None) -> bool:
@@ -335,11 +404,12 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose
     sc.person_minutes = sum(seen_frames.values()) / 10.0 / 60.0
     _add_cost(sc, summary)
     if rb is not None:
-        (sc.crossings, sc.visits_found, sc.greet_right, sc.greet_unseen, sc.greet_unseen_right,
-         sc.greet_right_before, rows) = score_review(truth, tmp / "tracks.jsonl", SET / clip["files"]["calibration"],
-                                                     tmp / "review", rb)
+        rs = score_review(truth, tmp / "tracks.jsonl", SET / clip["files"]["calibration"], tmp / "review", rb)
+        for k in ("crossings", "visits_found", "greet_right", "greet_unseen", "greet_unseen_right",
+                  "greet_right_before", "extra_visits", "extra_graded"):
+            setattr(sc, k, getattr(rs, k))
         if verbose:
-            print("\n".join(f"      {r}" for r in rows))
+            print("\n".join(f"      {r}" for r in rs.rows))
     return sc
 
 

@@ -194,6 +194,28 @@ def test_stand_greet_is_not_assessable_when_the_recording_ends_within_the_allowa
         assert f.verdict == Verdict.MISSED
 
 
+def test_a_pass_by_is_not_assessable_on_the_2m_cue_rules(rb):
+    near, margin = rb.near_m, rb.measure("customer", "pass_by_margin_m")
+    brief = 0.5 * rb.measure("customer", "pass_by_max_s")
+    c = clerk_series()  # seated throughout
+    shallow = near - 0.5 * margin
+
+    def approach(inside_s, min_m):
+        return Approach(1, 5.0, 5.0 + inside_s, 5.0, 5.0 + inside_s, min_m, "A")
+
+    res = grade(obs(c, approaches=[approach(brief, shallow)]), rb)
+    for rule_id in (GREET, SEND_OFF, BOW_GREET, BOW_THANKS):
+        (f,) = of(res, rule_id)
+        assert f.verdict == Verdict.NOT_ASSESSABLE, rule_id
+        assert "passed by" in f.note and f"{shallow:.2f} m" in f.note
+    # a customer who came deeper, or stayed, is graded
+    for inside_s, min_m in ((brief, near - 1.5 * margin), (2.5 * brief, shallow)):
+        (f,) = of(grade(obs(c, approaches=[approach(inside_s, min_m)]), rb), GREET)
+        assert f.verdict == Verdict.MISSED
+    # the visit records how near the customer came, and the review's JSON keeps it with the station
+    assert res.visits[0].min_distance_m == pytest.approx(shallow) and res.visits[0].station == "A"
+
+
 def test_stand_greet_a_stand_up_after_the_customer_left_does_not_count(rb):
     c = clerk_series(stance=stands_between((30.0, 40.0)))
     res = grade(obs(c, [StanceChange(30.0, "stand", 0.9)], approaches=[visit(5.0, 25.0)]), rb)

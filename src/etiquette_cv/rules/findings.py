@@ -90,6 +90,8 @@ class Visit:
     """The clerk station the customer came to."""
     left_view: bool = False
     """``leave_s`` is when the customer walked out of the camera's view while still within the near distance."""
+    min_distance_m: float | None = None
+    """The nearest the customer came to the counter edge during the visit (metres; None when not recorded)."""
 
     @property
     def handling_s(self) -> float | None:

@@ -391,10 +391,32 @@ def grade_posture(rule: Rule, ctx: ClerkContext) -> list[Finding]:
     return out
 
 
+def passed_by(rb: Rulebook, visit: Visit) -> str | None:
+    """Why a visit is a pass-by, None when it is not: the customer was within the near distance for less than
+    ``pass_by_max_s`` and came no nearer than ``near_m - pass_by_margin_m`` (metres). The floor point of a walking
+    person is uncertain by about that margin, so whether they came within the near distance at all cannot be told,
+    and somebody walking past the counter has not come to it."""
+    if visit.arrive_s is None or visit.leave_s is None or visit.min_distance_m is None:
+        return None
+    inside_s, margin = visit.leave_s - visit.arrive_s, rb.measure("customer", "pass_by_margin_m")
+    if inside_s >= rb.measure("customer", "pass_by_max_s") or visit.min_distance_m <= rb.near_m - margin:
+        return None
+    return (f"the customer passed by: within {rb.near_m:g} m for {inside_s:.1f} s and no nearer than "
+            f"{visit.min_distance_m:.2f} m, inside the floor point's uncertainty ({margin:g} m) of the line: whether "
+            "they came to the counter cannot be told")
+
+
 def _per_visit(grader: Callable[[Rule, ClerkContext, Visit], Finding]) -> Callable[[Rule, ClerkContext], list[Finding]]:
-    """A grader of one visit made a grader of every visit to the clerk's station."""
+    """A grader of one visit made a grader of every visit to the clerk's station (a pass-by, :func:`passed_by`,
+    is not assessable: these rules grade the clerk's response to a customer coming to the counter)."""
     def grade_visits(rule: Rule, ctx: ClerkContext) -> list[Finding]:
-        return [grader(rule, ctx, v) for v in ctx.visits]
+        out = []
+        for v in ctx.visits:
+            why = passed_by(ctx.rb, v)
+            out.append(grader(rule, ctx, v) if why is None else _finding(
+                rule, Verdict.NOT_ASSESSABLE, v.arrive_s, v.leave_s, ctx.clerk.person, visit_id=v.visit_id,
+                note=why, evidence_t_s=v.arrive_s, evidence_frame_index=ctx.clerk.frame_at(v.arrive_s)))
+        return out
     grade_visits.__doc__ = grader.__doc__
     return grade_visits
 

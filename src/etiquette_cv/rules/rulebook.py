@@ -143,7 +143,8 @@ def _setting_fields(cls: type, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
 MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
     "stance": (_setting_fields(StanceSettings), True),
     "customer": (("near_m", "hysteresis_m", "min_inside_s", "max_gap_s", "rejoin_s", "stitch_gap_s", "stitch_m",
-                  "frame_edge_px", "walk_out_s", "walk_out_m", "coming_m", "coming_window_s"),
+                  "frame_edge_px", "walk_out_s", "walk_out_m", "coming_m", "coming_window_s", "pass_by_max_s",
+                  "pass_by_margin_m"),
                  True),
     "posture": (_setting_fields(PostureSettings, ("fit", "stance", "gestures")), False),
     "trunk_fit": (_setting_fields(FitSettings), False),
