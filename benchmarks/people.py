@@ -171,7 +171,8 @@ def truth_greetings(truth: dict, rb) -> list[TruthCrossing]:
                      and x["person"] == e["person"] and x["t_s"] > t), None)
         leave = times[-1] if left is None else left
         passing = left is not None and left - t < pass_s and _inside_min_m(truth, e["person"], t, left) > pass_m
-        ups = [x[point] for x in ev if x["type"] == "stand_up" and x["person"] == clerk and t - early <= x[point] <= leave]
+        ups = [x[point] for x in ev
+               if x["type"] == "stand_up" and x["person"] == clerk and t - early <= x[point] <= leave]
         downs = [x["t_s"] for x in ev if x["type"] == "sit_down" and x["person"] == clerk and x["t_s"] <= t]
         ups = [u for u in ups if u > t or not any(u < d for d in downs)]
         stance = truth["frames"][int(np.argmin(np.abs(times - t)))]["persons"].get(clerk, {}).get("stance")
