@@ -120,7 +120,8 @@ def make_result(report_dir: Path) -> ReviewResult:
     return ReviewResult(
         source="counter3 <branch> & co.mp4", duration_s=180.0, analysed_frames=1800, image_width=1920,
         image_height=1080, findings=findings,
-        visits=[Visit(1, "customer#3", 18.0, 65.0, at_counter_s=21.0, wait_s=42.0, station="A", min_distance_m=0.45),
+        visits=[Visit(1, "customer#3", 18.0, 65.0, at_counter_s=21.0, wait_s=42.0, station="A", min_distance_m=0.45,
+                      last_inside_s=64.5),
                 Visit(2, "customer#7", 98.0, 148.0, at_counter_s=100.5, left_view=True)],
         states=states, series=[Series("trunk_flexion_deg", "deg", t, v)],
         bow_peaks=[(25.0, 16.5, "greet", "clerk"), (61.0, 32.0, "thanks", "clerk")],

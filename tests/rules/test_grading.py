@@ -214,6 +214,16 @@ def test_a_pass_by_is_not_assessable_on_the_2m_cue_rules(rb):
         assert f.verdict == Verdict.MISSED
     # the visit records how near the customer came, and the review's JSON keeps it with the station
     assert res.visits[0].min_distance_m == pytest.approx(shallow) and res.visits[0].station == "A"
+    # lost from view within 2 m after a brief shallow stretch: a pass-by too, unless the recording ended too soon
+    # after it to tell (max_gap_s; the clerk series ends at 39.9 s)
+    gap = rb.measure("customer", "max_gap_s")
+    lost_early = Approach(1, 5.0, None, 5.0, 5.0 + brief, shallow, "A")
+    (f,) = of(grade(obs(c, approaches=[lost_early]), rb), GREET)
+    assert f.verdict == Verdict.NOT_ASSESSABLE and "lost from view" in f.note
+    last = 39.9 - 0.9 * gap
+    lost_at_end = Approach(1, last - brief, None, last - brief, last, shallow, "A")
+    (f,) = of(grade(obs(c, approaches=[lost_at_end]), rb), GREET)
+    assert f.verdict == Verdict.MISSED
 
 
 def test_stand_greet_a_stand_up_after_the_customer_left_does_not_count(rb):

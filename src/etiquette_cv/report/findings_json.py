@@ -27,7 +27,8 @@ One UTF-8 JSON object; times are seconds from the start of the video, rounded to
                    "not_assessable_rules": {"DB-6.2-bow-form": "legs not visible from this camera"}},
       "visits": [{"visit_id": 1, "customer": "customer#3", "arrive_s": 12.0, "leave_s": 95.5,
                   "at_counter_s": 14.2, "wait_s": null, "handling_s": 83.5, "left_view": false,
-                  "station": "A" | null, "min_distance_m": 0.45 | null}],   # nearest to the counter edge
+                  "station": "A" | null, "min_distance_m": 0.45 | null,    # nearest to the counter edge
+                  "last_inside_s": 95.4 | null}],                             # last seen within near_m
       "states": [{"person": "clerk", "state": "sit", "start_s": 0.0, "end_s": 12.8}],
       "findings": [{"rule_id": "CC-2.6-stand-greet", "clause": "...", "wording_zh": "...",
                     "title_en": "...", "title_zh": "...",
@@ -128,7 +129,8 @@ def result_to_dict(result: ReviewResult, *, base_dir: str | Path = ".", out_dir:
                     "leave_s": json_number(v.leave_s), "at_counter_s": json_number(v.at_counter_s),
                     "wait_s": json_number(v.wait_s), "handling_s": json_number(v.handling_s),
                     "left_view": bool(v.left_view), "station": v.station,
-                    "min_distance_m": json_number(v.min_distance_m)} for v in result.visits],
+                    "min_distance_m": json_number(v.min_distance_m),
+                    "last_inside_s": json_number(v.last_inside_s)} for v in result.visits],
         "states": [{"person": s.person, "state": s.state, "start_s": json_number(s.start_s),
                     "end_s": json_number(s.end_s)} for s in result.states],
         "findings": [finding_to_dict(f, base_dir, out_dir) for f in result.findings],
@@ -194,7 +196,7 @@ def result_from_dict(doc: dict) -> ReviewResult:
         visits=[Visit(visit_id=int(v["visit_id"]), customer=v.get("customer", ""), arrive_s=v.get("arrive_s"),
                       leave_s=v.get("leave_s"), at_counter_s=v.get("at_counter_s"), wait_s=v.get("wait_s"),
                       left_view=bool(v.get("left_view", False)), station=v.get("station"),
-                      min_distance_m=v.get("min_distance_m"))
+                      min_distance_m=v.get("min_distance_m"), last_inside_s=v.get("last_inside_s"))
                 for v in doc.get("visits", [])],
         states=[StateInterval(person=s["person"], state=s["state"], start_s=float(s["start_s"]),
                               end_s=float(s["end_s"])) for s in doc.get("states", [])],

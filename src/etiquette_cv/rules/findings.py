@@ -92,6 +92,8 @@ class Visit:
     """``leave_s`` is when the customer walked out of the camera's view while still within the near distance."""
     min_distance_m: float | None = None
     """The nearest the customer came to the counter edge during the visit (metres; None when not recorded)."""
+    last_inside_s: float | None = None
+    """When the customer was last seen within the near distance (None when not recorded)."""
 
     @property
     def handling_s(self) -> float | None:

@@ -391,17 +391,25 @@ def grade_posture(rule: Rule, ctx: ClerkContext) -> list[Finding]:
     return out
 
 
-def passed_by(rb: Rulebook, visit: Visit) -> str | None:
+def passed_by(rb: Rulebook, visit: Visit, recording_end_s: float) -> str | None:
     """Why a visit is a pass-by, None when it is not: the customer was within the near distance for less than
     ``pass_by_max_s`` and came no nearer than ``near_m - pass_by_margin_m`` (metres). The floor point of a walking
     person is uncertain by about that margin, so whether they came within the near distance at all cannot be told,
-    and somebody walking past the counter has not come to it."""
-    if visit.arrive_s is None or visit.leave_s is None or visit.min_distance_m is None:
+    and somebody walking past the counter has not come to it. A customer lost from view within the near distance
+    counts with the time they were seen there, unless the recording (``recording_end_s``) ended within
+    ``max_gap_s`` of it (then nobody can tell how long they would have stayed)."""
+    if visit.arrive_s is None or visit.min_distance_m is None:
         return None
-    inside_s, margin = visit.leave_s - visit.arrive_s, rb.measure("customer", "pass_by_margin_m")
+    end, lost = visit.leave_s, ""
+    if end is None and visit.last_inside_s is not None \
+            and recording_end_s - visit.last_inside_s >= rb.measure("customer", "max_gap_s"):
+        end, lost = visit.last_inside_s, " (then lost from view)"
+    if end is None:
+        return None
+    inside_s, margin = end - visit.arrive_s, rb.measure("customer", "pass_by_margin_m")
     if inside_s >= rb.measure("customer", "pass_by_max_s") or visit.min_distance_m <= rb.near_m - margin:
         return None
-    return (f"the customer passed by: within {rb.near_m:g} m for {inside_s:.1f} s and no nearer than "
+    return (f"the customer passed by: within {rb.near_m:g} m for {inside_s:.1f} s{lost} and no nearer than "
             f"{visit.min_distance_m:.2f} m, inside the floor point's uncertainty ({margin:g} m) of the line: whether "
             "they came to the counter cannot be told")
 
@@ -412,9 +420,10 @@ def _per_visit(grader: Callable[[Rule, ClerkContext, Visit], Finding]) -> Callab
     def grade_visits(rule: Rule, ctx: ClerkContext) -> list[Finding]:
         out = []
         for v in ctx.visits:
-            why = passed_by(ctx.rb, v)
+            why = passed_by(ctx.rb, v, float(ctx.clerk.t[-1]) if len(ctx.clerk.t) else 0.0)
+            end = v.leave_s if v.leave_s is not None else v.last_inside_s
             out.append(grader(rule, ctx, v) if why is None else _finding(
-                rule, Verdict.NOT_ASSESSABLE, v.arrive_s, v.leave_s, ctx.clerk.person, visit_id=v.visit_id,
+                rule, Verdict.NOT_ASSESSABLE, v.arrive_s, end, ctx.clerk.person, visit_id=v.visit_id,
                 note=why, evidence_t_s=v.arrive_s, evidence_frame_index=ctx.clerk.frame_at(v.arrive_s)))
         return out
     grade_visits.__doc__ = grader.__doc__

@@ -25,7 +25,8 @@ def build_visits(approaches: list[Approach]) -> list[Visit]:
     """One visit per approach within the near distance, numbered in order of time."""
     ordered = sorted(approaches, key=lambda a: a.arrive_s if a.arrive_s is not None else a.first_inside_s)
     return [Visit(i + 1, f"customer#{a.track_id}", a.arrive_s, a.leave_s, at_counter_s=a.first_inside_s,
-                  station=a.station, left_view=a.left_view, min_distance_m=float(a.min_distance_m))
+                  station=a.station, left_view=a.left_view, min_distance_m=float(a.min_distance_m),
+                  last_inside_s=float(a.last_inside_s))
             for i, a in enumerate(ordered)]
 
 
