@@ -262,6 +262,8 @@ def track_times(frames: Iterable[FramePoses] | FloorTracks, visits: list[Visit],
     visit_tids = {int(v.customer.split("#")[1]) for v in visits if v.customer.startswith("customer#")}
     out = []
     for v in visits:
+        if v.pass_by is not None:   # somebody passing the counter: no transaction (DB 表2 note 1)
+            continue
         called = v.arrive_s if v.arrive_s is not None else v.at_counter_s
         tid = int(v.customer.split("#")[1]) if "#" in v.customer else None
         start = end = None

@@ -59,7 +59,9 @@ def _run(variant: int) -> ReviewResult:
     visits = [Visit(1, "customer#1", 90.0, 400.0, wait_s=0.0, station="A"),
               Visit(2, "customer#2", 700.0, 1300.0 + 11 * variant, wait_s=125.5, station="A"),
               Visit(3, "customer#3", 2000.0, None, wait_s=40.0, station="B"),
-              Visit(4, "customer#4", 5000.0, 5333.0, wait_s=61.25 + variant, station="B", left_view=variant == 1)]
+              Visit(4, "customer#4", 5000.0, 5333.0, wait_s=61.25 + variant, station="B", left_view=variant == 1),
+              Visit(5, "customer#5", 5400.0, 5401.5, wait_s=0.0, station="B", min_distance_m=1.9,
+                    pass_by="the customer passed by")]   # no transaction: left out of DB 表2
     return ReviewResult("cam.mp4", 7200.0, 72000, 1920, 1080, findings=fs, visits=visits)
 
 
@@ -133,7 +135,8 @@ def test_every_daily_number_equals_the_store(store, tmp_path):
                           f"'bow_graded' AND {cond}", name, a, b)[0][0]
             assert bow["count"] == n, bow
         # DB 表2: note 1 over visits with a handling time, note 2 over customers who waited
-        day_v = "kind = 'visit' AND branch = ? AND start_epoch_s >= ? AND start_epoch_s < ?"
+        day_v = ("kind = 'visit' AND json_extract(payload, '$.pass_by') IS NULL AND branch = ? "
+                 "AND start_epoch_s >= ? AND start_epoch_s < ?")
         n, avg_h = _q(store, f"SELECT COUNT(value), AVG(value) FROM events WHERE {day_v}", name, a, b)[0]
         waited, avg_w = _q(store, f"SELECT COUNT(*), AVG(json_extract(payload, '$.wait_s')) FROM events WHERE "
                                   f"{day_v} AND json_extract(payload, '$.wait_s') > 0", name, a, b)[0]

@@ -212,8 +212,12 @@ def test_a_pass_by_is_not_assessable_on_the_2m_cue_rules(rb):
     for inside_s, min_m in ((brief, near - 1.5 * margin), (2.5 * brief, shallow)):
         (f,) = of(grade(obs(c, approaches=[approach(inside_s, min_m)]), rb), GREET)
         assert f.verdict == Verdict.MISSED
-    # the visit records how near the customer came, and the review's JSON keeps it with the station
-    assert res.visits[0].min_distance_m == pytest.approx(shallow) and res.visits[0].station == "A"
+    # the visit records how near the customer came and why it was a pass-by, and is no transaction
+    (v,) = res.visits
+    assert v.min_distance_m == pytest.approx(shallow) and v.station == "A" and "passed by" in v.pass_by
+    assert of(res, "DB-5.1-handling-time") == []
+    deeper = grade(obs(c, approaches=[approach(brief, near - 1.5 * margin)]), rb)
+    assert deeper.visits[0].pass_by is None and len(of(deeper, "DB-5.1-handling-time")) == 1
     # lost from view within 2 m after a brief shallow stretch: a pass-by too, unless the recording ended too soon
     # after it to tell (max_gap_s; the clerk series ends at 39.9 s)
     gap = rb.measure("customer", "max_gap_s")

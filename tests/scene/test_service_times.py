@@ -62,6 +62,16 @@ def test_queueing_in_front_of_the_counter_counts_walking_past_does_not():
     assert c6.wait_s == 0.0
 
 
+def test_a_pass_by_is_no_transaction():
+    cal, _ = calibration()
+    frames = frames_of(walk(7, 0.0, 30.0, (-0.2, 0.4), (-0.2, 0.4), "customer"),
+                       walk(8, 10.0, 12.0, (-2.0, 1.9), (2.0, 1.9), "customer"))
+    visits = [Visit(1, "customer#7", 0.0, 30.0), Visit(2, "customer#8", 10.5, 11.5, min_distance_m=1.9,
+                                                       pass_by="the customer passed by")]
+    (c,) = track_times(frames, visits, cal, 2.0, WAIT)
+    assert c.customer == "customer#7" and c.handling_s == 30.0
+
+
 def test_averages_follow_notes_1_and_2_exactly():
     times = [CustomerTimes("a", 0.0, 300.0, 100.0), CustomerTimes("b", 120.0, 600.0, 200.0),
              CustomerTimes("c", 240.0, 900.0, 4000.0)]

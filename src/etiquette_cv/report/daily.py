@@ -420,7 +420,7 @@ def branch_day(events: list[StoredEvent], branch: str, rb: Rulebook, win: DayWin
     mine = [e for e in events if e.branch == branch]
     starts = [e for e in mine if win.start_epoch_s <= e.start_epoch_s < win.end_epoch_s]
     findings = [e for e in starts if e.kind == "finding"]
-    visits = [e for e in starts if e.kind == "visit"]
+    visits = [e for e in starts if e.kind == "visit" and not e.payload.get("pass_by")]   # pass-bys: no visits
     spans = [e for e in mine if e.kind in ("coverage", "gap")]
     score_pct, graded = score(findings)
     return BranchDay(branch, score_pct, graded, rule_faults(findings), compliance(findings, GREET),

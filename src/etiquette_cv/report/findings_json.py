@@ -28,7 +28,8 @@ One UTF-8 JSON object; times are seconds from the start of the video, rounded to
       "visits": [{"visit_id": 1, "customer": "customer#3", "arrive_s": 12.0, "leave_s": 95.5,
                   "at_counter_s": 14.2, "wait_s": null, "handling_s": 83.5, "left_view": false,
                   "station": "A" | null, "min_distance_m": 0.45 | null,    # nearest to the counter edge
-                  "last_inside_s": 95.4 | null}],                             # last seen within near_m
+                  "last_inside_s": 95.4 | null,                               # last seen within near_m
+                  "pass_by": "the customer passed by: …" | null}],            # no transaction, 2 m rules n/a
       "states": [{"person": "clerk", "state": "sit", "start_s": 0.0, "end_s": 12.8}],
       "findings": [{"rule_id": "CC-2.6-stand-greet", "clause": "...", "wording_zh": "...",
                     "title_en": "...", "title_zh": "...",
@@ -130,7 +131,7 @@ def result_to_dict(result: ReviewResult, *, base_dir: str | Path = ".", out_dir:
                     "wait_s": json_number(v.wait_s), "handling_s": json_number(v.handling_s),
                     "left_view": bool(v.left_view), "station": v.station,
                     "min_distance_m": json_number(v.min_distance_m),
-                    "last_inside_s": json_number(v.last_inside_s)} for v in result.visits],
+                    "last_inside_s": json_number(v.last_inside_s), "pass_by": v.pass_by} for v in result.visits],
         "states": [{"person": s.person, "state": s.state, "start_s": json_number(s.start_s),
                     "end_s": json_number(s.end_s)} for s in result.states],
         "findings": [finding_to_dict(f, base_dir, out_dir) for f in result.findings],
@@ -196,7 +197,8 @@ def result_from_dict(doc: dict) -> ReviewResult:
         visits=[Visit(visit_id=int(v["visit_id"]), customer=v.get("customer", ""), arrive_s=v.get("arrive_s"),
                       leave_s=v.get("leave_s"), at_counter_s=v.get("at_counter_s"), wait_s=v.get("wait_s"),
                       left_view=bool(v.get("left_view", False)), station=v.get("station"),
-                      min_distance_m=v.get("min_distance_m"), last_inside_s=v.get("last_inside_s"))
+                      min_distance_m=v.get("min_distance_m"), last_inside_s=v.get("last_inside_s"),
+                      pass_by=v.get("pass_by"))
                 for v in doc.get("visits", [])],
         states=[StateInterval(person=s["person"], state=s["state"], start_s=float(s["start_s"]),
                               end_s=float(s["end_s"])) for s in doc.get("states", [])],

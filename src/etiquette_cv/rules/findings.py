@@ -94,6 +94,9 @@ class Visit:
     """The nearest the customer came to the counter edge during the visit (metres; None when not recorded)."""
     last_inside_s: float | None = None
     """When the customer was last seen within the near distance (None when not recorded)."""
+    pass_by: str | None = None
+    """Why this was a customer passing the counter rather than coming to it (the rulebook's ``pass_by_max_s`` and
+    ``pass_by_margin_m``), None for a visit: a pass-by is no transaction and the 2 m cue rules do not apply."""
 
     @property
     def handling_s(self) -> float | None:

@@ -415,16 +415,15 @@ def passed_by(rb: Rulebook, visit: Visit, recording_end_s: float) -> str | None:
 
 
 def _per_visit(grader: Callable[[Rule, ClerkContext, Visit], Finding]) -> Callable[[Rule, ClerkContext], list[Finding]]:
-    """A grader of one visit made a grader of every visit to the clerk's station (a pass-by, :func:`passed_by`,
-    is not assessable: these rules grade the clerk's response to a customer coming to the counter)."""
+    """A grader of one visit made a grader of every visit to the clerk's station (a pass-by, ``Visit.pass_by``, is
+    not assessable: these rules grade the clerk's response to a customer coming to the counter)."""
     def grade_visits(rule: Rule, ctx: ClerkContext) -> list[Finding]:
         out = []
         for v in ctx.visits:
-            why = passed_by(ctx.rb, v, float(ctx.clerk.t[-1]) if len(ctx.clerk.t) else 0.0)
             end = v.leave_s if v.leave_s is not None else v.last_inside_s
-            out.append(grader(rule, ctx, v) if why is None else _finding(
+            out.append(grader(rule, ctx, v) if v.pass_by is None else _finding(
                 rule, Verdict.NOT_ASSESSABLE, v.arrive_s, end, ctx.clerk.person, visit_id=v.visit_id,
-                note=why, evidence_t_s=v.arrive_s, evidence_frame_index=ctx.clerk.frame_at(v.arrive_s)))
+                note=v.pass_by, evidence_t_s=v.arrive_s, evidence_frame_index=ctx.clerk.frame_at(v.arrive_s)))
         return out
     grade_visits.__doc__ = grader.__doc__
     return grade_visits
@@ -493,7 +492,7 @@ def grade_handling(rule: Rule, visits: list[Visit]) -> list[Finding]:
     limit = float(rule.value(limit_key))
     out = []
     for v in visits:
-        if v.handling_s is None:
+        if v.handling_s is None or v.pass_by is not None:   # a pass-by is no transaction
             continue
         verdict = Verdict.MET if v.handling_s <= limit else Verdict.VIOLATION
         out.append(_finding(rule, verdict, v.arrive_s, v.leave_s, v.customer, visit_id=v.visit_id,

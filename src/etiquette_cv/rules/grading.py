@@ -10,7 +10,7 @@ import numpy as np
 from ..events import Approach, state_intervals
 from .findings import Coverage, Finding, ReviewResult, Series, StateInterval, Visit
 from .graders import (CLERK_GRADERS, GRADED_LATER, SELF_COVERING, UNGRADED, VISIT_GRADERS, ClerkContext, _Clerk,
-                      out_of_view_finding)
+                      out_of_view_finding, passed_by)
 from .observations import ClerkObservations, Observations
 from .rulebook import Rulebook
 
@@ -21,14 +21,19 @@ NO_CLERK = ("no clerk was graded: the calibration names no clerk station (or the
             "rules need the floor)")
 
 
-def build_visits(approaches: list[Approach]) -> list[Visit]:
-    """One visit per approach within the near distance, numbered in order of time."""
+def build_visits(approaches: list[Approach], rb: Rulebook | None = None,
+                 recording_end_s: float | None = None) -> list[Visit]:
+    """One visit per approach within the near distance, numbered in order of time; with a rulebook, the pass-bys
+    among them marked (:func:`~.graders.passed_by`; ``recording_end_s``: when the recording ends, seconds)."""
     ordered = sorted(approaches, key=lambda a: a.arrive_s if a.arrive_s is not None else a.first_inside_s)
-    return [Visit(i + 1, f"customer#{a.track_id}", a.arrive_s, a.leave_s, at_counter_s=a.first_inside_s,
-                  station=a.station, left_view=a.left_view, min_distance_m=float(a.min_distance_m),
-                  last_inside_s=float(a.last_inside_s))
-            for i, a in enumerate(ordered)]
-
+    visits = [Visit(i + 1, f"customer#{a.track_id}", a.arrive_s, a.leave_s, at_counter_s=a.first_inside_s,
+                    station=a.station, left_view=a.left_view, min_distance_m=float(a.min_distance_m),
+                    last_inside_s=float(a.last_inside_s))
+              for i, a in enumerate(ordered)]
+    if rb is not None:
+        for v in visits:
+            v.pass_by = passed_by(rb, v, recording_end_s if recording_end_s is not None else np.inf)
+    return visits
 
 
 def _grade_clerk(rule, rb: Rulebook, co: ClerkObservations, visits: list[Visit], approaches: list[Approach],
@@ -51,7 +56,7 @@ def grade(obs: Observations, rb: Rulebook) -> ReviewResult:
     :data:`~.graders.GRADED_LATER` are left to their stage (the scene checks, the service times)."""
     coverage = Coverage()
     findings: list[Finding] = []
-    visits = build_visits(obs.approaches)
+    visits = build_visits(obs.approaches, rb, obs.duration_s)
     absent_rules = rb.of_kind("absent")
     absent_after = (float(absent_rules[0].value("min_absent_s")) if absent_rules
                     else rb.grading_settings().absent_after_s)

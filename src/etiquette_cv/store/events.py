@@ -116,7 +116,7 @@ def events_from_review(result: ReviewResult, *, branch: str, camera: str, origin
             end_epoch_s=None if v.leave_s is None else origin_epoch_s + max(v.leave_s, start),
             station=v.station, person=v.customer, value=_finite(v.handling_s), unit="s",
             payload={"wait_s": _finite(v.wait_s), "at_counter_s": _finite(v.at_counter_s),
-                     "left_view": bool(v.left_view)}))
+                     "left_view": bool(v.left_view), "pass_by": v.pass_by}))
     for s in result.states:
         # state stretches tile time: a window stores the part of each inside its own range, so overlapping windows
         # (and a killed window re-graded on restart) that see a stance change at slightly different times never
