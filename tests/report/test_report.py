@@ -265,8 +265,10 @@ def test_html_content(tmp_path, result):
     assert WORDING_GREET in page
     assert 'id="visit-1"' in page and 'id="visit-2"' in page
     # only the visit whose customer walked out of the picture says so, in its own row
-    rows = {n: re.search(rf'<tr id="visit-{n}">(.*?)</tr>', page).group(1) for n in (1, 2)}
+    rows = {n: re.search(rf'<tr id="visit-{n}">(.*?)</tr>', page).group(1) for n in (1, 2, 3)}
     assert "走出画面" in rows[2] and "走出画面" not in rows[1]
+    # and only the pass-by is marked as one
+    assert "路过" in rows[3] and not any("路过" in rows[n] for n in (1, 2))
     assert "达标" in page and "迟到" in page and "未做到" in page and "违规" in page and "无法评估" in page
     assert "legs not visible from this camera" in page
 

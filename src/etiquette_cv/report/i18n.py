@@ -40,6 +40,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "leave": "离开 {near}",
         "left_view": "走出画面",
         "left_view_hint": "客户在 {near}内走出画面：离开时间取最后看见的时刻",
+        "pass_by": "路过",
+        "pass_by_hint": "客户只是从柜台前走过（在 {near}内很短、未明显靠近）：不算办理业务，站接站送不评",
         "at_counter": "到达柜台",
         "handling": "办理时长",
         "wait": "等候时长",
@@ -121,6 +123,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "leave": "Left {near}",
         "left_view": "out of view",
         "left_view_hint": "The customer walked out of the picture within {near}: the time they were last seen",
+        "pass_by": "passed by",
+        "pass_by_hint": "The customer walked past the counter (briefly within {near}, never clearly nearer): no "
+                        "transaction, and 站接/站送 are not assessable",
         "at_counter": "At counter",
         "handling": "Handling",
         "wait": "Waiting",
