@@ -466,6 +466,23 @@ def test_a_customer_back_within_the_rejoin_time_continues_the_visit():
     assert len(approaches(1, t, d, NEAR, HYST, MIN_IN, MAX_GAP, rejoin_s=2.0)) == 2
 
 
+def test_a_customer_hidden_at_the_counter_and_seen_there_again_continues_the_visit():
+    t = np.arange(0.0, 30.0, DT)
+    d = np.full(len(t), 4.0)
+    d[t >= 2.0] = 0.8
+    d[(t >= 9.0) & (t < 12.6)] = np.nan   # hidden by the next customer for 3.6 s (longer than max_gap_s)
+    d[t >= 20.0] = 3.0
+    (first, second) = approaches(1, t, d, NEAR, HYST, MIN_IN, MAX_GAP, rejoin_s=0.5)
+    assert first.leave_s is None and second.arrive_s is None
+    (out,) = approaches(1, t, d, NEAR, HYST, MIN_IN, MAX_GAP, rejoin_s=0.5, hidden_rejoin_s=10.0)
+    assert out.arrive_s == pytest.approx(1.9 + DT * (4.0 - 2.0) / (4.0 - 0.8))
+    assert out.leave_s == pytest.approx(19.9 + DT * (2.0 - 0.8) / (3.0 - 0.8))
+    # hidden longer than hidden_rejoin_s, or seen walking in again across 2 m: two visits
+    assert len(approaches(1, t, d, NEAR, HYST, MIN_IN, MAX_GAP, rejoin_s=0.5, hidden_rejoin_s=3.0)) == 2
+    d[(t >= 12.6) & (t < 13.0)] = 3.0
+    assert len(approaches(1, t, d, NEAR, HYST, MIN_IN, MAX_GAP, rejoin_s=0.5, hidden_rejoin_s=10.0)) == 2
+
+
 def test_each_transition_carries_its_onset_midpoint_and_completion():
     sc, t, sh, head = _clerk_heights("reception_min")
     _, changes = stance_states(t, sh, head)

@@ -255,21 +255,27 @@ def crossing_time(t0: float, d0: float, t1: float, d1: float, level: float) -> f
 
 
 def approaches(track_id: int, t_s: np.ndarray, distance_m: np.ndarray, near_m: float, hysteresis_m: float,
-               min_inside_s: float, max_gap_s: float, rejoin_s: float = 0.0) -> list[Approach]:
+               min_inside_s: float, max_gap_s: float, rejoin_s: float = 0.0,
+               hidden_rejoin_s: float = 0.0) -> list[Approach]:
     """Stretches within ``near_m`` of the counter for one customer track, with the interpolated crossing times of
     ``near_m`` (in and out); leaving needs the distance to exceed ``near_m + hysteresis_m``. A customer back
     within ``rejoin_s`` seconds of leaving continues the same stretch (a step back, or a floor point that wanders
-    across the line, is not a new visit)."""
+    across the line, is not a new visit); so does one lost from view within ``near_m`` and seen there again by the
+    same track within ``hidden_rejoin_s`` seconds (hidden by another customer at the counter, not gone)."""
     return _rejoined(_approach_stretches(track_id, t_s, distance_m, near_m, hysteresis_m, min_inside_s, max_gap_s),
-                     rejoin_s)
+                     rejoin_s, hidden_rejoin_s)
 
 
-def _rejoined(stretches: list[Approach], rejoin_s: float) -> list[Approach]:
-    """Consecutive stretches less than ``rejoin_s`` seconds apart merged into one (first arrival, last leave)."""
+def _rejoined(stretches: list[Approach], rejoin_s: float, hidden_rejoin_s: float = 0.0) -> list[Approach]:
+    """Consecutive stretches merged into one (first arrival, last leave) when less than ``rejoin_s`` seconds
+    apart, or less than ``hidden_rejoin_s`` apart when the first was lost without leaving and the second began
+    without arriving (the person unseen in between, inside the near distance)."""
     out: list[Approach] = []
     for a in stretches:
         prev = out[-1] if out else None
-        if prev is not None and prev.leave_s is not None and a.first_inside_s - prev.last_inside_s <= rejoin_s:
+        gap_s = a.first_inside_s - prev.last_inside_s if prev is not None else np.inf
+        hidden = prev is not None and prev.leave_s is None and a.arrive_s is None and gap_s <= hidden_rejoin_s
+        if prev is not None and (hidden or (prev.leave_s is not None and gap_s <= rejoin_s)):
             out[-1] = replace(prev, leave_s=a.leave_s, last_inside_s=a.last_inside_s,
                               min_distance_m=min(prev.min_distance_m, a.min_distance_m))
         else:

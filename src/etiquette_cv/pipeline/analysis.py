@@ -249,7 +249,7 @@ def customer_approaches(frames: list[FramePoses], cal: Calibration, camera: Came
     for cs in customers:
         for a in approaches(cs.track_id, cs.t_s, distances[cs.track_id], near, hysteresis,
                             rb.measure("customer", "min_inside_s"), rb.measure("customer", "max_gap_s"),
-                            rb.measure("customer", "rejoin_s")):
+                            rb.measure("customer", "rejoin_s"), rb.measure("customer", "hidden_rejoin_s")):
             appr.append(replace(a, station=approach_station(cs, a, cal)))
     appr = stitch_approaches(appr, customers, rb.measure("customer", "stitch_gap_s"),
                              rb.measure("customer", "stitch_m"))

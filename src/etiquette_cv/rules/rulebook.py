@@ -144,7 +144,7 @@ MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
     "stance": (_setting_fields(StanceSettings), True),
     "customer": (("near_m", "hysteresis_m", "min_inside_s", "max_gap_s", "rejoin_s", "stitch_gap_s", "stitch_m",
                   "frame_edge_px", "walk_out_s", "walk_out_m", "coming_m", "coming_window_s", "pass_by_max_s",
-                  "pass_by_margin_m"),
+                  "pass_by_margin_m", "hidden_rejoin_s"),
                  True),
     "posture": (_setting_fields(PostureSettings, ("fit", "stance", "gestures")), False),
     "trunk_fit": (_setting_fields(FitSettings), False),
