@@ -52,7 +52,7 @@ import json
 import platform
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -267,7 +267,7 @@ def score_review(truth: dict, tracks_path: Path, calibration: Path, out_dir: Pat
 
 
 @dataclass
-class Score:
+class Score(ReviewScore):
     """Counts accumulated over clips."""
 
     truth: int = 0
@@ -291,15 +291,6 @@ class Score:
     wall_s: float = 0.0
     video_s: float = 0.0
     sampled: int = 0
-    crossings: int = 0
-    visits_found: int = 0
-    greet_right: int = 0
-    greet_unseen: int = 0
-    greet_unseen_right: int = 0
-    greet_right_before: int = 0
-    """站接 verdicts right under the scoring before 2026-12-05 (the expected verdict only)."""
-    extra_visits: int = 0
-    extra_graded: int = 0
 
     def add(self, o: "Score") -> None:
         for k, v in vars(o).items():
@@ -406,9 +397,8 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose
     _add_cost(sc, summary)
     if rb is not None:
         rs = score_review(truth, tmp / "tracks.jsonl", SET / clip["files"]["calibration"], tmp / "review", rb)
-        for k in ("crossings", "visits_found", "greet_right", "greet_unseen", "greet_unseen_right",
-                  "greet_right_before", "extra_visits", "extra_graded"):
-            setattr(sc, k, getattr(rs, k))
+        for f in fields(ReviewScore):
+            setattr(sc, f.name, getattr(rs, f.name))
         if verbose:
             print("\n".join(f"      {r}" for r in rs.rows))
     return sc
