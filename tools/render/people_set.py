@@ -59,6 +59,14 @@ CLIPS = [
     ("tuning", 122, "front", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3, "queue": True}),
     ("tuning", 123, "oblique_left", {"layout": "one_station", "n_customers": 3}),
     ("tuning", 124, "over_shoulder", {"layout": "one_station", "clerk_mode": "front", "n_customers": 2}),
+    # added 2026-12-05 (twenty-first session): six more fresh tuning clips, scored once with the product as it was
+    # at the end of that session, before any change they prompt
+    ("tuning", 125, "over_shoulder", {"layout": "one_station", "clerk_mode": "front", "n_customers": 2}),
+    ("tuning", 126, "side", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 2}),
+    ("tuning", 127, "over_shoulder", {"layout": "two_stations", "n_customers": 4}),
+    ("tuning", 128, "oblique_right", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 4}),
+    ("tuning", 129, "front", {"layout": "one_station", "clerk_mode": "front", "n_customers": 2}),
+    ("tuning", 130, "oblique_left", {"layout": "one_station", "n_customers": 3}),
     ("heldout", 201, "over_shoulder", {"layout": "one_station", "clerk_mode": "front", "n_customers": 2}),
     ("heldout", 202, "front", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3, "queue": True}),
     ("heldout", 203, "over_shoulder", {"layout": "two_stations", "clerk_mode": "beside", "n_customers": 3}),
@@ -141,8 +149,8 @@ def scenarios():
                                  "their own seeds, so the held-out split no longer tests an unseen camera family, "
                                  "only unseen seeds; tuning clips t113-t118 (added later on 2026-12-03, own seeds) "
                                  "repeat six held-out clips' manifest settings (camera family, layout, clerk mode, "
-                                 "customers); tuning clips t119-t124 (added 2026-12-05, own seeds) likewise, "
-                                 "measured first before any change they prompted",
+                                 "customers); tuning clips t119-t124 and t125-t130 (added 2026-12-05, own "
+                                 "seeds) likewise, measured first before any change they prompted",
                    "clips": rows}, f, indent=1)
     print(f"wrote {len(rows)} scenarios and {man}")
 
