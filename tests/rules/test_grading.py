@@ -574,6 +574,31 @@ def test_a_clerk_last_seen_at_the_image_edge_of_a_station_near_it_is_out_of_view
     assert [a.verdict for a in of(res, "CC-2.8-absent")] == [Verdict.NOT_ASSESSABLE]
 
 
+def test_stand_greet_a_seated_clerk_leaving_the_view_within_the_allowance_is_not_missed(rb):
+    """Seated at the crossing, then gone over the image's edge 1.5 s later with no stand-up seen (a front camera's
+    frame cuts a standing clerk's head, tuning t129): the stand-up may have happened out of view, so 站接 is not
+    assessable; gone only after the allowance ran out, still seated until then: missed."""
+    allowance = float(rb.rule(GREET).value("allowance_s"))
+    why = "standing 0.6 m from the station's floor point the clerk's shoulders can leave the camera's view"
+    arrive = 5.0
+    for gone_at, verdict in ((arrive + 0.5 * allowance, Verdict.NOT_ASSESSABLE), (arrive + allowance + 1.0,
+                                                                                   Verdict.MISSED)):
+        c = clerk_series(visible=lambda t, g=gone_at: t < g)
+        c.at_frame_edge = (c.t_s >= gone_at - 0.5) & (c.t_s < gone_at)
+        o = obs(c, approaches=[visit(arrive, 25.0)])
+        o.clerks[0] = dataclasses.replace(o.clerks[0], may_stand_out_of_view=why)
+        (f,) = of(grade(o, rb), GREET)
+        assert f.verdict == verdict, gone_at
+        if verdict == Verdict.NOT_ASSESSABLE:
+            assert why in f.note and f"{gone_at - arrive:.1f} s after" in f.note
+    # gone inside the image (no edge): missed — away from the post is not out of view
+    c = clerk_series(visible=lambda t: t < arrive + 0.5 * allowance)
+    c.at_frame_edge = np.zeros(len(c.t_s), bool)
+    o = obs(c, approaches=[visit(arrive, 25.0)])
+    o.clerks[0] = dataclasses.replace(o.clerks[0], may_stand_out_of_view=why)
+    assert of(grade(o, rb), GREET)[0].verdict == Verdict.MISSED
+
+
 def test_the_result_carries_the_rulebooks_near_distance(rb, tmp_path):
     """The reports name the distance the visits were timed from (report tests: "Within 1.5 m")."""
     from etiquette_cv.rules.rulebook import DEFAULT_RULEBOOK

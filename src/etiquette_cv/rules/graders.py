@@ -109,6 +109,16 @@ class ClerkContext:
     absent_after_s: float
     """Unseen this long, the clerk is away from the post (the absent rule's limit)."""
 
+    def left_view_between(self, t0: float, t1: float) -> tuple[float, str] | None:
+        """(when, why) the clerk first went out of the view (:meth:`out_of_view_at`) between t0 and t1 (s), None
+        when they did not."""
+        c = self.clerk
+        for i in np.flatnonzero(c.window(t0, t1) & ~np.asarray(c.c.visible, bool)):
+            why = self.out_of_view_at(float(c.t[i]))
+            if why is not None:
+                return float(c.t[i]), why
+        return None
+
     def out_of_view_at(self, t: float) -> str | None:
         """Why the clerk, unseen at time t, may be out of the view rather than away from the post: seated they are
         outside the image, or standing near the station can leave it and they were last (or next) seen at its
@@ -158,6 +168,12 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
         return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="the clerk was already standing "
                         "before the customer approached", evidence_t_s=arrive,
                         evidence_frame_index=clerk.frame_at(arrive), **base)
+    gone = ctx.left_view_between(arrive, min(arrive + allowance, end)) if not ups else None
+    if gone is not None:
+        return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, gone[0], clerk.person, note=f"the clerk went out of the "
+                        f"camera's view {gone[0] - arrive:.1f} s after the customer crossed {near:g} m, before the "
+                        f"{allowance:g} s allowance ran out, no stand-up seen: {gone[1]}", evidence_t_s=gone[0],
+                        evidence_frame_index=clerk.frame_at(gone[0]), **base)
     if not ups and visit.leave_s is None and end - arrive < allowance:
         return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, end, clerk.person, note=f"the recording ended "
                         f"{end - arrive:.1f} s after the customer crossed {near:g} m, before the {allowance:g} s "
