@@ -130,6 +130,29 @@ class ClerkContext:
         return None
 
 
+def _no_stand_up(rule: Rule, ctx: ClerkContext, visit: Visit, arrive: float, end: float, allowance: float,
+                 base: dict) -> Finding:
+    """站接 of a visit (customer crossing at ``arrive``, gone or recording over at ``end``, seconds) in which no
+    stand-up was seen: not assessable when the clerk went out of the view, or the recording ended, before the
+    allowance ran out; else missed."""
+    clerk, near = ctx.clerk, ctx.rb.near_m
+    gone = ctx.left_view_between(arrive, min(arrive + allowance, end))
+    if gone is not None:
+        return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, gone[0], clerk.person, note=f"the clerk went out of the "
+                        f"camera's view {gone[0] - arrive:.1f} s after the customer crossed {near:g} m, before the "
+                        f"{allowance:g} s allowance ran out, no stand-up seen: {gone[1]}", evidence_t_s=gone[0],
+                        evidence_frame_index=clerk.frame_at(gone[0]), **base)
+    if visit.leave_s is None and end - arrive < allowance:
+        return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, end, clerk.person, note=f"the recording ended "
+                        f"{end - arrive:.1f} s after the customer crossed {near:g} m, before the {allowance:g} s "
+                        "allowance ran out, and the clerk had not stood up", evidence_t_s=end,
+                        evidence_frame_index=clerk.frame_at(end), **base)
+    t_ev = min(arrive + allowance, end)
+    return _finding(rule, Verdict.MISSED, arrive, end, clerk.person, note="the clerk did not stand up while the "
+                    f"customer was within {near:g} m", evidence_t_s=t_ev, evidence_frame_index=clerk.frame_at(t_ev),
+                    **base)
+
+
 def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
     clerk, changes, absent_after_s, near = ctx.clerk, ctx.obs.stance_changes, ctx.absent_after_s, ctx.rb.near_m
     allowance = float(rule.value("allowance_s"))
@@ -168,22 +191,8 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
         return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="the clerk was already standing "
                         "before the customer approached", evidence_t_s=arrive,
                         evidence_frame_index=clerk.frame_at(arrive), **base)
-    gone = ctx.left_view_between(arrive, min(arrive + allowance, end)) if not ups else None
-    if gone is not None:
-        return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, gone[0], clerk.person, note=f"the clerk went out of the "
-                        f"camera's view {gone[0] - arrive:.1f} s after the customer crossed {near:g} m, before the "
-                        f"{allowance:g} s allowance ran out, no stand-up seen: {gone[1]}", evidence_t_s=gone[0],
-                        evidence_frame_index=clerk.frame_at(gone[0]), **base)
-    if not ups and visit.leave_s is None and end - arrive < allowance:
-        return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, end, clerk.person, note=f"the recording ended "
-                        f"{end - arrive:.1f} s after the customer crossed {near:g} m, before the {allowance:g} s "
-                        "allowance ran out, and the clerk had not stood up", evidence_t_s=end,
-                        evidence_frame_index=clerk.frame_at(end), **base)
     if not ups:
-        t_ev = min(arrive + allowance, end)
-        return _finding(rule, Verdict.MISSED, arrive, end, clerk.person, note="the clerk did not stand up while the "
-                        f"customer was within {near:g} m", evidence_t_s=t_ev, evidence_frame_index=clerk.frame_at(t_ev),
-                        **base)
+        return _no_stand_up(rule, ctx, visit, arrive, end, allowance, base)
     up = ups[0]
     t_up = up.at(point)
     delay = t_up - arrive
