@@ -119,6 +119,9 @@ class Tally:
     extra: int = 0
     not_posed: int = 0
     """Rendered: bows during which the clerk had no pose landmarks (detector keypoints only)."""
+    out_of_view: int = 0
+    """Rendered: bows of a clerk less than half in view at the peak (the truth's ``visible_fraction``: the frame's
+    edge or other people hide them): no camera sees them, so they are counted apart, not among the bows."""
     hidden: int = 0
     """Bows whose peak was hidden behind the counter (reported as "at least"): class counted, not the MAE."""
     wrong: list[str] = field(default_factory=list)
@@ -137,7 +140,8 @@ class Tally:
                 f"{e.max() if len(e) else float('nan'):5.1f}° ({self.hidden} peaks hidden) | class {100 * cls:5.1f}%"
                 f"{' [' + ', '.join(self.wrong) + ']' if self.wrong else ''} | recall {100 * rec:5.1f}% "
                 f"precision {100 * prec:5.1f}% ({self.extra} invented) | not assessable {self.not_assessable} "
-                f"({self.justified} justified by the view, {self.not_posed} not posed) | transitions onset {on.mean() if len(on) else float('nan'):.2f}/"
+                f"({self.justified} justified by the view, {self.not_posed} not posed)"
+                f"{f'; {self.out_of_view} out of view, not counted' if self.out_of_view else ''} | transitions onset {on.mean() if len(on) else float('nan'):.2f}/"
                 f"{on.max() if len(on) else float('nan'):.2f} s (signed mean {np.mean(self.onset) if len(on) else float('nan'):+.2f}) midpoint {mid.mean() if len(mid) else float('nan'):.2f}"
                 f" s (mean/max)")
 
@@ -242,7 +246,8 @@ def _truth_bows(gt: dict, person: str) -> list[tuple[float, float, float, float]
 def rendered_set(rb, cache: Path, splits: tuple[str, ...] = ("tuning", "heldout"), refine: str | None = None,
                  clips: list[str] | None = None) -> None:
     """The randomised rendered people set (benchmarks/people_set/, MediaPipe full model): its clerks' greeting bows
-    and sit/stand transitions per camera family, tuning and held-out apart (Blender renders are held-out too);
+    and sit/stand transitions per camera family, tuning and held-out apart (Blender renders are held-out too; a
+    bow of a clerk less than half in view at its peak is counted apart: the camera cannot see it);
     ``clips``: only the clips of these names."""
     from etiquette_cv.geometry.calibration import load_calibration
     from etiquette_cv.io.tracks import read_tracks
@@ -282,7 +287,11 @@ def rendered_set(rb, cache: Path, splits: tuple[str, ...] = ("tuning", "heldout"
                     continue
                 bows = [b for b in co.bends if b.kind == "bow"]
                 spans = _truth_bows(gt, person)
-                for t0, t1, _, peak in spans:
+                for t0, t1, t_peak, peak in spans:
+                    at_peak = min(gt["frames"], key=lambda f: abs(f["t_s"] - t_peak))["persons"].get(person) or {}
+                    if at_peak.get("visible_fraction", 1.0) < 0.5:
+                        tally.out_of_view += 1
+                        continue
                     tally.truths += 1
                     near = [b for b in bows if t0 - 0.5 <= b.peak_t_s <= t1 + 0.5]
                     w = (co.series.t_s >= t0) & (co.series.t_s <= t1)
