@@ -136,13 +136,15 @@ class Tally:
         prec = found / (found + self.extra) if found + self.extra else float("nan")
         cls = self.class_right / found if found else float("nan")
         on, mid = np.abs(self.onset), np.abs(self.midpoint)
-        return (f"{self.truths:3d} bows: MAE {e.mean() if len(e) else float('nan'):4.1f}° worst "
-                f"{e.max() if len(e) else float('nan'):5.1f}° ({self.hidden} peaks hidden) | class {100 * cls:5.1f}%"
+        nan = float("nan")
+        away = f"; {self.out_of_view} out of view, not counted" if self.out_of_view else ""
+        return (f"{self.truths:3d} bows: MAE {e.mean() if len(e) else nan:4.1f}° worst "
+                f"{e.max() if len(e) else nan:5.1f}° ({self.hidden} peaks hidden) | class {100 * cls:5.1f}%"
                 f"{' [' + ', '.join(self.wrong) + ']' if self.wrong else ''} | recall {100 * rec:5.1f}% "
                 f"precision {100 * prec:5.1f}% ({self.extra} invented) | not assessable {self.not_assessable} "
-                f"({self.justified} justified by the view, {self.not_posed} not posed)"
-                f"{f'; {self.out_of_view} out of view, not counted' if self.out_of_view else ''} | transitions onset {on.mean() if len(on) else float('nan'):.2f}/"
-                f"{on.max() if len(on) else float('nan'):.2f} s (signed mean {np.mean(self.onset) if len(on) else float('nan'):+.2f}) midpoint {mid.mean() if len(mid) else float('nan'):.2f}"
+                f"({self.justified} justified by the view, {self.not_posed} not posed){away} | transitions onset "
+                f"{on.mean() if len(on) else nan:.2f}/{on.max() if len(on) else nan:.2f} s (signed mean "
+                f"{np.mean(self.onset) if len(on) else nan:+.2f}) midpoint {mid.mean() if len(mid) else nan:.2f}"
                 f" s (mean/max)")
 
 
