@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from conftest import write_cfr_video, write_vfr_video
 from etiquette_cv.io.frames import read_frame_at
-from etiquette_cv.io.video import VideoError, VideoSource, parse_source
+from etiquette_cv.io.video import VideoError, VideoSource, capture_size_fps, parse_source
 
 
 def test_constant_rate_every_frame_has_container_timestamps(cfr_mp4):
@@ -130,3 +131,25 @@ def test_stopping_early_releases_the_decoder(tmp_path):
         if i == 3:
             break
     assert src.report.frames_yielded == 4
+
+
+class _FakeCapture:
+    """What an OpenCV capture reports: a size and a rate (0 or NaN when unknown), and the frame a read returns."""
+
+    def __init__(self, width: int, height: int, fps: float, frame: np.ndarray | None) -> None:
+        self.props = {cv2.CAP_PROP_FRAME_WIDTH: width, cv2.CAP_PROP_FRAME_HEIGHT: height, cv2.CAP_PROP_FPS: fps}
+        self.frame = frame
+
+    def get(self, prop: int) -> float:
+        return self.props[prop]
+
+    def read(self):
+        return self.frame is not None, self.frame
+
+
+def test_capture_size_fps_decodes_a_frame_when_no_size_is_reported_and_names_the_source_when_none_decodes():
+    assert capture_size_fps(_FakeCapture(640, 360, 25.0, None), "a.mp4", "x") == (640, 360, 25.0)
+    assert capture_size_fps(_FakeCapture(0, 0, float("nan"), np.zeros((90, 160, 3), np.uint8)), "cam", "x") \
+        == (160, 90, 0.0)
+    with pytest.raises(VideoError, match=r"^rtsp://cam/1: opened, but no frame could be decoded$"):
+        capture_size_fps(_FakeCapture(0, 0, 0.0, None), "rtsp://cam/1", "opened, but no frame could be decoded")

@@ -26,7 +26,7 @@ from typing import Iterator, Union
 import cv2
 import numpy as np
 
-from .video import VideoError, _describe, _is_live
+from .video import VideoError, _describe, _is_live, capture_size_fps
 
 
 @dataclass(frozen=True)
@@ -185,17 +185,9 @@ class LiveSource:
             what = "not a video OpenCV can decode" if self.is_file else "cannot open the stream or camera"
             raise VideoError(f"{self.name}: {what}")
         try:
-            width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
-            height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-            fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-            if width <= 0 or height <= 0:
-                ok, image = cap.read()
-                if not ok or image is None:
-                    raise VideoError(f"{self.name}: opened, but no frame could be decoded")
-                height, width = image.shape[:2]
+            return capture_size_fps(cap, self.name, "opened, but no frame could be decoded")
         finally:
             cap.release()
-        return width, height, fps if math.isfinite(fps) and fps > 0 else 0.0
 
     # -- the consumer's side --------------------------------------------------------------------------------------
     def items(self, stop: threading.Event) -> Iterator[LiveItem]:

@@ -77,6 +77,21 @@ def parse_source(text: str) -> str | int:
     return int(text) if text.isdigit() else text
 
 
+def capture_size_fps(cap, name: str, no_frame: str) -> tuple[int, int, float]:
+    """(width, height in pixels, frames per second) an opened OpenCV capture reports: a frame is decoded when it
+    reports no size (some streams and codecs), and the rate is 0.0 when it reports none. A capture that decodes no
+    frame raises :class:`VideoError` with ``name`` and ``no_frame`` (what to tell the user)."""
+    width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+    height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    if width <= 0 or height <= 0:
+        ok, image = cap.read()
+        if not ok or image is None:
+            raise VideoError(f"{name}: {no_frame}")
+        height, width = image.shape[:2]
+    return width, height, fps if math.isfinite(fps) and fps > 0 else 0.0
+
+
 class VideoSource:
     """Decoded frames of a video file, camera or stream, sampled at ``analysis_fps`` frames per second.
 
@@ -131,20 +146,14 @@ class VideoSource:
     def _probe(self) -> VideoInfo:
         cap = self._open()
         try:
-            width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
-            height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-            fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
             live = _is_live(self.source)
             count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
             frame_count = None if live or count <= 0 else count
-            if width <= 0 or height <= 0:
-                ok, image = cap.read()
-                if not ok or image is None:
-                    raise VideoError(f"{self.name}: no decodable frame (unreadable codec or zero-length video)")
-                height, width = image.shape[:2]
+            width, height, fps = capture_size_fps(cap, self.name,
+                                                  "no decodable frame (unreadable codec or zero-length video)")
         finally:
             cap.release()
-        return VideoInfo(self.name, width, height, fps if math.isfinite(fps) else 0.0, frame_count, live)
+        return VideoInfo(self.name, width, height, fps, frame_count, live)
 
     # -- decoding -----------------------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Frame]:
