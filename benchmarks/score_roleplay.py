@@ -89,6 +89,7 @@ GROUPS = (("chest", "no calibration (chest-height phone)"), ("tripod", "calibrat
 def _new_stats() -> dict:
     return {"agree": 0, "total": 0, "assessed": 0, "assessed_agree": 0, "wrong_class_done": 0, "wrong_class": 0,
             "trainee_ok": 0, "clips": 0, "g": {k: [0, 0, 0] for k in GESTURE_KINDS}, "bows": [], "bows_unmeasured": 0,
+            "at_least": [0, 0, 0],
             "avoid_found": {k: 0 for k in AVOID_KINDS}, "spans": 0, "spans_hold": 0, "spans_width": []}
 
 
@@ -97,6 +98,8 @@ def _add(into: dict, s: dict) -> None:
         if k == "g":
             for kind, n in v.items():
                 into["g"][kind] = [a + b for a, b in zip(into["g"][kind], n)]
+        elif k == "at_least":
+            into[k] = [a + b for a, b in zip(into[k], v)]
         elif k == "avoid_found":
             for kind, n in v.items():
                 into[k][kind] += n
@@ -207,7 +210,16 @@ def _bow_angles(truth, events, s: dict) -> None:
     for b in truth.of_kind("bow"):
         m = max((e for e in events.of_kind("bow") if e.start_s <= b.end_s and e.end_s >= b.start_s),
                 key=lambda e: e.peak_angle_deg, default=None)
-        if unmeasured:
+        least = max((e for e in events.of_kind("bow") if e.angle_at_least and e.start_s <= b.end_s
+                     and e.end_s >= b.start_s), key=lambda e: e.peak_angle_deg, default=None)
+        if unmeasured and least is not None:   # facing the camera, a deep bow's least depth is claimed
+            right = b.peak_angle_deg >= least.peak_angle_deg
+            s["at_least"][0] += right
+            s["at_least"][1] += 1
+            s["bows_unmeasured"] += 1
+            print(f"{'':<42} bow angle  truth {b.peak_angle_deg:.1f}° — claimed at least {least.peak_angle_deg:.0f}° "
+                  f"({'right' if right else 'WRONG'})")
+        elif unmeasured:
             s["bows_unmeasured"] += 1
             print(f"{'':<42} bow angle  truth {b.peak_angle_deg:.1f}° — not measured ({unmeasured[:60]}…)")
         elif m is None:
@@ -217,6 +229,10 @@ def _bow_angles(truth, events, s: dict) -> None:
             s["bows"].append((b.peak_angle_deg, m.peak_angle_deg, m.angle_uncertainty_deg))
             print(f"{'':<42} bow angle  truth {b.peak_angle_deg:.1f}° measured {m.peak_angle_deg:.1f}° "
                   f"± {m.angle_uncertainty_deg:.1f}°")
+    for e in events.of_kind("bow"):   # a least depth claimed where no bow was made
+        if e.angle_at_least and not any(b.start_s <= e.end_s and b.end_s >= e.start_s for b in truth.of_kind("bow")):
+            s["at_least"][2] += 1
+            print(f"{'':<42} bow angle  claimed at least {e.peak_angle_deg:.0f}° at {e.t_s:.1f} s — no true bow")
 
 
 def _cue_spans(truth, events, s: dict, name: str) -> None:
@@ -247,7 +263,9 @@ def _summary(name: str, s: dict) -> None:
         print(f"[{name}] bow angle: {int(found.sum())} of {len(b) + s['bows_unmeasured']} true bows measured "
               f"({s['bows_unmeasured']} not measurable from the view, {int((~found).sum())} not found); "
               f"MAE {np.mean(err) if len(err) else np.nan:.1f}°, max {np.max(err) if len(err) else np.nan:.1f}°; "
-              f"truth within the stated ± for {inside} of {int(found.sum())}")
+              f"truth within the stated ± for {inside} of {int(found.sum())}; of the unmeasurable, a least depth "
+              f"claimed for {s['at_least'][1]} (facing the camera), right for {s['at_least'][0]}; claimed where no "
+              f"bow was made {s['at_least'][2]}")
     for kind, (tp, fp, fn) in s["g"].items():
         p = tp / (tp + fp) if tp + fp else float("nan")
         r = tp / (tp + fn) if tp + fn else float("nan")

@@ -26,3 +26,27 @@ def test_an_indicating_arm_counts_standing_and_not_seated():
     standing = [g.kind for g in _gestures(frames, 1, rb, None, t, np.ones(len(t), bool))]
     seated = [g.kind for g in _gestures(frames, 1, rb, None, t, np.zeros(len(t), bool))]
     assert standing == ["indicate"] and seated == []
+
+
+def test_facing_bows_claim_the_least_depth_only_of_a_bow_the_shortened_trunk_shows_deep():
+    """A trainee facing the camera: bows are found on the tilt curve, which reads them shallow and breaks a long
+    one up. Where the least depth from the trunk's shortening reaches the apology bow's 45° during such a bow, one
+    bow spans both, claimed at least 45° and held as long as it was at least that deep; a bow the shortening does
+    not show deep keeps no angle; a deep reading with no bow found (a rise from the chair) makes no bow."""
+    from etiquette_cv.events import Bend
+    from etiquette_cv.pipeline.trainee_events import facing_bows
+
+    rb = load_rulebook()
+    t = np.arange(0.0, 30.0, 0.1)
+    standing = np.ones(len(t), bool)
+    front = np.zeros(len(t))
+    front[(t >= 5.0) & (t < 8.0)] = 52.0         # a deep bow, 3 s at least 45° deep
+    front[(t >= 20.0) & (t < 21.0)] = 50.0       # deep-looking, but no bow found there
+    bends = [Bend(5.4, 6.0, 5.7, 9.0, 0.3, "bow", False), Bend(7.2, 8.4, 7.8, 8.5, 0.2, "bow", False),
+             Bend(12.0, 14.0, 13.0, 12.0, 1.0, "bow", False)]
+    got = facing_bows(bends, t, front, standing, rb)
+    assert len(got) == 2
+    deep, shallow = got
+    assert deep.angle_at_least and deep.peak_angle_deg == 45.0 and deep.angle_measured
+    assert deep.start_s == 5.0 and deep.end_s == 8.4 and abs(deep.hold_s - 2.9) < 0.15
+    assert not shallow.angle_measured and not shallow.angle_at_least and shallow.start_s == 12.0

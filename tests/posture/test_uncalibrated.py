@@ -72,3 +72,26 @@ def test_leaning_back_is_not_a_bow():
     s = measure_uncalibrated(_bowing_frames(-20.0, 90.0), 1, StanceSettings())
     assert np.nanmin(s.bow_deg) == pytest.approx(-20.0, abs=1.5)
     assert not detect_bends(s.t_s, s.bow_deg, s.stance == "stand")
+
+
+@pytest.mark.parametrize("drift_px", [0.0, 30.0])
+def test_facing_the_camera_a_deep_bow_shows_its_least_depth_a_shallow_one_does_not(drift_px):
+    """Facing the camera, a bow shortens the trunk in the image: cos b at most (the lower bound takes
+    ``front_length_noise`` more of the upright length). MediaPipe's hips drift down with a bow (``drift_px`` at the
+    peak), which would lengthen the trunk again: the hips' place while upright is held instead."""
+    def frames(peak_deg: float) -> list[FramePoses]:
+        out = _bowing_frames(peak_deg, 0.0)
+        for f in out:
+            p = f.persons[0]
+            share = 0.5 * (1 - np.cos(np.pi * (f.timestamp_s - 6))) if 6 <= f.timestamp_s < 8 else 0.0
+            p.image_xy_px[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP], 1] += drift_px * share
+        return out
+
+    noise = UncalibratedSettings().front_length_noise
+    deep = measure_uncalibrated(frames(60.0), 1, StanceSettings())
+    assert not deep.bow_measurable
+    bound = float(np.degrees(np.arccos(np.cos(np.radians(60.0)) + noise)))
+    assert np.nanmax(deep.front_bow_min_deg) == pytest.approx(bound, abs=2.0) and bound < 60.0
+    assert np.nanmax(np.abs(deep.front_bow_min_deg[deep.t_s < 5.0])) <= 1.0      # upright: nothing
+    shallow = measure_uncalibrated(frames(30.0), 1, StanceSettings())
+    assert np.nanmax(shallow.front_bow_min_deg) < 30.0 - 5.0                      # a lower bound, well under 45°

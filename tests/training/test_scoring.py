@@ -236,3 +236,28 @@ def test_a_gesture_to_avoid_is_listed_without_changing_the_score(tmp_path):
     clean = render_score_html(score_attempt(RECEPTION, stream(stand(4.3), bow(5.5, 15.0), indicate(10.0))), None,
                               lang="zh")
     assert "未见应避免的手势" in clean and 'data-kind="touch_hair"' not in clean
+
+
+def test_facing_the_camera_a_bow_claimed_at_least_45_deg_is_graded_the_others_are_not_assessable(tmp_path):
+    """Without a calibration and facing the camera, bows are found but their angles not measured (``not_measured``);
+    a deep one whose least depth is claimed (``angle_at_least``) grades the apology step — held long enough or
+    not — and a bow without a measured angle leaves it not assessable, as before."""
+    from dataclasses import replace
+
+    from etiquette_cv.training.results_json import read_score_json, write_score_json
+
+    hold = TraineeEvent("hold_posture", 0.5, 0.5, 4.0, hold_s=3.5)
+    facing = {"bow": "no floor calibration and the trainee faced the camera"}
+    deep = replace(bow(4.5, 45.0, hold=2.6), angle_at_least=True)
+    res = score_attempt(APOLOGY, TraineeEvents([hold, deep], 20.0, not_measured=facing))
+    assert verdicts(res) == ["done", "done"]
+    assert "bow at least 45°" in res.steps[1].message_en and "至少45°" in res.steps[1].message_zh
+    short = score_attempt(APOLOGY, TraineeEvents([hold, replace(deep, hold_s=1.0)], 20.0, not_measured=facing))
+    assert verdicts(short) == ["done", "wrong_form"]
+    unmeasured = replace(bow(4.5, 12.0, hold=2.6), angle_measured=False)
+    res = score_attempt(APOLOGY, TraineeEvents([hold, unmeasured], 20.0, not_measured=facing))
+    assert verdicts(res) == ["done", "not_assessable"]
+    back = read_score_json(write_score_json(score_attempt(APOLOGY, TraineeEvents([hold, deep], 20.0,
+                                                                                   not_measured=facing)),
+                                            None, tmp_path / "score.json"))
+    assert back.steps[1].event.angle_at_least and back.steps[1].event.angle_measured

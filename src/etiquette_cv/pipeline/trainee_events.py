@@ -5,10 +5,12 @@ when the trainee is seen from the side enough, each with the reason)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..core import FramePoses
-from ..events import detect_bends, detect_gestures
+from ..events import detect_bends, detect_gestures, hysteresis_intervals
 from ..geometry.calibration import Calibration
 from ..geometry.floor import counter_skyline_px
 from ..geometry.image_line import ImageLine
@@ -397,11 +399,35 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
         en, zh_reason = facing_camera_reason(s.turned_deg, float(np.degrees(np.arcsin(settings.min_side_share))))
         not_measured, zh[en] = {"bow": en}, zh_reason
     ev += standing_holds(s.t_s, standing, curve, rb.bow("start_deg"))
-    ev += bow_events(bends)
+    ev += bow_events(bends) if s.bow_measurable else facing_bows(bends, s.t_s, s.front_bow_min_deg, standing, rb)
     return TraineeEvents(ev, duration, cues=cues, cue_spans=spans, cue_note=cue_note, cue_problems=problems,
                          pending_cues=pending,
                          not_measured=not_measured, reasons_zh=zh, t_s=s.t_s, flexion_deg=curve, standing=standing,
                          curve_note=note), trainee
+
+
+def facing_bows(bends: list, t_s: np.ndarray, front_min_deg: np.ndarray, standing: np.ndarray,
+                rb: Rulebook) -> list[TraineeEvent]:
+    """Bows of a trainee facing the camera: found and timed on the tilt curve (``bends``) with their angle not
+    measured — except where the trunk's shortening in the image shows it at least as deep as the deepest bow
+    class's nominal angle (the apology bow, 45°) while a bow was found: that much is claimed (``angle_at_least``),
+    not its angle, and the bow lasts from the earlier start to the later end of the two, held (``hold_s``) as long
+    as it was at least that deep (the tilt curve reads a bow seen from the front shallow and breaks it up)."""
+    least = float(max(c.nominal_deg for c in rb.bow_classes))
+    bow = rb.bow_settings()
+    deep = hysteresis_intervals(t_s, front_min_deg, least, least - (bow.start_deg - bow.end_deg),
+                                bow.min_duration_s, max_gap_s=bow.max_hidden_s, allowed=standing)
+    found = bow_events(bends)
+    out = []
+    for iv in deep:
+        over = [e for e in found if e.start_s <= iv.end_s and e.end_s >= iv.start_s]
+        if not over:
+            continue
+        start, end = min([iv.start_s] + [e.start_s for e in over]), max([iv.end_s] + [e.end_s for e in over])
+        out.append(TraineeEvent("bow", start, start, end, least, iv.peak_t_s, hold_s=iv.duration_s,
+                                angle_at_least=True))
+        found = [e for e in found if all(e is not o for o in over)]
+    return sorted(out + [replace(e, angle_measured=False) for e in found], key=lambda e: e.t_s)
 
 
 def arrival_settings(rb: Rulebook) -> ArrivalSettings:

@@ -14,6 +14,10 @@ Nothing of the floor is known, so the camera is **assumed level** (its image ver
   to. So b = atan2(sin θ, sin φ · cos θ), with a ± from the assumed ratio (``ratio_uncertainty``) and the image
   tilt's noise (``tilt_noise_deg``). Below ``min_side_share`` (sin φ) the bow goes along the camera's axis and the
   angle is not measured (:attr:`UncalibratedSeries.bow_measurable`).
+* **least depth of a bow facing the camera** — a bow toward the camera shortens the trunk in the image: the
+  shoulder centre's height above the hips' place while upright, over its upright length, is at most cos b. The
+  shoulders also come nearer the camera, which cancels most of a shallow bow's shortening, so only a lower bound is
+  kept (``front_length_noise``), and trainer mode claims no more than "at least 45°" from it (a deep bow).
 * **sit / stand** — the shoulder centre's image height, in metres through an assumed shoulder width (rulebook
   ``shoulder_width_m``), below the highest level the person held (taken as standing upright at the rulebook's
   ``standing_shoulder_height_m``), corrected for the trunk's tilt; then the same sit/stand machine and thresholds
@@ -27,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core import FramePoses, Landmark
+from ..timeseries import label_runs
 from .filters import lowpass
 from .stance import StanceChange, StanceSettings, stance_states
 
@@ -64,6 +69,12 @@ class UncalibratedSettings:
     """Relative ± of ``frontal_shoulder_ratio`` between adults (the bow angle's ± from φ)."""
     tilt_noise_deg: float = 2.0
     """± of the image tilt of the hip-to-shoulder line (degrees; the bow angle's ± from the landmarks)."""
+    front_length_noise: float = 0.08
+    """Facing the camera, a bow shortens the trunk in the image: the shoulder centre's height over the hips' place
+    while upright, against its upright length, is at most cos b (the lower bound of b takes this much more of the
+    upright length). Tuning role-plays, three apology bows seen from the front: 55.9°, 62.4°, 70.8° read for
+    54.4°, 58.1°, 50.7°; 15-17° bows read 2.6°-5.9° (the shoulders come nearer the camera, which cancels most of
+    the shortening): so only a deep bow's depth is claimed, never its angle."""
 
 
 @dataclass
@@ -90,6 +101,9 @@ class UncalibratedSeries:
     """sin φ of the person standing upright (0 facing the camera, 1 seen from the side; NaN when never seen upright
     with hips and shoulders)."""
     min_side_share: float = 0.5
+    front_bow_min_deg: np.ndarray | None = None
+    """Facing the camera: the least forward bend the trunk's shortening in the image shows (degrees; NaN where the
+    hips or shoulders were not seen or the person was not standing; see ``front_length_noise``)."""
 
     @property
     def bow_measurable(self) -> bool:
@@ -105,11 +119,12 @@ class UncalibratedSeries:
 def _frame_measures(pose, vis: float, trunk_ratio: float) -> tuple[float, ...]:
     """Raw tilt (degrees), shoulder-centre image y, the larger of the shoulder width and ``trunk_ratio`` × the
     image trunk length (pixels), head above shoulders (pixels); then, with the hips seen, the image tilt of the
-    hip-to-shoulder line (degrees, + toward image right), the shoulder width over the trunk length and the nose's
-    offset ahead of the shoulder centre (× trunk length, + toward image right; NaN when the nose is not seen)."""
+    hip-to-shoulder line (degrees, + toward image right), the shoulder width over the trunk length, the nose's
+    offset ahead of the shoulder centre (× trunk length, + toward image right; NaN when the nose is not seen) and
+    the hip centre's image y (pixels)."""
     nan = float("nan")
     if np.any(np.minimum(pose.visibility[_SH], pose.presence[_SH]) < vis) or pose.landmarks_source != "mediapipe":
-        return nan, nan, nan, nan, nan, nan, nan
+        return nan, nan, nan, nan, nan, nan, nan, nan
     w = pose.world_xyz_m
     trunk = w[_SH].mean(axis=0) - w[_HIP].mean(axis=0)
     norm = float(np.linalg.norm(trunk))
@@ -119,8 +134,9 @@ def _frame_measures(pose, vis: float, trunk_ratio: float) -> tuple[float, ...]:
     if np.all(pose.visibility[_EARS] >= vis):
         head = float(sh[:, 1].mean() - pose.image_xy_px[_EARS, 1].mean())
     width = float(np.linalg.norm(sh[0] - sh[1]))
-    img_tilt = ratio = nose = nan
+    img_tilt = ratio = nose = hip_y = nan
     if np.all(pose.visibility[_HIP] >= vis):
+        hip_y = float(pose.image_xy_px[_HIP, 1].mean())
         trunk_px = sh.mean(axis=0) - pose.image_xy_px[_HIP].mean(axis=0)
         length = float(np.linalg.norm(trunk_px))
         width = max(width, trunk_ratio * length)
@@ -129,7 +145,7 @@ def _frame_measures(pose, vis: float, trunk_ratio: float) -> tuple[float, ...]:
             ratio = float(np.linalg.norm(sh[0] - sh[1])) / length
             if pose.visibility[Landmark.NOSE] >= vis:
                 nose = float(pose.image_xy_px[Landmark.NOSE, 0] - sh[:, 0].mean()) / length
-    return tilt, float(sh[:, 1].mean()), width, head, img_tilt, ratio, nose
+    return tilt, float(sh[:, 1].mean()), width, head, img_tilt, ratio, nose, hip_y
 
 
 def measure_uncalibrated(frames: list[FramePoses], track_id: int, stance: StanceSettings,
@@ -139,13 +155,13 @@ def measure_uncalibrated(frames: list[FramePoses], track_id: int, stance: Stance
     camera assumed level; ``stance`` holds the sit/stand thresholds (metres) and ``trunk_length_m`` the assumed
     hip-to-shoulder length for the tilt correction of the shoulder height."""
     n = len(frames)
-    raw = np.full((n, 7), np.nan)
+    raw = np.full((n, 8), np.nan)
     for i, f in enumerate(frames):
         pose = next((p for p in f.persons if p.track_id == track_id), None)
         if pose is not None:
             raw[i] = _frame_measures(pose, settings.visibility, settings.shoulder_width_m / trunk_length_m)
     t = np.array([f.timestamp_s for f in frames], float)
-    tilt, y_px, width_px, head_px, img_tilt, ratio, nose = raw.T
+    tilt, y_px, width_px, head_px, img_tilt, ratio, nose, hip_y = raw.T
     px_per_m = np.nanmedian(width_px) / settings.shoulder_width_m if np.isfinite(width_px).any() else np.nan
     top = np.nanpercentile(y_px, settings.level_percentile) if np.isfinite(y_px).any() else np.nan
     height = settings.standing_shoulder_height_m - (y_px - top) / px_per_m
@@ -157,9 +173,33 @@ def measure_uncalibrated(frames: list[FramePoses], track_id: int, stance: Stance
                     ) if standing.sum() >= 5 else 0.0
     tilt_c = lowpass(t, tilt - upright, settings.filter_cutoff_hz)
     bow, bow_unc, side = _side_view_bow(img_tilt, ratio, nose, states == "stand", settings)
+    front = _front_bow_min(y_px, hip_y, states == "stand", settings.front_length_noise)
     return UncalibratedSeries(track_id, t, np.array([f.frame_index for f in frames], int), tilt_c, tilt, height,
                               states, changes, upright, lowpass(t, bow, settings.filter_cutoff_hz), bow_unc, side,
-                              settings.min_side_share)
+                              settings.min_side_share, lowpass(t, front, settings.filter_cutoff_hz))
+
+
+def _front_bow_min(shoulder_y: np.ndarray, hip_y: np.ndarray, standing: np.ndarray, noise: float) -> np.ndarray:
+    """Per sample, the least forward bend (degrees) the image shows of a person facing the camera: in each stretch
+    of standing, the hips' place is their median over the frames where the trunk shows longest (upright: the top
+    fifth of the stretch's lengths) — MediaPipe's hips drift down with a bow, the true ones stay — and the
+    shoulder centre's height above that place, over its upright length, is at most cos b; ``noise`` more of the
+    upright length gives the lower bound. NaN outside standing or without shoulders."""
+    out = np.full(len(shoulder_y), np.nan)
+    for a, b in label_runs(np.asarray(standing, bool)):
+        if not standing[a]:
+            continue
+        length = hip_y[a:b] - shoulder_y[a:b]
+        ok = np.isfinite(length)
+        if ok.sum() < 5:
+            continue
+        upright = ok & (length >= np.percentile(length[ok], 80))
+        anchor, upright_px = float(np.median(hip_y[a:b][upright])), float(np.median(length[upright]))
+        if upright_px <= 0:
+            continue
+        cos_b = (anchor - shoulder_y[a:b]) / upright_px
+        out[a:b] = np.degrees(np.arccos(np.clip(cos_b + noise, -1.0, 1.0)))
+    return out
 
 
 def _upright_frames(img_tilt: np.ndarray, standing: np.ndarray) -> np.ndarray:

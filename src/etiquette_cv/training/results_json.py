@@ -72,7 +72,8 @@ def _event(d: dict | None) -> TraineeEvent | None:
         return None
     return TraineeEvent(d["kind"], d["t_s"], d["start_s"], d["end_s"], _nan(d.get("peak_angle_deg")),
                         _nan(d.get("peak_t_s")), _nan(d.get("angle_uncertainty_deg")), _nan(d.get("hold_s")),
-                        bool(d.get("peak_hidden", False)), _nan(d.get("time_uncertainty_s")))
+                        bool(d.get("peak_hidden", False)), _nan(d.get("time_uncertainty_s")),
+                        bool(d.get("angle_measured", True)), bool(d.get("angle_at_least", False)))
 
 
 def read_score_json(path: str | Path) -> ScoreResult:

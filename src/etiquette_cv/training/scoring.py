@@ -163,6 +163,13 @@ def _score_step(step: Step, band: tuple[float, float] | None, ev: TraineeEvents,
     cands = [e for e in ev.of_kind(step.expect) if id(e) not in used]
     anchor, problem = _anchor(step, ev, prev_anchor, cue_s)
     unmeasured = ev.not_measured.get(step.expect) or ev.not_measured.get("*")
+    if unmeasured and step.expect == "bow" and anchor is not None and "*" not in ev.not_measured:
+        # bows' angles are not measurable from this view, but one in the step's window had its least depth
+        # measured (a deep bow facing the camera): that one is graded, the others cannot stand for the step
+        w = step.window
+        lo, end = anchor + float(w.from_s.value), anchor + float(w.to_s.value) + float(w.late_s.value)
+        if any(e.angle_measured and lo <= e.t_s <= end for e in cands):
+            unmeasured, cands = None, [e for e in cands if e.angle_measured]
     if anchor is None or unmeasured:
         # the step cannot be graded; the event is still looked for (the first after the previous step), shown, and
         # times the steps that follow it

@@ -44,6 +44,12 @@ class TraineeEvent:
     """The trunk was out of sight at the bow's peak: it may have been deeper."""
     time_uncertainty_s: float = math.nan
     """± of ``t_s`` (seconds): a stand-up's or sit-down's point as the stance machine measured it (NaN: unknown)."""
+    angle_measured: bool = True
+    """A bow's angle was measured (False: the bow was found and timed, its angle not measurable from the view —
+    the events' ``not_measured`` says why)."""
+    angle_at_least: bool = False
+    """A bow's ``peak_angle_deg`` is a lower bound only: facing the camera, a deep bow shows how deep it at least
+    went, not its angle."""
 
     def __post_init__(self) -> None:
         if self.kind not in EVENT_KINDS:

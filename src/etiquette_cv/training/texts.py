@@ -61,10 +61,14 @@ def _measured(r: StepResult, lang: str) -> tuple[str, str]:
         return "", ""
     zh = lang == "zh"
     if e.kind == "bow":
-        hidden = ("（最低处被遮挡，可能更深）" if zh else " (the lowest point was hidden: maybe deeper)") \
-            if e.peak_hidden else ""
-        head = (f"鞠躬{e.peak_angle_deg:.0f}°{_pm(e.angle_uncertainty_deg)}{hidden}" if zh else
-                f"bow {e.peak_angle_deg:.0f}°{_pm(e.angle_uncertainty_deg)}{hidden}")
+        at_least, note = "", ""
+        if e.angle_at_least:
+            at_least, note = ("至少", "（正对镜头：只能看出至少这么深）") if zh else \
+                ("at least ", " (facing the camera: only its least depth shows)")
+        elif e.peak_hidden:
+            note = "（最低处被遮挡，可能更深）" if zh else " (the lowest point was hidden: maybe deeper)"
+        head = (f"鞠躬{at_least}{e.peak_angle_deg:.0f}°{_pm(e.angle_uncertainty_deg)}{note}" if zh else
+                f"bow {at_least}{e.peak_angle_deg:.0f}°{_pm(e.angle_uncertainty_deg)}{note}")
         return head, (f"{e.t_s:.1f}秒开始，停留{e.hold_s:.1f}秒" if zh else f"at {e.t_s:.1f} s, held {e.hold_s:.1f} s")
     if e.kind == "hold_posture":
         return (f"站立{e.hold_s:.1f}秒" if zh else f"upright {e.hold_s:.1f} s"), (
