@@ -1,7 +1,8 @@
 """The trainee's event stream from the analysed frames of a recording: who the trainee is, their stance changes,
 bows, upright spells and gestures, and the customer cues — with a floor calibration (the clerk, everything the
 review measures) or without one (:mod:`etiquette_cv.posture.uncalibrated`: the cues not assessable, bow classes only
-when the trainee is seen from the side enough, each with the reason)."""
+when the trainee is seen from the side enough — facing the camera, only a deep bow's least depth — each with the
+reason)."""
 
 from __future__ import annotations
 
