@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..core import FramePoses
-from ..events import detect_bends, detect_gestures, hysteresis_intervals
+from ..events import Bend, detect_bends, detect_gestures, hysteresis_intervals
 from ..geometry.calibration import Calibration
 from ..geometry.floor import counter_skyline_px
 from ..geometry.image_line import ImageLine
@@ -407,7 +407,7 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
                          curve_note=note), trainee
 
 
-def facing_bows(bends: list, t_s: np.ndarray, front_min_deg: np.ndarray, standing: np.ndarray,
+def facing_bows(bends: list[Bend], t_s: np.ndarray, front_min_deg: np.ndarray, standing: np.ndarray,
                 rb: Rulebook) -> list[TraineeEvent]:
     """Bows of a trainee facing the camera: found and timed on the tilt curve (``bends``) with their angle not
     measured — except where the trunk's shortening in the image shows it at least as deep as the deepest bow
