@@ -58,6 +58,18 @@ class PeopleConfig:
     station_search_half_width_m: float = 0.8
     station_search_height_m: float = 1.9
     """The station's crop covers an upright box this wide (twice the half width) and tall around the station."""
+    lost_detector_long_side_px: int = 384
+    """A person tracked a moment ago (within ``tracking.lost_s``) whom no observation matches on a frame the
+    detector ran is searched again on a crop around their last box, enlarged so its long side has this many pixels
+    (0: never) …"""
+    lost_search_margin: float = 0.25
+    """… the box grown by this share of its width and height on every side …"""
+    lost_search_iou: float = 0.3
+    """… and a detection there overlapping the last box at least this much (IoU) is them; not searched while this
+    share of their last box lies inside the box of somebody seen now …"""
+    lost_hidden_inside: float = 0.5
+    """… (hidden behind them, the search finds the one in front, and the lost person's track took them over:
+    tuning scene clip s308, a queue)."""
     appearance_overlap_iou: float = 0.05
     """A person's colours are sampled without the box of anybody in front of them overlapping theirs more than this
     (IoU) …"""
@@ -124,5 +136,11 @@ class PeopleConfig:
             raise ValueError(f"grey_others must be one of {', '.join(GREY_OTHERS)} (got {self.grey_others!r})")
         if self.hip_height_samples < 1:
             raise ValueError(f"hip_height_samples must be >= 1 (got {self.hip_height_samples})")
+        if self.lost_detector_long_side_px < 0 or not 0.0 <= self.lost_search_margin <= 2.0 \
+                or not 0.0 < self.lost_search_iou <= 1.0 or not 0.0 < self.lost_hidden_inside <= 1.0:
+            raise ValueError("lost_detector_long_side_px must be >= 0, lost_search_margin within 0-2, "
+                             f"lost_search_iou and lost_hidden_inside within 0-1 (got "
+                             f"{self.lost_detector_long_side_px}, {self.lost_search_margin}, {self.lost_search_iou}, "
+                             f"{self.lost_hidden_inside})")
         if self.malloc_arenas < 0:
             raise ValueError(f"malloc_arenas must be >= 0 (got {self.malloc_arenas})")

@@ -23,3 +23,7 @@ class PeopleStats:
     handovers: int = 0
     """Landmarkers handed from one track to another (the tracker placed their person in the other track)."""
     person_frames: int = 0
+    lost_searches: int = 0
+    """Crops searched for a person the whole-frame detector lost (``PeopleConfig.lost_detector_long_side_px``) …"""
+    lost_found: int = 0
+    """… and those where they were found again."""
