@@ -229,7 +229,8 @@ def main() -> None:
     model_s = st.detector_s + st.landmarker_s
     print(f"  bare model calls (detector + landmarkers, summed over threads) {model_s:.2f} s; pipeline wall "
           f"{summary.wall_s / model_s:.2f}× that sum; {st.tracks} tracks, {st.landmarkers_opened} landmarkers "
-          f"opened, {st.restarts} restarts")
+          f"opened, {st.restarts} restarts; {st.lost_searches} lost-person searches (of the detector runs), "
+          f"{st.lost_found} found")
     if samples:
         third = max(1, len(samples) // 3)
         print(f"  memory (RSS): first third max {max(samples[:third]):.0f} MB, last third max "
