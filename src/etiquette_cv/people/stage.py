@@ -134,11 +134,7 @@ class PeopleStage:
         """(x, y, width, height) pixels of where a clerk at ``station`` can appear, None when out of view."""
         box = self.floor.column_box_px(station.floor_m, self.config.station_search_height_m,
                                        self.config.station_search_half_width_m)
-        if not np.all(np.isfinite(box)):
-            return None
-        x0, y0 = max(0.0, float(box[0])), max(0.0, float(box[1]))
-        x1, y1 = min(float(self.image_width), float(box[2])), min(float(self.image_height), float(box[3]))
-        return (x0, y0, x1 - x0, y1 - y0) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
+        return self._roi_in_frame(box) if np.all(np.isfinite(box)) else None
 
     def _search_stations(self, frame: Frame, obs: list[Observation], detected: bool
                          ) -> tuple[list[Observation], list[Observation]]:
@@ -203,7 +199,7 @@ class PeopleStage:
             if any(o.owner == track.id or iou(o.box, last) >= self.config.seen_iou
                    or inside_fraction(last, o.box) >= self.config.lost_hidden_inside for o in obs + found):
                 continue  # seen, or hidden behind somebody seen now (a search would find the one in front)
-            roi = self._grown_roi(last, self.config.lost_search_margin)
+            roi = self._roi_in_frame(last, self.config.lost_search_margin)
             if roi is None:
                 continue
             self.stats.lost_searches += 1
@@ -218,13 +214,13 @@ class PeopleStage:
                 self.stats.lost_found += 1
         return found
 
-    def _grown_roi(self, box: np.ndarray, margin: float) -> tuple[float, float, float, float] | None:
-        """(x, y, width, height) pixels of ``box`` grown by ``margin`` of its width and height on every side,
-        clipped to the frame; None when less than 16 px of it is left."""
-        bw, bh = box[2] - box[0], box[3] - box[1]
-        x0, y0 = max(0.0, box[0] - margin * bw), max(0.0, box[1] - margin * bh)
-        x1 = min(float(self.image_width), box[2] + margin * bw)
-        y1 = min(float(self.image_height), box[3] + margin * bh)
+    def _roi_in_frame(self, box: np.ndarray, margin: float = 0.0) -> tuple[float, float, float, float] | None:
+        """(x, y, width, height) pixels of box (x0, y0, x1, y1) grown by ``margin`` of its width and height on every
+        side, clipped to the frame; None when less than 16 px of it is left."""
+        bw, bh = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
+        x0, y0 = max(0.0, float(box[0]) - margin * bw), max(0.0, float(box[1]) - margin * bh)
+        x1 = min(float(self.image_width), float(box[2]) + margin * bw)
+        y1 = min(float(self.image_height), float(box[3]) + margin * bh)
         return (x0, y0, x1 - x0, y1 - y0) if x1 - x0 >= 16 and y1 - y0 >= 16 else None
 
     def _station_clerk_box(self, station: str) -> np.ndarray | None:
