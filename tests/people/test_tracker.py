@@ -259,3 +259,89 @@ def test_a_newcomer_gets_an_id_on_their_first_frame_except_a_weak_one_at_a_clerk
     assert at_station[0] == 0 and at_station[1] > 0
     assert first_two(0.6, "A")[0] > 0
     assert first_two(0.2, None)[0] == 0          # under the activation score: never starts a track alone
+
+
+def test_ids_follow_the_image_boxes_when_two_floor_points_exchange_places():
+    """Two customers stand 0.3 m apart at the counter, side by side in the image. From frame 10 on their floor points
+    come out exchanged (a landmarker slid onto the neighbour: a few decimetres on the floor); the image boxes stay
+    where the people are. The floor association alone hands each id to the other person (checked with
+    ``continuity_margin`` 0); the image continuity keeps each id on its box."""
+    def stand(tr):
+        out = []
+        boxes = np.array([[500, 100, 600, 400], [590, 100, 690, 400]], float)
+        for k in range(30):
+            left, right = np.array([0.0, 1.0]), np.array([0.3, 1.0])
+            floor = np.vstack([left, right]) if k < 10 else np.vstack([right, left])
+            out.append(tr.update(boxes, floor, np.array([0.9, 0.9])))
+        return np.array(out)
+
+    ids = stand(IdentityTracker(TrackerSettings(), frame_rate_hz=10.0, use_floor=True))
+    assert ids[5, 0] > 0 and ids[5, 1] > 0 and ids[5, 0] != ids[5, 1]
+    assert (ids[5:] == ids[5]).all()
+    blind = stand(IdentityTracker(TrackerSettings(continuity_margin=0.0), frame_rate_hz=10.0, use_floor=True))
+    assert (blind[-1] == blind[5][::-1]).all()
+
+
+def test_image_continuity_needs_people_seen_a_moment_ago():
+    """After a gap longer than ``continuity_s`` the last boxes say nothing about who is who: the floor association
+    decides."""
+    tr = IdentityTracker(TrackerSettings(), frame_rate_hz=10.0, use_floor=True)
+    boxes = np.array([[500, 100, 600, 400], [700, 100, 800, 400]], float)
+    for _ in range(5):
+        first = tr.update(boxes, np.array([[0.0, 1.0], [1.5, 1.0]]), np.array([0.9, 0.9]))
+    for _ in range(5):
+        tr.update(np.zeros((0, 4)), np.zeros((0, 2)), np.zeros(0))
+    # they come back each standing in the other's image box but at their own floor places
+    again = tr.update(boxes[::-1].copy(), np.array([[0.0, 1.0], [1.5, 1.0]]), np.array([0.9, 0.9]))
+    assert (again == first).all()
+
+
+def test_an_observation_where_a_missed_person_stood_takes_their_id():
+    """Two customers side by side, 0.3 m apart. For three frames only one is observed: the right one's box, with a
+    floor point next to the left one's (a landmarker slid onto the neighbour while the detector missed the left
+    one). The observation keeps the right one's id; when both are seen again, each has their own id back."""
+    tr = IdentityTracker(TrackerSettings(), frame_rate_hz=10.0, use_floor=True)
+    boxes = np.array([[500, 100, 600, 400], [590, 100, 690, 400]], float)
+    floor = np.array([[0.0, 1.0], [0.3, 1.0]])
+    for _ in range(10):
+        first = tr.update(boxes, floor, np.array([0.9, 0.9]))
+    slid = [tr.update(boxes[1:], np.array([[0.05, 1.0]]), np.array([0.9]))[0] for _ in range(3)]
+    assert slid == [first[1]] * 3
+    again = [tr.update(boxes, floor, np.array([0.9, 0.9])) for _ in range(5)]
+    assert (again[-1] == first).all()
+    blind = IdentityTracker(TrackerSettings(continuity_margin=0.0), frame_rate_hz=10.0, use_floor=True)
+    for _ in range(10):
+        blind.update(boxes, floor, np.array([0.9, 0.9]))
+    assert blind.update(boxes[1:], np.array([[0.05, 1.0]]), np.array([0.9]))[0] == first[0]
+
+
+def test_a_customer_covering_the_clerk_never_takes_the_clerks_id():
+    """Over the shoulder: a customer steps in front of the clerk, whom they now hide (the clerk is not observed),
+    and their box lands where the clerk's was. The image continuity would give them the clerk's id; ids never
+    cross the counter."""
+    tr = IdentityTracker(TrackerSettings(), frame_rate_hz=10.0, use_floor=True)
+    clerk_box, customer_box = [500, 100, 600, 400], [640, 100, 740, 400]
+    for _ in range(10):
+        first = tr.update(np.array([clerk_box, customer_box], float), np.array([[0.0, -1.0], [0.6, 0.6]]),
+                          np.array([0.9, 0.9]), ["A", None])
+    hidden = tr.update(np.array([[505, 100, 605, 400]], float), np.array([[0.2, 0.6]]), np.array([0.9]), [None])
+    assert hidden[0] == first[1]
+
+
+def test_a_new_track_on_a_persons_box_takes_their_id_from_an_observation_elsewhere():
+    """A customer stands still (box and floor point steady). One frame brings two observations: one at her floor
+    point but with a box 200 px away (a detection of somebody behind, placed on her spot), and one new, on her box,
+    placed a metre off. The floor association gives her id to the first; the image continuity gives it to the
+    one on her box, and the other becomes a new person."""
+    def frames(tr):
+        box = [500, 100, 600, 400]
+        for _ in range(10):
+            first = tr.update(np.array([box], float), np.array([[0.0, 1.0]]), np.array([0.9]))[0]
+        now = tr.update(np.array([[700, 100, 800, 400], box], float), np.array([[0.05, 1.0], [0.0, 2.0]]),
+                        np.array([0.9, 0.9]))
+        return first, now
+
+    first, now = frames(IdentityTracker(TrackerSettings(), frame_rate_hz=10.0, use_floor=True))
+    assert now[1] == first and now[0] not in (0, first)
+    first, now = frames(IdentityTracker(TrackerSettings(continuity_margin=0.0), frame_rate_hz=10.0, use_floor=True))
+    assert now[0] == first

@@ -11,6 +11,11 @@ person comes out of the occlusion away from their prediction and gets a new trac
 id of a person lost a moment ago close by (``relink_s``, ``relink_m`` plus ``max_speed_m_s`` per second of the
 gap), and a new track at a clerk station the id of that station's clerk (``station_relink_s``): one station has
 one clerk, who is often hidden for minutes by the customer in front of them.
+
+Floor points of people standing close together are a few decimetres apart and as uncertain, so the floor
+association alone hands ids back and forth between them; their image boxes, a tenth of a second apart, say who is
+who. Before new tracks get ids, each observation is checked against the image boxes of the people seen a moment
+ago (``continuity_margin``), and afterwards against the running colours of people who met (``swap_margin``).
 """
 
 from __future__ import annotations
@@ -63,6 +68,15 @@ class TrackerSettings:
     """Two people the floor association could not tell apart (floor points closer than ``floor_box_m``) exchange
     ids when their clothes fit the other's running colour histogram better by at least this much (sum of the two
     Bhattacharyya distances): people walking side by side 0.2-0.5 m apart swapped ids frame after frame."""
+    continuity_margin: float = 0.3
+    """Image continuity: an observation gets the id of the person seen a moment ago whose image box it continues
+    when it overlaps their last box better than the floor association's choice does by at least this much (IoU;
+    summed over the two people when two exchange ids). A landmarker that slid onto the person beside them moves its
+    floor point a few decimetres only, and the floor association followed it (tuning t109: a passer-by and a
+    customer crossing exchanged ids every frame; t121: two seated clerks one behind the other in a side view).
+    Never between a clerk at a station and anybody else. 0 turns the check off."""
+    continuity_s: float = 0.5
+    """… among people seen at most this long ago (their last box still says where they are)."""
     encounter_m: float = 1.0
     encounter_s: float = 3.0
     """Two people whose floor points came within ``encounter_m`` (one of them possibly unseen, at where they were
@@ -150,6 +164,7 @@ class IdentityTracker:
             return ids
         self._activate_sure_newcomers(out, before, stations)
         pairs = [(int(o), int(e)) for o, e in zip(np.asarray(out.data["obs"]), np.asarray(out.tracker_id)) if e >= 0]
+        self._keep_image_continuity(pairs, boxes_xyxy_px, stations)
         taken = {self._ids[e] for _, e in pairs if e in self._ids}
         for obs, ext in pairs:
             looks = None if appearance is None else appearance[obs]
@@ -179,6 +194,58 @@ class IdentityTracker:
                                              None if floor_xy_m is None else np.asarray(floor_xy_m[obs], float),
                                              None if stations is None else stations[obs], self._blend(old, looks))
         return ids
+
+    def _keep_image_continuity(self, pairs: list[tuple[int, int]], boxes_xyxy_px: np.ndarray,
+                               stations: list[str | None] | None) -> None:
+        """Give each observation the id of the person seen a moment ago (``continuity_s``) whose image box it
+        continues, before new tracks are given ids: two people exchange ids when each one's observation overlaps the
+        other's last box better than their own by ``continuity_margin`` (sum of the two IoUs; a person not seen
+        now, or seen too long ago, counts 0); a person's id moves to a new track's observation that overlaps their
+        last box that much better than their own observation does (which then gets an id as a new track). Ids
+        never move between a clerk at a station and anybody else."""
+        margin = self.settings.continuity_margin
+        if margin <= 0:
+            return
+        recent = {pid for pid, last in self._last.items()
+                  if self._t_s - last.t_s <= self.settings.continuity_s + 1e-9}
+        alive = {t.tracker_id for t in self._bt.tracks}
+        obs_of = {e: o for o, e in pairs if e in self._ids}
+
+        def fit(pid: int, obs: int) -> float:
+            """How well observation ``obs`` continues person ``pid``'s last box (0 when that is too old to say)."""
+            return iou(self._last[pid].box_xyxy_px, boxes_xyxy_px[obs]) if pid in recent else 0.0
+
+        def at_station(pid: int | None, obs: int) -> bool:
+            if pid is not None:
+                return self._last[pid].station is not None
+            return stations is not None and stations[obs] is not None
+
+        for obs, ext in pairs:
+            own = self._ids.get(ext)
+            if own not in self._last:
+                continue
+            for other in sorted(recent - {own}):
+                if at_station(own, obs) != at_station(other, obs):
+                    continue  # never across the counter: a customer in front of a clerk covers the clerk's box
+                other_ext = next((e for e, pid in self._ids.items() if pid == other and e in alive), None)
+                if other_ext in obs_of:
+                    keep = fit(own, obs) + fit(other, obs_of[other_ext])
+                    swap = fit(own, obs_of[other_ext]) + fit(other, obs)
+                else:
+                    keep, swap = fit(own, obs), fit(other, obs)
+                if swap >= keep + margin:
+                    self._ids[ext] = other
+                    if other_ext is not None:
+                        self._ids[other_ext] = own
+                    break
+            else:
+                for new_obs, new_ext in pairs:
+                    if new_ext in self._ids or at_station(own, obs) != at_station(None, new_obs):
+                        continue
+                    if fit(own, new_obs) >= fit(own, obs) + margin:
+                        self._ids[new_ext] = own
+                        del self._ids[ext]
+                        break
 
     def _note_encounters(self, pairs: list[tuple[int, int]], floor_xy_m: np.ndarray,
                          stations: list[str | None] | None) -> None:
