@@ -160,6 +160,10 @@ class IdentityTracker:
                              data={"obs": index.astype(int)})
         before = {id(t) for t in self._bt.tracks}
         out = self._bt.update(dets)
+        # ByteTrack never brings an ended track back: its id is dropped, so the map stays as small as the people in
+        # view over a camera day
+        alive = {t.tracker_id for t in self._bt.tracks}
+        self._ids = {e: pid for e, pid in self._ids.items() if e in alive}
         if len(out) == 0:
             return ids
         self._activate_sure_newcomers(out, before, stations)
@@ -208,7 +212,6 @@ class IdentityTracker:
             return
         recent = {pid for pid, last in self._last.items()
                   if self._t_s - last.t_s <= self.settings.continuity_s + 1e-9}
-        alive = {t.tracker_id for t in self._bt.tracks}
         obs_of = {e: o for o, e in pairs if e in self._ids}
 
         def fit(pid: int, obs: int) -> float:
@@ -227,7 +230,7 @@ class IdentityTracker:
             for other in sorted(recent - {own}):
                 if at_station(own, obs) != at_station(other, obs):
                     continue  # never across the counter: a customer in front of a clerk covers the clerk's box
-                other_ext = next((e for e, pid in self._ids.items() if pid == other and e in alive), None)
+                other_ext = next((e for e, pid in self._ids.items() if pid == other), None)
                 if other_ext in obs_of:
                     keep = fit(own, obs) + fit(other, obs_of[other_ext])
                     swap = fit(own, obs_of[other_ext]) + fit(other, obs)
