@@ -345,3 +345,18 @@ def test_a_new_track_on_a_persons_box_takes_their_id_from_an_observation_elsewhe
     assert now[1] == first and now[0] not in (0, first)
     first, now = frames(IdentityTracker(TrackerSettings(continuity_margin=0.0), frame_rate_hz=10.0, use_floor=True))
     assert now[0] == first
+
+
+def test_the_tracker_keeps_no_state_of_people_long_gone():
+    """Three hundred people walk past one after another (3 s each, 1 s apart): the id map holds the tracks alive
+    now, not every track of the day (a camera day has thousands)."""
+    tr = IdentityTracker(TrackerSettings(station_relink_s=60.0), frame_rate_hz=10.0, use_floor=True)
+    for person in range(300):
+        for k in range(30):
+            x = -1.5 + 0.1 * k
+            tr.update(np.array([[100 + 10 * k, 100, 200 + 10 * k, 400]], float), np.array([[x, 2.0 + person % 3]]),
+                      np.array([0.9]))
+        for _ in range(10):
+            tr.update(np.zeros((0, 4)), np.zeros((0, 2)), np.zeros(0))
+    assert len(tr._ids) <= 2
+    assert len(tr._last) <= 60 / 4 + 1              # people seen within the relink horizon (60 s, one per 4 s)
