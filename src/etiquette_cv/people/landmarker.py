@@ -30,10 +30,10 @@ class LandmarkerSettings:
     margin: float = 0.45
     """The crop extends this fraction of the person's box beyond it on every side."""
     resize_fraction: float = 0.25
+    """The crop changes size only when the person's size changes by more than this fraction."""
     shrink_fraction: float = 0.5
     """The crop shrinks only when the person's size falls below this fraction of it: a bow or sitting down shrinks
     the visible body for a few seconds, and a restart then would lose the person mid-bow."""
-    """The crop changes size only when the person's size changes by more than this fraction."""
     min_detection_confidence: float = 0.5
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5

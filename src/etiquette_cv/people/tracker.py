@@ -219,6 +219,8 @@ class IdentityTracker:
             return iou(self._last[pid].box_xyxy_px, boxes_xyxy_px[obs]) if pid in recent else 0.0
 
         def at_station(pid: int | None, obs: int) -> bool:
+            """Whether person ``pid`` was last seen at a clerk station (for a new track, ``pid`` None: whether its
+            observation ``obs`` stands at one)."""
             if pid is not None:
                 return self._last[pid].station is not None
             return stations is not None and stations[obs] is not None
