@@ -81,3 +81,38 @@ def test_a_standing_clerk_put_away_from_her_station_by_a_seated_hip_height_is_pl
             assert o.floor.source == "hips" and np.linalg.norm(o.floor.xy_m - [-1.2, -0.6]) < 0.35
         else:  # the stale hip height is kept: placed 1.5 m away, off every station
             assert o.place == ("other", None) and np.linalg.norm(o.floor.xy_m - [-1.2, -0.6]) > 1.0
+
+
+@pytest.mark.parametrize("factor, taken_for_the_clerk", [(1.25, False), (100.0, True)])
+def test_a_detection_taller_than_anybody_at_the_station_is_not_taken_for_its_clerk(factor, taken_for_the_clerk):
+    """Tuning t103: a customer standing across the counter from station A, feet seen, overlapped the clerk's last
+    box (which had slid onto the customer's upper body); the overlap made the detection the clerk (its floor point
+    dropped as a jump) for 2 s and the customer's own track was lost. A detection taller than
+    ``clerk_box_height_factor`` times an adult standing at the station is nearer the camera than the station; with
+    the factor out of reach (100) the old rule applies and takes it for the clerk."""
+    from dataclasses import replace
+    from geometry.test_geometry import body_points, truth_camera
+    from people.test_floor import floor_model, observed
+
+    cam = truth_camera(2.5, 20.0, -90.0)                          # in front of the counter, facing the clerk
+    model = floor_model(cam)
+    px, score = observed(cam, body_points(-1.2, 0.6, -90.0))      # a customer across the counter from station A
+    box = np.array([*px.min(axis=0), *px.max(axis=0)], np.float32)
+    height = float(box[3] - box[1])
+    assert height > 1.25 * model.person_height_px(np.array([-1.2, -0.75]))
+    clerk = TrackState(1, role="clerk", station="A", floor_xy_m=np.array([-1.2, -0.75]), floor_s=0.0,
+                       last_seen_s=0.0, box=np.array([box[0], box[1], box[2], box[1] + 0.7 * height], np.float32))
+    placer = FloorPlacer(model, replace(PeopleConfig(), clerk_box_height_factor=factor), {1: clerk})
+    o = Observation(box, 0.9, px.astype(np.float32), score.astype(np.float32), detected=True)
+    kept, _ = placer.locate([o], 0.1)
+    assert kept == [o]
+    if taken_for_the_clerk:
+        assert o.floor is None and o.place == ("clerk", "A")
+    else:
+        assert o.floor.source == "feet" and o.place[0] == "customer"
+        assert np.linalg.norm(o.floor.xy_m - [-1.2, 0.6]) < 0.3
+
+
+def test_the_clerk_box_height_factor_must_be_positive():
+    with pytest.raises(ValueError, match="clerk_box_height_factor"):
+        PeopleConfig(clerk_box_height_factor=0.0)

@@ -246,19 +246,24 @@ def test_a_forgotten_track_ends_and_its_id_is_not_taken_over():
 def test_a_newcomer_gets_an_id_on_their_first_frame_except_a_weak_one_at_a_clerk_station():
     """A detection scoring ``instant_score`` is reported from its first frame; at a clerk station it takes
     ``instant_score_at_station`` (a customer placed behind the counter by a guessed floor point started a clerk's
-    track), and anything weaker waits for its second frame."""
+    track), and anything weaker waits for its second frame - except on the video's first frame, where nobody is
+    tracked yet (the clerks of 34 of 39 tuning clip starts were missed on their first frame)."""
     s = TrackerSettings(instant_score=0.25, instant_score_at_station=0.5)
 
-    def first_two(score, station):
+    def first_two(score, station, from_frame=1):
         tr = IdentityTracker(s, frame_rate_hz=10.0, use_floor=True)
+        for _ in range(from_frame - 1):                      # frames with nobody in view
+            tr.update(np.zeros((0, 4)), np.zeros((0, 2)), np.zeros(0), [])
         return [int(tr.update(np.array([[0, 0, 10, 10]], float), np.array([[0.5, 1.5]]), np.array([score]),
                               [station])[0]) for _ in range(2)]
 
-    assert first_two(0.3, None)[0] > 0
-    at_station = first_two(0.3, "A")
+    assert first_two(0.3, None, from_frame=2)[0] > 0
+    at_station = first_two(0.3, "A", from_frame=2)
     assert at_station[0] == 0 and at_station[1] > 0
-    assert first_two(0.6, "A")[0] > 0
-    assert first_two(0.2, None)[0] == 0          # under the activation score: never starts a track alone
+    assert first_two(0.6, "A", from_frame=2)[0] > 0
+    assert first_two(0.2, None, from_frame=2)[0] == 0     # under the activation score: never starts a track alone
+    assert first_two(0.3, "A")[0] > 0                     # the video's first frame
+    assert first_two(0.2, "A")[0] == 0
 
 
 def test_ids_follow_the_image_boxes_when_two_floor_points_exchange_places():

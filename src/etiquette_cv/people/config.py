@@ -51,6 +51,11 @@ class PeopleConfig:
     """How recently a tracked person must have been seen to count as the one a new detection belongs to: a weak
     detection where they stood continues their track; a detection whose box overlaps theirs (``merge_iou``, nobody
     else's ``seen_iou``) is taken to stand on their side of the counter."""
+    clerk_box_height_factor: float = 1.25
+    """A detection whose box is taller than this many times an adult standing at a clerk's station is nearer the
+    camera than the station: however it overlaps that clerk's box, it is not taken for the clerk (tuning t103: a
+    customer standing across the counter, feet seen, 1.4 times a standing adult's height at the station, was made
+    the clerk of that station for 2 s and her own track lost)."""
     station_detector_long_side_px: int = 224
     """A clerk station where nobody is seen is searched again on its own crop (where a clerk there can appear in
     the image), enlarged so its long side has this many pixels: a far, seated clerk shows the whole-frame detector
@@ -102,7 +107,13 @@ class PeopleConfig:
     """A person's hip height (placing them by the hips where their feet are hidden) is the median of this many last
     measurements with the feet seen."""
     landmarker_patience: int = 10
-    """A landmarker that finds nobody this many frames in a row is closed (its person stays tracked)."""
+    """A landmarker that finds nobody this many frames in a row is closed (its person stays tracked) …"""
+    reopen_after_misses_s: float = 10.0
+    """… and its person, followed by the detector meanwhile, gets a new landmarker only this many seconds later
+    (other closes: 2 s). Landmarkers opened again 2 s after such a close made the tuning clips worse (ID switches 94
+    → 103, recall −16 person-frames, one visit lost: in a side view a seated clerk's new landmarker posed her
+    lying flat along her arms, where the station search's detector box had been right); never opened again, a
+    clerk who lost her landmarks once was not posed for the rest of her track — on a camera day, for hours."""
     merge_iou: float = 0.5
     """A detection is a posed person when their boxes overlap this much (IoU)."""
     merge_keypoint_distance: float = 0.15
@@ -142,5 +153,9 @@ class PeopleConfig:
                              f"lost_search_iou and lost_hidden_inside within 0-1 (got "
                              f"{self.lost_detector_long_side_px}, {self.lost_search_margin}, {self.lost_search_iou}, "
                              f"{self.lost_hidden_inside})")
+        if self.reopen_after_misses_s < 0:
+            raise ValueError(f"reopen_after_misses_s must be >= 0 (got {self.reopen_after_misses_s})")
+        if self.clerk_box_height_factor <= 0:
+            raise ValueError(f"clerk_box_height_factor must be > 0 (got {self.clerk_box_height_factor})")
         if self.malloc_arenas < 0:
             raise ValueError(f"malloc_arenas must be >= 0 (got {self.malloc_arenas})")

@@ -88,7 +88,19 @@ class FloorPlacer:
                           key=lambda x: -x[0])
         if not overlaps or overlaps[0][0] < cfg.merge_iou or (len(overlaps) > 1 and overlaps[1][0] >= cfg.seen_iou):
             return None
-        return overlaps[0][1]
+        track = overlaps[0][1]
+        return None if self._too_tall_for_station(o, track) else track
+
+    def _too_tall_for_station(self, o: Observation, track: TrackState) -> bool:
+        """Whether a detection's box is taller (pixels) than ``clerk_box_height_factor`` times an adult standing
+        at ``track``'s station: then it shows somebody nearer the camera than that clerk."""
+        if track.role != "clerk" or track.station is None or self.floor is None:
+            return False
+        station = next((st.floor_m for st in self.floor.calibration.clerk_stations if st.name == track.station), None)
+        if station is None:
+            return False
+        limit = self.config.clerk_box_height_factor * self.floor.person_height_px(station)
+        return float(o.box[3] - o.box[1]) > limit
 
     def _contradicts(self, o: Observation, behind: bool | None) -> bool:
         """Whether a detection's floor point contradicts the side of the counter of the person its box overlaps:

@@ -388,6 +388,9 @@ class PeopleStage:
             track.landmarker.close()
             track.landmarker = None
             track.no_landmarker_until_s = t_s + cooldown_s
+            # the misses were this landmarker's: a new one starts afresh (kept, every landmarker opened after one
+            # closed for its misses was closed again on its first frame: the person was never posed again)
+            track.misses = 0
 
     def _retire(self, t_s: float) -> None:
         alive = self.identity.alive_ids()
@@ -396,8 +399,9 @@ class PeopleStage:
             if tid not in alive or t_s - track.last_seen_s > self.config.tracking.lost_s:
                 self._close_landmarker(track, t_s)
                 del self._tracks[tid]
-            elif track.landmarker is not None and (track.misses >= self.config.landmarker_patience
-                                                   or track.role not in ("clerk", "customer", "unknown")):
+            elif track.landmarker is not None and track.misses >= self.config.landmarker_patience:
+                self._close_landmarker(track, t_s, self.config.reopen_after_misses_s)
+            elif track.landmarker is not None and track.role not in ("clerk", "customer", "unknown"):
                 self._close_landmarker(track, t_s)
 
     def _detector_visibility(self, score: np.ndarray) -> np.ndarray:

@@ -132,6 +132,7 @@ class IdentityTracker:
         """(person id, person id) → when they last met (s)."""
         self._frame_s = 1.0 / float(frame_rate_hz)
         self._t_s = 0.0
+        self._updates = 0
 
     def update(self, boxes_xyxy_px: np.ndarray, floor_xy_m: np.ndarray | None, scores: np.ndarray,
                stations: list[str | None] | None = None, appearance: list[np.ndarray | None] | None = None
@@ -143,6 +144,7 @@ class IdentityTracker:
         import supervision as sv
 
         self._t_s += self._frame_s
+        self._updates += 1
         horizon = max(self.settings.relink_s, self.settings.station_relink_s)
         self._last = {pid: last for pid, last in self._last.items() if self._t_s - last.t_s <= horizon}
         n = len(scores)
@@ -310,16 +312,18 @@ class IdentityTracker:
 
     def _activate_sure_newcomers(self, out, before: set[int], stations: list[str | None] | None) -> None:
         """Give the tracks ByteTrack started this frame from an observation scoring ``instant_score`` or more
-        (``instant_score_at_station`` at a clerk station or without a floor) their id at once (in ``out`` and in
+        (``instant_score_at_station`` at a clerk station or without a floor, except on the first frame on the floor:
+        nobody is tracked yet whom a second detection could take over) their id at once (in ``out`` and in
         ByteTrack's own state)."""
         from trackers.core.bytetrack.kalman_box_tracker import ByteTrackKalmanBoxTracker
 
         s = self.settings
         tid = np.asarray(out.tracker_id).astype(int)
         obs = np.asarray(out.data["obs"]).astype(int)
-        needed = np.array([s.instant_score_at_station if not self.use_floor
-                           or (stations is not None and stations[o] is not None) else s.instant_score
-                           for o in obs], float)
+        first = self.use_floor and self._updates == 1
+        needed = np.array([s.instant_score_at_station if not first and (
+                               not self.use_floor or (stations is not None and stations[o] is not None))
+                           else s.instant_score for o in obs], float)
         for t in self._bt.tracks:
             if id(t) in before or t.tracker_id != -1:
                 continue
