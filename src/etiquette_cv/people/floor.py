@@ -238,8 +238,8 @@ def _segment_estimate(model: FloorModel, px: np.ndarray, heights: tuple[float, f
             upright = model.camera.pixel_to_plane_z(px, standing)
             if np.all(np.isfinite(upright)):
                 d = float(model.signed_distance_m(upright))
-                # standing, she is still the clerk of the same station (side view t121: a standing clerk placed at
-                # her standing height came nearer the next station and was read as its clerk)
+                # the stance moves her along her own ray, never to another station (in a side view the ray runs
+                # along the counter; no tuning clip needed this guard)
                 if d < -margin and model.nearest_station(upright)[0] == model.nearest_station(pts[k])[0]:
                     return FloorEstimate(upright, source, behind, d)
     else:
