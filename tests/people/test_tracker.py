@@ -247,7 +247,7 @@ def test_a_newcomer_gets_an_id_on_their_first_frame_except_a_weak_one_at_a_clerk
     """A detection scoring ``instant_score`` is reported from its first frame; at a clerk station it takes
     ``instant_score_at_station`` (a customer placed behind the counter by a guessed floor point started a clerk's
     track), and anything weaker waits for its second frame - except on the video's first frame, where nobody is
-    tracked yet (the clerks of 34 of 39 tuning clip starts were missed on their first frame)."""
+    tracked yet (34 of the 39 clerks in view at the tuning clips' starts were missed on it)."""
     s = TrackerSettings(instant_score=0.25, instant_score_at_station=0.5)
 
     def first_two(score, station, from_frame=1):
