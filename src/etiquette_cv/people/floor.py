@@ -179,14 +179,15 @@ class FloorModel:
         uv = self.camera.project(np.array([[x, y, 0.0], [x, y, self.settings.standing_head_height_m]]))
         return float(np.linalg.norm(uv[1] - uv[0]))
 
-    def upright_at_station(self, face_px: np.ndarray, xy_m: np.ndarray) -> bool:
+    def station_floor_m(self, name: str | None) -> np.ndarray | None:
+        """Floor point (metres) of the clerk station called ``name``, None when there is none."""
+        return next((st.floor_m for st in self.calibration.clerk_stations if st.name == name), None)
+
+    def upright_at_station(self, face_px: np.ndarray, station: str) -> bool:
         """Whether a face seen at ``face_px`` (pixels) lies ``upright_head_height_m`` or higher above the floor at
-        the clerk station nearest ``xy_m`` (within ``station_radius_m``): the person there stands."""
-        name, d = self.nearest_station(xy_m)
-        if name is None or d > self.settings.station_radius_m:
-            return False
-        station = next(st.floor_m for st in self.calibration.clerk_stations if st.name == name)
-        z = float(self.camera.height_on_vertical_line(np.asarray(face_px, float), np.asarray(station, float)))
+        clerk station ``station``: the person there stands."""
+        z = float(self.camera.height_on_vertical_line(np.asarray(face_px, float),
+                                                      np.asarray(self.station_floor_m(station), float)))
         return bool(np.isfinite(z) and z >= self.settings.upright_head_height_m)
 
     def nearest_station(self, xy_m: np.ndarray) -> tuple[str | None, float]:
@@ -234,13 +235,15 @@ def _segment_estimate(model: FloorModel, px: np.ndarray, heights: tuple[float, f
     if dist[standing_k] < -margin and model.calibration.clerk_stations:
         cand = np.flatnonzero(dist < -margin)
         k = int(cand[np.argmin([model.nearest_station(p)[1] for p in pts[cand]])])
-        if face_px is not None and model.upright_at_station(face_px, pts[k]):
+        station, station_d = model.nearest_station(pts[k])
+        if face_px is not None and station is not None and station_d <= model.settings.station_radius_m \
+                and model.upright_at_station(face_px, station):
             upright = model.camera.pixel_to_plane_z(px, standing)
             if np.all(np.isfinite(upright)):
                 d = float(model.signed_distance_m(upright))
                 # the stance moves her along her own ray, never to another station (in a side view the ray runs
                 # along the counter; no tuning clip needed this guard)
-                if d < -margin and model.nearest_station(upright)[0] == model.nearest_station(pts[k])[0]:
+                if d < -margin and model.nearest_station(upright)[0] == station:
                     return FloorEstimate(upright, source, behind, d)
     else:
         k = standing_k

@@ -96,7 +96,7 @@ class FloorPlacer:
         at ``track``'s station: then it shows somebody nearer the camera than that clerk."""
         if track.role != "clerk" or track.station is None or self.floor is None:
             return False
-        station = next((st.floor_m for st in self.floor.calibration.clerk_stations if st.name == track.station), None)
+        station = self.floor.station_floor_m(track.station)
         if station is None:
             return False
         limit = self.config.clerk_box_height_factor * self.floor.person_height_px(station)
@@ -250,5 +250,5 @@ class FloorPlacer:
         and one station has one clerk); everyone else at their floor point."""
         station = self.association_station(o)
         if station is not None:
-            return next(st.floor_m for st in self.floor.calibration.clerk_stations if st.name == station), station
+            return self.floor.station_floor_m(station), station
         return (o.floor.xy_m if o.floor is not None else np.array([np.nan, np.nan])), None

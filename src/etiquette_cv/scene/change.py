@@ -154,10 +154,10 @@ def change_mask(reference: np.ndarray, image: np.ndarray, valid: np.ndarray, s: 
     levels: sensor and codec noise). Differences are judged against a noise floor in grey levels, so a dim frame's
     amplified noise is not a change."""
     # per-channel planes: numpy's reductions over a 3-long last axis cost 6x the same sums done plane by plane
-    ref = [c.astype(np.float32) + 1.0 for c in cv2.split(reference)]
-    cur = [c.astype(np.float32) + 1.0 for c in cv2.split(image)]
-    saturated = ((_channel_max(cv2.split(image)) >= SATURATED_GREY)
-                 | (_channel_max(cv2.split(reference)) >= SATURATED_GREY))
+    ref_planes, cur_planes = cv2.split(reference), cv2.split(image)
+    ref = [c.astype(np.float32) + 1.0 for c in ref_planes]
+    cur = [c.astype(np.float32) + 1.0 for c in cur_planes]
+    saturated = (_channel_max(cur_planes) >= SATURATED_GREY) | (_channel_max(ref_planes) >= SATURATED_GREY)
     sel = (valid > 0) & ~saturated   # a clipped pixel's level says nothing about the light
     if np.count_nonzero(sel) < 16:
         return np.zeros(valid.shape, np.uint8)
