@@ -141,6 +141,9 @@ class PeopleConfig:
     malloc_arenas: int = 2
     """Heaps glibc's allocator may keep for the native threads (0: its default, eight per core); see
     :mod:`.native_memory` (5-minute run: peak 857 → 642 MB and flat; 8-hour day: 997 → 630 MB)."""
+    malloc_mmap_threshold_kb: int = 256
+    """Blocks from this size (kB) get pages of their own, handed back when freed (0: glibc's threshold, which rises
+    to 32 MB); see :mod:`.native_memory` (5-minute run: peak 612 → 563 MB)."""
 
     def __post_init__(self) -> None:
         if self.grey_others not in GREY_OTHERS:
@@ -159,3 +162,5 @@ class PeopleConfig:
             raise ValueError(f"clerk_box_height_factor must be > 0 (got {self.clerk_box_height_factor})")
         if self.malloc_arenas < 0:
             raise ValueError(f"malloc_arenas must be >= 0 (got {self.malloc_arenas})")
+        if not 0 <= self.malloc_mmap_threshold_kb <= 32 * 1024:
+            raise ValueError(f"malloc_mmap_threshold_kb must be within 0-32768 (got {self.malloc_mmap_threshold_kb})")

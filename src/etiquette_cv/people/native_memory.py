@@ -1,4 +1,5 @@
-"""How many heaps the C allocator keeps for the native libraries' threads (MediaPipe, onnxruntime).
+"""How the C allocator keeps the native libraries' memory (MediaPipe, onnxruntime): how many heaps, and from what
+size a block gets pages of its own.
 
 glibc gives each thread that meets a locked heap a heap (arena) of its own, up to eight per core. The people stage's
 native threads (a landmarker graph per tracked person, restarted when a crop rescales; the detector's session) then
@@ -8,27 +9,82 @@ size climbs over a long run. Measured (``benchmarks/people_memory.py``: the bund
 642 / 642 / 642 MB with two arenas, 143 s and 148 s; over the 7.56-hour synthetic day (``throughput.py --day-hours
 8``) the people stage held 618 MB in its first third and 630 MB in its last, where it had grown from 829 to 997 MB.
 The limit is set at the process's start (the command line, ``watch``) and again when a people stage starts.
+
+Large blocks (frames, crops, the models' tensors) get pages of their own (``mmap``) above glibc's threshold, which
+starts at 128 kB and rises to the size of every such block freed, up to 32 MB: after the first frames the decoded
+frames and tensors were carved out of the heaps, whose freed gaps are kept. A fixed threshold
+(``PeopleConfig.malloc_mmap_threshold_kb``, 256 kB) hands every large block's pages back when it is freed: the
+same 5-minute run peaked at 562 / 563 / 563 MB against 597 / 597 / 612 with two heaps alone (253 s and 246 s).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import threading
 
 _M_ARENA_MAX = -8
 """``mallopt`` parameter number of ``M_ARENA_MAX`` (glibc's ``malloc.h``)."""
+_M_MMAP_THRESHOLD = -3
+"""``mallopt`` parameter number of ``M_MMAP_THRESHOLD``; setting it also stops glibc raising it on its own."""
+_M_TRIM_THRESHOLD = -1
+"""``mallopt`` parameter number of ``M_TRIM_THRESHOLD``: free memory at a heap's top beyond this is handed back."""
+
+
+GLIBC_MMAP_THRESHOLD_CAP_KB = 32 * 1024
+"""The highest threshold glibc's own rising threshold reaches on 64-bit systems (``DEFAULT_MMAP_THRESHOLD_MAX``)."""
+_stages_open = 0
+_stages_lock = threading.Lock()
+
+
+def _mallopt():
+    """glibc's ``mallopt`` (None on a C library without it: macOS, musl)."""
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
+    except (OSError, AttributeError, TypeError):
+        return None
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return mallopt
 
 
 def limit_malloc_arenas(arenas: int) -> bool:
     """Limit the arenas glibc's allocator creates from now on to ``arenas`` (0 leaves the default). Returns whether
     the limit was set: False on a C library without ``mallopt`` (macOS, musl) or when it refused."""
-    if arenas <= 0:
-        return False
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):
-        return False
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    return bool(mallopt(_M_ARENA_MAX, int(arenas)))
+    mallopt = _mallopt() if arenas > 0 else None
+    return mallopt is not None and bool(mallopt(_M_ARENA_MAX, int(arenas)))
+
+
+def fix_mmap_threshold(kilobytes: int) -> bool:
+    """Give every block of at least ``kilobytes`` kB pages of its own, handed back when it is freed (0 leaves glibc's
+    rising threshold). Returns whether it was set (False without glibc's ``mallopt`` or when it refused)."""
+    mallopt = _mallopt() if kilobytes > 0 else None
+    return mallopt is not None and bool(mallopt(_M_MMAP_THRESHOLD, int(kilobytes) * 1024))
+
+
+def posing_started(mmap_threshold_kb: int) -> None:
+    """A people stage starts: blocks of at least ``mmap_threshold_kb`` kB get pages of their own while any stage is
+    open (0: glibc's threshold is left alone)."""
+    global _stages_open
+    if mmap_threshold_kb <= 0:
+        return
+    with _stages_lock:
+        _stages_open += 1
+        fix_mmap_threshold(mmap_threshold_kb)
+
+
+def posing_ended(mmap_threshold_kb: int) -> None:
+    """A people stage ends: once none is open, large blocks come from the heaps again (the threshold at glibc's own
+    cap, the heap's top kept up to twice that, as glibc pairs the two when it raises them itself): the grading that
+    follows decodes and copies frames, and fresh pages for each block made it slower — the reception sample's review
+    from its tracks 9.4–10.4 s with the fixed threshold, 5.0–6.3 s with glibc's rising one, 4.0–4.7 s so (resident
+    309–312 MB all three)."""
+    global _stages_open
+    if mmap_threshold_kb <= 0:
+        return
+    with _stages_lock:
+        _stages_open = max(0, _stages_open - 1)
+        if _stages_open == 0:
+            fix_mmap_threshold(GLIBC_MMAP_THRESHOLD_CAP_KB)
+            mallopt = _mallopt()
+            if mallopt is not None:
+                mallopt(_M_TRIM_THRESHOLD, 2 * GLIBC_MMAP_THRESHOLD_CAP_KB * 1024)

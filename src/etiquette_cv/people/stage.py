@@ -30,7 +30,7 @@ from .config import PeopleConfig
 from .floor import FloorModel
 from .landmarker import LandmarkResult, TrackLandmarker
 from .motion import MotionGate
-from .native_memory import limit_malloc_arenas
+from .native_memory import limit_malloc_arenas, posing_ended, posing_started
 from .observation import (Observation, appearance_histogram, body_box, from_detections, merge_detections, others_greyed,
                           posed_observation, seen_again, union_box, upper_body_distance)
 from .placing import FloorPlacer, TrackState
@@ -48,6 +48,8 @@ class PeopleStage:
                  floor: FloorModel | None = None, config: PeopleConfig | None = None) -> None:
         self.config = config or PeopleConfig()
         limit_malloc_arenas(self.config.malloc_arenas)  # before the native libraries start their threads
+        posing_started(self.config.malloc_mmap_threshold_kb)
+        self._open = True
         self.image_width, self.image_height = image_width, image_height
         self.floor = floor
         self.model_path = resolve_pose_model(self.config.model)
@@ -508,6 +510,9 @@ class PeopleStage:
             self._close_landmarker(track, 0.0)
         if self._pool is not None:
             self._pool.shutdown()
+        if self._open:
+            self._open = False
+            posing_ended(self.config.malloc_mmap_threshold_kb)
 
     def __enter__(self) -> "PeopleStage":
         return self

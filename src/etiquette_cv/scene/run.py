@@ -114,6 +114,7 @@ class SceneChecker:
         """Checks that repeated the last full check's result: nothing but people changed since it."""
         self._last_full: tuple[np.ndarray, np.ndarray, list[LightSample], np.ndarray] | None = None
         """(quarter-size grey frame, quarter-size people mask, light samples, shown image) of the last full check."""
+        self._last_full_s = 0.0
         self._reference_small: np.ndarray | None = None
         self.t0: float | None = None
         self.evidence: dict[int, tuple[float, np.ndarray]] = {}
@@ -128,7 +129,7 @@ class SceneChecker:
         self.checks += 1
         self.t0 = t_s if self.t0 is None else self.t0
         small = self._small_grey(image)
-        if self._unchanged(small, persons):
+        if self._unchanged(t_s, small, persons):
             self._repeat_last(t_s, frame_index)
             return
         shift = (0.0, 0.0)
@@ -159,13 +160,14 @@ class SceneChecker:
         self._keep_evidence(t_s, frame_index, shown)
         if np.hypot(*shift) < 1.0:   # a shaken frame is not a good base for repeating
             self._last_full = (small, self._people_small(persons), light, shown)
+            self._last_full_s = t_s
 
     def _small_grey(self, image: np.ndarray) -> np.ndarray:
         h, w = self.shape
         return cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (max(1, w // 4), max(1, h // 4)),
                           interpolation=cv2.INTER_AREA)
 
-    def _unchanged(self, small: np.ndarray, persons: list[PersonPose]) -> bool:
+    def _unchanged(self, t_s: float, small: np.ndarray, persons: list[PersonPose]) -> bool:
         """Whether nothing but people changed since the last full check: what anybody uncovered since is the clean
         reference, and no pixel of the quarter-size grey frame outside everybody (a clerk's silhouette, as the counter-top check
         masks them, so the desk in front of a seated clerk stays watched) moved more than the setting."""
@@ -173,13 +175,17 @@ class SceneChecker:
         if level <= 0 or self._last_full is None or self.reference is None:
             return False
         last_small, last_people, _, _ = self._last_full
+        if t_s - self._last_full_s >= self.s.repeat_for_at_most_s:
+            return False
         people = self._people_small(persons)
         revealed = (last_people > 0) & (people == 0)
         if revealed.any():
-            # what somebody hid at the last full check is in view now: unchanged only if it is the clean scene
+            # what somebody hid at the last full check is in view now: unchanged only if it is the clean scene, but
+            # for spots too small to be anything but the rim of a person the silhouette missed
             if self._reference_small is None:
                 self._reference_small = self._small_grey(self.reference.image)
-            if np.any((cv2.absdiff(small, self._reference_small) > level) & revealed):
+            differs = ((cv2.absdiff(small, self._reference_small) > level) & revealed).astype(np.uint8)
+            if _largest_spot_px(differs) > self.s.unchanged_spot_px:
                 return False
         diff = cv2.absdiff(small, last_small)
         return not np.any((diff > level) & (people == 0))
@@ -389,6 +395,14 @@ class _NearestPoses:
             return []
         best = min(near, key=lambda f: abs(f.timestamp_s - t_s))   # a tie: the earlier frame
         return best.persons if abs(best.timestamp_s - t_s) <= POSE_MATCH_S else []
+
+
+def _largest_spot_px(mask: np.ndarray) -> int:
+    """Pixels of the largest 8-connected spot of a 0/1 mask (0 when empty)."""
+    if not mask.any():
+        return 0
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return int(stats[1:, cv2.CC_STAT_AREA].max())
 
 
 def run_scene_checks(video: str | Path | None, frames: Iterable[FramePoses], cal: Calibration, camera: CameraModel,

@@ -39,10 +39,16 @@ class SceneSettings:
     """A check whose frame differs from the last full check's by no more than this (grey levels, 0-255, on a
     quarter-size image, people's boxes left out) repeats that check's result instead of comparing in full; 0 turns
     the shortcut off."""
-    clutter: RegionSettings | None
-    debris: RegionSettings | None
-    lighting: Rule | None
-    staff: Rule | None
+    unchanged_spot_px: float = 0.0
+    """… also when what a person uncovered since differs from the clean reference in spots of at most this many
+    quarter-size pixels each (the rim of a seated clerk the silhouette misses, as she shifts) …"""
+    repeat_for_at_most_s: float = float("inf")
+    """… and for at most this long after the last full check (a scrap a person left as small as those spots is then
+    compared in full this much later)."""
+    clutter: RegionSettings | None = None
+    debris: RegionSettings | None = None
+    lighting: Rule | None = None
+    staff: Rule | None = None
 
 
 def _region(rule: Rule, max_shift_px: float) -> RegionSettings:
@@ -66,6 +72,8 @@ def scene_settings(rb: Rulebook) -> SceneSettings:
         period_s=float(c.value("period_s")) if c else DEFAULT_PERIOD_S,
         reference_learn_s=float(c.value("reference_learn_s")) if c else 3.0,
         unchanged_grey_level=float(c.value("unchanged_grey_level")) if c else 0.0,
+        unchanged_spot_px=float(c.value("unchanged_spot_px")) if c else 0.0,
+        repeat_for_at_most_s=float(c.value("repeat_for_at_most_s")) if c else float("inf"),
         clutter=_region(c, max_shift) if c else None,
         debris=_region(debris[0], max_shift) if debris else None,
         lighting=lighting[0] if lighting else None,
