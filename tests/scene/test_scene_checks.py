@@ -211,8 +211,7 @@ def test_an_unchanged_scene_repeats_the_last_full_check_with_the_same_findings()
     for k, t in enumerate(np.arange(0.0, 10.0, full_settings.period_s)):
         full_checker.check(float(t), k, frame(float(t)), [])
     full = full_checker.finish()
-    # a full check at least every repeat_for_at_most_s (2 s of 10 s here), the rest repeated
-    assert fast_checker.repeated >= 0.7 * fast_checker.checks and full_checker.repeated == 0
+    assert fast_checker.repeated >= 0.8 * fast_checker.checks and full_checker.repeated == 0
     (a,), (b,) = violations(fast, CLUTTER), violations(full, CLUTTER)
     assert (a.start_s, a.end_s, a.measured_value) == (b.start_s, b.end_s, b.measured_value)
     assert abs(a.start_s - 2.0) <= 0.5
@@ -222,7 +221,7 @@ def test_an_unchanged_scene_repeats_the_last_full_check_with_the_same_findings()
 def test_uncovered_spots_repeat_only_when_small_and_recent():
     """Where a person stood at the last full check and stands no more, the frame must show the clean reference to
     repeat that check — but for spots of at most ``unchanged_spot_px`` quarter-size pixels (a seated clerk's rim the
-    silhouette misses, as she shifts), and never more than ``repeat_for_at_most_s`` after the full check."""
+    silhouette misses, as she shifts), those for no more than ``repeat_for_at_most_s`` after the full check."""
     ref = reference_image()
     _, checker = run(lambda t: ref, duration_s=3.0)
     s = checker.s
@@ -245,6 +244,7 @@ def test_uncovered_spots_repeat_only_when_small_and_recent():
     assert unchanged(3.5, 2)        # 4 quarter-size pixels: repeated
     assert not unchanged(3.5, 3)    # 9: compared in full
     assert not unchanged(5.0, 2)    # 2 s after the full check: compared in full
+    assert unchanged(5.0, 0)        # the clean scene repeats as long as it stays so
 
 
 @pytest.mark.parametrize("frames", [1, 2, 5, 8])

@@ -175,17 +175,16 @@ class SceneChecker:
         if level <= 0 or self._last_full is None or self.reference is None:
             return False
         last_small, last_people, _, _ = self._last_full
-        if t_s - self._last_full_s >= self.s.repeat_for_at_most_s:
-            return False
         people = self._people_small(persons)
         revealed = (last_people > 0) & (people == 0)
         if revealed.any():
             # what somebody hid at the last full check is in view now: unchanged only if it is the clean scene, but
-            # for spots too small to be anything but the rim of a person the silhouette missed
+            # for spots small enough to be the rim of a person the silhouette missed, for a short while
             if self._reference_small is None:
                 self._reference_small = self._small_grey(self.reference.image)
             differs = ((cv2.absdiff(small, self._reference_small) > level) & revealed).astype(np.uint8)
-            if _largest_spot_px(differs) > self.s.unchanged_spot_px:
+            if differs.any() and (_largest_spot_px(differs) > self.s.unchanged_spot_px
+                                  or t_s - self._last_full_s >= self.s.repeat_for_at_most_s):
                 return False
         diff = cv2.absdiff(small, last_small)
         return not np.any((diff > level) & (people == 0))

@@ -43,7 +43,7 @@ class SceneSettings:
     """… also when what a person uncovered since differs from the clean reference in spots of at most this many
     quarter-size pixels each (the rim of a seated clerk the silhouette misses, as she shifts) …"""
     repeat_for_at_most_s: float = float("inf")
-    """… and for at most this long after the last full check (a scrap a person left as small as those spots is then
+    """… for at most this long after the last full check (a scrap a person left as small as those spots is then
     compared in full this much later)."""
     clutter: RegionSettings | None = None
     debris: RegionSettings | None = None
