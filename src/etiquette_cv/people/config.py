@@ -143,7 +143,7 @@ class PeopleConfig:
     :mod:`.native_memory` (5-minute run: peak 857 → 642 MB and flat; 8-hour day: 997 → 630 MB)."""
     malloc_mmap_threshold_kb: int = 256
     """Blocks from this size (kB) get pages of their own, handed back when freed (0: glibc's threshold, which rises
-    to 32 MB); see :mod:`.native_memory` (5-minute run: peak 612 → 563 MB)."""
+    to 32 MB) while a people stage is open; see :mod:`.native_memory` (5-minute run: peak 623 → 567 MB)."""
 
     def __post_init__(self) -> None:
         if self.grey_others not in GREY_OTHERS:

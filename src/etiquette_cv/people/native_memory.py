@@ -12,9 +12,11 @@ The limit is set at the process's start (the command line, ``watch``) and again 
 
 Large blocks (frames, crops, the models' tensors) get pages of their own (``mmap``) above glibc's threshold, which
 starts at 128 kB and rises to the size of every such block freed, up to 32 MB: after the first frames the decoded
-frames and tensors were carved out of the heaps, whose freed gaps are kept. A fixed threshold
-(``PeopleConfig.malloc_mmap_threshold_kb``, 256 kB) hands every large block's pages back when it is freed: the
-same 5-minute run peaked at 562 / 563 / 563 MB against 597 / 597 / 612 with two heaps alone (253 s and 246 s).
+frames and tensors were carved out of the heaps, whose freed gaps are kept. While a people stage is open a fixed
+threshold (``PeopleConfig.malloc_mmap_threshold_kb``, 256 kB) hands every large block's pages back when it is freed:
+the same 5-minute run peaked at 556 / 567 / 566 MB against 606 / 614 / 623 with two heaps alone (164 s and 156 s;
+1 MB instead of 256 kB gained nothing). Once the last stage closed, large blocks come from the heaps again
+(:func:`posing_ended`).
 """
 
 from __future__ import annotations

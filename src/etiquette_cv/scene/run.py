@@ -400,7 +400,7 @@ def _largest_spot_px(mask: np.ndarray) -> int:
     """Pixels of the largest 8-connected spot of a 0/1 mask (0 when empty)."""
     if not mask.any():
         return 0
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     return int(stats[1:, cv2.CC_STAT_AREA].max())
 
 

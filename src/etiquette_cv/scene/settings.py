@@ -39,16 +39,16 @@ class SceneSettings:
     """A check whose frame differs from the last full check's by no more than this (grey levels, 0-255, on a
     quarter-size image, people's boxes left out) repeats that check's result instead of comparing in full; 0 turns
     the shortcut off."""
-    unchanged_spot_px: float = 0.0
+    unchanged_spot_px: float
     """… also when what a person uncovered since differs from the clean reference in spots of at most this many
     quarter-size pixels each (the rim of a seated clerk the silhouette misses, as she shifts) …"""
-    repeat_for_at_most_s: float = float("inf")
+    repeat_for_at_most_s: float
     """… for at most this long after the last full check (a scrap a person left as small as those spots is then
     compared in full this much later)."""
-    clutter: RegionSettings | None = None
-    debris: RegionSettings | None = None
-    lighting: Rule | None = None
-    staff: Rule | None = None
+    clutter: RegionSettings | None
+    debris: RegionSettings | None
+    lighting: Rule | None
+    staff: Rule | None
 
 
 def _region(rule: Rule, max_shift_px: float) -> RegionSettings:
