@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import threading
 
 _M_ARENA_MAX = -8
@@ -39,8 +40,10 @@ _stages_open = 0
 _stages_lock = threading.Lock()
 
 
+@functools.lru_cache(maxsize=1)
 def _mallopt():
-    """glibc's ``mallopt`` (None on a C library without it: macOS, musl)."""
+    """glibc's ``mallopt`` (None on a C library without it: macOS, musl); looked up once (``find_library`` runs
+    ``ldconfig``)."""
     try:
         mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
     except (OSError, AttributeError, TypeError):
