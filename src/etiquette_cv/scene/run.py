@@ -115,7 +115,9 @@ class SceneChecker:
         self._last_full: tuple[np.ndarray, np.ndarray, list[LightSample], np.ndarray] | None = None
         """(quarter-size grey frame, quarter-size people mask, light samples, shown image) of the last full check."""
         self._last_full_s = 0.0
-        self._reference_small: np.ndarray | None = None
+        self._seen_small: np.ndarray | None = None
+        """Quarter-size grey scene as full checks last saw each pixel outside people where they found nothing (the
+        clean reference where none did)."""
         self.t0: float | None = None
         self.evidence: dict[int, tuple[float, np.ndarray]] = {}
         """Frame index → (time, pixelated aligned image) of the few frames kept as evidence: the first check of
@@ -159,8 +161,28 @@ class SceneChecker:
         self.light += light
         self._keep_evidence(t_s, frame_index, shown)
         if np.hypot(*shift) < 1.0:   # a shaken frame is not a good base for repeating
-            self._last_full = (small, self._people_small(persons), light, shown)
+            people_small = self._people_small(persons)
+            self._last_full = (small, people_small, light, shown)
             self._last_full_s = t_s
+            self._remember_seen(small, people_small)
+
+    def _remember_seen(self, small: np.ndarray, people_small: np.ndarray) -> None:
+        """Keep what a full check saw outside everybody as the scene a person may uncover later without a new full
+        check — but where it found a change (a blob's box grown by a quarter-size pixel) or left a region
+        unassessed."""
+        if self._seen_small is None:
+            self._seen_small = self._small_grey(self.reference.image)
+        keep = people_small == 0
+        for region in self.regions:
+            if region.last_update is None:
+                continue
+            if not region.last_update[2]:   # too much of it hidden to be compared: nothing was looked at there
+                h, w = self.shape
+                keep &= cv2.resize(region.mask, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA) == 0
+            for blob, _ in region.last_update[0]:
+                x0, y0, x1, y1 = (blob.box_xyxy_px / 4.0).astype(int)
+                keep[max(0, y0 - 1):y1 + 2, max(0, x0 - 1):x1 + 2] = False
+        self._seen_small[keep] = small[keep]
 
     def _small_grey(self, image: np.ndarray) -> np.ndarray:
         h, w = self.shape
@@ -168,9 +190,10 @@ class SceneChecker:
                           interpolation=cv2.INTER_AREA)
 
     def _unchanged(self, t_s: float, small: np.ndarray, persons: list[PersonPose]) -> bool:
-        """Whether nothing but people changed since the last full check: what anybody uncovered since is the clean
-        reference, and no pixel of the quarter-size grey frame outside everybody (a clerk's silhouette, as the counter-top check
-        masks them, so the desk in front of a seated clerk stays watched) moved more than the setting."""
+        """Whether nothing but people changed since the last full check: what anybody uncovered since looks as a
+        full check last saw it where it found nothing (the clean reference where none saw it), and no pixel of the
+        quarter-size grey frame outside everybody (a clerk's silhouette, as the counter-top check masks them, so the
+        desk in front of a seated clerk stays watched) moved more than the setting."""
         level = self.s.unchanged_grey_level
         if level <= 0 or self._last_full is None or self.reference is None:
             return False
@@ -178,11 +201,12 @@ class SceneChecker:
         people = self._people_small(persons)
         revealed = (last_people > 0) & (people == 0)
         if revealed.any():
-            # what somebody hid at the last full check is in view now: unchanged only if it is the clean scene, but
-            # for spots small enough to be the rim of a person the silhouette missed, for a short while
-            if self._reference_small is None:
-                self._reference_small = self._small_grey(self.reference.image)
-            differs = ((cv2.absdiff(small, self._reference_small) > level) & revealed).astype(np.uint8)
+            # what somebody hid at the last full check is in view now: unchanged only if it looks as a full check
+            # last saw it (a seated clerk's rim the silhouette misses, seen again as she shifts), but for spots
+            # small enough to be such a rim seen for the first time, for a short while
+            if self._seen_small is None:
+                self._seen_small = self._small_grey(self.reference.image)
+            differs = ((cv2.absdiff(small, self._seen_small) > level) & revealed).astype(np.uint8)
             if differs.any() and (_largest_spot_px(differs) > self.s.unchanged_spot_px
                                   or t_s - self._last_full_s >= self.s.repeat_for_at_most_s):
                 return False

@@ -40,8 +40,8 @@ class SceneSettings:
     quarter-size image, people's boxes left out) repeats that check's result instead of comparing in full; 0 turns
     the shortcut off."""
     unchanged_spot_px: float
-    """… also when what a person uncovered since differs from the clean reference in spots of at most this many
-    quarter-size pixels each (the rim of a seated clerk the silhouette misses, as she shifts) …"""
+    """… also when what a person uncovered since differs from the scene as full checks last saw it where they found
+    nothing (the clean reference where none saw it) in spots of at most this many quarter-size pixels each …"""
     repeat_for_at_most_s: float
     """… for at most this long after the last full check (a scrap a person left as small as those spots is then
     compared in full this much later)."""
