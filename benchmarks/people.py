@@ -466,18 +466,21 @@ def main(argv=None) -> None:
     ap.add_argument("--detect-gate", type=int, default=PeopleConfig().detect_gate.max_skip_frames,
                     help="periodic detector runs skipped in a row at most while nothing moves outside the posed "
                          "people (0: off)")
+    ap.add_argument("--quiet-detect-gate", type=int, default=PeopleConfig().detect_gate.quiet_max_skip_frames,
+                    help="the same while the adaptive rate is quiet (only with --quiet-every > 1)")
     args = ap.parse_args(argv)
     if args.reuse_tracks and not args.keep:
         ap.error("--reuse-tracks needs --keep DIR (the folder whose tracks it re-scores)")
     quiet_mediapipe()
     config = PeopleConfig(model=args.model, detector=args.detector, detect_every_n_frames=args.detect_every,
                           rate=RateSettings(quiet_every_n=args.quiet_every), max_landmarkers=args.max_landmarkers,
-                          detect_gate=MotionGateSettings(max_skip_frames=args.detect_gate))
+                          detect_gate=MotionGateSettings(max_skip_frames=args.detect_gate,
+                                                         quiet_max_skip_frames=args.quiet_detect_gate))
     print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} "
           f"cores, Python {platform.python_version()}; model {args.model}, detector {args.detector} every "
           f"{args.detect_every} frames, "
           f"quiet: 1 frame in {args.quiet_every}, landmarkers at once {args.max_landmarkers}, detector runs skipped "
-          f"while still: up to {args.detect_gate} in a row")
+          f"while still: up to {args.detect_gate} in a row ({args.quiet_detect_gate} while quiet)")
     from etiquette_cv.rules.rulebook import load_rulebook
 
     rb = load_rulebook()

@@ -179,6 +179,8 @@ def main() -> None:
     ap.add_argument("--detect-gate", type=int, default=PeopleConfig().detect_gate.max_skip_frames,
                     help="periodic detector runs skipped in a row at most while nothing moves outside the posed "
                          "people (0: off, the default)")
+    ap.add_argument("--quiet-detect-gate", type=int, default=PeopleConfig().detect_gate.quiet_max_skip_frames,
+                    help="the same while the adaptive rate is quiet (with --quiet-every > 1)")
     ap.add_argument("--quiet-every", type=int, default=None,
                     help="adaptive rate: one sampled frame in N analysed while quiet (default: the product's, 1)")
     ap.add_argument("--memory", action="store_true",
@@ -201,7 +203,7 @@ def main() -> None:
     info = VideoSource(video).info
     print(f"video: {video.name} {info.width}x{info.height}, {info.nominal_fps:g} fps, "
           f"{info.duration_s:.1f} s; analysis at {args.fps:g} fps, model {args.model}, detector runs skipped while "
-          f"still: up to {args.detect_gate} in a row")
+          f"still: up to {args.detect_gate} in a row ({args.quiet_detect_gate} while quiet)")
 
     # 1. Decoding alone.
     t = time.perf_counter()
@@ -213,7 +215,7 @@ def main() -> None:
     cal = load_calibration(args.calibration)
     with rss_sampled() as samples:
         summary = run_people(VideoSource(video, analysis_fps=args.fps), tmp / "tracks.jsonl.gz", cal,
-                             people_config(args.model, args.quiet_every, args.detect_gate))
+                             people_config(args.model, args.quiet_every, args.detect_gate, args.quiet_detect_gate))
     st = summary.stats
     print(f"people stage: {summary.frames_analysed} analysed frames in {summary.wall_s:.2f} s = "
           f"{summary.analysed_fps:.1f} frames/s, {summary.realtime_factor:.2f}× real time")

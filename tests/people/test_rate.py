@@ -47,6 +47,25 @@ def test_a_seated_clerk_alone_is_analysed_one_frame_in_n():
     assert rate.stats.analysed_share == pytest.approx(11 / 41)
 
 
+def test_only_frames_chosen_at_the_quiet_rate_are_quiet():
+    """The people stage's detector may rest on frames the rate chose one in n (nothing happening): not on the first,
+    not on a frame motion chose or within its hold, never at quiet_every 1."""
+    clerk = person("clerk", (-1.2, -0.75), sitting=True)
+    base = scene()
+    moved = base.copy()
+    moved[600:700, 1100:1180] = 250   # somebody arriving far from the clerk
+    rate = AnalysisRate(W, H, FLOOR, RateSettings(quiet_every_n=4, hold_s=0.25))
+    quiet = []
+    for i, img in enumerate([base] * 9 + [moved] * 12):
+        if rate.should_analyse(img, i * 0.1):
+            quiet.append((i, rate.quiet))
+            rate.observe(img, FramePoses(i, i * 0.1, W, H, [clerk]))
+    assert quiet == [(0, False), (4, True), (8, True), (9, False), (10, False), (11, False), (15, True), (19, True)]
+    every = AnalysisRate(W, H, FLOOR, RateSettings(quiet_every_n=1))
+    run(every, [base] * 5, [clerk])
+    assert not every.quiet
+
+
 def test_quiet_every_1_analyses_every_frame():
     rate = AnalysisRate(W, H, FLOOR, RateSettings(quiet_every_n=1))
     assert all(run(rate, [scene()] * 10, [person("clerk", (-1.2, -0.75), sitting=True)]))

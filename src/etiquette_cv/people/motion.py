@@ -24,6 +24,11 @@ class MotionGateSettings:
     """Periodic detector runs skipped in a row at most (0: the gate is off; the detector runs on its period). Off
     for files: on the people set's tuning clips it cost recall (94.5 → 94.3 %, people coming into view found a few
     frames later). The reception sample's people stage ran 2.10× → 2.64× real time with 2."""
+    quiet_max_skip_frames: int = 4
+    """The same limit while the adaptive rate (:mod:`.rate`) analyses at its quiet rate: nobody within its busy
+    distance of the counter, no clerk standing, nothing moving for it (its own motion check watches every sampled
+    frame between) — an empty counter or a clerk sitting still, where the periodic run finds nobody new. 0: off.
+    Files analyse every sampled frame by default, so this changes nothing there."""
     long_side_px: int = 160
     """The comparison's grey images are scaled so their long side has this many pixels."""
     pixel_level: int = 20
@@ -34,8 +39,9 @@ class MotionGateSettings:
     """The posed people's boxes are grown by this share of their size before they are left out."""
 
     def __post_init__(self) -> None:
-        if self.max_skip_frames < 0:
-            raise ValueError(f"max_skip_frames must be >= 0, got {self.max_skip_frames}")
+        for name in ("max_skip_frames", "quiet_max_skip_frames"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.changed_fraction < 1:
             raise ValueError(f"changed_fraction must lie in [0, 1), got {self.changed_fraction}")
 
@@ -66,15 +72,17 @@ class MotionGate:
 
     @property
     def enabled(self) -> bool:
-        """Whether the gate may skip runs at all (``max_skip_frames`` > 0)."""
-        return self.settings.max_skip_frames > 0
+        """Whether the gate may skip runs at all (``max_skip_frames`` or ``quiet_max_skip_frames`` > 0)."""
+        return self.settings.max_skip_frames > 0 or self.settings.quiet_max_skip_frames > 0
 
-    def may_skip(self, image: np.ndarray, posed_boxes: list[np.ndarray]) -> bool:
-        """Whether the periodic detector run on ``image`` may be skipped: the gate is on, fewer than
-        ``max_skip_frames`` runs were skipped since the last one, and at most ``changed_fraction`` of the picture
-        outside ``posed_boxes`` (x0, y0, x1, y1 pixels) changed since the last run."""
+    def may_skip(self, image: np.ndarray, posed_boxes: list[np.ndarray], quiet: bool = False) -> bool:
+        """Whether the periodic detector run on ``image`` may be skipped: fewer than ``max_skip_frames`` runs
+        (``quiet_max_skip_frames`` when the adaptive rate is ``quiet``) were skipped since the last one, and at most
+        ``changed_fraction`` of the picture outside ``posed_boxes`` (x0, y0, x1, y1 pixels) changed since the last
+        run."""
         s = self.settings
-        if not self.enabled or self._reference is None or self._skipped >= s.max_skip_frames:
+        limit = s.quiet_max_skip_frames if quiet else s.max_skip_frames
+        if self._reference is None or self._skipped >= limit:
             return False
         small = self._small(image)
         outside = np.ones(small.shape, bool)

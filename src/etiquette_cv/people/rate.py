@@ -93,6 +93,8 @@ class AnalysisRate:
         self._busy = True          # nothing is known before the first analysed frame
         self._full_until_s = -np.inf
         self._since_analysed = 0
+        self.quiet = False
+        """Whether the frame :meth:`should_analyse` last chose was one of the quiet rate's (nothing happening)."""
 
     def _moved(self, small: np.ndarray) -> bool:
         """Whether the small image changed outside the clerks' boxes or in a clerk's head-and-shoulders band."""
@@ -115,18 +117,20 @@ class AnalysisRate:
     def should_analyse(self, image: np.ndarray, t_s: float) -> bool:
         """Whether the sampled frame ``image`` at ``t_s`` seconds is analysed (cheap: ~1 ms at 720p)."""
         self.stats.frames_seen += 1
-        analyse = (self.settings.quiet_every_n <= 1 or self._busy or self._reference is None
-                   or t_s < self._full_until_s or self._since_analysed + 1 >= self.settings.quiet_every_n)
+        full_rate = (self.settings.quiet_every_n <= 1 or self._busy or self._reference is None
+                     or t_s < self._full_until_s)
+        analyse = full_rate or self._since_analysed + 1 >= self.settings.quiet_every_n
         if not analyse:
             t0 = time.perf_counter()
             if self._moved(self._small(image)):
                 self.stats.motion_triggers += 1
                 self._full_until_s = t_s + self.settings.hold_s
-                analyse = True
+                analyse = full_rate = True
             self.stats.motion_check_s += time.perf_counter() - t0
         if analyse:
             self.stats.frames_analysed += 1
             self._since_analysed = 0
+            self.quiet = not full_rate
         else:
             self._since_analysed += 1
         return analyse

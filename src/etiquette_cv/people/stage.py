@@ -64,6 +64,8 @@ class PeopleStage:
         self._tracks: dict[int, TrackState] = {}
         self._placer = FloorPlacer(floor, self.config, self._tracks)
         self._frame_no = 0
+        self._last_detect_s = -np.inf
+        """Time (s) of the whole-frame detector's last run."""
         self._pending_confirmation = False
         self._detector_only = False
         self._gate = MotionGate(image_width, image_height, self.config.detect_gate)
@@ -231,14 +233,19 @@ class PeopleStage:
         return None if not clerks else np.asarray(max(clerks, key=lambda t: t.last_seen_s).box, float)
 
     def _crop_box(self, track: TrackState, o: Observation, t_s: float) -> np.ndarray:
-        """Where the track's landmarker looks next (pixels): around the landmarks it saw as visible (not the limbs
-        it invents behind a counter), grown to the detector's box of the last second (MediaPipe's landmarks of a
-        small, partly hidden person can collapse onto a part of them, and a crop that follows them shrinks away;
-        a result collapsed below ``collapsed_fraction`` is dropped before it moves the crop). Crops are not grown
-        to where a person could be: on the reception sample a crop holding a 1.9 m column at the clerk's floor
-        point cut their MediaPipe pose from 97.6 % to 71.6 % of frames (the clerk is small in a bigger crop)."""
+        """Where the track's landmarker looks next (pixels): around the landmarks it saw as visible (not the
+        limbs it invents behind a counter), grown to the person's box from the detector's last run, or of the
+        last second when that run missed them (MediaPipe's landmarks of a small, partly hidden person can
+        collapse onto a part of them, and a crop that follows them shrinks away; a result collapsed below
+        ``collapsed_fraction`` is dropped before it moves the crop). Crops are not grown to where a person could
+        be: on the reception sample a crop holding a 1.9 m column at the clerk's floor point cut their MediaPipe
+        pose from 97.6 % to 71.6 % of frames (the clerk is small in a bigger crop)."""
         box = o.landmarks.visible_box_xyxy_px() if o.landmarks is not None else np.asarray(o.box, np.float32)
-        if track.detector_box is not None and t_s - track.detector_box_s <= self.config.detector_box_memory_s:
+        # the box of the detector's last run holds until it runs again: while the adaptive rate is quiet it runs
+        # 1.2 s apart and more when the motion gate skips runs (an expired box shrank the crop and the next run
+        # grew it back, restarting the landmarker: 76 restarts in the synthetic idle hour)
+        if track.detector_box is not None and (t_s - track.detector_box_s <= self.config.detector_box_memory_s
+                                               or track.detector_box_s >= self._last_detect_s):
             box = union_box(box, track.detector_box)
         return box
 
@@ -436,13 +443,16 @@ class PeopleStage:
             floor_source="" if o.floor is None else o.floor.source,
             box_xyxy_px=self._visible_box(o), landmarks_source=src)
 
-    def process(self, frame: Frame) -> FramePoses:
-        """Every person found in ``frame``, with their track id, role, floor point and landmarks."""
+    def process(self, frame: Frame, quiet: bool = False) -> FramePoses:
+        """Every person found in ``frame``, with their track id, role, floor point and landmarks. ``quiet``: the
+        adaptive rate chose the frame at its quiet rate (nothing happening), so the detector's motion gate may skip
+        more periodic runs (:attr:`.motion.MotionGateSettings.quiet_max_skip_frames`)."""
         t = frame.timestamp_s
         periodic = self._frame_no % max(1, self.config.detect_every_n_frames) == 0 or self._detector_only
         if periodic and self._gate.enabled and not self._detector_only and not self._pending_confirmation \
                 and self._gate.may_skip(frame.image, [t_.crop_box for t_ in self._tracks.values()
-                                                      if t_.landmarker is not None and t_.crop_box is not None]):
+                                                      if t_.landmarker is not None and t_.crop_box is not None],
+                                        quiet):
             periodic = False
         self._frame_no += 1
         self.stats.frames += 1
@@ -457,6 +467,7 @@ class PeopleStage:
             dets = self._detect(frame)
         if dets is not None:
             self._gate.ran(frame.image)
+            self._last_detect_s = t
             posed = list(obs)
             obs = merge_detections(obs, from_detections(dets), self.config.merge_iou,
                                    self.config.merge_keypoint_distance)

@@ -259,7 +259,8 @@ class _Segment:
         t_s = frame.epoch_s - self.origin
         if not self.chooser.should_analyse(frame.image, t_s):
             return False
-        poses = self.stage.process(Frame(index=self.count, timestamp_s=t_s, image=frame.image))
+        poses = self.stage.process(Frame(index=self.count, timestamp_s=t_s, image=frame.image),
+                                   quiet=self.chooser.quiet)
         self.chooser.observe(frame.image, poses)
         self.count += 1
         self.writer.write_frame(poses)
