@@ -104,6 +104,8 @@ def test_review_s_people_settings_carry_the_gate():
     assert people_config().detect_gate.max_skip_frames == 0
     assert people_config("full", 4, 2).detect_gate.max_skip_frames == 2
     assert people_config("full", 4, 2).rate.quiet_every_n == 4
+    assert people_config().detect_gate.quiet_max_skip_frames == 4
+    assert people_config("full", 4, 0, quiet_detect_gate=0).detect_gate.quiet_max_skip_frames == 0
 
 
 def test_a_landmarker_crop_keeps_the_detectors_box_until_the_detector_runs_again():
