@@ -58,6 +58,8 @@ class _Region:
     tracker: ObjectTracker
     rect: tuple[int, int, int, int] = (0, 0, 0, 0)
     """Bounding box (x, y, w, h) of the region's mask, pixels."""
+    small_mask: np.ndarray | None = None
+    """Quarter-size pixels the region touches (bool)."""
     assessed_checks: int = 0
     first_s: float | None = None
     last_s: float | None = None
@@ -90,6 +92,8 @@ class SceneChecker:
                  reference: Reference | None = None) -> None:
         self.cal, self.camera, self.s = cal, camera, settings
         self.shape = (cal.image_height, cal.image_width)
+        self._small_size = (max(1, cal.image_width // 4), max(1, cal.image_height // 4))
+        """(width, height) of the quarter-size images the shortcut compares."""
         self.reference = reference
         self.learner = None if reference is not None else ReferenceLearner(settings.reference_learn_s)
         allow = [z.image_px for n, z in cal.zones.items() if n.startswith(ALLOW_ZONE_PREFIX)]
@@ -102,7 +106,8 @@ class SceneChecker:
             if rs is not None and name in cal.zones:
                 mask = cv2.bitwise_and(polygon_mask(self.shape, [cal.zones[name].image_px]), cv2.bitwise_not(self.allow))
                 self.regions.append(_Region(name, rs, mask, z, ObjectTracker(name, rs.min_dwell_s, rs.max_misses,
-                                                                              rs.match_iou), cv2.boundingRect(mask)))
+                                                                              rs.match_iou), cv2.boundingRect(mask),
+                                            cv2.resize(mask, self._small_size, interpolation=cv2.INTER_AREA) > 0))
         self.light: list[LightSample] = []
         self.light_masks = {"frame": private}
         for name in ("counter_top", "floor_check"):
@@ -170,24 +175,26 @@ class SceneChecker:
         """Keep what a full check saw outside everybody as the scene a person may uncover later without a new full
         check — but where it found a change (a blob's box grown by a quarter-size pixel) or left a region
         unassessed."""
-        if self._seen_small is None:
-            self._seen_small = self._small_grey(self.reference.image)
         keep = people_small == 0
         for region in self.regions:
             if region.last_update is None:
                 continue
             if not region.last_update[2]:   # too much of it hidden to be compared: nothing was looked at there
-                h, w = self.shape
-                keep &= cv2.resize(region.mask, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA) == 0
+                keep &= ~region.small_mask
             for blob, _ in region.last_update[0]:
                 x0, y0, x1, y1 = (blob.box_xyxy_px / 4.0).astype(int)
                 keep[max(0, y0 - 1):y1 + 2, max(0, x0 - 1):x1 + 2] = False
-        self._seen_small[keep] = small[keep]
+        seen = self._seen_scene()
+        seen[keep] = small[keep]
+
+    def _seen_scene(self) -> np.ndarray:
+        """:attr:`_seen_small`, started from the clean reference the first time it is needed."""
+        if self._seen_small is None:
+            self._seen_small = self._small_grey(self.reference.image)
+        return self._seen_small
 
     def _small_grey(self, image: np.ndarray) -> np.ndarray:
-        h, w = self.shape
-        return cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (max(1, w // 4), max(1, h // 4)),
-                          interpolation=cv2.INTER_AREA)
+        return cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), self._small_size, interpolation=cv2.INTER_AREA)
 
     def _unchanged(self, t_s: float, small: np.ndarray, persons: list[PersonPose]) -> bool:
         """Whether nothing but people changed since the last full check: what anybody uncovered since looks as a
@@ -204,9 +211,7 @@ class SceneChecker:
             # what somebody hid at the last full check is in view now: unchanged only if it looks as a full check
             # last saw it (a seated clerk's rim the silhouette misses, seen again as she shifts), but for spots
             # small enough to be such a rim seen for the first time, for a short while
-            if self._seen_small is None:
-                self._seen_small = self._small_grey(self.reference.image)
-            differs = ((cv2.absdiff(small, self._seen_small) > level) & revealed).astype(np.uint8)
+            differs = ((cv2.absdiff(small, self._seen_scene()) > level) & revealed).astype(np.uint8)
             if differs.any() and (_largest_spot_px(differs) > self.s.unchanged_spot_px
                                   or t_s - self._last_full_s >= self.s.repeat_for_at_most_s):
                 return False
@@ -216,8 +221,7 @@ class SceneChecker:
     def _people_small(self, persons: list[PersonPose]) -> np.ndarray:
         """Quarter-size mask of the people as the counter-top check hides them, grown by one small pixel."""
         mask = people_mask(self.shape, persons, self._margin("counter_top"), silhouettes=True)
-        h, w = self.shape
-        small = cv2.resize(mask, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(mask, self._small_size, interpolation=cv2.INTER_AREA)
         return cv2.dilate((small > 0).astype(np.uint8) * 255, np.ones((3, 3), np.uint8))
 
     def _repeat_last(self, t_s: float, frame_index: int) -> None:
