@@ -89,11 +89,32 @@ def test_image_boxes_without_a_calibration():
         boxes = np.array([[100 + 3 * k, 100, 200 + 3 * k, 400], [800 - 3 * k, 120, 900 - 3 * k, 420]], float)
         ids.append(tr.update(boxes, None, np.array([0.8, 0.3])))
     ids = np.array(ids)
-    # a new track needs two observations before it has an id, unless its first one is sure (without a floor:
-    # score >= instant_score_at_station = 0.5)
+    # a new track needs two observations before it has an id, unless its first one is sure (without a floor, on
+    # the video's first frame: score >= instant_score_at_station = 0.5)
     assert ids[0][0] > 0 and ids[0][1] == 0 and ids[1][1] > 0
     assert len({*ids[5:, 0]}) == 1 and len({*ids[5:, 1]}) == 1 and ids[5, 0] != ids[5, 1]
     assert sorted(tr.alive_ids()) == sorted(ids[-1].tolist())
+
+
+def test_without_a_calibration_a_weak_newcomer_waits_only_where_it_overlaps_somebody():
+    """A weak detection (instant_score <= score < instant_score_at_station) clear of everybody seen a moment ago is
+    a newcomer (real footage: a walker coming in at the frame's edge, 0.37); one overlapping a tracked person's box
+    could be a second, shorter detection of them (role-play t306) and waits for its second frame."""
+    s = TrackerSettings(instant_score=0.25, instant_score_at_station=0.5)
+
+    def newcomer(box, score):
+        tr = IdentityTracker(s, frame_rate_hz=10.0, use_floor=False)
+        clerk = np.array([[100, 100, 200, 400]], float)
+        for _ in range(3):
+            tr.update(clerk, None, np.array([0.9]))
+        both = np.vstack([clerk, np.array([box], float)])
+        return [int(tr.update(both, None, np.array([0.9, score]))[1]) for _ in range(2)]
+
+    assert newcomer([600, 100, 700, 400], 0.3)[0] > 0       # far from the clerk: reported at once
+    near = newcomer([120, 110, 190, 300], 0.3)                # inside the clerk's box: waits one frame
+    assert near[0] == 0 and near[1] > 0
+    assert newcomer([120, 110, 190, 300], 0.6)[0] > 0         # a sure detection is reported at once anywhere
+    assert newcomer([600, 100, 700, 400], 0.2)[0] == 0        # under the activation score: never starts alone
 
 
 def test_unlocatable_observations_get_no_id():

@@ -47,9 +47,17 @@ class TrackerSettings:
     and hip height: people set tuning recall 94.5 → 95.2 % (people coming into view, two people walking in
     together), ID switches 76 → 63; held-out recall 91.1 → 92.2 %, ID switches 71 → 76 …"""
     instant_score_at_station: float = 0.5
-    """… but this much at a clerk station, and anywhere without a floor calibration: a customer's detection placed
-    behind the counter by a guessed floor point (shoulders only) started a clerk's track at once (tuning t116), and
-    without a calibration a second, shorter detection of the clerk took the trainee over (role-play tuning t306)."""
+    """… but this much at a clerk station (from the second frame: on the first, nobody is tracked yet whom a
+    second detection could take over), and without a floor calibration on the first frame and wherever the
+    observation's image box overlaps somebody seen within ``continuity_s``: a customer's detection placed behind
+    the counter by a guessed floor point (shoulders only) started a clerk's track at once (tuning t116); without a
+    calibration a second, shorter detection of the clerk took the trainee over (role-play tuning t306), while a
+    walker coming in clear of everybody waited a frame for nothing (real ``vtest``: 0.37 at the frame's edge).
+    The first frame keeps this score without a calibration because t306's clerk, given an id there, got her
+    landmarker on a crop MediaPipe could not pose for 10 frames (a crop 1 px aside could), so she was not posed
+    for 10 s and the trainee was chosen wrong; framing such a crop anew after a miss (three ways tried) cost the
+    people set's tuning split ID switches (the mildest: 95 → 101 and a visit lost; the others stopped after their
+    first 4–11 clips, 7–15 more already)."""
     relink_s: float = 4.0
     relink_m: float = 1.2
     max_speed_m_s: float = 1.5
@@ -168,7 +176,7 @@ class IdentityTracker:
         self._ids = {e: pid for e, pid in self._ids.items() if e in alive}
         if len(out) == 0:
             return ids
-        self._activate_sure_newcomers(out, before, stations)
+        self._activate_sure_newcomers(out, before, stations, np.asarray(boxes_xyxy_px, float).reshape(-1, 4))
         pairs = [(int(o), int(e)) for o, e in zip(np.asarray(out.data["obs"]), np.asarray(out.tracker_id)) if e >= 0]
         self._keep_image_continuity(pairs, boxes_xyxy_px, stations)
         taken = {self._ids[e] for _, e in pairs if e in self._ids}
@@ -310,20 +318,28 @@ class IdentityTracker:
         w = self.settings.appearance_memory
         return (1.0 - w) * old + w * new
 
-    def _activate_sure_newcomers(self, out, before: set[int], stations: list[str | None] | None) -> None:
+    def _activate_sure_newcomers(self, out, before: set[int], stations: list[str | None] | None,
+                                 boxes_xyxy_px: np.ndarray) -> None:
         """Give the tracks ByteTrack started this frame from an observation scoring ``instant_score`` or more
-        (``instant_score_at_station`` at a clerk station or without a floor, except on the first frame on the floor:
-        nobody is tracked yet whom a second detection could take over) their id at once (in ``out`` and in
-        ByteTrack's own state)."""
+        (``instant_score_at_station`` where it could be a second detection of somebody: see that setting) their id
+        at once (in ``out`` and in ByteTrack's own state). ``boxes_xyxy_px``: the observations' image boxes."""
         from trackers.core.bytetrack.kalman_box_tracker import ByteTrackKalmanBoxTracker
 
         s = self.settings
         tid = np.asarray(out.tracker_id).astype(int)
         obs = np.asarray(out.data["obs"]).astype(int)
-        first = self.use_floor and self._updates == 1
-        needed = np.array([s.instant_score_at_station if not first and (
-                               not self.use_floor or (stations is not None and stations[o] is not None))
-                           else s.instant_score for o in obs], float)
+        recent = [last.box_xyxy_px for last in self._last.values()
+                  if self._t_s - last.t_s <= s.continuity_s + 1e-9]
+
+        def guarded(o: int) -> bool:
+            """Whether observation ``o`` needs ``instant_score_at_station`` to be reported at once."""
+            if self._updates == 1:
+                return not self.use_floor
+            if self.use_floor:
+                return stations is not None and stations[o] is not None
+            return any(iou(box, boxes_xyxy_px[o]) > 0.0 for box in recent)
+
+        needed = np.array([s.instant_score_at_station if guarded(o) else s.instant_score for o in obs], float)
         for t in self._bt.tracks:
             if id(t) in before or t.tracker_id != -1:
                 continue
