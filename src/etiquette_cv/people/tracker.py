@@ -328,8 +328,8 @@ class IdentityTracker:
         s = self.settings
         tid = np.asarray(out.tracker_id).astype(int)
         obs = np.asarray(out.data["obs"]).astype(int)
-        recent = [last.box_xyxy_px for last in self._last.values()
-                  if self._t_s - last.t_s <= s.continuity_s + 1e-9]
+        recent = [] if self.use_floor else [last.box_xyxy_px for last in self._last.values()
+                                             if self._t_s - last.t_s <= s.continuity_s + 1e-9]
 
         def guarded(o: int) -> bool:
             """Whether observation ``o`` needs ``instant_score_at_station`` to be reported at once."""
