@@ -28,7 +28,9 @@ CHROMA_MIN_GREY = 40.0
 EDGE_FLOOR_GREY = 16.0
 """Grey levels added to the local brightness that normalises gradients."""
 SATURATED_GREY = 250
-"""A channel at or above this level is clipped: its intensity and colour are not compared (edges still are)."""
+"""A channel at or above this level is clipped. Clipped in the reference, a pixel's intensity and colour are not
+compared (edges still are); clipped only in the frame, its grey level is a lower bound of the true one, so it counts as
+changed when even that bound is brighter than expected by the threshold (a white paper on a pale floor clips)."""
 CHROMA_SIGMA_PX = 1.2
 """Smoothing of the colours before comparing chromaticity (video keeps colour at half resolution)."""
 
@@ -157,7 +159,9 @@ def change_mask(reference: np.ndarray, image: np.ndarray, valid: np.ndarray, s: 
     ref_planes, cur_planes = cv2.split(reference), cv2.split(image)
     ref = [c.astype(np.float32) + 1.0 for c in ref_planes]
     cur = [c.astype(np.float32) + 1.0 for c in cur_planes]
-    saturated = (_channel_max(cur_planes) >= SATURATED_GREY) | (_channel_max(ref_planes) >= SATURATED_GREY)
+    clipped = _channel_max(cur_planes) >= SATURATED_GREY
+    ref_clipped = _channel_max(ref_planes) >= SATURATED_GREY
+    saturated = clipped | ref_clipped
     sel = (valid > 0) & ~saturated   # a clipped pixel's level says nothing about the light
     if np.count_nonzero(sel) < 16:
         return np.zeros(valid.shape, np.uint8)
@@ -166,7 +170,10 @@ def change_mask(reference: np.ndarray, image: np.ndarray, valid: np.ndarray, s: 
     g_exp = cv2.cvtColor(np.clip(cv2.merge(expected) - 1.0, 0, 255).astype(np.uint8),
                          cv2.COLOR_BGR2GRAY).astype(np.float32)
     g_raw = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    rel = np.abs(g_raw - g_exp) / (g_exp + NOISE_FLOOR_GREY)   # luma: video keeps it at full resolution
+    diff = g_raw - g_exp
+    # clipped in the frame only, the true level is at least the clipped one: only "brighter than expected" is known
+    diff = np.where(clipped, np.maximum(diff, 0.0), np.abs(diff))
+    rel = diff / (g_exp + NOISE_FLOOR_GREY)   # luma: video keeps it at full resolution
     # chromaticity at the video's colour resolution (4:2:0 halves it): thin colourful lines are not objects
     cur_c = [cv2.GaussianBlur(c, (0, 0), CHROMA_SIGMA_PX) for c in cur]
     exp_c = [cv2.GaussianBlur(c, (0, 0), CHROMA_SIGMA_PX) for c in expected]
@@ -179,7 +186,7 @@ def change_mask(reference: np.ndarray, image: np.ndarray, valid: np.ndarray, s: 
     edge = np.abs(_edges(g_cur) - _edges(g_ref)) > s.edge_threshold
     # the 3x3 gradient spreads an outline one pixel outward: take it back so sizes are not inflated
     edge = cv2.erode(edge.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))) > 0
-    rel[saturated] = 0.0
+    rel[ref_clipped] = 0.0
     chroma[saturated] = 0.0
     cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
     colour = cv2.erode((chroma > s.chroma_threshold).astype(np.uint8), cross) > 0   # back from the colour blur
