@@ -8,7 +8,8 @@ Per clip: the product's people stage (cached in --out), then the scene checks an
 * clutter / debris: a truth object is a `clutter_appears` event on the counter top / the floor that stays at least
   the rule's minimum dwell (a document handed over for 3 s is a negative); a reported object matches a truth object
   when its box overlaps the truth's pixel box (IoU ≥ 0.1, or its centre inside the truth box grown by 8 px);
-  precision, recall, and the appearance-time error of matched objects;
+  precision, recall, the appearance-time error of matched objects, and for flat objects (paper) the reported area
+  against the true one;
 * lighting: a dim clip (a lamp out) must get a lighting violation, the others none;
 * waiting: per customer, truth = first to last frame inside the waiting zone up to their arrival within 2 m of the
   counter (frames in the zone on the way out are not waiting); the visit whose track is nearest the
@@ -46,6 +47,9 @@ from etiquette_cv.scene.objects import box_iou  # noqa: E402
 from etiquette_cv.service_times import apply_service_times  # noqa: E402
 
 SET = REPO / "benchmarks" / "scene_set"
+FLAT_M = 0.01
+"""A truth object this thin (metres) lies flat: its footprint (the axis-aligned box of it on its plane) is its true
+area, against which the reported cm² are compared (a cup's or a box's image blob also holds its sides)."""
 
 
 def matches(box: np.ndarray, truth: list[float]) -> bool:
@@ -100,13 +104,16 @@ def run_clip(name: str, rb, out: Path, verbose: bool) -> dict:
         pos = [e for e in ev if (e["disappear_s"] or gt["duration_s"]) - e["t_s"] >= dwell]
         neg = [e for e in ev if e not in pos]
         found = [o for o in scene.objects if o.region == ("counter_top" if region == "counter_top" else "floor_check")]
-        hit_truth, good, errs = set(), 0, []
+        hit_truth, good, errs, sizes = set(), 0, [], []
         for o in found:
             k = next((i for i, e in enumerate(pos) if i not in hit_truth and matches(o.box_xyxy_px, e["bbox_px"])), None)
             if k is not None:
                 hit_truth.add(k)
                 good += 1
                 errs.append(abs(o.first_s - pos[k]["t_s"]))
+                lo, hi = np.asarray(pos[k]["box_min_m"]), np.asarray(pos[k]["box_max_m"])
+                if hi[2] - lo[2] <= FLAT_M:
+                    sizes.append(o.area_cm2 / (1e4 * (hi[0] - lo[0]) * (hi[1] - lo[1])))
             elif verbose:
                 print(f"  {name}: false {kind} at {o.box_xyxy_px.round().tolist()} {o.first_s:.1f}-{o.last_s:.1f} s "
                       f"{o.area_cm2:.0f} cm²" + (" (a handed-over document)" if any(
@@ -117,7 +124,7 @@ def run_clip(name: str, rb, out: Path, verbose: bool) -> dict:
                 if i not in hit_truth:
                     print(f"  {name}: missed {kind} {e['object']} at {np.round(e['bbox_px']).tolist()} {e['t_s']:.1f} s")
         row[kind] = {"truth": len(pos), "found": len(found), "right": good, "recall_hits": len(hit_truth),
-                     "appear_err_s": errs}
+                     "appear_err_s": errs, "flat_size_ratio": sizes}
     dim = any(r["dim"] for r in json.load(open(SET / "manifest.json")) if r["name"] == name)
     light = [f for f in result.findings if f.rule_id == "DB-4-lighting"]
     row["light_right"] = (any(f.verdict == Verdict.VIOLATION for f in light) == dim) if light else False
@@ -173,6 +180,10 @@ def summary(rows: list[dict], label: str) -> None:
         rc = right / truth if truth else float("nan")
         print(f"  {kind:8s} precision {p:.2f} ({right}/{found})  recall {rc:.2f} ({right}/{truth})  appearance "
               f"error median {np.median(errs) if errs else float('nan'):.2f} s, max {max(errs) if errs else float('nan'):.2f} s")
+        ratios = [x for r in rows for x in r[kind]["flat_size_ratio"]]
+        if ratios:
+            print(f"  {'':8s} flat objects found (paper): area measured / true {np.median(ratios):.2f} median, "
+                  f"{min(ratios):.2f}-{max(ratios):.2f} ({len(ratios)} objects)")
     print(f"  lighting verdict right on {sum(r['light_right'] for r in rows)} of {len(rows)} clips")
     w = [e for r in rows for e in r["wait_err_s"]]
     h = [e for r in rows for e in r["handling_err_s"]]
