@@ -116,3 +116,41 @@ def test_a_detection_taller_than_anybody_at_the_station_is_not_taken_for_its_cle
 def test_the_clerk_box_height_factor_must_be_positive():
     with pytest.raises(ValueError, match="clerk_box_height_factor"):
         PeopleConfig(clerk_box_height_factor=0.0)
+
+
+def test_a_landmarker_result_on_the_box_of_somebody_seen_a_moment_ago_has_jumped_to_them():
+    """Tuning t117, t128: a clerk's landmarker took the customer in front of the counter; placed from the shoulders,
+    the result lay within walking reach of the clerk's last floor point, so the floor check kept it and the customer's
+    box was the clerk's for a frame. In the image it lies on the customer's box, not on the clerk's: dropped as a jump
+    — unless that box is the clerk's own too, or its person was last seen longer ago than ``continuity_s``."""
+    from geometry.test_geometry import body_points, truth_camera
+    from people.test_floor import floor_model, observed
+
+    cam = truth_camera(2.5, 20.0, -90.0)
+    model = floor_model(cam)
+    px, score = observed(cam, body_points(-1.2, -0.75, 90.0))     # the clerk at station A: within reach
+    own = np.array([*px.min(axis=0), *px.max(axis=0)], np.float32)
+    beside = own + np.array([1.5, 0, 1.5, 0], np.float32) * float(own[2] - own[0])
+
+    def verdict(result_box, customer_box, customer_seen_s=0.05):
+        clerk = TrackState(1, role="clerk", station="A", floor_xy_m=np.array([-1.2, -0.75]), floor_s=0.0,
+                           last_seen_s=0.05, box=own.copy())
+        customer = TrackState(2, role="customer", floor_xy_m=np.array([0.5, 0.6]), floor_s=customer_seen_s,
+                              last_seen_s=customer_seen_s, box=customer_box)
+        placer = FloorPlacer(model, PeopleConfig(), {1: clerk, 2: customer})
+        o = Observation(result_box, 0.9, px.astype(np.float32), score.astype(np.float32), owner=1)
+        kept, rejected = placer.locate([o], 0.1)
+        assert o.place == ("clerk", "A")                      # the floor alone says: the clerk, at her station
+        return "kept" if kept == [o] else "jumped" if rejected == [o] else "?"
+
+    assert verdict(own, beside) == "kept"
+    assert verdict(beside, beside) == "jumped"
+    assert verdict(beside, beside, customer_seen_s=-5.0) == "kept"   # nobody there a moment ago
+    assert verdict(own, own) == "kept"                                # the other box is hers as much
+
+
+def test_the_jump_box_thresholds_are_checked():
+    with pytest.raises(ValueError, match="jump_box_iou"):
+        PeopleConfig(jump_box_iou=0.0)
+    with pytest.raises(ValueError, match="jump_box_margin"):
+        PeopleConfig(jump_box_margin=-0.1)

@@ -101,6 +101,13 @@ class PeopleConfig:
     max_speed_m_s: float = 2.0
     """A landmarker's person whose floor point moves more than ``jump_m`` plus this speed times the time since
     last seen has jumped to somebody else: the result is dropped and the landmarker restarted."""
+    jump_box_iou: float = 0.3
+    jump_box_margin: float = 0.2
+    """A landmarker's result whose image box overlaps another person's box of a moment ago at least ``jump_box_iou``
+    (IoU) and by ``jump_box_margin`` more than its own person's box has jumped to that person, however near their
+    floor points (tuning t117, t128: a clerk's landmarker took the customer in front of the counter, placed from the
+    shoulders 0.9-1.8 m from the clerk — within reach of the floor check — and the customer's box became the
+    clerk's for a frame)."""
     detector_box_memory_s: float = 1.0
     """A landmarker's crop covers at least the person's detector box of the last this-many seconds."""
     hip_height_samples: int = 5
@@ -160,6 +167,9 @@ class PeopleConfig:
             raise ValueError(f"reopen_after_misses_s must be >= 0 (got {self.reopen_after_misses_s})")
         if self.clerk_box_height_factor <= 0:
             raise ValueError(f"clerk_box_height_factor must be > 0 (got {self.clerk_box_height_factor})")
+        if not 0.0 < self.jump_box_iou <= 1.0 or self.jump_box_margin < 0:
+            raise ValueError(f"jump_box_iou must be within 0-1 and jump_box_margin >= 0 (got {self.jump_box_iou}, "
+                             f"{self.jump_box_margin})")
         if self.malloc_arenas < 0:
             raise ValueError(f"malloc_arenas must be >= 0 (got {self.malloc_arenas})")
         if not 0 <= self.malloc_mmap_threshold_kb <= 32 * 1024:

@@ -155,7 +155,19 @@ class FloorPlacer:
         # side of the counter is a landmarker that lost the legs or the person
         if o.floor.source != "feet" and (role == "clerk") != (track.role == "clerk") and track.role != "unknown":
             return True
-        return self._out_of_reach(o, track, t_s)
+        return self._out_of_reach(o, track, t_s) or self._took_another_box(o, track, t_s)
+
+    def _took_another_box(self, o: Observation, track: TrackState, t_s: float) -> bool:
+        """Whether a landmarker's result lies, in the image, on another person seen within ``continuity_s``: its box
+        overlaps theirs at least ``jump_box_iou`` and by ``jump_box_margin`` more (IoU) than its own person's."""
+        if track.box is None or track.role != "clerk":
+            return False
+        cfg = self.config
+        own = iou(o.box, track.box)
+        return any(iou(o.box, other.box) >= max(cfg.jump_box_iou, own + cfg.jump_box_margin)
+                   for tid, other in self._tracks.items()
+                   if tid != track.id and other.box is not None
+                   and t_s - other.last_seen_s <= cfg.tracking.continuity_s)
 
     def _out_of_reach(self, o: Observation, track: TrackState, t_s: float) -> bool:
         """Whether an observation's floor point lies farther from where the track's person stood last than they
