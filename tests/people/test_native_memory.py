@@ -130,3 +130,25 @@ def test_a_people_stage_holds_large_blocks_apart_while_open():
     stage.close()
     stage.close()  # a second close does not end another stage's hold
     assert native_memory._stages_open == before
+
+
+_TRIM = textwrap.dedent("""
+    import os
+    import numpy as np
+    from etiquette_cv.people.native_memory import release_freed_memory
+    def resident_mb():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    blocks = [np.ones(8192) for _ in range(2000)]   # 64 kB each, below glibc's mmap threshold: from the heap
+    del blocks[::2]                                 # every other one freed: holes the heap's top cannot give back
+    before = resident_mb()
+    print(release_freed_memory(), before - resident_mb())
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_freed_heap_memory_is_handed_back():
+    """What a review's models freed is handed back before grading: here 2000 blocks of 64 kB, every other one freed,
+    64 MB in holes of the heap that stay resident until trimmed."""
+    out = subprocess.run([sys.executable, "-c", _TRIM], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "True" and float(out[1]) > 40.0

@@ -41,15 +41,34 @@ _stages_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1)
-def _mallopt():
-    """glibc's ``mallopt`` (None on a C library without it: macOS, musl); looked up once (``find_library`` runs
-    ``ldconfig``)."""
+def _libc():
+    """The C library (None where it cannot be loaded); looked up once (``find_library`` runs ``ldconfig``)."""
     try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
-    except (OSError, AttributeError, TypeError):
+        return ctypes.CDLL(ctypes.util.find_library("c"))
+    except (OSError, TypeError):
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _mallopt():
+    """glibc's ``mallopt`` (None on a C library without it: macOS, musl)."""
+    mallopt = getattr(_libc(), "mallopt", None)
+    if mallopt is None:
         return None
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return mallopt
+
+
+def release_freed_memory() -> bool:
+    """Hand the heap memory freed so far back to the system (glibc's ``malloc_trim``): the models' threads allocate
+    in arenas of their own, whose freed memory stays resident until trimmed — a review trims once its models are
+    closed (measured on the reception sample: 120 MB less resident for the grading that follows). Returns whether it
+    ran (False without glibc)."""
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is None:
+        return False
+    trim(0)
+    return True
 
 
 def limit_malloc_arenas(arenas: int) -> bool:

@@ -15,6 +15,7 @@ from ..geometry.calibration import Calibration, load_calibration
 from ..geometry.camera import CameraModel
 from ..geometry.solver import solve_camera
 from ..io.tracks import Tracks, TracksFooter, TracksHeader, TracksStream
+from ..people.native_memory import release_freed_memory
 from ..report.evidence import write_annotated_video, write_keyframes
 from ..report.findings_csv import write_findings_csv
 from ..report.findings_json import write_findings_json
@@ -28,7 +29,6 @@ from ..scene.hall import StaffStays, staff_findings
 from ..service_times import Ticket, apply_service_times, load_tickets
 from .analysis import analyse
 from .long_review import LONG_REVIEW_WINDOWS, StreamedGrading, grade_in_windows
-from .memory import release_freed_memory
 from .people_run import open_video_for, people_config, run_people
 from .refine import RefineSettings, RefineStats, refine_clerks
 from .windows import WindowSettings
