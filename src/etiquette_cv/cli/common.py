@@ -22,6 +22,10 @@ DetectGateOption = Annotated[int, typer.Option(
     "--detect-gate", min=0, help="Skip up to N periodic person-detector runs in a row while nothing moves outside "
     "the people already posed. Default 0 (off); 2 reviewed an idle camera hour 1.2x faster at a measured cost "
     "(README).")]
+QuietDetectGateOption = Annotated[Optional[int], typer.Option(
+    "--quiet-detect-gate", min=0, help="While the adaptive rate is quiet (--quiet-every above 1), skip up to N "
+    "periodic person-detector runs in a row while nothing moves outside the people already posed. Default 4; 0 "
+    "runs the detector on its schedule (README).")]
 ResumeOption = Annotated[bool, typer.Option(
     "--resume", help="Continue the tracks an interrupted run left (a crash, a kill): the frames already analysed "
     "are kept, the video is read on from after the last of them.")]

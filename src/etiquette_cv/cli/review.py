@@ -15,7 +15,8 @@ from ..models import ModelError, quiet_mediapipe
 from ..pipeline.review_run import review as run_review
 from ..report.terminal import summary_table
 from ..rules.rulebook import RulebookError
-from .common import DetectGateOption, QuietEveryOption, ResumeOption, console, err_console, fail, make_progress
+from .common import (DetectGateOption, QuietDetectGateOption, QuietEveryOption, ResumeOption, console, err_console,
+                     fail, make_progress)
 from .exit_codes import EXIT_INCOMPLETE, EXIT_NOBODY
 
 
@@ -36,6 +37,7 @@ def review(
                       "this pose model (e.g. heavy, built by tools/build_models.py).")] = None,
     quiet_every: QuietEveryOption = None,
     detect_gate: DetectGateOption = 0,
+    quiet_detect_gate: QuietDetectGateOption = None,
     resume: ResumeOption = False,
     no_blur: Annotated[bool, typer.Option("--no-blur", help="Do not blur customers' faces in images and video.")]
     = False,
@@ -62,7 +64,8 @@ def review(
             result, outputs = run_review(parse_source(video) if video else None, calibration, out, tracks_path=tracks,
                                          rulebook=rulebook, lang=lang, fps=fps, model=model, annotate=annotate,
                                          blur=not no_blur, on_frame=tick, tickets=tickets, refine=refine,
-                                         quiet_every=quiet_every, resume=resume, detect_gate=detect_gate)
+                                         quiet_every=quiet_every, resume=resume, detect_gate=detect_gate,
+                                         quiet_detect_gate=quiet_detect_gate)
     except (VideoError, ModelError, TracksError, CalibrationError, RulebookError, ValueError, OSError) as exc:
         fail(str(exc))
     console.print(summary_table(result, lang))

@@ -58,8 +58,8 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
            fps: float = 10.0, model: str = "full", annotate: str | Path | None = None, blur: bool = True,
            on_frame: Callable[[FramePoses], None] | None = None,
            tickets: str | Path | None = None, refine: str | None = None,
-           quiet_every: int | None = None, resume: bool = False, detect_gate: int = 0
-           ) -> tuple[ReviewResult, ReviewOutputs]:
+           quiet_every: int | None = None, resume: bool = False, detect_gate: int = 0,
+           quiet_detect_gate: int | None = None) -> tuple[ReviewResult, ReviewOutputs]:
     """Review a video (people → analysis → grading → scene checks and service times → reports). With
     ``tracks_path`` and no ``video``, re-grade an existing tracks file without decoding anything (no keyframes
     then, and the image checks are not assessable). Without a calibration people are still found and tracked, and
@@ -69,7 +69,8 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
     analyse one sampled frame in this many (:mod:`..people.rate`; 1 analyses every sampled frame; None: the
     default). ``resume``: continue the tracks an interrupted review of the same video left in ``out_dir``.
     ``detect_gate``: skip up to this many periodic person-detector runs in a row while nothing moves outside the
-    posed people (:mod:`..people.motion`; 0: off)."""
+    posed people (:mod:`..people.motion`; 0: off); ``quiet_detect_gate``: the same while the adaptive rate is quiet
+    (None: the default)."""
     if refine is not None and video is None:
         raise ValueError("--refine re-reads the video: give the video as well as the tracks")
     ticket_rows = load_tickets(tickets) if tickets is not None else None   # bad input fails before the long run
@@ -84,7 +85,8 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
             raise ValueError("review needs a video or a tracks file")
         source = open_video_for(video, cal, calibration, fps)
         tracks_path = out / "tracks.jsonl.gz"
-        summary = run_people(source, tracks_path, cal, people_config(model, quiet_every, detect_gate),
+        gates = {} if quiet_detect_gate is None else {"quiet_detect_gate": quiet_detect_gate}
+        summary = run_people(source, tracks_path, cal, people_config(model, quiet_every, detect_gate, **gates),
                              on_frame=on_frame, resume=resume)
         problem = summary.problem
         release_freed_memory()   # what the models freed (their arenas), before grading
