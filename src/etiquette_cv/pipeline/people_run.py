@@ -69,11 +69,12 @@ def floor_model_for(calibration: Calibration | None, roles: RoleSettings | None 
 
 
 def people_config(model: str = "full", quiet_every: int | None = None, detect_gate: int = 0,
-                  quiet_detect_gate: int = MotionGateSettings().quiet_max_skip_frames) -> PeopleConfig:
+                  quiet_detect_gate: int | None = None) -> PeopleConfig:
     """The people stage's settings for a pose model, an adaptive-rate choice (None: the default rate; 1: analyse
     every sampled frame) and the detector's motion gate (periodic runs skipped in a row at most, 0: off; while the
-    rate is quiet, ``quiet_detect_gate``)."""
-    gate = MotionGateSettings(max_skip_frames=detect_gate, quiet_max_skip_frames=quiet_detect_gate)
+    rate is quiet, ``quiet_detect_gate``, None: the gate's default)."""
+    quiet = {} if quiet_detect_gate is None else {"quiet_max_skip_frames": quiet_detect_gate}
+    gate = MotionGateSettings(max_skip_frames=detect_gate, **quiet)
     if quiet_every is None:
         return PeopleConfig(model=model, detect_gate=gate)
     return PeopleConfig(model=model, rate=RateSettings(quiet_every_n=quiet_every), detect_gate=gate)

@@ -85,8 +85,8 @@ def review(video: str | Path | None, calibration: str | Path | None, out_dir: st
             raise ValueError("review needs a video or a tracks file")
         source = open_video_for(video, cal, calibration, fps)
         tracks_path = out / "tracks.jsonl.gz"
-        gates = {} if quiet_detect_gate is None else {"quiet_detect_gate": quiet_detect_gate}
-        summary = run_people(source, tracks_path, cal, people_config(model, quiet_every, detect_gate, **gates),
+        summary = run_people(source, tracks_path, cal,
+                             people_config(model, quiet_every, detect_gate, quiet_detect_gate),
                              on_frame=on_frame, resume=resume)
         problem = summary.problem
         release_freed_memory()   # what the models freed (their arenas), before grading
