@@ -330,6 +330,37 @@ def test_a_bend_faster_than_a_body_bends_is_a_pose_glitch_not_a_bow():
     assert detect_bends(t, flex, np.ones(len(t), bool))[0].kind == "bow"
 
 
+def test_a_jump_to_a_deep_bend_across_a_missed_frame_is_a_glitch():
+    """Rendered people set t105 (front): a seated clerk read upright, one frame unmeasured, then 62-64° held for
+    0.9 s: the rise into the bend is read from the last measured frame before it (307°/s), not skipped."""
+    t = np.arange(0.0, 8.0, DT)
+    flex = np.where(t < 3.05, 2.7, 62.0)
+    flex[np.isclose(t, 3.1)] = np.nan
+    flex[t > 4.15] = np.nan   # then unmeasured, and upright from 4.5 s: the way out is no faster than a body
+    flex[t > 4.45] = 0.0
+    assert [b.kind for b in detect_bends(t, flex, np.ones(len(t), bool))] == ["glitch"]
+    # the same depth bent into and out of over 0.5 s, one frame unmeasured on the way down, is a (deep) bow
+    bow = _bend_profile(t, 2.7, 0.5, 0.9, 0.5, 62.0)
+    bow[np.isclose(t, 3.1)] = np.nan
+    assert [b.kind for b in detect_bends(t, bow, np.ones(len(t), bool))] == ["bow"]
+
+
+def test_a_peak_read_on_one_frame_between_unmeasured_ones_is_a_glitch():
+    """Rendered people set t115 (oblique): 18° as the clerk rose, 2.7 s unmeasured, one frame of 64°, unmeasured
+    again; a bend whose peak is one frame with no measured frame either side is a pose error, not an apology bow.
+    With a measured frame beside the peak it stays a bow (marked with its hidden stretch)."""
+    t = np.arange(0.0, 14.0, DT)
+    flex = np.zeros(len(t))
+    flex[np.isclose(t, 8.2)] = 18.0
+    flex[(t > 8.25) & (t < 12.0)] = np.nan
+    flex[np.isclose(t, 11.0)] = 64.0
+    bends = detect_bends(t, flex, np.ones(len(t), bool))
+    assert [(b.kind, round(b.peak_deg)) for b in bends] == [("glitch", 64)]
+    flex[np.isclose(t, 11.1)] = 58.0
+    bends = detect_bends(t, flex, np.ones(len(t), bool))
+    assert [(b.kind, round(b.peak_deg), b.peak_hidden) for b in bends] == [("bow", 64, True)]
+
+
 def test_an_interval_exactly_the_minimum_long_is_kept_despite_float_timestamps():
     t = np.round(np.arange(0, 200) / 10.0, 6)       # 12.4 and 13.0 as a 10 fps clock gives them
     v = np.where((t >= 12.4) & (t <= 13.0), 10.0, 0.0)

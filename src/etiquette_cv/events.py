@@ -144,7 +144,7 @@ class Bend:
     """Time spent within 20 % of the peak angle."""
     kind: str
     """``bow`` | ``reach`` | ``lean`` (a hand resting on the counter) | ``long`` (held longer than a bow: a
-    stoop) | ``glitch`` (faster than a body bends: a pose error)."""
+    stoop) | ``glitch`` (faster than a body bends, or a peak read on one frame alone: a pose error)."""
     peak_hidden: bool
     """The trunk was out of sight during the bend: the true peak may be deeper than ``peak_deg``."""
     peak_uncertainty_deg: float = float("nan")
@@ -160,16 +160,31 @@ class Bend:
 
 def _fastest_change_deg_s(t_s: np.ndarray, values: np.ndarray, inside: np.ndarray) -> float:
     """The fastest change (units per second) between consecutive measured samples of ``values`` over the samples
-    ``inside`` and one on either side of them (the rise into the interval begins before it)."""
+    ``inside`` and the nearest measured one on either side of them (the rise into the interval begins before it,
+    also when the frames just before it were not measured: a pose that jumps from upright to a deep bend across
+    a missed frame is no faster a body than one that jumps between two frames)."""
     idx = np.flatnonzero(inside)
     if len(idx) == 0:
         return 0.0
-    seg = slice(max(int(idx[0]) - 1, 0), min(int(idx[-1]) + 2, len(t_s)))
+    measured = np.isfinite(values)
+    before = np.flatnonzero(measured[:idx[0]])
+    after = np.flatnonzero(measured[idx[-1] + 1:])
+    lo = int(before[-1]) if len(before) else int(idx[0])
+    hi = int(idx[-1]) + 1 + (int(after[0]) + 1 if len(after) else 0)
+    seg = slice(lo, hi)
     t, v = t_s[seg], values[seg]
     ok = np.isfinite(v)
     if ok.sum() < 2:
         return 0.0
     return float(np.max(np.abs(np.diff(v[ok]) / np.maximum(np.diff(t[ok]), 1e-9))))
+
+
+def _isolated(values: np.ndarray, k: int) -> bool:
+    """Whether sample ``k`` is measured but neither sample beside it is: one frame's pose with no measured frame
+    either side cannot be told from a pose error (tuning t115: a 64° reading between 2.7 s of unmeasured frames
+    made a greeting bow an apology)."""
+    measured = np.isfinite(values)
+    return bool(measured[k]) and not (k > 0 and measured[k - 1]) and not (k + 1 < len(values) and measured[k + 1])
 
 
 def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
@@ -192,7 +207,8 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
         hold = float(near_peak.sum() * dt)
         kind = "bow"
         arms_seen = wrist_asymmetry_m is not None
-        if _fastest_change_deg_s(t_s, flexion_deg, inside) > settings.max_rate_deg_s:
+        if _fastest_change_deg_s(t_s, flexion_deg, inside) > settings.max_rate_deg_s \
+                or _isolated(flexion_deg, int(np.searchsorted(t_s, iv.peak_t_s))):
             kind = "glitch"
         elif lasts_longer_than(iv.duration_s, settings.max_duration_s):
             kind = "long"

@@ -316,8 +316,8 @@ def _why_unmeasurable(c: ClerkSeries, standing: np.ndarray) -> str:
             f"clerk's landmarks in the image{worst}")
 
 
-_BEND_NAMES = {"glitch": "pose glitch (faster than a body bends)", "long": "stoop (held longer than a bow)",
-               "lean": "lean on the counter"}
+_BEND_NAMES = {"glitch": "pose glitch (faster than a body bends, or one frame alone)",
+               "long": "stoop (held longer than a bow)", "lean": "lean on the counter"}
 """How a missed bow's note names the bends in its window that were not bows (:attr:`~..events.Bend.kind`)."""
 
 
