@@ -361,6 +361,20 @@ def test_a_peak_read_on_one_frame_between_unmeasured_ones_is_a_glitch():
     assert [(b.kind, round(b.peak_deg), b.peak_hidden) for b in bends] == [("bow", 64, True)]
 
 
+def test_a_bend_not_seen_to_come_back_up_is_unfinished():
+    """Rendered people set t105: a clerk sitting down in the clip's last 0.8 s, read as standing and bending 33°;
+    a bend whose trunk is not measured coming back up before the series ends has no known peak or kind."""
+    t = np.arange(0.0, 16.6, DT)
+    flex = _bend_profile(t, 15.0, 0.5, 2.0, 0.5, 33.0)
+    assert [b.kind for b in detect_bends(t, flex, np.ones(len(t), bool))] == ["unfinished"]
+    flex[t > 16.3] = np.nan   # unmeasured to the end: the same
+    assert [b.kind for b in detect_bends(t, flex, np.ones(len(t), bool))] == ["unfinished"]
+    # seen back below the end threshold once: a bow
+    t2 = np.arange(0.0, 17.5, DT)
+    flex2 = _bend_profile(t2, 15.7, 0.5, 0.3, 0.5, 33.0)
+    assert [b.kind for b in detect_bends(t2, flex2, np.ones(len(t2), bool))] == ["bow"]
+
+
 def test_an_interval_exactly_the_minimum_long_is_kept_despite_float_timestamps():
     t = np.round(np.arange(0, 200) / 10.0, 6)       # 12.4 and 13.0 as a 10 fps clock gives them
     v = np.where((t >= 12.4) & (t <= 13.0), 10.0, 0.0)

@@ -144,7 +144,8 @@ class Bend:
     """Time spent within 20 % of the peak angle."""
     kind: str
     """``bow`` | ``reach`` | ``lean`` (a hand resting on the counter) | ``long`` (held longer than a bow: a
-    stoop) | ``glitch`` (faster than a body bends, or a peak read on one frame alone: a pose error)."""
+    stoop) | ``glitch`` (faster than a body bends, or a peak read on one frame alone: a pose error) |
+    ``unfinished`` (the trunk was not seen to come back up before the measurements ended: peak and kind unknown)."""
     peak_hidden: bool
     """The trunk was out of sight during the bend: the true peak may be deeper than ``peak_deg``."""
     peak_uncertainty_deg: float = float("nan")
@@ -212,6 +213,11 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
             kind = "glitch"
         elif lasts_longer_than(iv.duration_s, settings.max_duration_s):
             kind = "long"
+        elif not np.isfinite(flexion_deg[t_s > iv.end_s]).any():
+            # never seen to come back up: the video ended during it (or the trunk was never measured again), so
+            # neither its peak nor whether it was a bow, a sit-down or a stoop is known (tuning t105: a clerk
+            # sitting down in the clip's last 0.8 s, read as a 33° bow)
+            kind = "unfinished"
         elif wrist_asymmetry_m is not None:
             asym = wrist_asymmetry_m[inside & (flexion_deg >= 0.5 * iv.peak_value)]
             arms_seen = bool(np.isfinite(asym).mean() >= 0.5) if len(asym) else False

@@ -624,3 +624,18 @@ def test_a_missed_bow_does_not_quote_a_pose_glitch(rb):
     (f,) = of(grade(obs(c, [StanceChange(4.0, "stand", 0.9)], bends, [visit(arrive, 25.0)]), rb), BOW_GREET)
     assert f.verdict == Verdict.MISSED and f.measured_value == pytest.approx(3.0)
     assert "92° at" not in f.note and "(92°) was a pose glitch" in f.note
+
+
+def test_a_bend_the_measurements_ended_in_leaves_the_bow_not_assessable(rb):
+    """A bend never seen to come back up (kind ``unfinished``: the video ended during it) tells neither its depth
+    nor whether it was a bow or a sit-down (rendered people set t105): the expected bow is not assessable, its note
+    says why; the same bend seen to come back up is graded."""
+    arrive = 5.0
+    flex = lambda t: np.where(np.abs(t - 7.0) < 0.4, 33.0, 2.0)  # noqa: E731
+    c = clerk_series(stance=stands_between((4.0, 30.0)), flexion=flex)
+    cut = [Bend(6.7, 7.3, 7.2, 33.0, 0.3, "unfinished", False)]
+    (f,) = of(grade(obs(c, [StanceChange(4.0, "stand", 0.9)], cut, [visit(arrive, 25.0)]), rb), BOW_GREET)
+    assert f.verdict == Verdict.NOT_ASSESSABLE and "measurements ended" in f.note and "33°" in f.note
+    bow = [dataclasses.replace(cut[0], kind="bow")]
+    (f,) = of(grade(obs(c, [StanceChange(4.0, "stand", 0.9)], bow, [visit(arrive, 25.0)]), rb), BOW_GREET)
+    assert f.verdict == Verdict.MISSED and f.measured_value == pytest.approx(33.0)

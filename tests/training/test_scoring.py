@@ -261,3 +261,15 @@ def test_facing_the_camera_a_bow_claimed_at_least_45_deg_is_graded_the_others_ar
                                                                                    not_measured=facing)),
                                             None, tmp_path / "score.json"))
     assert back.steps[1].event.angle_at_least and back.steps[1].event.angle_measured
+
+
+def test_a_bend_the_recording_ended_in_is_a_bow_that_may_have_been_deeper():
+    """A role-play often ends on the farewell bow: a bend the recording ended in (``unfinished``) is the trainee's
+    bow with its peak marked as possibly deeper; glitches, reaches and stoops are not bows."""
+    from etiquette_cv.events import Bend
+    from etiquette_cv.training.stream import bow_events
+
+    bends = [Bend(1.0, 2.0, 1.5, 16.0, 0.4, "bow", False), Bend(3.0, 3.2, 3.1, 90.0, 0.1, "glitch", False),
+             Bend(5.0, 9.0, 7.0, 40.0, 3.0, "long", False), Bend(11.0, 12.0, 11.9, 28.0, 0.3, "unfinished", False)]
+    ev = bow_events(bends)
+    assert [(e.t_s, e.peak_angle_deg, e.peak_hidden) for e in ev] == [(1.0, 16.0, False), (11.0, 28.0, True)]

@@ -288,6 +288,13 @@ def _bow_expected(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
                         measured_uncertainty=_unc(b),
                         note=f"bowed {peak:.0f}°{unc}{hidden}: {what}, where a {expected.name} bow is expected",
                         evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
+    cut = [b for b in bends if b.kind == "unfinished" and t0 <= b.peak_t_s <= t1]
+    if cut:
+        b = max(cut, key=lambda x: x.peak_deg)
+        return _finding(rule, Verdict.NOT_ASSESSABLE, b.start_s, b.end_s, clerk.person,
+                        note=f"the trunk was bending at {b.end_s:.1f} s ({b.peak_deg:.0f}° by then) when the "
+                             "measurements ended: how deep it went, and whether it was a bow, is unknown",
+                        evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
     w = clerk.window(t0, t1) & clerk.c.visible
     if not w.any():
         return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person, note="the clerk was not visible around the "

@@ -112,9 +112,12 @@ def stance_events(changes: list[StanceChange], stand_point: str) -> list[Trainee
 
 
 def bow_events(bends: list[Bend]) -> list[TraineeEvent]:
-    """Bows from the bend detector (reaches and long stoops are not bows)."""
+    """Bows from the bend detector (reaches and long stoops are not bows). A bend the recording ended in (kind
+    ``unfinished``) counts as a bow whose peak may have been deeper (``peak_hidden``): a role-play often ends on
+    the farewell bow."""
     return [TraineeEvent("bow", b.start_s, b.start_s, b.end_s, b.peak_deg, b.peak_t_s, b.peak_uncertainty_deg,
-                         b.hold_s, b.peak_hidden) for b in bends if b.kind == "bow"]
+                         b.hold_s, b.peak_hidden or b.kind == "unfinished") for b in bends
+            if b.kind in ("bow", "unfinished")]
 
 
 def standing_holds(t_s: np.ndarray, standing: np.ndarray, flexion_deg: np.ndarray, upright_below_deg: float
