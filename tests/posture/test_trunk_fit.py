@@ -166,3 +166,17 @@ def test_in_a_deep_bend_the_ears_are_weighed_less_and_a_dropped_head_does_not_de
     assert reads[1.0, 60.0] > 62.5                      # the ears weighed fully: 2.8° deep …
     assert abs(reads[0.0, 60.0] - 60.0) < 0.5           # … not with the deep bend's weight
     assert reads[0.0, 15.0] == reads[1.0, 15.0]         # a small bow keeps the head's lever arm
+
+
+def test_one_frame_whose_fit_cannot_resolve_the_angle_between_two_that_can_is_dropped():
+    """Tuning t117 (oblique): 19.6°, 48.8°, 25.5° at a 25° bow's peak, the middle fit below the pixels-per-degree
+    floor while its neighbours are above it: a degenerate solution, dropped (NaN). Runs of unresolved frames (a
+    view that cannot resolve the angle) and unresolved frames at a measured stretch's edge are kept."""
+    from etiquette_cv.posture.clerk import _without_lone_unresolved
+
+    flex = np.array([1.0, 19.6, 48.8, 25.5, 3.0, 2.0, 30.0, 31.0, 2.0, np.nan, 40.0, 5.0])
+    ok = np.array([True, True, False, True, True, True, False, False, True, True, False, True])
+    out = _without_lone_unresolved(flex, ok)
+    assert np.isnan(out[2])
+    kept = np.arange(len(flex)) != 2
+    np.testing.assert_array_equal(out[kept], flex[kept])   # the pair at 6-7 and the one beside a gap at 10 stay

@@ -414,6 +414,19 @@ def _stance_pass(fitter: TrunkFitter, m: _Frames, stance: np.ndarray, stand_fits
     return flex, lat, f_ok, l_ok, hips_seen, sens
 
 
+def _without_lone_unresolved(flex: np.ndarray, resolved: np.ndarray) -> np.ndarray:
+    """The flexion series (degrees) with NaN where one frame's fit could not resolve the angle (too few pixels per
+    degree) while the frames either side of it could: the view does not change within a frame, so such a fit fell
+    into a degenerate solution (tuning t117: 19.6°, 48.8°, 25.5° at the peak of a 25° bow; all four such frames of
+    the rendered tuning clips are 19-30° off their neighbours). A view that cannot resolve the angle for longer is
+    left as it is (its findings carry the ± that says so)."""
+    out = flex.copy()
+    measured = np.isfinite(flex)
+    lone = ~resolved[1:-1] & measured[1:-1] & resolved[:-2] & resolved[2:] & measured[:-2] & measured[2:]
+    out[1:-1][lone] = np.nan
+    return out
+
+
 def _most_of(window_median: np.ndarray) -> np.ndarray:
     """1.0 / 0.0 / NaN from a 0/1 series' rolling median: 1 where it held through most of the window."""
     return np.where(np.isfinite(window_median), (window_median >= 0.5).astype(float), np.nan)
@@ -481,6 +494,7 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     if seated.sum() >= MIN_SEATED_SAMPLES:
         fitter.dims = replace(fitter.dims, seated_hip_height_m=float(np.nanmedian(m.shoulder_m[seated]) - L))
     flex, lat, f_ok, l_ok, hips_seen, sens = _stance_pass(fitter, m, stance, stand_fits, settings)
+    flex = _without_lone_unresolved(flex, f_ok)
     refs, offset = _baselines(t, flex, stance, m.visible, changes, settings)
     baseline = {k: r.value_deg for k, r in refs.items()}
     flex_c = lowpass(t, flex - offset, settings.filter_cutoff_hz)
