@@ -639,3 +639,46 @@ def test_a_bend_the_measurements_ended_in_leaves_the_bow_not_assessable(rb):
     bow = [dataclasses.replace(cut[0], kind="bow")]
     (f,) = of(grade(obs(c, [StanceChange(4.0, "stand", 0.9)], bow, [visit(arrive, 25.0)]), rb), BOW_GREET)
     assert f.verdict == Verdict.MISSED and f.measured_value == pytest.approx(33.0)
+
+
+WALK = "DB-5.1-walk"
+
+
+def _with_path(clerk: ClerkSeries, xy: np.ndarray) -> Observations:
+    """Observations of one clerk whose floor path is ``xy`` (one point every DT seconds), median-filtered as the
+    analysis does."""
+    from scipy.ndimage import median_filter
+
+    from etiquette_cv.posture.walking import FloorPath, WalkingSettings
+
+    t = DT * np.arange(len(xy))
+    smooth = np.column_stack([median_filter(np.asarray(xy, float)[:, k], size=WalkingSettings().smooth_samples,
+                                            mode="nearest") for k in (0, 1)])
+    o = obs(clerk)
+    o.clerks[0].path = FloorPath(t, np.arange(len(t)), np.ones(len(t), int), smooth, np.zeros(len(t), int))
+    return o
+
+
+def test_a_clerk_running_across_the_hall_is_a_violation_with_its_speed(rb):
+    walk, run = 1.2 * DT * np.arange(50), 3.2 * DT * np.arange(1, 21)      # 5 s walking, then 2 s at 3.2 m/s
+    x = np.concatenate([walk, walk[-1] + run, np.full(30, walk[-1] + run[-1])])
+    res = grade(_with_path(clerk_series(), np.column_stack([x, np.ones(len(x))])), rb)
+    f = of(res, WALK)
+    assert len(f) == 1 and f[0].verdict == Verdict.VIOLATION and f[0].measured_unit == "m/s"
+    assert f[0].measured_value == pytest.approx(3.2, abs=0.1)
+    assert 4.0 <= f[0].start_s <= 5.1 and 6.9 <= f[0].end_s <= 8.0       # the run: 5.0-7.0 s
+    assert f[0].threshold_value == rb.rule(WALK).value("speed_m_s") and WALK in res.coverage.assessable_rules
+
+
+def test_a_brisk_walk_through_floor_point_noise_is_no_run(rb):
+    x = 1.8 * DT * np.arange(150)
+    xy = np.column_stack([x, np.ones(len(x))]) + np.random.default_rng(7).normal(0.0, 0.1, (len(x), 2))
+    res = grade(_with_path(clerk_series(), xy), rb)
+    assert of(res, WALK) == [] and WALK in res.coverage.assessable_rules
+
+
+def test_running_is_not_assessable_without_a_measured_path(rb):
+    res = grade(obs(clerk_series()), rb)
+    assert of(res, WALK) == []
+    assert "floor position was never measured" in res.coverage.not_assessable_rules[WALK]
+    assert WALK not in res.coverage.assessable_rules

@@ -356,3 +356,19 @@ def test_a_rule_is_found_by_id_or_none_when_the_rulebook_leaves_it_out():
     assert rb.find_rule("no-such-rule") is None
     with pytest.raises(KeyError):
         rb.rule("no-such-rule")
+
+
+def test_walking_settings_are_read_and_checked(tmp_path, shipped):
+    from etiquette_cv.posture.walking import WalkingSettings
+
+    assert load_rulebook().walking_settings() == WalkingSettings()    # the shipped values are the defaults
+    for key, bad, why in (("smooth_samples", 4, "odd whole number"), ("max_gap_s", 0, "must be positive"),
+                          ("jump_noise_m", -0.1, "zero or positive")):
+        d = copy.deepcopy(shipped)
+        d["measurement"]["walking"][key]["value"] = bad
+        _fails(tmp_path, d, f"measurement.walking.{key}", why)
+    d = copy.deepcopy(shipped)
+    del d["measurement"]["walking"]                                   # a rulebook written before it existed
+    path = tmp_path / "old.yaml"
+    path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    assert load_rulebook(path).walking_settings() == WalkingSettings()

@@ -15,6 +15,7 @@ from ..geometry.floor import standing_may_leave_view, station_out_of_view
 from ..geometry.polyline import points_in_polygon, side_normal
 from ..posture.clerk import at_image_edge, measure_clerk
 from ..posture.customers import CustomerSeries, measure_customers
+from ..posture.walking import clerk_path_track_ids, floor_path
 from ..rules.observations import ClerkObservations, Observations
 from ..rules.rulebook import Rulebook
 from ..service_times import WALK_SPEED_M_S
@@ -267,6 +268,7 @@ def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb:
     (posture series, sit/stand changes, bends), every customer's distance to the counter and their approaches
     within the rulebook's near distance (metres), each assigned to a station."""
     posture, bow, grading = rb.posture_settings(), rb.bow_settings(), rb.grading_settings()
+    walking = rb.walking_settings()
     clerks = []
     for station in cal.clerk_stations:
         away = station_out_of_view(camera, station.floor_m, (grading.seated_shoulder_m, grading.standing_shoulder_m))
@@ -278,9 +280,10 @@ def analyse(frames: list[FramePoses], cal: Calibration, camera: CameraModel, rb:
                                cal.counter.height_m, station=station.name, counter_top_px=cal.counter_top_px)
         bends = detect_bends(series.t_s, series.flexion_deg, series.stance == "stand", series.wrist_asymmetry_m, bow,
                              series.flexion_uncertainty_deg, series.hands_ahead_m, series.hands_on_counter)
+        path = floor_path(frames, clerk_path_track_ids(frames, station.name, walking), walking)
         clerks.append(ClerkObservations(station.name, clerk_name(station.name, len(cal.clerk_stations)), series,
                                         series.stance_changes, bends, out_of_view=away,
-                                        may_stand_out_of_view=may_leave, seated_out_of_view=seated_away))
+                                        may_stand_out_of_view=may_leave, seated_out_of_view=seated_away, path=path))
     customers, appr = customer_approaches(frames, cal, camera, rb)
     h = frames[0].image_height if frames else cal.image_height
     w = frames[0].image_width if frames else cal.image_width

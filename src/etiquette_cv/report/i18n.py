@@ -231,8 +231,8 @@ _PERSONS: dict[str, dict[str, str]] = {
 }
 
 _UNITS: dict[str, dict[str, str]] = {
-    "zh": {"deg": "°", "s": " 秒", "m": " 米"},
-    "en": {"deg": "°", "s": " s", "m": " m"},
+    "zh": {"deg": "°", "s": " 秒", "m": " 米", "m/s": " 米/秒"},
+    "en": {"deg": "°", "s": " s", "m": " m", "m/s": " m/s"},
 }
 
 

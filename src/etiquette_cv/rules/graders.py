@@ -13,6 +13,7 @@ import numpy as np
 
 from ..events import Approach, hysteresis_intervals
 from ..posture.clerk import ClerkSeries
+from ..posture.walking import faster_than, sustained_speed_m_s
 from .findings import Coverage, Finding, Severity, Verdict, Visit
 from .observations import ClerkObservations
 from .rulebook import GradingSettings, Rule, Rulebook
@@ -518,6 +519,34 @@ def grade_absent(rule: Rule, ctx: ClerkContext) -> list[Finding]:
     return out
 
 
+def grade_running(rule: Rule, ctx: ClerkContext) -> list[Finding]:
+    """Stretches where the clerk crossed the floor faster than the rule's speed (m/s), sustained over its
+    ``min_duration_s`` (the speed of a straight-line fit over that window, :mod:`..posture.walking`); the rule is
+    not assessable for a clerk whose floor path was never measured over a whole window."""
+    limit, window = float(rule.value("speed_m_s")), float(rule.value("min_duration_s"))
+    path = ctx.obs.path
+    speed, until = (sustained_speed_m_s(path, window) if path is not None and len(path)
+                    else (np.zeros(0), np.zeros(0)))
+    measured = np.isfinite(speed)
+    if not measured.any():
+        key = rule.id if ctx.clerk.person == "clerk" else f"{rule.id} ({ctx.clerk.person})"
+        ctx.coverage.not_assessable_rules[key] = (f"the clerk's floor position was never measured over {window:g} s "
+                                                  "in a row")
+        return []
+    if rule.id not in ctx.coverage.assessable_rules:
+        ctx.coverage.assessable_rules.append(rule.id)
+    out = []
+    for a, b, v, i in faster_than(path, speed, until, limit):
+        mid = 0.5 * (path.t_s[i] + until[i])
+        out.append(_finding(rule, Verdict.VIOLATION, a, b, ctx.clerk.person, measured_value=round(v, 2),
+                            measured_unit="m/s", threshold_text=f"≤ {limit:g} m/s over {window:g} s",
+                            threshold_value=limit, threshold_source=rule.source("speed_m_s"),
+                            evidence_t_s=float(mid), evidence_frame_index=ctx.clerk.frame_at(float(mid)),
+                            note=f"fastest {v:.1f} m/s over {path.t_s[i]:.1f}–{until[i]:.1f} s (the clerk, "
+                                 f"tracked there as person #{path.track_id[i]})"))
+    return out
+
+
 def grade_handling(rule: Rule, visits: list[Visit]) -> list[Finding]:
     """Each visit's handling time against the limit of the counter's business (DB 表2)."""
     limit_key = f"{rule.value('business')}_s"
@@ -545,11 +574,12 @@ CLERK_GRADERS: dict[str, Grader] = {
     "posture": grade_posture,
     "violent_rise": grade_violent_rise,
     "absent": grade_absent,
+    "running": grade_running,
 }
 #: Rules graded once per visit, whoever the clerk.
 VISIT_GRADERS: dict[str, Callable[[Rule, list[Visit]], list[Finding]]] = {"handling_time": grade_handling}
 #: Rules this version cannot grade, with why.
-UNGRADED: dict[str, str] = {"running": "the clerk's walking path is not tracked by this version"}
+UNGRADED: dict[str, str] = {}
 #: Rules graded by a later stage, not by :func:`.grading.grade` (which leaves them out of its coverage): kind → the
 #: stage that grades them and records whether they could be assessed.
 GRADED_LATER: dict[str, str] = {
@@ -559,5 +589,5 @@ GRADED_LATER: dict[str, str] = {
     "staff_in_waiting": "scene",     # from the tracks' roles, run with the scene checks
     "waiting_time": "service_times",  # DB 表2 averages from the tracks or a queue-ticket export
 }
-SELF_COVERING = frozenset({"posture"})
+SELF_COVERING = frozenset({"posture", "running"})
 """Kinds whose grader records itself whether the rule could be assessed (per series and stance)."""

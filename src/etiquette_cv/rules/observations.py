@@ -8,6 +8,7 @@ from ..events import Approach, Bend
 from ..posture.clerk import ClerkSeries
 from ..posture.customers import CustomerSeries
 from ..posture.stance import StanceChange
+from ..posture.walking import FloorPath
 
 
 @dataclass
@@ -28,6 +29,9 @@ class ClerkObservations:
     seated_out_of_view: str | None = None
     """Why the station's clerk, seated, is outside this camera's view (standing they may be seen): unseen, they
     may be sitting at the post; else None."""
+    path: FloorPath | None = None
+    """Where the station's clerk went on the floor, also away from the station (the running rule); None when not
+    measured."""
 
 
 @dataclass

@@ -20,6 +20,7 @@ from ..posture.gestures import GestureSettings
 from ..posture.stance import StanceSettings
 from ..posture.trunk_fit import FitSettings
 from ..posture.uncalibrated import UncalibratedSettings
+from ..posture.walking import WalkingSettings
 from ..posture.stance import TRANSITION_POINTS
 from ..strict_yaml import StrictReader, join, read_yaml_file, show
 
@@ -152,6 +153,7 @@ MEASUREMENT_GROUPS: dict[str, tuple[tuple[str, ...], bool]] = {
     "uncalibrated": (_setting_fields(UncalibratedSettings), False),
     "gestures": (_setting_fields(GestureSettings), False),
     "trainee": (_setting_fields(TraineeSettings), False),
+    "walking": (_setting_fields(WalkingSettings), False),
 }
 #: the keys a required group must give (the others default to the dataclasses'; rulebooks written before they
 #: existed stay valid)
@@ -292,6 +294,10 @@ class Rulebook:
         """How the trainee of a role-play without a calibration is chosen."""
         return self._group(TraineeSettings, "trainee")
 
+    def walking_settings(self) -> WalkingSettings:
+        """How a clerk's floor path is read (the running rule)."""
+        return self._group(WalkingSettings, "walking")
+
     def bow_settings(self) -> BowSettings:
         """The bend detector's settings."""
         return BowSettings(**{k: self.bow(k) for k in BOW_KEYS})
@@ -363,19 +369,33 @@ def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
     st = measurement["stance"]
     if st["sit_below_m"].value >= st["stand_above_m"].value:
         raise c.fail("measurement.stance.sit_below_m", "must be below stand_above_m (the hysteresis band)")
-    spike = st.get("spike_samples")
-    if spike is not None and not (float(spike.value).is_integer() and spike.value >= 1 and spike.value % 2 == 1):
-        raise c.fail("measurement.stance.spike_samples", f"must be an odd whole number of samples (1 = no median), "
-                     f"got {spike.value:g}")
-    for key in ("level_lookback_s", "crossing_lookback_s"):
-        if key in st and not st[key].value > 0:
-            raise c.fail(f"measurement.stance.{key}", f"must be positive seconds, got {st[key].value:g}")
-    for key in ("move_tail_fraction", "unseen_move_half_s", "point_uncertainty_s"):
-        if key in st and not st[key].value >= 0:
-            raise c.fail(f"measurement.stance.{key}", f"must be zero or positive, got {st[key].value:g}")
+    _check_values(c, "stance", st, odd=("spike_samples",), positive=("level_lookback_s", "crossing_lookback_s"),
+                  positive_text="positive seconds",
+                  non_negative=("move_tail_fraction", "unseen_move_half_s", "point_uncertainty_s"))
     if "move_m" in st and not st["move_m"].value >= 0:
         raise c.fail("measurement.stance.move_m", f"must be zero (off) or positive metres, got {st['move_m'].value:g}")
+    _check_values(c, "walking", measurement.get("walking", {}), odd=("smooth_samples",),
+                  positive=("max_speed_m_s", "max_gap_s"),
+                  non_negative=("jump_noise_m", "min_clerk_s", "join_gap_s", "join_m"))
     return measurement
+
+
+def _check_values(c: _Reader, group: str, params: dict[str, Param], odd: tuple[str, ...] = (),
+                  positive: tuple[str, ...] = (), non_negative: tuple[str, ...] = (),
+                  positive_text: str = "positive") -> None:
+    """One-line errors for values of ``measurement.<group>`` that cannot be used: sample counts that must be odd
+    whole numbers (a median's window), values that must be positive, or zero or positive."""
+    for key in odd:
+        v = params.get(key)
+        if v is not None and not (float(v.value).is_integer() and v.value >= 1 and v.value % 2 == 1):
+            raise c.fail(f"measurement.{group}.{key}", f"must be an odd whole number of samples (1 = no median), "
+                         f"got {v.value:g}")
+    for key in positive:
+        if key in params and not params[key].value > 0:
+            raise c.fail(f"measurement.{group}.{key}", f"must be {positive_text}, got {params[key].value:g}")
+    for key in non_negative:
+        if key in params and not params[key].value >= 0:
+            raise c.fail(f"measurement.{group}.{key}", f"must be zero or positive, got {params[key].value:g}")
 
 
 def _read_bows(c: _Reader, value: Any) -> tuple[dict[str, Param], list[BowClass]]:
