@@ -40,3 +40,40 @@ def test_light_that_clips_the_brightest_floor_is_not_a_change():
     assert np.count_nonzero(cur >= 250) > 1000          # a good part of it clipped
     valid = np.full(ref.shape[:2], 255, np.uint8)
     assert np.count_nonzero(change_mask(ref, cur, valid, SETTINGS)) == 0
+
+
+def test_a_paper_with_a_blurred_outline_is_measured_by_the_share_of_each_pixel_it_covers():
+    """A dark scrap 10.5 x 6.5 px (68.25 px²) placed off the pixel grid: its outline pixels are only partly covered
+    (the renderer's antialiasing, the codec's blur), so thresholding keeps some of them and not others. Counting
+    each pixel by the share of the scrap's own change it shows gives the area back."""
+    from etiquette_cv.scene.change import blobs, covered_area_px, detect_changes
+
+    ref = pale_floor()
+    cur = ref.astype(float)
+    y, x = np.mgrid[0:120, 0:160]
+    cover = (np.clip(np.minimum(x + 1 - 60.25, 70.75 - x), 0, 1) * np.clip(np.minimum(y + 1 - 40.25, 46.75 - y), 0, 1))
+    cur = np.clip(cur * (1 - 0.6 * cover[..., None]), 0, 255).astype(np.uint8)    # 60 % darker where covered
+    valid = np.full(ref.shape[:2], 255, np.uint8)
+    changes = detect_changes(ref, cur, valid, SETTINGS)
+    (blob,) = blobs(changes.mask, 5)
+    filled = np.zeros(ref.shape[:2], np.uint8)
+    filled[changes.mask > 0] = 255
+    true_px = float(cover.sum())
+    assert true_px == 68.25
+    assert abs(covered_area_px(changes.intensity, filled) - true_px) <= 0.1 * true_px
+    assert abs(blob.area_px - true_px) > 0.1 * true_px          # the thresholded pixel count is off
+
+
+def test_a_blob_no_brighter_than_its_surroundings_has_no_covered_area():
+    """A change found by colour or edges, its intensity hardly above the floor's own noise: its extent cannot be read
+    from its intensity (None: the blob's own size stands)."""
+    from etiquette_cv.scene.change import covered_area_px
+
+    rng = np.random.default_rng(3)
+    intensity = np.abs(rng.normal(0.0, 0.05, (60, 60))).astype(np.float32)
+    blob = np.zeros((60, 60), np.uint8)
+    blob[20:30, 20:30] = 255
+    intensity[20:30, 20:30] += 0.05
+    assert covered_area_px(intensity, blob) is None
+    intensity[20:30, 20:30] += 0.5
+    assert covered_area_px(intensity, blob) is not None

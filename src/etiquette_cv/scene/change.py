@@ -152,9 +152,46 @@ def _channel_max(planes: list[np.ndarray]) -> np.ndarray:
 
 def change_mask(reference: np.ndarray, image: np.ndarray, valid: np.ndarray, s: ChangeSettings) -> np.ndarray:
     """uint8 0/255 mask of the pixels of ``valid`` where ``image`` (aligned) differs from ``reference`` in
-    structure: intensity after removing the region's lighting gain, chromaticity, or edges (on smoothed grey
-    levels: sensor and codec noise). Differences are judged against a noise floor in grey levels, so a dim frame's
-    amplified noise is not a change."""
+    structure (:func:`detect_changes`)."""
+    return detect_changes(reference, image, valid, s).mask
+
+
+@dataclass
+class Changes:
+    """What changed in a region: the mask of changed pixels and each pixel's relative intensity change."""
+
+    mask: np.ndarray
+    """uint8 0/255."""
+    intensity: np.ndarray
+    """float32: |grey level − expected| over (expected + noise floor), after the region's lighting gain."""
+
+
+def covered_area_px(intensity: np.ndarray, blob_mask: np.ndarray, min_snr: float = 3.0) -> float | None:
+    """Area in pixels of an object whose outline the video blurs: every pixel of the blob and of a 1-px ring around
+    it counts the share of the object's own intensity change it shows — (its change − the background's) over (the
+    median change inside the blob − the background's), between 0 and 1 — so half-covered outline pixels count half
+    rather than whole or not at all. The background's change is the median over a ring 2-3 px outside the blob.
+    None when the blob's inside changed less than ``min_snr`` times the background (found by its colour or its
+    edges: its intensity says little of its extent). ``blob_mask``: uint8 0/255 of the blob, the shape of
+    ``intensity``."""
+    square = np.ones((3, 3), np.uint8)
+    inside = cv2.erode(blob_mask, square)
+    core = intensity[inside > 0] if cv2.countNonZero(inside) >= 3 else intensity[blob_mask > 0]
+    ring = cv2.dilate(blob_mask, square)
+    around = cv2.dilate(blob_mask, np.ones((7, 7), np.uint8)) & ~cv2.dilate(ring, square)
+    if not core.size or not cv2.countNonZero(around):
+        return None
+    own, background = float(np.median(core)), float(np.median(intensity[around > 0]))
+    if not own > min_snr * max(background, 1e-3):
+        return None
+    return float(np.clip((intensity[ring > 0] - background) / (own - background), 0.0, 1.0).sum())
+
+
+def detect_changes(reference: np.ndarray, image: np.ndarray, valid: np.ndarray, s: ChangeSettings) -> Changes:
+    """The pixels of ``valid`` where ``image`` (aligned) differs from ``reference`` in structure: intensity after
+    removing the region's lighting gain, chromaticity, or edges (on smoothed grey levels: sensor and codec noise).
+    Differences are judged against a noise floor in grey levels, so a dim frame's amplified noise is not a
+    change."""
     # per-channel planes: numpy's reductions over a 3-long last axis cost 6x the same sums done plane by plane
     ref_planes, cur_planes = cv2.split(reference), cv2.split(image)
     ref = [c.astype(np.float32) + 1.0 for c in ref_planes]
@@ -164,7 +201,7 @@ def change_mask(reference: np.ndarray, image: np.ndarray, valid: np.ndarray, s: 
     saturated = clipped | ref_clipped
     sel = (valid > 0) & ~saturated   # a clipped pixel's level says nothing about the light
     if np.count_nonzero(sel) < 16:
-        return np.zeros(valid.shape, np.uint8)
+        return Changes(np.zeros(valid.shape, np.uint8), np.zeros(valid.shape, np.float32))
     gain = [np.median(c[sel] / r[sel]) for c, r in zip(cur, ref)]   # per channel: the region's change of light
     expected = [g * r for g, r in zip(gain, ref)]
     g_exp = cv2.cvtColor(np.clip(cv2.merge(expected) - 1.0, 0, 255).astype(np.uint8),
@@ -195,7 +232,7 @@ def change_mask(reference: np.ndarray, image: np.ndarray, valid: np.ndarray, s: 
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (s.open_px, s.open_px))
     m = cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (2, 2)))
     m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, k)
-    return cv2.bitwise_and(m, valid)
+    return Changes(cv2.bitwise_and(m, valid), rel.astype(np.float32))
 
 
 def blobs(mask: np.ndarray, min_area_px: float, offset_px: tuple[int, int] = (0, 0)) -> list[Blob]:
@@ -216,11 +253,13 @@ def blobs(mask: np.ndarray, min_area_px: float, offset_px: tuple[int, int] = (0,
     return out
 
 
-def plane_size(camera, contour_px: np.ndarray, z_m: float, area_px: float | None = None) -> tuple[float, float, float]:
+def plane_size(camera, contour_px: np.ndarray, z_m: float, area_px: float | None = None,
+               area_is_covered: bool = False) -> tuple[float, float, float]:
     """(area cm², length cm, width cm) of an image blob laid on the horizontal plane at height ``z_m`` (the counter
     top, or the floor at 0). The area is the blob's pixels (the mean of ``area_px``, its pixel count, and the area
-    inside its contour) times the plane area one pixel covers at the blob's centre; length and width are the sides of the smallest rectangle
-    enclosing the contour met with the plane. NaNs when the blob does not meet the plane."""
+    inside its contour; ``area_px`` itself when ``area_is_covered``: :func:`covered_area_px`) times the plane area
+    one pixel covers at the blob's centre; length and width are the sides of the smallest rectangle enclosing the
+    contour met with the plane. NaNs when the blob does not meet the plane."""
     pts = np.asarray(contour_px, float)
     xy = camera.pixel_to_plane_z(pts, z_m)
     if len(xy) < 1 or not np.all(np.isfinite(xy)):
@@ -232,7 +271,8 @@ def plane_size(camera, contour_px: np.ndarray, z_m: float, area_px: float | None
     per_px = abs(float(cv2.contourArea(square.astype(np.float32).reshape(-1, 1, 2))))
     inner = float(cv2.contourArea(pts.astype(np.float32).reshape(-1, 1, 2)))   # through the boundary pixels' centres
     # the pixel count holds the boundary pixels whole, the contour half of them: half-way between is the outline
-    area_px = inner if area_px is None else 0.5 * (inner + area_px)
+    if not area_is_covered:
+        area_px = inner if area_px is None else 0.5 * (inner + area_px)
     cm = (xy * 100.0).astype(np.float32).reshape(-1, 1, 2)
     (_, _), (a, b), _ = cv2.minAreaRect(cm)
     return area_px * per_px, float(max(a, b)), float(min(a, b))

@@ -21,8 +21,8 @@ from ..io.privacy import cover_private
 from ..io.video import VideoSource
 from ..rules.findings import Finding, Verdict
 from ..rules.rulebook import Rulebook
-from .change import (Blob, align, blobs, change_mask, estimate_shift_px, people_mask, person_box_px, plane_size,
-                     polygon_mask)
+from .change import (Blob, Changes, align, blobs, covered_area_px, detect_changes, estimate_shift_px, people_mask,
+                     person_box_px, plane_size, polygon_mask)
 from .hall import LightSample, lighting_findings, region_luma, scene_finding, staff_findings
 from .objects import ObjectTracker, SceneObject, unpack_image
 from .reference import Reference, ReferenceLearner, load_reference
@@ -272,12 +272,12 @@ class SceneChecker:
         region.last_s = t_s
         x, y, w, h = region.rect   # the comparison runs on the region's bounding box only
         crop = (slice(y, y + h), slice(x, x + w))
-        changed = change_mask(self.reference.image[crop], aligned[crop], valid[crop], rs.change)
+        changes = detect_changes(self.reference.image[crop], aligned[crop], valid[crop], rs.change)
         found = []
-        for blob in blobs(changed, MIN_BLOB_PX, (x, y)):
+        for blob in blobs(changes.mask, MIN_BLOB_PX, (x, y)):
             size = plane_size(self.camera, blob.contour_px, region.plane_z_m, blob.area_px)
             if np.isfinite(size[0]) and size[0] >= rs.min_area_cm2:
-                found.append((blob, size))
+                found.append((blob, self._reported_size(blob, size, changes, (x, y), region)))
         clear = [True] * len(found)
         if found and rs.attached_px is not None:   # a blob touching a person may be their hair, clothes or shadow
             k = 2 * int(round(rs.attached_px)) + 1
@@ -285,6 +285,19 @@ class SceneChecker:
             clear = [not _touches(near, blob) for blob, _ in found]
         region.tracker.update(t_s, frame_index, found, valid, shown, clear)
         region.last_update = (found, valid, True, clear)
+
+    def _reported_size(self, blob: Blob, size: tuple[float, float, float], changes: Changes, origin: tuple[int, int],
+                       region: _Region) -> tuple[float, float, float]:
+        """The size (cm², cm, cm) a finding reports for a blob found with ``size``: its area from the share of its
+        intensity change each outline pixel shows (:func:`.change.covered_area_px`) where its intensity changed
+        enough, else ``size``. Whether a blob is big enough to count is decided on ``size``. On the scene set's
+        tuning clips the paper scraps on the floor read 0.76–1.06 of their true area before, 1.01–1.07 so."""
+        filled = np.zeros(changes.mask.shape, np.uint8)
+        cv2.drawContours(filled, [np.round(blob.contour_px - origin).astype(np.int32)], -1, 255, -1)
+        covered = covered_area_px(changes.intensity, filled)
+        if covered is None:
+            return size
+        return plane_size(self.camera, blob.contour_px, region.plane_z_m, covered, area_is_covered=True)
 
     def _attachable(self, region: _Region, persons: list[PersonPose], hidden: np.ndarray,
                     shift: tuple[float, float]) -> np.ndarray:
