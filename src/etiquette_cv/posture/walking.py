@@ -43,8 +43,8 @@ class WalkingSettings:
 
 @dataclass
 class FloorPath:
-    """A station's clerk's floor path: the samples of every track that was that clerk, in pieces without a jump or
-    a gap, each piece in time order."""
+    """A station's clerk's floor path: one sample per frame in which one of their tracks was seen with a floor
+    point, in time order, in pieces without a jump or a gap."""
 
     t_s: np.ndarray
     frame_index: np.ndarray
@@ -129,7 +129,7 @@ def clerk_path_track_ids(frames: list[FramePoses], station: str, s: WalkingSetti
 
 
 def _pieces(t_s: np.ndarray, xy: np.ndarray, s: WalkingSettings) -> list[np.ndarray]:
-    """Index runs of one track's samples with no gap longer than ``max_gap_s`` and no jump (see the settings)."""
+    """Index runs of a path's samples with no gap longer than ``max_gap_s`` and no jump (see the settings)."""
     if len(t_s) == 0:
         return []
     dt = np.diff(t_s)
