@@ -391,9 +391,21 @@ def posture_rule_intervals(rule: Rule, t_s: np.ndarray, values: np.ndarray, grad
                                 max_gap_s=grading.posture_max_gap_s)
 
 
+def _record_coverage(ctx: ClerkContext, rule: Rule, not_assessable_why: str | None = None) -> None:
+    """For a rule that records its own coverage (:data:`SELF_COVERING`): the rule could be assessed for this clerk,
+    or (``not_assessable_why``) why it could not — keyed by the rule id, with the clerk when the counter has
+    several."""
+    if not_assessable_why is None:
+        if rule.id not in ctx.coverage.assessable_rules:
+            ctx.coverage.assessable_rules.append(rule.id)
+        return
+    key = rule.id if ctx.clerk.person == "clerk" else f"{rule.id} ({ctx.clerk.person})"
+    ctx.coverage.not_assessable_rules[key] = not_assessable_why
+
+
 def grade_posture(rule: Rule, ctx: ClerkContext) -> list[Finding]:
     """Violations of a posture rule: stretches where the rule's series passes its thresholds (with hysteresis)."""
-    clerk, coverage = ctx.clerk, ctx.coverage
+    clerk = ctx.clerk
     c = clerk.c
     name = rule.value("series")
     values, ok = _posture_series(c, name)
@@ -403,11 +415,9 @@ def grade_posture(rule: Rule, ctx: ClerkContext) -> list[Finding]:
     if not np.any(gate & np.isfinite(values)):
         why = ("the clerk was never seen " + ("standing" if stance == "stand" else "seated")) if not in_stance.any() \
             else _UNSEEN.get(name, "the body parts it needs are not visible from this camera")
-        key = rule.id if clerk.person == "clerk" else f"{rule.id} ({clerk.person})"
-        coverage.not_assessable_rules[key] = why
+        _record_coverage(ctx, rule, why)
         return []
-    if rule.id not in coverage.assessable_rules:
-        coverage.assessable_rules.append(rule.id)
+    _record_coverage(ctx, rule)
     enter, exit_ = _posture_thresholds(rule)
     unit = rule.value("unit")
     out = []
@@ -529,12 +539,9 @@ def grade_running(rule: Rule, ctx: ClerkContext) -> list[Finding]:
                     else (np.zeros(0), np.zeros(0)))
     measured = np.isfinite(speed)
     if not measured.any():
-        key = rule.id if ctx.clerk.person == "clerk" else f"{rule.id} ({ctx.clerk.person})"
-        ctx.coverage.not_assessable_rules[key] = (f"the clerk's floor position was never measured over {window:g} s "
-                                                  "in a row")
+        _record_coverage(ctx, rule, f"the clerk's floor position was never measured over {window:g} s in a row")
         return []
-    if rule.id not in ctx.coverage.assessable_rules:
-        ctx.coverage.assessable_rules.append(rule.id)
+    _record_coverage(ctx, rule)
     out = []
     for a, b, v, i in faster_than(path, speed, until, limit):
         mid = 0.5 * (path.t_s[i] + until[i])
