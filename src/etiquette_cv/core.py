@@ -86,7 +86,12 @@ ROLES: tuple[str, ...] = ("clerk", "customer", "waiting", "other", "unknown")
 the customer zones); ``unknown``: no calibration, so no floor."""
 
 #: Where a person's floor point came from, best first.
-FLOOR_SOURCES: tuple[str, ...] = ("feet", "hips", "shoulders", "head", "box", "")
+FLOOR_SOURCES: tuple[str, ...] = ("feet", "hips", "shoulders", "head", "box", "interpolated", "")
+"""``interpolated``: a frame filled into a short gap of the person's track (:mod:`.people.gaps`)."""
+
+#: Where a person's landmarks came from: their own MediaPipe landmarker, the person detector's 17 keypoints, or
+#: neither (a frame filled into a short gap of the track: positions interpolated, nothing visible or present).
+LANDMARK_SOURCES: tuple[str, ...] = ("mediapipe", "detector", "interpolated")
 
 
 @dataclass
@@ -120,15 +125,16 @@ class PersonPose:
     was followed by their landmarker only."""
     landmarks_source: str = "mediapipe"
     """``mediapipe``: 33 BlazePose landmarks from the person's own landmarker; ``detector``: the detector's 17
-    COCO keypoints mapped onto the BlazePose indices (the others with zero visibility and presence)."""
+    COCO keypoints mapped onto the BlazePose indices (the others with zero visibility and presence);
+    ``interpolated``: a frame filled into a short gap of the track, nothing visible or present."""
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"role {self.role!r} is not one of {ROLES}")
         if self.floor_source not in FLOOR_SOURCES:
             raise ValueError(f"floor_source {self.floor_source!r} is not one of {FLOOR_SOURCES}")
-        if self.landmarks_source not in ("mediapipe", "detector"):
-            raise ValueError(f"landmarks_source {self.landmarks_source!r} is not mediapipe or detector")
+        if self.landmarks_source not in LANDMARK_SOURCES:
+            raise ValueError(f"landmarks_source {self.landmarks_source!r} is not one of {LANDMARK_SOURCES}")
 
     @property
     def label(self) -> str:

@@ -57,6 +57,16 @@ def test_round_trip_keeps_every_value_to_its_rounding(tmp_path, suffix):
             np.testing.assert_allclose(q.visibility, p.visibility, atol=6e-4)
 
 
+def test_a_person_filled_into_a_gap_reads_back_as_interpolated_with_nothing_visible(tmp_path):
+    from dataclasses import replace
+    p = replace(make_person(np.random.default_rng(3), 4, "customer"), landmarks_source="interpolated",
+                floor_source="interpolated", visibility=np.zeros(33), presence=np.zeros(33))
+    back = read_tracks(write_tracks(tmp_path / "t.jsonl", header(), [FramePoses(0, 0.0, 1280, 720, [p])]))
+    (q,) = back.frames[0].persons
+    assert (q.landmarks_source, q.floor_source) == ("interpolated", "interpolated")
+    assert q.visibility.max() == 0 and q.bbox_px() == pytest.approx((10, 20, 110, 320))
+
+
 def test_a_stream_reads_one_frame_at_a_time_and_the_footer_at_its_end(tmp_path):
     path = write_tracks(tmp_path / "t.jsonl.gz", header(), frames(4), TracksFooter(12, 4, True))
     stream = TracksStream(path)

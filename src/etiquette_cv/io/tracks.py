@@ -13,10 +13,11 @@ Format ``etiquette-cv/tracks`` version 2 (one JSON object per line, UTF-8; ``.js
    wall-clock time of t = 0, seconds since the Unix epoch, when known — live runs write it)
 2. one line per analysed frame: ``{"frame": int, "t_s": float, "persons": [{"track_id": int, "role": str,
    "station": str|null, "floor_m": [x, y]|null, "floor_source": str, "box_px": [x0, y0, x1, y1]|null,
-   "landmarks": "mediapipe"|"detector", "xy_px": [[x, y] * 33], "z": [33], "world_m": [[x, y, z] * 33],
-   "visibility": [33], "presence": [33]}]}`` (``xy_px`` full-frame pixels; ``world_m`` MediaPipe world landmarks
-   in metres, camera axes, hip-centred, zeros for detector keypoints; ``floor_m`` calibration floor metres;
-   ``role`` one of clerk / customer / waiting / other / unknown)
+   "landmarks": "mediapipe"|"detector"|"interpolated", "xy_px": [[x, y] * 33], "z": [33], "world_m": [[x, y, z] *
+   33], "visibility": [33], "presence": [33]}]}`` (``xy_px`` full-frame pixels; ``world_m`` MediaPipe world
+   landmarks in metres, camera axes, hip-centred, zeros for detector keypoints; ``floor_m`` calibration floor
+   metres; ``role`` one of clerk / customer / waiting / other / unknown; ``interpolated``: a frame filled into a
+   short gap of the person's track, box, floor point and positions interpolated, visibility and presence zero)
 3. footer: ``{"end": true, "frames_decoded": int, "frames_analysed": int, "complete": bool, "problem": str|null}``
 
 Version 1 files (one landmarker per image region, ``region`` instead of ``role``) still load: a person found by the

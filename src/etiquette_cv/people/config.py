@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .floor import RoleSettings
+from .gaps import GapSettings
 from .landmarker import LandmarkerSettings
 from .motion import MotionGateSettings
 from .rate import RateSettings
@@ -131,6 +132,9 @@ class PeopleConfig:
     roles: RoleSettings = field(default_factory=RoleSettings)
     rate: RateSettings = field(default_factory=RateSettings)
     """Which sampled frames are analysed (:mod:`.rate`): all while something happens, fewer while quiet."""
+    gaps: GapSettings = field(default_factory=GapSettings)
+    """Which short gaps in a track are filled once the person is seen again (:mod:`.gaps`; applied where the
+    stage's frames are written: ``run_people`` and ``watch``)."""
     grey_others: str = "uncalibrated"
     """Where each landmarker's crop shows the other people seen within ``grey_others_within_s`` greyed out (their
     heads, trunks and legs, except where these overlap its own person's box): ``"uncalibrated"`` (without a floor

@@ -7,7 +7,7 @@ disk (the tracks writer flushes each frame) and the footer records why the run s
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -20,6 +20,7 @@ from ..io.tracks import ResumePoint, TracksFooter, TracksHeader, TracksWriter, p
 from ..io.video import VideoSource
 from ..models import pose_model_sha256
 from ..people.floor import FloorModel, RoleSettings
+from ..people.gaps import GapFiller
 from ..people.motion import MotionGateSettings
 from ..people.rate import AnalysisRate, RateSettings, RateStats
 from ..people.stage import PeopleConfig, PeopleStage, PeopleStats
@@ -44,6 +45,8 @@ class PoseRunSummary:
     """Set by a resume of a tracks file that was already complete: nothing was run."""
     resumed_person_frames: int = 0
     """People (summed over frames) already in the tracks file a resumed run continued."""
+    filled_person_frames: int = 0
+    """People (summed over frames) filled into short gaps of their tracks (:mod:`..people.gaps`)."""
 
     @property
     def analysed_fps(self) -> float:
@@ -151,6 +154,7 @@ def run_people(
         if resume_at is not None:
             header = resume_at.header
         writer = TracksWriter(tracks_path, header, append=resume_at is not None)
+        gaps = GapFiller(config.gaps)
         id_offset = 0 if resume_at is None else resume_at.max_track_id
         analysed = 0 if resume_at is None else resume_at.frames
         problem = None
@@ -164,7 +168,8 @@ def run_people(
                     for p in poses.persons:
                         p.track_id += id_offset
                     chooser.observe(frame.image, poses)
-                    writer.write_frame(poses)
+                    for done in gaps.push(replace(poses, persons=list(poses.persons))):
+                        writer.write_frame(done)
                     analysed += 1
                     if on_frame is not None:
                         on_frame(poses)
@@ -175,6 +180,8 @@ def run_people(
             problem = f"{source.name}: stopped: {exc}" if not str(exc).startswith(source.name) else str(exc)
             raise
         finally:
+            for done in gaps.flush():   # what was computed is written, however the run ends
+                writer.write_frame(done)
             writer.close(TracksFooter(
                 frames_decoded=source.report.frames_decoded + (0 if resume_at is None else resume_at.frames_decoded),
                 frames_analysed=analysed,
@@ -199,5 +206,6 @@ def run_people(
         rate=chooser.stats,
         problem=problem,
         resumed_person_frames=0 if resume_at is None else resume_at.person_frames,
+        filled_person_frames=gaps.filled,
         annotated_path=Path(annotate_path) if annotate_path else None,
     )

@@ -23,7 +23,7 @@ import resource
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -34,6 +34,7 @@ from ..geometry.solver import solve_camera
 from ..io.live import LiveFrame, LiveSettings, LiveSource, Outage, OutageStarted, SourceEnded
 from ..io.tracks import TracksFooter, TracksHeader, TracksWriter
 from ..models import pose_model_sha256, resolve_pose_model
+from ..people.gaps import GapFiller
 from ..people.motion import MotionGateSettings
 from ..people.rate import LIVE_QUIET_EVERY_N, AnalysisRate, RateSettings
 from ..people.stage import PeopleConfig, PeopleStage
@@ -231,6 +232,7 @@ class _Segment:
         self.w = watcher
         self.stage = PeopleStage(watcher.width, watcher.height, fps, watcher.floor, watcher.config)
         self.chooser = AnalysisRate(watcher.width, watcher.height, watcher.floor, watcher.config.rate)
+        self.gaps = GapFiller(watcher.config.gaps)
         self.index = 0
         self.end_epoch_s = watcher.settings.windows.window_end_epoch_s(origin_epoch_s)
         self.buffer = WindowBuffer(watcher.settings.windows, self.end_epoch_s - origin_epoch_s)
@@ -253,6 +255,11 @@ class _Segment:
                               start_epoch_s=self.origin)
         self.writer = TracksWriter(path, header)
 
+    def _write(self, frames: list[FramePoses]) -> None:
+        for f in frames:
+            self.writer.write_frame(f)
+            self.buffer.add(f)
+
     def add(self, frame: LiveFrame) -> bool:
         """Analyse one frame (people stage) and write it to the window's tracks; False when the adaptive rate
         (:mod:`..people.rate`) skipped it because nothing is happening."""
@@ -263,8 +270,7 @@ class _Segment:
                                    quiet=self.chooser.quiet)
         self.chooser.observe(frame.image, poses)
         self.count += 1
-        self.writer.write_frame(poses)
-        self.buffer.add(poses)
+        self._write(self.gaps.push(replace(poses, persons=list(poses.persons))))
         if self.w.settings.evidence_every_s > 0:
             self.snapshots.add(t_s, frame.image)
         return True
@@ -272,6 +278,7 @@ class _Segment:
     def close_window(self, final: bool, problem: str | None = None, next_epoch_s: float | None = None) -> _Job:
         """Close the current window's file; the grading job for it (``final``: the segment ends here). The next
         window is the one holding ``next_epoch_s`` (a stall may skip whole windows)."""
+        self._write(self.gaps.flush())   # a gap across the window's end stays unfilled
         self.writer.close(TracksFooter(self.count, self.count, complete=problem is None, problem=problem))
         windows = self.w.settings.windows
         next_end = None if final else windows.window_end_epoch_s(max(next_epoch_s or 0.0, self.end_epoch_s))
