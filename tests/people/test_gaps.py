@@ -17,8 +17,9 @@ def _person(track_id: int, x: float, role: str = "customer", floor_x: float | No
 
 
 def _frames(seen: dict[int, list[int]], n: int = 30, fps: float = 10.0) -> list[FramePoses]:
-    """``n`` frames; track id -> the frame indices it is seen on, moving 10 px and 0.1 m a frame."""
-    return [FramePoses(i, i / fps, 1280, 720, [_person(tid, 100 + 10 * i, floor_x=0.1 * i)
+    """``n`` frames; track id -> the frame indices it is seen on, moving 10 px and 0.1 m a frame (each id 200 px to
+    the right of the one before)."""
+    return [FramePoses(i, i / fps, 1280, 720, [_person(tid, 200 * (tid - 1) + 100 + 10 * i, floor_x=0.1 * i)
                                                for tid, idx in seen.items() if i in idx])
             for i in range(n)]
 
@@ -73,6 +74,18 @@ def test_the_role_and_station_of_the_nearer_end_and_no_floor_without_both_ends()
     assert got == [("other", None, None, ""), ("other", None, None, ""), ("clerk", "A", None, "")]
 
 
+def test_no_frame_is_filled_where_the_box_would_lie_on_somebody_seen_there():
+    frames = _frames({1: [0, 1, 2, 6, 7]}, n=8)
+    # somebody else seen at frame 4 exactly where track 1 is filled in (hidden behind them), at frame 5 beside it
+    frames[4].persons.append(_person(9, 100 + 10 * 4))
+    frames[5].persons.append(_person(9, 100 + 10 * 5 + 60))
+    out = fill_gaps(frames, GapSettings(max_gap_s=1.0, max_overlap_iou=0.7))
+    filled = [f.frame_index for f in out for q in f.persons if q.landmarks_source == INTERPOLATED]
+    assert filled == [3, 5]
+
+
 def test_settings_are_validated():
     with pytest.raises(ValueError, match="max_gap_s"):
         GapSettings(max_gap_s=-1)
+    with pytest.raises(ValueError, match="max_overlap_iou"):
+        GapSettings(max_overlap_iou=0.0)

@@ -197,7 +197,8 @@ def _found_as(tmp_path, name: str, person: str, start_s: float, end_s: float, mi
               config=None) -> list[tuple]:
     """The people stage on tuning clip ``name`` from ``start_s`` to ``end_s``; per truth frame from half a second in,
     (time s, track id, role, station) of every person found whose box overlaps the truth ``person``'s by
-    ``min_iou`` or more."""
+    ``min_iou`` or more (filled into a gap of their track or not: a person hidden behind ``person`` is filled in
+    where they are, overlapping her)."""
     truth = json.loads((SET / f"{name}.gt.json").read_text())
     out = tmp_path / f"{name}.jsonl"
     run_people(VideoSource(SET / f"{name}.mp4", analysis_fps=10.0, start_s=start_s, end_s=end_s), out,
@@ -211,7 +212,7 @@ def _found_as(tmp_path, name: str, person: str, start_s: float, end_s: float, mi
             continue
         box = np.asarray(who["bbox_px"], float)
         seen += [(round(fr["t_s"], 1), p.track_id, p.role, p.station) for p in found[fr["index"]].persons
-                 if iou(box, np.asarray(p.box_xyxy_px if p.box_xyxy_px is not None else p.bbox_px(), float))
+                 if p.landmarks_source != "interpolated" and iou(box, np.asarray(p.box_xyxy_px if p.box_xyxy_px is not None else p.bbox_px(), float))
                  >= min_iou]
     return seen
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..core import FramePoses, PersonPose
+from .boxes import iou_matrix
 
 INTERPOLATED = "interpolated"
 """``landmarks_source`` and ``floor_source`` of a person filled into a gap (:data:`..core.LANDMARK_SOURCES`)."""
@@ -34,9 +35,17 @@ class GapSettings:
     """A track seen again at most this many seconds after it was last seen gets the analysed frames in between
     filled (0: never). Frames are written this much later than they are analysed."""
 
+    max_overlap_iou: float = 0.7
+    """A frame is not filled where the filled box would overlap the box of somebody seen in it more than this (IoU):
+    the person is hidden behind them, and a box there is theirs more than the hidden one's (filled regardless,
+    tuning ID switches 95 → 101 — two people's boxes taking turns on one body — against 95 with this guard, recall
+    96.9 against 96.8 %)."""
+
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_gap_s <= 10.0:
             raise ValueError(f"max_gap_s must be within 0-10 s (got {self.max_gap_s})")
+        if not 0.0 < self.max_overlap_iou <= 1.0:
+            raise ValueError(f"max_overlap_iou must be within 0-1 (got {self.max_overlap_iou})")
 
 
 def _box(p: PersonPose) -> np.ndarray:
@@ -96,9 +105,14 @@ class GapFiller:
 
     def _fill(self, t_a: float, a: PersonPose, t_b: float, b: PersonPose) -> None:
         for f in self._pending:
-            if t_a < f.timestamp_s < t_b and all(q.track_id != a.track_id for q in f.persons):
-                f.persons.append(interpolated_person(a, b, (f.timestamp_s - t_a) / (t_b - t_a)))
-                self.filled += 1
+            if not t_a < f.timestamp_s < t_b or any(q.track_id == a.track_id for q in f.persons):
+                continue
+            p = interpolated_person(a, b, (f.timestamp_s - t_a) / (t_b - t_a))
+            seen = [_box(q) for q in f.persons if q.landmarks_source != INTERPOLATED]
+            if seen and iou_matrix(p.box_xyxy_px[None], np.array(seen)).max() > self.settings.max_overlap_iou:
+                continue
+            f.persons.append(p)
+            self.filled += 1
 
     def flush(self) -> list[FramePoses]:
         """Every frame still held back, oldest first (the end of the run)."""
