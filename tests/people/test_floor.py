@@ -99,6 +99,27 @@ def test_known_hip_height_pins_the_floor_point_when_the_feet_are_hidden():
     assert np.linalg.norm(est.xy_m - [0.5, 1.5]) < 0.03
 
 
+@pytest.mark.parametrize("height,pitch,yaw", CAMERAS[:4])   # the fifth does not see a customer's feet there
+def test_a_stride_moves_the_feet_off_the_pelvis_and_the_known_hip_height_brings_the_point_back(height, pitch, yaw):
+    cam = truth_camera(height, pitch, yaw)
+    model = floor_model(cam, counter_height_m=0.3)
+    pts = body_points(0.3, 1.2, -90.0)
+    for lm in (L.LEFT_ANKLE, L.LEFT_HEEL):      # the left foot 0.6 m ahead (facing -y), the right where it was
+        pts[lm, 1] -= 0.6
+    px, score = observed(cam, pts)
+    hip_z = float(pts[[L.LEFT_HIP, L.RIGHT_HIP], 2].mean())
+    feet_only = estimate_floor(model, px, score)
+    est = estimate_floor(model, px, score, hip_height_m=hip_z)
+    assert feet_only.source == est.source == "feet" and feet_only.reported_xy_m is None
+    assert np.linalg.norm(feet_only.xy_m - [0.3, 0.9]) < 0.02           # the feet's midpoint, 0.3 m off the pelvis
+    assert np.allclose(est.xy_m, feet_only.xy_m)                          # roles and identities go by the feet
+    assert np.linalg.norm(est.reported_xy_m - [0.3, 1.05]) < 0.02       # half way back: feet_hips_weight 0.5
+    whole = FloorModel(cam, model.calibration, RoleSettings(feet_hips_weight=1.0))
+    assert np.linalg.norm(estimate_floor(whole, px, score, hip_height_m=hip_z).reported_xy_m - [0.3, 1.2]) < 0.02
+    with pytest.raises(ValueError, match="feet_hips_weight"):
+        RoleSettings(feet_hips_weight=1.5)
+
+
 def test_hidden_by_counter_follows_the_ray_through_the_front_face():
     cam = truth_camera(2.5, 15.0, -90.0)
     model = floor_model(cam, counter_height_m=1.0)

@@ -6,8 +6,9 @@ back, the frames in between had nobody there. Offline trackers fill such gaps by
 (ByteTrack's evaluation does so on MOT17); here the frames are held back ``max_gap_s`` seconds before they are
 written, so a gap no longer than that is filled once the person is seen again: box, floor point and landmark
 positions interpolated linearly in time, **every landmark's visibility and presence zero** and ``landmarks`` and
-``floor_source`` ``"interpolated"`` — so no angle, distance or posture is ever measured from a filled frame, while
-presence (a customer still at the counter, the clerk still at the station) and floor paths carry on.
+``floor_source`` ``"interpolated"`` — so no angle or posture is ever measured from a filled frame (nothing in it is
+visible), while presence (a customer still at the counter, the clerk still at the station) and floor paths (the
+distance to the counter, between two measured points) carry on.
 
 Measured on the people set's tuning split (``benchmarks/people.py``; the README's "People"): see the setting's
 docstring.
@@ -33,7 +34,9 @@ class GapSettings:
 
     max_gap_s: float = 1.0
     """A track seen again at most this many seconds after it was last seen gets the analysed frames in between
-    filled (0: never). Frames are written this much later than they are analysed."""
+    filled (0: never). Frames are written this much later than they are analysed. People set, tuning split (no
+    overlap guard): 0.5 s recall 95.8 → 96.4 %, 1 s 96.9 %, 2 s 97.1 % with precision 99.5 → 99.3 % (a filled
+    box that long is more often somewhere else: the filled points' floor error, 95th percentile, 74 cm)."""
 
     max_overlap_iou: float = 0.7
     """A frame is not filled where the filled box would overlap the box of somebody seen in it more than this (IoU):

@@ -439,7 +439,8 @@ class PeopleStage:
             track_id=track.id, role=track.role if self.floor is not None else "unknown",
             image_xy_px=o.xy.astype(np.float32), image_z=z, world_xyz_m=world, visibility=vis, presence=pres,
             station=track.station if track.role == "clerk" else None,
-            floor_xy_m=None if o.floor is None else np.asarray(o.floor.xy_m, np.float32),
+            floor_xy_m=None if o.floor is None else np.asarray(o.floor.xy_m if o.floor.reported_xy_m is None
+                                                               else o.floor.reported_xy_m, np.float32),
             floor_source="" if o.floor is None else o.floor.source,
             box_xyxy_px=self._visible_box(o), landmarks_source=src)
 
