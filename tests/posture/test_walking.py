@@ -82,6 +82,22 @@ def test_a_gap_cuts_the_path():
     assert len(np.unique(path.piece)) == 2
 
 
+def test_points_filled_into_a_gap_are_not_part_of_the_path():
+    """Nothing is measured from a frame filled into a track's gap: the path goes from the last measured point to the
+    next one, and a gap too long cuts it as before."""
+    from etiquette_cv.people.gaps import GapSettings, fill_gaps
+    walk = _line(1.0, 6.0)
+    walk[24:30] = np.nan
+    frames = fill_gaps(_frames({1: (walk, ["clerk"] * 60)}))
+    assert sum(p.floor_source == "interpolated" for f in frames for p in f.persons) == 6
+    path = floor_path(frames, [1], WalkingSettings())
+    assert len(path) == 54 and not set(range(24, 30)) & set(path.frame_index.tolist())
+    assert np.nanmax(sustained_speed_m_s(path, window_s=1.0)[0]) == pytest.approx(1.0, abs=0.05)
+    walk[20:35] = np.nan                                # 1.5 s unseen: filled with a 2 s limit, still cut
+    frames = fill_gaps(_frames({1: (walk, ["clerk"] * 60)}), GapSettings(max_gap_s=2.0))
+    assert len(np.unique(floor_path(frames, [1], WalkingSettings(max_gap_s=1.0)).piece)) == 2
+
+
 def test_the_speed_is_precise_late_in_a_long_day():
     run = _line(2.8, 3.0)
     late = floor_path(_frames({1: (run, ["clerk"] * len(run))}, t0=8 * 3600.0), [1], WalkingSettings())
