@@ -140,6 +140,20 @@ def test_a_customer_who_walks_past_one_station_to_the_other_is_the_other_station
     assert approach_station(cs, replace(a, last_inside_s=0.8), CAL) == "B"  # only the part beside B: B's
 
 
+def test_points_filled_into_a_gap_do_not_choose_the_station():
+    """Tuning t103: a customer coming to station A at the clip's end, her last approach points filled into a gap of
+    her track (interpolated between two measured points); counted in the median they tip it over to B."""
+    walk = np.column_stack([np.linspace(1.0, -0.4, 20), np.linspace(1.8, 0.7, 20)])
+    stay = np.tile([[-0.5, 0.55]], (8, 1))
+    filled = np.tile([[0.6, 0.4]], (14, 1))                 # nearer the counter, beside B
+    cs = _series(np.vstack([walk, stay, filled]))
+    [a] = approaches(1, cs.t_s, approach_distance_m(cs, CAL, NEAR, HYST), NEAR, HYST, 0.5, 1.0, 2.0)
+    assert approach_station(cs, a, CAL) == "B"                                  # every point counted
+    measured = np.r_[np.ones(28, bool), np.zeros(14, bool)]
+    assert approach_station(replace(cs, measured=measured), a, CAL) == "A"
+    assert approach_station(replace(cs, measured=np.zeros(42, bool)), a, CAL) == "B"   # none measured: all count
+
+
 class _CentreCamera:
     """Projects every floor point to the image centre (only the image box then tells the edge)."""
 

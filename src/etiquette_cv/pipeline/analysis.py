@@ -30,6 +30,8 @@ def approach_station(cs: CustomerSeries, approach: Approach, cal: Calibration) -
         return None
     w = (cs.t_s >= approach.first_inside_s) & (cs.t_s <= approach.last_inside_s) & np.isfinite(cs.distance_m) \
         & np.all(np.isfinite(cs.floor_xy_m), axis=1)
+    if cs.measured is not None and (w & cs.measured).any():
+        w &= cs.measured   # points filled into a gap moved the median to the other station (tuning t103)
     if not w.any():
         return cal.clerk_stations[0].name
     near = w & (cs.distance_m <= np.median(cs.distance_m[w]))

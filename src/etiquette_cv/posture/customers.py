@@ -10,6 +10,7 @@ from ..geometry.calibration import Counter
 from ..geometry.camera import CameraModel
 from ..geometry.floor import person_floor_position
 from ..geometry.polyline import distance_to_polyline_m
+from ..people.gaps import INTERPOLATED
 
 
 @dataclass
@@ -24,6 +25,9 @@ class CustomerSeries:
     distance_m: np.ndarray
     """Signed distance to the counter edge (positive on the customer side), NaN where unknown."""
     confidence: np.ndarray
+    measured: np.ndarray | None = None
+    """bool (N,): the point was measured, not filled into a short gap of the track (:mod:`..people.gaps`); None:
+    all measured."""
 
 
 CUSTOMER_ROLES = ("customer", "waiting")
@@ -45,12 +49,14 @@ def measure_customers(frames: list, camera: CameraModel, counter: Counter,
                 xy, conf = np.asarray(pos.xy_m, float), float(pos.confidence)
             else:
                 xy, conf = np.array([np.nan, np.nan]), 0.0
-            by_track.setdefault(p.track_id, []).append((f.timestamp_s, f.frame_index, xy, conf))
+            by_track.setdefault(p.track_id, []).append((f.timestamp_s, f.frame_index, xy, conf,
+                                                         p.landmarks_source != INTERPOLATED))
     out = []
     for tid, rows in sorted(by_track.items()):
         t = np.array([r[0] for r in rows])
         xy = np.array([r[2] for r in rows])
         dist = np.array([float(distance_to_polyline_m(p, counter.edge_m, counter.customer_side))
                          if np.all(np.isfinite(p)) else np.nan for p in xy])
-        out.append(CustomerSeries(tid, t, np.array([r[1] for r in rows]), xy, dist, np.array([r[3] for r in rows])))
+        out.append(CustomerSeries(tid, t, np.array([r[1] for r in rows]), xy, dist, np.array([r[3] for r in rows]),
+                                  np.array([r[4] for r in rows], bool)))
     return out
