@@ -85,13 +85,16 @@ ROLES: tuple[str, ...] = ("clerk", "customer", "waiting", "other", "unknown")
 ``waiting`` zone; ``other``: tracked but graded by no rule (behind the counter away from every station, or outside
 the customer zones); ``unknown``: no calibration, so no floor."""
 
+#: ``landmarks_source`` and ``floor_source`` of a person filled into a short gap of their track (people/gaps.py).
+INTERPOLATED = "interpolated"
+
 #: Where a person's floor point came from, best first.
-FLOOR_SOURCES: tuple[str, ...] = ("feet", "hips", "shoulders", "head", "box", "interpolated", "")
+FLOOR_SOURCES: tuple[str, ...] = ("feet", "hips", "shoulders", "head", "box", INTERPOLATED, "")
 """``interpolated``: a frame filled into a short gap of the person's track (:mod:`.people.gaps`)."""
 
 #: Where a person's landmarks came from: their own MediaPipe landmarker, the person detector's 17 keypoints, or
 #: neither (a frame filled into a short gap of the track: positions interpolated, nothing visible or present).
-LANDMARK_SOURCES: tuple[str, ...] = ("mediapipe", "detector", "interpolated")
+LANDMARK_SOURCES: tuple[str, ...] = ("mediapipe", "detector", INTERPOLATED)
 
 
 @dataclass

@@ -96,6 +96,21 @@ def test_a_face_is_blurred_even_when_its_landmarks_are_not_drawn():
     assert out[head].astype(float).std() < 0.5 * image[head].astype(float).std()   # the head is blurred
 
 
+def test_a_person_filled_into_a_gap_of_their_track_has_their_head_blurred_from_their_box():
+    from dataclasses import replace
+    from etiquette_cv.annotators.draw import blur_faces, head_box_px
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 255, (600, 640, 3), dtype=np.uint8)
+    filled = replace(_clerk(), track_id=3, role="customer", landmarks_source="interpolated", station=None,
+                     visibility=np.zeros(33), presence=np.zeros(33), box_xyxy_px=np.array([300, 100, 400, 500], float))
+    assert head_box_px(filled, 640, 600) == (320, 100, 380, 180)
+    out = image.copy()
+    blur_faces(out, [filled])
+    head = (slice(100, 180), slice(320, 380))
+    assert out[head].astype(float).std() < 0.5 * image[head].astype(float).std()
+    assert np.array_equal(out[300:, :], image[300:, :])             # nothing below the head
+
+
 def test_the_marked_2_m_line_is_drawn_where_it_was_given():
     from etiquette_cv.annotators.draw import CUE_LINE_COLOUR, draw_cue_line
     from etiquette_cv.geometry.image_line import ImageLine

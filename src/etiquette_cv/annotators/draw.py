@@ -11,7 +11,7 @@ import zlib
 import cv2
 import numpy as np
 
-from ..core import SKELETON_EDGES, FramePoses, PersonPose
+from ..core import INTERPOLATED, SKELETON_EDGES, FramePoses, PersonPose
 from ..geometry.image_line import ImageLine
 from ..geometry.polyline import densify_polyline
 from ..timeseries import true_runs
@@ -83,7 +83,14 @@ _HEAD = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 def head_box_px(person: PersonPose, image_width: int, image_height: int, scale: float = 1.9
                 ) -> tuple[int, int, int, int] | None:
     """A box (x0, y0, x1, y1) in pixels around a person's head from the face landmarks, grown so it covers the
-    whole head and hair; None when the face landmarks are off the image."""
+    whole head and hair; None when the face landmarks are off the image. A person filled into a gap of their track
+    (nothing present: hidden in part, their face may still show) gets the top fifth of their box, 60 % of its width."""
+    if person.landmarks_source == INTERPOLATED and person.box_xyxy_px is not None:
+        bx0, by0, bx1, by1 = (float(v) for v in person.box_xyxy_px)
+        cx, half_w = (bx0 + bx1) / 2, 0.3 * (bx1 - bx0)
+        x0, y0 = int(max(0, cx - half_w)), int(max(0, by0))
+        x1, y1 = int(min(image_width, cx + half_w)), int(min(image_height, by0 + 0.2 * (by1 - by0)))
+        return (x0, y0, x1, y1) if x1 - x0 >= 2 and y1 - y0 >= 2 else None
     idx = list(_HEAD)
     pts = person.image_xy_px[idx][person.presence[idx] > 0]  # detector keypoints leave the rest empty
     pts = pts[np.all(np.isfinite(pts), axis=1)]

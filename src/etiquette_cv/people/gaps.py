@@ -21,11 +21,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..core import FramePoses, PersonPose
+from ..core import INTERPOLATED, FramePoses, PersonPose
 from .boxes import iou_matrix
-
-INTERPOLATED = "interpolated"
-"""``landmarks_source`` and ``floor_source`` of a person filled into a gap (:data:`..core.LANDMARK_SOURCES`)."""
 
 
 @dataclass(frozen=True)

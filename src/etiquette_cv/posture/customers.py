@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core import INTERPOLATED
 from ..geometry.calibration import Counter
 from ..geometry.camera import CameraModel
 from ..geometry.floor import person_floor_position
 from ..geometry.polyline import distance_to_polyline_m
-from ..people.gaps import INTERPOLATED
 
 
 @dataclass

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import median_filter
 
-from ..core import FramePoses
-from ..people.gaps import INTERPOLATED
+from ..core import INTERPOLATED, FramePoses
 
 
 @dataclass(frozen=True)
