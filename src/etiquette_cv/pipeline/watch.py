@@ -34,7 +34,7 @@ from ..geometry.solver import solve_camera
 from ..io.live import LiveFrame, LiveSettings, LiveSource, Outage, OutageStarted, SourceEnded
 from ..io.tracks import TracksFooter, TracksHeader, TracksWriter
 from ..models import pose_model_sha256, resolve_pose_model
-from ..people.gaps import GapFiller
+from ..people.gaps import GapFiller, GapSettings
 from ..people.motion import MotionGateSettings
 from ..people.rate import LIVE_QUIET_EVERY_N, AnalysisRate, RateSettings
 from ..people.stage import PeopleConfig, PeopleStage
@@ -71,6 +71,10 @@ class WatchSettings:
     model: str = "full"
     quiet_every_n: int = LIVE_QUIET_EVERY_N
     """Adaptive rate: while nothing happens one frame in this many is analysed (1 = every frame)."""
+    fill_gaps_s: float = 0.0
+    """Short gaps in a track filled up to this long (seconds, :mod:`~etiquette_cv.people.gaps`; files: 1 s). Frames
+    are then written this much later, and a ``kill -9`` loses them too: 0 (off) keeps the promise of losing at most
+    the last second (with 1 s, a kill lost 1.03 s in one run of ``tests/live/test_watch.py``)."""
     detect_gate_max_skip: int = 0
     """The person detector's periodic runs skipped in a row at most while nothing moves outside the posed people
     (:mod:`~etiquette_cv.people.motion`; 0: off — with 2, ``benchmarks/live.py`` analysed as many frames per camera
@@ -319,7 +323,8 @@ class CameraWatcher:
         self.camera_model: CameraModel = solve_camera(self.cal)
         self.rulebook: Rulebook = load_rulebook(settings.rulebook)
         self.config = PeopleConfig(model=settings.model, rate=RateSettings(quiet_every_n=settings.quiet_every_n),
-                                   detect_gate=MotionGateSettings(max_skip_frames=settings.detect_gate_max_skip))
+                                   detect_gate=MotionGateSettings(max_skip_frames=settings.detect_gate_max_skip),
+                                   gaps=GapSettings(max_gap_s=settings.fill_gaps_s))
         self.floor = floor_model_for(self.cal, self.config.roles)
         self.model_sha256 = pose_model_sha256(resolve_pose_model(settings.model))
         self.folder = Path(settings.work_dir) / _safe(cam.branch) / _safe(cam.camera)
