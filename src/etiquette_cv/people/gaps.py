@@ -72,7 +72,9 @@ class GapFiller:
     """Holds analysed frames back ``max_gap_s`` seconds and fills each track's short gaps in them.
 
     ``push`` takes frames in time order and returns those that are final (older than the newest by more than
-    ``max_gap_s``); ``flush`` returns the rest. With ``max_gap_s`` 0 every frame passes at once, unchanged.
+    ``max_gap_s``); ``flush`` returns the rest. With ``max_gap_s`` 0 every frame passes at once, unchanged. The
+    frames returned are copies whose person lists may have grown: a frame pushed is never changed (a caller may
+    still hold it, e.g. a progress callback or the annotated video).
     """
 
     def __init__(self, settings: GapSettings | None = None) -> None:
@@ -88,6 +90,7 @@ class GapFiller:
         horizon = self.settings.max_gap_s
         if horizon <= 0:
             return [frame]
+        frame = replace(frame, persons=list(frame.persons))
         t = frame.timestamp_s
         for p in frame.persons:
             last = self._last.get(p.track_id)
@@ -128,5 +131,5 @@ def fill_gaps(frames: list[FramePoses], settings: GapSettings | None = None) -> 
     filler = GapFiller(settings)
     out: list[FramePoses] = []
     for f in frames:
-        out.extend(filler.push(replace(f, persons=list(f.persons))))
+        out.extend(filler.push(f))
     return out + filler.flush()

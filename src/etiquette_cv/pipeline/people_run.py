@@ -7,7 +7,7 @@ disk (the tracks writer flushes each frame) and the footer records why the run s
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -168,7 +168,7 @@ def run_people(
                     for p in poses.persons:
                         p.track_id += id_offset
                     chooser.observe(frame.image, poses)
-                    for done in gaps.push(replace(poses, persons=list(poses.persons))):
+                    for done in gaps.push(poses):
                         writer.write_frame(done)
                     analysed += 1
                     if on_frame is not None:

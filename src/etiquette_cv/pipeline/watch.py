@@ -23,7 +23,7 @@ import resource
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -274,7 +274,7 @@ class _Segment:
                                    quiet=self.chooser.quiet)
         self.chooser.observe(frame.image, poses)
         self.count += 1
-        self._write(self.gaps.push(replace(poses, persons=list(poses.persons))))
+        self._write(self.gaps.push(poses))
         if self.w.settings.evidence_every_s > 0:
             self.snapshots.add(t_s, frame.image)
         return True
