@@ -154,3 +154,52 @@ def test_the_jump_box_thresholds_are_checked():
         PeopleConfig(jump_box_iou=0.0)
     with pytest.raises(ValueError, match="jump_box_margin"):
         PeopleConfig(jump_box_margin=-0.1)
+
+
+def _bowing_clerk_scene(model_cam, only_head=True):
+    """Pixels and scores of a body standing 1 m in front of the counter (across it from station A), of which only
+    the face is seen (``only_head``) or the whole body: what a bowing clerk seen from behind looks like to the floor
+    estimate (her lowered head, placed at a standing head's height, lands in front of the counter)."""
+    from geometry.test_geometry import body_points
+    from people.test_floor import observed
+
+    px, score = observed(model_cam, body_points(-1.2, 1.0, 90.0))
+    if only_head:
+        score[11:] = 0.05
+    return px.astype(np.float32), score.astype(np.float32)
+
+
+@pytest.mark.parametrize("case, bent", [
+    ("own box, head only", True),
+    ("own box, feet seen", False),
+    ("on the customer's box, head only", False),
+    ("own box, head only, rule off", False),
+])
+def test_a_clerks_own_result_placed_across_the_counter_by_the_head_is_told_from_a_jump(case, bent):
+    """Tuning t125 (over the clerk's shoulder): bowing, a clerk's head was placed at a standing head's height a
+    metre in front of the counter, and every result of her own landmarker was dropped as a jump to a customer. It is
+    still dropped (only the feet move a clerk across the counter), but a result on her own box
+    (``clerk_own_box_iou``) placed across from the hips, shoulders or head is told apart
+    (:meth:`FloorPlacer.clerk_bent_across`): its landmarks may describe her. From the feet, or lying on somebody
+    else's box, it is a jump."""
+    from dataclasses import replace
+    from geometry.test_geometry import truth_camera
+    from people.test_floor import floor_model
+
+    cam = truth_camera(2.5, 20.0, 90.0)                           # behind the clerks, over their shoulders
+    model = floor_model(cam, counter_height_m=0.3 if "feet" in case else 1.1)   # a low counter shows the feet
+    px, score = _bowing_clerk_scene(cam, only_head="head only" in case)
+    result_box = np.array([*px.min(axis=0), *px.max(axis=0)], np.float32)
+    far = result_box + np.array([3, 0, 3, 0], np.float32) * float(result_box[2] - result_box[0])
+    on_customer = "customer" in case
+    clerk = TrackState(1, role="clerk", station="A", floor_xy_m=np.array([-1.2, -0.75]), floor_s=0.0,
+                       last_seen_s=0.05, box=far if on_customer else result_box.copy())
+    customer = TrackState(2, role="customer", floor_xy_m=np.array([-1.2, 1.0]), floor_s=0.05, last_seen_s=0.05,
+                          box=result_box.copy() if on_customer else far)
+    config = replace(PeopleConfig(), clerk_own_box_iou=1.01 if "rule off" in case else 0.5)
+    placer = FloorPlacer(model, config, {1: clerk, 2: customer})
+    o = Observation(result_box, 0.9, px, score, owner=1)
+    kept, rejected = placer.locate([o], 0.1)
+    assert rejected == [o] and not kept and o.place[0] == "customer"
+    assert o.floor.source == ("feet" if "feet" in case else "head")
+    assert placer.clerk_bent_across(o, 0.1) is bent

@@ -341,3 +341,38 @@ def test_a_customer_across_the_counter_is_not_made_the_clerk_her_box_overlaps(tm
     taken = [s for s in _found_as(tmp_path, "t103_oblique_right_two_stations", "customer2", 12.0, 16.5, 0.5, old)
              if s[0] >= 14.8]
     assert sum(s[2] == "clerk" for s in taken) >= 12, taken   # the overlap rule alone: she is the clerk
+
+
+def _clerk_sources(out, t0: float, t1: float) -> list[str]:
+    return [p.landmarks_source for f in read_tracks(out).frames if t0 <= f.timestamp_s <= t1
+            for p in f.persons if p.role == "clerk"]
+
+
+def _tracking(out) -> list[tuple]:
+    """Who was where in every frame of a tracks file: ids, roles, stations, boxes and floor points."""
+    return [(f.frame_index, p.track_id, p.role, p.station, tuple(np.round(p.box_xyxy_px, 2)),
+             None if p.floor_xy_m is None else tuple(np.round(p.floor_xy_m, 3)))
+            for f in read_tracks(out).frames for p in f.persons]
+
+
+@pytest.mark.slow
+def test_a_clerk_bowing_away_from_the_camera_keeps_her_landmarks_without_moving_anybody(tmp_path):
+    """Over-the-shoulder camera, t125: bowing, the clerk's head was placed at a standing head's height a metre in
+    front of the counter, and every result of her landmarker was dropped as a jump across it: her 28° bow at
+    7.7-8.7 s had only the detector's keypoints. Results on her own box (``clerk_own_box_iou``) now give her
+    landmarks when the detector's keypoints agree (with the rule off, an IoU nothing reaches, they do not) — and
+    nobody's id, role, box or floor point changes, since those still come from the detector."""
+    from dataclasses import replace
+
+    name = "t125_over_shoulder_one_station"
+    runs = {}
+    for own_iou in (0.5, 1.01):
+        out = tmp_path / f"{own_iou}.jsonl"
+        summary = run_people(VideoSource(SET / f"{name}.mp4", analysis_fps=10.0, end_s=8.8), out,
+                             load_calibration(SET / f"{name}.yaml"), replace(people_config(), clerk_own_box_iou=own_iou))
+        bow = _clerk_sources(out, 7.7, 8.7)
+        runs[own_iou] = (summary.stats.lent_landmarks, bow.count("mediapipe") / max(len(bow), 1), _tracking(out))
+    (lent_on, posed_on, tracking_on), (lent_off, posed_off, tracking_off) = runs[0.5], runs[1.01]
+    assert lent_on > 0 and posed_on >= 0.8
+    assert lent_off == 0 and posed_off <= 0.2
+    assert tracking_on == tracking_off

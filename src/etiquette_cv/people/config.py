@@ -109,6 +109,11 @@ class PeopleConfig:
     floor points (tuning t117, t128: a clerk's landmarker took the customer in front of the counter, placed from the
     shoulders 0.9-1.8 m from the clerk — within reach of the floor check — and the customer's box became the
     clerk's for a frame)."""
+    clerk_own_box_iou: float = 0.5
+    """A clerk's landmarker result overlapping the clerk's last box this much (IoU), and nobody else's box
+    (``jump_box_iou``), is the clerk: dropped for a floor point across the counter from the hips, shoulders or head
+    (a bow seen from behind moves the head a metre forward), its landmarks are still reported for the clerk when the
+    detector's keypoints of them agree."""
     detector_box_memory_s: float = 1.0
     """A landmarker's crop covers at least the person's detector box of the last this-many seconds."""
     hip_height_samples: int = 5
@@ -157,6 +162,8 @@ class PeopleConfig:
     to 32 MB) while a people stage is open; see :mod:`.native_memory` (5-minute run: peak 623 → 567 MB)."""
 
     def __post_init__(self) -> None:
+        if not 0.0 < self.clerk_own_box_iou:
+            raise ValueError(f"clerk_own_box_iou must be > 0 (got {self.clerk_own_box_iou})")
         if self.grey_others not in GREY_OTHERS:
             raise ValueError(f"grey_others must be one of {', '.join(GREY_OTHERS)} (got {self.grey_others!r})")
         if self.hip_height_samples < 1:

@@ -169,6 +169,19 @@ class FloorPlacer:
                    if tid != track.id and other.box is not None
                    and t_s - other.last_seen_s <= cfg.tracking.continuity_s)
 
+    def clerk_bent_across(self, o: Observation, t_s: float) -> bool:
+        """Whether a clerk's landmarker result, dropped by :meth:`locate` because it was placed across the counter
+        from the hips, shoulders or head, lies on the clerk's own last box (``clerk_own_box_iou``) and nobody
+        else's: those parts are placed at their upright heights, and a clerk bowing seen from behind puts the head a
+        metre forward (tuning t125: every result of a bowing clerk's landmarker was dropped and the bow went
+        unmeasured). Only the feet may move a clerk across the counter, so the result still does not move the
+        track; its landmarks may describe the clerk."""
+        track = self._tracks.get(o.owner) if o.owner is not None else None
+        if track is None or track.role != "clerk" or track.station is None or track.box is None \
+                or o.floor is None or o.floor.source == "feet" or o.place[0] == "clerk":
+            return False
+        return iou(o.box, track.box) >= self.config.clerk_own_box_iou and not self._took_another_box(o, track, t_s)
+
     def _out_of_reach(self, o: Observation, track: TrackState, t_s: float) -> bool:
         """Whether an observation's floor point lies farther from where the track's person stood last than they
         could have walked since (``jump_m`` + ``max_speed_m_s`` × the time; twice ``jump_m`` when the point is

@@ -252,12 +252,36 @@ class PeopleStage:
     def _locate(self, obs: list[Observation], t_s: float, behind_hint: bool | None = None) -> list[Observation]:
         """Floor points of the observations (:class:`.placing.FloorPlacer`); a landmarker whose result jumped to
         another person or collapsed is restarted and its result dropped."""
+        return self._locate_dropped(obs, t_s, behind_hint)[0]
+
+    def _locate_dropped(self, obs: list[Observation], t_s: float, behind_hint: bool | None = None
+                        ) -> tuple[list[Observation], list[Observation]]:
+        """:meth:`_locate`, returning the dropped results as well."""
         kept, rejected = self._placer.locate(obs, t_s, behind_hint)
         for o in rejected:
             track = self._tracks[o.owner]
             track.landmarker.restart()
             track.misses += 1
-        return kept
+        return kept, rejected
+
+    def _posed_people(self, frame: Frame) -> tuple[list[Observation], dict[int, LandmarkResult]]:
+        """The landmarkers' people, located (:meth:`_locate`), and, by track id, the landmarks of the clerks' results
+        dropped for their floor point alone (:meth:`.placing.FloorPlacer.clerk_bent_across`): they may still
+        describe a clerk whom the detector follows on this frame (:meth:`_lent_landmarks`)."""
+        kept, dropped = self._locate_dropped(self._run_landmarkers(frame), frame.timestamp_s)
+        bent = {o.owner: o.landmarks for o in dropped if self._placer.clerk_bent_across(o, frame.timestamp_s)}
+        return kept, bent
+
+    def _lent_landmarks(self, o: Observation, res: LandmarkResult | None) -> LandmarkResult | None:
+        """``res`` (a clerk's dropped landmarks, see :meth:`_posed_people`) when ``o`` is a detection of the clerk
+        without landmarks and the result's upper body lies on its keypoints (``merge_keypoint_distance``): the
+        landmarks the clerk is reported with. Only the output gets them: box, floor point, crop and id stay the
+        detector's, so tracking is as without them (kept as the landmarker's observation, such results of a seated
+        clerk seen from behind shrank her box below the truth's: tuning t116)."""
+        if res is None or o.landmarks is not None or not o.detected or self._disagrees(posed_observation(o, res), o):
+            return None
+        self.stats.lent_landmarks += 1
+        return res
 
     def _assign_ids(self, obs: list[Observation], image: np.ndarray) -> np.ndarray:
         t0 = time.perf_counter()
@@ -428,16 +452,19 @@ class PeopleStage:
             return np.asarray(o.box, np.float32)
         return self.floor.visible_box_px(o.box, o.floor.xy_m)
 
-    def _person(self, o: Observation, track: TrackState) -> PersonPose:
-        if o.landmarks is not None:
-            lm = o.landmarks
+    def _person(self, o: Observation, track: TrackState, lent: LandmarkResult | None = None) -> PersonPose:
+        """The observation as the tracks file records it; ``lent``: landmarks reported in place of the detector's
+        keypoints (:meth:`_lent_landmarks`)."""
+        xy = o.xy if lent is None else lent.image_xy_px
+        if o.landmarks is not None or lent is not None:
+            lm = o.landmarks if lent is None else lent
             vis, pres, world, z, src = lm.visibility, lm.presence, lm.world_xyz_m, lm.image_z, "mediapipe"
         else:
             vis = pres = self._detector_visibility(o.point_score)
             world, z, src = np.zeros((NUM_LANDMARKS, 3), np.float32), np.zeros(NUM_LANDMARKS, np.float32), "detector"
         return PersonPose(
             track_id=track.id, role=track.role if self.floor is not None else "unknown",
-            image_xy_px=o.xy.astype(np.float32), image_z=z, world_xyz_m=world, visibility=vis, presence=pres,
+            image_xy_px=xy.astype(np.float32), image_z=z, world_xyz_m=world, visibility=vis, presence=pres,
             station=track.station if track.role == "clerk" else None,
             floor_xy_m=None if o.floor is None else np.asarray(o.floor.xy_m if o.floor.reported_xy_m is None
                                                                else o.floor.reported_xy_m, np.float32),
@@ -459,7 +486,8 @@ class PeopleStage:
         self.stats.frames += 1
         future = self._pool.submit(self._detect, frame) if periodic and self._pool is not None else None
         # the landmarkers' people first: located, results that jumped to somebody else dropped, twins merged
-        obs = self._drop_duplicates(self._locate(self._run_landmarkers(frame), t), t)
+        posed_now, bent = self._posed_people(frame)
+        obs = self._drop_duplicates(posed_now, t)
         missing = any(t_.landmarker is not None and t_.misses > 0 for t_ in self._tracks.values())
         dets = None
         if future is not None:
@@ -510,7 +538,8 @@ class PeopleStage:
             self._update_role(track, o, t)
         self._open_landmarkers(frame, obs, ids)
         obs, ids = self._one_per_person(obs, ids, t)
-        persons = [self._person(o, self._tracks[int(i)]) for o, i in zip(obs, ids) if i > 0]
+        persons = [self._person(o, self._tracks[int(i)], self._lent_landmarks(o, bent.get(int(i))))
+                   for o, i in zip(obs, ids) if i > 0]
         self._retire(t)
         self._detector_only = any(t_.landmarker is None for t_ in self._tracks.values())
         self.stats.person_frames += len(persons)

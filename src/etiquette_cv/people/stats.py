@@ -20,6 +20,9 @@ class PeopleStats:
     landmarker_rejected: int = 0
     """Fresh landmarkers whose first result disagreed with the detector's keypoints of the person (closed)."""
     restarts: int = 0
+    lent_landmarks: int = 0
+    """Clerk-frames reported with the landmarks of a result of their own landmarker that was dropped for its floor
+    point alone (:meth:`.placing.FloorPlacer.clerk_bent_across`) while the detector followed them."""
     handovers: int = 0
     """Landmarkers handed from one track to another (the tracker placed their person in the other track)."""
     person_frames: int = 0
