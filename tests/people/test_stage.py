@@ -368,8 +368,9 @@ def test_a_clerk_bowing_away_from_the_camera_keeps_her_landmarks_without_moving_
     runs = {}
     for own_iou in (0.5, 1.01):
         out = tmp_path / f"{own_iou}.jsonl"
+        config = replace(people_config(), clerk_own_box_iou=own_iou)
         summary = run_people(VideoSource(SET / f"{name}.mp4", analysis_fps=10.0, end_s=8.8), out,
-                             load_calibration(SET / f"{name}.yaml"), replace(people_config(), clerk_own_box_iou=own_iou))
+                             load_calibration(SET / f"{name}.yaml"), config)
         bow = _clerk_sources(out, 7.7, 8.7)
         runs[own_iou] = (summary.stats.lent_landmarks, bow.count("mediapipe") / max(len(bow), 1), _tracking(out))
     (lent_on, posed_on, tracking_on), (lent_off, posed_off, tracking_off) = runs[0.5], runs[1.01]
