@@ -140,6 +140,11 @@ class PersonPose:
             raise ValueError(f"landmarks_source {self.landmarks_source!r} is not one of {LANDMARK_SOURCES}")
 
     @property
+    def interpolated(self) -> bool:
+        """Whether this is a frame filled into a short gap of the person's track (nothing in it measured)."""
+        return self.landmarks_source == INTERPOLATED
+
+    @property
     def label(self) -> str:
         """How reports name this person: ``clerk@A`` for the clerk of station A, else ``customer#7`` etc."""
         if self.role == "clerk" and self.station:

@@ -11,7 +11,7 @@ import zlib
 import cv2
 import numpy as np
 
-from ..core import INTERPOLATED, SKELETON_EDGES, FramePoses, PersonPose
+from ..core import SKELETON_EDGES, FramePoses, PersonPose
 from ..geometry.image_line import ImageLine
 from ..geometry.polyline import densify_polyline
 from ..timeseries import true_runs
@@ -85,7 +85,7 @@ def head_box_px(person: PersonPose, image_width: int, image_height: int, scale: 
     """A box (x0, y0, x1, y1) in pixels around a person's head from the face landmarks, grown so it covers the
     whole head and hair; None when the face landmarks are off the image. A person filled into a gap of their track
     (nothing present: hidden in part, their face may still show) gets the top fifth of their box, 60 % of its width."""
-    if person.landmarks_source == INTERPOLATED and person.box_xyxy_px is not None:
+    if person.interpolated and person.box_xyxy_px is not None:
         bx0, by0, bx1, by1 = (float(v) for v in person.box_xyxy_px)
         cx, half_w = (bx0 + bx1) / 2, 0.3 * (bx1 - bx0)
         x0, y0 = int(max(0, cx - half_w)), int(max(0, by0))

@@ -111,7 +111,7 @@ class GapFiller:
             if not t_a < f.timestamp_s < t_b or any(q.track_id == a.track_id for q in f.persons):
                 continue
             p = interpolated_person(a, b, (f.timestamp_s - t_a) / (t_b - t_a))
-            seen = [_box(q) for q in f.persons if q.landmarks_source != INTERPOLATED]
+            seen = [_box(q) for q in f.persons if not q.interpolated]
             if seen and iou_matrix(p.box_xyxy_px[None], np.array(seen)).max() > self.settings.max_overlap_iou:
                 continue
             f.persons.append(p)

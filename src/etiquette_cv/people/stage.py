@@ -455,9 +455,8 @@ class PeopleStage:
     def _person(self, o: Observation, track: TrackState, lent: LandmarkResult | None = None) -> PersonPose:
         """The observation as the tracks file records it; ``lent``: landmarks reported in place of the detector's
         keypoints (:meth:`_lent_landmarks`)."""
-        xy = o.xy if lent is None else lent.image_xy_px
-        if o.landmarks is not None or lent is not None:
-            lm = o.landmarks if lent is None else lent
+        lm, xy = (o.landmarks, o.xy) if lent is None else (lent, lent.image_xy_px)
+        if lm is not None:
             vis, pres, world, z, src = lm.visibility, lm.presence, lm.world_xyz_m, lm.image_z, "mediapipe"
         else:
             vis = pres = self._detector_visibility(o.point_score)

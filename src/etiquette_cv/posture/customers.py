@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core import INTERPOLATED
 from ..geometry.calibration import Counter
 from ..geometry.camera import CameraModel
 from ..geometry.floor import person_floor_position
@@ -50,7 +49,7 @@ def measure_customers(frames: list, camera: CameraModel, counter: Counter,
             else:
                 xy, conf = np.array([np.nan, np.nan]), 0.0
             by_track.setdefault(p.track_id, []).append((f.timestamp_s, f.frame_index, xy, conf,
-                                                         p.landmarks_source != INTERPOLATED))
+                                                         not p.interpolated))
     out = []
     for tid, rows in sorted(by_track.items()):
         t = np.array([r[0] for r in rows])

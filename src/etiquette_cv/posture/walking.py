@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import median_filter
 
-from ..core import INTERPOLATED, FramePoses
+from ..core import FramePoses
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def floor_path(frames: list[FramePoses], track_ids: list[int], s: WalkingSetting
     t_s, index, ids, points = [], [], [], []
     for f in frames:
         here = [p for p in f.persons if p.track_id in wanted and p.floor_xy_m is not None
-                and p.floor_source != INTERPOLATED and np.all(np.isfinite(p.floor_xy_m))]
+                and not p.interpolated and np.all(np.isfinite(p.floor_xy_m))]
         if not here:
             continue
         last = points[-1] if points else None
