@@ -22,7 +22,7 @@ overlaps a scripted one of its kind with IoU ≥ 0.3 (each truth matched once); 
 those overlapping the look-alike are counted apart. Onset error: the finding's start minus the scripted start (a
 hair touch's arm is up 0.4 s after it).
 
-    python benchmarks/avoid_gestures.py --split tuning [--cache DIR]
+    python benchmarks/avoid_gestures.py --split tuning [--cache DIR] [--fps F]
 """
 
 from __future__ import annotations
@@ -71,12 +71,24 @@ def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+ANALYSIS_FPS = 10.0
+"""Frames analysed per second of video (``--fps``; the product's default)."""
+
+
+def _set_rate(fps: float) -> None:
+    global ANALYSIS_FPS
+    ANALYSIS_FPS = float(fps)
+
+
 def _tracks(clip: dict, cache: Path, calibrated: bool) -> Path:
-    """The clip's tracks, with its floor calibration or without one (pose run once, cached)."""
-    path = cache / f"avoid_{clip['name']}_{'cal' if calibrated else 'nocal'}.jsonl.gz"
+    """The clip's tracks, with its floor calibration or without one (pose run once, cached; the rate in the name
+    unless it is the default 10)."""
+    rate = "" if ANALYSIS_FPS == 10.0 else f"_{ANALYSIS_FPS:g}fps"
+    path = cache / f"avoid_{clip['name']}_{'cal' if calibrated else 'nocal'}{rate}.jsonl.gz"
     if not path.exists():
         cal = load_calibration(SET / clip["files"]["calibration"]) if calibrated else None
-        run_people(VideoSource(SET / clip["files"]["video"], analysis_fps=10.0), path, cal, PeopleConfig(model="full"))
+        run_people(VideoSource(SET / clip["files"]["video"], analysis_fps=ANALYSIS_FPS), path, cal,
+                   PeopleConfig(model="full"))
     return path
 
 
@@ -148,7 +160,10 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=("tuning", "heldout", "all"), default="tuning")
     ap.add_argument("--cache", type=Path, default=REPO / "out" / "avoid_bench")
+    ap.add_argument("--fps", type=float, default=ANALYSIS_FPS,
+                    help="frames analysed per second of video (default 10, the product's)")
     args = ap.parse_args(argv)
+    _set_rate(args.fps)
     quiet_mediapipe()
     rb = load_rulebook()
     args.cache.mkdir(parents=True, exist_ok=True)

@@ -341,10 +341,24 @@ def role_right(truth_role: str, truth_station: str | None, role: str, station: s
     return role != "clerk"
 
 
+ANALYSIS_FPS = 10.0
+"""Frames analysed per second of video (``--fps``; the product's default is 10, the rendered clips' rate)."""
+
+
+def _set_rate(fps: float) -> None:
+    global ANALYSIS_FPS
+    ANALYSIS_FPS = float(fps)
+
+
 def run_stage(video: Path, calibration, tmp: Path, config: PeopleConfig):
-    """Run the people stage on a video; returns (tracks, summary)."""
-    summary = run_people(VideoSource(video, analysis_fps=10.0), tmp / "tracks.jsonl", calibration, config)
+    """Run the people stage on a video at ``ANALYSIS_FPS``; returns (tracks, summary)."""
+    summary = run_people(VideoSource(video, analysis_fps=ANALYSIS_FPS), tmp / "tracks.jsonl", calibration, config)
     return read_tracks(tmp / "tracks.jsonl"), summary
+
+
+def _analysed_rate(tracks) -> float:
+    """Frames per second the tracks file was analysed at (its header, else the benchmark's rate)."""
+    return float(tracks.header.analysis_fps or ANALYSIS_FPS)
 
 
 def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose: bool = False,
@@ -393,7 +407,7 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose
                 sc.floor_err_kind.append(("customer" if q.role == "waiting" else q.role, q.floor_source,
                                           p.get("stance") or "?"))
     sc.persons = len(seen_frames)
-    sc.person_minutes = sum(seen_frames.values()) / 10.0 / 60.0
+    sc.person_minutes = sum(seen_frames.values()) / _analysed_rate(tracks) / 60.0
     _add_cost(sc, summary)
     if rb is not None:
         rs = score_review(truth, tmp / "tracks.jsonl", SET / clip["files"]["calibration"], tmp / "review", rb)
@@ -457,6 +471,8 @@ def main(argv=None) -> None:
                     help="after each split's OVERALL line, the floor point error per found role, floor source and "
                          "truth stance")
     ap.add_argument("--model", default="full")
+    ap.add_argument("--fps", type=float, default=ANALYSIS_FPS,
+                    help="frames analysed per second of video (default 10: every frame of the rendered clips)")
     ap.add_argument("--detector", default=PeopleConfig().detector, help="bundled person detector or an .onnx path")
     ap.add_argument("--detect-every", type=int, default=PeopleConfig().detect_every_n_frames)
     ap.add_argument("--quiet-every", type=int, default=PeopleConfig().rate.quiet_every_n,
@@ -472,12 +488,13 @@ def main(argv=None) -> None:
     if args.reuse_tracks and not args.keep:
         ap.error("--reuse-tracks needs --keep DIR (the folder whose tracks it re-scores)")
     quiet_mediapipe()
+    _set_rate(args.fps)
     config = PeopleConfig(model=args.model, detector=args.detector, detect_every_n_frames=args.detect_every,
                           rate=RateSettings(quiet_every_n=args.quiet_every), max_landmarkers=args.max_landmarkers,
                           detect_gate=MotionGateSettings(max_skip_frames=args.detect_gate,
                                                          quiet_max_skip_frames=args.quiet_detect_gate))
     print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} "
-          f"cores, Python {platform.python_version()}; model {args.model}, detector {args.detector} every "
+          f"cores, Python {platform.python_version()}; analysis at {args.fps:g} frames/s; model {args.model}, detector {args.detector} every "
           f"{args.detect_every} frames, "
           f"quiet: 1 frame in {args.quiet_every}, landmarkers at once {args.max_landmarkers}, detector runs skipped "
           f"while still: up to {args.detect_gate} in a row ({args.quiet_detect_gate} while quiet)")

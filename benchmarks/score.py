@@ -3,6 +3,7 @@ events and once on what the pipeline measured, their agreement, and gesture prec
 
     python benchmarks/score.py [--cache DIR] [--no-calibration] [CLIP ...]   (default: reception, bows_front, bows_side)
     python benchmarks/score.py --set roleplay [--split tuning|heldout|all] [--calibrated | --cue-line] [--cache DIR]
+        [--fps F]
 
 ``--set samples`` (default), what it is, honestly: the bundled clips are counter scenes rendered for the review (not
 role-plays of the scenarios), so each scenario is scored on whatever the clip contains — reception's first visit
@@ -147,11 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cue-line", action="store_true",
                     help="roleplay: score the tall-tripod clips without their calibration, the 2 m cue from the line "
                          "a trainer would mark on the floor (projected from the true camera)")
+    ap.add_argument("--fps", type=float, default=10.0,
+                    help="roleplay: frames analysed per second of video (default 10, the product's)")
     args = ap.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     rb = load_rulebook()
     if args.set == "roleplay":
+        import score_roleplay
         from score_roleplay import run as run_roleplay
+        score_roleplay.ANALYSIS_FPS = args.fps
         run_roleplay(rb, args.split, args.cache, args.calibrated, args.cue_line)
         return 0
     agree = total = assessed = assessed_agree = 0

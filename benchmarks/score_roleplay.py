@@ -46,12 +46,18 @@ def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+ANALYSIS_FPS = 10.0
+"""Frames analysed per second of video (``score.py --fps``; the product's default)."""
+
+
 def _tracks(clip: dict, cache: Path, calibrated: bool) -> Path:
-    """The clip's tracks file (pose run once, cached)."""
-    path = cache / f"roleplay_{clip['name']}_{'cal' if calibrated else 'nocal'}.jsonl.gz"
+    """The clip's tracks file (pose run once, cached; the rate in the name unless it is the default 10)."""
+    rate = "" if ANALYSIS_FPS == 10.0 else f"_{ANALYSIS_FPS:g}fps"
+    path = cache / f"roleplay_{clip['name']}_{'cal' if calibrated else 'nocal'}{rate}.jsonl.gz"
     if not path.exists():
         cal = load_calibration(SET / clip["files"]["calibration"]) if calibrated else None
-        run_people(VideoSource(SET / clip["files"]["video"], analysis_fps=10.0), path, cal, PeopleConfig(model="full"))
+        run_people(VideoSource(SET / clip["files"]["video"], analysis_fps=ANALYSIS_FPS), path, cal,
+                   PeopleConfig(model="full"))
     return path
 
 

@@ -381,13 +381,20 @@ def bridge_hidden(t_s: np.ndarray, flag: np.ndarray, max_hidden_s: float) -> np.
     return out
 
 
-def _turns(values: np.ndarray, min_swing: float) -> int:
-    """How many moves of at least ``min_swing`` between turning points a series makes (a zigzag count), after a
-    3-sample mean (one noisy frame is no turn)."""
-    v = values[np.isfinite(values)]
+def _turns(t_s: np.ndarray, values: np.ndarray, min_swing: float, smooth_s: float) -> int:
+    """How many moves of at least ``min_swing`` between turning points a series sampled at times ``t_s`` (seconds)
+    makes (a zigzag count), after a running mean over ``smooth_s`` (one noisy frame is no turn), counted in samples
+    at the series' own rate: 3 at 10 frames/s, 2 at 5 — a 3-sample mean at 5 frames/s spans 0.6 s, a whole period
+    of a 1.7 Hz wave, and averaged every wave away."""
+    ok = np.isfinite(values)
+    v, t = values[ok], np.asarray(t_s, float)[ok]
     if len(v) < 3:
         return 0
-    v = np.convolve(v, np.ones(3) / 3, mode="valid")
+    dt = float(np.median(np.diff(t)))
+    n = max(1, int(round(smooth_s / dt))) if dt > 0 else 1
+    v = np.convolve(v, np.ones(n) / n, mode="valid")
+    if len(v) < 2:
+        return 0
     lo = hi = extreme = v[0]
     direction, turns = 0, 0
     for x in v[1:]:
@@ -402,16 +409,25 @@ def _turns(values: np.ndarray, min_swing: float) -> int:
     return turns
 
 
-def _oscillates(values: np.ndarray, max_lag: int = 6, max_corr: float = -0.4) -> bool:
-    """Whether a series swings back and forth regularly: its autocorrelation (mean removed) falls to ``max_corr`` or
-    below at some lag of 2 to ``max_lag`` samples (half a period of a 0.8–2.5 Hz wave at 10 frames/s). A hand held
-    up still with jittery landmarks makes turns too, but no regular swing."""
-    v = values[np.isfinite(values)]
-    v = v - v.mean() if len(v) else v
-    energy = float(v @ v)
-    if len(v) <= max_lag or energy <= 0.0:
+def _oscillates(t_s: np.ndarray, values: np.ndarray, lag_s: tuple[float, float], max_corr: float) -> bool:
+    """Whether a series sampled at times ``t_s`` (seconds) swings back and forth regularly: its autocorrelation
+    (mean removed) falls to ``max_corr`` or below at some lag within ``lag_s`` (seconds; half a period of the wave),
+    counted in samples at the series' own rate (2 to 6 samples at 10 frames/s, 1 to 3 at 5). A hand held up still
+    with jittery landmarks makes turns too, but no regular swing."""
+    ok = np.isfinite(values)
+    v, t = values[ok], np.asarray(t_s, float)[ok]
+    if len(v) < 3:
         return False
-    return min(float(v[:-k] @ v[k:]) / energy for k in range(2, max_lag + 1)) <= max_corr
+    dt = float(np.median(np.diff(t)))
+    if not dt > 0:
+        return False
+    first = max(1, int(round(lag_s[0] / dt)))
+    last = max(first, int(round(lag_s[1] / dt)))
+    v = v - v.mean()
+    energy = float(v @ v)
+    if len(v) <= last or energy <= 0.0:
+        return False
+    return min(float(v[:-k] @ v[k:]) / energy for k in range(first, last + 1)) <= max_corr
 
 
 def detect_gestures(frames: GestureFrames, settings: GestureSettings) -> list[Gesture]:
@@ -433,7 +449,8 @@ def detect_gestures(frames: GestureFrames, settings: GestureSettings) -> list[Ge
         raised = np.where(np.isfinite(lateral), 1.0, 0.0)
         for iv in _flag_intervals(t, raised, s.wave_min_s, s.max_gap_s):
             inside = (t >= iv.start_s) & (t <= iv.end_s)
-            n = _turns(lateral[inside], s.wave_min_swing_deg)
-            if n >= s.wave_min_turns and _oscillates(lateral[inside], max_corr=s.wave_max_autocorr):
+            n = _turns(t[inside], lateral[inside], s.wave_min_swing_deg, s.wave_smooth_s)
+            if n >= s.wave_min_turns and _oscillates(t[inside], lateral[inside],
+                                                     (s.wave_min_lag_s, s.wave_max_lag_s), s.wave_max_autocorr):
                 out.append(Gesture("wave", iv.start_s, iv.end_s, n))
     return sorted(out, key=lambda g: g.start_s)

@@ -23,6 +23,37 @@ def _detect(segments, seed=0, noise_m=0.015, hide=()):
     return detect_gestures(measure_gestures(t, poses, S), S)
 
 
+@pytest.mark.parametrize("fps", [10.0, 7.5, 5.0, 4.0])
+def test_a_wave_is_found_at_the_rates_a_busy_live_box_lowers_to(fps):
+    """A live box that cannot keep up lowers its analysis rate (to 5-7 frames/s for one 1080p camera on two cores):
+    the wave's turns are counted after a mean over 0.3 s, not over 3 samples (at 5 frames/s a 3-sample mean spans a
+    whole period of the wave and found no wave at all); a still arm with 3 cm jitter makes no wave at these rates."""
+    for side in (-1, 1):
+        t, world = gesture_sequence([Segment("wave", 1.0, 4.0, side)], fps=fps, noise_m=0.015, seed=side + 5)
+        poses = [PersonPose(1, "unknown", np.zeros((33, 2)), np.zeros(33), w, np.ones(33), np.ones(33)) for w in world]
+        found = detect_gestures(measure_gestures(t, poses, S), S)
+        assert [g.kind for g in found] == ["wave"], (fps, side)
+        assert abs(found[0].start_s - 1.0) <= 0.5 and abs(found[0].end_s - 4.0) <= 0.4
+    for seed in range(6):
+        t, world = gesture_sequence([Segment("rest", 1.0, 6.0, 1)], fps=fps, noise_m=0.03, seed=seed)
+        poses = [PersonPose(1, "unknown", np.zeros((33, 2)), np.zeros(33), w, np.ones(33), np.ones(33)) for w in world]
+        assert not [g for g in detect_gestures(measure_gestures(t, poses, S), S) if g.kind == "wave"]
+
+
+def test_turns_are_counted_after_a_mean_over_seconds_not_samples():
+    """The same 1.5 Hz swing at 10 and at 5 frames/s makes the same turns: the running mean is 3 samples at 10
+    frames/s and 2 at 5 (a 3-sample mean at 5 frames/s averaged the swing down below the 15° turn)."""
+    from etiquette_cv.events import _turns
+    counts = []
+    for fps in (10.0, 5.0):
+        t = np.arange(0.0, 2.0, 1.0 / fps)
+        swing = 30.0 * np.sin(2 * np.pi * 1.5 * t + 0.3)
+        counts.append(_turns(t, swing, 15.0, 0.3))
+    assert counts[0] == counts[1] >= 3
+    t = np.arange(0.0, 2.0, 0.2)
+    assert _turns(t, 30.0 * np.sin(2 * np.pi * 1.5 * t + 0.3), 15.0, 0.6) < 3   # what 3 samples at 5 frames/s did
+
+
 def test_body_axes_of_a_person_facing_the_camera():
     _, world = gesture_sequence([Segment("rest", 0, 1)], noise_m=0.0)
     left, up, fwd = body_axes(world[0])
@@ -127,11 +158,13 @@ def test_one_frame_read_zero_does_not_split_a_gesture():
     assert iv.start_s == pytest.approx(0.5) and iv.end_s == pytest.approx(2.4)
 
 
-def test_a_wave_swings_regularly_and_jitter_does_not():
+@pytest.mark.parametrize("rate_hz", [10.0, 5.0])
+def test_a_wave_swings_regularly_and_jitter_does_not(rate_hz):
+    """At the default 10 frames/s and at the 5 frames/s a busy live box lowers to: the lags are seconds."""
     from etiquette_cv.events import _oscillates
-    t = np.arange(0.0, 2.0, 0.1)
-    assert _oscillates(20.0 * np.sin(2 * np.pi * 1.5 * t))
-    assert not _oscillates(np.random.default_rng(3).normal(0.0, 10.0, len(t)))
+    t = np.arange(0.0, 2.0, 1.0 / rate_hz)
+    assert _oscillates(t, 20.0 * np.sin(2 * np.pi * 1.5 * t), (0.2, 0.6), -0.4)
+    assert not _oscillates(t, np.random.default_rng(3).normal(0.0, 10.0, len(t)), (0.2, 0.6), -0.4)
 
 
 def test_the_vertical_a_person_is_read_against_turns_with_the_ray_to_them():

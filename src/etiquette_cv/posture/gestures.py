@@ -70,11 +70,21 @@ class GestureSettings:
     """A side-to-side move of the raised forearm counts when it turns at least this far (degrees) from the last
     turning point."""
     wave_min_turns: float = 3.0
-    """… and a wave has at least this many such moves (left-right-left)."""
+    """… and a wave has at least this many such moves (left-right-left) …"""
+    wave_smooth_s: float = 0.3
+    """… counted after a running mean over this long (seconds; 3 samples at 10 frames/s: one noisy frame is no
+    turn). Seconds, not samples: the 3-sample mean at the 5 frames/s a busy live box lowers to spans a whole period
+    of a 1.7 Hz wave, and no wave was found there (synthetic waves, ``sim.gestures``: 0 of 4 at 5 frames/s before,
+    6 of 6 at 10, 7.5, 5 and 4 after; tuning role-plays at 5 frames/s: 0 → 2 of 3, at 10 unchanged: 3 of 3)."""
     wave_min_s: float = 0.8
     wave_max_autocorr: float = -0.4
-    """… and swings regularly: the swing's autocorrelation falls to this at a lag of 0.2–0.6 s (a hand held up still
-    with jittery landmarks makes turns too: synthetic sequences with 3 cm noise, 11 false waves without it)."""
+    """… and swings regularly: the swing's autocorrelation falls to this at a lag of ``wave_min_lag_s`` to
+    ``wave_max_lag_s`` (a hand held up still with jittery landmarks makes turns too: synthetic sequences with 3 cm
+    noise, 11 false waves without it)."""
+    wave_min_lag_s: float = 0.2
+    wave_max_lag_s: float = 0.6
+    """The lags (seconds) of that autocorrelation: half a period of a 0.8–2.5 Hz wave (2 to 6 samples at 10
+    frames/s, 1 to 3 at 5)."""
     low_wave_max_lift: float = -0.08
     low_wave_min_raise: float = 0.10
     """Waving a hand for "don't know" (摆手, to avoid), in the image: the forearm raised (its rise along the body's

@@ -377,6 +377,14 @@ def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
     _check_values(c, "walking", measurement.get("walking", {}), odd=("smooth_samples",),
                   positive=("max_speed_m_s", "max_gap_s"),
                   non_negative=("jump_noise_m", "min_clerk_s", "join_gap_s", "join_m"))
+    gestures = measurement.get("gestures", {})
+    _check_values(c, "gestures", gestures, positive=("wave_smooth_s", "wave_min_lag_s", "wave_max_lag_s"),
+                  positive_text="positive seconds")
+    lags = [gestures[k].value if k in gestures else getattr(GestureSettings, k)
+            for k in ("wave_min_lag_s", "wave_max_lag_s")]
+    if lags[1] < lags[0]:
+        raise c.fail("measurement.gestures.wave_max_lag_s", f"must not be below wave_min_lag_s ({lags[0]:g} s), "
+                     f"got {lags[1]:g}")
     return measurement
 
 
