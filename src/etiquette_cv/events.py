@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .posture.gestures import GestureFrames, GestureSettings
-from .timeseries import label_runs, true_runs
+from .timeseries import label_runs, median_step_s, true_runs
 
 
 @dataclass(frozen=True)
@@ -390,7 +390,7 @@ def _turns(t_s: np.ndarray, values: np.ndarray, min_swing: float, smooth_s: floa
     v, t = values[ok], np.asarray(t_s, float)[ok]
     if len(v) < 3:
         return 0
-    dt = float(np.median(np.diff(t)))
+    dt = median_step_s(t)
     n = max(1, int(round(smooth_s / dt))) if dt > 0 else 1
     v = np.convolve(v, np.ones(n) / n, mode="valid")
     if len(v) < 2:
@@ -418,7 +418,7 @@ def _oscillates(t_s: np.ndarray, values: np.ndarray, lag_s: tuple[float, float],
     v, t = values[ok], np.asarray(t_s, float)[ok]
     if len(v) < 3:
         return False
-    dt = float(np.median(np.diff(t)))
+    dt = median_step_s(t)
     if not dt > 0:
         return False
     first = max(1, int(round(lag_s[0] / dt)))
@@ -430,24 +430,38 @@ def _oscillates(t_s: np.ndarray, values: np.ndarray, lag_s: tuple[float, float],
     return min(float(v[:-k] @ v[k:]) / energy for k in range(first, last + 1)) <= max_corr
 
 
+STEP_GAP_FACTOR = 1.5
+"""A time step up to this many of a series' own median steps is no gap, whatever ``max_gap_s`` says: the frames were
+analysed that far apart (a live box's lowered rate), nothing was missed between them."""
+
+
+def _gap_bridged_s(t_s: np.ndarray, max_gap_s: float) -> float:
+    """The longest step (seconds) a gesture survives: ``max_gap_s`` (a missed frame at 10 frames/s), and never less
+    than ``STEP_GAP_FACTOR`` sampling steps — at 3 frames/s every step (0.33 s) was longer than 0.3 s, and no gesture
+    was found at all."""
+    step = median_step_s(t_s)
+    return max(max_gap_s, STEP_GAP_FACTOR * step) if np.isfinite(step) else max_gap_s
+
+
 def detect_gestures(frames: GestureFrames, settings: GestureSettings) -> list[Gesture]:
     """Gestures from per-frame features (:class:`~etiquette_cv.posture.gestures.GestureFrames`) with the rulebook's
     :class:`~etiquette_cv.posture.gestures.GestureSettings`: indicating and hand-over held at least their minimum
     time, a wave where the raised forearm's wrist swung side to side at least ``wave_min_turns`` times by at least
     ``wave_min_swing_deg`` each, a handshake where a hand stayed at another person's (its duration is the event's)."""
     t, s = frames.t_s, settings
+    gap = _gap_bridged_s(t, s.max_gap_s)
     out = [Gesture("indicate", iv.start_s, iv.end_s)
-           for iv in _flag_intervals(t, frames.indicate, s.indicate_min_s, s.max_gap_s)]
+           for iv in _flag_intervals(t, frames.indicate, s.indicate_min_s, gap)]
     out += [Gesture("hand_over", iv.start_s, iv.end_s)
-            for iv in _flag_intervals(t, frames.hand_over, s.handover_min_s, s.max_gap_s)]
+            for iv in _flag_intervals(t, frames.hand_over, s.handover_min_s, gap)]
     if frames.hand_contact is not None:
         contact = bridge_hidden(t, frames.hand_contact, s.handshake_max_hidden_s)
         out += [Gesture("handshake", iv.start_s, iv.end_s)
-                for iv in _flag_intervals(t, contact, s.handshake_min_s, s.max_gap_s)]
+                for iv in _flag_intervals(t, contact, s.handshake_min_s, gap)]
     for arm in range(frames.wave_swing_deg.shape[1]):
         lateral = frames.wave_swing_deg[:, arm]
         raised = np.where(np.isfinite(lateral), 1.0, 0.0)
-        for iv in _flag_intervals(t, raised, s.wave_min_s, s.max_gap_s):
+        for iv in _flag_intervals(t, raised, s.wave_min_s, gap):
             inside = (t >= iv.start_s) & (t <= iv.end_s)
             n = _turns(t[inside], lateral[inside], s.wave_min_swing_deg, s.wave_smooth_s)
             if n >= s.wave_min_turns and _oscillates(t[inside], lateral[inside],

@@ -35,3 +35,12 @@ def finite_runs(t_s: np.ndarray, values: np.ndarray, max_gap_s: float = math.inf
         edges = [a, *cuts, b]
         out += list(zip(edges[:-1], edges[1:]))
     return out
+
+
+def median_step_s(t_s: np.ndarray) -> float:
+    """The median time step (seconds) between consecutive samples: the sampling interval of a series analysed at a
+    steady rate (NaN with fewer than two distinct times)."""
+    t = np.asarray(t_s, dtype=float)
+    steps = np.diff(t[np.isfinite(t)])
+    steps = steps[steps > 0]
+    return float(np.median(steps)) if len(steps) else math.nan

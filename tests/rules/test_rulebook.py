@@ -378,6 +378,7 @@ def test_walking_settings_are_read_and_checked(tmp_path, shipped):
     ("wave_smooth_s", 0, "must be positive seconds"),
     ("wave_min_lag_s", -0.2, "must be positive seconds"),
     ("wave_max_lag_s", 0.1, "must not be below wave_min_lag_s"),
+    ("wave_min_rate_hz", 0, "must be positive frames per second"),
 ])
 def test_the_wave_windows_are_seconds_checked_on_load(tmp_path, shipped, key, value, expect):
     d = copy.deepcopy(shipped)
@@ -389,10 +390,11 @@ def test_a_rulebook_written_before_the_wave_windows_were_seconds_still_loads(tmp
     from etiquette_cv.posture.gestures import GestureSettings
 
     d = copy.deepcopy(shipped)
-    for key in ("wave_smooth_s", "wave_min_lag_s", "wave_max_lag_s"):
+    for key in ("wave_smooth_s", "wave_min_lag_s", "wave_max_lag_s", "wave_min_rate_hz"):
         d["measurement"]["gestures"].pop(key)
     path = tmp_path / "old.yaml"
     path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
     s = load_rulebook(path).gesture_settings()
-    assert (s.wave_smooth_s, s.wave_min_lag_s, s.wave_max_lag_s) == (0.3, 0.2, 0.6) == (
-        GestureSettings.wave_smooth_s, GestureSettings.wave_min_lag_s, GestureSettings.wave_max_lag_s)
+    assert (s.wave_smooth_s, s.wave_min_lag_s, s.wave_max_lag_s, s.wave_min_rate_hz) == (0.3, 0.2, 0.6, 4.0) == (
+        GestureSettings.wave_smooth_s, GestureSettings.wave_min_lag_s, GestureSettings.wave_max_lag_s,
+        GestureSettings.wave_min_rate_hz)

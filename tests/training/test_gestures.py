@@ -206,9 +206,9 @@ def test_a_hand_whose_hip_is_hidden_cannot_be_judged_held_out():
     assert np.isnan(measure_hand_contact([FramePoses(0, 0.0, 1280, 720, [me, other])], 1, S)[0])
 
 
-def _sim_clerk_frames(gesture_keys: list[dict]) -> list:
+def _sim_clerk_frames(gesture_keys: list[dict], fps: float = 10.0) -> list:
     """The sim's standing clerk seen from the front by a phone at chest height, without a calibration, for 6 s at
-    10 frames/s: arms at the sides, then ``gesture_keys``."""
+    ``fps`` frames/s: arms at the sides, then ``gesture_keys``."""
     from etiquette_cv.sim.camera import VirtualCamera
     from etiquette_cv.sim.landmarks import synthesize
     from etiquette_cv.sim.scenario import Scenario
@@ -220,7 +220,7 @@ def _sim_clerk_frames(gesture_keys: list[dict]) -> list:
                      "keyframes": [{"t": 0.0, "pos_m": [0.0, -0.75], "heading_deg": 90, "stance": "stand",
                                     "arms": "sides"}, *gesture_keys]}]})
     cam = VirtualCamera.look_at([0.0, 2.5, 1.35], [0.0, -0.75, 1.1], 60, 1280, 720)
-    return synthesize(sc, cam, noise_px=1.0, occluders=[], seed=3, times_s=np.arange(0.0, 6.0, 0.1))
+    return synthesize(sc, cam, noise_px=1.0, occluders=[], seed=3, times_s=np.arange(0.0, 6.0, 1.0 / fps))
 
 
 @pytest.mark.parametrize("arms", ["wave_no", "wave"])
@@ -316,3 +316,34 @@ def test_a_hand_over_needs_somebody_to_hand_to():
     with_customer, _ = scored_events(other, None, rb, "sim", trainee_hint=frames[0].persons[0].track_id)
     (e,) = with_customer.of_kind("hand_over")
     assert 1.8 <= e.start_s <= 3.0
+
+
+@pytest.mark.parametrize("fps", [3.0, 2.0])
+def test_indicating_and_hand_over_survive_a_live_boxs_slowest_rates(fps):
+    """At 3 and 2 frames/s (a live box's floor) every step between analysed frames was longer than the 0.3 s a
+    gesture survives a missed frame, and no gesture was ever found: a step up to 1.5 sampling steps is no gap."""
+    from etiquette_cv.events import _gap_bridged_s
+    assert _gap_bridged_s(np.arange(0.0, 3.0, 0.1), S.max_gap_s) == S.max_gap_s      # 10 frames/s: unchanged
+    assert _gap_bridged_s(np.arange(0.0, 3.0, 1.0 / fps), S.max_gap_s) == pytest.approx(1.5 / fps)
+    for kind in ("indicate", "hand_over"):
+        t, world = gesture_sequence([Segment(kind, 1.0, 4.0, 1)], fps=fps, noise_m=0.015, seed=4)
+        poses = [PersonPose(1, "unknown", np.zeros((33, 2)), np.zeros(33), w, np.ones(33), np.ones(33)) for w in world]
+        assert [g.kind for g in detect_gestures(measure_gestures(t, poses, S), S)] == [kind]
+
+
+def test_a_wave_step_analysed_below_the_waves_rate_is_not_assessable_never_missing():
+    """Trainer mode at 3 frames/s: a 1.5 Hz wave swings between two samples, which cannot show it (none found), so
+    the scenario's wave step is not assessable with the rate as its reason — at 10 frames/s the wave is found."""
+    from etiquette_cv.pipeline.trainee_events import scored_events
+    from etiquette_cv.rules.rulebook import load_rulebook
+    from etiquette_cv.training.scenario import load_scenario
+    from etiquette_cv.training.scoring import score_attempt
+    rb = load_rulebook()
+    keys = [{"t": 2.0, "arms": "wave", "gesture_hz": 1.5}, {"t": 4.5, "arms": "sides"}]
+    fast, _ = scored_events(_sim_clerk_frames(keys), None, rb, "sim")
+    assert "wave" not in fast.not_measured and fast.of_kind("wave")
+    slow, _ = scored_events(_sim_clerk_frames(keys, fps=3.0), None, rb, "sim")
+    assert not slow.of_kind("wave")
+    assert "3.0 frames/s" in slow.not_measured["wave"] and slow.reasons_zh[slow.not_measured["wave"]]
+    step = next(r for r in score_attempt(load_scenario("farewell", rb), slow).steps if r.expect == "wave")
+    assert step.verdict == "not_assessable" and "frames/s" in step.reason

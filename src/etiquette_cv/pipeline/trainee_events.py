@@ -24,6 +24,7 @@ from ..posture.limbs import hand_at_head, hand_head_motion
 from ..posture.uncalibrated import measure_uncalibrated
 from ..rules.graders import posture_rule_intervals
 from ..rules.rulebook import Rulebook
+from ..timeseries import median_step_s
 from ..training.arrival import ArrivalCues, ArrivalSettings, arrival_cues
 from ..training.stream import (TraineeEvent, TraineeEvents, approach_cues, bow_events, gesture_events,
                                line_crossers, line_cues, stance_events, standing_holds, trainee_side)
@@ -135,12 +136,25 @@ def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Ruleboo
     else:
         events, trainee = _uncalibrated_events(frames, rb, duration, trainee_hint, cue_line)
     events.near_m = rb.near_m
+    slow = wave_too_slow(np.array([f.timestamp_s for f in frames], float), rb)
+    if slow is not None and "*" not in events.not_measured:
+        events.not_measured["wave"], events.reasons_zh[slow[0]] = slow
     if trainee is not None:
         moves = [(e.start_s, e.end_s) for e in events.events if e.kind in ("stand_up", "sit_down")]
         bows = [(e.start_s, e.end_s) for e in events.events if e.kind == "bow"]
         events.events += _gestures(frames, trainee.track_id, rb, skyline_px(cal, camera), events.t_s, events.standing,
                                    moves, camera, bows)
     return events, trainee
+
+
+def wave_too_slow(t_s: np.ndarray, rb: Rulebook) -> tuple[str, str] | None:
+    """Why a farewell wave cannot be graded (English, Chinese) when the frames at times ``t_s`` (seconds) were
+    analysed less often than the rulebook's ``wave_min_rate_hz``; None when often enough."""
+    rate, need = 1.0 / median_step_s(t_s), rb.gesture_settings().wave_min_rate_hz
+    if not rate < need:
+        return None
+    return (f"the frames were analysed at {rate:.1f} frames/s, fewer than the {need:g} a wave needs to be seen "
+            "swinging", f"分析帧率{rate:.1f}帧/秒，低于识别挥手所需的{need:g}帧/秒")
 
 
 def _gestures(frames: list[FramePoses], track_id: int, rb: Rulebook, skyline: np.ndarray | None,

@@ -77,6 +77,10 @@ class GestureSettings:
     of a 1.7 Hz wave, and no wave was found there (synthetic waves, ``sim.gestures``: 0 of 4 at 5 frames/s before,
     6 of 6 at 10, 7.5, 5 and 4 after; tuning role-plays at 5 frames/s: 0 → 2 of 3, at 10 unchanged: 3 of 3)."""
     wave_min_s: float = 0.8
+    wave_min_rate_hz: float = 4.0
+    """Trainer mode grades a farewell wave only from frames analysed at least this often (frames per second), else
+    the step is not assessable: below twice a wave's frequency its swing cannot show (the sampling theorem;
+    synthetic 1.5 Hz waves: 6 of 6 found at 4 frames/s, none at 3)."""
     wave_max_autocorr: float = -0.4
     """… and swings regularly: the swing's autocorrelation falls to this at a lag of ``wave_min_lag_s`` to
     ``wave_max_lag_s`` (a hand held up still with jittery landmarks makes turns too: synthetic sequences with 3 cm

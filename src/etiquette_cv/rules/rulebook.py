@@ -380,6 +380,7 @@ def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
     gestures = measurement.get("gestures", {})
     _check_values(c, "gestures", gestures, positive=("wave_smooth_s", "wave_min_lag_s", "wave_max_lag_s"),
                   positive_text="positive seconds")
+    _check_values(c, "gestures", gestures, positive=("wave_min_rate_hz",), positive_text="positive frames per second")
     lags = [gestures[k].value if k in gestures else getattr(GestureSettings, k)
             for k in ("wave_min_lag_s", "wave_max_lag_s")]
     if lags[1] < lags[0]:
