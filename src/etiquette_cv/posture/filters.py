@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..timeseries import finite_runs
+from ..timeseries import finite_runs, median_step_s
 
 FILTER_ORDER = 2
 """Order of the Butterworth low-pass (run forward and backward: zero phase, effective order 4)."""
@@ -27,7 +27,7 @@ def lowpass(t_s: np.ndarray, values: np.ndarray, cutoff_hz: float = 2.0, max_gap
     for start, end in finite_runs(t, out, max_gap_s):
         if end - start < MIN_FILTER_SAMPLES:
             continue
-        dt = float(np.median(np.diff(t[start:end])))
+        dt = median_step_s(t[start:end])
         rate_hz = 1.0 / dt if dt > 0 else np.inf
         if cutoff_hz >= rate_hz / 2:
             continue
