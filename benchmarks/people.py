@@ -24,6 +24,8 @@ Runs the product's people stage (`etiquette_cv.pipeline.run_people`) on the rand
   point lay within OVERLAP_M of another person's: the renderer does not keep people apart, so in a queue or a
   crossing two bodies can stand inside each other (4-20 cm apart), which no camera sees and no floor association
   can separate;
+* IDF1 (Ristani et al. 2016, ``identity_counts``): the share of person-frames found on each person's own one
+  track (the track that covers them longest), against the people counted for recall;
 * role accuracy per matched person-frame: a clerk must be the clerk of their own station; a customer must be a
   customer (or waiting); a passer-by must not be a clerk;
 * floor point error (cm) of the matched person-frames against the truth's pelvis floor point (``--floor-by-source``:
@@ -130,6 +132,25 @@ def clear_mot_switches(frames: list[tuple[int, list[str], list, list[int], list]
             out.append((int(index), pid, last[pid]))
         last[pid] = int(index)
     return out
+
+
+def identity_counts(frames: list[tuple[int, list[str], list, list[int], list]]) -> tuple[int, int, int]:
+    """(IDTP, IDFP, IDFN) of the identity measures (Ristani et al. 2016, as py-motmetrics computes them): each truth
+    person is paired with the one track that covers them on the most frames, and a person-frame counts as an
+    identity true positive only on that track; IDF1 = 2 IDTP / (2 IDTP + IDFP + IDFN). ``frames`` as for
+    :func:`clear_mot_switches`, holding only the people to find and the found people not taken by anybody else."""
+    import motmetrics
+
+    acc = motmetrics.MOTAccumulator(auto_id=False)
+    number = {}
+    for index, pids, truth_boxes, tids, boxes in frames:
+        dist = 1.0 - iou_matrix(np.asarray(truth_boxes, float).reshape(-1, 4), np.asarray(boxes, float).reshape(-1, 4))
+        dist[dist > 1.0 - MATCH_IOU] = np.nan
+        acc.update([number.setdefault(p, len(number)) for p in pids], list(tids), dist, frameid=index)
+    if len(acc.events) == 0:
+        return 0, 0, 0
+    row = motmetrics.metrics.create().compute(acc, metrics=["idtp", "idfp", "idfn"])
+    return int(row["idtp"].iloc[0]), int(row["idfp"].iloc[0]), int(row["idfn"].iloc[0])
 
 
 def _overlapping(persons: dict) -> set[str]:
@@ -316,8 +337,11 @@ class Score(ReviewScore):
     clear_id_switches: int = 0
     overlap_id_switches: int = 0
     frame_matching_id_switches: int = 0
-    """ID switches as counted before the thirty-fifth session (2026-12-07): each frame matched on its own, so where two boxes overlap the
-    matching itself could flip between two people and back (module docstring)."""
+    idtp: int = 0
+    idfp: int = 0
+    idfn: int = 0
+    """ID switches as counted before the thirty-fifth session (2026-12-07): each frame matched on its own, so where
+    two boxes overlap the matching itself could flip between two people and back (module docstring)."""
     persons: int = 0
     person_minutes: float = 0.0
     role_frames: int = 0
@@ -358,10 +382,11 @@ class Score(ReviewScore):
         med, p95 = (np.median(err), np.percentile(err, 95)) if len(err) else (float("nan"), float("nan"))
         per5 = self.id_switches / max(self.persons, 1) / max(self.person_minutes / max(self.persons, 1) / 5.0, 1e-9)
         f = max(self.frames, 1)
+        idf1 = 200.0 * self.idtp / max(2 * self.idtp + self.idfp + self.idfn, 1)
         return (f"{name:<34} recall {rec:5.1f}% ({self.found}/{self.truth})  precision {prec:5.1f}%  "
                 f"ID sw {self.id_switches} ({per5:.2f}/person/5 min; clearly seen {self.clear_id_switches}; bodies "
                 f"overlapping in the render {self.overlap_id_switches}; each frame matched on its own "
-                f"{self.frame_matching_id_switches})  "
+                f"{self.frame_matching_id_switches}; IDF1 {idf1:5.1f}%)  "
                 f"role {role:5.1f}%  "
                 f"floor med {med:4.1f} cm p95 {p95:5.1f} cm  ms/frame det {1000 * self.detector_s / f:4.1f} "
                 f"trk {1000 * self.tracker_s / f:4.1f} pose {1000 * self.landmarker_s / f:5.1f}  "
@@ -418,7 +443,7 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose
     last_id: dict[str, int] = {}
     clear_at: dict[tuple[int, str], bool] = {}
     overlap_at: dict[tuple[int, str], bool] = {}
-    identity_frames = []
+    identity_frames, find_frames = [], []
     seen_frames: dict[str, int] = {}
     for fr in truth["frames"]:
         found = by_frame.get(fr["index"])
@@ -434,6 +459,12 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose
         sc.false_pos += len(found.persons) - len(match)
         identity_frames.append((fr["index"], [pid for pid, _ in people], [p["bbox_px"] for _, p in people],
                                 [q.track_id for q in found.persons], [_box(q) for q in found.persons]))
+        # as for recall: people too hidden or small to count are left out, and so is whoever was found on them
+        spared = {match[i] for i, _ in enumerate(people) if i in match and i not in must_find}
+        find_frames.append((fr["index"], [people[i][0] for i in must_find],
+                            [people[i][1]["bbox_px"] for i in must_find],
+                            [q.track_id for j, q in enumerate(found.persons) if j not in spared],
+                            [_box(q) for j, q in enumerate(found.persons) if j not in spared]))
         for i, (pid, p) in enumerate(people):
             clear_at[fr["index"], pid] = min(p.get("in_frame_fraction", 0.0),
                                              p.get("unoccluded_by_people_fraction", 0.0)) >= CLEAR_FRACTION
@@ -454,6 +485,7 @@ def score_rendered(clip: dict, config: PeopleConfig, tmp: Path, rb=None, verbose
         sc.id_switches += 1
         sc.clear_id_switches += int(clear_at[index, pid] and clear_at[before, pid])
         sc.overlap_id_switches += int(overlap_at[index, pid] or overlap_at[before, pid])
+    sc.idtp, sc.idfp, sc.idfn = identity_counts(find_frames)
     sc.persons = len(seen_frames)
     sc.person_minutes = sum(seen_frames.values()) / _analysed_rate(tracks) / 60.0
     _add_cost(sc, summary)

@@ -62,3 +62,15 @@ def test_a_switch_after_a_gap_names_the_last_matched_frame():
               (2, ["A"], [A], [], []),
               (3, ["A"], [A], [7], [A])]
     assert people_benchmark.clear_mot_switches(frames) == [(3, "A", 0)]
+
+
+def test_idf1_counts_each_person_on_their_one_track():
+    # A found on track 1 for 3 frames, then on track 2 for 1 frame; B on track 3 throughout, missed once
+    far_b = [300, 0, 400, 200]
+    frames = [(0, ["A", "B"], [A, far_b], [1, 3], [A, far_b]),
+              (1, ["A", "B"], [A, far_b], [1, 3], [A, far_b]),
+              (2, ["A", "B"], [A, far_b], [1], [A]),
+              (3, ["A", "B"], [A, far_b], [2, 3], [A, far_b])]
+    idtp, idfp, idfn = people_benchmark.identity_counts(frames)
+    # A's own track is 1 (3 frames): frame 3 on track 2 is an IDFN for A and an IDFP for track 2; B missed once
+    assert (idtp, idfp, idfn) == (6, 1, 2)
