@@ -106,20 +106,27 @@ def match_frame(truth_boxes: list, persons: list) -> dict[int, int]:
     return {int(r): int(c) for r, c in zip(rows, cols) if iou[r, c] >= MATCH_IOU}
 
 
+def _accumulate(frames: list[tuple[int, list[str], list, list[int], list]]):
+    """A py-motmetrics accumulator fed ``frames`` (as :func:`clear_mot_switches` takes them), box IoU below
+    MATCH_IOU being no match; and the number it gave each truth person."""
+    import motmetrics
+
+    acc = motmetrics.MOTAccumulator(auto_id=False)
+    number: dict[str, int] = {}
+    for index, pids, truth_boxes, tids, boxes in frames:
+        dist = 1.0 - iou_matrix(np.asarray(truth_boxes, float).reshape(-1, 4), np.asarray(boxes, float).reshape(-1, 4))
+        dist[dist > 1.0 - MATCH_IOU] = np.nan
+        acc.update([number.setdefault(p, len(number)) for p in pids], list(tids), dist, frameid=index)
+    return acc, number
+
+
 def clear_mot_switches(frames: list[tuple[int, list[str], list, list[int], list]]) -> list[tuple[int, str, int]]:
     """Identity switches by CLEAR MOT's matching (Bernardin & Stiefelhagen 2008, as py-motmetrics implements it):
     a truth person keeps the track they were matched to while that track's box still overlaps theirs by MATCH_IOU,
     the rest are matched by the Hungarian method, and a switch is a truth person matched to another track than at
     their last match. ``frames``: per frame (frame index, truth person ids, their boxes, track ids, track boxes),
     boxes x0, y0, x1, y1 pixels. Returns (frame index, truth person, frame index of their last match) per switch."""
-    import motmetrics
-
-    acc = motmetrics.MOTAccumulator(auto_id=False)
-    number = {}
-    for index, pids, truth_boxes, tids, boxes in frames:
-        dist = 1.0 - iou_matrix(np.asarray(truth_boxes, float).reshape(-1, 4), np.asarray(boxes, float).reshape(-1, 4))
-        dist[dist > 1.0 - MATCH_IOU] = np.nan
-        acc.update([number.setdefault(p, len(number)) for p in pids], list(tids), dist, frameid=index)
+    acc, number = _accumulate(frames)
     events = acc.mot_events
     if len(events) == 0:
         return []
@@ -141,12 +148,7 @@ def identity_counts(frames: list[tuple[int, list[str], list, list[int], list]]) 
     :func:`clear_mot_switches`, holding only the people to find and the found people not taken by anybody else."""
     import motmetrics
 
-    acc = motmetrics.MOTAccumulator(auto_id=False)
-    number = {}
-    for index, pids, truth_boxes, tids, boxes in frames:
-        dist = 1.0 - iou_matrix(np.asarray(truth_boxes, float).reshape(-1, 4), np.asarray(boxes, float).reshape(-1, 4))
-        dist[dist > 1.0 - MATCH_IOU] = np.nan
-        acc.update([number.setdefault(p, len(number)) for p in pids], list(tids), dist, frameid=index)
+    acc, _ = _accumulate(frames)
     if len(acc.events) == 0:
         return 0, 0, 0
     row = motmetrics.metrics.create().compute(acc, metrics=["idtp", "idfp", "idfn"])
