@@ -103,6 +103,55 @@ def test_a_document_handed_over_for_3s_is_not_clutter():
     assert not violations(res, CLUTTER)
 
 
+def _document_on(ref, t0_s: float, t1_s: float):
+    """Frames with an A4 document on the counter top from ``t0_s`` to ``t1_s`` (s): longer than the minimum dwell."""
+    doc = draw_footprint(ref, 0.2, -0.2, 0.21, 0.297, COUNTER_Z, (245, 245, 245))
+    return lambda t: doc if t0_s <= t < t1_s else ref
+
+
+def _customer_at_counter(t0_s: float, t1_s: float, track_id: int = 5):
+    """A customer standing 0.4 m from the counter edge from ``t0_s`` to ``t1_s`` (s), their box clear of the desk."""
+    return lambda t: [person(track_id, (0, 0, 12, 12), role="customer", floor_xy_m=(0.0, 0.4))] \
+        if t0_s <= t < t1_s else []
+
+
+def test_a_document_that_comes_and_goes_within_a_customers_stay_is_the_transactions_not_clutter():
+    ref = reference_image()
+    res, _ = run(_document_on(ref, 2.0, 7.0), duration_s=12.0, persons_at=_customer_at_counter(1.0, 8.0))
+    assert not violations(res, CLUTTER)
+    assert [tid for _, tid in res.handed_over] == [5]
+    (met,) = [f for f in res.findings if f.rule_id == CLUTTER]
+    assert met.verdict == Verdict.MET and "customer#5" in met.note and "handed over" in met.note
+
+
+def test_an_object_hidden_since_it_was_last_seen_is_not_taken_for_gone():
+    # the customer's document, then the next customer stands over its place to the end: it may still be there
+    ref = reference_image()
+    frames = _document_on(ref, 2.0, 7.0)
+    x0, y0, x1, y1 = _object_box(frames(3.0), ref)
+    first = _customer_at_counter(1.0, 8.0)
+
+    def persons(t):
+        over = [person(6, (x0 - 10, y0 - 10, x1 + 10, y1 + 10), role="customer", floor_xy_m=(0.3, 0.5))]
+        return first(t) + (over if t >= 6.5 else [])
+
+    res, _ = run(frames, duration_s=12.0, persons_at=persons)
+    assert len(violations(res, CLUTTER)) == 1 and not res.handed_over
+
+
+@pytest.mark.parametrize("case", ["nobody at the counter", "there before the customer came",
+                                  "still there after the customer left", "still there at the end"])
+def test_an_object_not_held_by_one_customers_stay_is_clutter(case):
+    ref = reference_image()
+    doc, stay, duration = {"nobody at the counter": ((2.0, 7.0), None, 12.0),
+                           "there before the customer came": ((0.5, 7.0), (4.0, 8.0), 12.0),
+                           "still there after the customer left": ((2.0, 11.0), (1.0, 6.0), 14.0),
+                           "still there at the end": ((2.0, 99.0), (1.0, 99.0), 10.0)}[case]
+    persons = _customer_at_counter(*stay) if stay else (lambda t: [])
+    res, _ = run(_document_on(ref, *doc), duration_s=duration, persons_at=persons)
+    assert len(violations(res, CLUTTER)) == 1 and not res.handed_over
+
+
 def test_allow_list_regions_are_ignored():
     ref = reference_image()
     cal, cam = calibration()

@@ -48,6 +48,9 @@ class SceneObject:
     hits: int = 1
     misses: int = 0
     """Consecutive checks that saw the place clearly but not the object."""
+    gone_s: float | None = None
+    """Time of the check that found it gone (``max_misses`` clear checks without it), seconds; None while it may
+    still be there (last seen, then hidden)."""
     evidence_t_s: float | None = None
     evidence_frame_index: int | None = None
     evidence_image: bytes | None = field(default=None, repr=False)
@@ -120,7 +123,11 @@ class ObjectTracker:
                 obj.evidence_image = pack_image(image)
         still = []
         for obj in self.open:
-            (self.closed if obj.misses >= self.max_misses else still).append(obj)
+            if obj.misses >= self.max_misses:
+                obj.gone_s = t_s
+                self.closed.append(obj)
+            else:
+                still.append(obj)
         self.open = still
         for k, (blob, size) in enumerate(found):
             if k not in used:

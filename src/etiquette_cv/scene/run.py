@@ -27,6 +27,7 @@ from .hall import LightSample, lighting_findings, region_luma, scene_finding, st
 from .objects import ObjectTracker, SceneObject, unpack_image
 from .reference import Reference, ReferenceLearner, load_reference
 from .settings import RegionSettings, SceneSettings, scene_settings
+from .stays import CounterStays
 
 MIN_BLOB_PX = 6
 """Blobs smaller than this many pixels are noise whatever their size on the plane."""
@@ -43,6 +44,10 @@ class SceneResult:
     not_assessable: dict[str, str] = field(default_factory=dict)
     """Rule id → why it could not be assessed."""
     objects: list[SceneObject] = field(default_factory=list)
+    """The objects reported as clutter or debris."""
+    handed_over: list[tuple[SceneObject, int]] = field(default_factory=list)
+    """Counter-top objects that came and went within one customer's stay at the counter (:mod:`.stays`), with that
+    customer's track id: the transaction's, not clutter."""
     reference_source: str | None = None
     checks: int = 0
 
@@ -130,11 +135,17 @@ class SceneChecker:
         self.wanted_s: list[float] = []
         """Times whose nearest check frame is kept as evidence (e.g. staff in the waiting area)."""
         self._nearest: dict[float, tuple[float, int]] = {}
+        c = settings.clutter
+        self.stays = None if c is None or c.transaction_near_m <= 0 else CounterStays(
+            np.asarray(cal.counter.edge_m, float), cal.counter.customer_side, c.transaction_near_m,
+            c.transaction_grace_s)
 
     def check(self, t_s: float, frame_index: int, image: np.ndarray, persons: list[PersonPose]) -> None:
         """One periodic check of a BGR frame of the calibration's size, with the people seen in it."""
         self.checks += 1
         self.t0 = t_s if self.t0 is None else self.t0
+        if self.stays is not None:
+            self.stays.add(t_s, persons)
         small = self._small_grey(image)
         if self._unchanged(t_s, small, persons):
             self._repeat_last(t_s, frame_index)
@@ -325,6 +336,9 @@ class SceneChecker:
                 continue
             res.assessed.append(rs.rule.id)
             objects = region.tracker.finish()
+            handed = self._handed_over(objects) if name == "counter_top" else []
+            res.handed_over += handed
+            objects = [o for o in objects if all(o is not h for h, _ in handed)]
             res.objects += objects
             res.findings += [self._object_finding(rs, o, region) for o in objects]
             if not objects:
@@ -333,7 +347,9 @@ class SceneChecker:
                     threshold_text=self._threshold(rs), threshold_value=rs.min_area_cm2,
                     threshold_source=rs.rule.source("min_area_cm2"),
                     note=f"nothing foreign found in {region.assessed_checks} checks (reference: "
-                         f"{res.reference_source})"))
+                         f"{res.reference_source})" + "".join(
+                             f"; an object at {o.first_s:.1f}-{o.last_s:.1f} s came and went with customer#{tid} "
+                             f"at the counter (handed over: not clutter)" for o, tid in handed)))
         if self.s.lighting is not None:
             if self.light:
                 res.assessed.append(self.s.lighting.id)
@@ -341,6 +357,18 @@ class SceneChecker:
             else:
                 res.not_assessable[self.s.lighting.id] = self._why_not("frame", None) or "no frame was checked"
         return res
+
+    def _handed_over(self, objects: list[SceneObject]) -> list[tuple[SceneObject, int]]:
+        """The objects seen gone (not merely hidden since) that came and went within one customer's stay at the
+        counter, with that customer's track id (:mod:`.stays`)."""
+        if self.stays is None:
+            return []
+        out = []
+        for o in objects:
+            stay = self.stays.stay_holding(o.first_s, o.last_s) if o.gone_s is not None else None
+            if stay is not None:
+                out.append((o, stay[0]))
+        return out
 
     def _why_not(self, name: str, region: _Region | None) -> str:
         if name != "frame" and name not in self.cal.zones:

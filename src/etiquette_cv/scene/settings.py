@@ -27,6 +27,10 @@ class RegionSettings:
     attached_px: float | None = None
     """A changed blob within this many pixels of a person's mask may be a part of them the mask missed (or their
     shadow): it is followed, but reported only once seen apart from everybody; None: every blob counts."""
+    transaction_near_m: float = 0.0
+    transaction_grace_s: float = 0.0
+    """Counter top: an object that came and went within one customer's stay within ``transaction_near_m`` of the
+    counter edge (give or take ``transaction_grace_s``) is the transaction's, not clutter (:mod:`.stays`); 0 m: off."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,11 @@ def _region(rule: Rule, max_shift_px: float) -> RegionSettings:
     v = lambda name: float(rule.value(name))   # noqa: E731
     change = ChangeSettings(v("ratio_threshold"), v("chroma_threshold"), v("edge_threshold"), max_shift_px,
                             v("person_margin"), max(1, int(round(v("open_px")))))
+    transaction = rule.kind == "counter_clutter"
     return RegionSettings(rule, change, v("min_dwell_s"), v("min_area_cm2"), max(1, int(round(v("max_misses")))),
-                          v("match_iou"), v("min_visible_fraction"),
-                          v("attached_px"))
+                          v("match_iou"), v("min_visible_fraction"), v("attached_px"),
+                          v("transaction_near_m") if transaction else 0.0,
+                          v("transaction_grace_s") if transaction else 0.0)
 
 
 def scene_settings(rb: Rulebook) -> SceneSettings:
