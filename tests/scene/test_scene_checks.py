@@ -372,6 +372,26 @@ def test_a_cup_beside_a_posed_customer_is_found_though_their_box_covers_it():
     assert abs(f.start_s - 2.0) <= 0.5
 
 
+def test_a_cup_beside_a_customer_the_detector_alone_follows_is_found_though_their_box_covers_it():
+    """The same with a customer known by the detector's 17 keypoints only (a waiting customer beyond the
+    landmarkers' reach, tuning scene s308): their keypoints' silhouette is masked, not their whole box."""
+    ref = reference_image()
+    with_obj = draw_footprint(ref, 0.3, -0.3, 0.1, 0.1, COUNTER_Z, (40, 200, 40))
+    x0, y0, x1, y1 = _object_box(with_obj, ref)
+    cx = x0 - 80
+    customer = _posed_customer(cx, 20, y0 - 40, y1 + 20, box_right=x1 + 10)
+    customer.landmarks_source = "detector"
+
+    def frame(t):
+        img = with_obj.copy() if t >= 2.0 else ref.copy()
+        cv2.rectangle(img, (cx - 22, y0 - 70), (cx + 22, H - 1), (90, 60, 150), -1)
+        return img
+
+    res, _ = run(frame, persons_at=lambda t: [customer])
+    (f,) = violations(res, CLUTTER)
+    assert abs(f.start_s - 2.0) <= 0.5
+
+
 def test_a_change_always_touching_a_persons_silhouette_is_never_an_object():
     """What the silhouette misses of a posed customer (a bag at their side, loose clothes) touches their mask all the
     time: it is never reported, while the same bag put down apart from them is."""

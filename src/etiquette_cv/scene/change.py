@@ -102,14 +102,16 @@ def _silhouette(m: np.ndarray, p: PersonPose, margin: float) -> bool:
 
 def people_mask(shape: tuple[int, int], persons: list[PersonPose], margin: float,
                 silhouettes: bool = False) -> np.ndarray:
-    """uint8 0/255 mask of everybody: with ``silhouettes``, the body of a clerk (MediaPipe's landmarks or the
-    detector's keypoints) or of anybody posed by MediaPipe drawn from their landmarks (limbs grown by ``margin`` of
-    the shoulder width: the desk in front of a seated clerk, a cup beside a customer stay in view); everybody else
-    by their box grown by ``margin`` of its size (arms over the desk, feet and their shadows included)."""
+    """uint8 0/255 mask of everybody: with ``silhouettes``, the body of anybody with landmarks (MediaPipe's, or the
+    detector's 17 keypoints for a person the detector alone follows) drawn from them (limbs grown by ``margin`` of
+    the shoulder width: the desk in front of a seated clerk, a cup beside a customer stay in view; a waiting
+    customer's box covered the counter behind them for seconds, tuning scene s308); everybody else — and everybody
+    without ``silhouettes`` — by their box grown by ``margin`` of its size (arms over the desk, feet and their
+    shadows included)."""
     m = np.zeros(shape, np.uint8)
     h, w = shape
     for p in persons:
-        if silhouettes and (p.role == "clerk" or p.landmarks_source == "mediapipe") and _silhouette(m, p, margin):
+        if silhouettes and p.landmarks_source in ("mediapipe", "detector") and _silhouette(m, p, margin):
             continue
         x0, y0, x1, y1 = person_box_px(p)
         if not np.all(np.isfinite([x0, y0, x1, y1])):
