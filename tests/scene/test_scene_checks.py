@@ -203,6 +203,28 @@ def test_a_shadow_beside_a_standing_persons_box_is_not_debris():
         assert len(violations(res, DEBRIS)) == found, gap_px
 
 
+@pytest.mark.parametrize("where,found", [("behind them, between arm and body", 1), ("at their feet", 0)])
+def test_debris_beside_a_person_with_keypoints_is_seen_outside_their_silhouette_and_feet(where, found):
+    """A customer known by the detector's keypoints stands on the floor; their box (arms out) covers floor behind
+    them: a scrap there is seen (they are masked by their silhouette and the bottom of their box, feet and shadow),
+    a scrap at their feet is not."""
+    from scene_fixtures import project, virtual_camera
+    ref = reference_image()
+    u, v = project(virtual_camera(), [[0.3, 0.7]], 0.0)[0]
+    box = (u - 60, v - 170, u + 60, v + 10)
+    p = person(2, box, role="customer", floor_xy_m=(0.3, 0.7))
+    for k, xy in {0: (u, v - 170), 11: (u - 10, v - 140), 12: (u + 10, v - 140), 23: (u - 6, v - 80),
+                  24: (u + 6, v - 80)}.items():
+        p.image_xy_px[k] = xy
+        p.presence[k] = p.visibility[k] = 0.9
+    scrap_xy = {"behind them, between arm and body": (0.5, 0.3), "at their feet": (0.33, 0.72)}[where]
+    su, sv = project(virtual_camera(), [scrap_xy], 0.0)[0]
+    assert box[0] < su < box[2] and box[1] < sv < box[3]   # under their box either way
+    with_scrap = draw_footprint(ref, *scrap_xy, 0.05, 0.05, 0.0, (240, 240, 240))
+    res, _ = run(lambda t: with_scrap if t >= 2 else ref, persons_at=lambda t: [p])
+    assert len(violations(res, DEBRIS)) == found
+
+
 def test_dim_hall_is_reported_and_people_passing_are_not():
     ref = reference_image()
     dim = lambda t: (ref * 0.3).astype(np.uint8)  # noqa: E731

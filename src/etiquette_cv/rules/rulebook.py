@@ -58,7 +58,7 @@ RULE_KINDS: dict[str, dict[str, type]] = {
 OPTIONAL_RULE_PARAMS: dict[str, dict[str, type]] = {
     "counter_clutter": {"attached_px": float, "unchanged_spot_px": float, "repeat_for_at_most_s": float,
                         "transaction_near_m": float, "transaction_grace_s": float},
-    "floor_debris": {"attached_px": float},
+    "floor_debris": {"attached_px": float, "feet_box_fraction": float},
 }
 BUSINESSES = ("life_insurance", "motor_underwriting", "motor_claim")
 """The businesses of DB21/T 2641-2016 表2 with a handling limit; a ``handling_time`` rule names the counter's."""

@@ -101,21 +101,25 @@ def _silhouette(m: np.ndarray, p: PersonPose, margin: float) -> bool:
 
 
 def people_mask(shape: tuple[int, int], persons: list[PersonPose], margin: float,
-                silhouettes: bool = False) -> np.ndarray:
+                silhouettes: bool = False, feet_fraction: float = 0.0) -> np.ndarray:
     """uint8 0/255 mask of everybody: with ``silhouettes``, the body of anybody with landmarks (MediaPipe's, or the
     detector's 17 keypoints for a person the detector alone follows) drawn from them (limbs grown by ``margin`` of
     the shoulder width: the desk in front of a seated clerk, a cup beside a customer stay in view; a waiting
-    customer's box covered the counter behind them for seconds, tuning scene s308); everybody else — and everybody
-    without ``silhouettes`` — by their box grown by ``margin`` of its size (arms over the desk, feet and their
-    shadows included)."""
+    customer's box covered the counter behind them for seconds, tuning scene s308), and with ``feet_fraction`` > 0
+    also the bottom ``feet_fraction`` of their box grown by ``margin`` (the feet and the shadow at them, on the
+    floor); everybody else — and everybody without ``silhouettes`` — by their box grown by ``margin`` of its size
+    (arms over the desk, feet and their shadows included)."""
     m = np.zeros(shape, np.uint8)
     h, w = shape
     for p in persons:
-        if silhouettes and p.landmarks_source in ("mediapipe", "detector") and _silhouette(m, p, margin):
+        drawn = silhouettes and p.landmarks_source in ("mediapipe", "detector") and _silhouette(m, p, margin)
+        if drawn and feet_fraction <= 0:
             continue
         x0, y0, x1, y1 = person_box_px(p)
         if not np.all(np.isfinite([x0, y0, x1, y1])):
             continue
+        if drawn:
+            y0 = y1 - feet_fraction * (y1 - y0)
         gx, gy = margin * (x1 - x0), margin * (y1 - y0)
         a = (int(max(0, x0 - gx)), int(max(0, y0 - gy)))
         b = (int(min(w - 1, x1 + gx)), int(min(h - 1, y1 + gy)))

@@ -269,10 +269,10 @@ class SceneChecker:
     def _check_region(self, region: _Region, t_s: float, frame_index: int, aligned: np.ndarray, shown: np.ndarray,
                       persons: list[PersonPose], shift: tuple[float, float]) -> None:
         rs = region.settings
-        # the counter top: the silhouettes of clerks and posed people (a seated clerk's box would hide the desk in
-        # front of them; a customer's box, a cup beside them: tuning scene s303); the floor: boxes (feet, shadows)
-        hidden = align(people_mask(self.shape, persons, rs.change.person_margin, region.name == "counter_top"),
-                       shift)
+        # the silhouettes of everybody with landmarks or keypoints (a seated clerk's box would hide the desk in front
+        # of them; a customer's box, a cup beside them: tuning scenes s303, s308); on the floor with the bottom of
+        # their box (feet, shadows)
+        hidden = align(people_mask(self.shape, persons, rs.change.person_margin, True, rs.feet_box_fraction), shift)
         valid = cv2.bitwise_and(cv2.bitwise_and(region.mask, cv2.bitwise_not(hidden)), self.reference.valid)
         if cv2.countNonZero(valid) < rs.min_visible_fraction * max(1, cv2.countNonZero(region.mask)):
             region.tracker.update(t_s, frame_index, [], valid, shown)

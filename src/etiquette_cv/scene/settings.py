@@ -27,6 +27,9 @@ class RegionSettings:
     attached_px: float | None = None
     """A changed blob within this many pixels of a person's mask may be a part of them the mask missed (or their
     shadow): it is followed, but reported only once seen apart from everybody; None: every blob counts."""
+    feet_box_fraction: float = 0.0
+    """People drawn by their silhouette are masked with this bottom share of their box too (the floor: feet and the
+    shadow at them); 0 on the counter top."""
     transaction_near_m: float = 0.0
     transaction_grace_s: float = 0.0
     """Counter top: an object that came and went within one customer's stay within ``transaction_near_m`` of the
@@ -62,6 +65,7 @@ def _region(rule: Rule, max_shift_px: float) -> RegionSettings:
     transaction = rule.kind == "counter_clutter"
     return RegionSettings(rule, change, v("min_dwell_s"), v("min_area_cm2"), max(1, int(round(v("max_misses")))),
                           v("match_iou"), v("min_visible_fraction"), v("attached_px"),
+                          0.0 if transaction else v("feet_box_fraction"),
                           v("transaction_near_m") if transaction else 0.0,
                           v("transaction_grace_s") if transaction else 0.0)
 
