@@ -204,7 +204,7 @@ def detect_bends(t_s: np.ndarray, flexion_deg: np.ndarray, standing: np.ndarray,
         hidden = bool(np.any(~np.isfinite(vals)))
         near_peak = inside & (flexion_deg >= 0.8 * iv.peak_value)
         t_in = t_s[inside]   # the bend's own sampling interval (an adaptive rate mixes rates)
-        dt = np.median(np.diff(t_in)) if len(t_in) > 1 else np.median(np.diff(t_s)) if len(t_s) > 1 else 0.1
+        dt = next((d for d in (median_step_s(t_in), median_step_s(t_s)) if np.isfinite(d)), 0.1)
         hold = float(near_peak.sum() * dt)
         kind = "bow"
         arms_seen = wrist_asymmetry_m is not None

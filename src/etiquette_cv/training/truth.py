@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..timeseries import median_step_s
 from .stream import TraineeEvent, TraineeEvents, standing_holds
 
 TRUTH_SCHEMA = "etiquette-cv/ground-truth"
@@ -39,7 +40,8 @@ def _series(d: dict, person: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _hold_s(t: np.ndarray, flex: np.ndarray, start_s: float, end_s: float, peak_deg: float) -> float:
     """Time within 20 % of the peak inside [start, end] (seconds), as the bend detector counts it."""
     inside = (t >= start_s) & (t <= end_s) & (flex >= 0.8 * peak_deg)
-    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.1
+    dt = median_step_s(t)
+    dt = dt if np.isfinite(dt) else 0.1
     return float(inside.sum() * dt)
 
 
