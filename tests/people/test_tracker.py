@@ -386,3 +386,33 @@ def test_the_tracker_keeps_no_state_of_people_long_gone():
             tr.update(np.zeros((0, 4)), np.zeros((0, 2)), np.zeros(0))
     assert len(tr._ids) <= 2
     assert len(tr._last) <= 60 / 4 + 1              # people seen within the relink horizon (60 s, one per 4 s)
+
+
+def test_a_person_hidden_by_the_one_who_steps_into_their_place_keeps_their_id():
+    """Red stands at the counter; blue comes up behind and steps into red's place as red, hidden by blue, steps
+    back out of view for 1 s (the floor association carries red's track onto blue, whose own track then ends).
+    Blue's clothes give the observation blue's id back; red, seen again beside, gets red's id from the clothes too.
+    Without the colours (``swap_margin`` off) red's id stays on blue."""
+    def walk(tr):
+        out = []
+        for k in range(60):
+            t = k / 10
+            red = np.array([1.0, 1.0])
+            blue = np.array([1.0, max(1.0, 2.0 - 0.5 * t)])
+            if t < 2.0:                                    # both seen, blue coming closer (they meet from 1.2 s)
+                obs, looks = np.vstack([red, blue]), [_colour(0), _colour(100)]
+            elif t < 3.0:                                  # red hidden behind blue, who stands in red's place
+                obs, looks = blue[None], [_colour(100)]
+            else:                                          # red seen again 0.5 m to the side
+                obs, looks = np.vstack([[1.5, 1.0], blue]), [_colour(0), _colour(100)]
+            out.append(list(tr.update(np.zeros((len(obs), 4)) + [0, 0, 10, 10], obs, np.full(len(obs), 0.9),
+                                      None, looks)))
+        return out
+
+    ids = walk(IdentityTracker(TrackerSettings(), frame_rate_hz=10.0, use_floor=True))
+    red, blue = ids[10]
+    assert red > 0 and blue > 0 and red != blue
+    assert all(f[0] == blue for f in ids[21:30])          # the observation in red's place is blue
+    assert ids[-1] == [red, blue]
+    blind = walk(IdentityTracker(TrackerSettings(swap_margin=1e9), frame_rate_hz=10.0, use_floor=True))
+    assert blind[25][0] == blind[10][0]                  # red's id carried onto blue

@@ -15,7 +15,8 @@ one clerk, who is often hidden for minutes by the customer in front of them.
 Floor points of people standing close together are a few decimetres apart and as uncertain, so the floor
 association alone hands ids back and forth between them; their image boxes, a tenth of a second apart, say who is
 who. Before new tracks get ids, each observation is checked against the image boxes of the people seen a moment
-ago (``continuity_margin``), and afterwards against the running colours of people who met (``swap_margin``).
+ago (``continuity_margin``) and against the running colours of a person it met who is not seen now (hidden by it:
+``swap_margin``), and afterwards against the running colours of people who met (``swap_margin``).
 """
 
 from __future__ import annotations
@@ -179,6 +180,9 @@ class IdentityTracker:
         self._activate_sure_newcomers(out, before, stations, np.asarray(boxes_xyxy_px, float).reshape(-1, 4))
         pairs = [(int(o), int(e)) for o, e in zip(np.asarray(out.data["obs"]), np.asarray(out.tracker_id)) if e >= 0]
         self._keep_image_continuity(pairs, boxes_xyxy_px, stations)
+        if self.use_floor and appearance is not None:
+            # before new tracks take ids over: the id this frees is there for the new track of the one it followed
+            self._give_back_to_hidden(pairs, appearance, stations)
         taken = {self._ids[e] for _, e in pairs if e in self._ids}
         for obs, ext in pairs:
             looks = None if appearance is None else appearance[obs]
@@ -310,6 +314,38 @@ class IdentityTracker:
                 keep, swap = sum(k for k, _ in fits), sum(w for _, w in fits)
                 if swap + s.swap_margin <= keep and max(w for _, w in fits) <= s.max_appearance_distance:
                     self._ids[ea], self._ids[eb] = self._ids[eb], self._ids[ea]
+
+    def _give_back_to_hidden(self, pairs: list[tuple[int, int]], appearance: list,
+                             stations: list[str | None] | None) -> None:
+        """Give a track's observation the id of a person not seen now who met its person lately (``encounter_s``)
+        when its look fits that person's running colours better than its own person's by ``swap_margin`` (the fit
+        within ``max_appearance_distance``): one person hid the other where they crossed, and the floor association
+        carried the hidden one's track onto the one still seen, whose own track then ended (scene set, tuning
+        s306: a customer leaving behind the next one coming in). The person the track followed so far is then lost
+        and taken up again by the next new track near where they were. Clerks at a station are left alone."""
+        s = self.settings
+        seen = {self._ids[e] for _, e in pairs if e in self._ids}
+        for obs, ext in pairs:
+            own = self._ids.get(ext)
+            look = appearance[obs]
+            mine = self._last.get(own)
+            if look is None or mine is None or mine.appearance is None or mine.station is not None \
+                    or (stations is not None and stations[obs] is not None):
+                continue
+            d_own = _appearance_distance(mine.appearance, look)
+            best, best_d = None, d_own - s.swap_margin
+            for pid, last in self._last.items():
+                if pid in seen or last.station is not None or last.appearance is None \
+                        or not self._met_lately(own, pid):
+                    continue
+                d = _appearance_distance(last.appearance, look)
+                if d <= best_d and d <= s.max_appearance_distance:
+                    best, best_d = pid, d
+            if best is not None:
+                self._ids[ext] = best
+                self._forget_other_tracks(best, ext)
+                seen.discard(own)
+                seen.add(best)
 
     def _blend(self, old: np.ndarray | None, new: np.ndarray | None) -> np.ndarray | None:
         """A person's running colour histogram after one more look (unchanged when the new look is unknown)."""
