@@ -392,7 +392,7 @@ def test_a_person_hidden_by_the_one_who_steps_into_their_place_keeps_their_id():
     """Red stands at the counter; blue comes up behind and steps into red's place as red, hidden by blue, steps
     back out of view for 1 s (the floor association carries red's track onto blue, whose own track then ends).
     Blue's clothes give the observation blue's id back; red, seen again beside, gets red's id from the clothes too.
-    Without the colours (``swap_margin`` off) red's id stays on blue."""
+    Without the check (``hidden_margin`` 0) red's id stays on blue."""
     def walk(tr):
         out = []
         for k in range(60):
@@ -414,5 +414,5 @@ def test_a_person_hidden_by_the_one_who_steps_into_their_place_keeps_their_id():
     assert red > 0 and blue > 0 and red != blue
     assert all(f[0] == blue for f in ids[21:30])          # the observation in red's place is blue
     assert ids[-1] == [red, blue]
-    blind = walk(IdentityTracker(TrackerSettings(swap_margin=1e9), frame_rate_hz=10.0, use_floor=True))
+    blind = walk(IdentityTracker(TrackerSettings(hidden_margin=0.0), frame_rate_hz=10.0, use_floor=True))
     assert blind[25][0] == blind[10][0]                  # red's id carried onto blue

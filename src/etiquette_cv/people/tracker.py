@@ -16,7 +16,7 @@ Floor points of people standing close together are a few decimetres apart and as
 association alone hands ids back and forth between them; their image boxes, a tenth of a second apart, say who is
 who. Before new tracks get ids, each observation is checked against the image boxes of the people seen a moment
 ago (``continuity_margin``) and against the running colours of a person it met who is not seen now (hidden by it:
-``swap_margin``), and afterwards against the running colours of people who met (``swap_margin``).
+``hidden_margin``), and afterwards against the running colours of people who met (``swap_margin``).
 """
 
 from __future__ import annotations
@@ -84,6 +84,10 @@ class TrackerSettings:
     floor point a few decimetres only, and the floor association followed it (tuning t109: a passer-by and a
     customer crossing exchanged ids every frame; t121: two seated clerks one behind the other in a side view).
     Never between a clerk at a station and anybody else. 0 turns the check off."""
+    hidden_margin: float = 0.15
+    """An observation takes the id of a person it met lately (``encounter_s``) who is not seen now when its clothes
+    fit that person's running colours better than its own person's by at least this much (Bhattacharyya distance):
+    one hid the other (:meth:`IdentityTracker._give_back_to_hidden`). 0 turns the check off."""
     continuity_s: float = 0.5
     """… among people seen at most this long ago (their last box still says where they are)."""
     encounter_m: float = 1.0
@@ -318,12 +322,14 @@ class IdentityTracker:
     def _give_back_to_hidden(self, pairs: list[tuple[int, int]], appearance: list,
                              stations: list[str | None] | None) -> None:
         """Give a track's observation the id of a person not seen now who met its person lately (``encounter_s``)
-        when its look fits that person's running colours better than its own person's by ``swap_margin`` (the fit
+        when its look fits that person's running colours better than its own person's by ``hidden_margin`` (the fit
         within ``max_appearance_distance``): one person hid the other where they crossed, and the floor association
         carried the hidden one's track onto the one still seen, whose own track then ended (scene set, tuning
         s306: a customer leaving behind the next one coming in). The person the track followed so far is then lost
         and taken up again by the next new track near where they were. Clerks at a station are left alone."""
         s = self.settings
+        if s.hidden_margin <= 0:
+            return
         seen = {self._ids[e] for _, e in pairs if e in self._ids}
         for obs, ext in pairs:
             own = self._ids.get(ext)
@@ -333,7 +339,7 @@ class IdentityTracker:
                     or (stations is not None and stations[obs] is not None):
                 continue
             d_own = _appearance_distance(mine.appearance, look)
-            best, best_d = None, d_own - s.swap_margin
+            best, best_d = None, d_own - s.hidden_margin
             for pid, last in self._last.items():
                 if pid in seen or last.station is not None or last.appearance is None \
                         or not self._met_lately(own, pid):
