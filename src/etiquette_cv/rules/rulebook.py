@@ -57,8 +57,10 @@ RULE_KINDS: dict[str, dict[str, type]] = {
 #: Parameters a rule may leave out (a branch rulebook written before they existed): the bundled rulebook's value.
 OPTIONAL_RULE_PARAMS: dict[str, dict[str, type]] = {
     "counter_clutter": {"attached_px": float, "unchanged_spot_px": float, "repeat_for_at_most_s": float,
-                        "transaction_near_m": float, "transaction_grace_s": float},
-    "floor_debris": {"attached_px": float, "feet_box_fraction": float},
+                        "transaction_near_m": float, "transaction_grace_s": float, "merged_cover": float,
+                        "merged_max_growth": float},
+    "floor_debris": {"attached_px": float, "feet_box_fraction": float, "merged_cover": float,
+                     "merged_max_growth": float},
 }
 BUSINESSES = ("life_insurance", "motor_underwriting", "motor_claim")
 """The businesses of DB21/T 2641-2016 表2 with a handling limit; a ``handling_time`` rule names the counter's."""

@@ -111,7 +111,8 @@ class SceneChecker:
             if rs is not None and name in cal.zones:
                 mask = cv2.bitwise_and(polygon_mask(self.shape, [cal.zones[name].image_px]), cv2.bitwise_not(self.allow))
                 self.regions.append(_Region(name, rs, mask, z, ObjectTracker(name, rs.min_dwell_s, rs.max_misses,
-                                                                              rs.match_iou), cv2.boundingRect(mask),
+                                                                              rs.match_iou, rs.merged_cover,
+                                                                              rs.merged_max_growth), cv2.boundingRect(mask),
                                             cv2.resize(mask, self._small_size, interpolation=cv2.INTER_AREA) > 0))
         self.light: list[LightSample] = []
         self.light_masks = {"frame": private}

@@ -32,8 +32,11 @@ class RegionSettings:
     shadow at them); 0 on the counter top."""
     transaction_near_m: float = 0.0
     transaction_grace_s: float = 0.0
+    merged_cover: float = 0.0
+    merged_max_growth: float = 0.0
     """Counter top: an object that came and went within one customer's stay within ``transaction_near_m`` of the
     counter edge (give or take ``transaction_grace_s``) is the transaction's, not clutter (:mod:`.stays`); 0 m: off."""
+    # merged_cover, merged_max_growth: an object held by a blob merged with a change beside it (.objects, 0: off)
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def _region(rule: Rule, max_shift_px: float) -> RegionSettings:
                           v("match_iou"), v("min_visible_fraction"), v("attached_px"),
                           0.0 if transaction else v("feet_box_fraction"),
                           v("transaction_near_m") if transaction else 0.0,
-                          v("transaction_grace_s") if transaction else 0.0)
+                          v("transaction_grace_s") if transaction else 0.0, v("merged_cover"), v("merged_max_growth"))
 
 
 def scene_settings(rb: Rulebook) -> SceneSettings:
