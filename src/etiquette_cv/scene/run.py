@@ -110,9 +110,9 @@ class SceneChecker:
         for name, rs, z in (("counter_top", settings.clutter, cal.counter.height_m), ("floor_check", settings.debris, 0.0)):
             if rs is not None and name in cal.zones:
                 mask = cv2.bitwise_and(polygon_mask(self.shape, [cal.zones[name].image_px]), cv2.bitwise_not(self.allow))
-                self.regions.append(_Region(name, rs, mask, z, ObjectTracker(name, rs.min_dwell_s, rs.max_misses,
-                                                                              rs.match_iou, rs.merged_cover,
-                                                                              rs.merged_max_growth), cv2.boundingRect(mask),
+                tracker = ObjectTracker(name, rs.min_dwell_s, rs.max_misses, rs.match_iou, rs.merged_cover,
+                                        rs.merged_max_growth)
+                self.regions.append(_Region(name, rs, mask, z, tracker, cv2.boundingRect(mask),
                                             cv2.resize(mask, self._small_size, interpolation=cv2.INTER_AREA) > 0))
         self.light: list[LightSample] = []
         self.light_masks = {"frame": private}

@@ -32,11 +32,12 @@ class RegionSettings:
     shadow at them); 0 on the counter top."""
     transaction_near_m: float = 0.0
     transaction_grace_s: float = 0.0
-    merged_cover: float = 0.0
-    merged_max_growth: float = 0.0
     """Counter top: an object that came and went within one customer's stay within ``transaction_near_m`` of the
     counter edge (give or take ``transaction_grace_s``) is the transaction's, not clutter (:mod:`.stays`); 0 m: off."""
-    # merged_cover, merged_max_growth: an object held by a blob merged with a change beside it (.objects, 0: off)
+    merged_cover: float = 0.0
+    merged_max_growth: float = 0.0
+    """An object no blob matches is still there when a blob covers ``merged_cover`` of its box and is at most
+    ``merged_max_growth`` times its size (merged with a change beside it: :class:`.objects.ObjectTracker`); 0: off."""
 
 
 @dataclass(frozen=True)
