@@ -49,11 +49,12 @@ def test_two_things_side_by_side_stay_two_objects():
 
 
 def test_an_object_merged_with_a_change_beside_it_stays_one_object_from_its_first_sighting():
-    """Tuning scene s301: a box on the counter, seen alone for 2.5 s, then merged with a customer's arm beside it
-    until the end (the merged blob touches the customer, and its box overlaps the object's by IoU 0.1997, just under
-    ``match_iou``). A blob covering half the object's box and at most 3 times its size holds the object: it is
-    reported once, from its first sighting, with its own box. Without that (0: off) the object is counted missing,
-    closed before its dwell, and the merged blob, never seen apart from the customer, is never reported."""
+    """Tuning scene s301: a box on the counter, seen alone for 2.5 s, then merged with the edge of a customer
+    standing beside it until the end (the merged blob touches the customer, and its box overlaps the object's by IoU
+    0.1997, just under ``match_iou``). A blob covering half the object's box and at most 3 times its size holds the
+    object: it is reported once, from its first sighting, with its own box. Without that (0: off) the object is
+    counted missing, closed before its dwell, and the merged blob, never seen apart from the customer, is never
+    reported."""
     box, merged = (8, 7, 30, 20), (18, 7, 49, 28)
 
     def run(cover, growth):

@@ -163,9 +163,9 @@ class ObjectTracker:
         hand, a sleeve, another thing — when no blob matches it alone: it covers ``merged_cover`` of the object's box
         and its box is at most ``merged_max_growth`` times the object's (a person-sized change over a small object
         says nothing of it). The object keeps its own box and size. Tuning scene s301: a box on the counter, merged
-        with a customer's arm beside it (box IoU 0.1997 < ``match_iou``), was counted missing, closed before its dwell
-        and reported again from the merged blob 4 s late with the arm's box; a merged blob that never lies apart from
-        the person would not have been reported at all."""
+        with the edge of a customer standing beside it (box IoU 0.1997 < ``match_iou``), was counted missing, closed
+        before its dwell and reported again from the merged blob 4 s late with the merged box; a merged blob that
+        never lies apart from the person would not have been reported at all."""
         if self.merged_cover <= 0 or self.merged_max_growth <= 0:
             return None
         limit = self.merged_max_growth * box_area(obj.box_xyxy_px)
