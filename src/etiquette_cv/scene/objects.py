@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from ..people.boxes import inside_fraction
 from .change import Blob
 
 EVIDENCE_JPEG_QUALITY = 95
@@ -74,14 +75,6 @@ class SceneObject:
 def box_area(a: np.ndarray) -> float:
     """Area of an (x0, y0, x1, y1) box (pixels²)."""
     return max(0.0, float(a[2] - a[0])) * max(0.0, float(a[3] - a[1]))
-
-
-def box_cover(a: np.ndarray, b: np.ndarray) -> float:
-    """Share (0-1) of box ``a`` that box ``b`` covers."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    area = box_area(a)
-    return float(ix * iy / area) if area > 0 else 0.0
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -170,7 +163,7 @@ class ObjectTracker:
             return None
         limit = self.merged_max_growth * box_area(obj.box_xyxy_px)
         return next((k for k, (blob, _) in enumerate(found) if k not in used
-                     and box_cover(obj.box_xyxy_px, blob.box_xyxy_px) >= self.merged_cover
+                     and inside_fraction(obj.box_xyxy_px, blob.box_xyxy_px) >= self.merged_cover
                      and box_area(blob.box_xyxy_px) <= limit), None)
 
     def _merge_twins(self) -> None:
