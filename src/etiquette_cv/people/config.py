@@ -116,6 +116,16 @@ class PeopleConfig:
     detector's keypoints of them agree."""
     detector_box_memory_s: float = 1.0
     """A landmarker's crop covers at least the person's detector box of the last this-many seconds."""
+    detector_box_offset_s: float = 0.5
+    """A landmarker's person's reported box (the tracks file's, not the one the stage tracks by) is their landmarks'
+    outline moved, edge by edge, as far as it lay off their detector box at the detector's last run, when that run is
+    at most this many seconds old (0: off). The outline is a guess from the joints (no hair, no clothes, nothing
+    beyond the last joint in the frame: a seated clerk cut by the frame's edge read 165 px wide for 255, tuning
+    t120), so the box jumped between the two at every run."""
+    detector_box_offset_max_change: float = 0.2
+    """… only while the outline's width and height are within this fraction of theirs at that run: a landmarker
+    taking turns between two poses (a side view's arms and legs swapped) widens and narrows the outline by a third
+    from frame to frame, and the offset of one moved the other off the person (tuning t102, t104)."""
     hip_height_samples: int = 5
     """A person's hip height (placing them by the hips where their feet are hidden) is the median of this many last
     measurements with the feet seen."""
@@ -174,6 +184,9 @@ class PeopleConfig:
                              f"lost_search_iou and lost_hidden_inside within 0-1 (got "
                              f"{self.lost_detector_long_side_px}, {self.lost_search_margin}, {self.lost_search_iou}, "
                              f"{self.lost_hidden_inside})")
+        if self.detector_box_offset_s < 0 or self.detector_box_offset_max_change < 0:
+            raise ValueError(f"detector_box_offset_s and detector_box_offset_max_change must be >= 0 (got "
+                             f"{self.detector_box_offset_s}, {self.detector_box_offset_max_change})")
         if self.reopen_after_misses_s < 0:
             raise ValueError(f"reopen_after_misses_s must be >= 0 (got {self.reopen_after_misses_s})")
         if self.clerk_box_height_factor <= 0:

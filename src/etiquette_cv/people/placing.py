@@ -33,6 +33,11 @@ class TrackState:
     """Where the landmarker looks next: the box of the landmarks it saw (visible ones), else ``box``."""
     detector_box: np.ndarray | None = None
     detector_box_s: float = -np.inf
+    detector_offset_px: np.ndarray | None = None
+    """(4,) pixels: the person's detector box less their landmarks' outline box, at ``detector_offset_s``."""
+    detector_offset_s: float = -np.inf
+    detector_outline_px: np.ndarray | None = None
+    """(4,) pixels: the landmarks' outline box at ``detector_offset_s``."""
     landmarker: TrackLandmarker | None = None
     misses: int = 0
     no_landmarker_until_s: float = -np.inf

@@ -445,16 +445,57 @@ class PeopleStage:
         score = np.asarray(score, np.float32)
         return np.where(score >= thr, 0.5 + 0.5 * (score - thr) / (1.0 - thr), 0.5 * score / thr).astype(np.float32)
 
-    def _visible_box(self, o: Observation) -> np.ndarray:
-        """The observation's box (pixels) without what the counter hides of a person behind it (the detector and
-        the landmarker extend a clerk's box over legs they cannot see)."""
-        if self.floor is None or o.floor is None or o.floor.behind is not True:
-            return np.asarray(o.box, np.float32)
-        return self.floor.visible_box_px(o.box, o.floor.xy_m)
+    def _reported_box(self, o: Observation, track: TrackState, t_s: float) -> np.ndarray:
+        """The box (pixels) the tracks file records for the observation: a landmarker's own result between the
+        detector's runs is moved edge by edge as far as its outline lay off the person's detector box at the last
+        run, when that run is recent (``detector_box_offset_s``) and the outline kept its size since
+        (``detector_box_offset_max_change``); the stage itself tracks by the outline (moving the boxes it associates
+        by cost the tuning split ID switches)."""
+        box = np.asarray(o.box, np.float32)
+        if o.detected or o.landmarks is None or o.owner != track.id or track.detector_offset_px is None \
+                or t_s - track.detector_offset_s > self.config.detector_box_offset_s:
+            return box
+        grown = (box[2:] - box[:2]) / np.maximum(track.detector_outline_px[2:] - track.detector_outline_px[:2], 1.0)
+        if np.any(np.abs(np.log(np.maximum(grown, 1e-3))) > np.log1p(self.config.detector_box_offset_max_change)):
+            return box
+        out = box + track.detector_offset_px
+        if out[2] - out[0] < 2.0 or out[3] - out[1] < 2.0:
+            return box
+        return np.clip(out, -0.5, [self.image_width - 0.5, self.image_height - 0.5] * 2).astype(np.float32)
 
-    def _person(self, o: Observation, track: TrackState, lent: LandmarkResult | None = None) -> PersonPose:
-        """The observation as the tracks file records it; ``lent``: landmarks reported in place of the detector's
-        keypoints (:meth:`_lent_landmarks`)."""
+    def _note_detector_offsets(self, obs: list[Observation], ids, t_s: float) -> None:
+        """After a detector run: how far each landmarker's own person's outline box lies off their detector box
+        (pixels, per edge), for :meth:`_reported_box`. Their detector box is the detection merged into them, else
+        the detection nobody took (no track id) that holds their outline (``same_person_contained``) and overlaps it
+        by ``jump_box_iou``: a clerk cut by the frame's edge and seen from behind (tuning t120), whose outline covers
+        0.43 of her detector box by IoU and whose keypoints the two models place apart, was never merged."""
+        spare = [o for o, i in zip(obs, ids) if i == 0 and o.detected and o.owner is None]
+        for o, tid in zip(obs, ids):
+            track = self._tracks.get(int(tid))
+            if track is None or o.owner != tid or o.landmarks is None:
+                continue
+            outline = o.landmarks.outline_box_xyxy_px()
+            box = o.box if o.detected else None
+            if box is None:
+                fits = [(iou(outline, d.box), d.box) for d in spare
+                        if inside_fraction(outline, d.box) >= self.config.same_person_contained]
+                fits = [f for f in fits if f[0] >= self.config.jump_box_iou]
+                box = max(fits, key=lambda f: f[0])[1] if fits else None
+            if box is not None:
+                track.detector_offset_px = np.asarray(box, np.float32) - outline
+                track.detector_offset_s, track.detector_outline_px = t_s, outline
+
+    def _visible_box(self, box: np.ndarray, o: Observation) -> np.ndarray:
+        """``box`` (pixels, the observation's) without what the counter hides of a person behind it (the detector
+        and the landmarker extend a clerk's box over legs they cannot see)."""
+        if self.floor is None or o.floor is None or o.floor.behind is not True:
+            return np.asarray(box, np.float32)
+        return self.floor.visible_box_px(box, o.floor.xy_m)
+
+    def _person(self, o: Observation, track: TrackState, t_s: float, lent: LandmarkResult | None = None
+                ) -> PersonPose:
+        """The observation at time ``t_s`` (s) as the tracks file records it; ``lent``: landmarks reported in place
+        of the detector's keypoints (:meth:`_lent_landmarks`)."""
         lm, xy = (o.landmarks, o.xy) if lent is None else (lent, lent.image_xy_px)
         if lm is not None:
             vis, pres, world, z, src = lm.visibility, lm.presence, lm.world_xyz_m, lm.image_z, "mediapipe"
@@ -468,7 +509,7 @@ class PeopleStage:
             floor_xy_m=None if o.floor is None else np.asarray(o.floor.xy_m if o.floor.reported_xy_m is None
                                                                else o.floor.reported_xy_m, np.float32),
             floor_source="" if o.floor is None else o.floor.source,
-            box_xyxy_px=self._visible_box(o), landmarks_source=src)
+            box_xyxy_px=self._visible_box(self._reported_box(o, track, t_s), o), landmarks_source=src)
 
     def process(self, frame: Frame, quiet: bool = False) -> FramePoses:
         """Every person found in ``frame``, with their track id, role, floor point and landmarks. ``quiet``: the
@@ -508,6 +549,8 @@ class PeopleStage:
         # a detection that could start a track but has no id yet: look again next frame to confirm it
         self._pending_confirmation = any(i == 0 and o.score >= self.config.tracking.activation_score
                                          for o, i in zip(obs, ids))
+        if dets is not None:
+            self._note_detector_offsets(obs, ids, t)
         for o, tid in zip(obs, ids):
             if tid == 0:
                 continue
@@ -537,7 +580,7 @@ class PeopleStage:
             self._update_role(track, o, t)
         self._open_landmarkers(frame, obs, ids)
         obs, ids = self._one_per_person(obs, ids, t)
-        persons = [self._person(o, self._tracks[int(i)], self._lent_landmarks(o, bent.get(int(i))))
+        persons = [self._person(o, self._tracks[int(i)], t, self._lent_landmarks(o, bent.get(int(i))))
                    for o, i in zip(obs, ids) if i > 0]
         self._retire(t)
         self._detector_only = any(t_.landmarker is None for t_ in self._tracks.values())
