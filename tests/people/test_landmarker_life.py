@@ -8,6 +8,7 @@ import pytest
 
 from etiquette_cv.people.config import PeopleConfig
 from etiquette_cv.people.placing import TrackState
+from etiquette_cv.people.stage import PeopleStage
 
 W, H = 1280, 720
 
@@ -19,6 +20,12 @@ class _Landmarker:
 
     def close(self):
         pass
+
+
+@pytest.fixture(scope="module")
+def stage():
+    with PeopleStage(W, H, 10.0, floor=None, config=PeopleConfig(threads=1)) as s:
+        yield s
 
 
 def test_a_person_whose_landmarker_kept_missing_is_posed_again_later(stage, monkeypatch):

@@ -11,6 +11,7 @@ from etiquette_cv.people.config import PeopleConfig
 from etiquette_cv.people.detector import NUM_KEYPOINTS, PersonDetections
 from etiquette_cv.people.observation import Observation
 from etiquette_cv.people.placing import TrackState
+from etiquette_cv.people.stage import PeopleStage
 
 W, H = 1280, 720
 
@@ -24,6 +25,12 @@ def _detections(*boxes_scores) -> PersonDetections:
 
 def _seen(box) -> Observation:
     return Observation(np.asarray(box, np.float32), 0.8, np.zeros((33, 2), np.float32), np.zeros(33, np.float32))
+
+
+@pytest.fixture(scope="module")
+def stage():
+    with PeopleStage(W, H, 10.0, floor=None, config=PeopleConfig(threads=1)) as s:
+        yield s
 
 
 @pytest.fixture

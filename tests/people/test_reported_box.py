@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 
 from etiquette_cv.core import NUM_LANDMARKS
+from etiquette_cv.people.config import PeopleConfig
 from etiquette_cv.people.landmarker import LandmarkResult
 from etiquette_cv.people.observation import Observation
 from etiquette_cv.people.placing import TrackState
+from etiquette_cv.people.stage import PeopleStage
 
-H = 720   # the frame height of the conftest stage (1280 × 720)
+W, H = 1280, 720
 
 
 def _landmarks(dx: float = 0.0) -> LandmarkResult:
@@ -36,6 +38,12 @@ def _detection(box) -> Observation:
     o = Observation(np.asarray(box, np.float32), 0.35, np.zeros((33, 2), np.float32), np.zeros(33, np.float32))
     o.detected = True
     return o
+
+
+@pytest.fixture(scope="module")
+def stage():
+    with PeopleStage(W, H, 10.0, floor=None, config=PeopleConfig(threads=1)) as s:
+        yield s
 
 
 @pytest.fixture
