@@ -447,40 +447,33 @@ class PeopleStage:
 
     def _reported_box(self, o: Observation, track: TrackState, t_s: float) -> np.ndarray:
         """The box (pixels) the tracks file records for the observation: a landmarker's own result between the
-        detector's runs is moved edge by edge as far as its outline lay off the person's detector box at the last
-        run, when that run is recent (``detector_box_offset_s``) and the outline kept its size since
-        (``detector_box_offset_max_change``); the stage itself tracks by the outline (moving the boxes it associates
-        by cost the tuning split ID switches)."""
+        detector's runs moved as far as its outline lay off the person's detector box at the last run (see
+        ``PeopleConfig.detector_box_offset_s``); the stage itself tracks by the outline."""
         box = np.asarray(o.box, np.float32)
         if o.detected or o.landmarks is None or o.owner != track.id or track.detector_offset_px is None \
                 or t_s - track.detector_offset_s > self.config.detector_box_offset_s:
             return box
         grown = (box[2:] - box[:2]) / np.maximum(track.detector_outline_px[2:] - track.detector_outline_px[:2], 1.0)
-        if np.any(np.abs(np.log(np.maximum(grown, 1e-3))) > np.log1p(self.config.detector_box_offset_max_change)):
-            return box
         out = box + track.detector_offset_px
-        if out[2] - out[0] < 2.0 or out[3] - out[1] < 2.0:
+        if np.any(np.abs(np.log(np.maximum(grown, 1e-3))) > np.log1p(self.config.detector_box_offset_max_change)) \
+                or out[2] - out[0] < 2.0 or out[3] - out[1] < 2.0:
             return box
         return np.clip(out, -0.5, [self.image_width - 0.5, self.image_height - 0.5] * 2).astype(np.float32)
 
     def _note_detector_offsets(self, obs: list[Observation], ids, t_s: float) -> None:
-        """After a detector run: how far each landmarker's own person's outline box lies off their detector box
-        (pixels, per edge), for :meth:`_reported_box`. Their detector box is the detection merged into them, else
-        the detection nobody took (no track id) that holds their outline (``same_person_contained``) and overlaps it
-        by ``jump_box_iou``: a clerk cut by the frame's edge and seen from behind (tuning t120), whose outline covers
-        0.43 of her detector box by IoU and whose keypoints the two models place apart, was never merged."""
+        """After a detector run: how far (pixels, per edge) each landmarker's own person's outline lies off their
+        detector box — the detection merged into them, else one nobody took that holds their outline
+        (``same_person_contained``) and overlaps it by ``jump_box_iou`` (tuning t120's clerk was never merged)."""
         spare = [o for o, i in zip(obs, ids) if i == 0 and o.detected and o.owner is None]
         for o, tid in zip(obs, ids):
             track = self._tracks.get(int(tid))
             if track is None or o.owner != tid or o.landmarks is None:
                 continue
             outline = o.landmarks.outline_box_xyxy_px()
-            box = o.box if o.detected else None
-            if box is None:
-                fits = [(iou(outline, d.box), d.box) for d in spare
-                        if inside_fraction(outline, d.box) >= self.config.same_person_contained]
-                fits = [f for f in fits if f[0] >= self.config.jump_box_iou]
-                box = max(fits, key=lambda f: f[0])[1] if fits else None
+            fits = [] if o.detected else [(iou(outline, d.box), d.box) for d in spare
+                                          if inside_fraction(outline, d.box) >= self.config.same_person_contained]
+            fits = [f for f in fits if f[0] >= self.config.jump_box_iou]
+            box = o.box if o.detected else (max(fits, key=lambda f: f[0])[1] if fits else None)
             if box is not None:
                 track.detector_offset_px = np.asarray(box, np.float32) - outline
                 track.detector_offset_s, track.detector_outline_px = t_s, outline
