@@ -67,3 +67,14 @@ def cfr_mp4(tmp_path) -> Path:
 @pytest.fixture
 def cfr_avi(tmp_path) -> Path:
     return write_cfr_video(tmp_path / "cfr.avi", fourcc="MJPG")
+
+
+@pytest.fixture(scope="module")
+def bare_people_stage():
+    """A people stage for 1280 × 720 frames without a calibration, on one thread (one per test module; its tests
+    empty its tracks or script its detector with monkeypatch)."""
+    from etiquette_cv.people.config import PeopleConfig
+    from etiquette_cv.people.stage import PeopleStage
+
+    with PeopleStage(1280, 720, 10.0, floor=None, config=PeopleConfig(threads=1)) as s:
+        yield s

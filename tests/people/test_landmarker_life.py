@@ -8,7 +8,6 @@ import pytest
 
 from etiquette_cv.people.config import PeopleConfig
 from etiquette_cv.people.placing import TrackState
-from etiquette_cv.people.stage import PeopleStage
 
 W, H = 1280, 720
 
@@ -23,9 +22,8 @@ class _Landmarker:
 
 
 @pytest.fixture(scope="module")
-def stage():
-    with PeopleStage(W, H, 10.0, floor=None, config=PeopleConfig(threads=1)) as s:
-        yield s
+def stage(bare_people_stage):
+    return bare_people_stage   # 1280 × 720, no calibration (tests/conftest.py)
 
 
 def test_a_person_whose_landmarker_kept_missing_is_posed_again_later(stage, monkeypatch):

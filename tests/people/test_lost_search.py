@@ -11,7 +11,6 @@ from etiquette_cv.people.config import PeopleConfig
 from etiquette_cv.people.detector import NUM_KEYPOINTS, PersonDetections
 from etiquette_cv.people.observation import Observation
 from etiquette_cv.people.placing import TrackState
-from etiquette_cv.people.stage import PeopleStage
 
 W, H = 1280, 720
 
@@ -28,9 +27,8 @@ def _seen(box) -> Observation:
 
 
 @pytest.fixture(scope="module")
-def stage():
-    with PeopleStage(W, H, 10.0, floor=None, config=PeopleConfig(threads=1)) as s:
-        yield s
+def stage(bare_people_stage):
+    return bare_people_stage   # 1280 × 720, no calibration (tests/conftest.py)
 
 
 @pytest.fixture

@@ -10,13 +10,11 @@ import numpy as np
 import pytest
 
 from etiquette_cv.core import NUM_LANDMARKS
-from etiquette_cv.people.config import PeopleConfig
 from etiquette_cv.people.landmarker import LandmarkResult
 from etiquette_cv.people.observation import Observation
 from etiquette_cv.people.placing import TrackState
-from etiquette_cv.people.stage import PeopleStage
 
-W, H = 1280, 720
+H = 720   # the frame height of the bare people stage (tests/conftest.py)
 
 
 def _landmarks(dx: float = 0.0) -> LandmarkResult:
@@ -41,9 +39,8 @@ def _detection(box) -> Observation:
 
 
 @pytest.fixture(scope="module")
-def stage():
-    with PeopleStage(W, H, 10.0, floor=None, config=PeopleConfig(threads=1)) as s:
-        yield s
+def stage(bare_people_stage):
+    return bare_people_stage   # 1280 × 720, no calibration (tests/conftest.py)
 
 
 @pytest.fixture

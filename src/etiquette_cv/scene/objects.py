@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ..people.boxes import inside_fraction
+from ..people.boxes import inside_fraction, iou
 from .change import Blob
 
 EVIDENCE_JPEG_QUALITY = 95
@@ -77,15 +77,6 @@ def box_area(a: np.ndarray) -> float:
     return max(0.0, float(a[2] - a[0])) * max(0.0, float(a[3] - a[1]))
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two (x0, y0, x1, y1) boxes."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 class ObjectTracker:
     """Associates each check's blobs with the objects seen before (box overlap) and keeps their dwell."""
 
@@ -114,9 +105,9 @@ class ObjectTracker:
             for k, (blob, _) in enumerate(found):
                 if k in used:
                     continue
-                iou = box_iou(obj.box_xyxy_px, blob.box_xyxy_px)
-                if iou >= best_iou:
-                    best, best_iou = k, iou
+                overlap = iou(obj.box_xyxy_px, blob.box_xyxy_px)
+                if overlap >= best_iou:
+                    best, best_iou = k, overlap
             if best is None:
                 merged = self._merged_into(obj, found, used)
                 if merged is not None:
@@ -172,7 +163,7 @@ class ObjectTracker:
         second object at the same place (tuning scene s301: a box on the counter reported twice)."""
         kept: list[SceneObject] = []
         for obj in sorted(self.open, key=lambda o: o.first_s):
-            twin = next((k for k in kept if box_iou(k.box_xyxy_px, obj.box_xyxy_px) >= self.match_iou), None)
+            twin = next((k for k in kept if iou(k.box_xyxy_px, obj.box_xyxy_px) >= self.match_iou), None)
             if twin is None:
                 kept.append(obj)
                 continue
