@@ -43,7 +43,7 @@ from etiquette_cv.rules.findings import Verdict  # noqa: E402
 from etiquette_cv.rules.grading import grade  # noqa: E402
 from etiquette_cv.rules.rulebook import load_rulebook  # noqa: E402
 from etiquette_cv.scene import run_scene_checks  # noqa: E402
-from etiquette_cv.scene.objects import box_iou  # noqa: E402
+from etiquette_cv.people.boxes import iou  # noqa: E402
 from etiquette_cv.service_times import apply_service_times  # noqa: E402
 
 SET = REPO / "benchmarks" / "scene_set"
@@ -56,7 +56,7 @@ def matches(box: np.ndarray, truth: list[float]) -> bool:
     t = np.asarray(truth, float)
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     inside = t[0] - 8 <= cx <= t[2] + 8 and t[1] - 8 <= cy <= t[3] + 8
-    return box_iou(box, t) >= 0.1 or inside
+    return iou(box, t) >= 0.1 or inside
 
 
 def truth_waits(gt: dict) -> dict[str, tuple[float | None, float | None, float | None]]:
