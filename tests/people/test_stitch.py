@@ -46,3 +46,11 @@ def test_no_join_after_a_long_gap_far_away_overlapping_or_after_leaving_at_a_sid
     # the nearest of two candidates
     two = _frames([(1, 0, 5, 500, 500), (2, 0, 5, 560, 560), (3, 6, 20, 550, 550)])
     assert join_tracklets(two, 4.0, 0.08)[1] == {3: 2}
+
+
+def test_a_one_frame_ghost_met_during_a_deep_bow_does_not_take_the_persons_continuation():
+    # seen in a role-play (t321): the landmarker lost a trainee bowing deeply toward the camera; a ghost tracklet
+    # lived one frame over them at 9 s, and after the bow the trainee came back as a new tracklet at 12 s,
+    # slightly nearer the ghost's place than their own last one — by place alone the ghost would have won
+    frames = _frames([(1, 0, 11.8, 500, 506), (3, 9, 9.05, 504, 504), (4, 12, 20, 503, 503), (2, 0, 20, 100, 100)])
+    assert join_tracklets(frames, 4.0, 0.08)[1] == {4: 1}

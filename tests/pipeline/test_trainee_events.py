@@ -50,3 +50,22 @@ def test_facing_bows_claim_the_least_depth_only_of_a_bow_the_shortened_trunk_sho
     assert deep.angle_at_least and deep.peak_angle_deg == 45.0 and deep.angle_measured
     assert deep.start_s == 5.0 and deep.end_s == 8.4 and abs(deep.hold_s - 2.9) < 0.15
     assert not shallow.angle_measured and not shallow.angle_at_least and shallow.start_s == 12.0
+
+
+def test_facing_bows_take_a_bend_the_tilt_curve_called_a_glitch_where_the_trunk_shows_deep():
+    """Role-play t321: facing the camera, a 58° apology bow's tilt jumped faster than a body bends as the
+    landmarker lost and found the folded body, so the tilt curve called it a pose glitch; the trunk's shortening
+    showed it at least 45° deep for 3 s. That is the bow, claimed at least 45°; a glitch with no deep reading over
+    it stays no bow."""
+    from etiquette_cv.events import Bend
+    from etiquette_cv.pipeline.trainee_events import facing_bows
+
+    rb = load_rulebook()
+    t = np.arange(0.0, 30.0, 0.1)
+    front = np.zeros(len(t))
+    front[(t >= 17.1) & (t < 20.2)] = 55.0
+    bends = [Bend(16.7, 20.9, 19.9, 113.0, 0.2, "glitch", True), Bend(25.0, 26.0, 25.5, 90.0, 0.1, "glitch", False)]
+    got = facing_bows(bends, t, front, np.ones(len(t), bool), rb)
+    assert len(got) == 1
+    assert got[0].angle_at_least and got[0].peak_angle_deg == 45.0
+    assert got[0].start_s == 16.7 and got[0].end_s == 20.9 and abs(got[0].hold_s - 3.0) < 0.15

@@ -95,3 +95,26 @@ def test_facing_the_camera_a_deep_bow_shows_its_least_depth_a_shallow_one_does_n
     assert np.nanmax(np.abs(deep.front_bow_min_deg[deep.t_s < 5.0])) <= 1.0      # upright: nothing
     shallow = measure_uncalibrated(frames(30.0), 1, StanceSettings())
     assert np.nanmax(shallow.front_bow_min_deg) < 30.0 - 5.0                      # a lower bound, well under 45°
+
+
+def test_facing_the_camera_the_detectors_shoulders_carry_a_deep_bow_the_landmarker_lost():
+    """A deep bow toward the camera folds the body out of the landmarker's reach (role-play t321: 3 s of a 58°
+    apology bow on the detector alone). The detector's keypoints have no world landmarks and no usable hips, but
+    their shoulders still show how far the trunk shortened against the hips' place held while upright."""
+    frames = _bowing_frames(60.0, 0.0)
+    for f in frames:
+        if 6.6 <= f.timestamp_s < 7.4:                       # the deepest part: the detector's keypoints only
+            p = f.persons[0]
+            p.landmarks_source = "detector"
+            p.world_xyz_m[:] = 0.0
+            p.visibility[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP]] = 0.15
+    s = measure_uncalibrated(frames, 1, StanceSettings())
+    on_detector = (s.t_s >= 6.6) & (s.t_s < 7.4)
+    assert np.all(np.isnan(s.tilt_raw_deg[on_detector]))     # nothing else is read from the detector's keypoints
+    bound = float(np.degrees(np.arccos(np.cos(np.radians(60.0)) + UncalibratedSettings().front_length_noise)))
+    assert np.all(np.isfinite(s.front_bow_min_deg[on_detector]))
+    assert np.nanmax(s.front_bow_min_deg[on_detector]) == pytest.approx(bound, abs=2.0)
+    for f in frames:                                          # shoulders the detector was unsure of: not read
+        if 6.6 <= f.timestamp_s < 7.4:
+            f.persons[0].visibility[[Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]] = 0.3
+    assert np.all(np.isnan(measure_uncalibrated(frames, 1, StanceSettings()).front_bow_min_deg[on_detector]))

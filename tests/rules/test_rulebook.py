@@ -398,3 +398,10 @@ def test_a_rulebook_written_before_the_wave_windows_were_seconds_still_loads(tmp
     assert (s.wave_smooth_s, s.wave_min_lag_s, s.wave_max_lag_s, s.wave_min_rate_hz) == (0.3, 0.2, 0.6, 4.0) == (
         GestureSettings.wave_smooth_s, GestureSettings.wave_min_lag_s, GestureSettings.wave_max_lag_s,
         GestureSettings.wave_min_rate_hz)
+
+
+@pytest.mark.parametrize("key, value", [("join_max_gap_s", 0), ("join_max_shift", -0.1)])
+def test_the_trainee_tracklet_join_limits_must_be_positive(tmp_path, shipped, key, value):
+    d = copy.deepcopy(shipped)
+    d["measurement"]["trainee"][key]["value"] = value
+    _fails(tmp_path, d, f"measurement.trainee.{key}", "must be positive")

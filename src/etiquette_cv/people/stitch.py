@@ -50,7 +50,9 @@ def join_tracklets(frames: list[FramePoses], max_gap_s: float, max_shift_frac: f
     kept id). A tracklet continues another when it starts at most ``max_gap_s`` seconds after that one's last
     sighting (never overlapping it in time), its box centre within ``max_shift_frac`` of the image width of where
     that one was last seen, and that one did not end at a side of the image (it walked out of view). Chains follow
-    (A, then B, then C keep A's id); of several candidates the nearest is taken."""
+    (A, then B, then C keep A's id); of several candidates the one nearest in place and time is taken (shift over
+    ``max_shift_frac`` of the width plus gap over ``max_gap_s``), so a one-frame ghost met during a person's deep
+    bow does not take their continuation from them."""
     if not frames:
         return frames, {}
     width = frames[-1].image_width
@@ -62,7 +64,8 @@ def join_tracklets(frames: list[FramePoses], max_gap_s: float, max_shift_frac: f
         if not fits:
             groups.append(replace(s))
             continue
-        g = min(fits, key=lambda c: (abs(c.last_x - s.first_x), s.first_t - c.last_t))
+        g = min(fits, key=lambda c: (abs(c.last_x - s.first_x) / (max_shift_frac * width)
+                                     + (s.first_t - c.last_t) / max_gap_s))
         mapping[s.track_id] = g.track_id
         g.last_t, g.last_x, g.left_view = s.last_t, s.last_x, s.left_view
     if not mapping:

@@ -427,21 +427,25 @@ def facing_bows(bends: list[Bend], t_s: np.ndarray, front_min_deg: np.ndarray, s
     measured — except where the trunk's shortening in the image shows it at least as deep as the deepest bow
     class's nominal angle (the apology bow, 45°) while a bow was found: that much is claimed (``angle_at_least``),
     not its angle, and the bow lasts from the earlier start to the later end of the two, held (``hold_s``) as long
-    as it was at least that deep (the tilt curve reads a bow seen from the front shallow and breaks it up)."""
+    as it was at least that deep (the tilt curve reads a bow seen from the front shallow and breaks it up). A bend
+    the tilt curve took for a pose glitch (faster than a body bends) counts as found here: facing the camera, a
+    deep bow's depth jumps on that curve as the landmarker loses and finds the folded body."""
     least = float(max(c.nominal_deg for c in rb.bow_classes))
     bow = rb.bow_settings()
     deep = hysteresis_intervals(t_s, front_min_deg, least, least - (bow.start_deg - bow.end_deg),
                                 bow.min_duration_s, max_gap_s=bow.max_hidden_s, allowed=standing)
     found = bow_events(bends)
+    glitches = bow_events([replace(b, kind="bow") for b in bends if b.kind == "glitch"])
     out = []
     for iv in deep:
-        over = [e for e in found if e.start_s <= iv.end_s and e.end_s >= iv.start_s]
+        over = [e for e in found + glitches if e.start_s <= iv.end_s and e.end_s >= iv.start_s]
         if not over:
             continue
         start, end = min([iv.start_s] + [e.start_s for e in over]), max([iv.end_s] + [e.end_s for e in over])
         out.append(TraineeEvent("bow", start, start, end, least, iv.peak_t_s, hold_s=iv.duration_s,
                                 angle_at_least=True))
         found = [e for e in found if all(e is not o for o in over)]
+        glitches = [e for e in glitches if all(e is not o for o in over)]
     return sorted(out + [replace(e, angle_measured=False) for e in found], key=lambda e: e.t_s)
 
 

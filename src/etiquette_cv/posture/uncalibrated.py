@@ -121,10 +121,15 @@ def _frame_measures(pose, vis: float, trunk_ratio: float) -> tuple[float, ...]:
     image trunk length (pixels), head above shoulders (pixels); then, with the hips seen, the image tilt of the
     hip-to-shoulder line (degrees, + toward image right), the shoulder width over the trunk length, the nose's
     offset ahead of the shoulder centre (× trunk length, + toward image right; NaN when the nose is not seen) and
-    the hip centre's image y (pixels)."""
+    the hip centre's image y (pixels); last, the shoulder centre's image y for the least depth of a bow facing the
+    camera, which the detector's keypoints give too: a deep bow toward the camera folds the body out of the
+    landmarker's reach (seen in a role-play: 3 s of a 58° apology bow on the detector alone)."""
     nan = float("nan")
-    if np.any(np.minimum(pose.visibility[_SH], pose.presence[_SH]) < vis) or pose.landmarks_source != "mediapipe":
-        return nan, nan, nan, nan, nan, nan, nan, nan
+    shoulders_seen = not np.any(np.minimum(pose.visibility[_SH], pose.presence[_SH]) < vis)
+    if shoulders_seen and pose.landmarks_source == "detector":
+        return nan, nan, nan, nan, nan, nan, nan, nan, float(pose.image_xy_px[_SH, 1].mean())
+    if not shoulders_seen or pose.landmarks_source != "mediapipe":
+        return nan, nan, nan, nan, nan, nan, nan, nan, nan
     w = pose.world_xyz_m
     trunk = w[_SH].mean(axis=0) - w[_HIP].mean(axis=0)
     norm = float(np.linalg.norm(trunk))
@@ -145,7 +150,7 @@ def _frame_measures(pose, vis: float, trunk_ratio: float) -> tuple[float, ...]:
             ratio = float(np.linalg.norm(sh[0] - sh[1])) / length
             if pose.visibility[Landmark.NOSE] >= vis:
                 nose = float(pose.image_xy_px[Landmark.NOSE, 0] - sh[:, 0].mean()) / length
-    return tilt, float(sh[:, 1].mean()), width, head, img_tilt, ratio, nose, hip_y
+    return tilt, float(sh[:, 1].mean()), width, head, img_tilt, ratio, nose, hip_y, float(sh[:, 1].mean())
 
 
 def measure_uncalibrated(frames: list[FramePoses], track_id: int, stance: StanceSettings,
@@ -155,13 +160,13 @@ def measure_uncalibrated(frames: list[FramePoses], track_id: int, stance: Stance
     camera assumed level; ``stance`` holds the sit/stand thresholds (metres) and ``trunk_length_m`` the assumed
     hip-to-shoulder length for the tilt correction of the shoulder height."""
     n = len(frames)
-    raw = np.full((n, 8), np.nan)
+    raw = np.full((n, 9), np.nan)
     for i, f in enumerate(frames):
         pose = next((p for p in f.persons if p.track_id == track_id), None)
         if pose is not None:
             raw[i] = _frame_measures(pose, settings.visibility, settings.shoulder_width_m / trunk_length_m)
     t = np.array([f.timestamp_s for f in frames], float)
-    tilt, y_px, width_px, head_px, img_tilt, ratio, nose, hip_y = raw.T
+    tilt, y_px, width_px, head_px, img_tilt, ratio, nose, hip_y, front_y_px = raw.T
     px_per_m = np.nanmedian(width_px) / settings.shoulder_width_m if np.isfinite(width_px).any() else np.nan
     top = np.nanpercentile(y_px, settings.level_percentile) if np.isfinite(y_px).any() else np.nan
     height = settings.standing_shoulder_height_m - (y_px - top) / px_per_m
@@ -173,7 +178,7 @@ def measure_uncalibrated(frames: list[FramePoses], track_id: int, stance: Stance
                     ) if standing.sum() >= 5 else 0.0
     tilt_c = lowpass(t, tilt - upright, settings.filter_cutoff_hz)
     bow, bow_unc, side = _side_view_bow(img_tilt, ratio, nose, states == "stand", settings)
-    front = _front_bow_min(y_px, hip_y, states == "stand", settings.front_length_noise)
+    front = _front_bow_min(front_y_px, hip_y, states == "stand", settings.front_length_noise)
     return UncalibratedSeries(track_id, t, np.array([f.frame_index for f in frames], int), tilt_c, tilt, height,
                               states, changes, upright, lowpass(t, bow, settings.filter_cutoff_hz), bow_unc, side,
                               settings.min_side_share, lowpass(t, front, settings.filter_cutoff_hz))

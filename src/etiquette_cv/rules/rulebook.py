@@ -380,6 +380,7 @@ def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
     _check_values(c, "walking", measurement.get("walking", {}), odd=("smooth_samples",),
                   positive=("max_speed_m_s", "max_gap_s"),
                   non_negative=("jump_noise_m", "min_clerk_s", "join_gap_s", "join_m"))
+    _check_values(c, "trainee", measurement.get("trainee", {}), positive=("join_max_gap_s", "join_max_shift"))
     gestures = measurement.get("gestures", {})
     _check_values(c, "gestures", gestures, positive=("wave_smooth_s", "wave_min_lag_s", "wave_max_lag_s"),
                   positive_text="positive seconds")
