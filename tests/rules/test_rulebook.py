@@ -405,3 +405,10 @@ def test_the_trainee_tracklet_join_limits_must_be_positive(tmp_path, shipped, ke
     d = copy.deepcopy(shipped)
     d["measurement"]["trainee"][key]["value"] = value
     _fails(tmp_path, d, f"measurement.trainee.{key}", "must be positive")
+
+
+@pytest.mark.parametrize("value", [0.5, 1.2])
+def test_the_share_of_frames_showing_the_back_must_be_a_majority_share(tmp_path, shipped, value):
+    d = copy.deepcopy(shipped)
+    d["measurement"]["trainee"]["back_min_share"]["value"] = value
+    _fails(tmp_path, d, "measurement.trainee.back_min_share", "must be a share above 0.5")

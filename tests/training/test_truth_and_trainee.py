@@ -149,3 +149,26 @@ def test_without_roles_the_trainee_is_the_person_the_camera_is_aimed_at_with_the
     assert "#5" in joined_note(t, mapping)[0] and joined_note(alone, mapping) is None
     # with a calibration the station ties the clerk's pieces together: nothing is joined
     assert join_trainee_tracklets(frames, object(), rb) == (frames, {})
+
+
+def test_people_showing_the_camera_their_back_are_no_trainee_while_somebody_faces_it():
+    """The phone is aimed at the trainee's front; a customer faces the trainee and shows the camera their back
+    (their left shoulder on the image's left). Here the customer is posed in every frame at the image centre and the
+    clerk, facing the camera off to a side, in 30 % of them (seated, hidden behind the counter the rest)."""
+    def facing(track_id: int, cx: float) -> PersonPose:
+        p = _pose(track_id, cx, 300)
+        p.image_xy_px[[11, 12]] = p.image_xy_px[[12, 11]]
+        return p
+
+    frames = [FramePoses(i, i / 10, 1280, 720, [_pose(2, 640, 300)] + ([facing(1, 300)] if i >= 70 else []))
+              for i in range(100)]
+    t = choose_trainee(frames)
+    assert t.track_id == 1 and "#2 (showed the camera their back" in t.how_en and "背对镜头" in t.how_zh
+    assert choose_trainee(frames, back_min_share=1.01).track_id == 2      # the rule off: the one seen longest
+    # somebody facing the camera for a moment only is no reason to leave the customer out
+    brief = [FramePoses(i, i / 10, 1280, 720, [_pose(2, 640, 300)] + ([facing(1, 300)] if i >= 90 else []))
+             for i in range(100)]
+    assert choose_trainee(brief).track_id == 2
+    # everybody with their back to the camera (a camera behind the counter): nobody is left out
+    backs = [FramePoses(i, i / 10, 1280, 720, [_pose(2, 640, 300), _pose(1, 300, 300)]) for i in range(100)]
+    assert choose_trainee(backs).track_id == 2 and "left out" not in choose_trainee(backs).how_en

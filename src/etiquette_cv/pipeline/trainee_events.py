@@ -378,7 +378,7 @@ def _uncalibrated_events(frames: list[FramePoses], rb: Rulebook, duration: float
         margin = _line_margin_px(frames, rb)
         crossers = frozenset(line_crossers(frames, cue_line, margin))
     trainee = choose_trainee(frames, trainee_hint, choice.auto_min_share, choice.place_min_share, crossers,
-                             near_texts(CROSSED, rb))
+                             near_texts(CROSSED, rb), choice.back_min_share)
     if trainee is None:
         return TraineeEvents([], duration, cue_problems=problems, reasons_zh=zh,
                              not_measured={k: NOBODY[0] for k in

@@ -80,6 +80,10 @@ class TraineeSettings:
     nearest the image centre is the trainee (the phone is aimed at them)."""
     place_min_share: float = 0.25
     """Named by place (``--trainee left``), people posed in at least this share are candidates."""
+    back_min_share: float = 0.75
+    """People showing the camera their back (shoulders the wrong way round) in at least this share of the frames
+    their shoulders were seen are no candidates, while somebody else is (the phone is aimed at the trainee's front;
+    the customer faces the trainee)."""
     join_max_gap_s: float = 4.0
     """A tracklet starting at most this long after another ended, …"""
     join_max_shift: float = 0.08
@@ -380,7 +384,11 @@ def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
     _check_values(c, "walking", measurement.get("walking", {}), odd=("smooth_samples",),
                   positive=("max_speed_m_s", "max_gap_s"),
                   non_negative=("jump_noise_m", "min_clerk_s", "join_gap_s", "join_m"))
-    _check_values(c, "trainee", measurement.get("trainee", {}), positive=("join_max_gap_s", "join_max_shift"))
+    trainee = measurement.get("trainee", {})
+    _check_values(c, "trainee", trainee, positive=("join_max_gap_s", "join_max_shift"))
+    if "back_min_share" in trainee and not 0.5 < trainee["back_min_share"].value <= 1.0:
+        raise c.fail("measurement.trainee.back_min_share", f"must be a share above 0.5 and at most 1, got "
+                     f"{trainee['back_min_share'].value:g}")
     gestures = measurement.get("gestures", {})
     _check_values(c, "gestures", gestures, positive=("wave_smooth_s", "wave_min_lag_s", "wave_max_lag_s"),
                   positive_text="positive seconds")

@@ -4,7 +4,10 @@ With a floor calibration the trainee is the clerk of a station (the one seen lon
 role: the candidates are the people posed by their own landmarker in at least ``auto_min_share`` of the frames of
 the most-posed one (their tracklets joined first, ``people/stitch.py``), and of several the trainee is the one whose
 median position is nearest the image centre — a trainer aims the phone at the trainee; a customer walks in from a
-side and may stay longer in view than a clerk seated behind the counter. When that is the wrong person, the trainer
+side and may stay longer in view than a clerk seated behind the counter. People who show the camera their back
+(their shoulders the wrong way round in at least ``back_min_share`` of the frames: a customer facing the clerk the
+phone is aimed at) are left out first, as long as somebody posed in at least ``place_min_share`` of the frames does
+not. When that is the wrong person, the trainer
 names the trainee: ``left``, ``right`` or ``centre`` (among the people posed in at least ``place_min_share`` of the
 frames of the most-posed one), or ``#N``, the person number a previous score sheet showed (with a calibration: the
 clerk's station name).
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core import FramePoses
+from ..core import FramePoses, Landmark
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Trainee:
 
 
 PLACES = ("left", "right", "centre")
+_SHOULDERS = [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
 
 
 def parse_trainee_hint(text: str) -> str | int:
@@ -48,13 +52,16 @@ def parse_trainee_hint(text: str) -> str | int:
 
 def choose_trainee(frames: list[FramePoses], hint: str | int = "auto", auto_min_share: float = 0.6,
                    place_min_share: float = 0.25, not_trainee: frozenset[int] = frozenset(),
-                   not_trainee_why: tuple[str, str] = ("", "")) -> Trainee | None:
+                   not_trainee_why: tuple[str, str] = ("", ""), back_min_share: float = 0.75) -> Trainee | None:
     """The trainee among the tracked people of a recording without roles (None when nobody was posed); ``hint``
     from :func:`parse_trainee_hint` overrides the automatic choice (ValueError when it names nobody seen).
     ``not_trainee``: people the automatic choice leaves out (customers who walked across a line marked on the floor),
-    unless that leaves nobody; ``not_trainee_why`` says why, in English and Chinese, for the sheet."""
+    unless that leaves nobody; ``not_trainee_why`` says why, in English and Chinese, for the sheet. People showing
+    the camera their back in at least ``back_min_share`` of the frames their shoulders were seen are left out too
+    (module docstring)."""
     counts: dict[int, int] = {}
     centres: dict[int, list[np.ndarray]] = {}
+    backs: dict[int, list[bool]] = {}
     w = h = 1
     for f in frames:
         w, h = f.image_width, f.image_height
@@ -64,6 +71,10 @@ def choose_trainee(frames: list[FramePoses], hint: str | int = "auto", auto_min_
             counts[p.track_id] = counts.get(p.track_id, 0) + 1
             x0, y0, x1, y1 = p.bbox_px()
             centres.setdefault(p.track_id, []).append(np.array([(x0 + x1) / 2, (y0 + y1) / 2]))
+            if np.all(np.minimum(p.visibility, p.presence)[_SHOULDERS] >= 0.5):
+                # facing the camera, a person's left shoulder is on the image's right
+                backs.setdefault(p.track_id, []).append(bool(p.image_xy_px[_SHOULDERS[0], 0]
+                                                             < p.image_xy_px[_SHOULDERS[1], 0]))
     if not counts:
         if hint != "auto":
             raise ValueError(f"--trainee {hint}: nobody was posed in the recording")
@@ -72,6 +83,9 @@ def choose_trainee(frames: list[FramePoses], hint: str | int = "auto", auto_min_
         return _named_trainee(hint, counts, centres, w, place_min_share)
     left_out = set(not_trainee) & set(counts) if set(counts) - set(not_trainee) else set()
     for tid in left_out:
+        del counts[tid]
+    turned = _backs_to_camera(counts, backs, place_min_share, back_min_share)
+    for tid in turned:
         del counts[tid]
     top = max(counts.values())
     close = [tid for tid, n in counts.items() if n >= auto_min_share * top]
@@ -84,11 +98,26 @@ def choose_trainee(frames: list[FramePoses], hint: str | int = "auto", auto_min_
     tid = min(close, key=lambda k: (off_centre(k), -counts[k]))
     share = 100.0 * counts[tid] / n_frames
     trainee = _auto_trainee(tid, close, share, auto_min_share)
-    if not left_out:
-        return trainee
-    ids = ", ".join(f"#{k}" for k in sorted(left_out))
-    return Trainee(tid, trainee.label, f"{trainee.how_en}; left out: {ids} ({not_trainee_why[0]})",
-                   f"{trainee.how_zh}；已排除{ids}（{not_trainee_why[1]}）")
+    en, zh = trainee.how_en, trainee.how_zh
+    if left_out:
+        ids = ", ".join(f"#{k}" for k in sorted(left_out))
+        en, zh = f"{en}; left out: {ids} ({not_trainee_why[0]})", f"{zh}；已排除{ids}（{not_trainee_why[1]}）"
+    if turned:
+        ids = ", ".join(f"#{k}" for k in sorted(turned))
+        en = f"{en}; left out: {ids} (showed the camera their back, as a customer facing the trainee does)"
+        zh = f"{zh}；已排除{ids}（背对镜头，如面向学员的客户）"
+    return Trainee(tid, trainee.label, en, zh)
+
+
+def _backs_to_camera(counts: dict[int, int], backs: dict[int, list[bool]], place_min_share: float,
+                     back_min_share: float) -> set[int]:
+    """The people posed in at least ``place_min_share`` of the most-posed one's frames who showed the camera their
+    back in at least ``back_min_share`` of the frames their shoulders were seen — none when that would leave
+    nobody of them."""
+    top = max(counts.values())
+    candidates = [t for t, n in counts.items() if n >= place_min_share * top]
+    turned = {t for t in candidates if backs.get(t) and np.mean(backs[t]) >= back_min_share}
+    return turned if set(candidates) - turned else set()
 
 
 def _auto_trainee(tid: int, close: list[int], share: float, auto_min_share: float) -> Trainee:
