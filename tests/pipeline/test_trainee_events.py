@@ -69,3 +69,34 @@ def test_facing_bows_take_a_bend_the_tilt_curve_called_a_glitch_where_the_trunk_
     assert len(got) == 1
     assert got[0].angle_at_least and got[0].peak_angle_deg == 45.0
     assert got[0].start_s == 16.7 and got[0].end_s == 20.9 and abs(got[0].hold_s - 3.0) < 0.15
+
+
+def test_trainer_mode_grades_no_head_shake_while_the_trunk_is_bent_as_the_review_does():
+    """Tuning avoid set t357/t361: a clerk lying on the desk turns a face MediaPipe barely sees, which read as head
+    shakes in trainer mode (the review masks the trunk bent past ``head_shake_max_flexion_deg``). Trainer mode masks
+    the same spells of the trainee's flexion curve."""
+    from etiquette_cv.pipeline.trainee_events import _bent_spells, _head_shakes
+    from etiquette_cv.sim.landmarks import synthesize
+    from etiquette_cv.sim.scenario import Scenario
+
+    rb = load_rulebook()
+    base = {"t": 0.0, "pos_m": [0.0, -0.75], "heading_deg": 90, "stance": "stand", "arms": "sides",
+            "head_shake_deg": 0, "head_shake_hz": 2.5}
+    sc = Scenario.from_dict({
+        "version": 1, "name": "shake", "duration_s": 6.0, "fps": 10,
+        "camera": {"position_m": [0.0, 3.0, 2.0], "look_at_m": [0.0, -0.75, 1.0], "hfov_deg": 60,
+                   "width": 1280, "height": 720},
+        "scene": {"counter": {"x0_m": -1.0, "x1_m": 1.0, "height_m": 1.1, "depth_m": 0.6, "desk_height_m": 0.75}},
+        "persons": [{"id": "clerk", "role": "clerk", "body": {"height_m": 1.70, "sex": "female"},
+                     "keyframes": [base, {"t": 1.0, "head_shake_deg": 0}, {"t": 1.2, "head_shake_deg": 25},
+                                   {"t": 4.0, "head_shake_deg": 25}]}]})
+    t = np.arange(0.0, 6.0, 0.1)
+    frames = synthesize(sc, None, noise_px=1.0, occluders=[], seed=2, times_s=t)     # the scenario's own camera
+    poses = [f.by_role("clerk")[0] for f in frames]
+    hands = np.full((len(t), 2), np.nan)
+    assert [e.kind for e in _head_shakes(t, poses, hands, rb, [])] == ["head_shake"]
+    flexion = np.where((t >= 0.5) & (t <= 5.0), 60.0, 3.0)       # lying on the desk over the whole shake
+    spells = _bent_spells(t, flexion, rb.posture_settings().head_shake_max_flexion_deg)
+    assert spells == [(0.5, 5.0)]
+    assert _head_shakes(t, poses, hands, rb, [], spells) == []
+    assert _bent_spells(t, np.full(len(t), np.nan), 20.0) == [] and _bent_spells(None, None, 20.0) == []

@@ -24,7 +24,7 @@ from ..posture.limbs import hand_at_head, hand_head_motion
 from ..posture.uncalibrated import measure_uncalibrated
 from ..rules.graders import posture_rule_intervals
 from ..rules.rulebook import Rulebook
-from ..timeseries import median_step_s
+from ..timeseries import label_runs, median_step_s
 from ..training.arrival import ArrivalCues, ArrivalSettings, arrival_cues
 from ..training.stream import (TraineeEvent, TraineeEvents, approach_cues, bow_events, gesture_events,
                                line_crossers, line_cues, stance_events, standing_holds, trainee_side)
@@ -142,9 +142,21 @@ def scored_events(frames: list[FramePoses], cal: Calibration | None, rb: Ruleboo
     if trainee is not None:
         moves = [(e.start_s, e.end_s) for e in events.events if e.kind in ("stand_up", "sit_down")]
         bows = [(e.start_s, e.end_s) for e in events.events if e.kind == "bow"]
+        bows += _bent_spells(events.t_s, events.flexion_deg, rb.posture_settings().head_shake_max_flexion_deg)
         events.events += _gestures(frames, trainee.track_id, rb, skyline_px(cal, camera), events.t_s, events.standing,
                                    moves, camera, bows)
     return events, trainee
+
+
+def _bent_spells(t_s: np.ndarray | None, flexion_deg: np.ndarray | None, min_deg: float) -> list[tuple[float, float]]:
+    """(start, end) seconds of the stretches where the trainee's trunk was bent at least ``min_deg`` forward: the
+    review grades no head shake there (``head_shake_max_flexion_deg``), and neither does trainer mode — a clerk
+    lying on the desk turns a face MediaPipe barely sees (tuning avoid set t357/t361: false head shakes while lying
+    on the desk)."""
+    if t_s is None or flexion_deg is None or len(t_s) == 0:
+        return []
+    bent = np.nan_to_num(np.asarray(flexion_deg, float), nan=0.0) >= min_deg
+    return [(float(t_s[a]), float(t_s[b - 1])) for a, b in label_runs(bent) if bent[a]]
 
 
 def wave_too_slow(t_s: np.ndarray, rb: Rulebook) -> tuple[str, str] | None:
