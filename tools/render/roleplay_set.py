@@ -5,11 +5,11 @@
     python tools/render/roleplay_set.py render [NAME ...]    # render NAME.mp4 / .gt.json / .yaml, one at a time
 
 Run with the renderer's venv (tools/render/.venv/bin/python). The clip list below is the set's definition; the
-split rule is checked here: held-out clips use other seeds than tuning clips, and only held-out clips have the far
-distance band of their camera family (front / oblique: 3.4–4.0 m from the clerk; tripod_high: 5.2–6.0 m). Clips of
-the ``tripod_high`` family (a phone on a tall tripod that sees the floor) are marked ``calibrated`` in the manifest:
-the benchmark scores them with their floor calibration NAME.yaml. Renders run one after another (the box has 2
-shared cores).
+split rule is checked here: held-out clips use other seeds than tuning clips; the far distance band of a camera
+family (front / oblique: 3.4–4.0 m from the clerk; tripod_high: 5.2–6.0 m) was held-out only until the thirty-eighth
+session, which added four tuning twins (seeds 315-318). Clips of the ``tripod_high`` family (a phone on a tall
+tripod that sees the floor) are marked ``calibrated`` in the manifest: the benchmark scores them with their floor
+calibration NAME.yaml. Renders run one after another (the box has 2 shared cores).
 """
 
 from __future__ import annotations
@@ -59,6 +59,11 @@ CLIPS = [
     # is posed less than the customer, the trainee choice's hard case
     ("tuning", 321, "apology", "late", "front", "near"),
     ("tuning", 324, "apology", "late", "oblique", "near"),
+    # the far band's tuning twins (thirty-eighth session): held-out keeps its own seeds
+    ("tuning", 315, "reception", "ok", "front", "far"),
+    ("tuning", 316, "apology", "late", "oblique", "far"),
+    ("tuning", 317, "farewell", "missing", "front", "far"),
+    ("tuning", 318, "reception", "wrong_class", "oblique", "far"),
     ("heldout", 409, "reception", "wrong_class", "tripod_high", "far"),
     ("heldout", 410, "farewell", "late", "tripod_high", "near"),
     ("heldout", 411, "handshake", "late", "tripod_high", "far"),
@@ -74,7 +79,6 @@ def check_split(rows):
     tun = [r for r in rows if r["split"] == "tuning"]
     held = [r for r in rows if r["split"] == "heldout"]
     assert not {r["seed"] for r in tun} & {r["seed"] for r in held}, "a seed is in both splits"
-    assert all(r["distance"] == "near" for r in tun), "the far band (of any camera family) is held-out only"
     assert any(r["distance"] == "far" for r in held)
     assert any(r["distance"] == "far" and r["calibrated"] for r in held), "a calibrated held-out clip in the far band"
 
@@ -113,9 +117,10 @@ def scenarios():
         rows.append({**row, "calibrated": fam in roleplay.CALIBRATED})
     check_split(rows)
     man = write_manifest(SET, "roleplay_set", "tools/render/roleplay_set.py", rows,
-                         "held-out clips use other seeds than tuning clips, and only held-out clips have the far "
-                         "distance band of their camera family (front / oblique: camera 3.4-4.0 m from the clerk; "
-                         "tripod_high: 5.2-6.0 m); clips with calibrated = false (phones at chest height) are scored "
+                         "held-out clips use other seeds than tuning clips; the far distance band of a camera "
+                         "family (front / oblique: camera 3.4-4.0 m from the clerk; tripod_high: 5.2-6.0 m) was "
+                         "held-out only until the thirty-eighth session, which added four tuning twins (seeds "
+                         "315-318); clips with calibrated = false (phones at chest height) are scored "
                          "without a floor calibration (their .yaml is the true camera's, for a calibrated "
                          "comparison), clips with calibrated = true (tripod_high: a phone on a tall tripod that sees "
                          "the floor) with their .yaml")
