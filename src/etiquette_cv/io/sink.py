@@ -58,3 +58,23 @@ class VideoSink:
                 self._container.mux(packet)
             self._container.close()
             self._container = None
+
+
+class LazyVideoSink:
+    """A :class:`VideoSink` opened at the first frame written and sized to it — an annotated frame's size is known
+    once it is drawn; ``close`` is safe when nothing was written (no file is made)."""
+
+    def __init__(self, path: str | Path, fps: float) -> None:
+        self.path, self.fps = Path(path), fps
+        self._sink: VideoSink | None = None
+
+    def write(self, image: np.ndarray) -> None:
+        """Append one BGR frame (the first one opens the file)."""
+        if self._sink is None:
+            self._sink = VideoSink(self.path, self.fps, image.shape[1], image.shape[0])
+        self._sink.write(image)
+
+    def close(self) -> None:
+        """Finish the file, if one was opened."""
+        if self._sink is not None:
+            self._sink.close()

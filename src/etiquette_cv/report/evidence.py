@@ -21,7 +21,7 @@ from ..geometry.camera import CameraModel
 from ..geometry.floor import counter_skyline_px
 from ..geometry.polyline import distance_to_polyline_m, offset_polyline_m
 from ..io.privacy import cover_private
-from ..io.sink import VideoSink
+from ..io.sink import LazyVideoSink
 from ..io.tracks import Tracks
 from ..io.video import VideoSource
 from ..posture.clerk import hide_behind_counter
@@ -198,7 +198,7 @@ def write_annotated_video(video: str | Path, path: Path, result: ReviewResult,
     captioned as they happen (titles in ``lang``, zh or en). ``tracks``: the tracks, or their frames in order
     (streamed alongside the video)."""
     poses_of = _PosesByIndex(tracks.frames if isinstance(tracks, Tracks) else tracks)
-    sink = None
+    sink = LazyVideoSink(path, fps)
     try:
         for frame in VideoSource(video, analysis_fps=fps):
             poses = poses_of.get(frame.index)
@@ -210,12 +210,9 @@ def write_annotated_video(video: str | Path, path: Path, result: ReviewResult,
                                               f"{verdict_label(f.verdict.value, lang)}" for f in active[:MAX_CAPTIONS]]
             angles = _clerk_angles_at(result, cal, poses.timestamp_s) if poses else {}
             img = _draw(frame.image, poses, camera, cal, near_m, angles, captions, blur)
-            if sink is None:
-                sink = VideoSink(path, fps, img.shape[1], img.shape[0])
             sink.write(img)
     finally:
-        if sink is not None:
-            sink.close()
+        sink.close()
     return path
 
 

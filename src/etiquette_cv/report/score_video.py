@@ -13,7 +13,7 @@ from ..annotators.review import draw_review_frame
 from ..core import FramePoses
 from ..geometry.image_line import ImageLine
 from ..io.privacy import cover_private
-from ..io.sink import VideoSink
+from ..io.sink import LazyVideoSink
 from ..io.video import VideoSource
 from ..training.results import ScoreResult, StepResult
 from ..training.stream import TraineeEvents
@@ -66,7 +66,7 @@ def write_score_video(video: str | Path, path: Path, result: ScoreResult, events
     t_curve, v_curve = np.asarray(events.t_s, float), np.asarray(events.flexion_deg, float)
     who = "学员" if lang == "zh" else "trainee"
     trunk = "躯干" if lang == "zh" else "trunk"
-    sink = None
+    sink = LazyVideoSink(path, fps)
     try:
         for frame in VideoSource(video, analysis_fps=fps):
             poses = by_index.get(frame.index)
@@ -88,10 +88,7 @@ def write_score_video(video: str | Path, path: Path, result: ScoreResult, events
                 + avoid_captions(result, frame.timestamp_s, lang)
             img = draw_review_frame(image, shown, None, None, None, {trainee_track: label}, captions,
                                     blur=False)
-            if sink is None:
-                sink = VideoSink(path, fps, img.shape[1], img.shape[0])
             sink.write(img)
     finally:
-        if sink is not None:
-            sink.close()
+        sink.close()
     return path
