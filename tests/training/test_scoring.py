@@ -263,6 +263,29 @@ def test_facing_the_camera_a_bow_claimed_at_least_45_deg_is_graded_the_others_ar
     assert back.steps[1].event.angle_at_least and back.steps[1].event.angle_measured
 
 
+
+def test_a_claimed_deep_bow_that_falls_short_beside_unread_bows_leaves_the_step_not_assessable():
+    """Bundled bows_front without its calibration: the 15° and 30° bows facing the camera went unread and the 45°
+    one was claimed "at least 45°"; the greeting step was graded "wrong class" from the claim, though the unread
+    15° bow before it was the step's bow. A claim grades the step when it does the step right or is the window's
+    only bow; short of that, beside unread bows, the step is not assessable."""
+    from dataclasses import replace
+
+    hold = TraineeEvent("hold_posture", 0.5, 0.5, 4.0, hold_s=3.5)
+    facing = {"bow": "no floor calibration and the trainee faced the camera"}
+    unread = replace(bow(2.0, 8.0, hold=1.0), angle_measured=False)
+    deep = replace(bow(6.0, 45.0, hold=1.8), angle_at_least=True)
+    greeting = score_attempt(RECEPTION, TraineeEvents([stand(1.0), unread, deep], 20.0, not_measured=facing))
+    assert greeting.steps[1].verdict == "not_assessable" and "faced the camera" in greeting.steps[1].reason
+    alone = score_attempt(RECEPTION, TraineeEvents([stand(1.0), deep], 20.0, not_measured=facing))
+    assert alone.steps[1].verdict == "wrong_class"          # the window's only bow: its claim grades the step
+    held = replace(deep, hold_s=2.6)                         # an apology claim that does the step right grades it
+    res = score_attempt(APOLOGY, TraineeEvents([hold, unread, held], 20.0, not_measured=facing))
+    assert verdicts(res) == ["done", "done"]
+    short = score_attempt(APOLOGY, TraineeEvents([hold, unread, deep], 20.0, not_measured=facing))
+    assert verdicts(short) == ["done", "not_assessable"]
+
+
 def test_a_bend_the_recording_ended_in_is_a_bow_that_may_have_been_deeper():
     """A role-play often ends on the farewell bow: a bend the recording ended in (``unfinished``) is the trainee's
     bow with its peak marked as possibly deeper; glitches, reaches and stoops are not bows."""

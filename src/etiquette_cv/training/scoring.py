@@ -165,10 +165,16 @@ def _score_step(step: Step, band: tuple[float, float] | None, ev: TraineeEvents,
     unmeasured = ev.not_measured.get(step.expect) or ev.not_measured.get("*")
     if unmeasured and step.expect == "bow" and anchor is not None and "*" not in ev.not_measured:
         # bows' angles are not measurable from this view, but one in the step's window had its least depth
-        # measured (a deep bow facing the camera): that one is graded, the others cannot stand for the step
+        # measured (a deep bow facing the camera): that one is graded when it is the window's only bow or does the
+        # step right; one that falls short beside bows whose angle could not be read leaves the step not
+        # assessable — any of those may be the step's bow (bundled bows_front without its calibration: its 45°
+        # bow, claimed, was graded "wrong class" for the greeting step while the 15° bow before it went unread)
         w = step.window
-        lo, end = anchor + float(w.from_s.value), anchor + float(w.to_s.value) + float(w.late_s.value)
-        if any(e.angle_measured and lo <= e.t_s <= end for e in cands):
+        lo, hi = anchor + float(w.from_s.value), anchor + float(w.to_s.value)
+        end = hi + float(w.late_s.value)
+        claimed = [e for e in cands if e.angle_measured and lo <= e.t_s <= end]
+        unread = [e for e in cands if not e.angle_measured and lo <= e.t_s <= end]
+        if claimed and (not unread or any(not _issues(step, band, e, hi) for e in claimed)):
             unmeasured, cands = None, [e for e in cands if e.angle_measured]
     if anchor is None or unmeasured:
         # the step cannot be graded; the event is still looked for (the first after the previous step), shown, and
