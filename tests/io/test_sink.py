@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from etiquette_cv.io.sink import LazyVideoSink
+from etiquette_cv.io.video import VideoSource
 
 
 def test_a_lazy_sink_opens_at_the_first_frame_sized_to_it_and_makes_no_file_without_frames(tmp_path):
@@ -18,13 +18,6 @@ def test_a_lazy_sink_opens_at_the_first_frame_sized_to_it_and_makes_no_file_with
         image = np.full((120, 160, 3), 40 * k, np.uint8)
         sink.write(image)
     sink.close()
-    cap = cv2.VideoCapture(str(tmp_path / "out" / "clip.mp4"))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
+    frames = [f.image for f in VideoSource(tmp_path / "out" / "clip.mp4", analysis_fps=None)]
     assert len(frames) == 5 and frames[0].shape == (120, 160, 3)
     assert abs(float(frames[-1].mean()) - 160.0) < 10.0      # the last frame written, not the first

@@ -24,7 +24,7 @@ from ..posture.limbs import hand_at_head, hand_head_motion
 from ..posture.uncalibrated import measure_uncalibrated
 from ..rules.graders import posture_rule_intervals
 from ..rules.rulebook import Rulebook
-from ..timeseries import label_runs, median_step_s
+from ..timeseries import median_step_s, true_runs
 from ..training.arrival import ArrivalCues, ArrivalSettings, arrival_cues
 from ..training.stream import (TraineeEvent, TraineeEvents, approach_cues, bow_events, gesture_events,
                                line_crossers, line_cues, stance_events, standing_holds, trainee_side)
@@ -156,7 +156,7 @@ def _bent_spells(t_s: np.ndarray | None, flexion_deg: np.ndarray | None, min_deg
     if t_s is None or flexion_deg is None or len(t_s) == 0:
         return []
     bent = np.nan_to_num(np.asarray(flexion_deg, float), nan=0.0) >= min_deg
-    return [(float(t_s[a]), float(t_s[b - 1])) for a, b in label_runs(bent) if bent[a]]
+    return [(float(t_s[a]), float(t_s[b - 1])) for a, b in true_runs(bent)]
 
 
 def wave_too_slow(t_s: np.ndarray, rb: Rulebook) -> tuple[str, str] | None:
