@@ -29,3 +29,9 @@ class SqliteEventStore(SqlEventStore):
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{path}: not an event store: {exc}") from None
+
+    def _migrate(self) -> None:
+        # the write lock first, as the PostgreSQL store takes its advisory lock: two processes opening a new store at
+        # once (a camera's ``watch`` and a reader) would both read "no schema" and both create it
+        self.conn.execute("BEGIN IMMEDIATE")
+        super()._migrate()
