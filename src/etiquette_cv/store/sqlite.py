@@ -4,6 +4,7 @@ transaction being written)."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from .base import SqlEventStore
@@ -18,7 +19,7 @@ class SqliteEventStore(SqlEventStore):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), timeout=30.0)
-            conn.execute("PRAGMA journal_mode=WAL")
+            _wal_mode(conn, 30.0)
             # NORMAL in WAL mode: a committed transaction survives a process crash (kill -9); only an OS crash or
             # power cut can lose the last commits.
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -35,3 +36,17 @@ class SqliteEventStore(SqlEventStore):
         # once (a camera's ``watch`` and a reader) would both read "no schema" and both create it
         self.conn.execute("BEGIN IMMEDIATE")
         super()._migrate()
+
+
+def _wal_mode(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switch the file to WAL, waiting up to ``timeout_s`` while another connection creates the store: SQLite
+    answers "database is locked" to a journal-mode change at once, without its busy timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
