@@ -7,6 +7,7 @@ and an exit threshold and a minimum duration.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -45,6 +46,14 @@ def lasts_at_least(duration_s: float, minimum_s: float) -> bool:
 def lasts_longer_than(duration_s: float, maximum_s: float) -> bool:
     """Whether a duration (seconds, from float timestamps) exceeds ``maximum_s`` by more than :data:`TIME_EPS_S`."""
     return duration_s > maximum_s + TIME_EPS_S
+
+
+def in_angle_band(angle_deg: float, lo_deg: float, hi_deg: float) -> bool:
+    """Whether an angle (degrees) lies in the band [lo_deg, hi_deg] as the findings quote it, in whole degrees: a bow
+    reported as "45°" is inside 45–90° even when it measured 44.98°. NaN is in no band."""
+    if not math.isfinite(angle_deg):
+        return False
+    return lo_deg <= round(angle_deg) <= hi_deg
 
 
 def hysteresis_intervals(t_s: np.ndarray, values: np.ndarray, enter: float, exit: float,

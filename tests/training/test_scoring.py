@@ -79,7 +79,7 @@ def test_a_stand_up_whose_time_straddles_the_window_edge_says_its_verdict_is_unc
     assert "uncertain" not in res.steps[0].message_en
 
 
-@pytest.mark.parametrize("deg", [30.0, 22.5, 5.0, 60.0])
+@pytest.mark.parametrize("deg", [30.0, 22.6, 5.0, 60.0])
 def test_a_wrong_bow_class_is_never_done(deg):
     res = score_attempt(RECEPTION, stream(stand(4.3), bow(5.5, deg), indicate(10.0)))
     assert res.steps[1].verdict == "wrong_class"
@@ -132,6 +132,16 @@ def test_apology_bow_held_too_short_is_wrong_form_and_a_shallow_one_wrong_class(
     res = score_attempt(APOLOGY, TraineeEvents([hold, bow(4.5, 40.0, hold=2.5)], 20.0))
     assert res.steps[1].verdict == "wrong_class"
     assert "bow 40°" in res.steps[1].message_en and "band 45–90°" in res.steps[1].message_en
+
+
+def test_a_bow_is_graded_on_the_angle_the_sheet_quotes():
+    """44.98° is reported "45°": inside the apology band 45–90°, not a wrong class (bows_front's 45° bow measured
+    44.98° and was graded outside a band its own message said it met); 44.4° reads "44°" and is outside."""
+    hold = TraineeEvent("hold_posture", 0.5, 0.5, 4.0, hold_s=3.5)
+    res = score_attempt(APOLOGY, TraineeEvents([hold, bow(4.5, 44.98, hold=2.5)], 20.0))
+    assert res.steps[1].verdict == "done" and "bow 45°" in res.steps[1].message_en
+    res = score_attempt(APOLOGY, TraineeEvents([hold, bow(4.5, 44.4, hold=2.5)], 20.0))
+    assert res.steps[1].verdict == "wrong_class" and "bow 44°" in res.steps[1].message_en
 
 
 def test_the_coaching_video_captions_steps_in_order_as_they_are_decided():

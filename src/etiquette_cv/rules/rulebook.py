@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..events import BowSettings
+from ..events import BowSettings, in_angle_band
 from ..posture.clerk import PostureSettings
 from ..posture.gestures import GestureSettings
 from ..posture.stance import StanceSettings
@@ -259,9 +259,10 @@ class Rulebook:
         return float(self.bows[name].value)
 
     def classify_bow(self, peak_deg: float) -> BowClass | None:
-        """The bow class whose band holds ``peak_deg``, or None for a bend in no band (not a recognised bow)."""
+        """The bow class whose band holds ``peak_deg`` as reported (whole degrees), or None for a bend in no band (not
+        a recognised bow)."""
         for c in self.bow_classes:
-            if c.min_deg <= peak_deg <= c.max_deg:
+            if in_angle_band(peak_deg, c.min_deg, c.max_deg):
                 return c
         return None
 

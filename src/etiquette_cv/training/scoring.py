@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..events import lasts_at_least, lasts_longer_than
+from ..events import in_angle_band, lasts_at_least, lasts_longer_than
 from .results import ScoreResult, StepResult
 from .scenario import Scenario, Step
 from .stream import AVOID_KINDS, TraineeEvent, TraineeEvents
@@ -67,7 +67,7 @@ def _cue_reason_zh(after: str, near_m: float) -> str:
 def _issues(step: Step, band: tuple[float, float] | None, e: TraineeEvent, on_time_end_s: float) -> list[str]:
     """The problems of one candidate event for a step."""
     out = []
-    if band is not None and not (band[0] <= e.peak_angle_deg <= band[1]):
+    if band is not None and not in_angle_band(e.peak_angle_deg, *band):
         out.append("wrong_class")
     hold = step.value("min_hold_s")
     if hold is not None and not lasts_at_least(e.hold_s, hold):
