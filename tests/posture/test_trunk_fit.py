@@ -180,3 +180,40 @@ def test_one_frame_whose_fit_cannot_resolve_the_angle_between_two_that_can_is_dr
     assert np.isnan(out[2])
     kept = np.arange(len(flex)) != 2
     np.testing.assert_array_equal(out[kept], flex[kept])   # the pair at 6-7 and the one beside a gap at 10 stay
+
+
+def test_the_view_is_where_the_camera_stands_seen_from_the_persons_front():
+    """0° in front of the person, 90° at their side, 180° behind; the camera's height does not matter."""
+    place = PersonPlace(np.array([0.0, -0.7]), np.array([0.0, 1.0]))      # facing +y
+    for camera_xy, view in (((0.0, 3.0), 0.0), ((3.7, -0.7), 90.0), ((-2.0, 1.3), 45.0), ((0.0, -4.0), 180.0)):
+        cam = VirtualCamera.look_at([*camera_xy, 2.6], [0.0, -0.7, 1.1], 60.0, 1280, 720)
+        assert abs(TrunkFitter(cam, place).view_from_front_deg() - view) < 1e-6, camera_xy
+
+
+def test_an_upright_trunks_image_length_follows_its_distance():
+    """The scale of the landmarks' errors: the upright trunk's image length, the same whether the person bows or
+    not, and halved at twice the distance (a level camera at hip height, where the perspective is plain)."""
+    lengths = {}
+    for dist_m in (3.0, 6.0):
+        cam = VirtualCamera.look_at([0.0, dist_m, 1.0], [0.0, 0.0, 1.0], 60.0, 1280, 720)
+        fitter = TrunkFitter(cam, PersonPlace(np.array([0.0, 0.0]), np.array([0.0, 1.0])))
+        d = fitter.dims
+        fits = [fitter.fit(_pose_from_model(fitter, np.array([0.0, 0.0, d.standing_hip_height_m, np.radians(a), 0])),
+                           "stand") for a in (0.0, 30.0)]
+        focal = fitter.K[0, 0]
+        for f in fits:
+            expected = focal * d.trunk_length_m / (dist_m - f.hip_xyz_m[1])   # hips at depth dist - y
+            assert abs(f.trunk_upright_px - expected) / expected < 0.08, (dist_m, f.trunk_upright_px, expected)
+        lengths[dist_m] = fits[0].trunk_upright_px
+    assert abs(lengths[3.0] / lengths[6.0] - 2.0) < 0.1
+
+
+def test_the_landmark_error_grows_from_the_front_to_behind_as_the_rulebook_says():
+    from etiquette_cv.posture.clerk import landmark_error_share
+    s = PostureSettings()
+    assert landmark_error_share(s, 0.0) == s.landmark_error_share_front
+    assert landmark_error_share(s, 90.0) == s.landmark_error_share_side
+    assert landmark_error_share(s, 180.0) == s.landmark_error_share_back
+    assert landmark_error_share(s, 22.5) == (s.landmark_error_share_front + s.landmark_error_share_oblique) / 2
+    shares = [landmark_error_share(s, a) for a in range(0, 181, 15)]
+    assert shares == sorted(shares)

@@ -90,8 +90,15 @@ class PostureSettings:
     """… and the hands in them: both hands' pinky, index and thumb seen less than this on average (MediaPipe invents a
     hand in a pocket, with a lower visibility; ``limbs.limb_features``)."""
     landmark_error_px: float = 3.0
-    """How far MediaPipe's shoulder/hip/ear landmarks sit from the true joints (rendered clips: about 3 px): over
-    the pixels one degree of flexion moves them, the uncertainty of a measured angle."""
+    """The least error of MediaPipe's shoulder/hip/ear landmarks (pixels): over the pixels one degree of flexion
+    moves them, the uncertainty of a measured angle — for a small person; see ``landmark_error_share_*``."""
+    landmark_error_share_front: float = 0.03
+    """MediaPipe's landmark error as a share of the upright trunk's length in the image, seen from in front (0°);
+    ``…_oblique`` at 45°, ``…_side`` at 90°, ``…_back`` from behind (180°), interpolated in between: the rendered
+    tuning clips' shoulder and ear landmarks against the true joints during bows (median per view bucket)."""
+    landmark_error_share_oblique: float = 0.05
+    landmark_error_share_side: float = 0.061
+    landmark_error_share_back: float = 0.066
     crossed_ankle_raise_m: float = 0.15
     hand_head_reach_m: float = 0.6
     """A wrist within this (3-D) of the ears' midpoint …"""
@@ -368,7 +375,8 @@ def _stance_pass(fitter: TrunkFitter, m: _Frames, stance: np.ndarray, stand_fits
     (the deportment sample read its −15° lean back as upright, tuning t354 its −12.7° one as −4.5°). Hiding the
     hips behind the desk's top instead left a seated trunk without them, and seen from the front a bend and a lean
     back then fit alike (synthetic: a seated clip read upright as −14°). Returns flexion and lateral (degrees) and
-    their assessable flags, hips seen and the flexion's sensitivity (pixels per degree).
+    their assessable flags, hips seen and the flexion's ± (degrees: the landmark error over the pixels a degree
+    moves them).
 
     Standing and bent further than ``anchor_upright_deg`` beyond the stretch's upright frames, the flexion is fitted
     again with the lateral lean held at theirs, and that fit is kept unless the free lean fits the image
@@ -380,7 +388,8 @@ def _stance_pass(fitter: TrunkFitter, m: _Frames, stance: np.ndarray, stand_fits
     model in a deep bow (synthetic true joints seen from the side: a free lean of 5-7°) holding it costs 24-38 and
     read 45-60° bows 3-5° shallow, so the free fit is kept there."""
     n = len(stance)
-    flex, lat, sens = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    flex, lat, unc = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    share = landmark_error_share(settings, fitter.view_from_front_deg())
     f_ok, l_ok, hips_seen = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
     prev = None
     for a, b in label_runs(stance):
@@ -410,8 +419,18 @@ def _stance_pass(fitter: TrunkFitter, m: _Frames, stance: np.ndarray, stand_fits
                 bent = held if held and held.cost - fit.cost <= settings.lateral_hold_max_chi2 else fit
             flex[i], lat[i] = bent.flexion_deg, fit.lateral_deg
             f_ok[i], l_ok[i], hips_seen[i] = bent.flexion_assessable, fit.lateral_assessable, fit.hips_seen
-            sens[i] = bent.flexion_sensitivity_px_per_deg
-    return flex, lat, f_ok, l_ok, hips_seen, sens
+            if bent.flexion_sensitivity_px_per_deg > 0:
+                error_px = max(settings.landmark_error_px, share * bent.trunk_upright_px)
+                unc[i] = error_px / bent.flexion_sensitivity_px_per_deg
+    return flex, lat, f_ok, l_ok, hips_seen, unc
+
+
+def landmark_error_share(settings: PostureSettings, view_from_front_deg: float) -> float:
+    """MediaPipe's landmark error as a share of the upright trunk's image length, for a camera this many degrees
+    off the person's front (0° in front, 180° behind), interpolated between the rulebook's four views."""
+    return float(np.interp(abs(view_from_front_deg), [0.0, 45.0, 90.0, 180.0],
+                           [settings.landmark_error_share_front, settings.landmark_error_share_oblique,
+                            settings.landmark_error_share_side, settings.landmark_error_share_back]))
 
 
 def _without_lone_unresolved(flex: np.ndarray, resolved: np.ndarray) -> np.ndarray:
@@ -493,7 +512,7 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
     seated = m.visible & (stance == "sit")
     if seated.sum() >= MIN_SEATED_SAMPLES:
         fitter.dims = replace(fitter.dims, seated_hip_height_m=float(np.nanmedian(m.shoulder_m[seated]) - L))
-    flex, lat, f_ok, l_ok, hips_seen, sens = _stance_pass(fitter, m, stance, stand_fits, settings)
+    flex, lat, f_ok, l_ok, hips_seen, unc = _stance_pass(fitter, m, stance, stand_fits, settings)
     flex = _without_lone_unresolved(flex, f_ok)
     refs, offset = _baselines(t, flex, stance, m.visible, changes, settings)
     baseline = {k: r.value_deg for k, r in refs.items()}
@@ -533,5 +552,5 @@ def measure_clerk(frames: list, camera: CameraModel, station_xy_m: np.ndarray, f
         sway_deg=rolling_std(t, np.where(standing & near_upright, lat, np.nan), settings.sway_window_s),
         baseline_deg=baseline["stand"], seated_baseline_deg=baseline["sit"], dims=fitter.dims,
         stance_changes=changes, upright_refs=refs,
-        flexion_uncertainty_deg=settings.landmark_error_px / np.where(sens > 0, sens, np.nan),
+        flexion_uncertainty_deg=unc,
     )

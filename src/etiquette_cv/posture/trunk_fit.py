@@ -147,6 +147,9 @@ class TrunkFit:
     flexion_assessable: bool
     lateral_assessable: bool
     hips_seen: bool
+    trunk_upright_px: float = float("nan")
+    """The trunk's length (hip to shoulder midpoint) in pixels were it upright at the fitted hips: the scale of the
+    landmarks' errors."""
     cost: float = float("nan")
     """The least-squares cost of the fit (image residuals in units of ``pixel_sigma_px``, weighted, plus the priors'
     terms): what freeing an angle gains is a chi-square of one degree of freedom."""
@@ -173,6 +176,16 @@ class TrunkFitter:
                              np.radians(-s.max_lateral_deg)])
         self._HI = np.array([np.inf, np.inf, s.max_hip_height_m, np.radians(s.max_flexion_deg),
                              np.radians(s.max_lateral_deg)])
+
+    def view_from_front_deg(self) -> float:
+        """Where the camera stands seen from the person's place, on the floor: 0° straight in front of them, 90° at
+        their side, 180° behind them (degrees)."""
+        camera_xy = (-self.R.T @ self.t)[:2]
+        to_camera = camera_xy - np.asarray(self.place.station_xy_m, dtype=float)
+        if not np.linalg.norm(to_camera) > 0:
+            return 0.0
+        cos = float(np.dot(to_camera / np.linalg.norm(to_camera), self.forward[:2]))
+        return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
     def _undistort(self, px: np.ndarray) -> np.ndarray:
         """Normalised image coordinates (x/z, y/z) of pixels."""
@@ -328,8 +341,15 @@ class TrunkFitter:
             flexion_assessable=sens[0] >= s.min_sensitivity_px_per_deg,
             lateral_assessable=sens[1] >= s.min_sensitivity_px_per_deg,
             hips_seen=bool(w[2] and w[3]),
+            trunk_upright_px=self._upright_trunk_px(p[:3], dims),
             cost=float(res @ res),
         )
+
+    def _upright_trunk_px(self, hip_xyz_m: np.ndarray, dims: BodyDims) -> float:
+        """The length in pixels of an upright trunk standing on these hips (hip and shoulder midpoints projected)."""
+        up = np.asarray(hip_xyz_m, dtype=float) + [0.0, 0.0, dims.trunk_length_m]
+        ends = self._project_norm(np.stack([hip_xyz_m, up])) * self.focal_px
+        return float(np.linalg.norm(ends[1] - ends[0]))
 
     def learn_dims(self, poses: list[PersonPose], stance: str = "stand") -> BodyDims:
         """The person's trunk length and widths from frames in which they stand (or sit) upright: each frame is
