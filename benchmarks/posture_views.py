@@ -36,6 +36,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from etiquette_cv.events import band_resolvable  # noqa: E402
 from etiquette_cv.geometry.calibration import calibration_from_dict  # noqa: E402
 from etiquette_cv.geometry.solver import solve_camera  # noqa: E402
 from etiquette_cv.pipeline.analysis import analyse  # noqa: E402
@@ -122,9 +123,13 @@ class Tally:
     out_of_view: int = 0
     """Rendered: bows of a clerk less than half in view at the peak (the truth's ``visible_fraction``: the frame's
     edge or other people hide them): no camera sees them, so they are counted apart, not among the bows."""
+    class_unresolved: int = 0
+    """Bows whose ± is at least half their true class's band (the product grades them "not assessable")."""
     hidden: int = 0
     """Bows whose peak was hidden behind the counter (reported as "at least"): class counted, not the MAE."""
     wrong: list[str] = field(default_factory=list)
+    stated_pm: list[float] = field(default_factory=list)
+    """The ± the product stated with each measured peak (degrees), beside ``errors``."""
     onset: list[float] = field(default_factory=list)
     midpoint: list[float] = field(default_factory=list)
 
@@ -134,18 +139,23 @@ class Tally:
         measured = self.truths - self.not_assessable
         rec = found / measured if measured else float("nan")
         prec = found / (found + self.extra) if found + self.extra else float("nan")
-        cls = self.class_right / found if found else float("nan")
+        graded = found - self.class_unresolved
+        cls = self.class_right / graded if graded else float("nan")
         on, mid = np.abs(self.onset), np.abs(self.midpoint)
         nan = float("nan")
         away = f"; {self.out_of_view} out of view, not counted" if self.out_of_view else ""
+        pm = np.array(self.stated_pm)
+        cover = (f" | truth within the stated ± {int((e <= pm).sum())} of {len(e)} (median ± "
+                 f"{np.nanmedian(pm):.1f}°)") if len(pm) == len(e) and len(e) else ""
         return (f"{self.truths:3d} bows: MAE {e.mean() if len(e) else nan:4.1f}° worst "
                 f"{e.max() if len(e) else nan:5.1f}° ({self.hidden} peaks hidden) | class {100 * cls:5.1f}%"
+                f"{f' of {graded} ({self.class_unresolved} not assessable: ± ≥ half the band)' if self.class_unresolved else ''}"
                 f"{' [' + ', '.join(self.wrong) + ']' if self.wrong else ''} | recall {100 * rec:5.1f}% "
                 f"precision {100 * prec:5.1f}% ({self.extra} invented) | not assessable {self.not_assessable} "
                 f"({self.justified} justified by the view, {self.not_posed} not posed){away} | transitions onset "
                 f"{on.mean() if len(on) else nan:.2f}/{on.max() if len(on) else nan:.2f} s (signed mean "
                 f"{np.mean(self.onset) if len(on) else nan:+.2f}) midpoint {mid.mean() if len(mid) else nan:.2f}"
-                f" s (mean/max)")
+                f" s (mean/max){cover}")
 
 
 def _justified(sc: Scenario, cam: VirtualCamera, t_upright: float, t_peak: float, peak: float,
@@ -172,16 +182,23 @@ def _transition_truth(sc: Scenario, t_mid: float) -> float:
 
 def _score(tally: "Tally", rb, b, truth_deg: float) -> None:
     """One found bow against its true peak: a peak hidden behind the counter (reported as "at least") counts for
-    the class only; a wrong class whose ± interval the product flagged as straddling a band edge is counted apart."""
+    the class only; a bow whose ± is at least half its true class's band is one the product would grade "not
+    assessable" against that class (counted apart, not in the class accuracy); a wrong class whose ± interval the
+    product flagged as straddling a band edge is marked so."""
     cls = rb.classify_bow(b.peak_deg)
     right = cls is not None and cls.name == bow_class(truth_deg)
-    tally.class_right += int(right)
+    u = getattr(b, "peak_uncertainty_deg", float("nan"))  # (absent before issue 12)
+    band = next(c for c in rb.bow_classes if c.name == bow_class(truth_deg))
+    unresolved = not getattr(b, "peak_hidden", False) and not band_resolvable(b.peak_deg, u, band.min_deg,
+                                                                              band.max_deg)
+    tally.class_unresolved += int(unresolved)
+    tally.class_right += int(right and not unresolved)
     if getattr(b, "peak_hidden", False):
         tally.hidden += 1
     else:
         tally.errors.append(b.peak_deg - truth_deg)
-    if not right:
-        u = getattr(b, "peak_uncertainty_deg", float("nan"))  # (absent before issue 12)
+        tally.stated_pm.append(u)
+    if not right and not unresolved:
         flagged = np.isfinite(u) and any(b.peak_deg - u < e < b.peak_deg + u
                                          for c in rb.bow_classes for e in (c.min_deg, c.max_deg))
         tally.wrong.append(f"{truth_deg:.1f}°→{b.peak_deg:.1f}°{' (flagged uncertain)' if flagged else ''}")

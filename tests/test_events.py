@@ -628,3 +628,12 @@ def test_durations_from_float_timestamps_are_compared_with_the_rounding_toleranc
     assert not lasts_at_least(0.59, 0.6)
     assert sum([0.1] * 20) != 2.0 and not lasts_longer_than(sum([0.1] * 20), 2.0)
     assert lasts_longer_than(2.01, 2.0)
+
+
+def test_an_angle_is_banded_as_quoted_and_graded_only_where_its_pm_can_tell():
+    from etiquette_cv.events import band_resolvable, in_angle_band
+    assert in_angle_band(44.98, 45.0, 90.0) and not in_angle_band(44.4, 45.0, 90.0)
+    assert not in_angle_band(float("nan"), 0.0, 90.0)
+    assert band_resolvable(15.0, 6.4, 9.0, 22.0) and not band_resolvable(15.0, 6.5, 9.0, 22.0)
+    assert band_resolvable(40.0, 10.0, 9.0, 22.0) and band_resolvable(-5.0, 10.0, 9.0, 22.0)  # the band missed
+    assert not band_resolvable(30.0, 10.0, 9.0, 22.0) and band_resolvable(15.0, float("nan"), 9.0, 22.0)

@@ -56,6 +56,15 @@ def in_angle_band(angle_deg: float, lo_deg: float, hi_deg: float) -> bool:
     return lo_deg <= round(angle_deg) <= hi_deg
 
 
+def band_resolvable(angle_deg: float, uncertainty_deg: float, lo_deg: float, hi_deg: float) -> bool:
+    """Whether an angle measured with this ± (degrees) can be graded against the band [lo_deg, hi_deg]: a ± interval
+    at least as wide as the band cannot tell inside from outside wherever the angle lies (the view cannot resolve
+    the class) unless the whole interval misses the band. An unknown ± (NaN) is graded."""
+    if not math.isfinite(uncertainty_deg) or 2.0 * uncertainty_deg < hi_deg - lo_deg:
+        return True
+    return angle_deg + uncertainty_deg < lo_deg or angle_deg - uncertainty_deg > hi_deg
+
+
 def hysteresis_intervals(t_s: np.ndarray, values: np.ndarray, enter: float, exit: float,
                          min_duration_s: float = 0.0, max_gap_s: float = 0.5,
                          allowed: np.ndarray | None = None) -> list[Interval]:

@@ -329,6 +329,29 @@ def test_greeting_bow_met_wrong_class_and_none(rb):
     assert f.verdict == Verdict.NOT_ASSESSABLE
 
 
+def test_a_bow_whose_pm_is_half_its_band_wide_is_not_assessable_unless_it_misses_the_band(rb):
+    """Seen over the clerk's shoulder, MediaPipe's landmarks err by about 7 % of the trunk: a 30° bow read 15° ± 8°
+    cannot be told from a greeting bow, so the greeting is not assessable — not met, not missed; a bow whose whole
+    ± interval lies beyond the band is still a wrong class, and a ± under half the band grades as before."""
+    greeting = next(c for c in rb.bow_classes if c.name == rb.rule(BOW_GREET).value("expected_class"))
+    half = (greeting.max_deg - greeting.min_deg) / 2
+    arrive = 5.0
+    c = clerk_series(stance=stands_between((6.0, 30.0)))
+
+    def graded(peak, pm):
+        bend = dataclasses.replace(_bend(arrive + 3.0, peak), peak_uncertainty_deg=pm)
+        res = grade(obs(c, [StanceChange(6.0, "stand", 0.9)], [bend], [visit(arrive, 25.0)]), rb)
+        return of(res, BOW_GREET)[0], of(res, "DB-6.2-bow")[0]
+
+    f, info = graded(greeting.nominal_deg, half)
+    assert f.verdict == Verdict.NOT_ASSESSABLE and f.measured_value == pytest.approx(greeting.nominal_deg)
+    assert "at least half the greeting band" in f.note and "not assessable" in info.note
+    f, _ = graded(greeting.nominal_deg, half - 0.5)
+    assert f.verdict == Verdict.MET
+    f, _ = graded(greeting.max_deg + half + 1.0, half)       # the whole interval above the band
+    assert f.verdict == Verdict.MISSED
+
+
 def test_thanks_bow_at_the_send_off(rb):
     thanks = next(c for c in rb.bow_classes if c.name == rb.rule(BOW_THANKS).value("expected_class"))
     leave = 25.0

@@ -413,3 +413,20 @@ def test_the_share_of_frames_showing_the_back_must_be_a_majority_share(tmp_path,
     d = copy.deepcopy(shipped)
     d["measurement"]["trainee"]["back_min_share"]["value"] = value
     _fails(tmp_path, d, "measurement.trainee.back_min_share", "must be a share above 0.5")
+
+
+def test_the_landmark_error_is_checked_on_load_and_an_older_rulebook_gets_the_shipped_shares(tmp_path, shipped):
+    from etiquette_cv.posture.clerk import PostureSettings
+
+    for key, bad in (("landmark_error_share_back", 0), ("landmark_error_px", -1.0)):
+        d = copy.deepcopy(shipped)
+        d["measurement"]["posture"][key]["value"] = bad
+        _fails(tmp_path, d, f"measurement.posture.{key}", "must be positive")
+    d = copy.deepcopy(shipped)
+    for view in ("front", "oblique", "side", "back"):                  # written before the shares existed
+        d["measurement"]["posture"].pop(f"landmark_error_share_{view}")
+    path = tmp_path / "old.yaml"
+    path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    s = load_rulebook(path).posture_settings()
+    assert (s.landmark_error_share_front, s.landmark_error_share_back) == (
+        PostureSettings.landmark_error_share_front, PostureSettings.landmark_error_share_back)

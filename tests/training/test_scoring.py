@@ -134,6 +134,21 @@ def test_apology_bow_held_too_short_is_wrong_form_and_a_shallow_one_wrong_class(
     assert "bow 40°" in res.steps[1].message_en and "band 45–90°" in res.steps[1].message_en
 
 
+def test_a_bow_whose_pm_is_half_the_steps_band_wide_leaves_the_step_not_assessable():
+    """A greeting bow (band 9–22°) read 16° ± 7°: from this view the class cannot be told, so the step is not
+    assessable and scores nothing either way; 60° ± 7° misses the band whatever the error: a wrong class; 16° ± 3°
+    is done."""
+    def greeting(deg, pm):
+        e = TraineeEvent("bow", 5.5, 5.5, 8.5, peak_angle_deg=deg, peak_t_s=7.0, angle_uncertainty_deg=pm, hold_s=1.2)
+        return score_attempt(RECEPTION, stream(stand(4.3), e, indicate(10.0))).steps[1]
+
+    s = greeting(16.0, 7.0)
+    assert s.verdict == "not_assessable" and "at least half the band 9–22°" in s.message_en
+    assert "鞠躬16°±7°" in s.message_zh and s.event is not None
+    assert greeting(60.0, 7.0).verdict == "wrong_class"
+    assert greeting(16.0, 3.0).verdict == "done"
+
+
 def test_a_bow_is_graded_on_the_angle_the_sheet_quotes():
     """44.98° is reported "45°": inside the apology band 45–90°, not a wrong class (bows_front's 45° bow measured
     44.98° and was graded outside a band its own message said it met); 44.4° reads "44°" and is outside."""

@@ -6,130 +6,17 @@ A rule that could not be assessed is reported as such (``not_assessable``) and n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from ..events import Approach, hysteresis_intervals
+from ..events import hysteresis_intervals
 from ..posture.clerk import ClerkSeries
 from ..posture.walking import faster_than, sustained_speed_m_s
-from .findings import Coverage, Finding, Severity, Verdict, Visit
-from .observations import ClerkObservations
+from .bow_graders import bow_expected, grade_bow_graded
+from .context import ClerkContext, rule_finding
+from .findings import Finding, Verdict, Visit
 from .rulebook import GradingSettings, Rule, Rulebook
-
-
-def _finding(rule: Rule, verdict: Verdict, start_s: float, end_s: float, person: str, **kw) -> Finding:
-    return Finding(rule_id=rule.id, clause=rule.clause, wording_zh=rule.wording_zh, title_en=rule.title_en,
-                   title_zh=rule.title_zh, verdict=verdict, severity=Severity(rule.severity), start_s=float(start_s),
-                   end_s=float(end_s), person=person, rule_kind=rule.kind, **kw)
-
-
-def out_of_view_finding(rule: Rule, person: str, end_s: float, why: str) -> Finding:
-    """The one finding of a clerk rule whose station the camera cannot see: not assessable over the whole video."""
-    return _finding(rule, Verdict.NOT_ASSESSABLE, 0.0, end_s, person, note=why)
-
-
-def _nearest(t_s: np.ndarray, t: float) -> int:
-    return int(np.clip(np.searchsorted(t_s, t), 0, len(t_s) - 1)) if len(t_s) else 0
-
-
-class _Clerk:
-    """Lookups on one clerk's series: state at a time, visibility in a window, invisible stretches."""
-
-    def __init__(self, c: ClerkSeries, person: str = "clerk", lookback_s: float = 1.0) -> None:
-        self.c = c
-        self.t = c.t_s
-        self.person = person
-        self.lookback_s = lookback_s
-
-    def window(self, t0: float, t1: float) -> np.ndarray:
-        return (self.t >= t0) & (self.t <= t1)
-
-    def visible_in(self, t0: float, t1: float) -> bool:
-        return bool(np.any(self.c.visible[self.window(t0, t1)]))
-
-    def state_at(self, t: float) -> str:
-        """'sit' / 'stand' at time t (the last visible sample at most ``lookback_s`` before t), '' when not seen."""
-        i = int(np.searchsorted(self.t, t, side="right")) - 1
-        while i >= 0 and not self.c.visible[i]:
-            if t - self.t[i] > self.lookback_s:
-                return ""
-            i -= 1
-        if i < 0 or t - self.t[i] > self.lookback_s:
-            return ""
-        return str(self.c.stance[i])
-
-    def invisible_stretch(self, t: float) -> float:
-        """Length in seconds of the run of not-visible samples containing time t (0 when visible at t)."""
-        i = _nearest(self.t, t)
-        if self.c.visible[i]:
-            return 0.0
-        a, b = self._unseen_run(i)
-        return float(self.t[b] - self.t[a])
-
-    def _unseen_run(self, i: int) -> tuple[int, int]:
-        """First and last index of the run of not-visible samples containing sample ``i`` (not visible)."""
-        a = b = i
-        while a > 0 and not self.c.visible[a - 1]:
-            a -= 1
-        while b < len(self.t) - 1 and not self.c.visible[b + 1]:
-            b += 1
-        return a, b
-
-    def frame_at(self, t: float) -> int:
-        return int(self.c.frame_index[_nearest(self.t, t)]) if len(self.t) else 0
-
-    def left_over_edge(self, t: float) -> bool:
-        """Whether the run of not-visible samples containing time t is bounded by a sample where the clerk's box
-        touched the image border (last seen before it, or first seen again after it): they went out of the view."""
-        edge = self.c.at_frame_edge
-        if edge is None or not len(self.t):
-            return False
-        i = _nearest(self.t, t)
-        if self.c.visible[i]:
-            return bool(edge[i])
-        a, b = self._unseen_run(i)
-        return bool(edge[max(a - 1, 0)] or edge[min(b + 1, len(self.t) - 1)])
-
-
-
-@dataclass
-class ClerkContext:
-    """What a clerk rule sees for the clerk of one station."""
-
-    rb: Rulebook
-    clerk: _Clerk
-    obs: ClerkObservations
-    visits: list[Visit]
-    """The visits made to this clerk's station."""
-    approaches: list[Approach]
-    """The approaches to this clerk's station."""
-    coverage: Coverage
-    grading: GradingSettings
-    absent_after_s: float
-    """Unseen this long, the clerk is away from the post (the absent rule's limit)."""
-
-    def left_view_between(self, t0: float, t1: float) -> tuple[float, str] | None:
-        """(when, why) the clerk first went out of the view (:meth:`out_of_view_at`) between t0 and t1 (s), None
-        when they did not."""
-        c = self.clerk
-        for i in np.flatnonzero(c.window(t0, t1) & ~np.asarray(c.c.visible, bool)):
-            why = self.out_of_view_at(float(c.t[i]))
-            if why is not None:
-                return float(c.t[i]), why
-        return None
-
-    def out_of_view_at(self, t: float) -> str | None:
-        """Why the clerk, unseen at time t, may be out of the view rather than away from the post: seated they are
-        outside the image, or standing near the station can leave it and they were last (or next) seen at its
-        edge; else None."""
-        if self.obs.seated_out_of_view:
-            return f"unseen, the clerk may be sitting at the post: seated, {self.obs.seated_out_of_view}"
-        if self.obs.may_stand_out_of_view and self.clerk.left_over_edge(t):
-            return f"the clerk was seen at the image's edge and not after: {self.obs.may_stand_out_of_view}"
-        return None
-
 
 def _no_stand_up(rule: Rule, ctx: ClerkContext, visit: Visit, arrive: float, end: float, allowance: float,
                  base: dict) -> Finding:
@@ -139,17 +26,17 @@ def _no_stand_up(rule: Rule, ctx: ClerkContext, visit: Visit, arrive: float, end
     clerk, near = ctx.clerk, ctx.rb.near_m
     gone = ctx.left_view_between(arrive, min(arrive + allowance, end))
     if gone is not None:
-        return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, gone[0], clerk.person, note=f"the clerk went out of the "
+        return rule_finding(rule, Verdict.NOT_ASSESSABLE, arrive, gone[0], clerk.person, note=f"the clerk went out of the "
                         f"camera's view {gone[0] - arrive:.1f} s after the customer crossed {near:g} m, before the "
                         f"{allowance:g} s allowance ran out, no stand-up seen: {gone[1]}", evidence_t_s=gone[0],
                         evidence_frame_index=clerk.frame_at(gone[0]), **base)
     if visit.leave_s is None and end - arrive < allowance:
-        return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, end, clerk.person, note=f"the recording ended "
+        return rule_finding(rule, Verdict.NOT_ASSESSABLE, arrive, end, clerk.person, note=f"the recording ended "
                         f"{end - arrive:.1f} s after the customer crossed {near:g} m, before the {allowance:g} s "
                         "allowance ran out, and the clerk had not stood up", evidence_t_s=end,
                         evidence_frame_index=clerk.frame_at(end), **base)
     t_ev = min(arrive + allowance, end)
-    return _finding(rule, Verdict.MISSED, arrive, end, clerk.person, note="the clerk did not stand up while the "
+    return rule_finding(rule, Verdict.MISSED, arrive, end, clerk.person, note="the clerk did not stand up while the "
                     f"customer was within {near:g} m", evidence_t_s=t_ev, evidence_frame_index=clerk.frame_at(t_ev),
                     **base)
 
@@ -165,7 +52,7 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
                 threshold_source=rule.source("allowance_s"), measured_unit="s")
     if visit.arrive_s is None:
         t0 = visit.at_counter_s or 0.0
-        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, clerk.person, note="the customer was first seen already "
+        return rule_finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, clerk.person, note="the customer was first seen already "
                         f"within {near:g} m: the crossing was not observed", **base)
     arrive = visit.arrive_s
     end = visit.leave_s if visit.leave_s is not None else clerk.t[-1]
@@ -178,18 +65,18 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
     if not state:
         away = ctx.out_of_view_at(arrive)
         if away and not ups:
-            return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, clerk.person, note=away, evidence_t_s=arrive,
+            return rule_finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, clerk.person, note=away, evidence_t_s=arrive,
                             evidence_frame_index=clerk.frame_at(arrive), **base)
         if clerk.invisible_stretch(arrive) >= absent_after_s and not away:
-            return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="clerk absent from the post "
+            return rule_finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="clerk absent from the post "
                             "when the customer arrived (see 离岗)", evidence_t_s=arrive,
                             evidence_frame_index=clerk.frame_at(arrive), **base)
         if not ups:
-            return _finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, clerk.person, note="the clerk was not visible "
+            return rule_finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, clerk.person, note="the clerk was not visible "
                             f"when the customer crossed {near:g} m", evidence_t_s=arrive,
                             evidence_frame_index=clerk.frame_at(arrive), **base)
     if state == "stand" and not any(c.t_s <= arrive for c in ups):
-        return _finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="the clerk was already standing "
+        return rule_finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="the clerk was already standing "
                         "before the customer approached", evidence_t_s=arrive,
                         evidence_frame_index=clerk.frame_at(arrive), **base)
     if not ups:
@@ -207,7 +94,7 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
     unc = up.uncertainty_s(point)
     if abs(delay - allowance) <= unc:
         note += f"; ± {unc:g} s straddles the {allowance:g} s allowance: the verdict is uncertain"
-    return _finding(rule, verdict, arrive, max(t_up, arrive), clerk.person, measured_value=round(delay, 2),
+    return rule_finding(rule, verdict, arrive, max(t_up, arrive), clerk.person, measured_value=round(delay, 2),
                     measured_uncertainty=round(unc, 2), note=note,
                     evidence_t_s=up.t_s,
                     evidence_frame_index=clerk.frame_at(up.t_s + ctx.grading.evidence_after_stand_s), **base)
@@ -220,143 +107,24 @@ def _send_off(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
                 threshold_source=rule.source("before_s"))
     if visit.leave_s is None:
         t0 = visit.at_counter_s or 0.0
-        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, clerk.person, note=f"the customer's departure across {ctx.rb.near_m:g} m was "
+        return rule_finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, clerk.person, note=f"the customer's departure across {ctx.rb.near_m:g} m was "
                         "not observed (lost from view or the video ended)", **base)
     t0, t1 = visit.leave_s - before, visit.leave_s + after
     w = clerk.window(t0, t1) & clerk.c.visible
     if not w.any():
         away = ctx.out_of_view_at(visit.leave_s)
         absent = clerk.invisible_stretch(visit.leave_s) >= absent_after_s and not away
-        return _finding(rule, Verdict.NOT_APPLICABLE if absent else Verdict.NOT_ASSESSABLE, t0, t1, clerk.person,
+        return rule_finding(rule, Verdict.NOT_APPLICABLE if absent else Verdict.NOT_ASSESSABLE, t0, t1, clerk.person,
                         note="clerk absent from the post" if absent else
                         (away or "the clerk was not visible at the send-off"),
                         evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
     standing = w & (clerk.c.stance == "stand")
     if standing.any():
         k = int(np.flatnonzero(standing)[0])
-        return _finding(rule, Verdict.MET, t0, t1, clerk.person, note="the clerk stood while the customer left",
+        return rule_finding(rule, Verdict.MET, t0, t1, clerk.person, note="the clerk stood while the customer left",
                         evidence_t_s=float(clerk.t[k]), evidence_frame_index=int(clerk.c.frame_index[k]), **base)
-    return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, note="the clerk stayed seated while the customer left",
+    return rule_finding(rule, Verdict.MISSED, t0, t1, clerk.person, note="the clerk stayed seated while the customer left",
                     evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
-
-
-def _unc(b) -> float | None:
-    return round(b.peak_uncertainty_deg, 1) if np.isfinite(b.peak_uncertainty_deg) else None
-
-
-def _uncertainty_text(rb: Rulebook, b) -> str:
-    """`` ± 1.8°`` and, when the peak's ± interval crosses a band edge, which edge: the class is then uncertain."""
-    u = b.peak_uncertainty_deg
-    if not np.isfinite(u):
-        return ""
-    lo, hi = b.peak_deg - u, b.peak_deg + u
-    edges = sorted({e for c in rb.bow_classes for e in (c.min_deg, c.max_deg) if lo < e < hi})
-    straddle = (f" (the ± interval straddles the band edge{'s' if len(edges) > 1 else ''} "
-                f"{', '.join(f'{e:g}°' for e in edges)}: the class is uncertain)") if edges else ""
-    return f" ± {u:.1f}°{straddle}"
-
-
-def _band_text(rb: Rulebook) -> str:
-    return ", ".join(f"{c.name_zh} {c.min_deg:g}–{c.max_deg:g}°" for c in rb.bow_classes)
-
-
-def _bow_expected(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
-    rb, clerk, bends = ctx.rb, ctx.clerk, ctx.obs.bends
-    occasion = rule.value("occasion")
-    t_occ = visit.arrive_s if occasion == "arrive" else visit.leave_s
-    expected = next(c for c in rb.bow_classes if c.name == rule.value("expected_class"))
-    base = dict(visit_id=visit.visit_id, measured_unit="deg", threshold_value=expected.nominal_deg,
-                threshold_text=f"{expected.name_zh} {expected.nominal_deg:g}° (band {expected.min_deg:g}–"
-                               f"{expected.max_deg:g}°)", threshold_source=rule.source("expected_class"))
-    if t_occ is None:
-        t = visit.at_counter_s or 0.0
-        return _finding(rule, Verdict.NOT_ASSESSABLE, t, t, clerk.person, note=f"the customer's {occasion} across {rb.near_m:g} m was "
-                        "not observed", **base)
-    t0, t1 = t_occ - float(rule.value("before_s")), t_occ + float(rule.value("after_s"))
-    bows = [b for b in bends if b.kind == "bow" and t0 <= b.peak_t_s <= t1]
-    if bows:
-        b = max(bows, key=lambda x: x.peak_deg)
-        cls = rb.classify_bow(b.peak_deg)
-        hidden = " (the deepest part was hidden: at least this deep)" if b.peak_hidden else ""
-        unc = _uncertainty_text(rb, b)
-        peak = round(b.peak_deg, 1)   # the note quotes the value reported, not one a hair off it
-        if cls is not None and cls.name == expected.name:
-            return _finding(rule, Verdict.MET, b.start_s, b.end_s, clerk.person, measured_value=peak,
-                            measured_uncertainty=_unc(b), note=f"bow peak {peak:.0f}°{unc}{hidden}",
-                            evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
-        what = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow"
-        return _finding(rule, Verdict.MISSED, b.start_s, b.end_s, clerk.person, measured_value=peak,
-                        measured_uncertainty=_unc(b),
-                        note=f"bowed {peak:.0f}°{unc}{hidden}: {what}, where a {expected.name} bow is expected",
-                        evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
-    cut = [b for b in bends if b.kind == "unfinished" and t0 <= b.peak_t_s <= t1]
-    if cut:
-        b = max(cut, key=lambda x: x.peak_deg)
-        return _finding(rule, Verdict.NOT_ASSESSABLE, b.start_s, b.end_s, clerk.person,
-                        note=f"the trunk was bending at {b.end_s:.1f} s ({b.peak_deg:.0f}° by then) when the "
-                             "measurements ended: how deep it went, and whether it was a bow, is unknown",
-                        evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
-    w = clerk.window(t0, t1) & clerk.c.visible
-    if not w.any():
-        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person, note="the clerk was not visible around the "
-                        + ("arrival" if occasion == "arrive" else "send-off"), **base)
-    standing = w & (clerk.c.stance == "stand")
-    if not standing.any():
-        return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, note="no bow: the clerk did not stand",
-                        evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
-    measurable = standing & np.isfinite(clerk.c.flexion_deg) & clerk.c.flexion_assessable
-    if measurable.sum() < 0.5 * standing.sum():
-        return _finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person, note=_why_unmeasurable(clerk.c, standing),
-                        evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
-    return _no_bow(rule, ctx, t0, t1, measurable, t_occ, base)
-
-
-def _why_unmeasurable(c: ClerkSeries, standing: np.ndarray) -> str:
-    """Why the trunk's bend could not be measured while the clerk stood: no pose landmarks (the person detector's
-    keypoints only), or a view in which a bend barely moves the landmarks (with the measured pixels per degree)."""
-    posed = np.isfinite(c.flexion_raw_deg) & standing
-    if posed.sum() < 0.5 * standing.sum():
-        return ("the clerk's trunk was not measured while standing: the pose model did not find the clerk (only "
-                "the person detector's keypoints, too coarse for an angle)")
-    unc = c.flexion_uncertainty_deg[posed] if c.flexion_uncertainty_deg is not None else np.array([])
-    worst = f" (± {np.nanmedian(unc):.0f}° from this view)" if len(unc) and np.isfinite(unc).any() else ""
-    return ("a bow of this size cannot be measured from this camera: the trunk's forward bend barely moves the "
-            f"clerk's landmarks in the image{worst}")
-
-
-_BEND_NAMES = {"glitch": "pose glitch (faster than a body bends, or one frame alone)",
-               "long": "stoop (held longer than a bow)", "lean": "lean on the counter"}
-"""How a missed bow's note names the bends in its window that were not bows (:attr:`~..events.Bend.kind`)."""
-
-
-def _no_bow(rule: Rule, ctx: ClerkContext, t0: float, t1: float, measurable: np.ndarray, t_occ: float,
-            base: dict) -> Finding:
-    """A missed bow, quoting the deepest standing flexion of the graded window itself — never one read while the
-    clerk was rising or sitting down (between a transition's onset and completion, with a margin), nor inside a pose
-    glitch — and what the bends in the window were instead (a reach, a lean on the counter, a stoop, a glitch)."""
-    clerk = ctx.clerk
-    c = clerk.c
-    steady = measurable.copy()
-    margin = ctx.grading.transition_margin_s
-    for ch in ctx.obs.stance_changes:
-        steady &= ~((c.t_s >= ch.at("onset") - margin) & (c.t_s <= ch.at("complete") + margin))
-    for b in ctx.obs.bends:
-        if b.kind == "glitch":
-            steady &= ~((c.t_s >= b.start_s) & (c.t_s <= b.end_s))
-    others = [b for b in ctx.obs.bends if b.kind != "bow" and t0 <= b.peak_t_s <= t1]
-    what = "".join(f"; the bend at {b.peak_t_s:.1f} s ({b.peak_deg:.0f}°) was a {_BEND_NAMES.get(b.kind, b.kind)}, "
-                   "not a bow" for b in others)
-    if not steady.any():
-        return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, evidence_t_s=t_occ,
-                        evidence_frame_index=clerk.frame_at(t_occ),
-                        note=f"no bow in {t0:.1f}–{t1:.1f} s: the clerk was standing only while rising or sitting "
-                             f"down{what}", **base)
-    k = int(np.nanargmax(np.where(steady, c.flexion_deg, -np.inf)))
-    peak, t_peak = float(c.flexion_deg[k]), float(c.t_s[k])
-    return _finding(rule, Verdict.MISSED, t0, t1, clerk.person, measured_value=round(peak, 1),
-                    note=f"no bow in {t0:.1f}–{t1:.1f} s: deepest standing trunk flexion {peak:.0f}° at "
-                         f"{t_peak:.1f} s (a bow starts at {ctx.rb.bow('start_deg'):g}°){what}",
-                    evidence_t_s=t_peak, evidence_frame_index=clerk.frame_at(t_peak), **base)
 
 
 def _posture_series(c: ClerkSeries, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -426,7 +194,7 @@ def grade_posture(rule: Rule, ctx: ClerkContext) -> list[Finding]:
         comp = "≥" if enter >= exit_ else "≤"
         thr = (f"{comp} {enter:g} {unit} for ≥ {float(rule.value('min_duration_s')):g} s" if unit
                else f"for ≥ {float(rule.value('min_duration_s')):g} s")
-        out.append(_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, clerk.person, measured_value=value,
+        out.append(rule_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, clerk.person, measured_value=value,
                             measured_unit=unit, threshold_text=thr, threshold_value=enter,
                             threshold_source=rule.source("enter"), evidence_t_s=iv.peak_t_s,
                             evidence_frame_index=clerk.frame_at(iv.peak_t_s),
@@ -464,7 +232,7 @@ def _per_visit(grader: Callable[[Rule, ClerkContext, Visit], Finding]) -> Callab
         out = []
         for v in ctx.visits:
             end = v.leave_s if v.leave_s is not None else v.last_inside_s
-            out.append(grader(rule, ctx, v) if v.pass_by is None else _finding(
+            out.append(grader(rule, ctx, v) if v.pass_by is None else rule_finding(
                 rule, Verdict.NOT_ASSESSABLE, v.arrive_s, end, ctx.clerk.person, visit_id=v.visit_id,
                 note=v.pass_by, evidence_t_s=v.arrive_s, evidence_frame_index=ctx.clerk.frame_at(v.arrive_s)))
         return out
@@ -472,31 +240,10 @@ def _per_visit(grader: Callable[[Rule, ClerkContext, Visit], Finding]) -> Callab
     return grade_visits
 
 
-def grade_bow_graded(rule: Rule, ctx: ClerkContext) -> list[Finding]:
-    """Every bow, classified into the rulebook's bow classes (information, no verdict)."""
-    out = []
-    for b in ctx.obs.bends:
-        if b.kind != "bow":
-            continue
-        cls = ctx.rb.classify_bow(b.peak_deg)
-        label = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow (between bands)"
-        hidden = "; the deepest part was hidden: at least this deep" if b.peak_hidden else ""
-        hidden += "" if b.arms_seen else "; the arms were hidden: a reach cannot be ruled out"
-        peak = round(b.peak_deg, 1)   # the note quotes the value reported, not one a hair off it
-        out.append(_finding(rule, Verdict.INFO, b.start_s, b.end_s, ctx.clerk.person,
-                            measured_value=peak, measured_unit="deg",
-                            measured_uncertainty=_unc(b),
-                            threshold_text=_band_text(ctx.rb), threshold_source="default",
-                            evidence_t_s=b.peak_t_s, evidence_frame_index=ctx.clerk.frame_at(b.peak_t_s),
-                            note=f"{peak:.0f}°{_uncertainty_text(ctx.rb, b)}: {label}, held {b.hold_s:.1f} s"
-                                 f"{hidden}"))
-    return out
-
-
 def grade_violent_rise(rule: Rule, ctx: ClerkContext) -> list[Finding]:
     """Stand-ups whose 10–90 % rise time is shorter than the rule's limit."""
     limit = float(rule.value("min_rise_s"))
-    return [_finding(rule, Verdict.VIOLATION, ch.t_s - ch.duration_s, ch.t_s, ctx.clerk.person,
+    return [rule_finding(rule, Verdict.VIOLATION, ch.t_s - ch.duration_s, ch.t_s, ctx.clerk.person,
                      measured_value=round(ch.duration_s, 2), measured_unit="s",
                      threshold_text=f"rise takes ≥ {limit:g} s", threshold_source=rule.source("min_rise_s"),
                      evidence_t_s=ch.t_s, evidence_frame_index=ctx.clerk.frame_at(ch.t_s))
@@ -516,10 +263,10 @@ def grade_absent(rule: Rule, ctx: ClerkContext) -> list[Finding]:
             continue
         away = ctx.out_of_view_at(iv.start_s + iv.duration_s / 2)
         if away:
-            out.append(_finding(rule, Verdict.NOT_ASSESSABLE, iv.start_s, iv.end_s, clerk.person, note=away,
+            out.append(rule_finding(rule, Verdict.NOT_ASSESSABLE, iv.start_s, iv.end_s, clerk.person, note=away,
                                 evidence_t_s=iv.start_s, evidence_frame_index=clerk.frame_at(iv.start_s)))
             continue
-        out.append(_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, clerk.person,
+        out.append(rule_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, clerk.person,
                             measured_value=round(iv.duration_s, 1), measured_unit="s",
                             threshold_text=f"absent ≥ {limit:g} s while a customer is within {ctx.rb.near_m:g} m",
                             threshold_value=limit, threshold_source=rule.source("min_absent_s"),
@@ -545,7 +292,7 @@ def grade_running(rule: Rule, ctx: ClerkContext) -> list[Finding]:
     out = []
     for a, b, v, i in faster_than(path, speed, until, limit):
         mid = 0.5 * (path.t_s[i] + until[i])
-        out.append(_finding(rule, Verdict.VIOLATION, a, b, ctx.clerk.person, measured_value=round(v, 2),
+        out.append(rule_finding(rule, Verdict.VIOLATION, a, b, ctx.clerk.person, measured_value=round(v, 2),
                             measured_unit="m/s", threshold_text=f"≤ {limit:g} m/s over {window:g} s",
                             threshold_value=limit, threshold_source=rule.source("speed_m_s"),
                             evidence_t_s=float(mid), evidence_frame_index=ctx.clerk.frame_at(float(mid)),
@@ -563,7 +310,7 @@ def grade_handling(rule: Rule, visits: list[Visit]) -> list[Finding]:
         if v.handling_s is None or v.pass_by is not None:   # a pass-by is no transaction
             continue
         verdict = Verdict.MET if v.handling_s <= limit else Verdict.VIOLATION
-        out.append(_finding(rule, verdict, v.arrive_s, v.leave_s, v.customer, visit_id=v.visit_id,
+        out.append(rule_finding(rule, verdict, v.arrive_s, v.leave_s, v.customer, visit_id=v.visit_id,
                             measured_value=round(v.handling_s, 1), measured_unit="s",
                             threshold_text=f"≤ {limit / 60:g} min", threshold_value=limit,
                             threshold_source=rule.source(limit_key)))
@@ -576,7 +323,7 @@ Grader = Callable[[Rule, ClerkContext], list[Finding]]
 CLERK_GRADERS: dict[str, Grader] = {
     "stand_greet": _per_visit(_stand_greet),
     "stand_send_off": _per_visit(_send_off),
-    "bow_expected": _per_visit(_bow_expected),
+    "bow_expected": _per_visit(bow_expected),
     "bow_graded": grade_bow_graded,
     "posture": grade_posture,
     "violent_rise": grade_violent_rise,

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..events import Approach, state_intervals
 from .findings import Coverage, Finding, ReviewResult, Series, StateInterval, Visit
-from .graders import (CLERK_GRADERS, GRADED_LATER, SELF_COVERING, UNGRADED, VISIT_GRADERS, ClerkContext, _Clerk,
-                      out_of_view_finding, passed_by)
+from .context import ClerkContext, _Clerk, out_of_view_finding
+from .graders import CLERK_GRADERS, GRADED_LATER, SELF_COVERING, UNGRADED, VISIT_GRADERS, passed_by
 from .observations import ClerkObservations, Observations
 from .rulebook import Rulebook
 

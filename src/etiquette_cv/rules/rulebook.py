@@ -386,6 +386,9 @@ def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
                   positive=("max_speed_m_s", "max_gap_s"),
                   non_negative=("jump_noise_m", "min_clerk_s", "join_gap_s", "join_m"))
     trainee = measurement.get("trainee", {})
+    _check_values(c, "posture", measurement.get("posture", {}), positive=(
+        "landmark_error_px", "landmark_error_share_front", "landmark_error_share_oblique", "landmark_error_share_side",
+        "landmark_error_share_back"))
     _check_values(c, "trainee", trainee, positive=("join_max_gap_s", "join_max_shift"))
     if "back_min_share" in trainee and not 0.5 < trainee["back_min_share"].value <= 1.0:
         raise c.fail("measurement.trainee.back_min_share", f"must be a share above 0.5 and at most 1, got "

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..events import in_angle_band, lasts_at_least, lasts_longer_than
+from ..events import band_resolvable, in_angle_band, lasts_at_least, lasts_longer_than
 from .results import ScoreResult, StepResult
 from .scenario import Scenario, Step
 from .stream import AVOID_KINDS, TraineeEvent, TraineeEvents
@@ -67,7 +67,7 @@ def _cue_reason_zh(after: str, near_m: float) -> str:
 def _issues(step: Step, band: tuple[float, float] | None, e: TraineeEvent, on_time_end_s: float) -> list[str]:
     """The problems of one candidate event for a step."""
     out = []
-    if band is not None and not in_angle_band(e.peak_angle_deg, *band):
+    if band is not None and not in_angle_band(e.peak_angle_deg, *band) and _resolved(band, e):
         out.append("wrong_class")
     hold = step.value("min_hold_s")
     if hold is not None and not lasts_at_least(e.hold_s, hold):
@@ -80,6 +80,12 @@ def _issues(step: Step, band: tuple[float, float] | None, e: TraineeEvent, on_ti
     if e.t_s > on_time_end_s:
         out.append("late")
     return out
+
+
+def _resolved(band: tuple[float, float], e: TraineeEvent) -> bool:
+    """Whether a bow's class can be told against the step's band (degrees): its ± is under half the band's width,
+    or the whole ± interval misses the band; a least depth ("at least") is graded as it stands."""
+    return e.angle_at_least or e.peak_hidden or band_resolvable(e.peak_angle_deg, e.angle_uncertainty_deg, *band)
 
 
 def _credit(step: Step, issues: list[str]) -> float:
@@ -206,6 +212,13 @@ def _score_step(step: Step, band: tuple[float, float] | None, ev: TraineeEvents,
         r.event, r.issues, r.verdict = best, tuple(issues), _verdict(issues)
         r.points_awarded = step.points * credit
         used.add(id(best))
+        if band is not None and not _resolved(band, best):
+            r.verdict, r.issues, r.points_awarded = "not_assessable", (), 0.0
+            r.reason = (f"bow {best.peak_angle_deg:.0f}° ± {best.angle_uncertainty_deg:.0f}°: from this view the "
+                        f"angle's ± is at least half the band {band[0]:g}–{band[1]:g}°, so whether the bow is in it "
+                        "cannot be told")
+            r.reason_zh = (f"鞠躬{best.peak_angle_deg:.0f}°±{best.angle_uncertainty_deg:.0f}°：此视角下角度误差不小于"
+                           f"{band[0]:g}～{band[1]:g}°范围的一半，无法判断是否在范围内")
         return r
     before = [e for e in cands if e.t_s < lo]
     if before:  # done, but before the step it should follow
