@@ -264,3 +264,17 @@ def test_bad_input_is_one_line(tmp_path, store):
     with pytest.raises(DailyError):
         daily_report(store, "2020-01-01", RB)
     assert math.isclose(store.count(), len(store.events()))
+
+
+def test_bows_whose_pm_is_half_their_band_wide_are_counted_apart_not_in_a_class():
+    """The review says such a bow's class is not assessable; the day's bows by class must not count it in one."""
+    from etiquette_cv.report.daily import bows
+    from etiquette_cv.store import StoredEvent
+
+    def bow(deg, pm):
+        return StoredEvent("B1", "cam", "finding", 1e9, 1e9 + 2, rule_id="DB-6.2-bow", verdict="info", value=deg,
+                           unit="deg", payload={"rule_kind": "bow_graded", "uncertainty": pm})
+
+    counts = {b.bow_class: b.count for b in bows([bow(15.0, 2.0), bow(16.0, None), bow(15.0, 8.0), bow(30.0, 7.0),
+                                                  bow(22.6, 1.0), bow(60.0, 8.0)], RB)}
+    assert counts == {"greeting": 2, "thanks": 1, "apology": 1, "class_not_assessable": 2}

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date as Date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..events import band_resolvable
 from ..rules.findings import Verdict
 from ..rules.graders import GRADED_LATER
 from ..rules.rulebook import Rulebook
@@ -279,19 +280,25 @@ def compliance(findings: list[StoredEvent], rule_kind: str) -> Compliance:
 
 
 def bows(findings: list[StoredEvent], rb: Rulebook) -> list[BowCount]:
-    """Bows by the rulebook's classes, from each bow's peak angle (degrees), in the rulebook's order."""
+    """Bows by the rulebook's classes, from each bow's peak angle (degrees), in the rulebook's order; then those
+    between bands or without an angle (``unclassified``) and those whose ± is at least half their class's band
+    (``class_not_assessable``: the view could not tell the class, as the review's finding said)."""
     counts = {c.name: 0 for c in rb.bow_classes}
-    unclassified = 0
+    unclassified = unresolved = 0
     for e in findings:
         if _kind(e) != BOW_GRADED:
             continue
         cls = rb.classify_bow(e.value) if e.value is not None else None
+        pm = (e.payload or {}).get("uncertainty")
         if cls is None:
             unclassified += 1
+        elif pm is not None and not band_resolvable(e.value, float(pm), cls.min_deg, cls.max_deg):
+            unresolved += 1
         else:
             counts[cls.name] += 1
     out = [BowCount(c.name, c.name_zh, counts[c.name]) for c in rb.bow_classes]
-    return out + [BowCount("unclassified", "未归类", unclassified)] if unclassified else out
+    out += [BowCount("unclassified", "未归类", unclassified)] if unclassified else []
+    return out + [BowCount("class_not_assessable", "无法判定类别", unresolved)] if unresolved else out
 
 
 def violations(findings: list[StoredEvent]) -> list[RuleTotal]:
