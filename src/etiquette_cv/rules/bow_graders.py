@@ -52,8 +52,9 @@ def bow_expected(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
                                f"{expected.max_deg:g}°)", threshold_source=rule.source("expected_class"))
     if t_occ is None:
         t = visit.at_counter_s or 0.0
-        return rule_finding(rule, Verdict.NOT_ASSESSABLE, t, t, clerk.person, note=f"the customer's {occasion} across {rb.near_m:g} m was "
-                        "not observed", **base)
+        return rule_finding(rule, Verdict.NOT_ASSESSABLE, t, t, clerk.person,
+                            note=f"the customer's {occasion} across {rb.near_m:g} m was "
+                                 "not observed", **base)
     t0, t1 = t_occ - float(rule.value("before_s")), t_occ + float(rule.value("after_s"))
     bows = [b for b in bends if b.kind == "bow" and t0 <= b.peak_t_s <= t1]
     if bows:
@@ -65,36 +66,38 @@ def bow_expected(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
         if not b.peak_hidden and not band_resolvable(b.peak_deg, b.peak_uncertainty_deg, expected.min_deg,
                                                      expected.max_deg):
             return rule_finding(rule, Verdict.NOT_ASSESSABLE, b.start_s, b.end_s, clerk.person, measured_value=peak,
-                            measured_uncertainty=_unc(b), note=f"bowed {peak:.0f}°{unc}: {_unresolved(expected)}",
-                            evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
+                                measured_uncertainty=_unc(b), note=f"bowed {peak:.0f}°{unc}: {_unresolved(expected)}",
+                                evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
         if cls is not None and cls.name == expected.name:
             return rule_finding(rule, Verdict.MET, b.start_s, b.end_s, clerk.person, measured_value=peak,
-                            measured_uncertainty=_unc(b), note=f"bow peak {peak:.0f}°{unc}{hidden}",
-                            evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
+                                measured_uncertainty=_unc(b), note=f"bow peak {peak:.0f}°{unc}{hidden}",
+                                evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
         what = f"{cls.name_zh} ({cls.name})" if cls else "not a recognised bow"
         return rule_finding(rule, Verdict.MISSED, b.start_s, b.end_s, clerk.person, measured_value=peak,
-                        measured_uncertainty=_unc(b),
-                        note=f"bowed {peak:.0f}°{unc}{hidden}: {what}, where a {expected.name} bow is expected",
-                        evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
+                            measured_uncertainty=_unc(b),
+                            note=f"bowed {peak:.0f}°{unc}{hidden}: {what}, where a {expected.name} bow is expected",
+                            evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
     cut = [b for b in bends if b.kind == "unfinished" and t0 <= b.peak_t_s <= t1]
     if cut:
         b = max(cut, key=lambda x: x.peak_deg)
         return rule_finding(rule, Verdict.NOT_ASSESSABLE, b.start_s, b.end_s, clerk.person,
-                        note=f"the trunk was bending at {b.end_s:.1f} s ({b.peak_deg:.0f}° by then) when the "
-                             "measurements ended: how deep it went, and whether it was a bow, is unknown",
-                        evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
+                            note=f"the trunk was bending at {b.end_s:.1f} s ({b.peak_deg:.0f}° by then) when the "
+                                 "measurements ended: how deep it went, and whether it was a bow, is unknown",
+                            evidence_t_s=b.peak_t_s, evidence_frame_index=clerk.frame_at(b.peak_t_s), **base)
     w = clerk.window(t0, t1) & clerk.c.visible
     if not w.any():
-        return rule_finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person, note="the clerk was not visible around the "
-                        + ("arrival" if occasion == "arrive" else "send-off"), **base)
+        return rule_finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person,
+                            note="the clerk was not visible around the "
+                                 + ("arrival" if occasion == "arrive" else "send-off"), **base)
     standing = w & (clerk.c.stance == "stand")
     if not standing.any():
         return rule_finding(rule, Verdict.MISSED, t0, t1, clerk.person, note="no bow: the clerk did not stand",
-                        evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
+                            evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
     measurable = standing & np.isfinite(clerk.c.flexion_deg) & clerk.c.flexion_assessable
     if measurable.sum() < 0.5 * standing.sum():
-        return rule_finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person, note=_why_unmeasurable(clerk.c, standing),
-                        evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
+        return rule_finding(rule, Verdict.NOT_ASSESSABLE, t0, t1, clerk.person,
+                            note=_why_unmeasurable(clerk.c, standing),
+                            evidence_t_s=t_occ, evidence_frame_index=clerk.frame_at(t_occ), **base)
     return _no_bow(rule, ctx, t0, t1, measurable, t_occ, base)
 
 
@@ -135,15 +138,15 @@ def _no_bow(rule: Rule, ctx: ClerkContext, t0: float, t1: float, measurable: np.
                    "not a bow" for b in others)
     if not steady.any():
         return rule_finding(rule, Verdict.MISSED, t0, t1, clerk.person, evidence_t_s=t_occ,
-                        evidence_frame_index=clerk.frame_at(t_occ),
-                        note=f"no bow in {t0:.1f}–{t1:.1f} s: the clerk was standing only while rising or sitting "
-                             f"down{what}", **base)
+                            evidence_frame_index=clerk.frame_at(t_occ),
+                            note=f"no bow in {t0:.1f}–{t1:.1f} s: the clerk was standing only while rising or "
+                                 f"sitting down{what}", **base)
     k = int(np.nanargmax(np.where(steady, c.flexion_deg, -np.inf)))
     peak, t_peak = float(c.flexion_deg[k]), float(c.t_s[k])
     return rule_finding(rule, Verdict.MISSED, t0, t1, clerk.person, measured_value=round(peak, 1),
-                    note=f"no bow in {t0:.1f}–{t1:.1f} s: deepest standing trunk flexion {peak:.0f}° at "
-                         f"{t_peak:.1f} s (a bow starts at {ctx.rb.bow('start_deg'):g}°){what}",
-                    evidence_t_s=t_peak, evidence_frame_index=clerk.frame_at(t_peak), **base)
+                        note=f"no bow in {t0:.1f}–{t1:.1f} s: deepest standing trunk flexion {peak:.0f}° at "
+                             f"{t_peak:.1f} s (a bow starts at {ctx.rb.bow('start_deg'):g}°){what}",
+                        evidence_t_s=t_peak, evidence_frame_index=clerk.frame_at(t_peak), **base)
 
 
 def grade_bow_graded(rule: Rule, ctx: ClerkContext) -> list[Finding]:
@@ -161,10 +164,10 @@ def grade_bow_graded(rule: Rule, ctx: ClerkContext) -> list[Finding]:
         hidden += "" if b.arms_seen else "; the arms were hidden: a reach cannot be ruled out"
         peak = round(b.peak_deg, 1)   # the note quotes the value reported, not one a hair off it
         out.append(rule_finding(rule, Verdict.INFO, b.start_s, b.end_s, ctx.clerk.person,
-                            measured_value=peak, measured_unit="deg",
-                            measured_uncertainty=_unc(b),
-                            threshold_text=_band_text(ctx.rb), threshold_source="default",
-                            evidence_t_s=b.peak_t_s, evidence_frame_index=ctx.clerk.frame_at(b.peak_t_s),
-                            note=f"{peak:.0f}°{_uncertainty_text(ctx.rb, b)}: {label}, held {b.hold_s:.1f} s"
-                                 f"{hidden}"))
+                                measured_value=peak, measured_unit="deg",
+                                measured_uncertainty=_unc(b),
+                                threshold_text=_band_text(ctx.rb), threshold_source="default",
+                                evidence_t_s=b.peak_t_s, evidence_frame_index=ctx.clerk.frame_at(b.peak_t_s),
+                                note=f"{peak:.0f}°{_uncertainty_text(ctx.rb, b)}: {label}, held {b.hold_s:.1f} s"
+                                     f"{hidden}"))
     return out

@@ -26,19 +26,20 @@ def _no_stand_up(rule: Rule, ctx: ClerkContext, visit: Visit, arrive: float, end
     clerk, near = ctx.clerk, ctx.rb.near_m
     gone = ctx.left_view_between(arrive, min(arrive + allowance, end))
     if gone is not None:
-        return rule_finding(rule, Verdict.NOT_ASSESSABLE, arrive, gone[0], clerk.person, note=f"the clerk went out of the "
-                        f"camera's view {gone[0] - arrive:.1f} s after the customer crossed {near:g} m, before the "
-                        f"{allowance:g} s allowance ran out, no stand-up seen: {gone[1]}", evidence_t_s=gone[0],
-                        evidence_frame_index=clerk.frame_at(gone[0]), **base)
+        return rule_finding(rule, Verdict.NOT_ASSESSABLE, arrive, gone[0], clerk.person,
+                            note=f"the clerk went out of the camera's view {gone[0] - arrive:.1f} s after the "
+                                 f"customer crossed {near:g} m, before the {allowance:g} s allowance ran out, no "
+                                 f"stand-up seen: {gone[1]}", evidence_t_s=gone[0],
+                            evidence_frame_index=clerk.frame_at(gone[0]), **base)
     if visit.leave_s is None and end - arrive < allowance:
         return rule_finding(rule, Verdict.NOT_ASSESSABLE, arrive, end, clerk.person, note=f"the recording ended "
-                        f"{end - arrive:.1f} s after the customer crossed {near:g} m, before the {allowance:g} s "
-                        "allowance ran out, and the clerk had not stood up", evidence_t_s=end,
-                        evidence_frame_index=clerk.frame_at(end), **base)
+                            f"{end - arrive:.1f} s after the customer crossed {near:g} m, before the {allowance:g} s "
+                            "allowance ran out, and the clerk had not stood up", evidence_t_s=end,
+                            evidence_frame_index=clerk.frame_at(end), **base)
     t_ev = min(arrive + allowance, end)
     return rule_finding(rule, Verdict.MISSED, arrive, end, clerk.person, note="the clerk did not stand up while the "
-                    f"customer was within {near:g} m", evidence_t_s=t_ev, evidence_frame_index=clerk.frame_at(t_ev),
-                    **base)
+                        f"customer was within {near:g} m", evidence_t_s=t_ev, evidence_frame_index=clerk.frame_at(t_ev),
+                        **base)
 
 
 def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
@@ -52,8 +53,9 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
                 threshold_source=rule.source("allowance_s"), measured_unit="s")
     if visit.arrive_s is None:
         t0 = visit.at_counter_s or 0.0
-        return rule_finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, clerk.person, note="the customer was first seen already "
-                        f"within {near:g} m: the crossing was not observed", **base)
+        return rule_finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, clerk.person,
+                            note="the customer was first seen already "
+                                 f"within {near:g} m: the crossing was not observed", **base)
     arrive = visit.arrive_s
     end = visit.leave_s if visit.leave_s is not None else clerk.t[-1]
     # the early window is measured to the same point of the stand-up as the delay (the rulebook's stand_point)
@@ -65,20 +67,24 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
     if not state:
         away = ctx.out_of_view_at(arrive)
         if away and not ups:
-            return rule_finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, clerk.person, note=away, evidence_t_s=arrive,
-                            evidence_frame_index=clerk.frame_at(arrive), **base)
+            return rule_finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, clerk.person, note=away,
+                                evidence_t_s=arrive,
+                                evidence_frame_index=clerk.frame_at(arrive), **base)
         if clerk.invisible_stretch(arrive) >= absent_after_s and not away:
-            return rule_finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="clerk absent from the post "
-                            "when the customer arrived (see 离岗)", evidence_t_s=arrive,
-                            evidence_frame_index=clerk.frame_at(arrive), **base)
+            return rule_finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person,
+                                note="clerk absent from the post "
+                                     "when the customer arrived (see 离岗)", evidence_t_s=arrive,
+                                evidence_frame_index=clerk.frame_at(arrive), **base)
         if not ups:
-            return rule_finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, clerk.person, note="the clerk was not visible "
-                            f"when the customer crossed {near:g} m", evidence_t_s=arrive,
-                            evidence_frame_index=clerk.frame_at(arrive), **base)
+            return rule_finding(rule, Verdict.NOT_ASSESSABLE, arrive, arrive, clerk.person,
+                                note="the clerk was not visible "
+                                     f"when the customer crossed {near:g} m", evidence_t_s=arrive,
+                                evidence_frame_index=clerk.frame_at(arrive), **base)
     if state == "stand" and not any(c.t_s <= arrive for c in ups):
-        return rule_finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person, note="the clerk was already standing "
-                        "before the customer approached", evidence_t_s=arrive,
-                        evidence_frame_index=clerk.frame_at(arrive), **base)
+        return rule_finding(rule, Verdict.NOT_APPLICABLE, arrive, arrive, clerk.person,
+                            note="the clerk was already standing "
+                                 "before the customer approached", evidence_t_s=arrive,
+                            evidence_frame_index=clerk.frame_at(arrive), **base)
     if not ups:
         return _no_stand_up(rule, ctx, visit, arrive, end, allowance, base)
     up = ups[0]
@@ -95,9 +101,9 @@ def _stand_greet(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
     if abs(delay - allowance) <= unc:
         note += f"; ± {unc:g} s straddles the {allowance:g} s allowance: the verdict is uncertain"
     return rule_finding(rule, verdict, arrive, max(t_up, arrive), clerk.person, measured_value=round(delay, 2),
-                    measured_uncertainty=round(unc, 2), note=note,
-                    evidence_t_s=up.t_s,
-                    evidence_frame_index=clerk.frame_at(up.t_s + ctx.grading.evidence_after_stand_s), **base)
+                        measured_uncertainty=round(unc, 2), note=note,
+                        evidence_t_s=up.t_s,
+                        evidence_frame_index=clerk.frame_at(up.t_s + ctx.grading.evidence_after_stand_s), **base)
 
 
 def _send_off(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
@@ -107,24 +113,26 @@ def _send_off(rule: Rule, ctx: ClerkContext, visit: Visit) -> Finding:
                 threshold_source=rule.source("before_s"))
     if visit.leave_s is None:
         t0 = visit.at_counter_s or 0.0
-        return rule_finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, clerk.person, note=f"the customer's departure across {ctx.rb.near_m:g} m was "
-                        "not observed (lost from view or the video ended)", **base)
+        return rule_finding(rule, Verdict.NOT_ASSESSABLE, t0, t0, clerk.person,
+                            note=f"the customer's departure across {ctx.rb.near_m:g} m was "
+                                 "not observed (lost from view or the video ended)", **base)
     t0, t1 = visit.leave_s - before, visit.leave_s + after
     w = clerk.window(t0, t1) & clerk.c.visible
     if not w.any():
         away = ctx.out_of_view_at(visit.leave_s)
         absent = clerk.invisible_stretch(visit.leave_s) >= absent_after_s and not away
         return rule_finding(rule, Verdict.NOT_APPLICABLE if absent else Verdict.NOT_ASSESSABLE, t0, t1, clerk.person,
-                        note="clerk absent from the post" if absent else
-                        (away or "the clerk was not visible at the send-off"),
-                        evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
+                            note="clerk absent from the post" if absent else
+                            (away or "the clerk was not visible at the send-off"),
+                            evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
     standing = w & (clerk.c.stance == "stand")
     if standing.any():
         k = int(np.flatnonzero(standing)[0])
         return rule_finding(rule, Verdict.MET, t0, t1, clerk.person, note="the clerk stood while the customer left",
-                        evidence_t_s=float(clerk.t[k]), evidence_frame_index=int(clerk.c.frame_index[k]), **base)
-    return rule_finding(rule, Verdict.MISSED, t0, t1, clerk.person, note="the clerk stayed seated while the customer left",
-                    evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
+                            evidence_t_s=float(clerk.t[k]), evidence_frame_index=int(clerk.c.frame_index[k]), **base)
+    return rule_finding(rule, Verdict.MISSED, t0, t1, clerk.person,
+                        note="the clerk stayed seated while the customer left",
+                        evidence_t_s=visit.leave_s, evidence_frame_index=clerk.frame_at(visit.leave_s), **base)
 
 
 def _posture_series(c: ClerkSeries, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -195,10 +203,10 @@ def grade_posture(rule: Rule, ctx: ClerkContext) -> list[Finding]:
         thr = (f"{comp} {enter:g} {unit} for ≥ {float(rule.value('min_duration_s')):g} s" if unit
                else f"for ≥ {float(rule.value('min_duration_s')):g} s")
         out.append(rule_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, clerk.person, measured_value=value,
-                            measured_unit=unit, threshold_text=thr, threshold_value=enter,
-                            threshold_source=rule.source("enter"), evidence_t_s=iv.peak_t_s,
-                            evidence_frame_index=clerk.frame_at(iv.peak_t_s),
-                            note=f"held {iv.duration_s:.1f} s"))
+                                measured_unit=unit, threshold_text=thr, threshold_value=enter,
+                                threshold_source=rule.source("enter"), evidence_t_s=iv.peak_t_s,
+                                evidence_frame_index=clerk.frame_at(iv.peak_t_s),
+                                note=f"held {iv.duration_s:.1f} s"))
     return out
 
 
@@ -233,8 +241,8 @@ def _per_visit(grader: Callable[[Rule, ClerkContext, Visit], Finding]) -> Callab
         for v in ctx.visits:
             end = v.leave_s if v.leave_s is not None else v.last_inside_s
             out.append(grader(rule, ctx, v) if v.pass_by is None else rule_finding(
-                rule, Verdict.NOT_ASSESSABLE, v.arrive_s, end, ctx.clerk.person, visit_id=v.visit_id,
-                note=v.pass_by, evidence_t_s=v.arrive_s, evidence_frame_index=ctx.clerk.frame_at(v.arrive_s)))
+                    rule, Verdict.NOT_ASSESSABLE, v.arrive_s, end, ctx.clerk.person, visit_id=v.visit_id,
+                    note=v.pass_by, evidence_t_s=v.arrive_s, evidence_frame_index=ctx.clerk.frame_at(v.arrive_s)))
         return out
     grade_visits.__doc__ = grader.__doc__
     return grade_visits
@@ -244,9 +252,9 @@ def grade_violent_rise(rule: Rule, ctx: ClerkContext) -> list[Finding]:
     """Stand-ups whose 10–90 % rise time is shorter than the rule's limit."""
     limit = float(rule.value("min_rise_s"))
     return [rule_finding(rule, Verdict.VIOLATION, ch.t_s - ch.duration_s, ch.t_s, ctx.clerk.person,
-                     measured_value=round(ch.duration_s, 2), measured_unit="s",
-                     threshold_text=f"rise takes ≥ {limit:g} s", threshold_source=rule.source("min_rise_s"),
-                     evidence_t_s=ch.t_s, evidence_frame_index=ctx.clerk.frame_at(ch.t_s))
+                         measured_value=round(ch.duration_s, 2), measured_unit="s",
+                         threshold_text=f"rise takes ≥ {limit:g} s", threshold_source=rule.source("min_rise_s"),
+                         evidence_t_s=ch.t_s, evidence_frame_index=ctx.clerk.frame_at(ch.t_s))
             for ch in ctx.obs.stance_changes if ch.to_state == "stand" and ch.duration_s < limit]
 
 
@@ -264,15 +272,15 @@ def grade_absent(rule: Rule, ctx: ClerkContext) -> list[Finding]:
         away = ctx.out_of_view_at(iv.start_s + iv.duration_s / 2)
         if away:
             out.append(rule_finding(rule, Verdict.NOT_ASSESSABLE, iv.start_s, iv.end_s, clerk.person, note=away,
-                                evidence_t_s=iv.start_s, evidence_frame_index=clerk.frame_at(iv.start_s)))
+                                    evidence_t_s=iv.start_s, evidence_frame_index=clerk.frame_at(iv.start_s)))
             continue
         out.append(rule_finding(rule, Verdict.VIOLATION, iv.start_s, iv.end_s, clerk.person,
-                            measured_value=round(iv.duration_s, 1), measured_unit="s",
-                            threshold_text=f"absent ≥ {limit:g} s while a customer is within {ctx.rb.near_m:g} m",
-                            threshold_value=limit, threshold_source=rule.source("min_absent_s"),
-                            evidence_t_s=iv.start_s + iv.duration_s / 2,
-                            evidence_frame_index=clerk.frame_at(iv.start_s + iv.duration_s / 2),
-                            note=f"customer(s) waiting: {', '.join(f'#{a.track_id}' for a in waiting)}"))
+                                measured_value=round(iv.duration_s, 1), measured_unit="s",
+                                threshold_text=f"absent ≥ {limit:g} s while a customer is within {ctx.rb.near_m:g} m",
+                                threshold_value=limit, threshold_source=rule.source("min_absent_s"),
+                                evidence_t_s=iv.start_s + iv.duration_s / 2,
+                                evidence_frame_index=clerk.frame_at(iv.start_s + iv.duration_s / 2),
+                                note=f"customer(s) waiting: {', '.join(f'#{a.track_id}' for a in waiting)}"))
     return out
 
 
@@ -293,11 +301,11 @@ def grade_running(rule: Rule, ctx: ClerkContext) -> list[Finding]:
     for a, b, v, i in faster_than(path, speed, until, limit):
         mid = 0.5 * (path.t_s[i] + until[i])
         out.append(rule_finding(rule, Verdict.VIOLATION, a, b, ctx.clerk.person, measured_value=round(v, 2),
-                            measured_unit="m/s", threshold_text=f"≤ {limit:g} m/s over {window:g} s",
-                            threshold_value=limit, threshold_source=rule.source("speed_m_s"),
-                            evidence_t_s=float(mid), evidence_frame_index=ctx.clerk.frame_at(float(mid)),
-                            note=f"fastest {v:.1f} m/s over {path.t_s[i]:.1f}–{until[i]:.1f} s (the clerk, "
-                                 f"tracked there as person #{path.track_id[i]})"))
+                                measured_unit="m/s", threshold_text=f"≤ {limit:g} m/s over {window:g} s",
+                                threshold_value=limit, threshold_source=rule.source("speed_m_s"),
+                                evidence_t_s=float(mid), evidence_frame_index=ctx.clerk.frame_at(float(mid)),
+                                note=f"fastest {v:.1f} m/s over {path.t_s[i]:.1f}–{until[i]:.1f} s (the clerk, "
+                                     f"tracked there as person #{path.track_id[i]})"))
     return out
 
 
@@ -311,9 +319,9 @@ def grade_handling(rule: Rule, visits: list[Visit]) -> list[Finding]:
             continue
         verdict = Verdict.MET if v.handling_s <= limit else Verdict.VIOLATION
         out.append(rule_finding(rule, verdict, v.arrive_s, v.leave_s, v.customer, visit_id=v.visit_id,
-                            measured_value=round(v.handling_s, 1), measured_unit="s",
-                            threshold_text=f"≤ {limit / 60:g} min", threshold_value=limit,
-                            threshold_source=rule.source(limit_key)))
+                                measured_value=round(v.handling_s, 1), measured_unit="s",
+                                threshold_text=f"≤ {limit / 60:g} min", threshold_value=limit,
+                                threshold_source=rule.source(limit_key)))
     return out
 
 
