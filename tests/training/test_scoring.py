@@ -144,6 +144,7 @@ def test_a_bow_whose_pm_is_half_the_steps_band_wide_leaves_the_step_not_assessab
 
     s = greeting(16.0, 7.0)
     assert s.verdict == "not_assessable" and "at least half the band 9–22°" in s.message_en
+    assert "trainee's side" in s.message_en and "侧面" in s.message_zh    # where to put the camera instead
     assert "鞠躬16°±7°" in s.message_zh and s.event is not None
     assert greeting(60.0, 7.0).verdict == "wrong_class"
     assert greeting(16.0, 3.0).verdict == "done"

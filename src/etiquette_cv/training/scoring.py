@@ -216,9 +216,9 @@ def _score_step(step: Step, band: tuple[float, float] | None, ev: TraineeEvents,
             r.verdict, r.issues, r.points_awarded = "not_assessable", (), 0.0
             r.reason = (f"bow {best.peak_angle_deg:.0f}° ± {best.angle_uncertainty_deg:.0f}°: from this view the "
                         f"angle's ± is at least half the band {band[0]:g}–{band[1]:g}°, so whether the bow is in it "
-                        "cannot be told")
+                        "cannot be told (a camera nearer the trainee's side measures bows more closely)")
             r.reason_zh = (f"鞠躬{best.peak_angle_deg:.0f}°±{best.angle_uncertainty_deg:.0f}°：此视角下角度误差不小于"
-                           f"{band[0]:g}～{band[1]:g}°范围的一半，无法判断是否在范围内")
+                           f"{band[0]:g}～{band[1]:g}°范围的一半，无法判断是否在范围内（相机越靠近学员侧面，鞠躬测得越准）")
         return r
     before = [e for e in cands if e.t_s < lo]
     if before:  # done, but before the step it should follow
