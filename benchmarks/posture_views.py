@@ -364,10 +364,10 @@ def main() -> None:
                 for k in range(n):
                     seed = base + 100 * list(BUCKETS).index(bucket) + 10 * list(DISTANCES).index(distance) + k
                     run_clip(seed, bucket, distance, rb, tally)
-                for name in ("errors", "onset", "midpoint", "wrong"):
+                for name in ("errors", "stated_pm", "onset", "midpoint", "wrong"):
                     getattr(total, name).extend(getattr(tally, name))
-                for name in ("class_right", "truths", "missed", "not_assessable", "justified", "extra", "hidden",
-                             "not_posed"):
+                for name in ("class_right", "class_unresolved", "truths", "missed", "not_assessable", "justified",
+                             "extra", "hidden", "not_posed"):
                     setattr(total, name, getattr(total, name) + getattr(tally, name))
                 print(f"{bucket:>13} {distance:<4}: {tally.row()}", flush=True)
         print(f"{'all':>18}: {total.row()}")

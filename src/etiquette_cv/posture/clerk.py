@@ -20,7 +20,7 @@ from .gestures import GestureSettings, low_hand_tilt_deg, low_wave_deg
 from .head import head_shake_deg, head_yaw_deg, steady_head_turns
 from .limbs import hand_at_head, hand_head_motion, hands_ahead_m, hands_on_counter, limb_features
 from .stance import StanceChange, StanceSettings, stance_states
-from .trunk_fit import BodyDims, FitSettings, PersonPlace, TrunkFit, TrunkFitter
+from .trunk_fit import BodyDims, FitSettings, PersonPlace, TrunkFit, TrunkFitter, view_from_front_deg
 from .upright import (UprightReference, UprightSettings, quiet_frames, settled_frames,
                       standing_reference_series, upright_reference)
 
@@ -75,6 +75,11 @@ class PostureSettings:
     counter_hand_max_above_m: float = 0.12
     """… and not held more than this (metres) above the top: the shoulders' height on the station's vertical line
     plus the hand's drop below them …"""
+    counter_hand_min_view_deg: float = 20.0
+    """Hands on the counter are not read from a camera within this (degrees) of the person's front or back: along
+    the camera's ray MediaPipe's depth reads hands hanging in a bow 0.1–0.2 m ahead of the shoulders (0.08 m behind
+    them in truth: rendered ``bow_head_set/h1_front``, 4.5° off the front, five of six bows taken for leans), and a
+    hand on the top and one hanging behind the desk fall on the same pixel."""
     counter_hand_window_s: float = 0.5
     """A hand's rest on the counter is read over this window (median, seconds): frames where MediaPipe's wrist jumps
     back toward the shoulder do not break a lean."""
@@ -454,10 +459,14 @@ def _most_of(window_median: np.ndarray) -> np.ndarray:
 def _hands_on_counter(m: _Frames, camera: CameraModel, place: PersonPlace, top_px: np.ndarray | None,
                       counter_height_m: float, settings: PostureSettings) -> np.ndarray:
     """Per frame 1.0 / 0.0 / NaN: a hand rests on the counter top (``limbs.hands_on_counter``), in the frames posed
-    by MediaPipe; all NaN without the counter top's polygon."""
+    by MediaPipe; all NaN without the counter top's polygon or from a camera along the person's front-back axis
+    (``counter_hand_min_view_deg``)."""
     out = np.full(len(m.poses), np.nan)
     top_m = None if top_px is None else camera.pixel_to_plane_z(np.asarray(top_px, float), counter_height_m)
     if top_m is None or not np.all(np.isfinite(top_m)):
+        return out
+    view = view_from_front_deg(camera.R, camera.t, place)
+    if min(view, 180.0 - view) < settings.counter_hand_min_view_deg:
         return out
     for i in np.flatnonzero(m.fitted & m.visible):
         out[i] = hands_on_counter(m.poses[i], camera, place, m.shoulder_m[i], counter_height_m, top_m,

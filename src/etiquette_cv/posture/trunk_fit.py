@@ -130,6 +130,18 @@ class PersonPlace:
         return f, np.cross(f, _UP)
 
 
+def view_from_front_deg(R: np.ndarray, t: np.ndarray, place: PersonPlace) -> float:
+    """Where a camera (world→camera ``R``, ``t``) stands seen from a person's place, on the floor: 0° straight in
+    front of them, 90° at their side, 180° behind them (degrees)."""
+    camera_xy = (-np.asarray(R, float).T @ np.asarray(t, float).reshape(3))[:2]
+    to_camera = camera_xy - np.asarray(place.station_xy_m, dtype=float)
+    if not np.linalg.norm(to_camera) > 0:
+        return 0.0
+    forward, _ = place.axes()
+    cos = float(np.dot(to_camera / np.linalg.norm(to_camera), forward[:2]))
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
 @dataclass
 class TrunkFit:
     """The trunk of one person in one frame."""
@@ -178,14 +190,8 @@ class TrunkFitter:
                              np.radians(s.max_lateral_deg)])
 
     def view_from_front_deg(self) -> float:
-        """Where the camera stands seen from the person's place, on the floor: 0° straight in front of them, 90° at
-        their side, 180° behind them (degrees)."""
-        camera_xy = (-self.R.T @ self.t)[:2]
-        to_camera = camera_xy - np.asarray(self.place.station_xy_m, dtype=float)
-        if not np.linalg.norm(to_camera) > 0:
-            return 0.0
-        cos = float(np.dot(to_camera / np.linalg.norm(to_camera), self.forward[:2]))
-        return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+        """Where the camera stands seen from the person's place (:func:`view_from_front_deg`), degrees."""
+        return view_from_front_deg(self.R, self.t, self.place)
 
     def _undistort(self, px: np.ndarray) -> np.ndarray:
         """Normalised image coordinates (x/z, y/z) of pixels."""

@@ -148,7 +148,9 @@ def _posture_series(c: ClerkSeries, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 _UNSEEN = {"counter_lean_deg": "it needs the calibration's counter_top zone (the counter top's image polygon), a "
                                "camera on the customers' side of the counter (seen over the clerk's shoulder, a hand "
-                               "held above the top lines up with one resting on it) and the clerk's hands seen"}
+                               "held above the top lines up with one resting on it) but not straight in front of the "
+                               "clerk (there a hand on the top and one hanging behind the desk fall on the same "
+                               "pixel: measurement.posture.counter_hand_min_view_deg) and the clerk's hands seen"}
 """Why a posture series could not be read, where the generic reason would mislead."""
 
 
