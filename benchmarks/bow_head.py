@@ -34,7 +34,7 @@ from etiquette_cv.posture.clerk import measure_clerk  # noqa: E402
 from etiquette_cv.rules.rulebook import load_rulebook  # noqa: E402
 from etiquette_cv.sim.camera import VirtualCamera  # noqa: E402
 from etiquette_cv.sim.landmarks import synthesize  # noqa: E402
-from etiquette_cv.sim.scenario import Scenario  # noqa: E402
+from etiquette_cv.sim.scenario import counter_clerk_scenario  # noqa: E402
 
 STATION = [0.0, -0.85]
 COUNTER = np.array([[-1.2, 0.0], [1.2, 0.0]])
@@ -52,13 +52,7 @@ def measured_peak(rb, camera_xy: list[float], bow_deg: float, neck_deg: float) -
             {"t": 3.0, "trunk_flexion_deg": bow_deg, "neck_flexion_deg": neck_deg},
             {"t": 4.0, "trunk_flexion_deg": bow_deg, "neck_flexion_deg": neck_deg},
             {"t": 5.0, "trunk_flexion_deg": 0, "neck_flexion_deg": 0}, {"t": 7.0, "trunk_flexion_deg": 0}]
-    sc = Scenario.from_dict({
-        "version": 1, "name": "bow_head", "duration_s": 7.0, "fps": 10,
-        "camera": {"position_m": [*camera_xy, 2.4], "look_at_m": [0.0, -0.85, 1.0], "hfov_deg": 60, "width": 1280,
-                   "height": 720},
-        "scene": {"counter": {"x0_m": -1.2, "x1_m": 1.2, "height_m": 0.76, "depth_m": 0.6, "desk_height_m": 0.76}},
-        "persons": [{"id": "clerk", "role": "clerk", "body": {"height_m": 1.68, "sex": "female"}, "keyframes": keys}],
-    })
+    sc = counter_clerk_scenario(keys, camera_xy, 7.0, name="bow_head")
     cam = VirtualCamera.from_spec(sc.camera)
     frames = synthesize(sc, cam, noise_px=1.0, seed=3)
     s = measure_clerk(frames, CameraModel.from_pose(cam.K, cam.R, cam.t, cam.width, cam.height), np.array(STATION),

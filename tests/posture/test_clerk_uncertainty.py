@@ -13,7 +13,7 @@ from etiquette_cv.posture.clerk import measure_clerk
 from etiquette_cv.rules.rulebook import load_rulebook
 from etiquette_cv.sim.camera import VirtualCamera
 from etiquette_cv.sim.landmarks import synthesize
-from etiquette_cv.sim.scenario import Scenario
+from etiquette_cv.sim.scenario import counter_clerk_scenario
 
 STATION = np.array([0.0, -0.85])
 FACING = np.array([0.0, 1.0])
@@ -26,13 +26,7 @@ def _peak_pm(camera_xy: list[float], settings) -> float:
     keys = [{"t": 0.0, "pos_m": list(STATION), "heading_deg": 90, "stance": "stand", "arms": "sides",
              "trunk_flexion_deg": 0}, {"t": 2.0, "trunk_flexion_deg": 0}, {"t": 3.0, "trunk_flexion_deg": 30},
             {"t": 4.0, "trunk_flexion_deg": 30}, {"t": 5.0, "trunk_flexion_deg": 0}, {"t": 7.0, "trunk_flexion_deg": 0}]
-    sc = Scenario.from_dict({
-        "version": 1, "name": "pm", "duration_s": 7.0, "fps": 10,
-        "camera": {"position_m": [*camera_xy, 2.4], "look_at_m": [0.0, -0.85, 1.0], "hfov_deg": 60, "width": 1280,
-                   "height": 720},
-        "scene": {"counter": {"x0_m": -1.2, "x1_m": 1.2, "height_m": 0.76, "depth_m": 0.6, "desk_height_m": 0.76}},
-        "persons": [{"id": "clerk", "role": "clerk", "body": {"height_m": 1.68, "sex": "female"}, "keyframes": keys}],
-    })
+    sc = counter_clerk_scenario(keys, camera_xy, 7.0)
     cam = VirtualCamera.from_spec(sc.camera)
     frames = synthesize(sc, cam, noise_px=0.3, seed=3)
     s = measure_clerk(frames, CameraModel.from_pose(cam.K, cam.R, cam.t, cam.width, cam.height), STATION, FACING,

@@ -422,6 +422,10 @@ def test_the_landmark_error_is_checked_on_load_and_an_older_rulebook_gets_the_sh
         d = copy.deepcopy(shipped)
         d["measurement"]["posture"][key]["value"] = bad
         _fails(tmp_path, d, f"measurement.posture.{key}", "must be positive")
+    for bad in (90.0, -5.0):            # 90° or more would switch the hands on the counter off from every view
+        d = copy.deepcopy(shipped)
+        d["measurement"]["posture"]["counter_hand_min_view_deg"]["value"] = bad
+        _fails(tmp_path, d, "measurement.posture.counter_hand_min_view_deg", "under 90°")
     d = copy.deepcopy(shipped)
     for view in ("front", "oblique", "side", "back"):                  # written before the shares existed
         d["measurement"]["posture"].pop(f"landmark_error_share_{view}")

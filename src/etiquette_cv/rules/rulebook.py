@@ -389,6 +389,10 @@ def _read_measurement(c: _Reader, value: Any) -> dict[str, dict[str, Param]]:
     _check_values(c, "posture", measurement.get("posture", {}), positive=(
         "landmark_error_px", "landmark_error_share_front", "landmark_error_share_oblique", "landmark_error_share_side",
         "landmark_error_share_back"))
+    view = measurement.get("posture", {}).get("counter_hand_min_view_deg")
+    if view is not None and not 0.0 <= view.value < 90.0:
+        raise c.fail("measurement.posture.counter_hand_min_view_deg", f"must be at least 0° and under 90° (0: hands "
+                     f"read from every view), got {view.value:g}")
     _check_values(c, "trainee", trainee, positive=("join_max_gap_s", "join_max_shift"))
     if "back_min_share" in trainee and not 0.5 < trainee["back_min_share"].value <= 1.0:
         raise c.fail("measurement.trainee.back_min_share", f"must be a share above 0.5 and at most 1, got "

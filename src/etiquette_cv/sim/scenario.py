@@ -246,6 +246,21 @@ class Scenario:
         return [a for a in self.annotations if a.kind == kind and (person is None or a.person == person)]
 
 
+def counter_clerk_scenario(keyframes: list[dict], camera_xy_m: list[float], duration_s: float,
+                           camera_height_m: float = 2.4, name: str = "counter_clerk") -> Scenario:
+    """A clerk (1.68 m, female) behind a counter 0.76 m high and 0.6 m deep, acting ``keyframes``, seen by a
+    1280×720 camera (60° wide) at ``camera_xy_m`` and ``camera_height_m`` (metres) looking at the station
+    (0, −0.85 m) 1 m above the floor; 10 frames per second."""
+    return Scenario.from_dict({
+        "version": 1, "name": name, "duration_s": duration_s, "fps": 10,
+        "camera": {"position_m": [*camera_xy_m, camera_height_m], "look_at_m": [0.0, -0.85, 1.0], "hfov_deg": 60,
+                   "width": 1280, "height": 720},
+        "scene": {"counter": {"x0_m": -1.2, "x1_m": 1.2, "height_m": 0.76, "depth_m": 0.6, "desk_height_m": 0.76}},
+        "persons": [{"id": "clerk", "role": "clerk", "body": {"height_m": 1.68, "sex": "female"},
+                     "keyframes": keyframes}],
+    })
+
+
 def load_scenario(path: str | os.PathLike) -> Scenario:
     """Read and validate a scenario file (.yaml/.yml, or .json); raises ScenarioError naming the file and key."""
     path = os.fspath(path)
