@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from etiquette_cv.geometry.camera import CameraModel  # noqa: E402
 from etiquette_cv.posture.clerk import measure_clerk  # noqa: E402
@@ -68,23 +69,12 @@ def rendered(rb, cache: Path) -> None:
     import json
 
     from etiquette_cv.events import band_resolvable
-    from etiquette_cv.geometry.calibration import load_calibration
-    from etiquette_cv.geometry.solver import solve_camera
-    from etiquette_cv.io.tracks import read_tracks
-    from etiquette_cv.io.video import VideoSource
-    from etiquette_cv.people.config import PeopleConfig
-    from etiquette_cv.pipeline import run_people
-    from etiquette_cv.pipeline.analysis import analyse
+    from posture_views import cached_analysis   # the same cached people stage and analysis as its rendered set
 
     errors: dict[str, list[float]] = {"raised": [], "in line": [], "dropped": []}
     missed = dict.fromkeys(errors, 0)
     for video in sorted((Path(__file__).resolve().parent / "bow_head_set").glob("*.mp4")):
-        cal = load_calibration(video.with_suffix(".yaml"))
-        tracks = cache / f"{video.stem}.full.tracks.jsonl.gz"
-        if not tracks.exists():
-            run_people(VideoSource(video, analysis_fps=10.0), tracks, cal, PeopleConfig(model="full"))
-        frames = read_tracks(tracks).frames
-        obs = analyse(frames, cal, solve_camera(cal), rb, video.stem, frames[-1].timestamp_s)
+        _, _, obs = cached_analysis(video, cache, rb)
         bends = [b for co in obs.clerks for b in co.bends]
         bows = [b for b in bends if b.kind == "bow"]
         gt = json.loads(video.with_name(video.stem + ".gt.json").read_text(encoding="utf-8"))
@@ -103,7 +93,7 @@ def rendered(rb, cache: Path) -> None:
                       + (f" — the bend was taken for: {', '.join(other)}" if other else ""))
                 continue
             b = max(near, key=lambda x: x.peak_deg)
-            band = next(c for c in rb.bow_classes if c.min_deg <= round(flex[k]) <= c.max_deg)
+            band = rb.classify_bow(float(flex[k]))       # the true peak's class
             graded = band_resolvable(b.peak_deg, b.peak_uncertainty_deg, band.min_deg, band.max_deg)
             cls = rb.classify_bow(b.peak_deg)
             verdict = ("class not assessable" if not graded else

@@ -262,17 +262,30 @@ def _truth_bows(gt: dict, person: str) -> list[tuple[float, float, float, float]
     return out
 
 
+def cached_analysis(video: Path, cache: Path, rb):
+    """A rendered clip with its calibration (``NAME.yaml`` beside it) through the people stage (MediaPipe full model,
+    10 analysed frames per second; the tracks kept in ``cache`` as ``NAME.full.tracks.jsonl.gz`` and reused) and the
+    analysis: (calibration, frames, observations)."""
+    from etiquette_cv.geometry.calibration import load_calibration
+    from etiquette_cv.io.tracks import read_tracks
+    from etiquette_cv.io.video import VideoSource
+    from etiquette_cv.people.stage import PeopleConfig
+    from etiquette_cv.pipeline import run_people
+
+    cal = load_calibration(video.with_suffix(".yaml"))
+    tracks = cache / f"{video.stem}.full.tracks.jsonl.gz"
+    if not tracks.exists():
+        run_people(VideoSource(video, analysis_fps=10.0), tracks, cal, PeopleConfig(model="full"))
+    frames = read_tracks(tracks).frames
+    return cal, frames, analyse(frames, cal, solve_camera(cal), rb, video.stem, frames[-1].timestamp_s)
+
+
 def rendered_set(rb, cache: Path, splits: tuple[str, ...] = ("tuning", "heldout"), refine: str | None = None,
                  clips: list[str] | None = None) -> None:
     """The randomised rendered people set (benchmarks/people_set/, MediaPipe full model): its clerks' greeting bows
     and sit/stand transitions per camera family, tuning and held-out apart (Blender renders are held-out too; a
     bow of a clerk less than half in view at its peak is counted apart: the camera cannot see it);
     ``clips``: only the clips of these names."""
-    from etiquette_cv.geometry.calibration import load_calibration
-    from etiquette_cv.io.tracks import read_tracks
-    from etiquette_cv.io.video import VideoSource
-    from etiquette_cv.people.stage import PeopleConfig
-    from etiquette_cv.pipeline import run_people
     import json
 
     for split in splits:
@@ -284,12 +297,7 @@ def rendered_set(rb, cache: Path, splits: tuple[str, ...] = ("tuning", "heldout"
             if clips and video.stem not in clips:
                 continue
             bucket = next(b for b in ("front", "oblique", "side", "over_shoulder") if f"_{b}" in video.stem)
-            cal = load_calibration(video.with_suffix(".yaml"))
-            tracks = cache / f"{video.stem}.full.tracks.jsonl.gz"
-            if not tracks.exists():
-                run_people(VideoSource(video, analysis_fps=10.0), tracks, cal, PeopleConfig(model="full"))
-            frames = read_tracks(tracks).frames
-            obs = analyse(frames, cal, solve_camera(cal), rb, video.stem, frames[-1].timestamp_s)
+            cal, frames, obs = cached_analysis(video, cache, rb)
             if refine:
                 from etiquette_cv.pipeline.refine import RefineSettings, refine_clerks
                 frames, st = refine_clerks(video, frames, obs, 10.0, RefineSettings(model=refine))
